@@ -1,0 +1,528 @@
+/*
+ * sdtls — DTLS for datagrams, behind a small, stable C ABI.
+ *
+ * The library is sans-I/O: it never opens a socket and never reads a clock.
+ * The application
+ *   - feeds every received datagram with sdtls_conn_receive() (or
+ *     sdtls_server_receive() for a server with many peers),
+ *   - sends every datagram the library hands to its send callback,
+ *   - passes the current time into every call that may need it, asks
+ *     sdtls_conn_next_deadline() when the library next needs to act and calls
+ *     sdtls_conn_handle_timeout() then.
+ *
+ * Time: every sdtls_time is a monotonic count of NANOSECONDS chosen by the
+ * caller (CLOCK_MONOTONIC, time.monotonic_ns(), a test's virtual clock...).
+ * Only differences matter; it must never go backwards for one handle.
+ * SDTLS_TIME_NEVER means "no deadline".
+ *
+ * Errors: functions return 0 (SDTLS_OK) or a negative SDTLS_E_* code, or a
+ * documented value. sdtls_strerror() names each code, sdtls_error_category()
+ * tells what kind of failure it is, and a connection keeps a human-readable
+ * detail of its last failure (sdtls_conn_error_detail()).
+ *
+ * Threads: an sdtls_config is frozen when the first connection or server is
+ * made from it and may then be shared by any number of threads. A connection
+ * or server is used by one thread at a time (the caller serialises). Distinct
+ * handles may be used from distinct threads at once.
+ *
+ * Callbacks: a connection calls its callbacks only from inside the sdtls call
+ * that the application made on it (receive, handle_timeout, start, send,
+ * close). Inside a callback the application may call, on the same handle:
+ * sdtls_conn_send(), sdtls_conn_close(), sdtls_conn_free() (deferred until
+ * the outer call returns; no callback follows it) and every query
+ * (sdtls_conn_state() ...). Any other call on that handle returns
+ * SDTLS_E_IN_CALLBACK. Inside the send callback, only queries are allowed.
+ *
+ * ABI: only the functions and the frozen values below are part of the ABI.
+ * Option and error values are never renumbered or reused. Structs passed in
+ * carry their size as first member, so fields can be appended later.
+ */
+#ifndef SDTLS_H
+#define SDTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SDTLS_EXTERN __attribute__((visibility("default")))
+#else
+#define SDTLS_EXTERN
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define SDTLS_VERSION_MAJOR 0
+#define SDTLS_VERSION_MINOR 1
+#define SDTLS_VERSION_PATCH 0
+#define SDTLS_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch */
+#define SDTLS_VERSION_NUMBER \
+  ((SDTLS_VERSION_MAJOR << 16) | (SDTLS_VERSION_MINOR << 8) | SDTLS_VERSION_PATCH)
+
+/* Returns the library's version number as SDTLS_VERSION_NUMBER encodes it,
+ * which may differ from the header's when a newer library is loaded.
+ * If `string` is not NULL, *string is set to a static version string that
+ * also names the embedded engine ("0.1.0 (BoringSSL ...)"); do not free it.
+ * Thread-safe. */
+SDTLS_EXTERN uint32_t sdtls_version(const char **string);
+
+/* Features of the linked engine, for sdtls_has_feature(). Values are frozen. */
+typedef enum sdtls_feature {
+  SDTLS_FEATURE_DTLS1_2 = 1,
+  SDTLS_FEATURE_DTLS1_3 = 2,
+  /* sdtls_server can hand a cookie-verified ClientHello to the engine. */
+  SDTLS_FEATURE_COOKIE_EXCHANGE = 3
+} sdtls_feature;
+
+/* Returns 1 if the linked library and engine support `feature`, else 0.
+ * Thread-safe. */
+SDTLS_EXTERN int sdtls_has_feature(sdtls_feature feature);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define SDTLS_OK 0
+#define SDTLS_E_INVALID_ARGUMENT (-1) /* NULL handle, bad length, bad value */
+#define SDTLS_E_NOMEM (-2)            /* allocation failed */
+#define SDTLS_E_AGAIN (-3)            /* nothing to do yet; not an error */
+#define SDTLS_E_STATE (-4)            /* call not valid in this state (order) */
+#define SDTLS_E_IN_CALLBACK (-5)      /* call not allowed inside a callback */
+#define SDTLS_E_CLOSED (-6)           /* connection is closed (close_notify) */
+#define SDTLS_E_ALERT (-7)            /* peer sent a fatal alert */
+#define SDTLS_E_VERIFY (-8)           /* peer certificate verification failed */
+#define SDTLS_E_TIMEOUT (-9)          /* handshake did not finish in time */
+#define SDTLS_E_PROTOCOL (-10)        /* peer violated the protocol */
+#define SDTLS_E_TOO_BIG (-11)         /* message does not fit one record */
+#define SDTLS_E_FILE (-12)            /* file could not be read */
+#define SDTLS_E_CREDENTIALS (-13)     /* bad certificate, key or trust data */
+#define SDTLS_E_FROZEN (-14)          /* config is in use and cannot change */
+#define SDTLS_E_UNSUPPORTED (-15)     /* the linked engine cannot do this */
+#define SDTLS_E_LIMIT (-16)           /* a configured limit was reached */
+#define SDTLS_E_INTERNAL (-17)        /* bug or engine failure */
+
+/* Categories a caller can branch on; values are frozen. */
+typedef enum sdtls_category {
+  SDTLS_CATEGORY_NONE = 0,     /* SDTLS_OK */
+  SDTLS_CATEGORY_AGAIN = 1,    /* retry later; nothing failed */
+  SDTLS_CATEGORY_CLOSED = 2,   /* orderly end */
+  SDTLS_CATEGORY_ALERT = 3,    /* the peer ended it with an alert */
+  SDTLS_CATEGORY_VERIFY = 4,   /* authentication failed */
+  SDTLS_CATEGORY_TIMEOUT = 5,  /* the peer did not answer in time */
+  SDTLS_CATEGORY_PROTOCOL = 6, /* the peer misbehaved */
+  SDTLS_CATEGORY_USAGE = 7,    /* the caller misused the API or gave bad input */
+  SDTLS_CATEGORY_INTERNAL = 8  /* resources or a bug */
+} sdtls_category;
+
+/* Returns a static, human-readable name for an error code ("unknown error"
+ * for values not listed above). Never NULL; do not free. Thread-safe. */
+SDTLS_EXTERN const char *sdtls_strerror(int err);
+
+/* Returns the category of an error code. Thread-safe. */
+SDTLS_EXTERN sdtls_category sdtls_error_category(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef uint64_t sdtls_time; /* nanoseconds, monotonic, caller's clock */
+#define SDTLS_TIME_NEVER UINT64_MAX
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct sdtls_config sdtls_config;
+
+/* Creates a configuration with the secure defaults: DTLS 1.2 and later,
+ * ECDHE key exchange with AEAD ciphers only, peer verification on (a client
+ * checks the server's chain and name), renegotiation off.
+ * On success stores a new handle in *out (owned by the caller; release with
+ * sdtls_config_free()) and returns 0; otherwise SDTLS_E_INVALID_ARGUMENT or
+ * SDTLS_E_NOMEM. Thread-safe. */
+SDTLS_EXTERN int sdtls_config_new(sdtls_config **out);
+
+/* Drops the caller's reference. Connections and servers made from the config
+ * hold their own, so it may be freed while they live. NULL is ignored.
+ * Thread-safe (reference counted). */
+SDTLS_EXTERN void sdtls_config_free(sdtls_config *config);
+
+/* Integer options for sdtls_config_set_option(). Values are frozen. */
+typedef enum sdtls_option {
+  /* 1 (default): verify the peer's certificate chain against the trust
+   * store, and a client checks the server name given to
+   * sdtls_conn_set_server_name(). 0: accept any peer certificate
+   * (insecure; for tests and fingerprint-pinned deployments). */
+  SDTLS_OPT_VERIFY_PEER = 1,
+  /* Server: 1 asks for and requires a client certificate (verified against
+   * the trust store when SDTLS_OPT_VERIFY_PEER is 1). Default 0. */
+  SDTLS_OPT_REQUIRE_CLIENT_CERT = 2,
+  /* Largest datagram the library sends, in bytes (UDP payload), 256..65507.
+   * Handshake messages are fragmented to fit. Default 1200. */
+  SDTLS_OPT_MTU = 3,
+  /* First retransmission timeout in milliseconds, doubled after each
+   * retransmission (capped by the engine at 60 s). 10..60000; default 1000. */
+  SDTLS_OPT_INITIAL_TIMEOUT_MS = 4,
+  /* A handshake not finished this many milliseconds after it started fails
+   * with SDTLS_E_TIMEOUT. 100..3600000; default 30000. */
+  SDTLS_OPT_HANDSHAKE_TIMEOUT_MS = 5,
+  /* Protocol version range as wire numbers: SDTLS_DTLS1_2 (0xfefd) or
+   * SDTLS_DTLS1_3 (0xfefc). Defaults: min 1.2, max the newest the engine
+   * speaks. DTLS 1.0 is not available. */
+  SDTLS_OPT_MIN_VERSION = 6,
+  SDTLS_OPT_MAX_VERSION = 7,
+  /* Server (sdtls_server): 1 (default) answers a ClientHello without a valid
+   * cookie with a stateless HelloVerifyRequest. 0 switches the cookie
+   * exchange off: only for deployments that verify the peer's address
+   * another way (ICE in WebRTC), since without it a spoofed ClientHello
+   * makes the server keep state and send a large flight. */
+  SDTLS_OPT_COOKIES = 8,
+  /* Server: most connections at once (handshaking or established). A
+   * verified ClientHello beyond it is dropped. 1..1000000; default 1024. */
+  SDTLS_OPT_MAX_PEERS = 9,
+  /* Server: most connections still in their handshake. Default 256. */
+  SDTLS_OPT_MAX_HANDSHAKES = 10,
+  /* Server: a connection with no datagram received for this many
+   * milliseconds is evicted. 0 disables; default 300000 (5 minutes). */
+  SDTLS_OPT_IDLE_TIMEOUT_MS = 11,
+  /* Server: how long a cookie stays valid, in milliseconds (it is accepted
+   * for between one and two such periods). 1000..3600000; default 60000. */
+  SDTLS_OPT_COOKIE_LIFETIME_MS = 12
+} sdtls_option;
+
+#define SDTLS_DTLS1_2 0xfefd
+#define SDTLS_DTLS1_3 0xfefc
+
+/* Sets an integer option. Returns 0, SDTLS_E_INVALID_ARGUMENT (unknown option
+ * or value out of range), SDTLS_E_UNSUPPORTED (e.g. a version the engine does
+ * not speak) or SDTLS_E_FROZEN (the config is already in use).
+ * Not thread-safe until frozen (configure from one thread). */
+SDTLS_EXTERN int sdtls_config_set_option(sdtls_config *config, sdtls_option option,
+                                         int64_t value);
+
+/* Reads an integer option's current value into *value. Returns 0 or
+ * SDTLS_E_INVALID_ARGUMENT. Thread-safe once frozen. */
+SDTLS_EXTERN int sdtls_config_get_option(const sdtls_config *config, sdtls_option option,
+                                         int64_t *value);
+
+/* Sets this endpoint's certificate chain and private key (ECDSA or RSA) from
+ * PEM files: `cert_path` holds the leaf first, then any intermediates. The
+ * paths are read during the call. Returns 0, SDTLS_E_FILE (cannot read),
+ * SDTLS_E_CREDENTIALS (not PEM, or key does not match the certificate),
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN. */
+SDTLS_EXTERN int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
+                                                   const char *key_path);
+
+/* Same as sdtls_config_set_certificate_file() from PEM bytes in memory; the
+ * bytes are copied (the caller keeps ownership). */
+SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
+                                                  size_t cert_len, const uint8_t *key_pem,
+                                                  size_t key_len);
+
+/* Adds trusted CA certificates from a PEM file (`ca_file`) and/or a hashed
+ * directory as made by `openssl rehash` (`ca_dir`); either may be NULL, not
+ * both. Returns 0, SDTLS_E_FILE, SDTLS_E_CREDENTIALS, SDTLS_E_INVALID_ARGUMENT
+ * or SDTLS_E_FROZEN. Without trust anchors, verification fails unless
+ * SDTLS_OPT_VERIFY_PEER is 0. */
+SDTLS_EXTERN int sdtls_config_set_ca(sdtls_config *config, const char *ca_file,
+                                     const char *ca_dir);
+
+/* Adds trusted CA certificates from PEM bytes (copied). Same returns. */
+SDTLS_EXTERN int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len);
+
+/* Restricts the cipher suites to an engine cipher string (OpenSSL syntax,
+ * e.g. "ECDHE-ECDSA-AES128-GCM-SHA256"). The string is copied. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (no suite matched, or a non-AEAD suite asked
+ * for) or SDTLS_E_FROZEN. */
+SDTLS_EXTERN int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers);
+
+/* Key logging (NSS key log format, for Wireshark): when set, `cb` is called
+ * with one line (no newline, NUL-terminated, valid during the call) per
+ * secret, from inside whichever sdtls call completes a handshake, on that
+ * thread. Off by default. `cb` NULL switches it off. Returns 0 or
+ * SDTLS_E_FROZEN. */
+typedef void (*sdtls_keylog_cb)(void *user_data, const char *line);
+SDTLS_EXTERN int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb,
+                                         void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Certificates                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Creates a self-signed ECDSA P-256 certificate for `common_name` (also its
+ * DNS subjectAltName), valid from one hour ago for `days` days (1..36500),
+ * and its private key. On success sets *cert_pem and *key_pem to
+ * NUL-terminated PEM strings allocated by the library (the caller owns them
+ * and releases them with sdtls_free(), which wipes them) and returns 0; otherwise
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM, and sets nothing.
+ * Thread-safe. */
+SDTLS_EXTERN int sdtls_certificate_generate(const char *common_name, unsigned days,
+                                            char **cert_pem, char **key_pem);
+
+/* Writes the SHA-256 digest of the DER form of the first certificate in
+ * `pem` into out[0..31]. Returns 0, SDTLS_E_CREDENTIALS (no certificate) or
+ * SDTLS_E_INVALID_ARGUMENT. Thread-safe. */
+SDTLS_EXTERN int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len,
+                                                      uint8_t out[32]);
+
+/* Formats a 32-byte SHA-256 digest the way SDP (RFC 8122) writes
+ * fingerprints, "AA:BB:..." (95 characters and a NUL), into `out`, which
+ * holds `out_len` bytes (at least 96). Returns 0 or SDTLS_E_INVALID_ARGUMENT.
+ * Thread-safe. */
+SDTLS_EXTERN int sdtls_fingerprint_format(const uint8_t digest[32], char *out, size_t out_len);
+
+/* Releases memory the library allocated for the caller, wiping it first.
+ * NULL is ignored. Thread-safe. */
+SDTLS_EXTERN void sdtls_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Connection                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct sdtls_conn sdtls_conn;
+
+typedef enum sdtls_role { SDTLS_ROLE_CLIENT = 0, SDTLS_ROLE_SERVER = 1 } sdtls_role;
+
+typedef enum sdtls_state {
+  SDTLS_STATE_NEW = 0,         /* created, handshake not started */
+  SDTLS_STATE_HANDSHAKING = 1, /* handshake in progress */
+  SDTLS_STATE_CONNECTED = 2,   /* handshake done; data flows */
+  SDTLS_STATE_CLOSED = 3,      /* close_notify sent or received */
+  SDTLS_STATE_FAILED = 4       /* fatal error; see sdtls_conn_error() */
+} sdtls_state;
+
+/* The application's side of a connection. Set `size` to
+ * sizeof(sdtls_callbacks); members added in later versions are appended,
+ * and a library given a smaller size treats the missing ones as NULL.
+ * Every callback receives the `user_data` given to sdtls_conn_new(). */
+typedef struct sdtls_callbacks {
+  size_t size;
+  /* Required. Send one datagram (at most SDTLS_OPT_MTU bytes) to the peer.
+   * The bytes are valid during the call only. Return 0, or a negative value
+   * if it could not be sent: the datagram then counts as lost (handshake
+   * flights are retransmitted; application data never is). */
+  int (*send)(void *user_data, const uint8_t *datagram, size_t len);
+  /* Optional. The handshake finished; the peer is authenticated. */
+  void (*on_handshake_done)(void *user_data);
+  /* Optional. One application datagram from the peer, boundaries kept
+   * (one record = one call). Valid during the call only. */
+  void (*on_data)(void *user_data, const uint8_t *data, size_t len);
+  /* Optional. The connection ended: `reason` is 0 after the peer's
+   * close_notify, otherwise the negative error that ended it (details in
+   * sdtls_conn_error_detail()). Called at most once, and not for a close the
+   * application asked for with sdtls_conn_close(). */
+  void (*on_close)(void *user_data, int reason);
+} sdtls_callbacks;
+
+/* Creates a connection in SDTLS_STATE_NEW. `config` is frozen and
+ * referenced; `callbacks` is copied; `user_data` is passed back to every
+ * callback and not otherwise touched. Stores the handle in *out (owned by
+ * the caller; release with sdtls_conn_free()).
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, no send callback, bad role),
+ * SDTLS_E_CREDENTIALS (a server role without a certificate) or SDTLS_E_NOMEM.
+ * Thread-safe with respect to `config`. */
+SDTLS_EXTERN int sdtls_conn_new(sdtls_config *config, sdtls_role role,
+                                const sdtls_callbacks *callbacks, void *user_data,
+                                sdtls_conn **out);
+
+/* Frees the connection without sending anything (call sdtls_conn_close()
+ * first for an orderly end). Key material is wiped. NULL is ignored. Inside
+ * one of this connection's callbacks the free is deferred until the sdtls
+ * call that made the callback returns, and no further callback is made. */
+SDTLS_EXTERN void sdtls_conn_free(sdtls_conn *conn);
+
+/* Client: the name to send (SNI) and, when SDTLS_OPT_VERIFY_PEER is 1, the
+ * name the server's certificate must hold (DNS name or IP address). The
+ * string is copied. Only in SDTLS_STATE_NEW. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE or SDTLS_E_NOMEM.
+ * A verifying client with no server name fails to start (SDTLS_E_STATE). */
+SDTLS_EXTERN int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name);
+
+/* Starts the handshake at time `now`. A client sends its first flight
+ * through the send callback; a server waits for the peer's ClientHello
+ * (sdtls_conn_receive() also starts a server). Returns 0, SDTLS_E_STATE (not
+ * NEW, or a verifying client without a server name), or an error that also
+ * moves the connection to FAILED. */
+SDTLS_EXTERN int sdtls_conn_start(sdtls_conn *conn, sdtls_time now);
+
+/* Feeds one datagram received from the peer, at time `now`. Handshake
+ * progress, application data (on_data) and the end of the connection
+ * (on_close) are reported through the callbacks during this call. Records
+ * that fail authentication, replays and stale retransmissions are dropped
+ * silently, as RFC 6347 asks. The bytes are not retained.
+ * Returns 0 (also when records were dropped), SDTLS_E_INVALID_ARGUMENT,
+ * SDTLS_E_IN_CALLBACK, SDTLS_E_CLOSED / the failure's code if the connection
+ * has ended, or the error that ended it now (also reported to on_close). */
+SDTLS_EXTERN int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len,
+                                    sdtls_time now);
+
+/* Sends `len` bytes as one record in one datagram. Returns 0,
+ * SDTLS_E_STATE (handshake not finished), SDTLS_E_CLOSED, SDTLS_E_TOO_BIG
+ * (more than sdtls_conn_max_data_size() bytes; nothing is sent) or
+ * SDTLS_E_INVALID_ARGUMENT. A zero-length send sends nothing and returns 0. */
+SDTLS_EXTERN int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len,
+                                 sdtls_time now);
+
+/* The largest `len` that sdtls_conn_send() accepts now (depends on the MTU
+ * and the negotiated cipher), or 0 before the handshake is done. */
+SDTLS_EXTERN size_t sdtls_conn_max_data_size(const sdtls_conn *conn);
+
+/* The next time at which sdtls_conn_handle_timeout() must be called, or
+ * SDTLS_TIME_NEVER. Changes after every call that moves the connection on:
+ * ask again after each. */
+SDTLS_EXTERN sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn);
+
+/* Acts on expired timers at time `now`: retransmits the last flight, or
+ * fails the connection with SDTLS_E_TIMEOUT once the handshake deadline has
+ * passed (reported to on_close too). Calling it early is harmless.
+ * Returns 0, SDTLS_E_IN_CALLBACK, or the error that ended the connection. */
+SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
+
+/* Sends close_notify (when connected) and moves to SDTLS_STATE_CLOSED. No
+ * callback follows. Returns 0 or SDTLS_E_INVALID_ARGUMENT; closing twice is
+ * harmless. */
+SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
+
+/* Queries. All may be called at any time, also inside callbacks; strings
+ * are owned by the connection and valid until it is freed or (for the
+ * error detail) the next failure. */
+SDTLS_EXTERN sdtls_state sdtls_conn_state(const sdtls_conn *conn);
+SDTLS_EXTERN sdtls_role sdtls_conn_role(const sdtls_conn *conn);
+/* The error that moved the connection to FAILED (or SDTLS_E_CLOSED after a
+ * close), 0 while it is healthy. */
+SDTLS_EXTERN int sdtls_conn_error(const sdtls_conn *conn);
+/* Human-readable detail of the last failure: the alert's name, the
+ * verification failure, the engine's reason. "" when there is none. */
+SDTLS_EXTERN const char *sdtls_conn_error_detail(const sdtls_conn *conn);
+/* Negotiated protocol ("DTLSv1.2"), or NULL before the handshake is done. */
+SDTLS_EXTERN const char *sdtls_conn_version(const sdtls_conn *conn);
+/* Negotiated cipher suite in IANA naming
+ * ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), or NULL before. */
+SDTLS_EXTERN const char *sdtls_conn_cipher(const sdtls_conn *conn);
+
+/* The peer's leaf certificate in DER. On success sets *der (owned by the
+ * connection, valid until it is freed) and *len and returns 0; returns
+ * SDTLS_E_STATE when the peer sent none or the handshake is not done. */
+SDTLS_EXTERN int sdtls_conn_peer_certificate(const sdtls_conn *conn, const uint8_t **der,
+                                             size_t *len);
+
+/* Writes the SHA-256 digest of the peer's leaf certificate (DER) into
+ * out[0..31]. Returns 0, SDTLS_E_STATE (no peer certificate) or
+ * SDTLS_E_INVALID_ARGUMENT. */
+SDTLS_EXTERN int sdtls_conn_peer_fingerprint_sha256(const sdtls_conn *conn, uint8_t out[32]);
+
+/* RFC 5705 keying material exporter: fills out[0..out_len) from the
+ * connection's master secret, `label` (bytes, copied) and an optional
+ * `context` (NULL = no context, which differs from an empty one).
+ * Only once connected. Returns 0, SDTLS_E_STATE or SDTLS_E_INVALID_ARGUMENT. */
+SDTLS_EXTERN int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out,
+                                                   size_t out_len, const char *label,
+                                                   size_t label_len, const uint8_t *context,
+                                                   size_t context_len);
+
+/* A pointer the application may hang on the connection (servers hand out
+ * connections they create; this is where their per-peer state goes). */
+SDTLS_EXTERN void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data);
+SDTLS_EXTERN void *sdtls_conn_get_app_data(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
+/* Server: many peers behind one socket                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Peer addresses are passed as the bytes of a struct sockaddr_in or
+ * struct sockaddr_in6, exactly as recvfrom() fills them (the length is the
+ * one recvfrom() returns). Two addresses are the same peer when family,
+ * address, port (and for IPv6 the scope id) are equal. */
+
+typedef struct sdtls_server sdtls_server;
+
+typedef struct sdtls_server_callbacks {
+  size_t size; /* sizeof(sdtls_server_callbacks) */
+  /* Required. Send one datagram to `addr` (a sockaddr, as above). */
+  int (*send)(void *user_data, const uint8_t *addr, size_t addr_len, const uint8_t *datagram,
+              size_t len);
+  /* Optional. A peer passed the cookie check and a connection was created.
+   * The server owns `conn`; the application may set its app data here. */
+  void (*on_connect)(void *user_data, sdtls_conn *conn, const uint8_t *addr, size_t addr_len);
+  /* Optional. `conn`'s handshake finished. */
+  void (*on_handshake_done)(void *user_data, sdtls_conn *conn);
+  /* Optional. One application datagram from `conn`'s peer. */
+  void (*on_data)(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len);
+  /* Optional. `conn` ended: `reason` is 0 for the peer's close_notify,
+   * SDTLS_E_CLOSED for sdtls_server_close_peer(), SDTLS_E_TIMEOUT for an
+   * idle or handshake timeout (eviction), or the error that ended it. The
+   * server frees `conn` after this returns. */
+  void (*on_close)(void *user_data, sdtls_conn *conn, int reason);
+} sdtls_server_callbacks;
+
+/* Creates a server. The config (frozen, referenced) needs a certificate.
+ * A random cookie secret is drawn. Returns 0, SDTLS_E_INVALID_ARGUMENT,
+ * SDTLS_E_CREDENTIALS or SDTLS_E_NOMEM. *out is owned by the caller. */
+SDTLS_EXTERN int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbacks,
+                                  void *user_data, sdtls_server **out);
+
+/* Frees the server and every connection it holds, without sending. No
+ * callback is made. NULL is ignored. Not allowed inside its callbacks. */
+SDTLS_EXTERN void sdtls_server_free(sdtls_server *server);
+
+/* Feeds one datagram from `addr`. Unknown peers get a stateless cookie
+ * exchange; datagrams of known peers go to their connection. Returns 0
+ * (also when the datagram was dropped; see the counters),
+ * SDTLS_E_INVALID_ARGUMENT (bad address) or SDTLS_E_IN_CALLBACK. */
+SDTLS_EXTERN int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                                      const uint8_t *datagram, size_t len, sdtls_time now);
+
+/* Earliest deadline over all connections (retransmission, handshake and
+ * idle timeouts), or SDTLS_TIME_NEVER. */
+SDTLS_EXTERN sdtls_time sdtls_server_next_deadline(const sdtls_server *server);
+
+/* Handles expired timers of every connection and evicts expired peers
+ * (reported through on_close). Returns 0 or SDTLS_E_IN_CALLBACK. */
+SDTLS_EXTERN int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now);
+
+/* Sends close_notify to `conn`'s peer and removes it: on_close is called with
+ * SDTLS_E_CLOSED (during this call, or when the current callback returns
+ * if called from one) and the connection is freed. Returns 0 or
+ * SDTLS_E_INVALID_ARGUMENT (not one of this server's connections). */
+SDTLS_EXTERN int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn,
+                                         sdtls_time now);
+
+/* The peer address of a server connection (owned by the connection). Returns
+ * 0, or SDTLS_E_STATE for a connection not made by a server. */
+SDTLS_EXTERN int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr,
+                                         size_t *addr_len);
+
+/* Replaces the cookie secret (16..64 bytes, copied) at time `now`: the old
+ * secret stays accepted for one more cookie lifetime, older ones are not.
+ * Servers behind one address that share a secret accept each other's
+ * cookies. Returns 0 or SDTLS_E_INVALID_ARGUMENT. */
+SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret,
+                                                size_t len, sdtls_time now);
+
+/* Counters; values are frozen. */
+typedef enum sdtls_server_counter {
+  SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerifyRequests sent */
+  SDTLS_COUNTER_COOKIES_REJECTED = 2,    /* ClientHellos with a bad cookie */
+  SDTLS_COUNTER_CONNECTIONS_CREATED = 3,
+  SDTLS_COUNTER_CONNECTIONS_CLOSED = 4,  /* ended by close or error */
+  SDTLS_COUNTER_CONNECTIONS_EVICTED = 5, /* idle or handshake timeout */
+  SDTLS_COUNTER_DROPPED_MALFORMED = 6,   /* not a parsable DTLS datagram */
+  SDTLS_COUNTER_DROPPED_UNKNOWN_PEER = 7,/* not a ClientHello from an unknown peer */
+  SDTLS_COUNTER_DROPPED_LIMIT = 8,       /* peer or handshake limit reached */
+  SDTLS_COUNTER_PEERS = 9                /* connections now (a gauge) */
+} sdtls_server_counter;
+
+/* Reads a counter. Returns its value, or 0 for an unknown counter. */
+SDTLS_EXTERN uint64_t sdtls_server_counter_get(const sdtls_server *server,
+                                               sdtls_server_counter counter);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SDTLS_H */

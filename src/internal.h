@@ -1,0 +1,81 @@
+/* Private declarations shared by the library's modules. Not installed. */
+#ifndef SDTLS_INTERNAL_H
+#define SDTLS_INTERNAL_H
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "sdtls.h"
+
+/* ---- config.c ---- */
+
+struct sdtls_config {
+  atomic_int refs;
+  pthread_mutex_t lock; /* guards freezing */
+  bool frozen;
+  SSL_CTX *ctx; /* built at creation, finished when frozen */
+  int64_t verify_peer, require_client_cert, mtu, initial_timeout_ms, handshake_timeout_ms;
+  int64_t min_version, max_version;
+  int64_t cookies, max_peers, max_handshakes, idle_timeout_ms, cookie_lifetime_ms;
+  bool has_certificate;
+  bool has_trust;
+  sdtls_keylog_cb keylog;
+  void *keylog_user;
+};
+
+/* Freezes the config (first use) and takes a reference. Thread-safe. */
+void sdtls_config_acquire(sdtls_config *config);
+
+/* ---- engine_time.c ---- */
+
+/* The engine reads time through SSL_CTX_set_current_time_cb with no SSL
+ * pointer, so the caller's "now" is handed over through a thread-local slot
+ * set around each engine call. */
+void sdtls_engine_time_set(sdtls_time now);
+void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out);
+
+/* ---- errors.c ---- */
+
+/* Maps the engine's error queue (after a failed call on `ssl`) to an sdtls
+ * error code and writes a human-readable detail into `detail`. Clears the
+ * queue. */
+int sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail_len);
+
+/* ---- conn.c ---- */
+
+/* Server hooks: a connection made by sdtls_server routes its events to the
+ * server instead of sdtls_callbacks. */
+typedef struct sdtls_conn_hooks {
+  int (*send)(void *owner, sdtls_conn *conn, const uint8_t *datagram, size_t len);
+  void (*on_handshake_done)(void *owner, sdtls_conn *conn);
+  void (*on_data)(void *owner, sdtls_conn *conn, const uint8_t *data, size_t len);
+  void (*on_close)(void *owner, sdtls_conn *conn, int reason);
+} sdtls_conn_hooks;
+
+/* Creates a server-role connection owned by a server: events go to `hooks`
+ * with `owner`; `addr` (copied) is the peer address. */
+int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
+                              const uint8_t *addr, size_t addr_len, sdtls_conn **out);
+
+/* The engine object, for the cookie hand-over glue. */
+SSL *sdtls_conn_engine(sdtls_conn *conn);
+
+/* Last time a datagram was received on the connection (idle eviction). */
+sdtls_time sdtls_conn_last_receive(const sdtls_conn *conn);
+
+/* Handshake deadline, or SDTLS_TIME_NEVER once connected. */
+sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
+
+/* ---- engine glue (src/engine/) ---- */
+
+/* Prepares a fresh server SSL object to accept a ClientHello that carried a
+ * valid cookie after one HelloVerifyRequest: sets the next expected and the
+ * next written handshake message_seq to `message_seq`, and the epoch-0 write
+ * record sequence to continue after `record_seq` (see DESIGN.md). Returns 1
+ * on success, 0 when this engine layout has no glue. */
+int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq);
+int sdtls_engine_has_cookie_handover(void);
+
+#endif
