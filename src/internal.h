@@ -4,13 +4,16 @@
 
 #include <openssl/ssl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
+#ifndef __cplusplus /* the engine glue is C++ and needs none of the C-only parts */
+#include <stdatomic.h>
+#endif
 
 #include "sdtls.h"
 
 /* ---- config.c ---- */
 
+#ifndef __cplusplus
 struct sdtls_config {
   atomic_int refs;
   pthread_mutex_t lock; /* guards freezing */
@@ -24,6 +27,7 @@ struct sdtls_config {
   sdtls_keylog_cb keylog;
   void *keylog_user;
 };
+#endif
 
 /* Freezes the config (first use) and takes a reference. Thread-safe. */
 void sdtls_config_acquire(sdtls_config *config);

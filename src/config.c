@@ -1,0 +1,403 @@
+/* sdtls_config: settings shared by connections, kept in an engine SSL_CTX
+ * plus the few values sdtls applies per connection. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* ECDHE key exchange with AEAD ciphers only, strongest first per key type. */
+static const char default_ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/* Largest credential file read; anything bigger is not a certificate. */
+#define MAX_PEM_FILE (1 << 20)
+
+static const struct option_range {
+  sdtls_option option;
+  int64_t min, max, def;
+} option_ranges[] = {
+    {SDTLS_OPT_VERIFY_PEER, 0, 1, 1},
+    {SDTLS_OPT_REQUIRE_CLIENT_CERT, 0, 1, 0},
+    {SDTLS_OPT_MTU, 256, 65507, 1200},
+    {SDTLS_OPT_INITIAL_TIMEOUT_MS, 10, 60000, 1000},
+    {SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 100, 3600000, 30000},
+    {SDTLS_OPT_MIN_VERSION, 0, 0xffff, SDTLS_DTLS1_2},
+    {SDTLS_OPT_MAX_VERSION, 0, 0xffff, SDTLS_DTLS1_2},
+    {SDTLS_OPT_COOKIES, 0, 1, 1},
+    {SDTLS_OPT_MAX_PEERS, 1, 1000000, 1024},
+    {SDTLS_OPT_MAX_HANDSHAKES, 1, 1000000, 256},
+    {SDTLS_OPT_IDLE_TIMEOUT_MS, 0, INT64_C(86400000), 300000},
+    {SDTLS_OPT_COOKIE_LIFETIME_MS, 1000, 3600000, 60000},
+};
+
+static int64_t *option_slot(sdtls_config *c, sdtls_option option) {
+  switch (option) {
+    case SDTLS_OPT_VERIFY_PEER: return &c->verify_peer;
+    case SDTLS_OPT_REQUIRE_CLIENT_CERT: return &c->require_client_cert;
+    case SDTLS_OPT_MTU: return &c->mtu;
+    case SDTLS_OPT_INITIAL_TIMEOUT_MS: return &c->initial_timeout_ms;
+    case SDTLS_OPT_HANDSHAKE_TIMEOUT_MS: return &c->handshake_timeout_ms;
+    case SDTLS_OPT_MIN_VERSION: return &c->min_version;
+    case SDTLS_OPT_MAX_VERSION: return &c->max_version;
+    case SDTLS_OPT_COOKIES: return &c->cookies;
+    case SDTLS_OPT_MAX_PEERS: return &c->max_peers;
+    case SDTLS_OPT_MAX_HANDSHAKES: return &c->max_handshakes;
+    case SDTLS_OPT_IDLE_TIMEOUT_MS: return &c->idle_timeout_ms;
+    case SDTLS_OPT_COOKIE_LIFETIME_MS: return &c->cookie_lifetime_ms;
+  }
+  return NULL;
+}
+
+static const struct option_range *option_range(sdtls_option option) {
+  for (size_t i = 0; i < sizeof(option_ranges) / sizeof(option_ranges[0]); i++) {
+    if (option_ranges[i].option == option) {
+      return &option_ranges[i];
+    }
+  }
+  return NULL;
+}
+
+static void keylog_trampoline(const SSL *ssl, const char *line) {
+  sdtls_config *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  if (c != NULL && c->keylog != NULL) {
+    c->keylog(c->keylog_user, line);
+  }
+}
+
+int sdtls_config_new(sdtls_config **out) {
+  if (out == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  sdtls_config *c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  c->ctx = SSL_CTX_new(DTLS_method());
+  if (c->ctx == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
+    SSL_CTX_free(c->ctx);
+    free(c);
+    ERR_clear_error();
+    return SDTLS_E_NOMEM;
+  }
+  atomic_init(&c->refs, 1);
+  for (size_t i = 0; i < sizeof(option_ranges) / sizeof(option_ranges[0]); i++) {
+    *option_slot(c, option_ranges[i].option) = option_ranges[i].def;
+  }
+  SSL_CTX_set_app_data(c->ctx, c);
+  SSL_CTX_set_current_time_cb(c->ctx, sdtls_engine_time_cb);
+  SSL_CTX_set_options(c->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
+  /* Resumption arrives with session tickets; until then nothing is cached. */
+  SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+  if (!SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(c->ctx, DTLS1_2_VERSION) ||
+      !SSL_CTX_set_strict_cipher_list(c->ctx, default_ciphers)) {
+    sdtls_config_free(c);
+    ERR_clear_error();
+    return SDTLS_E_INTERNAL;
+  }
+  *out = c;
+  return SDTLS_OK;
+}
+
+void sdtls_config_free(sdtls_config *config) {
+  if (config == NULL || atomic_fetch_sub(&config->refs, 1) != 1) {
+    return;
+  }
+  SSL_CTX_free(config->ctx);
+  pthread_mutex_destroy(&config->lock);
+  free(config);
+}
+
+void sdtls_config_acquire(sdtls_config *config) {
+  pthread_mutex_lock(&config->lock);
+  config->frozen = true;
+  pthread_mutex_unlock(&config->lock);
+  atomic_fetch_add(&config->refs, 1);
+}
+
+/* Returns SDTLS_E_FROZEN once a connection uses the config. */
+static int check_mutable(sdtls_config *config) {
+  if (config == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  pthread_mutex_lock(&config->lock);
+  bool frozen = config->frozen;
+  pthread_mutex_unlock(&config->lock);
+  return frozen ? SDTLS_E_FROZEN : SDTLS_OK;
+}
+
+static bool engine_speaks(int64_t version) { return version == SDTLS_DTLS1_2; }
+
+int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t value) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  const struct option_range *r = option_range(option);
+  if (r == NULL || value < r->min || value > r->max) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (option == SDTLS_OPT_MIN_VERSION || option == SDTLS_OPT_MAX_VERSION) {
+    if (value != SDTLS_DTLS1_2 && value != SDTLS_DTLS1_3) {
+      return SDTLS_E_INVALID_ARGUMENT;
+    }
+    if (!engine_speaks(value)) {
+      return SDTLS_E_UNSUPPORTED;
+    }
+    /* DTLS version numbers count down: 1.2 is 0xfefd, 1.3 is 0xfefc. */
+    int ok = option == SDTLS_OPT_MIN_VERSION
+                 ? SSL_CTX_set_min_proto_version(config->ctx, (uint16_t)value)
+                 : SSL_CTX_set_max_proto_version(config->ctx, (uint16_t)value);
+    if (!ok) {
+      ERR_clear_error();
+      return SDTLS_E_UNSUPPORTED;
+    }
+  }
+  *option_slot(config, option) = value;
+  return SDTLS_OK;
+}
+
+int sdtls_config_get_option(const sdtls_config *config, sdtls_option option, int64_t *value) {
+  if (config == NULL || value == NULL || option_range(option) == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  *value = *option_slot((sdtls_config *)config, option);
+  return SDTLS_OK;
+}
+
+/* Reads a whole (small) file; the caller wipes and frees *out. */
+static int read_file(const char *path, uint8_t **out, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return SDTLS_E_FILE;
+  }
+  uint8_t *buf = malloc(MAX_PEM_FILE);
+  if (buf == NULL) {
+    fclose(f);
+    return SDTLS_E_NOMEM;
+  }
+  size_t n = fread(buf, 1, MAX_PEM_FILE, f);
+  bool failed = ferror(f) || (n == MAX_PEM_FILE && fgetc(f) != EOF);
+  fclose(f);
+  if (failed) {
+    OPENSSL_cleanse(buf, MAX_PEM_FILE);
+    free(buf);
+    return SDTLS_E_FILE;
+  }
+  *out = buf;
+  *out_len = n;
+  return SDTLS_OK;
+}
+
+static void wipe_free(uint8_t *buf) {
+  if (buf != NULL) {
+    OPENSSL_cleanse(buf, MAX_PEM_FILE);
+    free(buf);
+  }
+}
+
+int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
+                                     size_t cert_len, const uint8_t *key_pem, size_t key_len) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (cert_pem == NULL || key_pem == NULL || cert_len == 0 || key_len == 0 ||
+      cert_len > INT32_MAX || key_len > INT32_MAX) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  rc = SDTLS_E_CREDENTIALS;
+  BIO *cb = BIO_new_mem_buf(cert_pem, (int)cert_len);
+  BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len);
+  X509 *leaf = cb != NULL ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+  EVP_PKEY *key = kb != NULL ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+  if (leaf == NULL || key == NULL) {
+    goto done;
+  }
+  int type = EVP_PKEY_id(key);
+  if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA) {
+    goto done;
+  }
+  if (!SSL_CTX_use_certificate(config->ctx, leaf) ||
+      !SSL_CTX_use_PrivateKey(config->ctx, key) || !SSL_CTX_check_private_key(config->ctx) ||
+      !SSL_CTX_clear_chain_certs(config->ctx)) {
+    goto done;
+  }
+  X509 *extra;
+  while ((extra = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
+    int ok = SSL_CTX_add0_chain_cert(config->ctx, extra);
+    if (!ok) {
+      X509_free(extra);
+      goto done;
+    }
+  }
+  config->has_certificate = true;
+  rc = SDTLS_OK;
+done:
+  ERR_clear_error();
+  X509_free(leaf);
+  EVP_PKEY_free(key);
+  BIO_free(cb);
+  BIO_free(kb);
+  return rc;
+}
+
+int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
+                                      const char *key_path) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (cert_path == NULL || key_path == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  uint8_t *cert = NULL, *key = NULL;
+  size_t cert_len = 0, key_len = 0;
+  rc = read_file(cert_path, &cert, &cert_len);
+  if (rc == SDTLS_OK) {
+    rc = read_file(key_path, &key, &key_len);
+  }
+  if (rc == SDTLS_OK) {
+    rc = cert_len == 0 || key_len == 0
+             ? SDTLS_E_CREDENTIALS
+             : sdtls_config_set_certificate_pem(config, cert, cert_len, key, key_len);
+  }
+  wipe_free(cert);
+  wipe_free(key);
+  return rc;
+}
+
+int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (pem == NULL || len == 0 || len > INT32_MAX) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  BIO *b = BIO_new_mem_buf(pem, (int)len);
+  if (b == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  X509_STORE *store = SSL_CTX_get_cert_store(config->ctx);
+  int added = 0;
+  X509 *x;
+  while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    /* A certificate already in the store is not an error. */
+    if (X509_STORE_add_cert(store, x)) {
+      added++;
+    } else if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+      added++;
+    }
+    X509_free(x);
+  }
+  ERR_clear_error();
+  BIO_free(b);
+  if (added == 0) {
+    return SDTLS_E_CREDENTIALS;
+  }
+  config->has_trust = true;
+  return SDTLS_OK;
+}
+
+int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *ca_dir) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (ca_file == NULL && ca_dir == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (ca_file != NULL) {
+    uint8_t *pem = NULL;
+    size_t len = 0;
+    rc = read_file(ca_file, &pem, &len);
+    if (rc == SDTLS_OK) {
+      rc = len == 0 ? SDTLS_E_CREDENTIALS : sdtls_config_set_ca_pem(config, pem, len);
+    }
+    wipe_free(pem);
+    if (rc != SDTLS_OK) {
+      return rc;
+    }
+  }
+  if (ca_dir != NULL) {
+    struct stat st;
+    if (stat(ca_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return SDTLS_E_FILE;
+    }
+    if (!X509_STORE_load_locations(SSL_CTX_get_cert_store(config->ctx), NULL, ca_dir)) {
+      ERR_clear_error();
+      return SDTLS_E_CREDENTIALS;
+    }
+    config->has_trust = true;
+  }
+  return SDTLS_OK;
+}
+
+int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (ciphers == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  /* Try on a scratch context so a refused string leaves the config as it was. */
+  SSL_CTX *probe = SSL_CTX_new(DTLS_method());
+  if (probe == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  rc = SDTLS_E_INVALID_ARGUMENT;
+  if (SSL_CTX_set_strict_cipher_list(probe, ciphers)) {
+    STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(probe);
+    bool all_safe = sk_SSL_CIPHER_num(list) > 0;
+    for (size_t i = 0; i < sk_SSL_CIPHER_num(list); i++) {
+      const SSL_CIPHER *cipher = sk_SSL_CIPHER_value(list, i);
+      if (!SSL_CIPHER_is_aead(cipher) || SSL_CIPHER_get_kx_nid(cipher) != NID_kx_ecdhe) {
+        all_safe = false;
+      }
+    }
+    if (all_safe && SSL_CTX_set_strict_cipher_list(config->ctx, ciphers)) {
+      rc = SDTLS_OK;
+    }
+  }
+  ERR_clear_error();
+  SSL_CTX_free(probe);
+  return rc;
+}
+
+int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user_data) {
+  int rc = check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  config->keylog = cb;
+  config->keylog_user = user_data;
+  SSL_CTX_set_keylog_callback(config->ctx, cb != NULL ? keylog_trampoline : NULL);
+  return SDTLS_OK;
+}
+
+int sdtls_has_feature(sdtls_feature feature) {
+  switch (feature) {
+    case SDTLS_FEATURE_DTLS1_2: return 1;
+    case SDTLS_FEATURE_DTLS1_3: return engine_speaks(SDTLS_DTLS1_3) ? 1 : 0;
+    case SDTLS_FEATURE_COOKIE_EXCHANGE: return sdtls_engine_has_cookie_handover();
+  }
+  return 0;
+}
+
+uint32_t sdtls_version(const char **string) {
+  if (string != NULL) {
+    *string = SDTLS_VERSION_STRING " (BoringSSL, embedded)";
+  }
+  return SDTLS_VERSION_NUMBER;
+}

@@ -1,0 +1,685 @@
+/* sdtls_conn: one DTLS association, sans-I/O.
+ *
+ * Datagrams reach the engine through a custom BIO whose read side returns the
+ * datagram being fed by sdtls_conn_receive() (once) and whose write side hands
+ * each engine write — one datagram, the engine packs records up to the MTU —
+ * to the send callback. Callbacks are made only from inside the application's
+ * own call; `depth` and `in_send` tell which calls are allowed then. */
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "internal.h"
+
+/* Largest plaintext of one DTLS record (RFC 6347 4.1). */
+#define MAX_PLAINTEXT 16384
+#define MAX_ADDR 128
+#define NS_PER_MS 1000000ull
+
+struct sdtls_conn {
+  sdtls_config *config;
+  SSL *ssl;
+  sdtls_role role;
+  sdtls_state state;
+  int error;
+  char detail[256];
+
+  sdtls_callbacks cb;
+  void *user_data;
+  const sdtls_conn_hooks *hooks; /* server connections: events go here */
+  void *owner;
+  void *app_data;
+  uint8_t addr[MAX_ADDR];
+  size_t addr_len;
+
+  const uint8_t *in; /* datagram being fed to the engine, or NULL */
+  size_t in_len;
+
+  int depth;         /* > 0 while an event callback runs */
+  bool in_send;      /* true while the send callback runs */
+  bool free_pending; /* sdtls_conn_free() called from a callback */
+  bool close_reported;
+  bool has_server_name;
+
+  sdtls_time handshake_deadline;
+  sdtls_time retransmit_deadline;
+  sdtls_time last_receive;
+
+  uint8_t plaintext[MAX_PLAINTEXT];
+};
+
+/* ---- the BIO between engine and application ---- */
+
+static int bio_write(BIO *bio, const char *data, int len) {
+  sdtls_conn *conn = BIO_get_data(bio);
+  if (len <= 0) {
+    return len;
+  }
+  /* The engine's write cannot fail: a datagram the application could not
+   * send is a lost datagram, which DTLS is built to survive. */
+  conn->in_send = true;
+  if (conn->hooks != NULL) {
+    conn->hooks->send(conn->owner, conn, (const uint8_t *)data, (size_t)len);
+  } else {
+    conn->cb.send(conn->user_data, (const uint8_t *)data, (size_t)len);
+  }
+  conn->in_send = false;
+  return len;
+}
+
+static int bio_read(BIO *bio, char *out, int len) {
+  sdtls_conn *conn = BIO_get_data(bio);
+  BIO_clear_retry_flags(bio);
+  if (conn->in == NULL) {
+    BIO_set_retry_read(bio);
+    return -1;
+  }
+  /* A datagram larger than the engine's buffer is truncated, as a socket
+   * would; the record layer then drops it. */
+  size_t n = conn->in_len < (size_t)len ? conn->in_len : (size_t)len;
+  memcpy(out, conn->in, n);
+  conn->in = NULL;
+  conn->in_len = 0;
+  return (int)n;
+}
+
+static long bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+  (void)bio;
+  (void)num;
+  (void)ptr;
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1; /* every write already went out */
+    default:
+      return 0;
+  }
+}
+
+static int bio_create(BIO *bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_method_once = PTHREAD_ONCE_INIT;
+
+static void bio_method_init(void) {
+  BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "sdtls datagram");
+  if (m != NULL && BIO_meth_set_write(m, bio_write) && BIO_meth_set_read(m, bio_read) &&
+      BIO_meth_set_ctrl(m, bio_ctrl) && BIO_meth_set_create(m, bio_create)) {
+    bio_method = m;
+  }
+}
+
+/* ---- events ---- */
+
+static void emit_handshake_done(sdtls_conn *conn) {
+  if (conn->free_pending) {
+    return;
+  }
+  conn->depth++;
+  if (conn->hooks != NULL) {
+    if (conn->hooks->on_handshake_done != NULL) {
+      conn->hooks->on_handshake_done(conn->owner, conn);
+    }
+  } else if (conn->cb.on_handshake_done != NULL) {
+    conn->cb.on_handshake_done(conn->user_data);
+  }
+  conn->depth--;
+}
+
+static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
+  if (conn->free_pending) {
+    return;
+  }
+  conn->depth++;
+  if (conn->hooks != NULL) {
+    if (conn->hooks->on_data != NULL) {
+      conn->hooks->on_data(conn->owner, conn, data, len);
+    }
+  } else if (conn->cb.on_data != NULL) {
+    conn->cb.on_data(conn->user_data, data, len);
+  }
+  conn->depth--;
+}
+
+static void emit_close(sdtls_conn *conn, int reason) {
+  if (conn->free_pending || conn->close_reported) {
+    return;
+  }
+  conn->close_reported = true;
+  conn->depth++;
+  if (conn->hooks != NULL) {
+    if (conn->hooks->on_close != NULL) {
+      conn->hooks->on_close(conn->owner, conn, reason);
+    }
+  } else if (conn->cb.on_close != NULL) {
+    conn->cb.on_close(conn->user_data, reason);
+  }
+  conn->depth--;
+}
+
+/* Moves the connection to FAILED with `code`, reports it, returns `code`. */
+static int fail(sdtls_conn *conn, int code) {
+  if (conn->state == SDTLS_STATE_FAILED || conn->state == SDTLS_STATE_CLOSED) {
+    return conn->error;
+  }
+  conn->state = SDTLS_STATE_FAILED;
+  conn->error = code;
+  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  conn->retransmit_deadline = SDTLS_TIME_NEVER;
+  emit_close(conn, code);
+  return code;
+}
+
+static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
+  int code = sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail, sizeof(conn->detail));
+  if (code == SDTLS_E_CLOSED) {
+    /* The peer's close_notify: an orderly end, reported with reason 0. */
+    conn->state = SDTLS_STATE_CLOSED;
+    conn->error = SDTLS_E_CLOSED;
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+    conn->retransmit_deadline = SDTLS_TIME_NEVER;
+    emit_close(conn, 0);
+    return SDTLS_E_CLOSED;
+  }
+  return fail(conn, code);
+}
+
+/* ---- lifetime ---- */
+
+static void destroy(sdtls_conn *conn) {
+  SSL_free(conn->ssl); /* the engine wipes its keys */
+  sdtls_config_free(conn->config);
+  OPENSSL_cleanse(conn->plaintext, sizeof(conn->plaintext));
+  free(conn);
+}
+
+/* Every public call that may make callbacks ends here: a free requested
+ * inside a callback happens once the outermost call unwinds. */
+static int finish(sdtls_conn *conn, int rc) {
+  if (conn->free_pending && conn->depth == 0 && !conn->in_send) {
+    destroy(conn);
+  }
+  return rc;
+}
+
+static enum ssl_verify_result_t accept_any(SSL *ssl, uint8_t *alert) {
+  (void)ssl;
+  (void)alert;
+  return ssl_verify_ok;
+}
+
+static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) {
+  if (pthread_once(&bio_method_once, bio_method_init) != 0 || bio_method == NULL) {
+    return SDTLS_E_INTERNAL;
+  }
+  if (role == SDTLS_ROLE_SERVER && !config->has_certificate) {
+    return SDTLS_E_CREDENTIALS;
+  }
+  sdtls_conn *conn = calloc(1, sizeof(*conn));
+  if (conn == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  sdtls_config_acquire(config);
+  conn->config = config;
+  conn->role = role;
+  conn->state = SDTLS_STATE_NEW;
+  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  conn->retransmit_deadline = SDTLS_TIME_NEVER;
+
+  conn->ssl = SSL_new(config->ctx);
+  BIO *bio = conn->ssl != NULL ? BIO_new(bio_method) : NULL;
+  if (bio == NULL) {
+    ERR_clear_error();
+    destroy(conn);
+    return SDTLS_E_NOMEM;
+  }
+  BIO_set_data(bio, conn);
+  SSL_set_bio(conn->ssl, bio, bio); /* the SSL owns the one BIO */
+  SSL_set_options(conn->ssl, SSL_OP_NO_QUERY_MTU);
+  SSL_set_mtu(conn->ssl, (unsigned)config->mtu);
+  DTLSv1_set_initial_timeout_duration(conn->ssl, (unsigned)config->initial_timeout_ms);
+
+  if (role == SDTLS_ROLE_CLIENT) {
+    SSL_set_connect_state(conn->ssl);
+    SSL_set_verify(conn->ssl, config->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+  } else {
+    SSL_set_accept_state(conn->ssl);
+    int mode = SSL_VERIFY_NONE;
+    if (config->require_client_cert) {
+      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    SSL_set_verify(conn->ssl, mode, NULL);
+    if (config->require_client_cert && !config->verify_peer) {
+      /* Ask for a certificate, accept whichever comes (pinning is the
+       * application's job then). */
+      SSL_set_custom_verify(conn->ssl, mode, accept_any);
+    }
+  }
+  *out = conn;
+  return SDTLS_OK;
+}
+
+int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks *callbacks,
+                   void *user_data, sdtls_conn **out) {
+  if (out != NULL) {
+    *out = NULL;
+  }
+  if (config == NULL || callbacks == NULL || out == NULL ||
+      callbacks->size < offsetof(sdtls_callbacks, send) + sizeof(callbacks->send) ||
+      callbacks->send == NULL || (role != SDTLS_ROLE_CLIENT && role != SDTLS_ROLE_SERVER)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  sdtls_conn *conn;
+  int rc = conn_create(config, role, &conn);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  /* Copy what the caller's version of the struct has; the rest stays NULL. */
+  size_t n = callbacks->size < sizeof(conn->cb) ? callbacks->size : sizeof(conn->cb);
+  memcpy(&conn->cb, callbacks, n);
+  conn->cb.size = sizeof(conn->cb);
+  conn->user_data = user_data;
+  *out = conn;
+  return SDTLS_OK;
+}
+
+int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
+                              const uint8_t *addr, size_t addr_len, sdtls_conn **out) {
+  if (config == NULL || hooks == NULL || hooks->send == NULL || out == NULL ||
+      addr_len > MAX_ADDR || (addr == NULL && addr_len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  sdtls_conn *conn;
+  int rc = conn_create(config, SDTLS_ROLE_SERVER, &conn);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  conn->hooks = hooks;
+  conn->owner = owner;
+  if (addr_len > 0) {
+    memcpy(conn->addr, addr, addr_len);
+  }
+  conn->addr_len = addr_len;
+  *out = conn;
+  return SDTLS_OK;
+}
+
+void sdtls_conn_free(sdtls_conn *conn) {
+  if (conn == NULL) {
+    return;
+  }
+  if (conn->depth > 0 || conn->in_send) {
+    conn->free_pending = true;
+    return;
+  }
+  destroy(conn);
+}
+
+/* ---- driving the engine ---- */
+
+static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
+  struct timeval tv;
+  sdtls_engine_time_set(now);
+  if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
+    if (DTLSv1_get_timeout(conn->ssl, &tv)) {
+      conn->retransmit_deadline =
+          now + (sdtls_time)tv.tv_sec * 1000000000ull + (sdtls_time)tv.tv_usec * 1000ull;
+      return;
+    }
+  }
+  conn->retransmit_deadline = SDTLS_TIME_NEVER;
+}
+
+static bool alive(const sdtls_conn *conn) {
+  return !conn->free_pending &&
+         (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED);
+}
+
+/* Runs the handshake and then reads every record the engine has buffered. */
+static int drive(sdtls_conn *conn, sdtls_time now) {
+  sdtls_engine_time_set(now);
+  if (conn->state == SDTLS_STATE_HANDSHAKING) {
+    int r = SSL_do_handshake(conn->ssl);
+    if (r != 1) {
+      int err = SSL_get_error(conn->ssl, r);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        update_retransmit_deadline(conn, now);
+        return SDTLS_OK;
+      }
+      return fail_from_engine(conn, err);
+    }
+    conn->state = SDTLS_STATE_CONNECTED;
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+    emit_handshake_done(conn);
+  }
+  while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED) {
+    sdtls_engine_time_set(now);
+    int r = SSL_read(conn->ssl, conn->plaintext, sizeof(conn->plaintext));
+    if (r > 0) {
+      emit_data(conn, conn->plaintext, (size_t)r);
+      continue;
+    }
+    int err = SSL_get_error(conn->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      break;
+    }
+    return fail_from_engine(conn, err);
+  }
+  if (alive(conn)) {
+    update_retransmit_deadline(conn, now);
+  }
+  return SDTLS_OK;
+}
+
+static int begin(sdtls_conn *conn, sdtls_time now) {
+  conn->state = SDTLS_STATE_HANDSHAKING;
+  conn->handshake_deadline = now + (sdtls_time)conn->config->handshake_timeout_ms * NS_PER_MS;
+  conn->last_receive = now;
+  return drive(conn, now);
+}
+
+static bool is_ip_literal(const char *name) {
+  uint8_t buf[16];
+  return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
+  if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->state != SDTLS_STATE_NEW || conn->role != SDTLS_ROLE_CLIENT) {
+    return SDTLS_E_STATE;
+  }
+  int ok;
+  if (is_ip_literal(name)) {
+    ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->ssl), name);
+  } else {
+    /* SNI carries host names only (RFC 6066 3). */
+    ok = SSL_set_tlsext_host_name(conn->ssl, name) && SSL_set1_host(conn->ssl, name);
+  }
+  ERR_clear_error();
+  if (!ok) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  conn->has_server_name = true;
+  return SDTLS_OK;
+}
+
+int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->depth > 0 || conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state != SDTLS_STATE_NEW) {
+    return SDTLS_E_STATE;
+  }
+  if (conn->role == SDTLS_ROLE_CLIENT && conn->config->verify_peer && !conn->has_server_name) {
+    snprintf(conn->detail, sizeof(conn->detail),
+             "a verifying client needs a server name (sdtls_conn_set_server_name)");
+    return SDTLS_E_STATE;
+  }
+  if (conn->role == SDTLS_ROLE_SERVER) {
+    return SDTLS_OK; /* the handshake starts with the peer's ClientHello */
+  }
+  return finish(conn, begin(conn, now));
+}
+
+int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+  if (conn == NULL || (datagram == NULL && len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->depth > 0 || conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return conn->error;
+  }
+  if (len == 0) {
+    return SDTLS_OK;
+  }
+  conn->last_receive = now;
+  conn->in = datagram;
+  conn->in_len = len;
+  int rc;
+  if (conn->state == SDTLS_STATE_NEW) {
+    if (conn->role == SDTLS_ROLE_CLIENT) {
+      conn->in = NULL;
+      return SDTLS_E_STATE;
+    }
+    rc = begin(conn, now);
+  } else {
+    rc = drive(conn, now);
+  }
+  conn->in = NULL;
+  conn->in_len = 0;
+  return finish(conn, rc);
+}
+
+size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
+  if (conn == NULL || conn->state != SDTLS_STATE_CONNECTED) {
+    return 0;
+  }
+  size_t overhead = SSL_max_seal_overhead(conn->ssl);
+  size_t mtu = (size_t)conn->config->mtu;
+  if (mtu <= overhead) {
+    return 0;
+  }
+  size_t room = mtu - overhead;
+  return room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
+}
+
+int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
+  if (conn == NULL || (data == NULL && len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return conn->error;
+  }
+  if (conn->state != SDTLS_STATE_CONNECTED) {
+    return SDTLS_E_STATE;
+  }
+  if (len == 0) {
+    return SDTLS_OK;
+  }
+  if (len > sdtls_conn_max_data_size(conn)) {
+    return SDTLS_E_TOO_BIG;
+  }
+  sdtls_engine_time_set(now);
+  int r = SSL_write(conn->ssl, data, (int)len);
+  if (r != (int)len) {
+    int err = SSL_get_error(conn->ssl, r);
+    return finish(conn, fail_from_engine(conn, err));
+  }
+  return SDTLS_OK;
+}
+
+sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
+  if (conn == NULL || conn->free_pending) {
+    return SDTLS_TIME_NEVER;
+  }
+  if (conn->state != SDTLS_STATE_HANDSHAKING && conn->state != SDTLS_STATE_CONNECTED) {
+    return SDTLS_TIME_NEVER;
+  }
+  return conn->handshake_deadline < conn->retransmit_deadline ? conn->handshake_deadline
+                                                              : conn->retransmit_deadline;
+}
+
+int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->depth > 0 || conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return conn->error;
+  }
+  if (conn->state == SDTLS_STATE_NEW) {
+    return SDTLS_OK;
+  }
+  int rc = SDTLS_OK;
+  if (now >= conn->handshake_deadline) {
+    snprintf(conn->detail, sizeof(conn->detail), "handshake not finished within %lld ms",
+             (long long)conn->config->handshake_timeout_ms);
+    rc = fail(conn, SDTLS_E_TIMEOUT);
+  } else if (now >= conn->retransmit_deadline) {
+    sdtls_engine_time_set(now);
+    if (DTLSv1_handle_timeout(conn->ssl) < 0) {
+      ERR_clear_error();
+      snprintf(conn->detail, sizeof(conn->detail), "peer did not answer retransmissions");
+      rc = fail(conn, SDTLS_E_TIMEOUT);
+    } else if (alive(conn)) {
+      update_retransmit_deadline(conn, now);
+    }
+  }
+  return finish(conn, rc);
+}
+
+int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return SDTLS_OK;
+  }
+  if (conn->state == SDTLS_STATE_CONNECTED) {
+    sdtls_engine_time_set(now);
+    SSL_shutdown(conn->ssl); /* sends close_notify; the peer's is not awaited */
+    ERR_clear_error();
+  }
+  conn->state = SDTLS_STATE_CLOSED;
+  conn->error = SDTLS_E_CLOSED;
+  conn->close_reported = true; /* the application asked; nothing to report */
+  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  conn->retransmit_deadline = SDTLS_TIME_NEVER;
+  return SDTLS_OK;
+}
+
+/* ---- queries ---- */
+
+sdtls_state sdtls_conn_state(const sdtls_conn *conn) {
+  return conn != NULL ? conn->state : SDTLS_STATE_FAILED;
+}
+
+sdtls_role sdtls_conn_role(const sdtls_conn *conn) {
+  return conn != NULL ? conn->role : SDTLS_ROLE_CLIENT;
+}
+
+int sdtls_conn_error(const sdtls_conn *conn) {
+  return conn != NULL ? conn->error : SDTLS_E_INVALID_ARGUMENT;
+}
+
+const char *sdtls_conn_error_detail(const sdtls_conn *conn) {
+  return conn != NULL ? conn->detail : "";
+}
+
+static bool handshake_done(const sdtls_conn *conn) {
+  return conn != NULL && !SSL_in_init(conn->ssl) &&
+         (conn->state == SDTLS_STATE_CONNECTED || conn->state == SDTLS_STATE_CLOSED);
+}
+
+const char *sdtls_conn_version(const sdtls_conn *conn) {
+  return handshake_done(conn) ? SSL_get_version(conn->ssl) : NULL;
+}
+
+const char *sdtls_conn_cipher(const sdtls_conn *conn) {
+  if (!handshake_done(conn)) {
+    return NULL;
+  }
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
+  return cipher != NULL ? SSL_CIPHER_standard_name(cipher) : NULL;
+}
+
+int sdtls_conn_peer_certificate(const sdtls_conn *conn, const uint8_t **der, size_t *len) {
+  if (conn == NULL || der == NULL || len == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  const STACK_OF(CRYPTO_BUFFER) *chain =
+      handshake_done(conn) ? SSL_get0_peer_certificates(conn->ssl) : NULL;
+  if (chain == NULL || sk_CRYPTO_BUFFER_num(chain) == 0) {
+    return SDTLS_E_STATE;
+  }
+  const CRYPTO_BUFFER *leaf = sk_CRYPTO_BUFFER_value(chain, 0);
+  *der = CRYPTO_BUFFER_data(leaf);
+  *len = CRYPTO_BUFFER_len(leaf);
+  return SDTLS_OK;
+}
+
+int sdtls_conn_peer_fingerprint_sha256(const sdtls_conn *conn, uint8_t out[32]) {
+  const uint8_t *der;
+  size_t len;
+  if (out == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  int rc = sdtls_conn_peer_certificate(conn, &der, &len);
+  if (rc == SDTLS_OK) {
+    SHA256(der, len, out);
+  }
+  return rc;
+}
+
+int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out, size_t out_len,
+                                      const char *label, size_t label_len,
+                                      const uint8_t *context, size_t context_len) {
+  if (conn == NULL || out == NULL || out_len == 0 || label == NULL ||
+      (context == NULL && context_len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->state != SDTLS_STATE_CONNECTED || SSL_in_init(conn->ssl)) {
+    return SDTLS_E_STATE;
+  }
+  if (!SSL_export_keying_material(conn->ssl, out, out_len, label, label_len, context,
+                                  context_len, context != NULL)) {
+    ERR_clear_error();
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  return SDTLS_OK;
+}
+
+void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data) {
+  if (conn != NULL) {
+    conn->app_data = app_data;
+  }
+}
+
+void *sdtls_conn_get_app_data(const sdtls_conn *conn) {
+  return conn != NULL ? conn->app_data : NULL;
+}
+
+int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr, size_t *addr_len) {
+  if (conn == NULL || addr == NULL || addr_len == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->hooks == NULL) {
+    return SDTLS_E_STATE;
+  }
+  *addr = conn->addr;
+  *addr_len = conn->addr_len;
+  return SDTLS_OK;
+}
+
+/* ---- for the server ---- */
+
+SSL *sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
+
+sdtls_time sdtls_conn_last_receive(const sdtls_conn *conn) { return conn->last_receive; }
+
+sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn) {
+  return conn->handshake_deadline;
+}
