@@ -340,7 +340,7 @@ SDTLS_EXTERN void sdtls_conn_free(sdtls_conn *conn);
 /* Client: the name to send (SNI) and, when SDTLS_OPT_VERIFY_PEER is 1, the
  * name the server's certificate must hold (DNS name or IP address). The
  * string is copied. Only in SDTLS_STATE_NEW. Returns 0,
- * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE or SDTLS_E_NOMEM.
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
  * A verifying client with no server name fails to start (SDTLS_E_STATE). */
 SDTLS_EXTERN int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name);
 
@@ -385,8 +385,8 @@ SDTLS_EXTERN sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn);
 SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
 
 /* Sends close_notify (when connected) and moves to SDTLS_STATE_CLOSED. No
- * callback follows. Returns 0 or SDTLS_E_INVALID_ARGUMENT; closing twice is
- * harmless. */
+ * callback follows. Returns 0, SDTLS_E_INVALID_ARGUMENT or
+ * SDTLS_E_IN_CALLBACK (inside the send callback); closing twice is harmless. */
 SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
 
 /* Queries. All may be called at any time, also inside callbacks; strings

@@ -395,6 +395,9 @@ int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
   if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
+  if (conn->depth > 0 || conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
   if (conn->state != SDTLS_STATE_NEW || conn->role != SDTLS_ROLE_CLIENT) {
     return SDTLS_E_STATE;
   }
@@ -503,7 +506,7 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
     int err = SSL_get_error(conn->ssl, r);
     return finish(conn, fail_from_engine(conn, err));
   }
-  return SDTLS_OK;
+  return finish(conn, SDTLS_OK);
 }
 
 sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
@@ -568,7 +571,7 @@ int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
   conn->close_reported = true; /* the application asked; nothing to report */
   conn->handshake_deadline = SDTLS_TIME_NEVER;
   conn->retransmit_deadline = SDTLS_TIME_NEVER;
-  return SDTLS_OK;
+  return finish(conn, SDTLS_OK);
 }
 
 /* ---- queries ---- */
