@@ -1,0 +1,134 @@
+/* sdtls cert: make a self-signed ECDSA P-256 certificate and key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+static void cert_usage(FILE *out) {
+  fprintf(out,
+          "Usage: sdtls cert --cert FILE --key FILE [--cn NAME] [--days N]\n"
+          "\n"
+          "Writes a self-signed ECDSA P-256 certificate (PEM) for NAME (common name and\n"
+          "DNS subjectAltName) and its private key (PKCS#8 PEM, file mode 0600), then\n"
+          "prints the certificate's fingerprint as \"sha-256 AA:BB:...\".\n"
+          "\n"
+          "  --cert FILE   certificate output file (replaced)\n"
+          "  --key FILE    private key output file (replaced, mode 0600)\n"
+          "  --cn NAME     common name (default: localhost)\n"
+          "  --days N      validity in days, 1..36500 (default: 365)\n"
+          "  --help        this help\n");
+}
+
+/* Writes `text` to `path` with `mode` (also applied to an existing file). */
+static int write_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    errorf("cannot write %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (fchmod(fd, mode) != 0) {
+    errorf("cannot set the mode of %s: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  size_t len = strlen(text), off = 0;
+  while (off < len) {
+    ssize_t n = write(fd, text + off, len - off);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      errorf("cannot write %s: %s", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+    off += (size_t)n;
+  }
+  if (close(fd) != 0) {
+    errorf("cannot write %s: %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+int cmd_cert(int argc, char **argv) {
+  static char prog[] = "sdtls cert";
+  static const struct option options[] = {
+      {"cert", required_argument, NULL, 'c'}, {"key", required_argument, NULL, 'k'},
+      {"cn", required_argument, NULL, 'n'},   {"days", required_argument, NULL, 'd'},
+      {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+  const char *cert_path = NULL, *key_path = NULL, *cn = "localhost";
+  long days = 365;
+  argv[0] = prog;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    switch (opt) {
+    case 'c':
+      cert_path = optarg;
+      break;
+    case 'k':
+      key_path = optarg;
+      break;
+    case 'n':
+      cn = optarg;
+      break;
+    case 'd':
+      if (!parse_long(optarg, 1, 36500, &days)) {
+        fprintf(stderr, "%s: --days must be a whole number from 1 to 36500\n", prog);
+        return EXIT_USAGE;
+      }
+      break;
+    case 'h':
+      cert_usage(stdout);
+      return EXIT_OK;
+    default:
+      cert_usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+    cert_usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (cert_path == NULL || key_path == NULL) {
+    fprintf(stderr, "%s: --cert and --key are required\n", prog);
+    cert_usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(cert_path, key_path) == 0) {
+    fprintf(stderr, "%s: --cert and --key must name different files\n", prog);
+    return EXIT_USAGE;
+  }
+
+  char *cert_pem = NULL, *key_pem = NULL;
+  int rc = sdtls_certificate_generate(cn, (unsigned)days, &cert_pem, &key_pem);
+  if (rc == SDTLS_E_INVALID_ARGUMENT) {
+    fprintf(stderr,
+            "%s: invalid --cn '%s' (1 to 64 visible ASCII characters, no spaces)\n", prog, cn);
+    return EXIT_USAGE;
+  }
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot generate a certificate", rc, NULL);
+    return EXIT_FAIL;
+  }
+  uint8_t digest[32];
+  int status = EXIT_FAIL;
+  if (write_file(key_path, key_pem, 0600) == 0 && write_file(cert_path, cert_pem, 0644) == 0) {
+    rc = sdtls_certificate_fingerprint_sha256((const uint8_t *)cert_pem, strlen(cert_pem), digest);
+    if (rc == SDTLS_OK) {
+      print_fingerprint(stdout, "", digest);
+      fputc('\n', stdout);
+      status = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+    } else {
+      report_sdtls_error("cannot compute the fingerprint", rc, NULL);
+    }
+  }
+  sdtls_free(cert_pem);
+  sdtls_free(key_pem);
+  return status;
+}

@@ -1,0 +1,457 @@
+/* sdtls client: connect to a DTLS server; stdin lines go out as datagrams,
+ * received datagrams come out as lines on stdout. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define EXPORT_MAX 1024
+
+static void client_usage(FILE *out) {
+  fprintf(out,
+          "Usage: sdtls client HOST:PORT [OPTIONS]\n"
+          "\n"
+          "Connects to a DTLS server (HOST:PORT or [IPv6]:PORT). After the handshake\n"
+          "prints \"connected <version> <cipher> peer sha-256 <fingerprint>\" on stderr,\n"
+          "sends each stdin line (without its newline) as one datagram and prints each\n"
+          "received datagram as one line on stdout. At the end of stdin it waits for\n"
+          "replies (until as many came back as were sent, or --timeout passes without\n"
+          "one), sends close_notify and exits.\n"
+          "\n"
+          "  --ca FILE               trusted CA certificates (PEM); default: the system\n"
+          "                          bundle " SYSTEM_CA_BUNDLE "\n"
+          "  --insecure              do not verify the server's certificate\n"
+          "  --server-name NAME      name to send and verify (default: HOST)\n"
+          "  --cert FILE --key FILE  client certificate and key (PEM)\n"
+          "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
+          "  --timeout SEC           wait for replies after the end of stdin (default 2)\n"
+          "  --handshake-timeout SEC give up the handshake after SEC (default 30)\n"
+          "  --export LABEL:LEN      print \"EXPORT <label> <hex>\" on stdout: LEN bytes of\n"
+          "                          RFC 5705 keying material for LABEL (LEN 1..1024)\n"
+          "  --help                  this help\n"
+          "\n"
+          "Exit status: 0 success, 1 handshake/verification/network failure, 2 usage.\n");
+}
+
+typedef struct client {
+  int fd;
+  sdtls_conn *conn;
+  bool handshake_done;
+  bool closed;      /* on_close was called */
+  int close_reason; /* its reason */
+  unsigned long sent, received;
+  sdtls_time now;     /* time of the current library call */
+  sdtls_time last_rx; /* time the last application datagram arrived */
+  bool stdout_failed;
+} client;
+
+static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
+  client *c = user_data;
+  ssize_t n;
+  do {
+    n = send(c->fd, datagram, len, 0);
+  } while (n < 0 && errno == EINTR);
+  /* ECONNREFUSED (nobody listening yet), ENOBUFS...: the datagram is lost;
+   * handshake flights are retransmitted. */
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+static void client_on_handshake_done(void *user_data) {
+  client *c = user_data;
+  c->handshake_done = true;
+}
+
+static void client_on_data(void *user_data, const uint8_t *data, size_t len) {
+  client *c = user_data;
+  c->received++;
+  c->last_rx = c->now;
+  if (fwrite(data, 1, len, stdout) != len || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+    c->stdout_failed = true;
+  }
+}
+
+static void client_on_close(void *user_data, int reason) {
+  client *c = user_data;
+  c->closed = true;
+  c->close_reason = reason;
+}
+
+static bool is_ip_literal(const char *host) {
+  uint8_t buf[16];
+  return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Prints the connected line and the exported keying material. */
+static int announce(client *c, const char *export_label, long export_len) {
+  const char *version = sdtls_conn_version(c->conn);
+  const char *cipher = sdtls_conn_cipher(c->conn);
+  fprintf(stderr, "connected %s %s", version != NULL ? version : "?",
+          cipher != NULL ? cipher : "?");
+  uint8_t digest[32];
+  if (sdtls_conn_peer_fingerprint_sha256(c->conn, digest) == SDTLS_OK) {
+    print_fingerprint(stderr, " peer ", digest);
+  }
+  fputc('\n', stderr);
+  if (export_label != NULL) {
+    uint8_t key[EXPORT_MAX];
+    char hex[2 * EXPORT_MAX + 1];
+    int rc = sdtls_conn_export_keying_material(c->conn, key, (size_t)export_len, export_label,
+                                               strlen(export_label), NULL, 0);
+    if (rc != SDTLS_OK) {
+      report_sdtls_error("cannot export keying material", rc, sdtls_conn_error_detail(c->conn));
+      return -1;
+    }
+    hex_encode(key, (size_t)export_len, hex);
+    printf("EXPORT %s %s\n", export_label, hex);
+    fflush(stdout);
+  }
+  return 0;
+}
+
+/* Receives every queued datagram and feeds it to the connection. */
+static void client_read_socket(client *c) {
+  uint8_t buf[65536];
+  for (;;) {
+    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EINTR || errno == ECONNREFUSED) {
+        continue; /* an ICMP error from an earlier send: the peer is not up yet */
+      }
+      return; /* EAGAIN, or an error the next poll reports again */
+    }
+    c->now = now_ns();
+    sdtls_conn_receive(c->conn, buf, (size_t)n, c->now);
+    sdtls_state st = sdtls_conn_state(c->conn);
+    if (st == SDTLS_STATE_FAILED || st == SDTLS_STATE_CLOSED) {
+      return;
+    }
+  }
+}
+
+int cmd_client(int argc, char **argv) {
+  static char prog[] = "sdtls client";
+  enum {
+    OPT_CA = 256,
+    OPT_INSECURE,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_NAME,
+    OPT_MTU,
+    OPT_TIMEOUT,
+    OPT_HS_TIMEOUT,
+    OPT_EXPORT
+  };
+  static const struct option options[] = {{"ca", required_argument, NULL, OPT_CA},
+                                          {"insecure", no_argument, NULL, OPT_INSECURE},
+                                          {"cert", required_argument, NULL, OPT_CERT},
+                                          {"key", required_argument, NULL, OPT_KEY},
+                                          {"server-name", required_argument, NULL, OPT_NAME},
+                                          {"mtu", required_argument, NULL, OPT_MTU},
+                                          {"timeout", required_argument, NULL, OPT_TIMEOUT},
+                                          {"handshake-timeout", required_argument, NULL,
+                                           OPT_HS_TIMEOUT},
+                                          {"export", required_argument, NULL, OPT_EXPORT},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+  const char *ca = NULL, *cert = NULL, *key = NULL, *server_name = NULL, *export_spec = NULL;
+  bool insecure = false;
+  long mtu = 0;
+  sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
+  argv[0] = prog;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    switch (opt) {
+    case OPT_CA:
+      ca = optarg;
+      break;
+    case OPT_INSECURE:
+      insecure = true;
+      break;
+    case OPT_CERT:
+      cert = optarg;
+      break;
+    case OPT_KEY:
+      key = optarg;
+      break;
+    case OPT_NAME:
+      server_name = optarg;
+      break;
+    case OPT_MTU:
+      if (!parse_long(optarg, 256, 65507, &mtu)) {
+        fprintf(stderr, "%s: --mtu must be a number from 256 to 65507\n", prog);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_TIMEOUT:
+      if (!parse_seconds(optarg, 3600, &reply_timeout)) {
+        fprintf(stderr, "%s: --timeout must be a number of seconds from 0 to 3600\n", prog);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_HS_TIMEOUT:
+      if (!parse_seconds(optarg, 3600, &hs_timeout) || hs_timeout < 100000000u) {
+        fprintf(stderr, "%s: --handshake-timeout must be from 0.1 to 3600 seconds\n", prog);
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_EXPORT:
+      export_spec = optarg;
+      break;
+    case 'h':
+      client_usage(stdout);
+      return EXIT_OK;
+    default:
+      client_usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  if (argc - optind != 1) {
+    fprintf(stderr, "%s: expected exactly one HOST:PORT\n", prog);
+    client_usage(stderr);
+    return EXIT_USAGE;
+  }
+  const char *target = argv[optind];
+  char host[256], port[8];
+  if (!net_split_host_port(target, host, sizeof(host), port, sizeof(port))) {
+    fprintf(stderr, "%s: '%s' is not HOST:PORT or [IPv6]:PORT\n", prog, target);
+    return EXIT_USAGE;
+  }
+  if (ca != NULL && insecure) {
+    fprintf(stderr, "%s: --ca and --insecure exclude each other\n", prog);
+    return EXIT_USAGE;
+  }
+  if ((cert == NULL) != (key == NULL)) {
+    fprintf(stderr, "%s: --cert and --key go together\n", prog);
+    return EXIT_USAGE;
+  }
+  char export_label[256];
+  long export_len = 0;
+  if (export_spec != NULL) {
+    const char *colon = strrchr(export_spec, ':');
+    size_t label_len = colon != NULL ? (size_t)(colon - export_spec) : 0;
+    if (colon == NULL || label_len == 0 || label_len >= sizeof(export_label) ||
+        !parse_long(colon + 1, 1, EXPORT_MAX, &export_len)) {
+      fprintf(stderr, "%s: --export wants LABEL:LEN with LEN from 1 to %d\n", prog, EXPORT_MAX);
+      return EXIT_USAGE;
+    }
+    memcpy(export_label, export_spec, label_len);
+    export_label[label_len] = '\0';
+  }
+  if (ca == NULL && !insecure) {
+    if (access(SYSTEM_CA_BUNDLE, R_OK) != 0) {
+      errorf("no trust anchors: %s is missing; use --ca FILE (or --insecure)", SYSTEM_CA_BUNDLE);
+      return EXIT_FAIL;
+    }
+    ca = SYSTEM_CA_BUNDLE;
+  }
+  if (server_name == NULL) {
+    server_name = host;
+  }
+
+  /* ---- configuration ---- */
+  sdtls_config *config = NULL;
+  int rc = sdtls_config_new(&config);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot create a configuration", rc, NULL);
+    return EXIT_FAIL;
+  }
+  int status = EXIT_FAIL;
+  client c;
+  memset(&c, 0, sizeof(c));
+  c.fd = -1;
+  if (insecure && (rc = sdtls_config_set_option(config, SDTLS_OPT_VERIFY_PEER, 0)) != SDTLS_OK) {
+    report_sdtls_error("cannot switch verification off", rc, NULL);
+    goto out;
+  }
+  if (ca != NULL && (rc = sdtls_config_set_ca(config, ca, NULL)) != SDTLS_OK) {
+    report_sdtls_error(ca, rc, NULL);
+    goto out;
+  }
+  if (cert != NULL && (rc = sdtls_config_set_certificate_file(config, cert, key)) != SDTLS_OK) {
+    report_sdtls_error(cert, rc, NULL);
+    goto out;
+  }
+  if (mtu != 0 && (rc = sdtls_config_set_option(config, SDTLS_OPT_MTU, mtu)) != SDTLS_OK) {
+    report_sdtls_error("--mtu", rc, NULL);
+    goto out;
+  }
+  if (hs_timeout != 0 &&
+      (rc = sdtls_config_set_option(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
+                                    (int64_t)(hs_timeout / 1000000u))) != SDTLS_OK) {
+    report_sdtls_error("--handshake-timeout", rc, NULL);
+    goto out;
+  }
+
+  /* ---- socket ---- */
+  net_addr addrs[8];
+  int naddrs = net_resolve(host, port, false, addrs, 8);
+  if (naddrs < 0) {
+    goto out;
+  }
+  char peer_text[128];
+  for (int i = 0; i < naddrs && c.fd < 0; i++) {
+    c.fd = net_udp_connect(&addrs[i]);
+    net_format((const struct sockaddr *)&addrs[i].ss, addrs[i].len, peer_text,
+               sizeof(peer_text));
+  }
+  if (c.fd < 0) {
+    errorf("cannot open a UDP socket to %s: %s", target, strerror(errno));
+    goto out;
+  }
+
+  /* ---- connection ---- */
+  sdtls_callbacks cbs;
+  memset(&cbs, 0, sizeof(cbs));
+  cbs.size = sizeof(cbs);
+  cbs.send = client_send;
+  cbs.on_handshake_done = client_on_handshake_done;
+  cbs.on_data = client_on_data;
+  cbs.on_close = client_on_close;
+  rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot create the connection", rc, NULL);
+    goto out;
+  }
+  /* RFC 6066 has no SNI for addresses: without verification, an address
+   * literal is not sent at all; with it, the library checks the address. */
+  if (!insecure || !is_ip_literal(server_name)) {
+    rc = sdtls_conn_set_server_name(c.conn, server_name);
+    if (rc != SDTLS_OK) {
+      report_sdtls_error("invalid server name", rc, sdtls_conn_error_detail(c.conn));
+      goto out;
+    }
+  }
+  int sigfd = signals_install();
+  c.now = now_ns();
+  rc = sdtls_conn_start(c.conn, c.now);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot start the handshake", rc, sdtls_conn_error_detail(c.conn));
+    goto out;
+  }
+
+  /* ---- event loop ---- */
+  line_reader in;
+  line_reader_init(&in, STDIN_FILENO);
+  bool announced = false;
+  sdtls_time eof_at = 0;
+  for (;;) {
+    c.now = now_ns();
+    sdtls_state st = sdtls_conn_state(c.conn);
+    if (st == SDTLS_STATE_FAILED || (c.closed && c.close_reason != 0)) {
+      int err = sdtls_conn_error(c.conn);
+      if (err == 0) {
+        err = c.close_reason;
+      }
+      char what[200];
+      snprintf(what, sizeof(what), "%s with %s failed", announced ? "connection" : "handshake",
+               peer_text);
+      report_sdtls_error(what, err, sdtls_conn_error_detail(c.conn));
+      goto out;
+    }
+    if (c.handshake_done && !announced) {
+      announced = true;
+      if (announce(&c, export_spec != NULL ? export_label : NULL, export_len) != 0) {
+        goto out;
+      }
+    }
+    if (c.stdout_failed) {
+      errorf("cannot write to stdout: %s", strerror(errno));
+      goto out;
+    }
+    if (c.closed || st == SDTLS_STATE_CLOSED) {
+      fprintf(stderr, "closed by peer\n");
+      status = EXIT_OK;
+      goto out;
+    }
+    if (signals_received()) {
+      sdtls_conn_close(c.conn, c.now);
+      status = announced ? EXIT_OK : EXIT_FAIL;
+      if (!announced) {
+        errorf("interrupted before the handshake finished");
+      }
+      goto out;
+    }
+
+    /* Input lines, once connected. */
+    if (announced) {
+      const char *line;
+      size_t len;
+      while (line_reader_next(&in, &line, &len)) {
+        size_t max = sdtls_conn_max_data_size(c.conn);
+        if (len > max) {
+          errorf("line of %zu bytes not sent: at most %zu fit one datagram", len, max);
+          continue;
+        }
+        if (len == 0) {
+          continue; /* a zero-length send sends nothing */
+        }
+        rc = sdtls_conn_send(c.conn, (const uint8_t *)line, len, c.now);
+        if (rc != SDTLS_OK) {
+          report_sdtls_error("send failed", rc, sdtls_conn_error_detail(c.conn));
+          goto out;
+        }
+        c.sent++;
+      }
+      if (in.eof && eof_at == 0) {
+        eof_at = c.now;
+      }
+      if (in.eof) {
+        sdtls_time since = c.last_rx > eof_at ? c.last_rx : eof_at;
+        if (c.received >= c.sent || c.now >= since + reply_timeout) {
+          sdtls_conn_close(c.conn, c.now);
+          status = EXIT_OK;
+          goto out;
+        }
+      }
+    }
+
+    sdtls_time deadline = sdtls_conn_next_deadline(c.conn);
+    if (announced && in.eof) {
+      sdtls_time since = c.last_rx > eof_at ? c.last_rx : eof_at;
+      if (since + reply_timeout < deadline) {
+        deadline = since + reply_timeout;
+      }
+    }
+    struct pollfd fds[3];
+    nfds_t nfds = 0;
+    fds[nfds++] = (struct pollfd){.fd = c.fd, .events = POLLIN};
+    fds[nfds++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+    bool want_stdin = announced && !in.eof;
+    if (want_stdin) {
+      fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    }
+    int n = poll(fds, nfds, poll_timeout_ms(c.now, deadline));
+    if (n < 0 && errno != EINTR) {
+      errorf("poll: %s", strerror(errno));
+      goto out;
+    }
+    c.now = now_ns();
+    if (n > 0 && (fds[0].revents & (POLLIN | POLLERR))) {
+      client_read_socket(&c);
+    }
+    if (n > 0 && want_stdin && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (line_reader_fill(&in) < 0) {
+        errorf("cannot read stdin: %s", strerror(errno));
+        in.eof = true;
+      }
+    }
+    c.now = now_ns();
+    if (c.now >= sdtls_conn_next_deadline(c.conn)) {
+      sdtls_conn_handle_timeout(c.conn, c.now);
+    }
+  }
+
+out:
+  sdtls_conn_free(c.conn);
+  sdtls_config_free(config);
+  if (c.fd >= 0) {
+    close(c.fd);
+  }
+  return status;
+}

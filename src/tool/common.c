@@ -1,0 +1,227 @@
+/* Helpers shared by the tool's commands: time, messages, parsing, signals,
+ * key logging and a line reader. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+sdtls_time now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (sdtls_time)ts.tv_sec * 1000000000u + (sdtls_time)ts.tv_nsec;
+}
+
+int poll_timeout_ms(sdtls_time now, sdtls_time deadline) {
+  if (deadline == SDTLS_TIME_NEVER) {
+    return -1;
+  }
+  if (deadline <= now) {
+    return 0;
+  }
+  sdtls_time ms = (deadline - now + 999999u) / 1000000u;
+  return ms > 3600000u ? 3600000 : (int)ms;
+}
+
+void errorf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: ", tool_name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+void report_sdtls_error(const char *what, int err, const char *detail) {
+  if (detail != NULL && detail[0] != '\0') {
+    errorf("%s: %s: %s", what, sdtls_strerror(err), detail);
+  } else {
+    errorf("%s: %s", what, sdtls_strerror(err));
+  }
+}
+
+void hex_encode(const uint8_t *data, size_t len, char *out) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    out[2 * i] = hex[data[i] >> 4];
+    out[2 * i + 1] = hex[data[i] & 0x0f];
+  }
+  out[2 * len] = '\0';
+}
+
+bool parse_long(const char *s, long min, long max, long *out) {
+  if (s == NULL || *s == '\0') {
+    return false;
+  }
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns) {
+  if (s == NULL || *s == '\0') {
+    return false;
+  }
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 || v > max_seconds) {
+    return false;
+  }
+  *out_ns = (sdtls_time)(v * 1e9);
+  return true;
+}
+
+void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]) {
+  char text[96];
+  if (sdtls_fingerprint_format(digest, text, sizeof(text)) == SDTLS_OK) {
+    fprintf(stream, "%ssha-256 %s", prefix, text);
+  }
+}
+
+/* ---- signals ---- */
+
+static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t signal_seen;
+
+static void on_signal(int sig) {
+  (void)sig;
+  int saved = errno;
+  signal_seen = 1;
+  if (signal_pipe[1] >= 0) {
+    ssize_t n = write(signal_pipe[1], "x", 1);
+    (void)n;
+  }
+  errno = saved;
+}
+
+int signals_install(void) {
+  if (signal_pipe[0] < 0) {
+    if (pipe(signal_pipe) != 0) {
+      return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+      fcntl(signal_pipe[i], F_SETFL, fcntl(signal_pipe[i], F_GETFL) | O_NONBLOCK);
+      fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  /* A closed stdout (e.g. `| head`) is an error on write, not a kill. */
+  signal(SIGPIPE, SIG_IGN);
+  return signal_pipe[0];
+}
+
+bool signals_received(void) { return signal_seen != 0; }
+
+/* ---- key log ---- */
+
+static FILE *keylog_file;
+
+static void keylog_line(void *user_data, const char *line) {
+  FILE *f = user_data;
+  fprintf(f, "%s\n", line);
+  fflush(f);
+}
+
+int keylog_enable(sdtls_config *config, const char *path) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    errorf("cannot open key log file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  keylog_file = fdopen(fd, "a");
+  if (keylog_file == NULL) {
+    close(fd);
+    errorf("cannot open key log file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  int rc = sdtls_config_set_keylog(config, keylog_line, keylog_file);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot enable key logging", rc, NULL);
+    keylog_close();
+    return -1;
+  }
+  return 0;
+}
+
+void keylog_close(void) {
+  if (keylog_file != NULL) {
+    fclose(keylog_file);
+    keylog_file = NULL;
+  }
+}
+
+/* ---- line reader ---- */
+
+void line_reader_init(line_reader *r, int fd) {
+  r->fd = fd;
+  r->eof = false;
+  r->len = 0;
+  r->consumed = 0;
+}
+
+long line_reader_fill(line_reader *r) {
+  if (r->eof) {
+    return 0;
+  }
+  if (r->len == sizeof(r->buf)) {
+    return 1; /* full: the caller drains it with line_reader_next() */
+  }
+  ssize_t n;
+  do {
+    n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return 1;
+    }
+    return -1;
+  }
+  if (n == 0) {
+    r->eof = true;
+    return 0;
+  }
+  r->len += (size_t)n;
+  return n;
+}
+
+bool line_reader_next(line_reader *r, const char **line, size_t *len) {
+  if (r->consumed > 0) {
+    memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
+    r->len -= r->consumed;
+    r->consumed = 0;
+  }
+  if (r->len == 0) {
+    return false;
+  }
+  char *nl = memchr(r->buf, '\n', r->len);
+  if (nl != NULL) {
+    *line = r->buf;
+    *len = (size_t)(nl - r->buf);
+    r->consumed = *len + 1;
+    return true;
+  }
+  if (r->eof || r->len == sizeof(r->buf)) {
+    *line = r->buf;
+    *len = r->len;
+    r->consumed = r->len;
+    return true;
+  }
+  return false;
+}

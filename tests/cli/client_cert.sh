@@ -1,0 +1,33 @@
+#!/bin/bash
+# --require-client-cert with --ca: a client with a certificate the CA list
+# holds is accepted (and its fingerprint logged); without one, or with
+# another, the handshake fails on both sides.
+. "$(dirname "$0")/lib.sh"
+setup "$@"
+
+make_cert srv localhost
+make_cert cli client.example
+make_cert other client.example
+start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo \
+    --ca cli.pem --require-client-cert
+
+echo "with cert" | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem \
+    --server-name localhost --cert cli.pem --key cli.key >good.out 2>good.err ||
+    fail "client with a certificate exited $?"
+[ "$(cat good.out)" = "with cert" ] || fail "got: $(cat good.out)"
+wait_for server.err "^accepted 127\.0\.0\.1:[0-9]+ .* peer sha-256 $(openssl_fp cli.pem)\$" 5 ||
+    fail "accepted line without the client's fingerprint"
+
+for name in none other; do
+    args=()
+    [ $name = other ] && args=(--cert other.pem --key other.key)
+    echo "x" | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem \
+        --server-name localhost "${args[@]}" >$name.out 2>$name.err
+    rc=$?
+    [ $rc -eq 1 ] || fail "client ($name) exited $rc, expected 1"
+    grep -q '^sdtls: error: handshake with .* failed' $name.err || fail "($name) message: $(cat $name.err)"
+    [ ! -s $name.out ] || fail "($name) got data"
+done
+wait_for server.err '^failed .*' 5 || fail "server did not log the failures"
+[ "$(grep -c '^accepted' server.err)" -eq 1 ] || fail "server accepted a client it should not have"
+echo PASS
