@@ -455,7 +455,9 @@ typedef struct sdtls_server_callbacks {
   /* Optional. One application datagram from `conn`'s peer. */
   void (*on_data)(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len);
   /* Optional. `conn` ended: `reason` is 0 for the peer's close_notify,
-   * SDTLS_E_CLOSED for sdtls_server_close_peer(), SDTLS_E_TIMEOUT for an
+   * SDTLS_E_CLOSED for sdtls_server_close_peer() or sdtls_conn_close() on
+   * it, or when the peer restarted with a new, cookie-verified ClientHello
+   * (RFC 6347 4.2.8), SDTLS_E_TIMEOUT for an
    * idle or handshake timeout (eviction), or the error that ended it. The
    * server frees `conn` after this returns. */
   void (*on_close)(void *user_data, sdtls_conn *conn, int reason);
@@ -463,7 +465,9 @@ typedef struct sdtls_server_callbacks {
 
 /* Creates a server. The config (frozen, referenced) needs a certificate.
  * A random cookie secret is drawn. Returns 0, SDTLS_E_INVALID_ARGUMENT,
- * SDTLS_E_CREDENTIALS or SDTLS_E_NOMEM. *out is owned by the caller. */
+ * SDTLS_E_CREDENTIALS, SDTLS_E_NOMEM or SDTLS_E_UNSUPPORTED (cookies on, but
+ * the linked engine has no cookie hand-over: see sdtls_has_feature()).
+ * *out is owned by the caller. */
 SDTLS_EXTERN int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbacks,
                                   void *user_data, sdtls_server **out);
 
@@ -474,7 +478,8 @@ SDTLS_EXTERN void sdtls_server_free(sdtls_server *server);
 /* Feeds one datagram from `addr`. Unknown peers get a stateless cookie
  * exchange; datagrams of known peers go to their connection. Returns 0
  * (also when the datagram was dropped; see the counters),
- * SDTLS_E_INVALID_ARGUMENT (bad address) or SDTLS_E_IN_CALLBACK. */
+ * SDTLS_E_INVALID_ARGUMENT (bad address), SDTLS_E_NOMEM or
+ * SDTLS_E_IN_CALLBACK. */
 SDTLS_EXTERN int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
                                       const uint8_t *datagram, size_t len, sdtls_time now);
 
@@ -488,8 +493,9 @@ SDTLS_EXTERN int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time no
 
 /* Sends close_notify to `conn`'s peer and removes it: on_close is called with
  * SDTLS_E_CLOSED (during this call, or when the current callback returns
- * if called from one) and the connection is freed. Returns 0 or
- * SDTLS_E_INVALID_ARGUMENT (not one of this server's connections). */
+ * if called from one) and the connection is freed. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (not one of this server's connections) or
+ * SDTLS_E_IN_CALLBACK (inside the send callback). */
 SDTLS_EXTERN int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn,
                                          sdtls_time now);
 

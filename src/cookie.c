@@ -1,1 +1,374 @@
-#include "internal.h"
+/* Stateless cookie exchange (RFC 6347 4.2.1). See cookie.h and DESIGN.md. */
+#include "cookie.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/digest.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+
+/* ---- peer addresses ---- */
+
+int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out) {
+  if (addr == NULL || out == NULL || len < sizeof(sa_family_t)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  memset(out, 0, sizeof(*out));
+  sa_family_t family;
+  memcpy(&family, addr + offsetof(struct sockaddr, sa_family), sizeof(family));
+  if (family == AF_INET) {
+    struct sockaddr_in sin;
+    if (len < sizeof(sin)) {
+      return SDTLS_E_INVALID_ARGUMENT;
+    }
+    memcpy(&sin, addr, sizeof(sin));
+    out->bytes[0] = 4;
+    memcpy(&out->bytes[2], &sin.sin_port, 2);
+    memcpy(&out->bytes[4], &sin.sin_addr, 4);
+    return 0;
+  }
+  if (family == AF_INET6) {
+    struct sockaddr_in6 sin6;
+    if (len < sizeof(sin6)) {
+      return SDTLS_E_INVALID_ARGUMENT;
+    }
+    memcpy(&sin6, addr, sizeof(sin6));
+    out->bytes[0] = 6;
+    memcpy(&out->bytes[2], &sin6.sin6_port, 2);
+    memcpy(&out->bytes[4], &sin6.sin6_addr, 16);
+    uint32_t scope = sin6.sin6_scope_id;
+    out->bytes[20] = (uint8_t)(scope >> 24);
+    out->bytes[21] = (uint8_t)(scope >> 16);
+    out->bytes[22] = (uint8_t)(scope >> 8);
+    out->bytes[23] = (uint8_t)scope;
+    return 0;
+  }
+  return SDTLS_E_INVALID_ARGUMENT;
+}
+
+/* ---- a bounds-checked reader ---- */
+
+typedef struct reader {
+  const uint8_t *p;
+  size_t left;
+} reader;
+
+static bool rd_bytes(reader *r, size_t n, const uint8_t **out) {
+  if (r->left < n) {
+    return false;
+  }
+  *out = r->p;
+  r->p += n;
+  r->left -= n;
+  return true;
+}
+
+static bool rd_uint(reader *r, size_t n, uint64_t *out) {
+  const uint8_t *b;
+  if (n > 8 || !rd_bytes(r, n, &b)) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    v = (v << 8) | b[i];
+  }
+  *out = v;
+  return true;
+}
+
+/* A vector with an n-byte length prefix. */
+static bool rd_vec(reader *r, size_t n, const uint8_t **data, size_t *len) {
+  uint64_t l;
+  if (!rd_uint(r, n, &l) || l > r->left) {
+    return false;
+  }
+  *len = (size_t)l;
+  return rd_bytes(r, (size_t)l, data);
+}
+
+/* ---- records ---- */
+
+#define CT_CHANGE_CIPHER_SPEC 20
+#define CT_APPLICATION_DATA 23
+#define CT_HANDSHAKE 22
+#define MT_CLIENT_HELLO 1
+#define MT_HELLO_VERIFY_REQUEST 3
+/* Largest DTLS record body (ciphertext) RFC 6347 allows. */
+#define MAX_RECORD_BODY (16384 + 2048)
+
+typedef struct record {
+  uint8_t type;
+  uint16_t version;
+  uint16_t epoch;
+  uint64_t seq;
+  const uint8_t *body;
+  size_t body_len;
+} record;
+
+static bool parse_record_header(const uint8_t *dgram, size_t len, record *rec) {
+  if (dgram == NULL) {
+    return false;
+  }
+  reader r = {dgram, len};
+  uint64_t type, version, epoch, seq;
+  if (!rd_uint(&r, 1, &type) || !rd_uint(&r, 2, &version) || !rd_uint(&r, 2, &epoch) ||
+      !rd_uint(&r, 6, &seq) || !rd_vec(&r, 2, &rec->body, &rec->body_len)) {
+    return false;
+  }
+  if (type < CT_CHANGE_CIPHER_SPEC || type > CT_APPLICATION_DATA || (version >> 8) != 0xfe ||
+      rec->body_len > MAX_RECORD_BODY) {
+    return false;
+  }
+  rec->type = (uint8_t)type;
+  rec->version = (uint16_t)version;
+  rec->epoch = (uint16_t)epoch;
+  rec->seq = seq;
+  return true;
+}
+
+int sdtls_record_header_ok(const uint8_t *dgram, size_t len) {
+  record rec;
+  return parse_record_header(dgram, len, &rec) ? 1 : 0;
+}
+
+/* ---- ClientHello ---- */
+
+sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
+                                         sdtls_client_hello *out) {
+  if (out == NULL) {
+    return SDTLS_CH_MALFORMED;
+  }
+  memset(out, 0, sizeof(*out));
+  record rec;
+  if (!parse_record_header(dgram, len, &rec)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (rec.type != CT_HANDSHAKE || rec.epoch != 0) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+
+  reader r = {rec.body, rec.body_len};
+  uint64_t msg_type, msg_len, msg_seq, frag_off, frag_len;
+  if (!rd_uint(&r, 1, &msg_type)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (msg_type != MT_CLIENT_HELLO) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  if (!rd_uint(&r, 3, &msg_len) || !rd_uint(&r, 2, &msg_seq) || !rd_uint(&r, 3, &frag_off) ||
+      !rd_uint(&r, 3, &frag_len)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  /* Only an unfragmented ClientHello, and nothing but it in the record
+   * (RFC 6347 4.2.1 asks the server to hold no state, so a fragment could
+   * never be reassembled). */
+  if (frag_off != 0 || frag_len != msg_len || msg_len != r.left) {
+    return SDTLS_CH_MALFORMED;
+  }
+
+  uint64_t client_version;
+  if (!rd_uint(&r, 2, &client_version) || (client_version >> 8) != 0xfe ||
+      !rd_bytes(&r, SDTLS_RANDOM_LEN, &out->random) ||
+      !rd_vec(&r, 1, &out->session_id, &out->session_id_len) || out->session_id_len > 32 ||
+      !rd_vec(&r, 1, &out->cookie, &out->cookie_len) ||
+      !rd_vec(&r, 2, &out->cipher_suites, &out->cipher_suites_len) ||
+      out->cipher_suites_len < 2 || out->cipher_suites_len % 2 != 0 ||
+      !rd_vec(&r, 1, &out->compression_methods, &out->compression_methods_len) ||
+      out->compression_methods_len < 1) {
+    memset(out, 0, sizeof(*out));
+    return SDTLS_CH_MALFORMED;
+  }
+  if (r.left > 0) {
+    /* Extensions: one u16-prefixed block holding type/length/body triples,
+     * ending exactly at the end of the message. */
+    if (!rd_vec(&r, 2, &out->extensions, &out->extensions_len) || r.left != 0) {
+      memset(out, 0, sizeof(*out));
+      return SDTLS_CH_MALFORMED;
+    }
+    reader ext = {out->extensions, out->extensions_len};
+    while (ext.left > 0) {
+      uint64_t ext_type;
+      const uint8_t *body;
+      size_t body_len;
+      if (!rd_uint(&ext, 2, &ext_type) || !rd_vec(&ext, 2, &body, &body_len)) {
+        memset(out, 0, sizeof(*out));
+        return SDTLS_CH_MALFORMED;
+      }
+    }
+  }
+  out->record_seq = rec.seq;
+  out->record_version = rec.version;
+  out->message_seq = (uint16_t)msg_seq;
+  out->client_version = (uint16_t)client_version;
+  return SDTLS_CH_OK;
+}
+
+/* ---- cookies ---- */
+
+static const char kCookieLabel[] = "sdtls cookie v1";
+
+int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms) {
+  memset(keys, 0, sizeof(*keys));
+  keys->current_len = 32;
+  keys->lifetime_ns = (lifetime_ms == 0 ? 1 : lifetime_ms) * UINT64_C(1000000);
+  if (!RAND_bytes(keys->current, keys->current_len)) {
+    return SDTLS_E_INTERNAL;
+  }
+  return 0;
+}
+
+int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
+                             sdtls_time now) {
+  if (keys == NULL || secret == NULL || len < SDTLS_COOKIE_SECRET_MIN ||
+      len > SDTLS_COOKIE_SECRET_MAX) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  memcpy(keys->previous, keys->current, sizeof(keys->previous));
+  keys->previous_len = keys->current_len;
+  keys->previous_until =
+      now > SDTLS_TIME_NEVER - keys->lifetime_ns ? SDTLS_TIME_NEVER : now + keys->lifetime_ns;
+  OPENSSL_cleanse(keys->current, sizeof(keys->current));
+  memcpy(keys->current, secret, len);
+  keys->current_len = len;
+  return 0;
+}
+
+void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys) {
+  if (keys != NULL) {
+    OPENSSL_cleanse(keys, sizeof(*keys));
+  }
+}
+
+static void put_be(uint8_t *out, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    out[n - 1 - i] = (uint8_t)(v >> (8 * i));
+  }
+}
+
+/* cookie = tag || HMAC-SHA256(secret, label, tag, bucket, peer, client_version,
+ * random, session_id, cipher_suites, compression_methods)[0..31).
+ * The extensions are left out: a client may change them between its two
+ * ClientHellos (and the engine checks the full second one anyway); the
+ * random alone binds the cookie to this handshake attempt. */
+static void cookie_compute(const uint8_t *secret, size_t secret_len, uint64_t bucket,
+                           const sdtls_peer_key *peer, const sdtls_client_hello *ch,
+                           uint8_t out[SDTLS_COOKIE_LEN]) {
+  uint8_t tag = (uint8_t)bucket;
+  uint8_t head[1 + 8 + sizeof(peer->bytes) + 2 + SDTLS_RANDOM_LEN];
+  size_t n = 0;
+  head[n++] = tag;
+  put_be(&head[n], bucket, 8);
+  n += 8;
+  memcpy(&head[n], peer->bytes, sizeof(peer->bytes));
+  n += sizeof(peer->bytes);
+  put_be(&head[n], ch->client_version, 2);
+  n += 2;
+  memcpy(&head[n], ch->random, SDTLS_RANDOM_LEN);
+  n += SDTLS_RANDOM_LEN;
+
+  uint8_t l1[1], l2[2], l3[1];
+  l1[0] = (uint8_t)ch->session_id_len;
+  put_be(l2, ch->cipher_suites_len, 2);
+  l3[0] = (uint8_t)ch->compression_methods_len;
+
+  uint8_t mac[EVP_MAX_MD_SIZE];
+  unsigned mac_len = 0;
+  HMAC_CTX ctx;
+  HMAC_CTX_init(&ctx);
+  int ok = HMAC_Init_ex(&ctx, secret, secret_len, EVP_sha256(), NULL) &&
+           HMAC_Update(&ctx, (const uint8_t *)kCookieLabel, sizeof(kCookieLabel)) &&
+           HMAC_Update(&ctx, head, n) && HMAC_Update(&ctx, l1, 1) &&
+           HMAC_Update(&ctx, ch->session_id, ch->session_id_len) && HMAC_Update(&ctx, l2, 2) &&
+           HMAC_Update(&ctx, ch->cipher_suites, ch->cipher_suites_len) &&
+           HMAC_Update(&ctx, l3, 1) &&
+           HMAC_Update(&ctx, ch->compression_methods, ch->compression_methods_len) &&
+           HMAC_Final(&ctx, mac, &mac_len) && mac_len >= SDTLS_COOKIE_LEN - 1;
+  HMAC_CTX_cleanup(&ctx);
+  out[0] = tag;
+  if (ok) {
+    memcpy(&out[1], mac, SDTLS_COOKIE_LEN - 1);
+  } else {
+    /* Cannot happen with SHA-256; a cookie no secret verifies. */
+    RAND_bytes(&out[1], SDTLS_COOKIE_LEN - 1);
+  }
+  OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+static uint64_t bucket_of(const sdtls_cookie_keys *keys, sdtls_time now) {
+  return now / keys->lifetime_ns;
+}
+
+void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                       const sdtls_client_hello *ch, sdtls_time now,
+                       uint8_t out[SDTLS_COOKIE_LEN]) {
+  cookie_compute(keys->current, keys->current_len, bucket_of(keys, now), peer, ch, out);
+}
+
+int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                        const sdtls_client_hello *ch, sdtls_time now) {
+  if (ch->cookie_len != SDTLS_COOKIE_LEN) {
+    return 0;
+  }
+  /* The tag names the bucket (its low byte): the current or the previous. */
+  uint64_t b = bucket_of(keys, now);
+  uint64_t bucket;
+  if (ch->cookie[0] == (uint8_t)b) {
+    bucket = b;
+  } else if (b > 0 && ch->cookie[0] == (uint8_t)(b - 1)) {
+    bucket = b - 1;
+  } else {
+    return 0;
+  }
+  uint8_t expect[SDTLS_COOKIE_LEN];
+  cookie_compute(keys->current, keys->current_len, bucket, peer, ch, expect);
+  int ok = CRYPTO_memcmp(expect, ch->cookie, SDTLS_COOKIE_LEN) == 0;
+  if (keys->previous_len > 0 && now < keys->previous_until) {
+    cookie_compute(keys->previous, keys->previous_len, bucket, peer, ch, expect);
+    ok |= CRYPTO_memcmp(expect, ch->cookie, SDTLS_COOKIE_LEN) == 0;
+  }
+  OPENSSL_cleanse(expect, sizeof(expect));
+  return ok;
+}
+
+size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
+                                  const uint8_t cookie[SDTLS_COOKIE_LEN], uint8_t *out,
+                                  size_t out_cap) {
+  if (ch == NULL || cookie == NULL || out == NULL || out_cap < SDTLS_HVR_LEN) {
+    return 0;
+  }
+  const size_t body_len = 2 + 1 + SDTLS_COOKIE_LEN;
+  const size_t fragment_len = SDTLS_HANDSHAKE_HEADER_LEN + body_len;
+  size_t n = 0;
+  /* Record header: handshake, DTLS 1.0 (RFC 6347 4.2.1 recommends it for
+   * the HelloVerifyRequest whatever version will be negotiated), epoch 0,
+   * the ClientHello's record sequence number. */
+  out[n++] = CT_HANDSHAKE;
+  out[n++] = 0xfe;
+  out[n++] = 0xff;
+  out[n++] = 0;
+  out[n++] = 0;
+  put_be(&out[n], ch->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
+  n += 6;
+  put_be(&out[n], fragment_len, 2);
+  n += 2;
+  /* Handshake header: message_seq 0, unfragmented. */
+  out[n++] = MT_HELLO_VERIFY_REQUEST;
+  put_be(&out[n], body_len, 3);
+  n += 3;
+  put_be(&out[n], 0, 2);
+  n += 2;
+  put_be(&out[n], 0, 3);
+  n += 3;
+  put_be(&out[n], body_len, 3);
+  n += 3;
+  /* server_version, cookie. */
+  out[n++] = 0xfe;
+  out[n++] = 0xff;
+  out[n++] = SDTLS_COOKIE_LEN;
+  memcpy(&out[n], cookie, SDTLS_COOKIE_LEN);
+  n += SDTLS_COOKIE_LEN;
+  return n;
+}

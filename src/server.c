@@ -1,1 +1,682 @@
+/* sdtls_server: many peers behind one socket (DESIGN.md, "Stateless cookie
+ * exchange").
+ *
+ * An unknown address gets a stateless HelloVerifyRequest and nothing is kept
+ * or allocated for it; only a ClientHello with a valid cookie creates a
+ * connection, which is handed the exchange's sequence numbers by the engine
+ * glue before it sees that ClientHello. Known peers are found in a hash
+ * table keyed by the normalised address (keyed SipHash, open addressing with
+ * linear probing and backward-shift deletion); every peer is also in a
+ * binary min-heap ordered by its next deadline (retransmission, handshake or
+ * idle), so next_deadline is O(1) and handle_timeout touches only the peers
+ * that are due. A peer's place in the heap is refreshed after every server
+ * call that drives its connection.
+ *
+ * Connections end through one path: whatever ends them (the engine, the
+ * application, a timer) marks the peer dead; once the connection's own call
+ * has returned, the server reports on_close and frees it ("reaping"), so no
+ * connection is freed inside its own callbacks and the table never changes
+ * under an iteration. */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+#include <openssl/siphash.h>
+
+#include "cookie.h"
 #include "internal.h"
+
+/* Larger than any UDP payload: not a datagram a socket delivers. */
+#define MAX_DATAGRAM 65535
+#define NS_PER_MS UINT64_C(1000000)
+
+typedef struct peer {
+  sdtls_server *server;
+  sdtls_conn *conn;
+  sdtls_peer_key key;
+  uint64_t hash;
+  size_t index;     /* position in server->peers (the heap) */
+  sdtls_time due;   /* cached earliest deadline; the heap's key */
+  bool handshaking; /* counts against max_handshakes */
+  bool dead;        /* ended; reaped when the current call unwinds */
+  int reason;
+  struct peer *next_dead;
+  uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
+} peer;
+
+struct sdtls_server {
+  sdtls_config *config;
+  sdtls_server_callbacks cb;
+  void *user_data;
+  sdtls_cookie_keys keys;
+  uint64_t hash_key[2];
+
+  bool cookies;
+  size_t max_peers, max_handshakes;
+  uint64_t idle_ns;
+
+  peer **slots; /* hash table, `cap` slots (a power of two) or NULL */
+  size_t cap;
+  peer **peers; /* every peer: a min-heap on `due` */
+  size_t count, peers_cap;
+  size_t handshakes;
+  peer *dead_head;
+
+  int depth;    /* > 0 inside a server call (callbacks may run) */
+  bool in_send; /* inside the application's send callback */
+  bool free_pending;
+
+  uint64_t counters[SDTLS_COUNTER_PEERS + 1];
+};
+
+/* ---- peer table ---- */
+
+static uint64_t key_hash(const sdtls_server *s, const sdtls_peer_key *key) {
+  return SIPHASH_24(s->hash_key, key->bytes, sizeof(key->bytes));
+}
+
+static peer *table_find(const sdtls_server *s, const sdtls_peer_key *key, uint64_t hash) {
+  if (s->cap == 0) {
+    return NULL;
+  }
+  size_t mask = s->cap - 1;
+  for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
+    peer *p = s->slots[i];
+    if (p == NULL) {
+      return NULL;
+    }
+    if (p->hash == hash && memcmp(p->key.bytes, key->bytes, sizeof(key->bytes)) == 0) {
+      return p;
+    }
+  }
+}
+
+static void table_put(peer **slots, size_t cap, peer *p) {
+  size_t mask = cap - 1;
+  size_t i = (size_t)p->hash & mask;
+  while (slots[i] != NULL) {
+    i = (i + 1) & mask;
+  }
+  slots[i] = p;
+}
+
+/* ---- deadline heap (s->peers) ---- */
+
+static void heap_set(sdtls_server *s, size_t i, peer *p) {
+  s->peers[i] = p;
+  p->index = i;
+}
+
+static void heap_fix(sdtls_server *s, size_t i) {
+  peer *p = s->peers[i];
+  while (i > 0 && s->peers[(i - 1) / 2]->due > p->due) {
+    heap_set(s, i, s->peers[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= s->count) {
+      break;
+    }
+    if (c + 1 < s->count && s->peers[c + 1]->due < s->peers[c]->due) {
+      c++;
+    }
+    if (s->peers[c]->due >= p->due) {
+      break;
+    }
+    heap_set(s, i, s->peers[c]);
+    i = c;
+  }
+  heap_set(s, i, p);
+}
+
+static sdtls_time idle_deadline(const sdtls_server *s, const peer *p) {
+  if (s->idle_ns == 0) {
+    return SDTLS_TIME_NEVER;
+  }
+  sdtls_time last = sdtls_conn_last_receive(p->conn);
+  return last > SDTLS_TIME_NEVER - s->idle_ns ? SDTLS_TIME_NEVER : last + s->idle_ns;
+}
+
+/* Recomputes a peer's deadline (not before `floor`) and its heap place. */
+static void refresh_due(sdtls_server *s, peer *p, sdtls_time floor) {
+  sdtls_time d = SDTLS_TIME_NEVER;
+  if (!p->dead) {
+    d = sdtls_conn_next_deadline(p->conn);
+    sdtls_time t = idle_deadline(s, p);
+    if (t < d) {
+      d = t;
+    }
+    t = sdtls_conn_handshake_deadline(p->conn);
+    if (t < d) {
+      d = t;
+    }
+    if (d < floor) {
+      d = floor;
+    }
+  }
+  p->due = d;
+  heap_fix(s, p->index);
+}
+
+/* Makes room for one more peer (load factor at most 1/2). */
+static int table_reserve(sdtls_server *s) {
+  if ((s->count + 1) * 2 > s->cap) {
+    size_t cap = s->cap == 0 ? 16 : s->cap * 2;
+    peer **slots = calloc(cap, sizeof(*slots));
+    if (slots == NULL) {
+      return SDTLS_E_NOMEM;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+      table_put(slots, cap, s->peers[i]);
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+  }
+  if (s->count + 1 > s->peers_cap) {
+    size_t cap = s->peers_cap == 0 ? 16 : s->peers_cap * 2;
+    peer **peers = realloc(s->peers, cap * sizeof(*peers));
+    if (peers == NULL) {
+      return SDTLS_E_NOMEM;
+    }
+    s->peers = peers;
+    s->peers_cap = cap;
+  }
+  return 0;
+}
+
+static void table_insert(sdtls_server *s, peer *p) {
+  table_put(s->slots, s->cap, p);
+  p->due = SDTLS_TIME_NEVER;
+  heap_set(s, s->count++, p);
+  heap_fix(s, p->index);
+}
+
+static void table_remove(sdtls_server *s, peer *p) {
+  size_t mask = s->cap - 1;
+  size_t i = (size_t)p->hash & mask;
+  while (s->slots[i] != p) {
+    i = (i + 1) & mask;
+  }
+  /* Backward-shift deletion: no tombstones, probes stay short. */
+  size_t j = i;
+  for (;;) {
+    s->slots[i] = NULL;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (s->slots[j] == NULL) {
+        goto removed;
+      }
+      size_t home = (size_t)s->slots[j]->hash & mask;
+      /* Move slots[j] into the hole at i unless its home lies cyclically
+       * in (i, j]. */
+      if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) {
+        continue;
+      }
+      break;
+    }
+    s->slots[i] = s->slots[j];
+    i = j;
+  }
+removed:
+  s->count--;
+  if (p->index != s->count) {
+    heap_set(s, p->index, s->peers[s->count]);
+    heap_fix(s, p->index);
+  }
+}
+
+/* ---- ending connections ---- */
+
+static void mark_dead(peer *p, int reason) {
+  if (p->dead) {
+    return;
+  }
+  p->dead = true;
+  p->reason = reason;
+  p->next_dead = p->server->dead_head;
+  p->server->dead_head = p;
+  refresh_due(p->server, p, 0); /* out of the timers' way until reaped */
+}
+
+/* Reports and frees every dead peer. Runs with depth > 0 (the on_close
+ * callbacks may not re-enter) and only where no connection call is on the
+ * stack. */
+static void reap(sdtls_server *s) {
+  while (s->dead_head != NULL) {
+    peer *p = s->dead_head;
+    s->dead_head = p->next_dead;
+    if (p->handshaking) {
+      p->handshaking = false;
+      s->handshakes--;
+    }
+    s->counters[p->reason == SDTLS_E_TIMEOUT ? SDTLS_COUNTER_CONNECTIONS_EVICTED
+                                             : SDTLS_COUNTER_CONNECTIONS_CLOSED]++;
+    if (s->cb.on_close != NULL) {
+      s->cb.on_close(s->user_data, p->conn, p->reason);
+    }
+    table_remove(s, p);
+    sdtls_conn_free(p->conn);
+    free(p);
+  }
+}
+
+/* A connection that ended without telling (it always should) is ended
+ * here too, so it cannot linger in the table. */
+static void check_ended(peer *p) {
+  sdtls_state st = sdtls_conn_state(p->conn);
+  if (!p->dead && (st == SDTLS_STATE_CLOSED || st == SDTLS_STATE_FAILED)) {
+    /* SDTLS_E_CLOSED: the application closed it with sdtls_conn_close(). */
+    mark_dead(p, sdtls_conn_error(p->conn));
+  }
+}
+
+static void destroy(sdtls_server *s) {
+  for (size_t i = 0; i < s->count; i++) {
+    sdtls_conn_free(s->peers[i]->conn);
+    free(s->peers[i]);
+  }
+  free(s->peers);
+  free(s->slots);
+  sdtls_cookie_keys_wipe(&s->keys);
+  sdtls_config_free(s->config);
+  OPENSSL_cleanse(s, sizeof(*s));
+  free(s);
+}
+
+/* Leaves a server call: reaps at the outermost level, and frees the server
+ * if the application asked for it from a callback. Returns true if `s` is
+ * gone. */
+static bool leave(sdtls_server *s) {
+  if (s->depth == 1) {
+    reap(s);
+  }
+  s->depth--;
+  if (s->depth == 0 && s->free_pending) {
+    destroy(s);
+    return true;
+  }
+  return false;
+}
+
+/* ---- connection hooks ---- */
+
+static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, size_t len) {
+  peer *p = owner;
+  sdtls_server *s = p->server;
+  const uint8_t *addr;
+  size_t addr_len;
+  if (sdtls_conn_peer_address(conn, &addr, &addr_len) != 0) {
+    return -1;
+  }
+  bool was = s->in_send;
+  s->in_send = true;
+  int rc = s->cb.send(s->user_data, addr, addr_len, datagram, len);
+  s->in_send = was;
+  return rc;
+}
+
+static void hook_handshake_done(void *owner, sdtls_conn *conn) {
+  peer *p = owner;
+  sdtls_server *s = p->server;
+  if (p->handshaking) {
+    p->handshaking = false;
+    s->handshakes--;
+  }
+  if (!p->dead && s->cb.on_handshake_done != NULL) {
+    s->cb.on_handshake_done(s->user_data, conn);
+  }
+}
+
+static void hook_data(void *owner, sdtls_conn *conn, const uint8_t *data, size_t len) {
+  peer *p = owner;
+  sdtls_server *s = p->server;
+  if (!p->dead && s->cb.on_data != NULL) {
+    s->cb.on_data(s->user_data, conn, data, len);
+  }
+}
+
+static void hook_close(void *owner, sdtls_conn *conn, int reason) {
+  (void)conn;
+  mark_dead(owner, reason);
+}
+
+static const sdtls_conn_hooks server_hooks = {
+    .send = hook_send,
+    .on_handshake_done = hook_handshake_done,
+    .on_data = hook_data,
+    .on_close = hook_close,
+};
+
+/* ---- life cycle ---- */
+
+int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbacks,
+                     void *user_data, sdtls_server **out) {
+  if (out != NULL) {
+    *out = NULL;
+  }
+  if (config == NULL || callbacks == NULL || out == NULL ||
+      callbacks->size < offsetof(sdtls_server_callbacks, send) + sizeof(callbacks->send) ||
+      callbacks->send == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  sdtls_server *s = calloc(1, sizeof(*s));
+  if (s == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  sdtls_config_acquire(config); /* frozen from here on: its fields are stable */
+  s->config = config;
+  int rc = SDTLS_OK;
+  if (!config->has_certificate) {
+    rc = SDTLS_E_CREDENTIALS;
+  } else if (config->cookies && !sdtls_engine_has_cookie_handover()) {
+    /* This engine layout has no hand-over glue (sdtls_has_feature). */
+    rc = SDTLS_E_UNSUPPORTED;
+  } else if (sdtls_cookie_keys_init(&s->keys, (uint64_t)config->cookie_lifetime_ms) != 0 ||
+             !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key))) {
+    rc = SDTLS_E_INTERNAL;
+  }
+  if (rc != SDTLS_OK) {
+    sdtls_cookie_keys_wipe(&s->keys);
+    sdtls_config_free(config);
+    free(s);
+    return rc;
+  }
+  size_t n = callbacks->size < sizeof(s->cb) ? callbacks->size : sizeof(s->cb);
+  memcpy(&s->cb, callbacks, n);
+  s->cb.size = sizeof(s->cb);
+  s->user_data = user_data;
+  s->cookies = config->cookies != 0;
+  s->max_peers = (size_t)config->max_peers;
+  s->max_handshakes = (size_t)config->max_handshakes;
+  s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
+  *out = s;
+  return SDTLS_OK;
+}
+
+void sdtls_server_free(sdtls_server *server) {
+  if (server == NULL) {
+    return;
+  }
+  if (server->depth > 0) {
+    server->free_pending = true; /* when the current call unwinds */
+    return;
+  }
+  destroy(server);
+}
+
+/* ---- datagrams ---- */
+
+static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key,
+                                      const uint8_t *addr, size_t addr_len,
+                                      const sdtls_client_hello *ch, size_t request_len,
+                                      sdtls_time now) {
+  uint8_t cookie[SDTLS_COOKIE_LEN];
+  uint8_t hvr[SDTLS_HVR_LEN];
+  sdtls_cookie_make(&s->keys, key, ch, now, cookie);
+  size_t n = sdtls_hello_verify_request(ch, cookie, hvr, sizeof(hvr));
+  if (n == 0 || n > request_len) {
+    /* Never answer with more than was asked: no amplification. (A
+     * well-formed ClientHello is always larger than the answer.) */
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return;
+  }
+  s->in_send = true;
+  s->cb.send(s->user_data, addr, addr_len, hvr, n);
+  s->in_send = false;
+  s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
+}
+
+/* Creates a connection for a ClientHello that may make one and feeds it. */
+static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                       const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
+                       bool handover, const uint8_t *datagram, size_t len, sdtls_time now) {
+  if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
+    s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
+    return 0;
+  }
+  int rc = table_reserve(s);
+  if (rc != 0) {
+    return rc;
+  }
+  peer *p = calloc(1, sizeof(*p));
+  if (p == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  p->server = s;
+  p->key = *key;
+  p->hash = hash;
+  memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
+  rc = sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
+  if (rc != 0) {
+    free(p);
+    return rc;
+  }
+  if (handover &&
+      !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn), ch->message_seq, ch->record_seq)) {
+    /* Only a record number at the very end of the 48-bit space gets here. */
+    sdtls_conn_free(p->conn);
+    free(p);
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  table_insert(s, p);
+  p->handshaking = true;
+  s->handshakes++;
+  s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
+  if (s->cb.on_connect != NULL) {
+    s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
+  }
+  if (!p->dead) {
+    sdtls_conn_receive(p->conn, datagram, len, now);
+    check_ended(p);
+  }
+  refresh_due(s, p, 0);
+  return 0;
+}
+
+/* A ClientHello at epoch 0 from an address with no connection (or one
+ * replacing an established connection, RFC 6347 4.2.8). */
+static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                               const uint8_t *addr, size_t addr_len,
+                               const sdtls_client_hello *ch, peer *old,
+                               const uint8_t *datagram, size_t len, sdtls_time now) {
+  bool handover;
+  if (s->cookies) {
+    if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
+      if (ch->cookie_len != 0) {
+        s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
+      }
+      /* No state: the answer is a function of the request alone. */
+      send_hello_verify_request(s, key, addr, addr_len, ch, len, now);
+      return 0;
+    }
+    handover = true;
+  } else {
+    /* Without the exchange the first ClientHello has message_seq 0. A
+     * client that went through one elsewhere (message_seq 1) needs the
+     * hand-over; where there is glue, it is harmless for the others. */
+    handover = sdtls_engine_has_cookie_handover() != 0;
+    if (!handover && ch->message_seq != 0) {
+      s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
+      return 0;
+    }
+  }
+  if (old != NULL) {
+    /* The client proved its address with a fresh cookie: it has started
+     * over, and the old association is gone on its side. */
+    mark_dead(old, SDTLS_E_CLOSED);
+    reap(s);
+  }
+  return create_peer(s, key, hash, addr, addr_len, ch, handover, datagram, len, now);
+}
+
+int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                         const uint8_t *datagram, size_t len, sdtls_time now) {
+  if (server == NULL || (datagram == NULL && len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  sdtls_peer_key key;
+  if (sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  /* The address as the send callback gets it: the family's own struct,
+   * whatever larger buffer (sockaddr_storage) the caller passed. */
+  addr_len = key.bytes[0] == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+  sdtls_server *s = server;
+  s->depth++;
+  int rc = 0;
+  uint64_t hash = key_hash(s, &key);
+  peer *p = table_find(s, &key, hash);
+  sdtls_client_hello ch;
+
+  if (len == 0 || len > MAX_DATAGRAM || !sdtls_record_header_ok(datagram, len)) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+  } else if (p != NULL) {
+    /* A ClientHello with another client random than the one that made the
+     * connection is a client starting over from the same address (RFC 6347
+     * 4.2.8): it goes through the cookie exchange, and only a valid cookie
+     * replaces the connection. Retransmitted and duplicated ClientHellos
+     * (same random) are the connection's business. */
+    if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
+        memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
+      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, datagram, len, now);
+    } else {
+      sdtls_conn_receive(p->conn, datagram, len, now);
+      check_ended(p);
+      refresh_due(s, p, 0);
+    }
+  } else {
+    switch (sdtls_client_hello_parse(datagram, len, &ch)) {
+      case SDTLS_CH_OK:
+        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, datagram, len, now);
+        break;
+      case SDTLS_CH_NOT_CLIENT_HELLO:
+        s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
+        break;
+      case SDTLS_CH_MALFORMED:
+        s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+        break;
+    }
+  }
+  leave(s);
+  return rc;
+}
+
+/* ---- time ---- */
+
+sdtls_time sdtls_server_next_deadline(const sdtls_server *server) {
+  if (server == NULL || server->count == 0) {
+    return SDTLS_TIME_NEVER;
+  }
+  return server->peers[0]->due;
+}
+
+/* Acts on one due peer: idle eviction, the handshake deadline, or the
+ * connection's own timer. */
+static void peer_timeout(sdtls_server *s, peer *p, sdtls_time now) {
+  if (now >= idle_deadline(s, p)) {
+    sdtls_conn_close(p->conn, now); /* close_notify if it was established */
+    mark_dead(p, SDTLS_E_TIMEOUT);
+    return;
+  }
+  if (now >= sdtls_conn_handshake_deadline(p->conn)) {
+    /* The connection fails itself with SDTLS_E_TIMEOUT (on_close). */
+    sdtls_conn_handle_timeout(p->conn, now);
+    check_ended(p);
+    mark_dead(p, SDTLS_E_TIMEOUT);
+    return;
+  }
+  if (now >= sdtls_conn_next_deadline(p->conn)) {
+    sdtls_conn_handle_timeout(p->conn, now);
+    check_ended(p);
+  }
+}
+
+int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
+  if (server == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  sdtls_server *s = server;
+  s->depth++;
+  /* Only the due peers, earliest first. Nothing joins or leaves the heap
+   * here (callbacks cannot add peers; removal waits for reap()), and a
+   * handled peer's deadline is pushed past `now`, so this ends. */
+  while (s->count > 0 && s->peers[0]->due <= now) {
+    peer *p = s->peers[0];
+    peer_timeout(s, p, now);
+    refresh_due(s, p, now == SDTLS_TIME_NEVER ? now : now + 1);
+    if (now == SDTLS_TIME_NEVER) {
+      break; /* nothing can be pushed past the end of time */
+    }
+  }
+  leave(s);
+  return 0;
+}
+
+/* ---- control ---- */
+
+int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn, sdtls_time now) {
+  if (server == NULL || conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  const uint8_t *addr;
+  size_t addr_len;
+  sdtls_peer_key key;
+  if (sdtls_conn_peer_address(conn, &addr, &addr_len) != 0 ||
+      sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  peer *p = table_find(server, &key, key_hash(server, &key));
+  if (p == NULL || p->conn != conn) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (p->dead) {
+    return 0;
+  }
+  server->depth++;
+  sdtls_conn_close(conn, now);
+  mark_dead(p, SDTLS_E_CLOSED);
+  leave(server); /* reaps now unless called from a callback */
+  return 0;
+}
+
+int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret, size_t len,
+                                   sdtls_time now) {
+  if (server == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  return sdtls_cookie_keys_rotate(&server->keys, secret, len, now);
+}
+
+uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_counter counter) {
+  if (server == NULL) {
+    return 0;
+  }
+  switch (counter) {
+    case SDTLS_COUNTER_PEERS:
+      return server->count;
+    case SDTLS_COUNTER_COOKIES_SENT:
+    case SDTLS_COUNTER_COOKIES_REJECTED:
+    case SDTLS_COUNTER_CONNECTIONS_CREATED:
+    case SDTLS_COUNTER_CONNECTIONS_CLOSED:
+    case SDTLS_COUNTER_CONNECTIONS_EVICTED:
+    case SDTLS_COUNTER_DROPPED_MALFORMED:
+    case SDTLS_COUNTER_DROPPED_UNKNOWN_PEER:
+    case SDTLS_COUNTER_DROPPED_LIMIT:
+      return server->counters[counter];
+  }
+  return 0;
+}

@@ -1,0 +1,124 @@
+/* Stateless cookie exchange (RFC 6347 4.2.1): a bounds-checked parser of a
+ * datagram's first DTLS record holding a ClientHello, the cookie (an HMAC
+ * over the peer address and the ClientHello fields that stay the same in
+ * both ClientHellos, under a rotating secret and a time bucket) and the
+ * HelloVerifyRequest. Nothing here allocates. Not installed. */
+#ifndef SDTLS_COOKIE_H
+#define SDTLS_COOKIE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdtls.h"
+
+/* ---- peer addresses ---- */
+
+/* A peer address normalised for comparison and hashing: family, port,
+ * address (IPv4 in the first 4 bytes) and IPv6 scope id, padding zeroed, so
+ * two keys of the same peer are equal byte for byte. */
+typedef struct sdtls_peer_key {
+  uint8_t bytes[24]; /* family(1) 0(1) port(2) addr(16) scope(4) */
+} sdtls_peer_key;
+
+/* Normalises the bytes of a struct sockaddr_in / sockaddr_in6 (`len` as
+ * recvfrom() returns it). Returns 0 or SDTLS_E_INVALID_ARGUMENT (NULL, too
+ * short for its family, other family, port 0 is accepted). */
+int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out);
+
+/* ---- records ---- */
+
+#define SDTLS_RECORD_HEADER_LEN 13
+#define SDTLS_HANDSHAKE_HEADER_LEN 12
+#define SDTLS_RANDOM_LEN 32
+#define SDTLS_MAX_RECORD_SEQ UINT64_C(0xffffffffffff)
+
+/* 1 if `dgram` begins with a structurally valid DTLS record header (known
+ * content type, version 0xfe.., length within the datagram), else 0. */
+int sdtls_record_header_ok(const uint8_t *dgram, size_t len);
+
+/* ---- ClientHello ---- */
+
+typedef struct sdtls_client_hello {
+  uint64_t record_seq; /* 48-bit record sequence number */
+  uint16_t record_version;
+  uint16_t message_seq;
+  uint16_t client_version;
+  const uint8_t *random; /* SDTLS_RANDOM_LEN bytes */
+  const uint8_t *session_id;
+  size_t session_id_len;
+  const uint8_t *cookie;
+  size_t cookie_len;
+  const uint8_t *cipher_suites;
+  size_t cipher_suites_len;
+  const uint8_t *compression_methods;
+  size_t compression_methods_len;
+  const uint8_t *extensions; /* the extensions' bodies, without the u16 length */
+  size_t extensions_len;
+} sdtls_client_hello;
+
+typedef enum sdtls_ch_result {
+  SDTLS_CH_OK = 0,
+  /* A well-formed record that is not an epoch-0 ClientHello (another
+   * content type or handshake message, a later epoch). */
+  SDTLS_CH_NOT_CLIENT_HELLO = 1,
+  /* Not a parsable DTLS datagram, a broken ClientHello, or a fragmented one
+   * (which the stateless exchange cannot take). */
+  SDTLS_CH_MALFORMED = 2
+} sdtls_ch_result;
+
+/* Parses the first record of `dgram`. Every field of *out points into
+ * `dgram`. Never reads outside dgram[0..len). */
+sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
+                                         sdtls_client_hello *out);
+
+/* ---- cookies ---- */
+
+#define SDTLS_COOKIE_LEN 32
+#define SDTLS_COOKIE_SECRET_MAX 64
+#define SDTLS_COOKIE_SECRET_MIN 16
+
+typedef struct sdtls_cookie_keys {
+  uint8_t current[SDTLS_COOKIE_SECRET_MAX];
+  size_t current_len;
+  uint8_t previous[SDTLS_COOKIE_SECRET_MAX];
+  size_t previous_len;        /* 0: no previous secret */
+  sdtls_time previous_until;  /* the previous secret is accepted before this */
+  uint64_t lifetime_ns;       /* one time bucket */
+} sdtls_cookie_keys;
+
+/* Draws a random current secret. Returns 0 or SDTLS_E_INTERNAL. */
+int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms);
+
+/* Makes `secret` current; the current one becomes the previous one, accepted
+ * for one more lifetime after `now`; the one before is forgotten.
+ * Returns 0 or SDTLS_E_INVALID_ARGUMENT (length outside 16..64). */
+int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
+                             sdtls_time now);
+
+/* Wipes the secrets. */
+void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys);
+
+/* Computes the cookie for `ch` from `peer` at `now` into out. */
+void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                       const sdtls_client_hello *ch, sdtls_time now,
+                       uint8_t out[SDTLS_COOKIE_LEN]);
+
+/* 1 if ch->cookie is a cookie this server made for this peer and these
+ * ClientHello fields, in the current or previous time bucket, under the
+ * current secret or (while still accepted) the previous one; else 0.
+ * Constant time in the cookie's bytes. */
+int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                        const sdtls_client_hello *ch, sdtls_time now);
+
+/* Writes the HelloVerifyRequest answering `ch` (record sequence number
+ * copied from it, message_seq 0, server_version DTLS 1.0) into out.
+ * Returns its length, or 0 when it would not fit `out_cap` bytes. */
+size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
+                                  const uint8_t cookie[SDTLS_COOKIE_LEN], uint8_t *out,
+                                  size_t out_cap);
+
+#define SDTLS_HVR_LEN \
+  (SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + 2 + 1 + SDTLS_COOKIE_LEN)
+
+#endif
