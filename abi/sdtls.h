@@ -215,12 +215,14 @@ SDTLS_EXTERN int sdtls_config_get_option(const sdtls_config *config, sdtls_optio
  * PEM files: `cert_path` holds the leaf first, then any intermediates. The
  * paths are read during the call. Returns 0, SDTLS_E_FILE (cannot read),
  * SDTLS_E_CREDENTIALS (not PEM, or key does not match the certificate),
- * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN. */
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
                                                    const char *key_path);
 
 /* Same as sdtls_config_set_certificate_file() from PEM bytes in memory; the
- * bytes are copied (the caller keeps ownership). */
+ * bytes are copied (the caller keeps ownership).
+ * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                                   size_t cert_len, const uint8_t *key_pem,
                                                   size_t key_len);
@@ -229,24 +231,30 @@ SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const ui
  * directory as made by `openssl rehash` (`ca_dir`); either may be NULL, not
  * both. Returns 0, SDTLS_E_FILE, SDTLS_E_CREDENTIALS, SDTLS_E_INVALID_ARGUMENT
  * or SDTLS_E_FROZEN. Without trust anchors, verification fails unless
- * SDTLS_OPT_VERIFY_PEER is 0. */
+ * SDTLS_OPT_VERIFY_PEER is 0.
+ * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ca(sdtls_config *config, const char *ca_file,
                                      const char *ca_dir);
 
-/* Adds trusted CA certificates from PEM bytes (copied). Same returns. */
+/* Adds trusted CA certificates from PEM bytes (copied). Same returns.
+ * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len);
 
 /* Restricts the cipher suites to an engine cipher string (OpenSSL syntax,
  * e.g. "ECDHE-ECDSA-AES128-GCM-SHA256"). The string is copied. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT (no suite matched, or a non-AEAD suite asked
- * for) or SDTLS_E_FROZEN. */
+ * for) or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers);
 
 /* Key logging (NSS key log format, for Wireshark): when set, `cb` is called
  * with one line (no newline, NUL-terminated, valid during the call) per
  * secret, from inside whichever sdtls call completes a handshake, on that
- * thread. Off by default. `cb` NULL switches it off. Returns 0 or
- * SDTLS_E_FROZEN. */
+ * thread (the callback must be safe to call from every thread that drives
+ * connections of this config). Off by default. `cb` NULL switches it off;
+ * `user_data` is passed back and never freed. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
 typedef void (*sdtls_keylog_cb)(void *user_data, const char *line);
 SDTLS_EXTERN int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb,
                                          void *user_data);
@@ -334,21 +342,24 @@ SDTLS_EXTERN int sdtls_conn_new(sdtls_config *config, sdtls_role role,
 /* Frees the connection without sending anything (call sdtls_conn_close()
  * first for an orderly end). Key material is wiped. NULL is ignored. Inside
  * one of this connection's callbacks the free is deferred until the sdtls
- * call that made the callback returns, and no further callback is made. */
+ * call that made the callback returns, and no further callback is made.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN void sdtls_conn_free(sdtls_conn *conn);
 
 /* Client: the name to send (SNI) and, when SDTLS_OPT_VERIFY_PEER is 1, the
  * name the server's certificate must hold (DNS name or IP address). The
  * string is copied. Only in SDTLS_STATE_NEW. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
- * A verifying client with no server name fails to start (SDTLS_E_STATE). */
+ * A verifying client with no server name fails to start (SDTLS_E_STATE).
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name);
 
 /* Starts the handshake at time `now`. A client sends its first flight
  * through the send callback; a server waits for the peer's ClientHello
  * (sdtls_conn_receive() also starts a server). Returns 0, SDTLS_E_STATE (not
  * NEW, or a verifying client without a server name), or an error that also
- * moves the connection to FAILED. */
+ * moves the connection to FAILED.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_start(sdtls_conn *conn, sdtls_time now);
 
 /* Feeds one datagram received from the peer, at time `now`. Handshake
@@ -358,77 +369,108 @@ SDTLS_EXTERN int sdtls_conn_start(sdtls_conn *conn, sdtls_time now);
  * silently, as RFC 6347 asks. The bytes are not retained.
  * Returns 0 (also when records were dropped), SDTLS_E_INVALID_ARGUMENT,
  * SDTLS_E_IN_CALLBACK, SDTLS_E_CLOSED / the failure's code if the connection
- * has ended, or the error that ended it now (also reported to on_close). */
+ * has ended, or the error that ended it now (also reported to on_close).
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len,
                                     sdtls_time now);
 
 /* Sends `len` bytes as one record in one datagram. Returns 0,
  * SDTLS_E_STATE (handshake not finished), SDTLS_E_CLOSED, SDTLS_E_TOO_BIG
  * (more than sdtls_conn_max_data_size() bytes; nothing is sent) or
- * SDTLS_E_INVALID_ARGUMENT. A zero-length send sends nothing and returns 0. */
+ * SDTLS_E_INVALID_ARGUMENT. A zero-length send sends nothing and returns 0.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len,
                                  sdtls_time now);
 
 /* The largest `len` that sdtls_conn_send() accepts now (depends on the MTU
- * and the negotiated cipher), or 0 before the handshake is done. */
+ * and the negotiated cipher), or 0 before the handshake is done.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN size_t sdtls_conn_max_data_size(const sdtls_conn *conn);
 
 /* The next time at which sdtls_conn_handle_timeout() must be called, or
  * SDTLS_TIME_NEVER. Changes after every call that moves the connection on:
- * ask again after each. */
+ * ask again after each.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn);
 
 /* Acts on expired timers at time `now`: retransmits the last flight, or
  * fails the connection with SDTLS_E_TIMEOUT once the handshake deadline has
  * passed (reported to on_close too). Calling it early is harmless.
- * Returns 0, SDTLS_E_IN_CALLBACK, or the error that ended the connection. */
+ * Returns 0, SDTLS_E_IN_CALLBACK, or the error that ended the connection.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
 
 /* Sends close_notify (when connected) and moves to SDTLS_STATE_CLOSED. No
  * callback follows. Returns 0, SDTLS_E_INVALID_ARGUMENT or
- * SDTLS_E_IN_CALLBACK (inside the send callback); closing twice is harmless. */
+ * SDTLS_E_IN_CALLBACK (inside the send callback); closing twice is harmless.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
 
-/* Queries. All may be called at any time, also inside callbacks; strings
- * are owned by the connection and valid until it is freed or (for the
- * error detail) the next failure. */
+/* Queries. Each may be called at any time, also inside callbacks, from the
+ * thread that uses the connection; a returned string is owned by the
+ * connection (do not free it). */
+
+/* The connection's state (SDTLS_STATE_FAILED for NULL).
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN sdtls_state sdtls_conn_state(const sdtls_conn *conn);
+
+/* The role given to sdtls_conn_new() (servers make server roles).
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN sdtls_role sdtls_conn_role(const sdtls_conn *conn);
+
 /* The error that moved the connection to FAILED (or SDTLS_E_CLOSED after a
- * close), 0 while it is healthy. */
+ * close), 0 while it is healthy, SDTLS_E_INVALID_ARGUMENT for NULL.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_error(const sdtls_conn *conn);
+
 /* Human-readable detail of the last failure: the alert's name, the
- * verification failure, the engine's reason. "" when there is none. */
+ * verification failure, the engine's reason; "" when there is none. Valid
+ * until the connection is freed; the text may change at the next failure.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN const char *sdtls_conn_error_detail(const sdtls_conn *conn);
-/* Negotiated protocol ("DTLSv1.2"), or NULL before the handshake is done. */
+
+/* Negotiated protocol ("DTLSv1.2"), or NULL before the handshake is done.
+ * A static string.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN const char *sdtls_conn_version(const sdtls_conn *conn);
+
 /* Negotiated cipher suite in IANA naming
- * ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), or NULL before. */
+ * ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), or NULL before the handshake
+ * is done. A static string.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN const char *sdtls_conn_cipher(const sdtls_conn *conn);
 
 /* The peer's leaf certificate in DER. On success sets *der (owned by the
  * connection, valid until it is freed) and *len and returns 0; returns
- * SDTLS_E_STATE when the peer sent none or the handshake is not done. */
+ * SDTLS_E_STATE when the peer sent none or the handshake is not done.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_peer_certificate(const sdtls_conn *conn, const uint8_t **der,
                                              size_t *len);
 
 /* Writes the SHA-256 digest of the peer's leaf certificate (DER) into
  * out[0..31]. Returns 0, SDTLS_E_STATE (no peer certificate) or
- * SDTLS_E_INVALID_ARGUMENT. */
+ * SDTLS_E_INVALID_ARGUMENT.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_peer_fingerprint_sha256(const sdtls_conn *conn, uint8_t out[32]);
 
 /* RFC 5705 keying material exporter: fills out[0..out_len) from the
  * connection's master secret, `label` (bytes, copied) and an optional
  * `context` (NULL = no context, which differs from an empty one).
- * Only once connected. Returns 0, SDTLS_E_STATE or SDTLS_E_INVALID_ARGUMENT. */
+ * Only once connected. Returns 0, SDTLS_E_STATE or SDTLS_E_INVALID_ARGUMENT.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out,
                                                    size_t out_len, const char *label,
                                                    size_t label_len, const uint8_t *context,
                                                    size_t context_len);
 
 /* A pointer the application may hang on the connection (servers hand out
- * connections they create; this is where their per-peer state goes). */
+ * connections they create; this is where their per-peer state goes). The
+ * library never dereferences or frees it. NULL conn is ignored.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data);
+
+/* The pointer last given to sdtls_conn_set_app_data(), or NULL.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN void *sdtls_conn_get_app_data(const sdtls_conn *conn);
 
 /* ------------------------------------------------------------------------ */
@@ -467,47 +509,55 @@ typedef struct sdtls_server_callbacks {
  * A random cookie secret is drawn. Returns 0, SDTLS_E_INVALID_ARGUMENT,
  * SDTLS_E_CREDENTIALS, SDTLS_E_NOMEM or SDTLS_E_UNSUPPORTED (cookies on, but
  * the linked engine has no cookie hand-over: see sdtls_has_feature()).
- * *out is owned by the caller. */
+ * *out is owned by the caller.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbacks,
                                   void *user_data, sdtls_server **out);
 
 /* Frees the server and every connection it holds, without sending. No
- * callback is made. NULL is ignored. Not allowed inside its callbacks. */
+ * callback is made. NULL is ignored. Not allowed inside its callbacks.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN void sdtls_server_free(sdtls_server *server);
 
 /* Feeds one datagram from `addr`. Unknown peers get a stateless cookie
  * exchange; datagrams of known peers go to their connection. Returns 0
  * (also when the datagram was dropped; see the counters),
  * SDTLS_E_INVALID_ARGUMENT (bad address), SDTLS_E_NOMEM or
- * SDTLS_E_IN_CALLBACK. */
+ * SDTLS_E_IN_CALLBACK.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
                                       const uint8_t *datagram, size_t len, sdtls_time now);
 
 /* Earliest deadline over all connections (retransmission, handshake and
- * idle timeouts), or SDTLS_TIME_NEVER. */
+ * idle timeouts), or SDTLS_TIME_NEVER.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN sdtls_time sdtls_server_next_deadline(const sdtls_server *server);
 
 /* Handles expired timers of every connection and evicts expired peers
- * (reported through on_close). Returns 0 or SDTLS_E_IN_CALLBACK. */
+ * (reported through on_close). Returns 0 or SDTLS_E_IN_CALLBACK.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now);
 
 /* Sends close_notify to `conn`'s peer and removes it: on_close is called with
  * SDTLS_E_CLOSED (during this call, or when the current callback returns
  * if called from one) and the connection is freed. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT (not one of this server's connections) or
- * SDTLS_E_IN_CALLBACK (inside the send callback). */
+ * SDTLS_E_IN_CALLBACK (inside the send callback).
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn,
                                          sdtls_time now);
 
 /* The peer address of a server connection (owned by the connection). Returns
- * 0, or SDTLS_E_STATE for a connection not made by a server. */
+ * 0, or SDTLS_E_STATE for a connection not made by a server.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr,
                                          size_t *addr_len);
 
 /* Replaces the cookie secret (16..64 bytes, copied) at time `now`: the old
  * secret stays accepted for one more cookie lifetime, older ones are not.
  * Servers behind one address that share a secret accept each other's
- * cookies. Returns 0 or SDTLS_E_INVALID_ARGUMENT. */
+ * cookies. Returns 0 or SDTLS_E_INVALID_ARGUMENT.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret,
                                                 size_t len, sdtls_time now);
 
@@ -524,7 +574,8 @@ typedef enum sdtls_server_counter {
   SDTLS_COUNTER_PEERS = 9                /* connections now (a gauge) */
 } sdtls_server_counter;
 
-/* Reads a counter. Returns its value, or 0 for an unknown counter. */
+/* Reads a counter. Returns its value, or 0 for an unknown counter.
+ * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN uint64_t sdtls_server_counter_get(const sdtls_server *server,
                                                sdtls_server_counter counter);
 
