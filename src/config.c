@@ -65,6 +65,17 @@ static const struct option_range *option_range(sdtls_option option) {
   return NULL;
 }
 
+/* Debian's engine (2022) speaks DTLS 1.2 only; upstream trees that know
+ * DTLS 1.3 define its version number. */
+static bool engine_speaks(int64_t version) {
+#ifdef DTLS1_3_VERSION
+  if (version == SDTLS_DTLS1_3) {
+    return true;
+  }
+#endif
+  return version == SDTLS_DTLS1_2;
+}
+
 static void keylog_trampoline(const SSL *ssl, const char *line) {
   sdtls_config *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
   if (c != NULL && c->keylog != NULL) {
@@ -97,8 +108,9 @@ int sdtls_config_new(sdtls_config **out) {
   SSL_CTX_set_options(c->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
   /* Resumption arrives with session tickets; until then nothing is cached. */
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+  c->max_version = engine_speaks(SDTLS_DTLS1_3) ? SDTLS_DTLS1_3 : SDTLS_DTLS1_2;
   if (!SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
-      !SSL_CTX_set_max_proto_version(c->ctx, DTLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(c->ctx, (uint16_t)c->max_version) ||
       !SSL_CTX_set_strict_cipher_list(c->ctx, default_ciphers)) {
     sdtls_config_free(c);
     ERR_clear_error();
@@ -135,7 +147,6 @@ static int check_mutable(sdtls_config *config) {
   return frozen ? SDTLS_E_FROZEN : SDTLS_OK;
 }
 
-static bool engine_speaks(int64_t version) { return version == SDTLS_DTLS1_2; }
 
 int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t value) {
   int rc = check_mutable(config);
