@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the build into a scratch prefix, builds tests/abi/example.c against
+# it with pkg-config alone, and runs it: the installed header, library,
+# symlinks and sdtls.pc are enough for a user.
+set -eu
+build=$1 src=$2 cert=$3 key=$4
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+cmake --install "$build" --prefix "$dest/usr" >/dev/null
+pcdir=$(dirname "$(find "$dest" -name sdtls.pc | head -n 1)")
+export PKG_CONFIG_PATH="$pcdir"
+# The .pc file names /usr; --define-prefix derives the scratch prefix from
+# where the file is.
+pkg_config() { pkg-config --define-prefix "$@"; }
+cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L "$src/example.c" \
+   $(pkg_config --cflags --libs sdtls) -o "$dest/example"
+out=$(LD_LIBRARY_PATH="$(pkg_config --variable=libdir sdtls)" "$dest/example" "$cert" "$key")
+echo "$out"
+echo "$out" | grep -q '^connected DTLSv1.2 TLS_ECDHE_ECDSA_WITH_' || { echo "FAIL: no handshake"; exit 1; }
+echo "$out" | grep -q '^server received: hello, datagram world$' || { echo "FAIL: server got nothing"; exit 1; }
+echo "$out" | grep -q '^client received: hello, datagram world$' || { echo "FAIL: no echo"; exit 1; }
+echo "$out" | grep -q '^server state after close_notify: closed$' || { echo "FAIL: close_notify"; exit 1; }
+[ -L "$(pkg_config --variable=libdir sdtls)/libsdtls.so.1" ] || { echo "FAIL: no libsdtls.so.1 link"; exit 1; }
+echo PASS
