@@ -338,27 +338,61 @@ static int deliver_to_server(world *w, const pkt *p) {
                               p->len, w->now);
 }
 
+/* Hands the oldest datagram on its way to the server to it (which must
+ * take it: result 0). Returns false when none is waiting. */
+static bool deliver_one_to_server(world *w) {
+  pkt p;
+  if (!q_pop(&w->to_server, &p)) {
+    return false;
+  }
+  CHECK_EQ(deliver_to_server(w, &p), 0);
+  free(p.data);
+  return true;
+}
+
+/* Hands the oldest datagram the server sent to the client it is addressed
+ * to, if that one still has a connection. Returns false when none is
+ * waiting. */
+static bool deliver_one_to_client(world *w) {
+  pkt p;
+  if (!q_pop(&w->to_client, &p)) {
+    return false;
+  }
+  client *c = client_by_addr(w, &p.addr);
+  if (c != NULL && c->conn != NULL) {
+    sdtls_conn_receive(c->conn, p.data, p.len, w->now);
+  }
+  free(p.data);
+  return true;
+}
+
 /* Delivers everything in flight, both ways, until nothing moves. Time does
  * not move. Returns the number of datagrams delivered. */
 static int pump(world *w) {
   int moved = 0;
   for (int guard = 0; guard < 100000; guard++) {
-    pkt p;
-    if (q_pop(&w->to_server, &p)) {
-      CHECK_EQ(deliver_to_server(w, &p), 0);
-    } else if (q_pop(&w->to_client, &p)) {
-      client *c = client_by_addr(w, &p.addr);
-      if (c != NULL && c->conn != NULL) {
-        sdtls_conn_receive(c->conn, p.data, p.len, w->now);
-      }
-    } else {
+    if (!deliver_one_to_server(w) && !deliver_one_to_client(w)) {
       return moved;
     }
-    free(p.data);
     moved++;
   }
   CHECK_FAIL_("pump does not settle");
   return moved;
+}
+
+/* A new client at `addr`, started and pumped through its handshake (the
+ * cookie exchange included) at one instant. NULL, with the failure
+ * recorded, when it does not get connected. */
+static client *client_connect(world *w, struct sockaddr_in addr) {
+  client *c = client_add(w, addr);
+  const int rc = sdtls_conn_start(c->conn, w->now);
+  if (rc != 0) {
+    CHECK_FAIL_("sdtls_conn_start: %s", sdtls_strerror(rc));
+    return NULL;
+  }
+  pump(w);
+  CHECKF(c->done, "the client at port %u did not connect", (unsigned)ntohs(addr.sin_port));
+  return c->done ? c : NULL;
 }
 
 static uint64_t ctr(world *w, sdtls_server_counter c) {
@@ -876,10 +910,8 @@ static void test_idle_eviction(void) {
   o.idle_ms = 1000;
   world *w = world_new(o);
   REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40002));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
-  pump(w);
-  REQUIRE(c->done);
+  client *c = client_connect(w, addr_of(0x7f000001, 40002));
+  REQUIRE(c != NULL);
   const sdtls_time t = w->now;
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
   /* Traffic pushes the deadline. */
@@ -919,10 +951,7 @@ static void test_deadline_order(void) {
   for (int i = 0; i < kClients; i++) {
     /* connected in reverse address order, 10 ms apart */
     w->now = t + (sdtls_time)i * 10 * MS;
-    client *c = client_add(w, addr_of(0x7f000001, (uint16_t)(47100 - i)));
-    REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
-    pump(w);
-    REQUIRE(c->done);
+    REQUIRE(client_connect(w, addr_of(0x7f000001, (uint16_t)(47100 - i))) != NULL);
   }
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
   /* Client 0 talks: its deadline moves to the back. */
@@ -969,16 +998,9 @@ static void test_handshake_deadline_eviction(void) {
   client *c = client_add(w, addr_of(0x7f000001, 40003));
   REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
   /* ClientHello, HelloVerifyRequest, ClientHello 2; then the client is gone. */
-  pkt p;
-  REQUIRE(q_pop(&w->to_server, &p));
-  deliver_to_server(w, &p);
-  free(p.data);
-  REQUIRE(q_pop(&w->to_client, &p));
-  sdtls_conn_receive(c->conn, p.data, p.len, w->now);
-  free(p.data);
-  REQUIRE(q_pop(&w->to_server, &p));
-  deliver_to_server(w, &p);
-  free(p.data);
+  REQUIRE(deliver_one_to_server(w));
+  REQUIRE(deliver_one_to_client(w));
+  REQUIRE(deliver_one_to_server(w));
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
   const sdtls_time t = w->now;
   int steps = 0;
@@ -1034,21 +1056,14 @@ static void test_limits(void) {
   REQUIRE_EQ(sdtls_conn_start(a->conn, w->now), 0);
   REQUIRE_EQ(sdtls_conn_start(b->conn, w->now), 0);
   /* Both through the cookie exchange; a's flight is held back. */
-  pkt p;
   for (int i = 0; i < 2; i++) {
-    REQUIRE(q_pop(&w->to_server, &p));
-    deliver_to_server(w, &p);
-    free(p.data);
+    REQUIRE(deliver_one_to_server(w));
   }
   for (int i = 0; i < 2; i++) {
-    REQUIRE(q_pop(&w->to_client, &p));
-    sdtls_conn_receive(client_by_addr(w, &p.addr)->conn, p.data, p.len, w->now);
-    free(p.data);
+    REQUIRE(deliver_one_to_client(w));
   }
   for (int i = 0; i < 2; i++) {
-    REQUIRE(q_pop(&w->to_server, &p));
-    deliver_to_server(w, &p);
-    free(p.data);
+    REQUIRE(deliver_one_to_server(w));
   }
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_LIMIT), 1);
@@ -1126,10 +1141,8 @@ static void test_garbage(void) {
 
   /* Known peer: garbage is counted and does not hurt the connection. */
   w->echo = true;
-  client *c = client_add(w, addr_of(0x7f000001, 43000));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
-  pump(w);
-  REQUIRE(c->done);
+  client *c = client_connect(w, addr_of(0x7f000001, 43000));
+  REQUIRE(c != NULL);
   struct sockaddr_in ka = c->addr;
   const uint8_t *kap = (const uint8_t *)&ka;
   malformed = ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED);
@@ -1169,10 +1182,8 @@ static void test_without_cookies(void) {
   world *w = world_new(o);
   REQUIRE(w != NULL);
   w->echo = true;
-  client *c = client_add(w, addr_of(0x7f000001, 44000));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
-  pump(w);
-  CHECK(c->done);
+  client *c = client_connect(w, addr_of(0x7f000001, 44000));
+  REQUIRE(c != NULL);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
   CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"hi", 2, w->now), 0);
@@ -1187,10 +1198,8 @@ static void test_without_cookies(void) {
 static void test_callbacks(void) {
   world *w = world_new(default_opts());
   REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 45000));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
-  pump(w);
-  REQUIRE(c->done);
+  client *c = client_connect(w, addr_of(0x7f000001, 45000));
+  REQUIRE(c != NULL);
   w->try_reentry = true;
   w->close_on_data = true;
   CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"bye", 3, w->now), 0);
@@ -1211,10 +1220,8 @@ static void test_callbacks(void) {
    * reports SDTLS_E_CLOSED and frees it. */
   w->try_reentry = w->close_on_data = false;
   w->conn_close_on_data = true;
-  client *c2 = client_add(w, addr_of(0x7f000001, 45001));
-  REQUIRE_EQ(sdtls_conn_start(c2->conn, w->now), 0);
-  pump(w);
-  REQUIRE(c2->done);
+  client *c2 = client_connect(w, addr_of(0x7f000001, 45001));
+  REQUIRE(c2 != NULL);
   CHECK_EQ(sdtls_conn_send(c2->conn, (const uint8_t *)"bye", 3, w->now), 0);
   pump(w);
   CHECK_EQ(w->closes, 2);
@@ -1232,19 +1239,14 @@ static void test_client_restart(void) {
   REQUIRE(w != NULL);
   w->echo = true;
   struct sockaddr_in a = addr_of(0x7f000001, 46000);
-  client *c1 = client_add(w, a);
-  REQUIRE_EQ(sdtls_conn_start(c1->conn, w->now), 0);
-  pump(w);
-  REQUIRE(c1->done);
+  client *c1 = client_connect(w, a);
+  REQUIRE(c1 != NULL);
   sdtls_conn_free(c1->conn); /* gone without a word */
   c1->conn = NULL;
   c1->addr.sin_port = 0;
   client *c2 = client_add(w, a);
   REQUIRE_EQ(sdtls_conn_start(c2->conn, w->now), 0);
-  pkt p;
-  REQUIRE(q_pop(&w->to_server, &p));
-  deliver_to_server(w, &p);
-  free(p.data);
+  REQUIRE(deliver_one_to_server(w));
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 2);
   CHECK_EQ(w->closes, 0);
   pump(w);
@@ -1302,5 +1304,5 @@ int main(int argc, char **argv) {
     return 77;
 #endif
   }
-  return check_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+  return check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -1,7 +1,10 @@
-/* A very small test framework for the C tests.
+/* A very small test framework for the C tests (the `sdtls_check` library,
+ * which does not link libsdtls: the sim tests and tests/server use it).
  *
  * CHECK(cond) records a failure (with file:line and the expression) and goes
  * on; REQUIRE(cond) records it and returns from the current test function.
+ * CHECKF / REQUIREF do the same with a printf-style message instead of the
+ * expression; CHECK_FAIL_(fmt, ...) records a failure unconditionally.
  * CHECK_EQ / CHECK_STREQ print both values. Register tests in a table of
  * check_test and call check_main(); it runs every test (or those whose name
  * contains argv[1]), prints each one, and returns 1 if any check failed. */
@@ -31,6 +34,19 @@ extern int check_failures;
   do {                                               \
     if (!(cond)) {                                   \
       CHECK_FAIL_("%s (required; test stops)", #cond); \
+      return;                                        \
+    }                                                \
+  } while (0)
+
+#define CHECKF(cond, ...)                            \
+  do {                                               \
+    if (!(cond)) CHECK_FAIL_(__VA_ARGS__);           \
+  } while (0)
+
+#define REQUIREF(cond, ...)                          \
+  do {                                               \
+    if (!(cond)) {                                   \
+      CHECK_FAIL_(__VA_ARGS__);                      \
       return;                                        \
     }                                                \
   } while (0)

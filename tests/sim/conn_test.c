@@ -15,53 +15,12 @@ static testcert g_server; /* "server.test" */
 static testcert g_client; /* "client.test" */
 static testcert g_other;  /* "server.test" again, another key: an unknown CA */
 
-typedef struct fixture {
-  netsim *sim;
-  peer p[2]; /* [0] client on side A, [1] server on side B */
-  sdtls_config *cc, *sc;
-} fixture;
-
-#define CLIENT(fx) ((fx)->p[0].conn)
-#define SERVER(fx) ((fx)->p[1].conn)
-
-/* Step 1: the simulator and the configs (taken over; options may still be
- * set on fx->cc / fx->sc). Step 2: fixture_conns() makes the connections,
- * which freezes the configs. */
-static int fixture_init(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc) {
-  memset(fx, 0, sizeof(*fx));
-  fx->cc = cc;
-  fx->sc = sc;
-  fx->sim = netsim_new(seed, 1000 * NETSIM_SEC);
-  peer_init(&fx->p[0], fx->sim, NETSIM_A, "client");
-  peer_init(&fx->p[1], fx->sim, NETSIM_B, "server");
-  return cc && sc && fx->sim;
-}
-
-static int fixture_conns(fixture *fx) {
-  int rc = peer_connect_new(&fx->p[0], fx->cc, SDTLS_ROLE_CLIENT);
-  if (rc != 0) {
-    fprintf(stderr, "client sdtls_conn_new: %s\n", sdtls_strerror(rc));
-    return 0;
-  }
-  rc = peer_connect_new(&fx->p[1], fx->sc, SDTLS_ROLE_SERVER);
-  if (rc != 0) {
-    fprintf(stderr, "server sdtls_conn_new: %s\n", sdtls_strerror(rc));
-    return 0;
-  }
-  return 1;
-}
+/* Every fixture's clock starts here (a handshake done at this instant took
+ * no retransmission). */
+#define SIM_START (1000 * NETSIM_SEC)
 
 static int fixture_setup(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc) {
-  return fixture_init(fx, seed, cc, sc) && fixture_conns(fx);
-}
-
-static void fixture_teardown(fixture *fx) {
-  peer_cleanup(&fx->p[0]);
-  peer_cleanup(&fx->p[1]);
-  sdtls_config_free(fx->cc);
-  sdtls_config_free(fx->sc);
-  netsim_free(fx->sim);
-  memset(fx, 0, sizeof(*fx));
+  return fixture_init(fx, seed, SIM_START, cc, sc) && fixture_conns(fx);
 }
 
 static void set_opt(sdtls_config *c, sdtls_option o, int64_t v) {
@@ -74,10 +33,21 @@ static void set_opt(sdtls_config *c, sdtls_option o, int64_t v) {
 
 /* Plain setup: server with g_server, client that does not verify. */
 static int plain_init(fixture *fx, uint64_t seed) {
-  return fixture_init(fx, seed, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL));
+  return fixture_init(fx, seed, SIM_START, config_make(NULL, 0, NULL),
+                      config_make(&g_server, 0, NULL));
 }
 static int fixture_plain(fixture *fx, uint64_t seed) {
   return plain_init(fx, seed) && fixture_conns(fx);
+}
+/* Plain setup in which one side's (`role`) first retransmission comes after
+ * `initial_ms` and it gives up after `handshake_ms` (0: the default). */
+static int plain_timers(fixture *fx, uint64_t seed, sdtls_role role, int64_t initial_ms,
+                        int64_t handshake_ms) {
+  if (!plain_init(fx, seed)) return 0;
+  sdtls_config *c = role == SDTLS_ROLE_CLIENT ? fx->cc : fx->sc;
+  set_opt(c, SDTLS_OPT_INITIAL_TIMEOUT_MS, initial_ms);
+  if (handshake_ms) set_opt(c, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, handshake_ms);
+  return fixture_conns(fx);
 }
 
 static void dump_failure(const char *what, const peer *p) {
@@ -127,7 +97,7 @@ static void test_clean_handshake_and_data(void) {
   CHECK_EQ(fx.p[0].handshake_done, 1);
   CHECK_EQ(fx.p[1].handshake_done, 1);
   /* A clean link with no delay needs no retransmission: done at once. */
-  CHECK_EQ(fx.p[0].handshake_time, 1000 * NETSIM_SEC);
+  CHECK_EQ(fx.p[0].handshake_time, SIM_START);
   CHECK_STREQ(sdtls_conn_version(CLIENT(&fx)), "DTLSv1.2");
   CHECK_STREQ(sdtls_conn_version(SERVER(&fx)), "DTLSv1.2");
   const char *cipher = sdtls_conn_cipher(CLIENT(&fx));
@@ -409,10 +379,7 @@ static void test_peer_vanishes(void) {
    * retransmits its second flight with exponential back-off and gives up at
    * the handshake deadline. */
   fixture fx;
-  REQUIRE(plain_init(&fx, 4));
-  set_opt(fx.cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 200);
-  set_opt(fx.cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 5000);
-  REQUIRE(fixture_conns(&fx));
+  REQUIRE(plain_timers(&fx, 4, SDTLS_ROLE_CLIENT, 200, 5000));
   netsim_link l = {0};
   l.delay_ns = 10 * NETSIM_MS;
   netsim_set_link(fx.sim, NETSIM_A, &l);
@@ -459,10 +426,7 @@ static void test_peer_vanishes(void) {
   fixture_teardown(&fx);
 
   /* No answer at all: the ClientHello is retransmitted with back-off. */
-  REQUIRE(plain_init(&fx, 5));
-  set_opt(fx.cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
-  set_opt(fx.cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 3000);
-  REQUIRE(fixture_conns(&fx));
+  REQUIRE(plain_timers(&fx, 5, SDTLS_ROLE_CLIENT, 100, 3000));
   peer_cleanup(&fx.p[1]);
   const sdtls_time t1 = netsim_now(fx.sim);
   REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), t1), 0);
@@ -476,10 +440,7 @@ static void test_peer_vanishes(void) {
   fixture_teardown(&fx);
 
   /* The client vanishes after its ClientHello: the server gives up too. */
-  REQUIRE(plain_init(&fx, 6));
-  set_opt(fx.sc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
-  set_opt(fx.sc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000);
-  REQUIRE(fixture_conns(&fx));
+  REQUIRE(plain_timers(&fx, 6, SDTLS_ROLE_SERVER, 100, 2000));
   REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), netsim_now(fx.sim)), 0);
   netsim_set_conn(fx.sim, NETSIM_A, NULL); /* nothing reaches the client any more */
   const sdtls_time t2 = netsim_now(fx.sim);
@@ -497,7 +458,7 @@ static void test_peer_vanishes(void) {
 
 static void mtu_run(const testcert *cert, const char *name, int expect_fragments) {
   fixture fx;
-  REQUIRE(fixture_init(&fx, 7, config_make(NULL, 1, cert), config_make(cert, 1, NULL)));
+  REQUIRE(fixture_init(&fx, 7, SIM_START, config_make(NULL, 1, cert), config_make(cert, 1, NULL)));
   set_opt(fx.cc, SDTLS_OPT_MTU, 300);
   set_opt(fx.sc, SDTLS_OPT_MTU, 300);
   REQUIRE(fixture_conns(&fx));
@@ -508,7 +469,7 @@ static void mtu_run(const testcert *cert, const char *name, int expect_fragments
   netsim_set_link(fx.sim, NETSIM_B, &l);
   REQUIRE(handshake(&fx, 10 * NETSIM_SEC));
   /* No retransmission was needed: nothing was too large for the link. */
-  CHECK_EQ(fx.p[0].handshake_time, 1000 * NETSIM_SEC);
+  CHECK_EQ(fx.p[0].handshake_time, SIM_START);
   for (int side = 0; side < 2; side++) {
     const netsim_stats *st = netsim_get_stats(fx.sim, side);
     CHECK(st->largest <= 300);
@@ -546,7 +507,7 @@ static void test_small_mtu(void) {
   /* Control: the same link with the default MTU loses the large datagrams,
    * and the handshake cannot complete. */
   fixture fx;
-  if (fixture_init(&fx, 8, config_make(NULL, 0, NULL), config_make(&rsa, 0, NULL))) {
+  if (fixture_init(&fx, 8, SIM_START, config_make(NULL, 0, NULL), config_make(&rsa, 0, NULL))) {
     set_opt(fx.cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
     set_opt(fx.cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 1000);
     CHECK(fixture_conns(&fx));
@@ -648,7 +609,7 @@ static void test_send_from_handshake_done(void) {
   CHECK(fx.p[0].n_msgs == 1 && fx.p[0].msg_len[0] == 5 && !memcmp(fx.p[0].msgs[0], "hello", 5));
   CHECK(fx.p[1].n_msgs == 1 && fx.p[1].msg_len[0] == 5 && !memcmp(fx.p[1].msgs[0], "hello", 5));
   /* It took no retransmission. */
-  CHECK_EQ(fx.p[0].handshake_time, 1000 * NETSIM_SEC);
+  CHECK_EQ(fx.p[0].handshake_time, SIM_START);
   fixture_teardown(&fx);
 }
 
@@ -656,10 +617,7 @@ static void test_late_timer_service(void) {
   /* The application serves the timer late: one retransmission, not a burst
    * for every missed period; past the handshake deadline it fails. */
   fixture fx;
-  REQUIRE(plain_init(&fx, 14));
-  set_opt(fx.cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
-  set_opt(fx.cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 20000);
-  REQUIRE(fixture_conns(&fx));
+  REQUIRE(plain_timers(&fx, 14, SDTLS_ROLE_CLIENT, 100, 20000));
   peer_cleanup(&fx.p[1]);
   const sdtls_time t0 = netsim_now(fx.sim);
   REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), t0), 0);
@@ -685,9 +643,7 @@ static void test_late_timer_service(void) {
 static void test_close_during_handshake(void) {
   /* Closing mid-handshake stops the retransmissions for good. */
   fixture fx;
-  REQUIRE(plain_init(&fx, 15));
-  set_opt(fx.cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
-  REQUIRE(fixture_conns(&fx));
+  REQUIRE(plain_timers(&fx, 15, SDTLS_ROLE_CLIENT, 100, 0));
   netsim_link l = {0};
   l.drop = 1.0;
   netsim_set_link(fx.sim, NETSIM_A, &l);
@@ -712,7 +668,7 @@ static void test_close_during_handshake(void) {
  * failure; returns through fx for inspection. */
 static int verify_case(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc,
                        const char *name) {
-  if (!fixture_init(fx, seed, cc, sc)) return 0;
+  if (!fixture_init(fx, seed, SIM_START, cc, sc)) return 0;
   set_opt(fx->cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 3000);
   set_opt(fx->sc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 3000);
   if (!fixture_conns(fx)) return 0;
@@ -832,13 +788,10 @@ static void test_client_certificate(void) {
 }
 
 int main(int argc, char **argv) {
-  int rc = testcert_ecdsa("server.test", &g_server);
-  if (rc == 0) rc = testcert_ecdsa("client.test", &g_client);
-  if (rc == 0) rc = testcert_ecdsa("server.test", &g_other);
-  if (rc != 0) {
-    fprintf(stderr, "sdtls_certificate_generate: %s\n", sdtls_strerror(rc));
+  if (testcert_ecdsa("server.test", &g_server) != 0 ||
+      testcert_ecdsa("client.test", &g_client) != 0 ||
+      testcert_ecdsa("server.test", &g_other) != 0)
     return 1;
-  }
   static const check_test tests[] = {
       {"clean_handshake_and_data", test_clean_handshake_and_data},
       {"lossy_links", test_lossy_links},

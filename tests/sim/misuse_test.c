@@ -14,36 +14,15 @@
 
 static testcert g_server;
 
-typedef struct fixture {
-  netsim *sim;
-  peer p[2];
-  sdtls_config *cc, *sc;
-} fixture;
-
-#define CLIENT(fx) ((fx)->p[0].conn)
-#define SERVER(fx) ((fx)->p[1].conn)
-
+/* A server with g_server and a client that does not verify, both
+ * retransmitting after 100 ms; the clock starts at 77 s. */
 static int fixture_setup(fixture *fx, uint64_t seed) {
-  memset(fx, 0, sizeof(*fx));
-  fx->cc = config_make(NULL, 0, NULL);
-  fx->sc = config_make(&g_server, 0, NULL);
-  fx->sim = netsim_new(seed, 77 * NETSIM_SEC);
-  if (!fx->cc || !fx->sc || !fx->sim) return 0;
+  if (!fixture_init(fx, seed, 77 * NETSIM_SEC, config_make(NULL, 0, NULL),
+                    config_make(&g_server, 0, NULL)))
+    return 0;
   sdtls_config_set_option(fx->cc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
   sdtls_config_set_option(fx->sc, SDTLS_OPT_INITIAL_TIMEOUT_MS, 100);
-  peer_init(&fx->p[0], fx->sim, NETSIM_A, "client");
-  peer_init(&fx->p[1], fx->sim, NETSIM_B, "server");
-  return peer_connect_new(&fx->p[0], fx->cc, SDTLS_ROLE_CLIENT) == 0 &&
-         peer_connect_new(&fx->p[1], fx->sc, SDTLS_ROLE_SERVER) == 0;
-}
-
-static void fixture_teardown(fixture *fx) {
-  peer_cleanup(&fx->p[0]);
-  peer_cleanup(&fx->p[1]);
-  sdtls_config_free(fx->cc);
-  sdtls_config_free(fx->sc);
-  netsim_free(fx->sim);
-  memset(fx, 0, sizeof(*fx));
+  return fixture_conns(fx);
 }
 
 static int connected(fixture *fx) { return pair_handshake(fx->p, 10 * NETSIM_SEC); }
@@ -481,11 +460,7 @@ static void test_fuzz(void) {
 }
 
 int main(int argc, char **argv) {
-  const int rc = testcert_ecdsa("server.test", &g_server);
-  if (rc != 0) {
-    fprintf(stderr, "sdtls_certificate_generate: %s\n", sdtls_strerror(rc));
-    return 1;
-  }
+  if (testcert_ecdsa("server.test", &g_server) != 0) return 1;
   static const check_test tests[] = {
       {"null_arguments", test_null_arguments},
       {"call_order", test_call_order},

@@ -71,6 +71,15 @@ static fake *fake_new(netsim *sim, int side) {
   return f;
 }
 
+/* A simulator (`seed`, clock at `start`) whose side B records what side A
+ * sends over `a_to_b` (NULL: a perfect link). Free *b after the simulator. */
+static netsim *sim_to_b(uint64_t seed, sdtls_time start, const netsim_link *a_to_b, fake **b) {
+  netsim *sim = netsim_new(seed, start);
+  *b = fake_new(sim, NETSIM_B);
+  netsim_set_link(sim, NETSIM_A, a_to_b);
+  return sim;
+}
+
 static void send_n(netsim *sim, int from, size_t n, size_t len, sdtls_time gap) {
   uint8_t buf[2048];
   for (size_t i = 0; i < n; i++) {
@@ -81,8 +90,8 @@ static void send_n(netsim *sim, int from, size_t n, size_t len, sdtls_time gap) 
 }
 
 static void test_clean_link(void) {
-  netsim *sim = netsim_new(1, 5 * NETSIM_SEC);
-  fake *b = fake_new(sim, NETSIM_B);
+  fake *b;
+  netsim *sim = sim_to_b(1, 5 * NETSIM_SEC, NULL, &b);
   CHECK_EQ(netsim_now(sim), 5 * NETSIM_SEC);
   send_n(sim, NETSIM_A, 100, 100, 0);
   CHECK_EQ(netsim_run(sim, NULL, NULL, NETSIM_SEC, 1000), NETSIM_IDLE);
@@ -103,13 +112,9 @@ static void test_clean_link(void) {
 }
 
 static void test_rates(void) {
-  netsim *sim = netsim_new(42, 0);
-  fake *b = fake_new(sim, NETSIM_B);
-  netsim_link l = {0};
-  l.drop = 0.2;
-  l.duplicate = 0.1;
-  l.corrupt = 0.05;
-  netsim_set_link(sim, NETSIM_A, &l);
+  fake *b;
+  netsim *sim =
+      sim_to_b(42, 0, &(netsim_link){.drop = 0.2, .duplicate = 0.1, .corrupt = 0.05}, &b);
   const size_t n = 10000;
   send_n(sim, NETSIM_A, n, 64, 0);
   netsim_run(sim, NULL, NULL, NETSIM_SEC, 100000);
@@ -134,15 +139,13 @@ static void test_deterministic(void) {
   size_t ids[3][64];
   const uint64_t seeds[3] = {7, 7, 8};
   for (int r = 0; r < 3; r++) {
-    netsim *sim = netsim_new(seeds[r], 0);
-    fake *b = fake_new(sim, NETSIM_B);
-    netsim_link l = {0};
-    l.drop = 0.3;
-    l.duplicate = 0.2;
-    l.reorder = 0.2;
-    l.delay_ns = 5 * NETSIM_MS;
-    l.jitter_ns = 3 * NETSIM_MS;
-    netsim_set_link(sim, NETSIM_A, &l);
+    const netsim_link l = {.drop = 0.3,
+                           .duplicate = 0.2,
+                           .reorder = 0.2,
+                           .delay_ns = 5 * NETSIM_MS,
+                           .jitter_ns = 3 * NETSIM_MS};
+    fake *b;
+    netsim *sim = sim_to_b(seeds[r], 0, &l, &b);
     send_n(sim, NETSIM_A, 200, 32, NETSIM_MS);
     netsim_run(sim, NULL, NULL, NETSIM_SEC, 100000);
     st[r] = *netsim_get_stats(sim, NETSIM_A);
@@ -156,12 +159,9 @@ static void test_deterministic(void) {
 }
 
 static void test_delay_jitter_reorder(void) {
-  netsim *sim = netsim_new(3, NETSIM_SEC);
-  fake *b = fake_new(sim, NETSIM_B);
-  netsim_link l = {0};
-  l.delay_ns = 20 * NETSIM_MS;
-  l.jitter_ns = 4 * NETSIM_MS;
-  netsim_set_link(sim, NETSIM_A, &l);
+  fake *b;
+  netsim *sim = sim_to_b(
+      3, NETSIM_SEC, &(netsim_link){.delay_ns = 20 * NETSIM_MS, .jitter_ns = 4 * NETSIM_MS}, &b);
   uint8_t buf[16];
   sdtls_time sent_at[300];
   for (uint32_t i = 0; i < 300; i++) {
@@ -183,12 +183,7 @@ static void test_delay_jitter_reorder(void) {
   free(b);
 
   /* Reordering: held datagrams arrive after later ones. */
-  sim = netsim_new(4, 0);
-  b = fake_new(sim, NETSIM_B);
-  memset(&l, 0, sizeof(l));
-  l.reorder = 0.2;
-  l.reorder_hold_ns = 10 * NETSIM_MS;
-  netsim_set_link(sim, NETSIM_A, &l);
+  sim = sim_to_b(4, 0, &(netsim_link){.reorder = 0.2, .reorder_hold_ns = 10 * NETSIM_MS}, &b);
   send_n(sim, NETSIM_A, 200, 16, NETSIM_MS);
   netsim_run(sim, NULL, NULL, NETSIM_SEC, 100000);
   REQUIRE_EQ(b->n, 200);
@@ -203,12 +198,9 @@ static void test_delay_jitter_reorder(void) {
 }
 
 static void test_max_size_and_filter(void) {
-  netsim *sim = netsim_new(5, 0);
-  fake *b = fake_new(sim, NETSIM_B);
+  fake *b;
+  netsim *sim = sim_to_b(5, 0, &(netsim_link){.max_size = 300}, &b);
   fake *a = fake_new(sim, NETSIM_A);
-  netsim_link l = {0};
-  l.max_size = 300;
-  netsim_set_link(sim, NETSIM_A, &l);
   uint8_t buf[400];
   fill(buf, 300, 1);
   netsim_send(sim, NETSIM_A, buf, 300);
@@ -223,10 +215,7 @@ static void test_max_size_and_filter(void) {
   CHECK_EQ(netsim_get_stats(sim, NETSIM_A)->largest, 301);
 
   /* Only datagrams starting with 23 are impaired. */
-  memset(&l, 0, sizeof(l));
-  l.drop = 1.0;
-  l.only_content_type = 23;
-  netsim_set_link(sim, NETSIM_A, &l);
+  netsim_set_link(sim, NETSIM_A, &(netsim_link){.drop = 1.0, .only_content_type = 23});
   buf[0] = 23;
   netsim_send(sim, NETSIM_A, buf, 50);
   buf[0] = 22;
@@ -241,11 +230,8 @@ static void test_max_size_and_filter(void) {
 }
 
 static void test_capture_inject(void) {
-  netsim *sim = netsim_new(6, 0);
-  fake *b = fake_new(sim, NETSIM_B);
-  netsim_link l = {0};
-  l.drop = 1.0;
-  netsim_set_link(sim, NETSIM_A, &l);
+  fake *b;
+  netsim *sim = sim_to_b(6, 0, &(netsim_link){.drop = 1.0}, &b);
   send_n(sim, NETSIM_A, 3, 40, NETSIM_MS);
   CHECK_EQ(b->n, 0);
   REQUIRE_EQ(netsim_captured_count(sim, NETSIM_A), 3);

@@ -106,6 +106,40 @@ void peer_cleanup(peer *p) {
   p->n_msgs = 0;
 }
 
+int fixture_init(fixture *fx, uint64_t seed, sdtls_time start, sdtls_config *cc,
+                 sdtls_config *sc) {
+  memset(fx, 0, sizeof(*fx));
+  fx->cc = cc;
+  fx->sc = sc;
+  fx->sim = netsim_new(seed, start);
+  peer_init(&fx->p[0], fx->sim, NETSIM_A, "client");
+  peer_init(&fx->p[1], fx->sim, NETSIM_B, "server");
+  return cc && sc && fx->sim;
+}
+
+int fixture_conns(fixture *fx) {
+  int rc = peer_connect_new(&fx->p[0], fx->cc, SDTLS_ROLE_CLIENT);
+  if (rc != 0) {
+    fprintf(stderr, "client sdtls_conn_new: %s\n", sdtls_strerror(rc));
+    return 0;
+  }
+  rc = peer_connect_new(&fx->p[1], fx->sc, SDTLS_ROLE_SERVER);
+  if (rc != 0) {
+    fprintf(stderr, "server sdtls_conn_new: %s\n", sdtls_strerror(rc));
+    return 0;
+  }
+  return 1;
+}
+
+void fixture_teardown(fixture *fx) {
+  peer_cleanup(&fx->p[0]);
+  peer_cleanup(&fx->p[1]);
+  sdtls_config_free(fx->cc);
+  sdtls_config_free(fx->sc);
+  netsim_free(fx->sim);
+  memset(fx, 0, sizeof(*fx));
+}
+
 sdtls_config *config_make(const testcert *own, int verify, const testcert *trust) {
   sdtls_config *c = NULL;
   int rc = sdtls_config_new(&c);

@@ -59,6 +59,29 @@ void peer_cleanup(peer *p);
 /* The callbacks used by peer_connect_new(). */
 sdtls_callbacks peer_callbacks(void);
 
+/* Two peers on one simulator: [0] the client on side A, [1] the server on
+ * side B, with the configs they were made from. */
+typedef struct fixture {
+  netsim *sim;
+  peer p[2];
+  sdtls_config *cc, *sc;
+} fixture;
+
+#define CLIENT(fx) ((fx)->p[0].conn)
+#define SERVER(fx) ((fx)->p[1].conn)
+
+/* Step 1: zeroes `fx`, takes over the configs (freed by fixture_teardown(),
+ * also after a failure; options may still be set on fx->cc / fx->sc) and
+ * makes the simulator, its clock at `start`. Returns 1 when the configs and
+ * the simulator are all there. */
+int fixture_init(fixture *fx, uint64_t seed, sdtls_time start, sdtls_config *cc,
+                 sdtls_config *sc);
+/* Step 2: makes both connections, which freezes the configs. Returns 1, or
+ * 0 on failure (printed). */
+int fixture_conns(fixture *fx);
+/* Frees the connections, the configs and the simulator; zeroes `fx`. */
+void fixture_teardown(fixture *fx);
+
 /* A config: `own` (may be NULL) as this endpoint's certificate,
  * VERIFY_PEER = verify, `trust` (may be NULL) as the CA. NULL on error
  * (printed). */

@@ -9,7 +9,10 @@
 int testcert_ecdsa(const char *name, testcert *out) {
   memset(out, 0, sizeof(*out));
   const int rc = sdtls_certificate_generate(name, 3650, &out->cert_pem, &out->key_pem);
-  if (rc == 0) out->from_library = 1;
+  if (rc == 0)
+    out->from_library = 1;
+  else
+    fprintf(stderr, "sdtls_certificate_generate: %s\n", sdtls_strerror(rc));
   return rc;
 }
 

@@ -17,7 +17,7 @@ typedef struct testcert {
 } testcert;
 
 /* A fresh self-signed ECDSA P-256 certificate for `name` (CN and DNS SAN).
- * Returns 0 or the sdtls error. */
+ * Returns 0 or the sdtls error (printed). */
 int testcert_ecdsa(const char *name, testcert *out);
 
 /* The RSA-2048 self-signed certificate for "rsa.test" made at build time.
