@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}/release
 sh "$root/packaging/setup-debian.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build" sdtls_tool
+echo "building sdtls in $build ..." >&2
+ninja --quiet -C "$build" sdtls_tool
 tool=$build/src/tool/sdtls
 
 work=$(mktemp -d)
