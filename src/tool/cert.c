@@ -77,40 +77,29 @@ int cmd_cert(int argc, char **argv) {
       cn = optarg;
       break;
     case 'd':
-      if (!parse_long(optarg, 1, 36500, &days)) {
-        fprintf(stderr, "%s: --days must be a whole number from 1 to 36500\n", prog);
+      if (!take_long(prog, "--days", optarg, 1, 36500, &days)) {
         return EXIT_USAGE;
       }
       break;
-    case 'h':
-      cert_usage(stdout);
-      return EXIT_OK;
     default:
-      cert_usage(stderr);
-      return EXIT_USAGE;
+      return usage_exit(cert_usage, opt);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
-    cert_usage(stderr);
-    return EXIT_USAGE;
+    return usage_error(prog, cert_usage, "unexpected argument '%s'", argv[optind]);
   }
   if (cert_path == NULL || key_path == NULL) {
-    fprintf(stderr, "%s: --cert and --key are required\n", prog);
-    cert_usage(stderr);
-    return EXIT_USAGE;
+    return usage_error(prog, cert_usage, "--cert and --key are required");
   }
   if (strcmp(cert_path, key_path) == 0) {
-    fprintf(stderr, "%s: --cert and --key must name different files\n", prog);
-    return EXIT_USAGE;
+    return usage_error(prog, NULL, "--cert and --key must name different files");
   }
 
   char *cert_pem = NULL, *key_pem = NULL;
   int rc = sdtls_certificate_generate(cn, (unsigned)days, &cert_pem, &key_pem);
   if (rc == SDTLS_E_INVALID_ARGUMENT) {
-    fprintf(stderr,
-            "%s: invalid --cn '%s' (1 to 64 visible ASCII characters, no spaces)\n", prog, cn);
-    return EXIT_USAGE;
+    return usage_error(prog, NULL,
+                       "invalid --cn '%s' (1 to 64 visible ASCII characters, no spaces)", cn);
   }
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot generate a certificate", rc, NULL);

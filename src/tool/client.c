@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,13 +52,7 @@ typedef struct client {
 
 static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
   client *c = user_data;
-  ssize_t n;
-  do {
-    n = send(c->fd, datagram, len, 0);
-  } while (n < 0 && errno == EINTR);
-  /* ECONNREFUSED (nobody listening yet), ENOBUFS...: the datagram is lost;
-   * handshake flights are retransmitted. */
-  return n == (ssize_t)len ? 0 : -1;
+  return net_send(c->fd, datagram, len, NULL);
 }
 
 static void client_on_handshake_done(void *user_data) {
@@ -71,7 +64,7 @@ static void client_on_data(void *user_data, const uint8_t *data, size_t len) {
   client *c = user_data;
   c->received++;
   c->last_rx = c->now;
-  if (fwrite(data, 1, len, stdout) != len || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+  if (!write_line(data, len)) {
     c->stdout_failed = true;
   }
 }
@@ -89,15 +82,7 @@ static bool is_ip_literal(const char *host) {
 
 /* Prints the connected line and the exported keying material. */
 static int announce(client *c, const char *export_label, long export_len) {
-  const char *version = sdtls_conn_version(c->conn);
-  const char *cipher = sdtls_conn_cipher(c->conn);
-  fprintf(stderr, "connected %s %s", version != NULL ? version : "?",
-          cipher != NULL ? cipher : "?");
-  uint8_t digest[32];
-  if (sdtls_conn_peer_fingerprint_sha256(c->conn, digest) == SDTLS_OK) {
-    print_fingerprint(stderr, " peer ", digest);
-  }
-  fputc('\n', stderr);
+  print_session("connected", c->conn);
   if (export_label != NULL) {
     uint8_t key[EXPORT_MAX];
     char hex[2 * EXPORT_MAX + 1];
@@ -117,14 +102,8 @@ static int announce(client *c, const char *export_label, long export_len) {
 /* Receives every queued datagram and feeds it to the connection. */
 static void client_read_socket(client *c) {
   uint8_t buf[65536];
-  for (;;) {
-    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-    if (n < 0) {
-      if (errno == EINTR || errno == ECONNREFUSED) {
-        continue; /* an ICMP error from an earlier send: the peer is not up yet */
-      }
-      return; /* EAGAIN, or an error the next poll reports again */
-    }
+  long n;
+  while ((n = net_recv(c->fd, buf, sizeof(buf), NULL)) >= 0) {
     c->now = now_ns();
     sdtls_conn_receive(c->conn, buf, (size_t)n, c->now);
     sdtls_state st = sdtls_conn_state(c->conn);
@@ -136,99 +115,64 @@ static void client_read_socket(client *c) {
 
 int cmd_client(int argc, char **argv) {
   static char prog[] = "sdtls client";
-  enum {
-    OPT_CA = 256,
-    OPT_INSECURE,
-    OPT_CERT,
-    OPT_KEY,
-    OPT_NAME,
-    OPT_MTU,
-    OPT_TIMEOUT,
-    OPT_HS_TIMEOUT,
-    OPT_EXPORT
-  };
-  static const struct option options[] = {{"ca", required_argument, NULL, OPT_CA},
-                                          {"insecure", no_argument, NULL, OPT_INSECURE},
-                                          {"cert", required_argument, NULL, OPT_CERT},
-                                          {"key", required_argument, NULL, OPT_KEY},
-                                          {"server-name", required_argument, NULL, OPT_NAME},
-                                          {"mtu", required_argument, NULL, OPT_MTU},
-                                          {"timeout", required_argument, NULL, OPT_TIMEOUT},
-                                          {"handshake-timeout", required_argument, NULL,
-                                           OPT_HS_TIMEOUT},
-                                          {"export", required_argument, NULL, OPT_EXPORT},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
-  const char *ca = NULL, *cert = NULL, *key = NULL, *server_name = NULL, *export_spec = NULL;
+  enum { OPT_INSECURE = OPT_COMMAND, OPT_NAME, OPT_TIMEOUT, OPT_HS_TIMEOUT, OPT_EXPORT };
+  static const struct option options[] = {
+      CONFIG_LONG_OPTIONS,
+      {"insecure", no_argument, NULL, OPT_INSECURE},
+      {"server-name", required_argument, NULL, OPT_NAME},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
+      {"export", required_argument, NULL, OPT_EXPORT},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  config_opts copts = {0};
+  const char *server_name = NULL, *export_spec = NULL;
   bool insecure = false;
-  long mtu = 0;
   sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
   argv[0] = prog;
   int opt;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (opt) {
-    case OPT_CA:
-      ca = optarg;
-      break;
     case OPT_INSECURE:
       insecure = true;
-      break;
-    case OPT_CERT:
-      cert = optarg;
-      break;
-    case OPT_KEY:
-      key = optarg;
       break;
     case OPT_NAME:
       server_name = optarg;
       break;
-    case OPT_MTU:
-      if (!parse_long(optarg, 256, 65507, &mtu)) {
-        fprintf(stderr, "%s: --mtu must be a number from 256 to 65507\n", prog);
-        return EXIT_USAGE;
-      }
-      break;
     case OPT_TIMEOUT:
-      if (!parse_seconds(optarg, 3600, &reply_timeout)) {
-        fprintf(stderr, "%s: --timeout must be a number of seconds from 0 to 3600\n", prog);
+      if (!take_seconds(prog, "--timeout", optarg, 0, 3600, &reply_timeout)) {
         return EXIT_USAGE;
       }
       break;
     case OPT_HS_TIMEOUT:
-      if (!parse_seconds(optarg, 3600, &hs_timeout) || hs_timeout < 100000000u) {
-        fprintf(stderr, "%s: --handshake-timeout must be from 0.1 to 3600 seconds\n", prog);
+      if (!take_seconds(prog, "--handshake-timeout", optarg, 0.1, 3600, &hs_timeout)) {
         return EXIT_USAGE;
       }
       break;
     case OPT_EXPORT:
       export_spec = optarg;
       break;
-    case 'h':
-      client_usage(stdout);
-      return EXIT_OK;
-    default:
-      client_usage(stderr);
-      return EXIT_USAGE;
+    default: {
+      int status = config_opts_take(&copts, prog, client_usage, opt, optarg);
+      if (status >= 0) {
+        return status;
+      }
+    }
     }
   }
   if (argc - optind != 1) {
-    fprintf(stderr, "%s: expected exactly one HOST:PORT\n", prog);
-    client_usage(stderr);
-    return EXIT_USAGE;
+    return usage_error(prog, client_usage, "expected exactly one HOST:PORT");
   }
   const char *target = argv[optind];
   char host[256], port[8];
   if (!net_split_host_port(target, host, sizeof(host), port, sizeof(port))) {
-    fprintf(stderr, "%s: '%s' is not HOST:PORT or [IPv6]:PORT\n", prog, target);
-    return EXIT_USAGE;
+    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", target);
   }
-  if (ca != NULL && insecure) {
-    fprintf(stderr, "%s: --ca and --insecure exclude each other\n", prog);
-    return EXIT_USAGE;
+  if (copts.ca != NULL && insecure) {
+    return usage_error(prog, NULL, "--ca and --insecure exclude each other");
   }
-  if ((cert == NULL) != (key == NULL)) {
-    fprintf(stderr, "%s: --cert and --key go together\n", prog);
-    return EXIT_USAGE;
+  if ((copts.cert == NULL) != (copts.key == NULL)) {
+    return usage_error(prog, NULL, "--cert and --key go together");
   }
   char export_label[256];
   long export_len = 0;
@@ -237,54 +181,35 @@ int cmd_client(int argc, char **argv) {
     size_t label_len = colon != NULL ? (size_t)(colon - export_spec) : 0;
     if (colon == NULL || label_len == 0 || label_len >= sizeof(export_label) ||
         !parse_long(colon + 1, 1, EXPORT_MAX, &export_len)) {
-      fprintf(stderr, "%s: --export wants LABEL:LEN with LEN from 1 to %d\n", prog, EXPORT_MAX);
-      return EXIT_USAGE;
+      return usage_error(prog, NULL, "--export wants LABEL:LEN with LEN from 1 to %d",
+                         EXPORT_MAX);
     }
     memcpy(export_label, export_spec, label_len);
     export_label[label_len] = '\0';
   }
-  if (ca == NULL && !insecure) {
+  if (copts.ca == NULL && !insecure) {
     if (access(SYSTEM_CA_BUNDLE, R_OK) != 0) {
       errorf("no trust anchors: %s is missing; use --ca FILE (or --insecure)", SYSTEM_CA_BUNDLE);
       return EXIT_FAIL;
     }
-    ca = SYSTEM_CA_BUNDLE;
+    copts.ca = SYSTEM_CA_BUNDLE;
   }
   if (server_name == NULL) {
     server_name = host;
   }
 
   /* ---- configuration ---- */
-  sdtls_config *config = NULL;
-  int rc = sdtls_config_new(&config);
-  if (rc != SDTLS_OK) {
-    report_sdtls_error("cannot create a configuration", rc, NULL);
+  sdtls_config *config = config_opts_new(&copts);
+  if (config == NULL) {
     return EXIT_FAIL;
   }
   int status = EXIT_FAIL;
   client c;
   memset(&c, 0, sizeof(c));
   c.fd = -1;
-  if (insecure && (rc = sdtls_config_set_option(config, SDTLS_OPT_VERIFY_PEER, 0)) != SDTLS_OK) {
-    report_sdtls_error("cannot switch verification off", rc, NULL);
-    goto out;
-  }
-  if (ca != NULL && (rc = sdtls_config_set_ca(config, ca, NULL)) != SDTLS_OK) {
-    report_sdtls_error(ca, rc, NULL);
-    goto out;
-  }
-  if (cert != NULL && (rc = sdtls_config_set_certificate_file(config, cert, key)) != SDTLS_OK) {
-    report_sdtls_error(cert, rc, NULL);
-    goto out;
-  }
-  if (mtu != 0 && (rc = sdtls_config_set_option(config, SDTLS_OPT_MTU, mtu)) != SDTLS_OK) {
-    report_sdtls_error("--mtu", rc, NULL);
-    goto out;
-  }
-  if (hs_timeout != 0 &&
-      (rc = sdtls_config_set_option(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
-                                    (int64_t)(hs_timeout / 1000000u))) != SDTLS_OK) {
-    report_sdtls_error("--handshake-timeout", rc, NULL);
+  if ((insecure && !config_set(config, SDTLS_OPT_VERIFY_PEER, 0, "--insecure")) ||
+      (hs_timeout != 0 && !config_set(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
+                                      (int64_t)(hs_timeout / 1000000u), "--handshake-timeout"))) {
     goto out;
   }
 
@@ -297,8 +222,7 @@ int cmd_client(int argc, char **argv) {
   char peer_text[128];
   for (int i = 0; i < naddrs && c.fd < 0; i++) {
     c.fd = net_udp_connect(&addrs[i]);
-    net_format((const struct sockaddr *)&addrs[i].ss, addrs[i].len, peer_text,
-               sizeof(peer_text));
+    net_format(&addrs[i], peer_text, sizeof(peer_text));
   }
   if (c.fd < 0) {
     errorf("cannot open a UDP socket to %s: %s", target, strerror(errno));
@@ -306,14 +230,12 @@ int cmd_client(int argc, char **argv) {
   }
 
   /* ---- connection ---- */
-  sdtls_callbacks cbs;
-  memset(&cbs, 0, sizeof(cbs));
-  cbs.size = sizeof(cbs);
-  cbs.send = client_send;
-  cbs.on_handshake_done = client_on_handshake_done;
-  cbs.on_data = client_on_data;
-  cbs.on_close = client_on_close;
-  rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
+  const sdtls_callbacks cbs = {.size = sizeof(cbs),
+                               .send = client_send,
+                               .on_handshake_done = client_on_handshake_done,
+                               .on_data = client_on_data,
+                               .on_close = client_on_close};
+  int rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot create the connection", rc, NULL);
     goto out;
@@ -327,7 +249,7 @@ int cmd_client(int argc, char **argv) {
       goto out;
     }
   }
-  int sigfd = signals_install();
+  int sigfd = signals_install(false);
   c.now = now_ns();
   rc = sdtls_conn_start(c.conn, c.now);
   if (rc != SDTLS_OK) {
@@ -418,28 +340,18 @@ int cmd_client(int argc, char **argv) {
         deadline = since + reply_timeout;
       }
     }
-    struct pollfd fds[3];
-    nfds_t nfds = 0;
-    fds[nfds++] = (struct pollfd){.fd = c.fd, .events = POLLIN};
-    fds[nfds++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
     bool want_stdin = announced && !in.eof;
-    if (want_stdin) {
-      fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-    }
-    int n = poll(fds, nfds, poll_timeout_ms(c.now, deadline));
-    if (n < 0 && errno != EINTR) {
-      errorf("poll: %s", strerror(errno));
+    io_events ev;
+    if (!io_wait(c.fd, sigfd, want_stdin, c.now, deadline, &ev)) {
       goto out;
     }
     c.now = now_ns();
-    if (n > 0 && (fds[0].revents & (POLLIN | POLLERR))) {
+    if (ev.sock) {
       client_read_socket(&c);
     }
-    if (n > 0 && want_stdin && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (line_reader_fill(&in) < 0) {
-        errorf("cannot read stdin: %s", strerror(errno));
-        in.eof = true;
-      }
+    if (ev.input && line_reader_fill(&in) < 0) {
+      errorf("cannot read stdin: %s", strerror(errno));
+      in.eof = true;
     }
     c.now = now_ns();
     if (c.now >= sdtls_conn_next_deadline(c.conn)) {

@@ -1,8 +1,10 @@
-/* Helpers shared by the tool's commands: time, messages, parsing, signals,
- * key logging and a line reader. */
+/* Helpers shared by the tool's commands: time, messages, parsing, command
+ * lines, configuration, signals, the wait of the event loops, key logging and
+ * a line reader. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -29,12 +31,17 @@ int poll_timeout_ms(sdtls_time now, sdtls_time deadline) {
   return ms > 3600000u ? 3600000 : (int)ms;
 }
 
+/* "<who><sep><message>\n" on stderr. */
+static void vmessage(const char *who, const char *sep, const char *fmt, va_list ap) {
+  fprintf(stderr, "%s%s", who, sep);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 void errorf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: error: ", tool_name);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vmessage(tool_name, ": error: ", fmt, ap);
   va_end(ap);
 }
 
@@ -90,15 +97,126 @@ void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32
   }
 }
 
+void print_session(const char *prefix, const sdtls_conn *conn) {
+  const char *version = sdtls_conn_version(conn);
+  const char *cipher = sdtls_conn_cipher(conn);
+  char fp[96] = "";
+  uint8_t digest[32];
+  if (sdtls_conn_peer_fingerprint_sha256(conn, digest) == SDTLS_OK &&
+      sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
+    fp[0] = '\0';
+  }
+  /* One write: a reader never sees half the line. */
+  char line[512];
+  snprintf(line, sizeof(line), "%s %s %s%s%s\n", prefix, version != NULL ? version : "?",
+           cipher != NULL ? cipher : "?", fp[0] != '\0' ? " peer sha-256 " : "", fp);
+  fputs(line, stderr);
+}
+
+bool write_line(const uint8_t *data, size_t len) {
+  return fwrite(data, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
+}
+
+/* ---- command lines ---- */
+
+int usage_exit(usage_fn usage, int opt) {
+  if (opt == 'h') {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  usage(stderr);
+  return EXIT_USAGE;
+}
+
+int usage_error(const char *prog, usage_fn usage, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmessage(prog, ": ", fmt, ap);
+  va_end(ap);
+  if (usage != NULL) {
+    usage(stderr);
+  }
+  return EXIT_USAGE;
+}
+
+bool take_long(const char *prog, const char *name, const char *arg, long min, long max,
+               long *out) {
+  if (parse_long(arg, min, max, out)) {
+    return true;
+  }
+  usage_error(prog, NULL, "%s must be a whole number from %ld to %ld", name, min, max);
+  return false;
+}
+
+bool take_seconds(const char *prog, const char *name, const char *arg, double min,
+                  double max, sdtls_time *out_ns) {
+  if (parse_seconds(arg, max, out_ns) && (double)*out_ns >= min * 1e9) {
+    return true;
+  }
+  usage_error(prog, NULL, "%s must be a number of seconds from %g to %g", name, min, max);
+  return false;
+}
+
+/* ---- configuration ---- */
+
+int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
+                     const char *arg) {
+  switch (opt) {
+  case OPT_CERT:
+    o->cert = arg;
+    return -1;
+  case OPT_KEY:
+    o->key = arg;
+    return -1;
+  case OPT_CA:
+    o->ca = arg;
+    return -1;
+  case OPT_MTU:
+    return take_long(prog, "--mtu", arg, 256, 65507, &o->mtu) ? -1 : EXIT_USAGE;
+  default:
+    return usage_exit(usage, opt);
+  }
+}
+
+bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what) {
+  int rc = sdtls_config_set_option(config, option, value);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error(what, rc, NULL);
+    return false;
+  }
+  return true;
+}
+
+sdtls_config *config_opts_new(const config_opts *o) {
+  sdtls_config *config = NULL;
+  int rc = sdtls_config_new(&config);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot create a configuration", rc, NULL);
+    return NULL;
+  }
+  if (o->cert != NULL && (rc = sdtls_config_set_certificate_file(config, o->cert, o->key)) != 0) {
+    report_sdtls_error(o->cert, rc, NULL);
+  } else if (o->ca != NULL && (rc = sdtls_config_set_ca(config, o->ca, NULL)) != SDTLS_OK) {
+    report_sdtls_error(o->ca, rc, NULL);
+  } else if (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu")) {
+    return config;
+  }
+  sdtls_config_free(config);
+  return NULL;
+}
+
 /* ---- signals ---- */
 
 static int signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t signal_seen;
+static volatile sig_atomic_t signal_seen, usr1_seen;
 
 static void on_signal(int sig) {
-  (void)sig;
   int saved = errno;
-  signal_seen = 1;
+  if (sig == SIGUSR1) {
+    usr1_seen = 1;
+  } else {
+    signal_seen = 1;
+  }
   if (signal_pipe[1] >= 0) {
     ssize_t n = write(signal_pipe[1], "x", 1);
     (void)n;
@@ -106,7 +224,7 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-int signals_install(void) {
+int signals_install(bool usr1) {
   if (signal_pipe[0] < 0) {
     if (pipe(signal_pipe) != 0) {
       return -1;
@@ -122,12 +240,51 @@ int signals_install(void) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (usr1) {
+    sigaction(SIGUSR1, &sa, NULL);
+  }
   /* A closed stdout (e.g. `| head`) is an error on write, not a kill. */
   signal(SIGPIPE, SIG_IGN);
   return signal_pipe[0];
 }
 
 bool signals_received(void) { return signal_seen != 0; }
+
+bool signals_take_usr1(void) {
+  if (usr1_seen == 0) {
+    return false;
+  }
+  /* Empty the pipe first: a signal after this wakes the next poll. */
+  char buf[64];
+  while (read(signal_pipe[0], buf, sizeof(buf)) > 0) {
+  }
+  usr1_seen = 0;
+  return true;
+}
+
+/* ---- event loop ---- */
+
+bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
+             io_events *ev) {
+  struct pollfd fds[3];
+  nfds_t nfds = 0;
+  fds[nfds++] = (struct pollfd){.fd = sock, .events = POLLIN};
+  fds[nfds++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+  if (want_input) {
+    fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+  }
+  ev->sock = ev->input = false;
+  int n = poll(fds, nfds, poll_timeout_ms(now, deadline));
+  if (n < 0 && errno != EINTR) {
+    errorf("poll: %s", strerror(errno));
+    return false;
+  }
+  if (n > 0) {
+    ev->sock = (fds[0].revents & (POLLIN | POLLERR)) != 0;
+    ev->input = want_input && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+  }
+  return true;
+}
 
 /* ---- key log ---- */
 

@@ -80,13 +80,14 @@ int net_resolve(const char *host, const char *port, bool passive, net_addr *out,
   return n;
 }
 
-void net_format(const struct sockaddr *sa, socklen_t len, char *out, size_t out_len) {
+void net_format(const net_addr *addr, char *out, size_t out_len) {
+  const struct sockaddr *sa = (const struct sockaddr *)&addr->ss;
   char host[INET6_ADDRSTRLEN + 16];
-  if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+  if (sa->sa_family == AF_INET && addr->len >= (socklen_t)sizeof(struct sockaddr_in)) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
     snprintf(out, out_len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-  } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+  } else if (sa->sa_family == AF_INET6 && addr->len >= (socklen_t)sizeof(struct sockaddr_in6)) {
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
     if (in6->sin6_scope_id != 0) {
@@ -100,44 +101,61 @@ void net_format(const struct sockaddr *sa, socklen_t len, char *out, size_t out_
   }
 }
 
-bool net_addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr *b,
-                    socklen_t blen) {
-  if (a->sa_family != b->sa_family) {
+bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len) {
+  memset(out, 0, sizeof(*out));
+  if (len > sizeof(out->ss)) {
     return false;
   }
-  if (a->sa_family == AF_INET) {
-    if (alen < (socklen_t)sizeof(struct sockaddr_in) ||
-        blen < (socklen_t)sizeof(struct sockaddr_in)) {
-      return false;
-    }
-    const struct sockaddr_in *x = (const struct sockaddr_in *)a;
-    const struct sockaddr_in *y = (const struct sockaddr_in *)b;
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  memcpy(&out->ss, addr, len);
+  out->len = (socklen_t)len;
+  return true;
+}
+
+void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len) {
+  net_addr bound;
+  memset(&bound, 0, sizeof(bound));
+  bound.len = sizeof(bound.ss);
+  if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len) != 0) {
+    bound = *fallback;
   }
-  if (a->sa_family == AF_INET6) {
-    if (alen < (socklen_t)sizeof(struct sockaddr_in6) ||
-        blen < (socklen_t)sizeof(struct sockaddr_in6)) {
-      return false;
+  net_format(&bound, out, out_len);
+}
+
+long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from) {
+  for (;;) {
+    ssize_t n;
+    if (from != NULL) {
+      memset(from, 0, sizeof(*from));
+      from->len = sizeof(from->ss);
+      n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&from->ss, &from->len);
+    } else {
+      n = recv(fd, buf, len, 0);
     }
-    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
-    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
-    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    if (n >= 0) {
+      return (long)n;
+    }
+    if (errno != EINTR && errno != ECONNREFUSED) {
+      return -1;
+    }
   }
-  return false;
+}
+
+int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to) {
+  ssize_t n;
+  do {
+    n = to != NULL ? sendto(fd, data, len, 0, (const struct sockaddr *)&to->ss, to->len)
+                   : send(fd, data, len, 0);
+  } while (n < 0 && errno == EINTR);
+  return n == (ssize_t)len ? 0 : -1;
 }
 
 static int udp_socket(int family) {
-  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-  if (fd < 0) {
-    return -1;
-  }
-  return fd;
+  return socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 }
 
 int net_udp_bind(const net_addr *addr) {
   char text[128];
-  net_format((const struct sockaddr *)&addr->ss, addr->len, text, sizeof(text));
+  net_format(addr, text, sizeof(text));
   int fd = udp_socket(addr->ss.ss_family);
   if (fd < 0) {
     errorf("socket: %s", strerror(errno));

@@ -6,10 +6,10 @@
  * it answers unknown addresses with a stateless HelloVerifyRequest, creates
  * a connection only for a valid cookie, routes datagrams and evicts idle
  * peers. Its events go to the ev_* functions, which only see a peer record
- * (hung on the connection as app data). */
+ * (hung on the connection as app data) and print one line per peer event;
+ * its counters are printed on SIGUSR1 and at exit. */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,11 +20,21 @@ static void server_usage(FILE *out) {
   fprintf(out,
           "Usage: sdtls server --listen HOST:PORT --cert FILE --key FILE [OPTIONS]\n"
           "\n"
-          "Serves DTLS clients on a UDP port (HOST:PORT or [IPv6]:PORT; port 0 picks a\n"
-          "free one). Prints \"listening <address>\" and, per peer, \"accepted <peer>\n"
-          "<version> <cipher>\" and \"closed <peer>\" on stderr. Without --echo, received\n"
-          "datagrams are printed as lines on stdout and stdin lines are sent to the\n"
-          "most recent peer. Runs until SIGINT or SIGTERM.\n"
+          "Serves many DTLS clients at once on one UDP port (HOST:PORT or [IPv6]:PORT;\n"
+          "port 0 picks a free one). An unknown address first gets a stateless cookie\n"
+          "exchange (HelloVerifyRequest); only a client that returns the cookie gets a\n"
+          "connection. Prints \"listening <address>\" and, per peer, on stderr:\n"
+          "  accepted <peer> <version> <cipher> [peer sha-256 <fingerprint>]\n"
+          "  closed <peer>                     the peer sent close_notify\n"
+          "  closed <peer> <reason>            the connection ended otherwise\n"
+          "  failed <peer> <reason>            the handshake failed\n"
+          "  evicted <peer> idle|handshake-timeout\n"
+          "  dropped <peer> limit              a peer or handshake limit was reached\n"
+          "                                    (at most one such line a second)\n"
+          "and \"stats cookies_sent=N ... peers=N\" (the server's counters) on SIGUSR1\n"
+          "and at exit. Without --echo, received datagrams are printed as lines on\n"
+          "stdout and stdin lines are sent to the most recent peer. Runs until SIGINT\n"
+          "or SIGTERM.\n"
           "\n"
           "  --listen HOST:PORT      address to listen on\n"
           "  --cert FILE --key FILE  server certificate chain and key (PEM)\n"
@@ -33,6 +43,15 @@ static void server_usage(FILE *out) {
           "  --require-client-cert   require a client certificate signed by --ca\n"
           "  --echo                  send every received datagram back to its peer\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
+          "  --max-peers N           most connections at once, 1..1000000 (default 1024);\n"
+          "                          a client beyond it is not answered after its cookie\n"
+          "  --idle-timeout SEC      evict a peer that sent nothing for SEC seconds\n"
+          "                          (decimals allowed; 0 never; default 300)\n"
+          "  --no-cookies            no cookie exchange: a ClientHello from any address\n"
+          "                          makes a connection. Only for deployments that verify\n"
+          "                          the peer's address another way (e.g. ICE in WebRTC):\n"
+          "                          without cookies, spoofed ClientHellos make the server\n"
+          "                          keep state and send large flights to their victims.\n"
           "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
           "  --help                  this help\n");
 }
@@ -61,30 +80,18 @@ struct server {
   sdtls_server *lib;
   peer *peers; /* live peers, newest first */
   bool shutting_down;
+  uint64_t dropped_limit;      /* counter value at the last "dropped" line */
+  sdtls_time dropped_noted_at; /* when that line was printed */
 };
-
-static int send_to(server *srv, const net_addr *addr, const uint8_t *datagram, size_t len) {
-  ssize_t n;
-  do {
-    n = sendto(srv->fd, datagram, len, 0, (const struct sockaddr *)&addr->ss, addr->len);
-  } while (n < 0 && errno == EINTR);
-  return n == (ssize_t)len ? 0 : -1;
-}
 
 /* ---- events (backend independent) ---- */
 
 static void ev_handshake_done(server *srv, peer *p) {
   p->announced = true;
   srv->latest = p;
-  const char *version = sdtls_conn_version(p->conn);
-  const char *cipher = sdtls_conn_cipher(p->conn);
-  fprintf(stderr, "accepted %s %s %s", p->name, version != NULL ? version : "?",
-          cipher != NULL ? cipher : "?");
-  uint8_t digest[32];
-  if (sdtls_conn_peer_fingerprint_sha256(p->conn, digest) == SDTLS_OK) {
-    print_fingerprint(stderr, " peer ", digest);
-  }
-  fputc('\n', stderr);
+  char prefix[160];
+  snprintf(prefix, sizeof(prefix), "accepted %s", p->name);
+  print_session(prefix, p->conn);
 }
 
 static void ev_data(server *srv, peer *p, const uint8_t *data, size_t len) {
@@ -96,26 +103,80 @@ static void ev_data(server *srv, peer *p, const uint8_t *data, size_t len) {
     }
     return;
   }
-  if (fwrite(data, 1, len, stdout) != len || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+  if (!write_line(data, len)) {
     srv->stdout_failed = true;
   }
 }
 
+/* One line per ended peer: "closed <peer>" after its close_notify, "evicted
+ * <peer> idle|handshake-timeout" for a timeout, else "closed <peer> <reason>"
+ * (or "failed" for a handshake that never finished). */
 static void ev_close(server *srv, peer *p, int reason) {
+  char line[512];
   if (reason == 0) {
-    fprintf(stderr, "closed %s\n", p->name);
+    snprintf(line, sizeof(line), "closed %s\n", p->name);
+  } else if (reason == SDTLS_E_TIMEOUT) {
+    /* An idle peer is closed by the server; a handshake past its deadline
+     * fails by itself. */
+    bool handshake = sdtls_conn_error(p->conn) == SDTLS_E_TIMEOUT;
+    snprintf(line, sizeof(line), "evicted %s %s\n", p->name,
+             handshake ? "handshake-timeout" : "idle");
   } else {
     const char *detail = sdtls_conn_error_detail(p->conn);
     if (detail == NULL) {
       detail = "";
     }
-    fprintf(stderr, "%s %s: %s%s%s\n", p->announced ? "closed" : "failed", p->name,
-            sdtls_strerror(reason), detail[0] != '\0' ? ": " : "", detail);
+    snprintf(line, sizeof(line), "%s %s %s%s%s\n", p->announced ? "closed" : "failed", p->name,
+             sdtls_strerror(reason), detail[0] != '\0' ? ": " : "", detail);
   }
+  fputs(line, stderr);
   if (srv->latest == p) {
     srv->latest = NULL;
   }
   p->dead = true;
+}
+
+/* "stats name=value ..." of every counter, in one write. */
+static void print_stats(const server *srv) {
+  static const struct {
+    sdtls_server_counter counter;
+    const char *name;
+  } counters[] = {
+      {SDTLS_COUNTER_COOKIES_SENT, "cookies_sent"},
+      {SDTLS_COUNTER_COOKIES_REJECTED, "cookies_rejected"},
+      {SDTLS_COUNTER_CONNECTIONS_CREATED, "created"},
+      {SDTLS_COUNTER_CONNECTIONS_CLOSED, "closed"},
+      {SDTLS_COUNTER_CONNECTIONS_EVICTED, "evicted"},
+      {SDTLS_COUNTER_DROPPED_MALFORMED, "dropped_malformed"},
+      {SDTLS_COUNTER_DROPPED_UNKNOWN_PEER, "dropped_unknown_peer"},
+      {SDTLS_COUNTER_DROPPED_LIMIT, "dropped_limit"},
+      {SDTLS_COUNTER_PEERS, "peers"},
+  };
+  char line[512];
+  size_t len = (size_t)snprintf(line, sizeof(line), "stats");
+  for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]) && len < sizeof(line); i++) {
+    len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%llu", counters[i].name,
+                            (unsigned long long)sdtls_server_counter_get(srv->lib,
+                                                                         counters[i].counter));
+  }
+  fprintf(stderr, "%s\n", line);
+}
+
+/* "dropped <peer> limit" when the datagram from `from` was dropped for the
+ * peer limit; at most one line a second (a refused client retransmits). */
+static void note_dropped(server *srv, const net_addr *from) {
+  uint64_t dropped = sdtls_server_counter_get(srv->lib, SDTLS_COUNTER_DROPPED_LIMIT);
+  if (dropped == srv->dropped_limit) {
+    return;
+  }
+  srv->dropped_limit = dropped;
+  if (srv->dropped_noted_at != 0 && srv->now - srv->dropped_noted_at < 1000000000u) {
+    return;
+  }
+  srv->dropped_noted_at = srv->now;
+  char name[128];
+  net_format(from, name, sizeof(name));
+  fprintf(stderr, "dropped %s limit\n", name);
 }
 
 /* ---- backend: sdtls_server (cookie exchange, peer table, eviction) ---- */
@@ -124,13 +185,7 @@ static int srv_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
                        const uint8_t *datagram, size_t len) {
   server *srv = user_data;
   net_addr to;
-  if (addr_len > sizeof(to.ss)) {
-    return -1;
-  }
-  memset(&to, 0, sizeof(to));
-  memcpy(&to.ss, addr, addr_len);
-  to.len = (socklen_t)addr_len;
-  return send_to(srv, &to, datagram, len);
+  return net_addr_from(&to, addr, addr_len) ? net_send(srv->fd, datagram, len, &to) : -1;
 }
 
 static void srv_connect_cb(void *user_data, sdtls_conn *conn, const uint8_t *addr,
@@ -143,9 +198,8 @@ static void srv_connect_cb(void *user_data, sdtls_conn *conn, const uint8_t *add
   }
   p->srv = srv;
   p->conn = conn;
-  memcpy(&p->addr.ss, addr, addr_len < sizeof(p->addr.ss) ? addr_len : sizeof(p->addr.ss));
-  p->addr.len = (socklen_t)addr_len;
-  net_format((const struct sockaddr *)&p->addr.ss, p->addr.len, p->name, sizeof(p->name));
+  net_addr_from(&p->addr, addr, addr_len); /* the library's sockaddr: it fits */
+  net_format(&p->addr, p->name, sizeof(p->name));
   p->next = srv->peers;
   srv->peers = p;
   sdtls_conn_set_app_data(conn, p);
@@ -189,14 +243,12 @@ static void srv_close_cb(void *user_data, sdtls_conn *conn, int reason) {
 }
 
 static int peers_init(server *srv) {
-  sdtls_server_callbacks cbs;
-  memset(&cbs, 0, sizeof(cbs));
-  cbs.size = sizeof(cbs);
-  cbs.send = srv_send_cb;
-  cbs.on_connect = srv_connect_cb;
-  cbs.on_handshake_done = srv_handshake_cb;
-  cbs.on_data = srv_data_cb;
-  cbs.on_close = srv_close_cb;
+  const sdtls_server_callbacks cbs = {.size = sizeof(cbs),
+                                      .send = srv_send_cb,
+                                      .on_connect = srv_connect_cb,
+                                      .on_handshake_done = srv_handshake_cb,
+                                      .on_data = srv_data_cb,
+                                      .on_close = srv_close_cb};
   int rc = sdtls_server_new(srv->config, &cbs, srv, &srv->lib);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot create the server", rc, NULL);
@@ -207,6 +259,7 @@ static int peers_init(server *srv) {
 
 static void peers_receive(server *srv, const net_addr *addr, const uint8_t *data, size_t len) {
   sdtls_server_receive(srv->lib, (const uint8_t *)&addr->ss, addr->len, data, len, srv->now);
+  note_dropped(srv, addr);
 }
 
 static sdtls_time peers_next_deadline(server *srv) {
@@ -215,11 +268,13 @@ static sdtls_time peers_next_deadline(server *srv) {
 
 static void peers_handle_timeout(server *srv) { sdtls_server_handle_timeout(srv->lib, srv->now); }
 
-/* Sends close_notify to every peer and frees the server. */
+/* Prints the counters, sends close_notify to every peer and frees the
+ * server. */
 static void peers_close_all(server *srv) {
   if (srv->lib == NULL) {
     return;
   }
+  print_stats(srv);
   srv->shutting_down = true;
   while (srv->peers != NULL) {
     peer *p = srv->peers;
@@ -242,17 +297,9 @@ static void peers_close_all(server *srv) {
 
 static void server_read_socket(server *srv) {
   uint8_t buf[65536];
-  for (;;) {
-    net_addr from;
-    memset(&from, 0, sizeof(from));
-    from.len = sizeof(from.ss);
-    ssize_t n = recvfrom(srv->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &from.len);
-    if (n < 0) {
-      if (errno == EINTR || errno == ECONNREFUSED) {
-        continue;
-      }
-      return;
-    }
+  net_addr from;
+  long n;
+  while ((n = net_recv(srv->fd, buf, sizeof(buf), &from)) >= 0) {
     srv->now = now_ns();
     peers_receive(srv, &from, buf, (size_t)n);
   }
@@ -275,21 +322,32 @@ static void server_send_line(server *srv, const char *line, size_t len) {
 
 int cmd_server(int argc, char **argv) {
   static char prog[] = "sdtls server";
-  enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_CA, OPT_REQUIRE, OPT_ECHO, OPT_MTU, OPT_KEYLOG };
+  enum {
+    OPT_LISTEN = OPT_COMMAND,
+    OPT_REQUIRE,
+    OPT_ECHO,
+    OPT_KEYLOG,
+    OPT_NO_COOKIES,
+    OPT_MAX_PEERS,
+    OPT_IDLE_TIMEOUT
+  };
   static const struct option options[] = {
+      CONFIG_LONG_OPTIONS,
       {"listen", required_argument, NULL, OPT_LISTEN},
-      {"cert", required_argument, NULL, OPT_CERT},
-      {"key", required_argument, NULL, OPT_KEY},
-      {"ca", required_argument, NULL, OPT_CA},
       {"require-client-cert", no_argument, NULL, OPT_REQUIRE},
       {"echo", no_argument, NULL, OPT_ECHO},
-      {"mtu", required_argument, NULL, OPT_MTU},
       {"keylog", required_argument, NULL, OPT_KEYLOG},
+      {"no-cookies", no_argument, NULL, OPT_NO_COOKIES},
+      {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
+      {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  const char *listen_spec = NULL, *cert = NULL, *key = NULL, *ca = NULL, *keylog = NULL;
-  bool require_client_cert = false, echo = false;
-  long mtu = 0;
+  config_opts copts = {0};
+  const char *listen_spec = NULL, *keylog = NULL;
+  bool require_client_cert = false, echo = false, cookies = true;
+  long max_peers = 0;
+  sdtls_time idle_timeout = 0;
+  bool idle_timeout_set = false;
   argv[0] = prog;
   int opt;
   while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -297,56 +355,49 @@ int cmd_server(int argc, char **argv) {
     case OPT_LISTEN:
       listen_spec = optarg;
       break;
-    case OPT_CERT:
-      cert = optarg;
-      break;
-    case OPT_KEY:
-      key = optarg;
-      break;
-    case OPT_CA:
-      ca = optarg;
-      break;
     case OPT_REQUIRE:
       require_client_cert = true;
       break;
     case OPT_ECHO:
       echo = true;
       break;
-    case OPT_MTU:
-      if (!parse_long(optarg, 256, 65507, &mtu)) {
-        fprintf(stderr, "%s: --mtu must be a number from 256 to 65507\n", prog);
-        return EXIT_USAGE;
-      }
-      break;
     case OPT_KEYLOG:
       keylog = optarg;
       break;
-    case 'h':
-      server_usage(stdout);
-      return EXIT_OK;
-    default:
-      server_usage(stderr);
-      return EXIT_USAGE;
+    case OPT_NO_COOKIES:
+      cookies = false;
+      break;
+    case OPT_MAX_PEERS:
+      if (!take_long(prog, "--max-peers", optarg, 1, 1000000, &max_peers)) {
+        return EXIT_USAGE;
+      }
+      break;
+    case OPT_IDLE_TIMEOUT:
+      if (!take_seconds(prog, "--idle-timeout", optarg, 0, 86400, &idle_timeout)) {
+        return EXIT_USAGE;
+      }
+      idle_timeout_set = true;
+      break;
+    default: {
+      int status = config_opts_take(&copts, prog, server_usage, opt, optarg);
+      if (status >= 0) {
+        return status;
+      }
+    }
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
-    server_usage(stderr);
-    return EXIT_USAGE;
+    return usage_error(prog, server_usage, "unexpected argument '%s'", argv[optind]);
   }
-  if (listen_spec == NULL || cert == NULL || key == NULL) {
-    fprintf(stderr, "%s: --listen, --cert and --key are required\n", prog);
-    server_usage(stderr);
-    return EXIT_USAGE;
+  if (listen_spec == NULL || copts.cert == NULL || copts.key == NULL) {
+    return usage_error(prog, server_usage, "--listen, --cert and --key are required");
   }
-  if (require_client_cert != (ca != NULL)) {
-    fprintf(stderr, "%s: --require-client-cert and --ca go together\n", prog);
-    return EXIT_USAGE;
+  if (require_client_cert != (copts.ca != NULL)) {
+    return usage_error(prog, NULL, "--require-client-cert and --ca go together");
   }
   char host[256], port[8];
   if (!net_split_host_port(listen_spec, host, sizeof(host), port, sizeof(port))) {
-    fprintf(stderr, "%s: '%s' is not HOST:PORT or [IPv6]:PORT\n", prog, listen_spec);
-    return EXIT_USAGE;
+    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", listen_spec);
   }
 
   static server srv; /* large; one per process */
@@ -354,35 +405,32 @@ int cmd_server(int argc, char **argv) {
   srv.fd = -1;
   srv.echo = echo;
   int status = EXIT_FAIL;
-  int rc = sdtls_config_new(&srv.config);
-  if (rc != SDTLS_OK) {
-    report_sdtls_error("cannot create a configuration", rc, NULL);
+  srv.config = config_opts_new(&copts);
+  if (srv.config == NULL) {
     return EXIT_FAIL;
   }
-  if ((rc = sdtls_config_set_certificate_file(srv.config, cert, key)) != SDTLS_OK) {
-    report_sdtls_error(cert, rc, NULL);
-    goto out;
-  }
-  if (ca != NULL && (rc = sdtls_config_set_ca(srv.config, ca, NULL)) != SDTLS_OK) {
-    report_sdtls_error(ca, rc, NULL);
-    goto out;
-  }
   if (require_client_cert &&
-      (rc = sdtls_config_set_option(srv.config, SDTLS_OPT_REQUIRE_CLIENT_CERT, 1)) != SDTLS_OK) {
-    report_sdtls_error("--require-client-cert", rc, NULL);
+      !config_set(srv.config, SDTLS_OPT_REQUIRE_CLIENT_CERT, 1, "--require-client-cert")) {
     goto out;
   }
-  if (mtu != 0 && (rc = sdtls_config_set_option(srv.config, SDTLS_OPT_MTU, mtu)) != SDTLS_OK) {
-    report_sdtls_error("--mtu", rc, NULL);
+  if (max_peers != 0 && !config_set(srv.config, SDTLS_OPT_MAX_PEERS, max_peers, "--max-peers")) {
+    goto out;
+  }
+  if (idle_timeout_set &&
+      !config_set(srv.config, SDTLS_OPT_IDLE_TIMEOUT_MS,
+                  (int64_t)((idle_timeout + 999999u) / 1000000u), "--idle-timeout")) {
     goto out;
   }
   if (keylog != NULL && keylog_enable(srv.config, keylog) != 0) {
     goto out;
   }
-  if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
+  if (cookies && !sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
     /* This engine cannot take over a cookie-verified ClientHello. */
     fprintf(stderr, "warning: no cookie exchange with this engine (no HelloVerifyRequest)\n");
-    sdtls_config_set_option(srv.config, SDTLS_OPT_COOKIES, 0);
+    cookies = false;
+  }
+  if (!cookies && !config_set(srv.config, SDTLS_OPT_COOKIES, 0, "--no-cookies")) {
+    goto out;
   }
 
   net_addr addrs[8];
@@ -394,17 +442,12 @@ int cmd_server(int argc, char **argv) {
   if (srv.fd < 0) {
     goto out;
   }
-  net_addr bound;
-  bound.len = sizeof(bound.ss);
-  if (getsockname(srv.fd, (struct sockaddr *)&bound.ss, &bound.len) != 0) {
-    bound = addrs[0];
-  }
   char bound_text[128];
-  net_format((const struct sockaddr *)&bound.ss, bound.len, bound_text, sizeof(bound_text));
+  net_local_name(srv.fd, &addrs[0], bound_text, sizeof(bound_text));
   if (peers_init(&srv) != 0) {
     goto out;
   }
-  int sigfd = signals_install();
+  int sigfd = signals_install(true);
   fprintf(stderr, "listening %s\n", bound_text);
 
   line_reader in;
@@ -412,13 +455,14 @@ int cmd_server(int argc, char **argv) {
   for (;;) {
     srv.now = now_ns();
     if (signals_received()) {
-      peers_close_all(&srv);
       status = EXIT_OK;
       goto out;
     }
+    if (signals_take_usr1()) {
+      print_stats(&srv);
+    }
     if (srv.stdout_failed) {
       errorf("cannot write to stdout: %s", strerror(errno));
-      peers_close_all(&srv);
       goto out;
     }
     const char *line;
@@ -427,27 +471,16 @@ int cmd_server(int argc, char **argv) {
       server_send_line(&srv, line, len);
     }
 
-    struct pollfd fds[3];
-    nfds_t nfds = 0;
-    fds[nfds++] = (struct pollfd){.fd = srv.fd, .events = POLLIN};
-    fds[nfds++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
     bool want_stdin = !echo && !in.eof;
-    if (want_stdin) {
-      fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-    }
-    int n = poll(fds, nfds, poll_timeout_ms(srv.now, peers_next_deadline(&srv)));
-    if (n < 0 && errno != EINTR) {
-      errorf("poll: %s", strerror(errno));
-      peers_close_all(&srv);
+    io_events ev;
+    if (!io_wait(srv.fd, sigfd, want_stdin, srv.now, peers_next_deadline(&srv), &ev)) {
       goto out;
     }
-    if (n > 0 && (fds[0].revents & (POLLIN | POLLERR))) {
+    if (ev.sock) {
       server_read_socket(&srv);
     }
-    if (n > 0 && want_stdin && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      if (line_reader_fill(&in) < 0) {
-        in.eof = true;
-      }
+    if (ev.input && line_reader_fill(&in) < 0) {
+      in.eof = true;
     }
     srv.now = now_ns();
     if (srv.now >= peers_next_deadline(&srv)) {

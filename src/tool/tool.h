@@ -44,9 +44,75 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns);
 /* Prints "<prefix>sha-256 AA:BB:..." for a digest to `stream`. */
 void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]);
 
-/* SIGINT/SIGTERM: a self-pipe whose read end becomes readable on a signal. */
-int signals_install(void);   /* returns the read end, or -1 */
-bool signals_received(void); /* true once a signal arrived */
+/* One line on stderr, written at once: "<prefix> <version> <cipher>" and,
+ * when the peer sent a certificate, " peer sha-256 <fingerprint>". */
+void print_session(const char *prefix, const sdtls_conn *conn);
+
+/* Writes `data` and a newline to stdout and flushes. False on failure. */
+bool write_line(const uint8_t *data, size_t len);
+
+/* ---- command lines ---- */
+
+typedef void (*usage_fn)(FILE *out);
+
+/* For what getopt_long() returned that no case took: 'h' prints the usage
+ * on stdout and returns EXIT_OK, anything else prints it on stderr and
+ * returns EXIT_USAGE. */
+int usage_exit(usage_fn usage, int opt);
+/* "<prog>: <message>" on stderr, then the usage unless `usage` is NULL.
+ * Returns EXIT_USAGE. */
+int usage_error(const char *prog, usage_fn usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Option values: parse_long() / parse_seconds() with a usage message
+ * ("<prog>: <name> must be ...") on failure. */
+bool take_long(const char *prog, const char *name, const char *arg, long min, long max,
+               long *out);
+bool take_seconds(const char *prog, const char *name, const char *arg, double min,
+                  double max, sdtls_time *out_ns);
+
+/* Options that client and server share, and their getopt_long values; a
+ * command's own values start at OPT_COMMAND. */
+enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_MTU, OPT_COMMAND };
+#define CONFIG_LONG_OPTIONS                                                                 \
+  {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},   \
+      {"ca", required_argument, NULL, OPT_CA}, {"mtu", required_argument, NULL, OPT_MTU}
+
+typedef struct config_opts {
+  const char *cert, *key; /* own certificate chain and key (PEM files) */
+  const char *ca;         /* trust anchors (PEM file) */
+  long mtu;               /* 0: the library's default */
+} config_opts;
+
+/* For what getopt_long() returned that a command's own cases did not take:
+ * returns -1 for a shared option with a good value (parsing goes on), else
+ * the command's exit status: EXIT_USAGE after a message for a bad value,
+ * or usage_exit()'s for anything else ('h', an unknown option). */
+int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
+                     const char *arg);
+/* A new configuration with the certificate, trust anchors and MTU of `o`;
+ * NULL after an error message. */
+sdtls_config *config_opts_new(const config_opts *o);
+/* sdtls_config_set_option(); reports "<what>: <error>" and returns false
+ * when it fails. */
+bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what);
+
+/* ---- signals ----
+ * SIGINT/SIGTERM (and SIGUSR1 if asked): a self-pipe whose read end becomes
+ * readable on a signal. */
+int signals_install(bool usr1); /* returns the read end, or -1 */
+bool signals_received(void);    /* true once SIGINT or SIGTERM arrived */
+/* True once per SIGUSR1 burst; empties the pipe. */
+bool signals_take_usr1(void);
+
+/* ---- event loop ---- */
+
+typedef struct io_events {
+  bool sock, input; /* readable (or an error or hang-up to read) */
+} io_events;
+/* Waits until `sock`, `sigfd` or (with `want_input`) stdin is readable, or
+ * `deadline` passes. False after reporting a poll failure. */
+bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
+             io_events *ev);
 
 /* Key log: appends NSS key log lines to `path` (created 0600). */
 int keylog_enable(sdtls_config *config, const char *path);
@@ -87,16 +153,26 @@ bool net_split_host_port(const char *spec, char *host, size_t host_len, char *po
 int net_resolve(const char *host, const char *port, bool passive, net_addr *out, int max);
 
 /* "1.2.3.4:5" or "[::1]:5". */
-void net_format(const struct sockaddr *sa, socklen_t len, char *out, size_t out_len);
-
-/* Same family, address, port (and IPv6 scope). */
-bool net_addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr *b,
-                    socklen_t blen);
+void net_format(const net_addr *addr, char *out, size_t out_len);
 
 /* A non-blocking, close-on-exec UDP socket bound to `addr`; -1 on error. */
 int net_udp_bind(const net_addr *addr);
 /* A non-blocking UDP socket connected to `addr`; -1 on error. */
 int net_udp_connect(const net_addr *addr);
+
+/* A net_addr from sockaddr bytes; false if they do not fit. */
+bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len);
+/* "1.2.3.4:5" of the address a socket is bound to (or of `fallback`). */
+void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len);
+
+/* Receives one datagram into buf (the sender into `from` unless NULL),
+ * skipping interruptions and ICMP errors of earlier sends (ECONNREFUSED: the
+ * peer is not up yet). Returns its length, or -1 when nothing is queued
+ * (EAGAIN, or an error the next poll reports again). */
+long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from);
+/* Sends one datagram (to `to`, or on a connected socket if NULL). 0 or -1:
+ * a lost datagram (ECONNREFUSED, ENOBUFS...) is DTLS's to retransmit. */
+int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
 
 /* ---- commands ---- */
 int cmd_cert(int argc, char **argv);

@@ -18,20 +18,8 @@ make_cert srv localhost
 start_sdtls_server server --listen "$listen" --cert srv.pem --key srv.key --echo
 grep -Eq "^listening ${host//[/\\[}:$SERVER_PORT\$" server.err || fail "listening line: $(cat server.err)"
 
-{
-    echo "hello"
-    echo "two words and	a tab"
-    echo 'punctuation: !"#$%&()*+,-./:;<=>?@[\]^_`{|}~'
-    echo "utf-8: grüße, 日本語"
-    head -c 1000 /dev/zero | tr '\0' 'x'; echo
-    echo "last line"
-} >expected.txt
-
-timeout 20 "$SDTLS" client "$host:$SERVER_PORT" --ca srv.pem --server-name localhost \
-    <expected.txt >client.out 2>client.err
-rc=$?
-[ $rc -eq 0 ] || fail "client exited $rc"
-assert_same_lines expected.txt client.out
+sample_lines 1000 >expected.txt
+echo_client client "$host:$SERVER_PORT" expected.txt
 
 # "connected DTLSv1.2 <IANA cipher> peer sha-256 <server fingerprint>"
 fp=$(openssl_fp srv.pem)
@@ -46,12 +34,10 @@ grep -Eq "^accepted ${host//[/\\[}:[0-9]+ DTLSv1\.[23] TLS_[A-Z0-9_]+" server.er
 [ ! -s server.out ] || fail "echo server wrote to stdout"
 
 # A second client on the same server (the first left no state behind).
-printf 'again\n' | timeout 20 "$SDTLS" client "$host:$SERVER_PORT" --ca srv.pem \
-    --server-name localhost >client2.out 2>client2.err || fail "second client exited $?"
-[ "$(cat client2.out)" = again ] || fail "second client got: $(cat client2.out)"
+echo again >again.txt
+echo_client client2 "$host:$SERVER_PORT" again.txt
 
 # SIGTERM: clean exit 0.
 kill -TERM "$SERVER_PID"
-wait_exit "$SERVER_PID" 5 || fail "server did not exit on SIGTERM"
-[ "$EXIT_STATUS" = 0 ] || fail "server exited $EXIT_STATUS on SIGTERM"
+expect_exit server "$SERVER_PID" 5
 echo PASS

@@ -86,6 +86,20 @@ wait_for() {
     return 1
 }
 
+# wait_count FILE REGEX COUNT [SECONDS]: waits until FILE has at least COUNT
+# lines matching REGEX. Returns 1 after SECONDS (default 10).
+wait_count() {
+    local file=$1 re=$2 count=$3 secs=${4:-10}
+    local i
+    for i in $(seq $((secs * 20))); do
+        if [ -f "$file" ] && [ "$(grep -Ec -- "$re" "$file")" -ge "$count" ]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
 # wait_exit PID [SECONDS]: waits for a background child (started by this
 # shell, not in a subshell) to end and sets EXIT_STATUS to its exit status.
 # Returns 1 if it is still running after SECONDS (default 10).
@@ -102,6 +116,13 @@ wait_exit() {
         sleep 0.05
     done
     return 1
+}
+
+# expect_exit WHAT PID [SECONDS]: waits (default 10 s) for a background
+# child to end with status 0.
+expect_exit() {
+    wait_exit "$2" "${3:-10}" || fail "$1 did not exit"
+    [ "$EXIT_STATUS" = 0 ] || fail "$1 exited $EXIT_STATUS"
 }
 
 # A UDP port that is free now on 127.0.0.1 and ::1 (a later bind may still
@@ -161,4 +182,63 @@ assert_same_lines() {
         cat -A "$2" >&2
         fail "$2 differs from $1"
     fi
+}
+
+# sample_lines LONG: test datagrams (spaces, a tab, punctuation, UTF-8) and
+# one line of LONG bytes, on stdout.
+sample_lines() {
+    echo "hello"
+    echo "two words and	a tab"
+    echo 'punctuation: !"#$%&()*+,-./:;<=>?@[\]^_`{|}~'
+    echo "utf-8: grüße, 日本語"
+    head -c "$1" /dev/zero | tr '\0' 'x'; echo
+    echo "last line"
+}
+
+# echo_client NAME HOST:PORT INPUT [ARGS...]: an sdtls client that trusts
+# srv.pem for the name localhost sends the lines of INPUT to an echoing
+# server; logs to NAME.out / NAME.err. Fails unless it exits 0 with exactly
+# INPUT back.
+echo_client() {
+    local name=$1 target=$2 input=$3
+    shift 3
+    timeout 20 "$SDTLS" client "$target" --ca srv.pem --server-name localhost "$@" \
+        <"$input" >"$name.out" 2>"$name.err"
+    local rc=$?
+    [ $rc -eq 0 ] || fail "$name: client exited $rc"
+    assert_same_lines "$input" "$name.out"
+}
+
+# child_pid PID: the command that `spawn`'s timeout(1) (PID) runs, for a
+# signal that timeout does not pass on (SIGUSR1).
+child_pid() {
+    local kids
+    kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+    echo "${kids%% *}"
+}
+
+# server_stats NAME PID: asks the server (spawned as PID) for its counters
+# (SIGUSR1) and sets STATS to the "stats ..." line it prints on NAME.err.
+STATS=
+server_stats() {
+    local name=$1 pid before
+    pid=$(child_pid "$2")
+    [ -n "$pid" ] || fail "$name: no server process under $2"
+    before=$(grep -c '^stats ' "$name.err")
+    kill -USR1 "$pid" || fail "$name: cannot signal the server"
+    wait_count "$name.err" '^stats ' $((before + 1)) 5 || fail "$name: no stats line after SIGUSR1"
+    STATS=$(grep '^stats ' "$name.err" | tail -n1)
+}
+
+# stat_of COUNTER: a counter's value in $STATS (-1 if it is not there).
+stat_of() {
+    local v
+    v=$(printf '%s\n' "$STATS" | sed -n "s/.* $1=\([0-9][0-9]*\).*/\1/p")
+    echo "${v:--1}"
+}
+
+# The server (its log NAME.err) makes a cookie exchange, unless the engine
+# cannot, which it says at start.
+cookies_expected() {
+    ! grep -q 'no cookie exchange' "$1.err"
 }

@@ -42,7 +42,6 @@ done
 wait_for late.err '^connected ' 15 || fail "client did not connect to the late server"
 echo "late hello" >&9
 exec 9>&-
-wait_exit "$CLIENT_PID" 10 || fail "client did not exit"
-[ "$EXIT_STATUS" = 0 ] || fail "client exited $EXIT_STATUS"
+expect_exit client "$CLIENT_PID"
 [ "$(cat late.out)" = "late hello" ] || fail "got: $(cat late.out)"
 echo PASS

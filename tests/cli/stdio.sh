@@ -27,8 +27,7 @@ wait_for client.out '^to-client$' 5 || fail "client did not print the server's d
 # come: 1 received < 2 sent), then closes.
 start=$(date +%s%N)
 exec 9>&-
-wait_exit "$CLIENT_PID" 10 || fail "client did not exit after the end of stdin"
-[ "$EXIT_STATUS" = 0 ] || fail "client exited $EXIT_STATUS"
+expect_exit client "$CLIENT_PID"
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 [ "$elapsed_ms" -ge 2500 ] || fail "client left after ${elapsed_ms} ms, before --timeout 3"
 [ "$(cat client.out)" = to-client ] || fail "client output: $(cat client.out)"

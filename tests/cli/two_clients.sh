@@ -15,10 +15,8 @@ for c in a b; do
 done
 spawn PID_A bash -c "$(declare -f slow_lines); slow_lines a | \"\$0\" client 127.0.0.1:$SERVER_PORT --ca srv.pem --server-name localhost >a.out 2>a.err" "$SDTLS"
 spawn PID_B bash -c "$(declare -f slow_lines); slow_lines b | \"\$0\" client 127.0.0.1:$SERVER_PORT --ca srv.pem --server-name localhost >b.out 2>b.err" "$SDTLS"
-wait_exit "$PID_A" 20 || fail "client a did not finish"
-[ "$EXIT_STATUS" = 0 ] || fail "client a exited $EXIT_STATUS"
-wait_exit "$PID_B" 20 || fail "client b did not finish"
-[ "$EXIT_STATUS" = 0 ] || fail "client b exited $EXIT_STATUS"
+expect_exit "client a" "$PID_A" 20
+expect_exit "client b" "$PID_B" 20
 assert_same_lines expected-a.txt a.out
 assert_same_lines expected-b.txt b.out
 

@@ -19,6 +19,11 @@ expect_help client -h
 # --help wins wherever it is.
 expect_help client 127.0.0.1:1 --insecure --help
 grep -q -- '--export' help.out || fail "client help lacks --export"
+expect_help server --help
+for opt in --no-cookies --max-peers --idle-timeout --echo --keylog; do
+    grep -q -- "$opt" help.out || fail "server help lacks $opt"
+done
+grep -q 'ICE' help.out || fail "server help does not say when --no-cookies is fit"
 
 "$SDTLS" --version >v.out 2>&1 || fail "--version exited $?"
 grep -Eq '^sdtls [0-9]+\.[0-9]+\.[0-9]+' v.out || fail "--version: $(cat v.out)"
@@ -55,6 +60,13 @@ usage_error server --listen 127.0.0.1 --cert c.pem --key c.key
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --require-client-cert
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --bogus
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --mtu 70000
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --max-peers 0
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --max-peers 1000001
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --max-peers 2x
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout -1
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout 1s
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout 86401
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --no-cookies=1
 usage_error cert
 usage_error cert --cert a.pem --key a.key --bogus
 grep -q 'Usage: sdtls cert' u.err || fail "no cert usage on stderr"
@@ -64,6 +76,13 @@ grep -q 'Usage: sdtls cert' u.err || fail "no cert usage on stderr"
 rc=$?
 [ $rc -eq 1 ] || fail "missing certificate exited $rc"
 grep -q missing.pem f.err || fail "missing certificate: message does not name it"
+# Good values of the server's limits pass the command line (and fail on the file).
+for args in "--idle-timeout 0.5" "--idle-timeout 0" "--max-peers 1" "--no-cookies"; do
+    "$SDTLS" server --listen 127.0.0.1:0 --cert missing.pem --key missing.key $args \
+        </dev/null >/dev/null 2>f.err
+    rc=$?
+    [ $rc -eq 1 ] || fail "server $args exited $rc, expected 1: $(cat f.err)"
+done
 echo x | "$SDTLS" client 127.0.0.1:9 --ca missing-ca.pem >/dev/null 2>f.err
 rc=$?
 [ $rc -eq 1 ] || fail "missing CA file exited $rc"

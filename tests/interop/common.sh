@@ -29,6 +29,58 @@ assert_cookie_exchange() {
         fail "relay: no ServerHello after the cookie exchange"
 }
 
+# The sdtls server (log server.err) made the cookie exchange, on the wire
+# (relay.log), unless the engine cannot, which the server says at start.
+assert_server_cookie_exchange() {
+    if cookies_expected server; then
+        assert_cookie_exchange
+    else
+        note "this engine has no cookie exchange; not checked"
+    fi
+}
+
+# start_server_for_client PEER: an sdtls server (not echoing; its stdin, the
+# fifo server.in, held open on fd 8) behind a logging relay (RELAY_PORT), and
+# the fifo PEER.in, held open on fd 9, for the other stack's client's stdin.
+start_server_for_client() {
+    make_cert srv localhost
+    mkfifo server.in "$1.in"
+    exec 8<>server.in 9<>"$1.in"
+    start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key
+    # Through a logging relay: the sdtls server must make a cookie exchange.
+    start_relay "$SERVER_PORT"
+}
+
+# wait_accepted WHAT: the sdtls server accepted a DTLS 1.2 ECDSA peer.
+wait_accepted() {
+    wait_for server.err '^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.2 TLS_ECDHE_ECDSA_WITH_' 15 ||
+        fail "sdtls server did not accept $1"
+}
+
+# exchange_with_client LABEL PEER PID: once the other stack's client (stdin
+# PEER.in on fd 9, output PEER.out, process PID) is connected: two lines from
+# it (each sent with its newline, which the server prints as an empty line
+# after it), the cookie exchange, a line from the server to it, and its
+# close_notify at the end of its input; it exits 0.
+exchange_with_client() {
+    local label=$1 peer=$2 pid=$3
+    # One line at a time: the peer sends whatever one read() of its stdin gave.
+    echo "from-$label one" >&9
+    wait_for server.out "^from-$label one\$" 5 || fail "sdtls server did not receive the data"
+    echo "from-$label two" >&9
+    wait_for server.out "^from-$label two\$" 5 || fail "sdtls server did not receive the second line"
+    printf 'from-%s one\n\nfrom-%s two\n\n' "$label" "$label" >expected.txt
+    assert_same_lines expected.txt server.out
+    assert_server_cookie_exchange
+
+    echo "from-sdtls" >&8
+    wait_for "$peer.out" '^from-sdtls$' 5 || fail "$label client did not receive the server's data"
+
+    exec 9>&-
+    wait_for server.err '^closed 127\.0\.0\.1:[0-9]+$' 10 || fail "server did not log the close"
+    expect_exit "$label client" "$pid"
+}
+
 require() {
     local p
     for p in "$@"; do

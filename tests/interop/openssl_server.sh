@@ -53,7 +53,6 @@ wait_for client.out '^from-openssl$' 5 || fail "client did not receive s_server'
 
 # End of the client's input: close_notify reaches OpenSSL; exit 0.
 exec 9>&-
-wait_exit "$CLIENT_PID" 10 || fail "client did not exit"
-[ "$EXIT_STATUS" = 0 ] || fail "client exited $EXIT_STATUS"
+expect_exit client "$CLIENT_PID"
 wait_for ossl.out 'description=close notify' 5 || fail "s_server saw no close_notify"
 echo PASS
