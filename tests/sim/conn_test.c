@@ -2,7 +2,9 @@
  * handshake and data on clean and impaired links, anti-replay, timeouts and
  * retransmission back-off, MTU, size limits, close_notify, verification and
  * client certificates. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "check.h"
@@ -748,6 +750,83 @@ static void test_verification(void) {
   fixture_teardown(&fx);
 }
 
+/* Writes `text` to dir/name; returns 1 on success. */
+static int write_text(const char *dir, const char *name, const char *text, char *path,
+                      size_t path_len) {
+  snprintf(path, path_len, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f) return 0;
+  int ok = fputs(text, f) >= 0;
+  return fclose(f) == 0 && ok;
+}
+
+/* Trust and credentials from files: a CA file, a hashed CA directory (as
+ * `openssl rehash` makes it), and the errors for missing or bad files. */
+static void test_trust_from_files(void) {
+  char dir[] = "/tmp/sdtls-trust-XXXXXX";
+  REQUIRE(mkdtemp(dir) != NULL);
+  char hashed[300], ca_file[300], garbage[300], cert_file[300], key_file[300], cmd[400];
+  snprintf(hashed, sizeof(hashed), "%s/hashed", dir);
+  REQUIRE(mkdir(hashed, 0700) == 0);
+  char unused[300];
+  REQUIRE(write_text(hashed, "server.pem", g_server.cert_pem, unused, sizeof(unused)));
+  snprintf(cmd, sizeof(cmd), "openssl rehash %s", hashed);
+  REQUIRE(system(cmd) == 0);
+  REQUIRE(write_text(dir, "ca.pem", g_server.cert_pem, ca_file, sizeof(ca_file)));
+  REQUIRE(write_text(dir, "garbage.pem", "not a certificate\n", garbage, sizeof(garbage)));
+  REQUIRE(write_text(dir, "cert.pem", g_server.cert_pem, cert_file, sizeof(cert_file)));
+  REQUIRE(write_text(dir, "key.pem", g_server.key_pem, key_file, sizeof(key_file)));
+
+  /* Errors: missing files are SDTLS_E_FILE, bad contents SDTLS_E_CREDENTIALS,
+   * a key that does not match the certificate too. */
+  sdtls_config *c;
+  REQUIRE(sdtls_config_new(&c) == 0);
+  CHECK_EQ(sdtls_config_set_ca(c, "/nonexistent/ca.pem", NULL), SDTLS_E_FILE);
+  CHECK_EQ(sdtls_config_set_ca(c, NULL, "/nonexistent/dir"), SDTLS_E_FILE);
+  CHECK_EQ(sdtls_config_set_ca(c, NULL, NULL), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_ca(c, garbage, NULL), SDTLS_E_CREDENTIALS);
+  CHECK_EQ(sdtls_config_set_certificate_file(c, "/nonexistent/c.pem", key_file), SDTLS_E_FILE);
+  CHECK_EQ(sdtls_config_set_certificate_file(c, garbage, key_file), SDTLS_E_CREDENTIALS);
+  CHECK_EQ(sdtls_config_set_certificate_file(c, cert_file, garbage), SDTLS_E_CREDENTIALS);
+  CHECK_EQ(sdtls_config_set_certificate_pem(c, (const uint8_t *)g_other.cert_pem,
+                                            strlen(g_other.cert_pem),
+                                            (const uint8_t *)g_server.key_pem,
+                                            strlen(g_server.key_pem)),
+           SDTLS_E_CREDENTIALS);
+  sdtls_config_free(c);
+
+  /* The server's certificate from files, trusted through a CA file, then
+   * through a hashed directory. */
+  for (int use_dir = 0; use_dir <= 1; use_dir++) {
+    sdtls_config *cc, *sc;
+    REQUIRE(sdtls_config_new(&cc) == 0);
+    REQUIRE(sdtls_config_new(&sc) == 0);
+    CHECK_EQ(sdtls_config_set_certificate_file(sc, cert_file, key_file), 0);
+    CHECK_EQ(use_dir ? sdtls_config_set_ca(cc, NULL, hashed) : sdtls_config_set_ca(cc, ca_file, NULL),
+             0);
+    fixture fx;
+    REQUIRE(verify_case(&fx, 40 + (uint64_t)use_dir, cc, sc, "server.test"));
+    CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_CONNECTED);
+    CHECK_EQ(sdtls_conn_state(SERVER(&fx)), SDTLS_STATE_CONNECTED);
+    fixture_teardown(&fx);
+  }
+
+  /* An empty hashed directory trusts nothing. */
+  char empty[300];
+  snprintf(empty, sizeof(empty), "%s/empty", dir);
+  REQUIRE(mkdir(empty, 0700) == 0);
+  sdtls_config *cc;
+  REQUIRE(sdtls_config_new(&cc) == 0);
+  CHECK_EQ(sdtls_config_set_ca(cc, NULL, empty), 0);
+  fixture fx;
+  REQUIRE(verify_case(&fx, 42, cc, config_make(&g_server, 1, NULL), "server.test"));
+  expect_failed(&fx.p[0], SDTLS_E_VERIFY, SDTLS_E_VERIFY);
+  fixture_teardown(&fx);
+
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  CHECK(system(cmd) == 0);
+}
+
 static void test_client_certificate(void) {
   fixture fx;
   sdtls_config *sc;
@@ -805,6 +884,7 @@ int main(int argc, char **argv) {
       {"late_timer_service", test_late_timer_service},
       {"close_during_handshake", test_close_during_handshake},
       {"verification", test_verification},
+      {"trust_from_files", test_trust_from_files},
       {"client_certificate", test_client_certificate},
   };
   const int status = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
