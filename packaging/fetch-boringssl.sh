@@ -11,7 +11,7 @@
 set -eu
 
 pkg=android-platform-external-boringssl
-cache=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/sdtls}
+cache=${1:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sdtls}
 mkdir -p "$cache"
 
 # Reuse an unpacked tree.
