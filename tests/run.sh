@@ -1,7 +1,9 @@
 #!/bin/sh
 # The whole test suite: installs what is missing, builds sdtls (and the
-# embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, then every
-# test through ctest. The last lines are ctest's summary.
+# embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, then
+# every test through ctest on a Release build made with Debian's hardening
+# flags, as a distribution builds it. Warnings are errors in both builds.
+# The last lines are ctest's summary.
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
 set -eu
@@ -12,11 +14,16 @@ sh "$root/packaging/setup-debian.sh"
 
 # Sanitizers first: the in-process C tests (simulator, server, ABI).
 cmake -S "$root" -B "$build/asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSDTLS_SANITIZE=ON \
-      -DSDTLS_BUILD_TOOL=OFF >/dev/null
+      -DSDTLS_WERROR=ON -DSDTLS_BUILD_TOOL=OFF >/dev/null
 ninja -C "$build/asan" -j "$jobs"
 (cd "$build/asan" && ctest -j "$jobs" -L memcheck --output-on-failure)
 
-cmake -S "$root" -B "$build/release" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Debian's build flags with every hardening feature (what dpkg-buildpackage
+# passes to a package build).
+flags() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"; }
+CFLAGS="$(flags CPPFLAGS) $(flags CFLAGS)" CXXFLAGS="$(flags CPPFLAGS) $(flags CXXFLAGS)" \
+LDFLAGS="$(flags LDFLAGS)" \
+  cmake -S "$root" -B "$build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON >/dev/null
 ninja -C "$build/release" -j "$jobs"
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure
