@@ -13,7 +13,8 @@
  * Time: every sdtls_time is a monotonic count of NANOSECONDS chosen by the
  * caller (CLOCK_MONOTONIC, time.monotonic_ns(), a test's virtual clock...).
  * Only differences matter; it must never go backwards for one handle.
- * SDTLS_TIME_NEVER means "no deadline".
+ * SDTLS_TIME_NEVER means "no deadline"; a deadline that would fall after it
+ * is SDTLS_TIME_NEVER (deadlines saturate, they never wrap).
  *
  * Errors: functions return 0 (SDTLS_OK) or a negative SDTLS_E_* code, or a
  * documented value. sdtls_strerror() names each code, sdtls_error_category()
@@ -27,11 +28,37 @@
  *
  * Callbacks: a connection calls its callbacks only from inside the sdtls call
  * that the application made on it (receive, handle_timeout, start, send,
- * close). Inside a callback the application may call, on the same handle:
- * sdtls_conn_send(), sdtls_conn_close(), sdtls_conn_free() (deferred until
- * the outer call returns; no callback follows it) and every query
- * (sdtls_conn_state() ...). Any other call on that handle returns
- * SDTLS_E_IN_CALLBACK. Inside the send callback, only queries are allowed.
+ * close), a server only from inside a call on the server or on one of its
+ * connections. The one rule for calls made from inside a callback, on the
+ * handle that called it (a server and its connections count as one):
+ *   - any callback, the send callback included, may free the handle
+ *     (sdtls_conn_free(), sdtls_server_free()) and make every query
+ *     (sdtls_conn_state() ...). A free is deferred until the outer call
+ *     returns, and no callback of any kind follows it: datagrams the engine
+ *     still had to send are dropped;
+ *   - the event callbacks (on_connect, on_handshake_done, on_data, on_close)
+ *     may also call sdtls_conn_send(), sdtls_conn_close() and
+ *     sdtls_server_close_peer();
+ *   - every other call on that handle returns SDTLS_E_IN_CALLBACK.
+ *
+ * Handles and their lifetimes (what language bindings and garbage
+ * collectors rely on):
+ *   - An sdtls_config is reference counted: connections and servers hold
+ *     their own reference, so it may be freed before them, in any order.
+ *   - A connection made with sdtls_conn_new() and a server are freed by the
+ *     caller, exactly once.
+ *   - A server's connections (handed out by its callbacks) belong to the
+ *     server: sdtls_conn_free() on one is ignored; sdtls_conn_close() on one
+ *     is sdtls_server_close_peer(); sdtls_conn_start(), sdtls_conn_receive()
+ *     and sdtls_conn_handle_timeout() on one return SDTLS_E_STATE (the server
+ *     feeds it and runs its timers). Such a pointer is valid from on_connect
+ *     until its on_close returns or the server is freed.
+ *   - Caught and refused: NULL handles and arguments, calls from callbacks
+ *     (above), frees from callbacks (deferred), the calls on a server's
+ *     connections above. Undefined behaviour, not caught: using a handle
+ *     after it was freed (a second free included), using a server's
+ *     connection after its on_close returned or after its server was
+ *     freed, and using one connection or server from two threads at once.
  *
  * ABI: only the functions and the frozen values below are part of the ABI.
  * Option and error values are never renumbered or reused. Structs passed in
@@ -138,6 +165,9 @@ typedef uint64_t sdtls_time; /* nanoseconds, monotonic, caller's clock */
 /* Configuration                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Every setter either succeeds or returns an error and leaves the config
+ * exactly as it was: new credentials are parsed and checked aside and only
+ * then put in place. */
 typedef struct sdtls_config sdtls_config;
 
 /* Creates a configuration with the secure defaults: DTLS 1.2 and later,
@@ -188,8 +218,11 @@ typedef enum sdtls_option {
   SDTLS_OPT_MAX_PEERS = 9,
   /* Server: most connections still in their handshake. Default 256. */
   SDTLS_OPT_MAX_HANDSHAKES = 10,
-  /* Server: a connection with no datagram received for this many
-   * milliseconds is evicted. 0 disables; default 300000 (5 minutes). */
+  /* Server: a connection that has not heard from its peer for this many
+   * milliseconds is evicted. Once connected, only a record that
+   * authenticates counts (a spoofer's junk from the peer's address does
+   * not); during the handshake any datagram does (the handshake timeout
+   * bounds it). 0 disables; default 300000 (5 minutes). */
   SDTLS_OPT_IDLE_TIMEOUT_MS = 11,
   /* Server: how long a cookie stays valid, in milliseconds (it is accepted
    * for between one and two such periods). 1000..3600000; default 60000. */
@@ -213,9 +246,11 @@ SDTLS_EXTERN int sdtls_config_get_option(const sdtls_config *config, sdtls_optio
 
 /* Sets this endpoint's certificate chain and private key (ECDSA or RSA) from
  * PEM files: `cert_path` holds the leaf first, then any intermediates. The
- * paths are read during the call. Returns 0, SDTLS_E_FILE (cannot read),
- * SDTLS_E_CREDENTIALS (not PEM, or key does not match the certificate),
- * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
+ * paths are read during the call. Replaces the certificate, chain and key
+ * set before. Returns 0, SDTLS_E_FILE (cannot read), SDTLS_E_CREDENTIALS (no
+ * certificate, a damaged certificate anywhere in the chain, no usable ECDSA
+ * or RSA key, or a key that does not match the certificate),
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
                                                    const char *key_path);
@@ -229,9 +264,11 @@ SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const ui
 
 /* Adds trusted CA certificates from a PEM file (`ca_file`) and/or a hashed
  * directory as made by `openssl rehash` (`ca_dir`); either may be NULL, not
- * both. Returns 0, SDTLS_E_FILE, SDTLS_E_CREDENTIALS, SDTLS_E_INVALID_ARGUMENT
- * or SDTLS_E_FROZEN. Without trust anchors, verification fails unless
- * SDTLS_OPT_VERIFY_PEER is 0.
+ * both. Returns 0, SDTLS_E_FILE (a file that cannot be read, a directory
+ * that is not there), SDTLS_E_CREDENTIALS (no certificate in the file, or
+ * a damaged one: then none of them is added), SDTLS_E_INVALID_ARGUMENT,
+ * SDTLS_E_NOMEM or SDTLS_E_FROZEN. Without trust anchors, verification
+ * fails unless SDTLS_OPT_VERIFY_PEER is 0.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ca(sdtls_config *config, const char *ca_file,
                                      const char *ca_dir);
@@ -340,25 +377,31 @@ SDTLS_EXTERN int sdtls_conn_new(sdtls_config *config, sdtls_role role,
                                 sdtls_conn **out);
 
 /* Frees the connection without sending anything (call sdtls_conn_close()
- * first for an orderly end). Key material is wiped. NULL is ignored. Inside
- * one of this connection's callbacks the free is deferred until the sdtls
- * call that made the callback returns, and no further callback is made.
+ * first for an orderly end). Key material is wiped. NULL is ignored, and so
+ * is a server's connection (its server frees it). Inside one of this
+ * connection's callbacks, the send callback included, the free is deferred
+ * until the sdtls call that made the callback returns, and no further
+ * callback is made.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN void sdtls_conn_free(sdtls_conn *conn);
 
-/* Client: the name to send (SNI) and, when SDTLS_OPT_VERIFY_PEER is 1, the
- * name the server's certificate must hold (DNS name or IP address). The
- * string is copied. Only in SDTLS_STATE_NEW. Returns 0,
- * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
- * A verifying client with no server name fails to start (SDTLS_E_STATE).
+/* Client: the name to send (SNI, host names only) and, when
+ * SDTLS_OPT_VERIFY_PEER is 1, the name the server's certificate must hold
+ * (DNS name or IP address). The string (1..255 bytes) is copied; a later
+ * call replaces it wholly. Only in SDTLS_STATE_NEW. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_STATE (started, or not a client) or
+ * SDTLS_E_IN_CALLBACK. A verifying client with no server name fails to
+ * start (SDTLS_E_STATE).
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name);
 
 /* Starts the handshake at time `now`. A client sends its first flight
  * through the send callback; a server waits for the peer's ClientHello
- * (sdtls_conn_receive() also starts a server). Returns 0, SDTLS_E_STATE (not
- * NEW, or a verifying client without a server name), or an error that also
- * moves the connection to FAILED.
+ * (sdtls_conn_receive() also starts a server; for a server sdtls_conn_start()
+ * does nothing). Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_IN_CALLBACK,
+ * SDTLS_E_STATE (not NEW, a server's connection, or a verifying client
+ * without a server name), SDTLS_E_NOMEM, or an error that also moves the
+ * connection to FAILED.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_start(sdtls_conn *conn, sdtls_time now);
 
@@ -367,17 +410,23 @@ SDTLS_EXTERN int sdtls_conn_start(sdtls_conn *conn, sdtls_time now);
  * (on_close) are reported through the callbacks during this call. Records
  * that fail authentication, replays and stale retransmissions are dropped
  * silently, as RFC 6347 asks. The bytes are not retained.
+ * An empty datagram is ignored.
  * Returns 0 (also when records were dropped), SDTLS_E_INVALID_ARGUMENT,
- * SDTLS_E_IN_CALLBACK, SDTLS_E_CLOSED / the failure's code if the connection
- * has ended, or the error that ended it now (also reported to on_close).
+ * SDTLS_E_IN_CALLBACK, SDTLS_E_STATE (a client not yet started, or a
+ * server's connection), SDTLS_E_CLOSED / the failure's code if the
+ * connection has ended, or the error that ended it now (also reported to
+ * on_close).
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len,
                                     sdtls_time now);
 
 /* Sends `len` bytes as one record in one datagram. Returns 0,
- * SDTLS_E_STATE (handshake not finished), SDTLS_E_CLOSED, SDTLS_E_TOO_BIG
- * (more than sdtls_conn_max_data_size() bytes; nothing is sent) or
- * SDTLS_E_INVALID_ARGUMENT. A zero-length send sends nothing and returns 0.
+ * SDTLS_E_STATE (handshake not finished), SDTLS_E_CLOSED / the failure's
+ * code if the connection has ended, SDTLS_E_TOO_BIG (more than
+ * sdtls_conn_max_data_size() bytes; nothing is sent),
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_IN_CALLBACK (inside the send
+ * callback). A zero-length send on a connected connection sends nothing and
+ * returns 0.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len,
                                  sdtls_time now);
@@ -396,13 +445,18 @@ SDTLS_EXTERN sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn);
 /* Acts on expired timers at time `now`: retransmits the last flight, or
  * fails the connection with SDTLS_E_TIMEOUT once the handshake deadline has
  * passed (reported to on_close too). Calling it early is harmless.
- * Returns 0, SDTLS_E_IN_CALLBACK, or the error that ended the connection.
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_IN_CALLBACK, SDTLS_E_STATE (a
+ * server's connection: its server runs its timers), or the error that
+ * ended the connection.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
 
-/* Sends close_notify (when connected) and moves to SDTLS_STATE_CLOSED. No
- * callback follows. Returns 0, SDTLS_E_INVALID_ARGUMENT or
- * SDTLS_E_IN_CALLBACK (inside the send callback); closing twice is harmless.
+/* Sends close_notify (when connected) and moves to SDTLS_STATE_CLOSED; a
+ * FAILED connection stays FAILED. No callback follows, except for a
+ * server's connection, where this is sdtls_server_close_peer() (on_close
+ * with SDTLS_E_CLOSED, then the server frees it). Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_IN_CALLBACK (inside the send
+ * callback); closing twice is harmless.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
 
@@ -515,7 +569,9 @@ SDTLS_EXTERN int sdtls_server_new(sdtls_config *config, const sdtls_server_callb
                                   void *user_data, sdtls_server **out);
 
 /* Frees the server and every connection it holds, without sending. No
- * callback is made. NULL is ignored. Not allowed inside its callbacks.
+ * callback is made. NULL is ignored. Inside one of its callbacks (or those
+ * of its connections) the free is deferred until the outer call returns,
+ * and no callback follows it.
  * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN void sdtls_server_free(sdtls_server *server);
 
@@ -533,8 +589,9 @@ SDTLS_EXTERN int sdtls_server_receive(sdtls_server *server, const uint8_t *addr,
  * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN sdtls_time sdtls_server_next_deadline(const sdtls_server *server);
 
-/* Handles expired timers of every connection and evicts expired peers
- * (reported through on_close). Returns 0 or SDTLS_E_IN_CALLBACK.
+/* Handles the expired timers of every connection due at `now`, all in this
+ * one call, and evicts expired peers (reported through on_close). Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_IN_CALLBACK.
  * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now);
 
@@ -548,7 +605,8 @@ SDTLS_EXTERN int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn,
                                          sdtls_time now);
 
 /* The peer address of a server connection (owned by the connection). Returns
- * 0, or SDTLS_E_STATE for a connection not made by a server.
+ * 0, SDTLS_E_INVALID_ARGUMENT, or SDTLS_E_STATE for a connection not made by
+ * a server.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr,
                                          size_t *addr_len);

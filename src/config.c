@@ -216,6 +216,44 @@ static void wipe_free(uint8_t *buf) {
   }
 }
 
+/* Reads every certificate of a PEM buffer. Returns 0 with a non-empty
+ * stack in *out (the caller frees it), SDTLS_E_CREDENTIALS when there is no
+ * certificate or any PEM block is damaged (a chain with a corrupt member is
+ * refused, not cut short), or SDTLS_E_NOMEM. */
+static int read_pem_certificates(const uint8_t *pem, size_t len, STACK_OF(X509) **out) {
+  BIO *b = BIO_new_mem_buf(pem, (int)len);
+  STACK_OF(X509) *certs = sk_X509_new_null();
+  if (b == NULL || certs == NULL) {
+    BIO_free(b);
+    sk_X509_free(certs);
+    return SDTLS_E_NOMEM;
+  }
+  int rc = SDTLS_OK;
+  X509 *x;
+  while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    if (!sk_X509_push(certs, x)) {
+      X509_free(x);
+      rc = SDTLS_E_NOMEM;
+      break;
+    }
+  }
+  /* The loop ends at the end of the input (no further BEGIN line) or at
+   * the first block that does not decode. */
+  uint32_t err = ERR_peek_last_error();
+  if (rc == SDTLS_OK && (sk_X509_num(certs) == 0 || ERR_GET_LIB(err) != ERR_LIB_PEM ||
+                         ERR_GET_REASON(err) != PEM_R_NO_START_LINE)) {
+    rc = SDTLS_E_CREDENTIALS;
+  }
+  ERR_clear_error();
+  BIO_free(b);
+  if (rc != SDTLS_OK) {
+    sk_X509_pop_free(certs, X509_free);
+    return rc;
+  }
+  *out = certs;
+  return SDTLS_OK;
+}
+
 int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                      size_t cert_len, const uint8_t *key_pem, size_t key_len) {
   int rc = check_mutable(config);
@@ -226,38 +264,45 @@ int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_p
       cert_len > INT32_MAX || key_len > INT32_MAX) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  rc = SDTLS_E_CREDENTIALS;
-  BIO *cb = BIO_new_mem_buf(cert_pem, (int)cert_len);
+  /* Everything is parsed and checked aside; the engine then swaps chain and
+   * key in one step, after checking that they match. A refused call leaves
+   * the config as it was. */
+  STACK_OF(X509) *certs = NULL;
+  rc = read_pem_certificates(cert_pem, cert_len, &certs);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  size_t n = sk_X509_num(certs);
+  CRYPTO_BUFFER **der = calloc(n, sizeof(*der));
   BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len);
-  X509 *leaf = cb != NULL ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
   EVP_PKEY *key = kb != NULL ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
-  if (leaf == NULL || key == NULL) {
-    goto done;
-  }
-  int type = EVP_PKEY_id(key);
-  if (type != EVP_PKEY_EC && type != EVP_PKEY_RSA) {
-    goto done;
-  }
-  if (!SSL_CTX_use_certificate(config->ctx, leaf) ||
-      !SSL_CTX_use_PrivateKey(config->ctx, key) || !SSL_CTX_check_private_key(config->ctx) ||
-      !SSL_CTX_clear_chain_certs(config->ctx)) {
-    goto done;
-  }
-  X509 *extra;
-  while ((extra = PEM_read_bio_X509(cb, NULL, NULL, NULL)) != NULL) {
-    int ok = SSL_CTX_add0_chain_cert(config->ctx, extra);
-    if (!ok) {
-      X509_free(extra);
-      goto done;
+  rc = der == NULL ? SDTLS_E_NOMEM : SDTLS_OK;
+  for (size_t i = 0; rc == SDTLS_OK && i < n; i++) {
+    uint8_t *bytes = NULL;
+    int len = i2d_X509(sk_X509_value(certs, i), &bytes);
+    der[i] = len > 0 ? CRYPTO_BUFFER_new(bytes, (size_t)len, NULL) : NULL;
+    OPENSSL_free(bytes);
+    if (der[i] == NULL) {
+      rc = SDTLS_E_NOMEM;
     }
   }
-  config->has_certificate = true;
-  rc = SDTLS_OK;
-done:
+  if (rc == SDTLS_OK && (key == NULL || (EVP_PKEY_id(key) != EVP_PKEY_EC &&
+                                         EVP_PKEY_id(key) != EVP_PKEY_RSA))) {
+    rc = SDTLS_E_CREDENTIALS;
+  }
+  if (rc == SDTLS_OK && !SSL_CTX_set_chain_and_key(config->ctx, der, n, key, NULL)) {
+    rc = SDTLS_E_CREDENTIALS; /* the key does not belong to the certificate */
+  }
+  if (rc == SDTLS_OK) {
+    config->has_certificate = true;
+  }
   ERR_clear_error();
-  X509_free(leaf);
+  for (size_t i = 0; der != NULL && i < n; i++) {
+    CRYPTO_BUFFER_free(der[i]);
+  }
+  free(der);
+  sk_X509_pop_free(certs, X509_free);
   EVP_PKEY_free(key);
-  BIO_free(cb);
   BIO_free(kb);
   return rc;
 }
@@ -287,6 +332,25 @@ int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_pat
   return rc;
 }
 
+/* Adds parsed CA certificates to the trust store (the set-up before
+ * cannot fail but for memory). */
+static int add_trust(sdtls_config *config, STACK_OF(X509) *certs) {
+  X509_STORE *store = SSL_CTX_get_cert_store(config->ctx);
+  int rc = SDTLS_OK;
+  for (size_t i = 0; i < sk_X509_num(certs); i++) {
+    /* A certificate already in the store is not an error. */
+    if (!X509_STORE_add_cert(store, sk_X509_value(certs, i)) &&
+        ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+      rc = SDTLS_E_NOMEM;
+    }
+  }
+  ERR_clear_error();
+  if (rc == SDTLS_OK) {
+    config->has_trust = true;
+  }
+  return rc;
+}
+
 int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len) {
   int rc = check_mutable(config);
   if (rc != SDTLS_OK) {
@@ -295,29 +359,13 @@ int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len
   if (pem == NULL || len == 0 || len > INT32_MAX) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  BIO *b = BIO_new_mem_buf(pem, (int)len);
-  if (b == NULL) {
-    return SDTLS_E_NOMEM;
+  STACK_OF(X509) *certs = NULL;
+  rc = read_pem_certificates(pem, len, &certs);
+  if (rc == SDTLS_OK) {
+    rc = add_trust(config, certs);
+    sk_X509_pop_free(certs, X509_free);
   }
-  X509_STORE *store = SSL_CTX_get_cert_store(config->ctx);
-  int added = 0;
-  X509 *x;
-  while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-    /* A certificate already in the store is not an error. */
-    if (X509_STORE_add_cert(store, x)) {
-      added++;
-    } else if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
-      added++;
-    }
-    X509_free(x);
-  }
-  ERR_clear_error();
-  BIO_free(b);
-  if (added == 0) {
-    return SDTLS_E_CREDENTIALS;
-  }
-  config->has_trust = true;
-  return SDTLS_OK;
+  return rc;
 }
 
 int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *ca_dir) {
@@ -328,12 +376,18 @@ int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *c
   if (ca_file == NULL && ca_dir == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
+  /* Both inputs are checked before either is added. */
+  struct stat st;
+  if (ca_dir != NULL && (stat(ca_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return SDTLS_E_FILE;
+  }
+  STACK_OF(X509) *certs = NULL;
   if (ca_file != NULL) {
     uint8_t *pem = NULL;
     size_t len = 0;
     rc = read_file(ca_file, &pem, &len);
     if (rc == SDTLS_OK) {
-      rc = len == 0 ? SDTLS_E_CREDENTIALS : sdtls_config_set_ca_pem(config, pem, len);
+      rc = len == 0 ? SDTLS_E_CREDENTIALS : read_pem_certificates(pem, len, &certs);
     }
     wipe_free(pem);
     if (rc != SDTLS_OK) {
@@ -341,17 +395,18 @@ int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *c
     }
   }
   if (ca_dir != NULL) {
-    struct stat st;
-    if (stat(ca_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return SDTLS_E_FILE;
-    }
     if (!X509_STORE_load_locations(SSL_CTX_get_cert_store(config->ctx), NULL, ca_dir)) {
       ERR_clear_error();
-      return SDTLS_E_CREDENTIALS;
+      sk_X509_pop_free(certs, X509_free);
+      return SDTLS_E_NOMEM; /* a directory lookup is only recorded here */
     }
     config->has_trust = true;
   }
-  return SDTLS_OK;
+  if (certs != NULL) {
+    rc = add_trust(config, certs);
+    sk_X509_pop_free(certs, X509_free);
+  }
+  return rc;
 }
 
 int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {

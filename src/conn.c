@@ -43,11 +43,11 @@ struct sdtls_conn {
   bool in_send;      /* true while the send callback runs */
   bool free_pending; /* sdtls_conn_free() called from a callback */
   bool close_reported;
-  bool has_server_name;
+  char server_name[256]; /* client: "" or the name to send and check */
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
-  sdtls_time last_receive;
+  sdtls_time last_activity;
 
   uint8_t plaintext[MAX_PLAINTEXT];
 };
@@ -60,7 +60,12 @@ static int bio_write(BIO *bio, const char *data, int len) {
     return len;
   }
   /* The engine's write cannot fail: a datagram the application could not
-   * send is a lost datagram, which DTLS is built to survive. */
+   * send is a lost datagram, which DTLS is built to survive. After a free
+   * requested from a callback, no callback follows: the rest of the flight
+   * is dropped. */
+  if (conn->free_pending) {
+    return len;
+  }
   conn->in_send = true;
   if (conn->hooks != NULL) {
     conn->hooks->send(conn->owner, conn, (const uint8_t *)data, (size_t)len);
@@ -199,11 +204,28 @@ static void destroy(sdtls_conn *conn) {
   free(conn);
 }
 
-/* Every public call that may make callbacks ends here: a free requested
- * inside a callback happens once the outermost call unwinds. */
+static bool in_callback(const sdtls_conn *conn) { return conn->depth > 0 || conn->in_send; }
+
+/* Every call that may make callbacks ends here: a free requested inside a
+ * callback happens once the outermost call unwinds. */
 static int finish(sdtls_conn *conn, int rc) {
-  if (conn->free_pending && conn->depth == 0 && !conn->in_send) {
+  if (conn->free_pending && !in_callback(conn)) {
     destroy(conn);
+  }
+  return rc;
+}
+
+/* The application's own calls on a server's connection run inside the
+ * server (enter ... leave), so that nothing the callbacks do frees the
+ * connection or the server under them. leave() may free both: nothing
+ * touches `conn` after it. */
+static int owner_enter(const sdtls_conn *conn) {
+  return conn->hooks != NULL ? conn->hooks->enter(conn->owner) : SDTLS_OK;
+}
+
+static int owner_leave(const sdtls_conn_hooks *hooks, void *owner, int rc) {
+  if (hooks != NULL) {
+    hooks->leave(owner);
   }
   return rc;
 }
@@ -311,15 +333,20 @@ int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hook
 }
 
 void sdtls_conn_free(sdtls_conn *conn) {
-  if (conn == NULL) {
+  /* A server's connection is freed by its server only (after on_close, or
+   * with the server): a binding's finalizer that frees it anyway must not
+   * pull it from under the server. */
+  if (conn == NULL || conn->hooks != NULL) {
     return;
   }
-  if (conn->depth > 0 || conn->in_send) {
+  if (in_callback(conn)) {
     conn->free_pending = true;
     return;
   }
   destroy(conn);
 }
+
+void sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
 
 /* ---- driving the engine ---- */
 
@@ -328,8 +355,8 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
   sdtls_engine_time_set(now);
   if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
     if (DTLSv1_get_timeout(conn->ssl, &tv)) {
-      conn->retransmit_deadline =
-          now + (sdtls_time)tv.tv_sec * 1000000000ull + (sdtls_time)tv.tv_usec * 1000ull;
+      conn->retransmit_deadline = sdtls_time_add(
+          now, (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull);
       return;
     }
   }
@@ -357,12 +384,14 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     }
     conn->state = SDTLS_STATE_CONNECTED;
     conn->handshake_deadline = SDTLS_TIME_NEVER;
+    conn->last_activity = now;
     emit_handshake_done(conn);
   }
   while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED) {
     sdtls_engine_time_set(now);
     int r = SSL_read(conn->ssl, conn->plaintext, sizeof(conn->plaintext));
     if (r > 0) {
+      conn->last_activity = now;
       emit_data(conn, conn->plaintext, (size_t)r);
       continue;
     }
@@ -381,8 +410,9 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
 
 static int begin(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_HANDSHAKING;
-  conn->handshake_deadline = now + (sdtls_time)conn->config->handshake_timeout_ms * NS_PER_MS;
-  conn->last_receive = now;
+  conn->handshake_deadline =
+      sdtls_time_add(now, (uint64_t)conn->config->handshake_timeout_ms * NS_PER_MS);
+  conn->last_activity = now;
   return drive(conn, now);
 }
 
@@ -392,80 +422,110 @@ static bool is_ip_literal(const char *name) {
 }
 
 int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
-  if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
+  if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) >= sizeof(conn->server_name)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (conn->depth > 0 || conn->in_send) {
+  if (in_callback(conn)) {
     return SDTLS_E_IN_CALLBACK;
   }
   if (conn->state != SDTLS_STATE_NEW || conn->role != SDTLS_ROLE_CLIENT) {
     return SDTLS_E_STATE;
   }
+  /* Kept until the handshake starts: the engine's verify parameters can
+   * be set but never cleared, so a name given to them could not be
+   * replaced by a later one. The last name set wins, wholly. */
+  strcpy(conn->server_name, name);
+  return SDTLS_OK;
+}
+
+/* Hands the server name to the engine: SNI (host names only, RFC 6066 3)
+ * and the name or address the certificate must hold. */
+static int apply_server_name(sdtls_conn *conn) {
+  const char *name = conn->server_name;
   int ok;
   if (is_ip_literal(name)) {
     ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->ssl), name);
   } else {
-    /* SNI carries host names only (RFC 6066 3). */
     ok = SSL_set_tlsext_host_name(conn->ssl, name) && SSL_set1_host(conn->ssl, name);
   }
   ERR_clear_error();
-  if (!ok) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  conn->has_server_name = true;
-  return SDTLS_OK;
+  return ok ? SDTLS_OK : SDTLS_E_NOMEM; /* the name was checked: only allocation fails */
 }
 
 int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
   if (conn == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (conn->depth > 0 || conn->in_send) {
+  if (in_callback(conn)) {
     return SDTLS_E_IN_CALLBACK;
   }
-  if (conn->state != SDTLS_STATE_NEW) {
-    return SDTLS_E_STATE;
-  }
-  if (conn->role == SDTLS_ROLE_CLIENT && conn->config->verify_peer && !conn->has_server_name) {
-    snprintf(conn->detail, sizeof(conn->detail),
-             "a verifying client needs a server name (sdtls_conn_set_server_name)");
-    return SDTLS_E_STATE;
+  if (conn->state != SDTLS_STATE_NEW || conn->hooks != NULL) {
+    return SDTLS_E_STATE; /* a server's connection starts with its ClientHello */
   }
   if (conn->role == SDTLS_ROLE_SERVER) {
     return SDTLS_OK; /* the handshake starts with the peer's ClientHello */
   }
+  if (conn->server_name[0] == '\0' && conn->config->verify_peer) {
+    snprintf(conn->detail, sizeof(conn->detail),
+             "a verifying client needs a server name (sdtls_conn_set_server_name)");
+    return SDTLS_E_STATE;
+  }
+  if (conn->server_name[0] != '\0') {
+    int rc = apply_server_name(conn);
+    if (rc != SDTLS_OK) {
+      return rc;
+    }
+  }
   return finish(conn, begin(conn, now));
 }
 
-int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
-  if (conn == NULL || (datagram == NULL && len > 0)) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  if (conn->depth > 0 || conn->in_send) {
-    return SDTLS_E_IN_CALLBACK;
-  }
+int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
   if (len == 0) {
     return SDTLS_OK;
   }
-  conn->last_receive = now;
   conn->in = datagram;
   conn->in_len = len;
   int rc;
   if (conn->state == SDTLS_STATE_NEW) {
-    if (conn->role == SDTLS_ROLE_CLIENT) {
-      conn->in = NULL;
-      return SDTLS_E_STATE;
-    }
     rc = begin(conn, now);
   } else {
+    /* Idle time: while the handshake runs any datagram counts (its
+     * deadline bounds a peer that only sends junk); once connected only a
+     * record that authenticates does, which moves the engine's
+     * anti-replay window. */
+    bool connected = conn->state == SDTLS_STATE_CONNECTED;
+    uint64_t seq = connected ? SSL_get_read_sequence(conn->ssl) : 0;
+    if (!connected) {
+      conn->last_activity = now;
+    }
     rc = drive(conn, now);
+    if (connected && conn->state == SDTLS_STATE_CONNECTED &&
+        SSL_get_read_sequence(conn->ssl) != seq) {
+      conn->last_activity = now;
+    }
   }
   conn->in = NULL;
   conn->in_len = 0;
   return finish(conn, rc);
+}
+
+int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+  if (conn == NULL || (datagram == NULL && len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (in_callback(conn)) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  /* A client is started by sdtls_conn_start(); a server's connection is
+   * fed by its server. */
+  if ((conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT) ||
+      conn->hooks != NULL) {
+    return SDTLS_E_STATE;
+  }
+  return sdtls_conn_feed(conn, datagram, len, now);
 }
 
 size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
@@ -481,13 +541,7 @@ size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
   return room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
 }
 
-int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
-  if (conn == NULL || (data == NULL && len > 0)) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  if (conn->in_send) {
-    return SDTLS_E_IN_CALLBACK;
-  }
+static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
@@ -503,10 +557,26 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
   sdtls_engine_time_set(now);
   int r = SSL_write(conn->ssl, data, (int)len);
   if (r != (int)len) {
-    int err = SSL_get_error(conn->ssl, r);
-    return finish(conn, fail_from_engine(conn, err));
+    return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
   }
-  return finish(conn, SDTLS_OK);
+  return SDTLS_OK;
+}
+
+int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
+  if (conn == NULL || (data == NULL && len > 0)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  const sdtls_conn_hooks *hooks = conn->hooks;
+  void *owner = conn->owner;
+  int rc = owner_enter(conn);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  rc = finish(conn, conn_send(conn, data, len, now));
+  return owner_leave(hooks, owner, rc);
 }
 
 sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
@@ -520,13 +590,7 @@ sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
                                                               : conn->retransmit_deadline;
 }
 
-int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now) {
-  if (conn == NULL) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  if (conn->depth > 0 || conn->in_send) {
-    return SDTLS_E_IN_CALLBACK;
-  }
+int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
@@ -551,15 +615,22 @@ int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now) {
   return finish(conn, rc);
 }
 
-int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
+int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now) {
   if (conn == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (conn->in_send) {
+  if (in_callback(conn)) {
     return SDTLS_E_IN_CALLBACK;
   }
+  if (conn->hooks != NULL) {
+    return SDTLS_E_STATE; /* its server handles its timers */
+  }
+  return sdtls_conn_tick(conn, now);
+}
+
+void sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
-    return SDTLS_OK;
+    return;
   }
   if (conn->state == SDTLS_STATE_CONNECTED) {
     sdtls_engine_time_set(now);
@@ -571,6 +642,19 @@ int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
   conn->close_reported = true; /* the application asked; nothing to report */
   conn->handshake_deadline = SDTLS_TIME_NEVER;
   conn->retransmit_deadline = SDTLS_TIME_NEVER;
+}
+
+int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->hooks != NULL) {
+    return conn->hooks->close(conn->owner, conn, now); /* as sdtls_server_close_peer() */
+  }
+  sdtls_conn_shutdown(conn, now);
   return finish(conn, SDTLS_OK);
 }
 
@@ -681,7 +765,7 @@ int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr, size_t
 
 SSL *sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
 
-sdtls_time sdtls_conn_last_receive(const sdtls_conn *conn) { return conn->last_receive; }
+sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn) { return conn->last_activity; }
 
 sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn) {
   return conn->handshake_deadline;

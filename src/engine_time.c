@@ -19,7 +19,7 @@ void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out) {
   (void)ssl;
   /* An offset keeps the engine's "timer not armed" value (zero) out of
    * reach even when the caller's clock starts at 0. */
-  const sdtls_time t = current_now + 1000000000ull;
+  const sdtls_time t = sdtls_time_add(current_now, 1000000000ull);
   out->tv_sec = (time_t)(t / 1000000000ull);
   out->tv_usec = (suseconds_t)((t % 1000000000ull) / 1000u);
 }

@@ -11,6 +11,12 @@
 
 #include "sdtls.h"
 
+/* now + ns, saturating at SDTLS_TIME_NEVER: a clock near its end must not
+ * wrap a deadline into the past. */
+static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {
+  return now > SDTLS_TIME_NEVER - ns ? SDTLS_TIME_NEVER : now + ns;
+}
+
 /* ---- config.c ---- */
 
 #ifndef __cplusplus
@@ -50,12 +56,23 @@ int sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail
 /* ---- conn.c ---- */
 
 /* Server hooks: a connection made by sdtls_server routes its events to the
- * server instead of sdtls_callbacks. */
+ * server instead of sdtls_callbacks, and the application's own calls on it
+ * (send, close) are bracketed by enter/leave so the server cannot be freed
+ * or reap the connection while that call runs. */
 typedef struct sdtls_conn_hooks {
   int (*send)(void *owner, sdtls_conn *conn, const uint8_t *datagram, size_t len);
   void (*on_handshake_done)(void *owner, sdtls_conn *conn);
   void (*on_data)(void *owner, sdtls_conn *conn, const uint8_t *data, size_t len);
   void (*on_close)(void *owner, sdtls_conn *conn, int reason);
+  /* The application called sdtls_conn_close() on the connection: the
+   * server closes the peer as sdtls_server_close_peer() does. */
+  int (*close)(void *owner, sdtls_conn *conn, sdtls_time now);
+  /* Returns SDTLS_E_IN_CALLBACK inside the server's send callback, where
+   * only queries are allowed; then the call must not go on (nor leave). */
+  int (*enter)(void *owner);
+  /* May reap and free the connection (and the server): the connection's
+   * call must not touch it afterwards. */
+  void (*leave)(void *owner);
 } sdtls_conn_hooks;
 
 /* Creates a server-role connection owned by a server: events go to `hooks`
@@ -63,11 +80,20 @@ typedef struct sdtls_conn_hooks {
 int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
                               const uint8_t *addr, size_t addr_len, sdtls_conn **out);
 
+/* The server's own calls on a connection it owns (the public ones refuse a
+ * server's connection, or hand it to the server): */
+int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now);
+int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now);
+void sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now);
+void sdtls_conn_destroy(sdtls_conn *conn);
+
 /* The engine object, for the cookie hand-over glue. */
 SSL *sdtls_conn_engine(sdtls_conn *conn);
 
-/* Last time a datagram was received on the connection (idle eviction). */
-sdtls_time sdtls_conn_last_receive(const sdtls_conn *conn);
+/* Last time the peer was heard from (idle eviction): the start of the
+ * handshake, any datagram while it runs (the handshake deadline bounds
+ * that), its end, and afterwards only a record that authenticated. */
+sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn);
 
 /* Handshake deadline, or SDTLS_TIME_NEVER once connected. */
 sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);

@@ -43,6 +43,7 @@ typedef struct peer {
   bool dead;        /* ended; reaped when the current call unwinds */
   int reason;
   struct peer *next_dead;
+  struct peer *next_due; /* handle_timeout's list of due peers */
   uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
 } peer;
 
@@ -66,7 +67,7 @@ struct sdtls_server {
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
   bool in_send; /* inside the application's send callback */
-  bool free_pending;
+  bool free_pending; /* sdtls_server_free() from a callback: no callback follows */
 
   uint64_t counters[SDTLS_COUNTER_PEERS + 1];
 };
@@ -136,8 +137,7 @@ static sdtls_time idle_deadline(const sdtls_server *s, const peer *p) {
   if (s->idle_ns == 0) {
     return SDTLS_TIME_NEVER;
   }
-  sdtls_time last = sdtls_conn_last_receive(p->conn);
-  return last > SDTLS_TIME_NEVER - s->idle_ns ? SDTLS_TIME_NEVER : last + s->idle_ns;
+  return sdtls_time_add(sdtls_conn_last_activity(p->conn), s->idle_ns);
 }
 
 /* Recomputes a peer's deadline (not before `floor`) and its heap place. */
@@ -255,11 +255,11 @@ static void reap(sdtls_server *s) {
     }
     s->counters[p->reason == SDTLS_E_TIMEOUT ? SDTLS_COUNTER_CONNECTIONS_EVICTED
                                              : SDTLS_COUNTER_CONNECTIONS_CLOSED]++;
-    if (s->cb.on_close != NULL) {
+    if (s->cb.on_close != NULL && !s->free_pending) {
       s->cb.on_close(s->user_data, p->conn, p->reason);
     }
     table_remove(s, p);
-    sdtls_conn_free(p->conn);
+    sdtls_conn_destroy(p->conn);
     free(p);
   }
 }
@@ -269,14 +269,13 @@ static void reap(sdtls_server *s) {
 static void check_ended(peer *p) {
   sdtls_state st = sdtls_conn_state(p->conn);
   if (!p->dead && (st == SDTLS_STATE_CLOSED || st == SDTLS_STATE_FAILED)) {
-    /* SDTLS_E_CLOSED: the application closed it with sdtls_conn_close(). */
     mark_dead(p, sdtls_conn_error(p->conn));
   }
 }
 
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
-    sdtls_conn_free(s->peers[i]->conn);
+    sdtls_conn_destroy(s->peers[i]->conn);
     free(s->peers[i]);
   }
   free(s->peers);
@@ -312,6 +311,9 @@ static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, siz
   if (sdtls_conn_peer_address(conn, &addr, &addr_len) != 0) {
     return -1;
   }
+  if (s->free_pending) {
+    return 0; /* no callback after a free: the datagram is lost */
+  }
   bool was = s->in_send;
   s->in_send = true;
   int rc = s->cb.send(s->user_data, addr, addr_len, datagram, len);
@@ -326,7 +328,7 @@ static void hook_handshake_done(void *owner, sdtls_conn *conn) {
     p->handshaking = false;
     s->handshakes--;
   }
-  if (!p->dead && s->cb.on_handshake_done != NULL) {
+  if (!p->dead && !s->free_pending && s->cb.on_handshake_done != NULL) {
     s->cb.on_handshake_done(s->user_data, conn);
   }
 }
@@ -334,7 +336,7 @@ static void hook_handshake_done(void *owner, sdtls_conn *conn) {
 static void hook_data(void *owner, sdtls_conn *conn, const uint8_t *data, size_t len) {
   peer *p = owner;
   sdtls_server *s = p->server;
-  if (!p->dead && s->cb.on_data != NULL) {
+  if (!p->dead && !s->free_pending && s->cb.on_data != NULL) {
     s->cb.on_data(s->user_data, conn, data, len);
   }
 }
@@ -344,11 +346,33 @@ static void hook_close(void *owner, sdtls_conn *conn, int reason) {
   mark_dead(owner, reason);
 }
 
+static int close_peer(sdtls_server *s, peer *p, sdtls_time now);
+
+static int hook_app_close(void *owner, sdtls_conn *conn, sdtls_time now) {
+  (void)conn;
+  peer *p = owner;
+  return close_peer(p->server, p, now);
+}
+
+static int hook_enter(void *owner) {
+  sdtls_server *s = ((peer *)owner)->server;
+  if (s->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  s->depth++;
+  return SDTLS_OK;
+}
+
+static void hook_leave(void *owner) { leave(((peer *)owner)->server); }
+
 static const sdtls_conn_hooks server_hooks = {
     .send = hook_send,
     .on_handshake_done = hook_handshake_done,
     .on_data = hook_data,
     .on_close = hook_close,
+    .close = hook_app_close,
+    .enter = hook_enter,
+    .leave = hook_leave,
 };
 
 /* ---- life cycle ---- */
@@ -424,6 +448,9 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return;
   }
+  if (s->free_pending) {
+    return;
+  }
   s->in_send = true;
   s->cb.send(s->user_data, addr, addr_len, hvr, n);
   s->in_send = false;
@@ -458,7 +485,7 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   if (handover &&
       !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn), ch->message_seq, ch->record_seq)) {
     /* Only a record number at the very end of the 48-bit space gets here. */
-    sdtls_conn_free(p->conn);
+    sdtls_conn_destroy(p->conn);
     free(p);
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
@@ -467,11 +494,11 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   p->handshaking = true;
   s->handshakes++;
   s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
-  if (s->cb.on_connect != NULL) {
+  if (s->cb.on_connect != NULL && !s->free_pending) {
     s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
   }
   if (!p->dead) {
-    sdtls_conn_receive(p->conn, datagram, len, now);
+    sdtls_conn_feed(p->conn, datagram, len, now);
     check_ended(p);
   }
   refresh_due(s, p, 0);
@@ -547,8 +574,8 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
     if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
         memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
       rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, datagram, len, now);
-    } else {
-      sdtls_conn_receive(p->conn, datagram, len, now);
+    } else if (!p->dead) {
+      sdtls_conn_feed(p->conn, datagram, len, now);
       check_ended(p);
       refresh_due(s, p, 0);
     }
@@ -581,22 +608,37 @@ sdtls_time sdtls_server_next_deadline(const sdtls_server *server) {
 /* Acts on one due peer: idle eviction, the handshake deadline, or the
  * connection's own timer. */
 static void peer_timeout(sdtls_server *s, peer *p, sdtls_time now) {
+  if (p->dead) {
+    return; /* closed by a callback earlier in this round */
+  }
   if (now >= idle_deadline(s, p)) {
-    sdtls_conn_close(p->conn, now); /* close_notify if it was established */
+    sdtls_conn_shutdown(p->conn, now); /* close_notify if it was established */
     mark_dead(p, SDTLS_E_TIMEOUT);
     return;
   }
   if (now >= sdtls_conn_handshake_deadline(p->conn)) {
     /* The connection fails itself with SDTLS_E_TIMEOUT (on_close). */
-    sdtls_conn_handle_timeout(p->conn, now);
+    sdtls_conn_tick(p->conn, now);
     check_ended(p);
     mark_dead(p, SDTLS_E_TIMEOUT);
     return;
   }
   if (now >= sdtls_conn_next_deadline(p->conn)) {
-    sdtls_conn_handle_timeout(p->conn, now);
+    sdtls_conn_tick(p->conn, now);
     check_ended(p);
   }
+}
+
+/* Links every peer due at `now` into a list: the heap's due peers form a
+ * subtree at its root, walked here (depth at most the heap's height). */
+static void collect_due(const sdtls_server *s, size_t i, sdtls_time now, peer **list) {
+  if (i >= s->count || s->peers[i]->due > now) {
+    return;
+  }
+  s->peers[i]->next_due = *list;
+  *list = s->peers[i];
+  collect_due(s, 2 * i + 1, now, list);
+  collect_due(s, 2 * i + 2, now, list);
 }
 
 int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
@@ -608,22 +650,40 @@ int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
   }
   sdtls_server *s = server;
   s->depth++;
-  /* Only the due peers, earliest first. Nothing joins or leaves the heap
-   * here (callbacks cannot add peers; removal waits for reap()), and a
-   * handled peer's deadline is pushed past `now`, so this ends. */
-  while (s->count > 0 && s->peers[0]->due <= now) {
-    peer *p = s->peers[0];
+  /* Every peer due at `now` is handled once, in this call. The list is
+   * taken before any is handled: the heap reorders as deadlines move, and
+   * nothing joins or leaves it here (callbacks cannot add peers; removal
+   * waits for reap()). A handled peer's deadline is pushed past `now`, so
+   * next_deadline never asks for the same instant again. */
+  peer *due = NULL;
+  collect_due(s, 0, now, &due);
+  while (due != NULL) {
+    peer *p = due;
+    due = p->next_due;
     peer_timeout(s, p, now);
-    refresh_due(s, p, now == SDTLS_TIME_NEVER ? now : now + 1);
-    if (now == SDTLS_TIME_NEVER) {
-      break; /* nothing can be pushed past the end of time */
-    }
+    refresh_due(s, p, sdtls_time_add(now, 1));
   }
   leave(s);
   return 0;
 }
 
 /* ---- control ---- */
+
+/* Sends close_notify and removes the peer; the caller has checked that `p`
+ * is one of this server's peers. */
+static int close_peer(sdtls_server *s, peer *p, sdtls_time now) {
+  if (s->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (p->dead) {
+    return 0;
+  }
+  s->depth++;
+  sdtls_conn_shutdown(p->conn, now);
+  mark_dead(p, SDTLS_E_CLOSED);
+  leave(s); /* reaps now unless called from a callback */
+  return 0;
+}
 
 int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn, sdtls_time now) {
   if (server == NULL || conn == NULL) {
@@ -643,14 +703,7 @@ int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn, sdtls_time n
   if (p == NULL || p->conn != conn) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (p->dead) {
-    return 0;
-  }
-  server->depth++;
-  sdtls_conn_close(conn, now);
-  mark_dead(p, SDTLS_E_CLOSED);
-  leave(server); /* reaps now unless called from a callback */
-  return 0;
+  return close_peer(server, p, now);
 }
 
 int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret, size_t len,

@@ -137,15 +137,32 @@ struct world {
   bool conn_close_on_data; /* sdtls_conn_close() from on_data */
   int reentry_rc;         /* sdtls_server_receive() from on_data */
   bool try_reentry;
+  sdtls_conn *last_conn;  /* the connection on_connect saw last */
+  bool free_conn_in_connect, free_conn_in_data; /* sdtls_conn_free() on it: ignored */
+  bool free_server_in_connect, free_server_in_data, free_server_in_send;
+  bool server_freed;
+  int callbacks_after_free;
   /* what the server sent, in order (copies of the first MAX_LOG) */
   pkt log[MAX_LOG];
   int nlog;
   size_t sends;
 };
 
+/* Frees the server from inside one of its callbacks (deferred by it). */
+static void free_server_from_callback(world *w) {
+  sdtls_server_free(w->server);
+  w->server_freed = true;
+}
+
 static int srv_send(void *user, const uint8_t *addr, size_t addr_len, const uint8_t *d,
                     size_t len) {
   world *w = user;
+  if (w->server_freed) {
+    w->callbacks_after_free++;
+  }
+  if (w->free_server_in_send && !w->server_freed) {
+    free_server_from_callback(w);
+  }
   struct sockaddr_in sin;
   memset(&sin, 0, sizeof(sin));
   if (addr_len == sizeof(sin)) { /* IPv6 peers here are hand-made: not routed */
@@ -165,7 +182,17 @@ static int srv_send(void *user, const uint8_t *addr, size_t addr_len, const uint
 
 static void srv_connect(void *user, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
   world *w = user;
+  if (w->server_freed) {
+    w->callbacks_after_free++;
+  }
   w->connects++;
+  w->last_conn = conn;
+  if (w->free_conn_in_connect) {
+    sdtls_conn_free(conn);
+  }
+  if (w->free_server_in_connect) {
+    free_server_from_callback(w);
+  }
   const uint8_t *a;
   size_t al;
   CHECK_EQ(sdtls_conn_peer_address(conn, &a, &al), 0);
@@ -175,13 +202,22 @@ static void srv_connect(void *user, sdtls_conn *conn, const uint8_t *addr, size_
 
 static void srv_handshake_done(void *user, sdtls_conn *conn) {
   world *w = user;
+  if (w->server_freed) {
+    w->callbacks_after_free++;
+  }
   w->handshakes++;
   CHECK(sdtls_conn_get_app_data(conn) == w);
 }
 
 static void srv_data(void *user, sdtls_conn *conn, const uint8_t *d, size_t len) {
   world *w = user;
+  if (w->server_freed) {
+    w->callbacks_after_free++;
+  }
   w->data_events++;
+  if (w->free_conn_in_data) {
+    sdtls_conn_free(conn);
+  }
   if (w->try_reentry) {
     struct sockaddr_in sin = {0};
     sin.sin_family = AF_INET;
@@ -207,10 +243,16 @@ static void srv_data(void *user, sdtls_conn *conn, const uint8_t *d, size_t len)
     CHECK_EQ(sdtls_server_close_peer(w->server, conn, w->now), 0);
     CHECK_EQ(w->closes, 0); /* reported once this callback has returned */
   }
+  if (w->free_server_in_data) {
+    free_server_from_callback(w);
+  }
 }
 
 static void srv_close(void *user, sdtls_conn *conn, int reason) {
   world *w = user;
+  if (w->server_freed) {
+    w->callbacks_after_free++;
+  }
   w->closes++;
   w->last_close_reason = reason;
   w->last_closed = conn;
@@ -300,7 +342,9 @@ static void world_free(world *w) {
     sdtls_conn_free(w->clients[i]->conn);
     free(w->clients[i]);
   }
-  sdtls_server_free(w->server);
+  if (!w->server_freed) {
+    sdtls_server_free(w->server);
+  }
   sdtls_config_free(w->scfg);
   sdtls_config_free(w->ccfg);
   q_clear(&w->to_server);
@@ -334,6 +378,9 @@ static client *client_by_addr(world *w, const struct sockaddr_in *a) {
 }
 
 static int deliver_to_server(world *w, const pkt *p) {
+  if (w->server_freed) {
+    return 0; /* the datagram arrives at a closed socket */
+  }
   return sdtls_server_receive(w->server, (const uint8_t *)&p->addr, sizeof(p->addr), p->data,
                               p->len, w->now);
 }
@@ -1261,6 +1308,154 @@ static void test_client_restart(void) {
   world_free(w);
 }
 
+/* A binding's finalizer may call sdtls_conn_free() on a connection the
+ * server owns, at any time: it is ignored, and the peer goes on working. */
+static void test_conn_free_on_server_conn(void) {
+  world *w = world_new(default_opts());
+  REQUIRE(w != NULL);
+  w->echo = true;
+  w->free_conn_in_connect = true;
+  w->free_conn_in_data = true;
+  client *c = client_connect(w, addr_of(0x7f000001, 45100));
+  REQUIRE(c != NULL);
+  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"one", 3, w->now), 0);
+  pump(w);
+  CHECK_EQ(c->rx_count, 1);
+  /* Outside any callback too. */
+  w->free_conn_in_connect = w->free_conn_in_data = false;
+  sdtls_conn_free(w->last_conn);
+  CHECK_EQ(sdtls_conn_state(w->last_conn), SDTLS_STATE_CONNECTED);
+  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"two", 3, w->now), 0);
+  pump(w);
+  CHECK_EQ(c->rx_count, 2);
+  CHECK_EQ(w->closes, 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  world_free(w);
+}
+
+/* sdtls_conn_close() on a server's connection outside its callbacks is
+ * sdtls_server_close_peer(): close_notify, on_close with SDTLS_E_CLOSED and
+ * the peer removed, all during the call. Calls the server itself makes on
+ * its connections are refused to the application. */
+static void test_conn_calls_on_server_conn(void) {
+  world *w = world_new(default_opts());
+  REQUIRE(w != NULL);
+  client *c = client_connect(w, addr_of(0x7f000001, 45200));
+  REQUIRE(c != NULL);
+  sdtls_conn *sc = w->last_conn;
+  REQUIRE(sc != NULL);
+  const uint8_t junk[4] = {1, 2, 3, 4};
+  CHECK_EQ(sdtls_conn_receive(sc, junk, 4, w->now), SDTLS_E_STATE);
+  CHECK_EQ(sdtls_conn_handle_timeout(sc, w->now), SDTLS_E_STATE);
+  CHECK_EQ(sdtls_conn_start(sc, w->now), SDTLS_E_STATE);
+  CHECK_EQ(sdtls_conn_state(sc), SDTLS_STATE_CONNECTED);
+  CHECK_EQ(sdtls_conn_send(sc, (const uint8_t *)"hi", 2, w->now), 0); /* replies are fine */
+  CHECK_EQ(sdtls_conn_close(sc, w->now), 0);
+  CHECK_EQ(w->closes, 1);
+  CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CLOSED), 1);
+  CHECK_EQ(sdtls_server_next_deadline(w->server), SDTLS_TIME_NEVER);
+  pump(w);
+  CHECK_EQ(c->rx_count, 1);
+  CHECK(c->closed);
+  CHECK_EQ(c->close_reason, 0);
+  world_free(w);
+}
+
+/* The server freed from inside each kind of callback: deferred until the
+ * server's call returns, and no callback follows. */
+static void test_server_free_in_callbacks(void) {
+  for (int where = 0; where < 3; where++) {
+    world *w = world_new(default_opts());
+    REQUIRE(w != NULL);
+    w->echo = true;
+    client *c = NULL;
+    if (where == 0) {
+      w->free_server_in_connect = true;
+      c = client_add(w, addr_of(0x7f000001, 45300));
+      REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+      pump(w);
+      CHECK(w->server_freed);
+      CHECK(!c->done);
+    } else {
+      c = client_connect(w, addr_of(0x7f000001, 45300));
+      REQUIRE(c != NULL);
+      if (where == 1) {
+        w->free_server_in_data = true;
+        CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"x", 1, w->now), 0);
+      } else {
+        /* The application replies outside any server call; the send
+         * callback frees the server. */
+        w->free_server_in_send = true;
+        CHECK_EQ(sdtls_conn_send(w->last_conn, (const uint8_t *)"x", 1, w->now), 0);
+      }
+      pump(w);
+      CHECK(w->server_freed);
+    }
+    CHECK_EQ(w->callbacks_after_free, 0);
+    CHECK_EQ(w->closes, 0);
+    world_free(w);
+  }
+}
+
+/* Datagrams that do not authenticate from an established peer's address
+ * (a spoofer's junk) do not count as activity: the idle deadline stays. */
+static void test_junk_does_not_keep_peer_alive(void) {
+  world_opts o = default_opts();
+  o.idle_ms = 1000;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  struct sockaddr_in a = addr_of(0x7f000001, 45400);
+  client *c = client_connect(w, a);
+  REQUIRE(c != NULL);
+  const sdtls_time t = w->now;
+  CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
+  /* 20-byte application-data records at epoch 1 with fresh sequence
+   * numbers and junk instead of a valid AEAD body, every 300 ms. */
+  for (int i = 1; i <= 3; i++) {
+    w->now = t + (sdtls_time)i * 300 * MS;
+    uint8_t junk[20] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, (uint8_t)(100 + i), 0, 7,
+                        1, 2, 3, 4, 5, 6, 7};
+    pkt p = {a, sizeof(junk), junk};
+    CHECK_EQ(deliver_to_server(w, &p), 0);
+    CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
+  }
+  w->now = t + 1000 * MS;
+  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+  CHECK_EQ(w->closes, 1);
+  CHECK_EQ(w->last_close_reason, SDTLS_E_TIMEOUT);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  world_free(w);
+}
+
+/* Every peer due at `now` is handled in one call, up to the end of time. */
+static void test_timeout_handles_every_due_peer(void) {
+  world_opts o = default_opts();
+  o.idle_ms = 1000;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  const sdtls_time t = w->now;
+  for (int i = 0; i < 5; i++) {
+    REQUIRE(client_connect(w, addr_of(0x7f000001, (uint16_t)(45500 + i))) != NULL);
+  }
+  w->now = t + 1000 * MS;
+  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+  CHECK_EQ(w->closes, 5);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  world_free(w);
+
+  w = world_new(o);
+  REQUIRE(w != NULL);
+  for (int i = 0; i < 5; i++) {
+    REQUIRE(client_connect(w, addr_of(0x7f000001, (uint16_t)(45600 + i))) != NULL);
+  }
+  CHECK_EQ(sdtls_server_handle_timeout(w->server, SDTLS_TIME_NEVER), 0);
+  CHECK_EQ(w->closes, 5);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  world_free(w);
+}
+
 static void test_feature_and_errors(void) {
   CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE), 1);
   sdtls_config *cfg;
@@ -1294,6 +1489,11 @@ int main(int argc, char **argv) {
       {"callbacks", test_callbacks},
       {"client_restart", test_client_restart},
       {"feature_and_errors", test_feature_and_errors},
+      {"conn_free_on_server_conn", test_conn_free_on_server_conn},
+      {"conn_calls_on_server_conn", test_conn_calls_on_server_conn},
+      {"server_free_in_callbacks", test_server_free_in_callbacks},
+      {"junk_does_not_keep_peer_alive", test_junk_does_not_keep_peer_alive},
+      {"timeout_handles_every_due_peer", test_timeout_handles_every_due_peer},
   };
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
 #ifdef SERVER_TEST_EXPECT_GLUE

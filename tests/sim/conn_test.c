@@ -376,6 +376,36 @@ static void check_backoff(const sdtls_time *t, size_t n, sdtls_time initial) {
   }
 }
 
+/* A clock close to its end (SDTLS_TIME_NEVER): deadlines saturate instead
+ * of wrapping into the past, so a handshake still completes, and one whose
+ * peer is gone still ends at its deadline. */
+static void test_clock_near_end(void) {
+  fixture fx;
+  const sdtls_time start = SDTLS_TIME_NEVER - 10 * NETSIM_SEC;
+  REQUIRE(fixture_init(&fx, 28, start, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL)));
+  REQUIRE(fixture_conns(&fx));
+  CHECK(pair_handshake(fx.p, 5 * NETSIM_SEC));
+  CHECKF(sdtls_conn_state(CLIENT(&fx)) == SDTLS_STATE_CONNECTED, "client: %s",
+         sdtls_conn_error_detail(CLIENT(&fx)));
+  CHECK_EQ(fx.p[0].close_calls, 0);
+  fixture_teardown(&fx);
+
+  /* 30 s of handshake time do not fit before the end: the deadline is
+   * SDTLS_TIME_NEVER, and the client retransmits with back-off meanwhile. */
+  REQUIRE(fixture_init(&fx, 29, start, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL)));
+  REQUIRE(fixture_conns(&fx));
+  peer_cleanup(&fx.p[1]);
+  REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), start), 0);
+  CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_HANDSHAKING);
+  sdtls_time d = sdtls_conn_next_deadline(CLIENT(&fx));
+  CHECK(d > start && d <= start + NETSIM_SEC);
+  CHECK_EQ(sdtls_conn_handle_timeout(CLIENT(&fx), d), 0);
+  CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_HANDSHAKING);
+  CHECK_EQ(netsim_get_stats(fx.sim, NETSIM_A)->sent, 2);
+  CHECK(sdtls_conn_next_deadline(CLIENT(&fx)) > d);
+  fixture_teardown(&fx);
+}
+
 static void test_peer_vanishes(void) {
   /* The server answers the first flight, then vanishes: the client
    * retransmits its second flight with exponential back-off and gives up at
@@ -750,10 +780,33 @@ static void test_verification(void) {
   fixture_teardown(&fx);
 }
 
+/* The last server name set wins wholly: an IP address set first and then
+ * replaced by a host name is not checked any more (nor the other way). */
+static void test_server_name_replaced(void) {
+  fixture fx;
+  REQUIRE(fixture_setup(&fx, 26, config_make(NULL, 1, &g_server), config_make(&g_server, 1, NULL)));
+  CHECK_EQ(sdtls_conn_set_server_name(CLIENT(&fx), "127.0.0.1"), 0);
+  CHECK_EQ(sdtls_conn_set_server_name(CLIENT(&fx), "server.test"), 0);
+  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECKF(sdtls_conn_state(CLIENT(&fx)) == SDTLS_STATE_CONNECTED, "client: %s",
+         sdtls_conn_error_detail(CLIENT(&fx)));
+  fixture_teardown(&fx);
+
+  /* A host name replaced by an address the certificate does not hold. */
+  REQUIRE(fixture_setup(&fx, 27, config_make(NULL, 1, &g_server), config_make(&g_server, 1, NULL)));
+  CHECK_EQ(sdtls_conn_set_server_name(CLIENT(&fx), "server.test"), 0);
+  CHECK_EQ(sdtls_conn_set_server_name(CLIENT(&fx), "192.0.2.1"), 0);
+  pair_handshake(fx.p, 10 * NETSIM_SEC);
+  CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_FAILED);
+  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_VERIFY);
+  fixture_teardown(&fx);
+}
+
 /* Writes `text` to dir/name; returns 1 on success. */
 static int write_text(const char *dir, const char *name, const char *text, char *path,
                       size_t path_len) {
-  snprintf(path, path_len, "%s/%s", dir, name);
+  const int n = snprintf(path, path_len, "%s/%s", dir, name);
+  if (n < 0 || (size_t)n >= path_len) return 0; /* would not fit */
   FILE *f = fopen(path, "w");
   if (!f) return 0;
   int ok = fputs(text, f) >= 0;
@@ -877,6 +930,7 @@ int main(int argc, char **argv) {
       {"corrupted_records_dropped", test_corrupted_records_dropped},
       {"replay_dropped", test_replay_dropped},
       {"peer_vanishes", test_peer_vanishes},
+      {"clock_near_end", test_clock_near_end},
       {"small_mtu", test_small_mtu},
       {"send_too_big", test_send_too_big},
       {"close_notify", test_close_notify},
@@ -884,6 +938,7 @@ int main(int argc, char **argv) {
       {"late_timer_service", test_late_timer_service},
       {"close_during_handshake", test_close_during_handshake},
       {"verification", test_verification},
+      {"server_name_replaced", test_server_name_replaced},
       {"trust_from_files", test_trust_from_files},
       {"client_certificate", test_client_certificate},
   };

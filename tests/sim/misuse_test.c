@@ -253,6 +253,34 @@ static void test_free_in_callbacks(void) {
   fixture_teardown(&fx);
 }
 
+/* A free from inside the send callback, in the middle of a flight of
+ * several datagrams (MTU 256): deferred like any other free, and no
+ * callback follows it, not even the send of the flight's next datagram. */
+static void test_free_in_send_callback(void) {
+  fixture fx;
+  REQUIRE(fixture_init(&fx, 11, 77 * NETSIM_SEC, config_make(NULL, 0, NULL),
+                       config_make(&g_server, 0, NULL)));
+  REQUIRE_EQ(sdtls_config_set_option(fx.sc, SDTLS_OPT_MTU, 256), 0);
+  REQUIRE(fixture_conns(&fx));
+  fx.p[1].free_in_send = 1;
+  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
+  netsim_run(fx.sim, NULL, NULL, 5 * NETSIM_SEC, 100000);
+  CHECK(fx.p[1].freed);
+  CHECK_EQ(fx.p[1].send_calls, 1);
+  CHECK_EQ(fx.p[1].callbacks_after_free, 0);
+  fixture_teardown(&fx);
+
+  /* The client's side, during sdtls_conn_start() itself. */
+  REQUIRE(fixture_setup(&fx, 12));
+  fx.p[0].free_in_send = 1;
+  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
+  CHECK(fx.p[0].freed);
+  CHECK_EQ(fx.p[0].send_calls, 1);
+  netsim_run(fx.sim, NULL, NULL, 5 * NETSIM_SEC, 100000);
+  CHECK_EQ(fx.p[0].callbacks_after_free, 0);
+  fixture_teardown(&fx);
+}
+
 static void test_send_callback_fails(void) {
   fixture fx;
   REQUIRE(fixture_setup(&fx, 9));
@@ -466,6 +494,7 @@ int main(int argc, char **argv) {
       {"call_order", test_call_order},
       {"reentrant_calls", test_reentrant_calls},
       {"free_in_callbacks", test_free_in_callbacks},
+      {"free_in_send_callback", test_free_in_send_callback},
       {"send_callback_fails", test_send_callback_fails},
       {"garbage_in_every_state", test_garbage_in_every_state},
       {"fuzz", test_fuzz},

@@ -25,6 +25,7 @@ static int cb_send(void *user, const uint8_t *d, size_t len) {
     (void)sdtls_conn_next_deadline(p->conn);
     (void)sdtls_conn_error_detail(p->conn);
   }
+  if (p->free_in_send && p->conn) peer_detach_and_free(p);
   if (p->drop_sends) return -1;
   return netsim_send(p->sim, p->side, d, len);
 }

@@ -43,6 +43,7 @@ typedef struct peer {
   int send_in_send_cb;    /* the send callback calls sdtls_conn_send() */
   int send_in_send_rc;
   int query_in_send_cb;   /* the send callback reads state (allowed) */
+  int free_in_send;       /* the send callback frees the connection */
   int drop_sends;         /* the send callback returns -1 */
   int greet_in_handshake_done; /* on_handshake_done sends "hello" */
   int greet_rc;
