@@ -194,11 +194,9 @@ sdtls_config *config_opts_new(const config_opts *o) {
     report_sdtls_error("cannot create a configuration", rc, NULL);
     return NULL;
   }
-  if (o->cert != NULL && (rc = sdtls_config_set_certificate_file(config, o->cert, o->key)) != 0) {
-    report_sdtls_error(o->cert, rc, NULL);
-  } else if (o->ca != NULL && (rc = sdtls_config_set_ca(config, o->ca, NULL)) != SDTLS_OK) {
-    report_sdtls_error(o->ca, rc, NULL);
-  } else if (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu")) {
+  if ((o->cert == NULL || load_certificate(config, o->cert, o->key)) &&
+      (o->ca == NULL || load_ca(config, o->ca)) &&
+      (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu"))) {
     return config;
   }
   sdtls_config_free(config);

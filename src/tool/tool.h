@@ -92,6 +92,17 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
 /* A new configuration with the certificate, trust anchors and MTU of `o`;
  * NULL after an error message. */
 sdtls_config *config_opts_new(const config_opts *o);
+/* ---- credentials.c ----
+ * The tool reads and checks each file itself before the library sees it, so
+ * that a failure names the file that failed. */
+
+/* Own certificate chain and key (PEM files); false after a message naming
+ * the file at fault ("<key>: key does not match certificate <cert>" for a
+ * pair that does not belong together). */
+bool load_certificate(sdtls_config *config, const char *cert_path, const char *key_path);
+/* Trust anchors (a PEM file); false after a message naming it. */
+bool load_ca(sdtls_config *config, const char *ca_path);
+
 /* sdtls_config_set_option(); reports "<what>: <error>" and returns false
  * when it fails. */
 bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what);
