@@ -176,13 +176,21 @@ bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len);
 /* "1.2.3.4:5" of the address a socket is bound to (or of `fallback`). */
 void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len);
 
-/* Receives one datagram into buf (the sender into `from` unless NULL),
- * skipping interruptions and ICMP errors of earlier sends (ECONNREFUSED: the
- * peer is not up yet). Returns its length, or -1 when nothing is queued
- * (EAGAIN, or an error the next poll reports again). */
+/* Receives one datagram on an unbound-peer (server) socket into buf and the
+ * sender into `from`, skipping interruptions and ICMP errors (ECONNREFUSED
+ * about one peer is no reason to stop serving the others). Returns its
+ * length, or -1 when nothing is queued (EAGAIN, or another error). */
 long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from);
-/* Sends one datagram (to `to`, or on a connected socket if NULL). 0 or -1:
- * a lost datagram (ECONNREFUSED, ENOBUFS...) is DTLS's to retransmit. */
+/* Receives one datagram on a connected socket (the client's). Returns its
+ * length, -1 when nothing is queued, or NET_REFUSED for ECONNREFUSED: an
+ * ICMP port unreachable about an earlier datagram to the connected address
+ * (the kernel delivers only those to a connected socket), i.e. nothing
+ * listens there. */
+#define NET_REFUSED (-2)
+long net_recv_connected(int fd, uint8_t *buf, size_t len);
+/* Sends one datagram (to `to`, or on a connected socket if NULL). 0, or -1
+ * with errno set: a lost datagram (ENOBUFS...) is DTLS's to retransmit; on a
+ * connected socket ECONNREFUSED may show here instead of in a receive. */
 int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
 
 /* ---- commands ---- */
