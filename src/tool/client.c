@@ -322,9 +322,10 @@ int cmd_client(int argc, char **argv) {
     if (announced) {
       const char *line;
       size_t len;
-      while (line_reader_next(&in, &line, &len)) {
+      line_kind kind;
+      while ((kind = line_reader_next(&in, &line, &len)) != LINE_NONE) {
         size_t max = sdtls_conn_max_data_size(c.conn);
-        if (len > max) {
+        if (kind == LINE_TOO_LONG || len > max) {
           errorf("line of %zu bytes not sent: at most %zu fit one datagram", len, max);
           continue;
         }

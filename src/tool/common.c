@@ -329,6 +329,7 @@ void line_reader_init(line_reader *r, int fd) {
   r->eof = false;
   r->len = 0;
   r->consumed = 0;
+  r->skipped = 0;
 }
 
 long line_reader_fill(line_reader *r) {
@@ -356,27 +357,41 @@ long line_reader_fill(line_reader *r) {
   return n;
 }
 
-bool line_reader_next(line_reader *r, const char **line, size_t *len) {
+line_kind line_reader_next(line_reader *r, const char **line, size_t *len) {
   if (r->consumed > 0) {
     memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
     r->len -= r->consumed;
     r->consumed = 0;
   }
-  if (r->len == 0) {
-    return false;
-  }
   char *nl = memchr(r->buf, '\n', r->len);
+  if (r->skipped > 0 || (nl == NULL && r->len == sizeof(r->buf))) {
+    /* A line too long for the buffer: drop it as it comes, to its end. */
+    size_t part = nl != NULL ? (size_t)(nl - r->buf) : r->len;
+    r->skipped += part;
+    if (nl == NULL && !r->eof) {
+      r->len = 0;
+      return LINE_NONE;
+    }
+    *line = NULL;
+    *len = r->skipped;
+    r->skipped = 0;
+    r->consumed = nl != NULL ? part + 1 : part;
+    return LINE_TOO_LONG;
+  }
+  if (r->len == 0) {
+    return LINE_NONE;
+  }
   if (nl != NULL) {
     *line = r->buf;
     *len = (size_t)(nl - r->buf);
     r->consumed = *len + 1;
-    return true;
+    return LINE_OK;
   }
-  if (r->eof || r->len == sizeof(r->buf)) {
+  if (r->eof) {
     *line = r->buf;
     *len = r->len;
     r->consumed = r->len;
-    return true;
+    return LINE_OK;
   }
-  return false;
+  return LINE_NONE;
 }

@@ -130,22 +130,30 @@ int keylog_enable(sdtls_config *config, const char *path);
 void keylog_close(void);
 
 /* Line reader over a non-blocking-friendly fd (stdin). */
+#define LINE_MAX_BYTES 65536 /* longer lines are refused whole */
 typedef struct line_reader {
   int fd;
   bool eof;
   size_t len;
   size_t consumed; /* the line handed out last, dropped on the next call */
-  char buf[65536];
+  size_t skipped;  /* bytes dropped so far of a line longer than buf */
+  char buf[LINE_MAX_BYTES];
 } line_reader;
+typedef enum line_kind {
+  LINE_NONE,    /* no complete line yet */
+  LINE_OK,      /* a line */
+  LINE_TOO_LONG /* a line longer than LINE_MAX_BYTES ended; it was dropped */
+} line_kind;
 void line_reader_init(line_reader *r, int fd);
 /* Reads once from the fd (call when poll says it is readable). Returns the
  * number of bytes read, 0 at EOF, -1 on error (errno set). */
 long line_reader_fill(line_reader *r);
-/* Takes the next complete line (without its '\n'); at EOF also a final
- * unterminated line. Returns true and sets *line and *len (valid until the next
- * call), false when there is none. A line longer than the buffer is returned
- * in buffer-sized pieces. */
-bool line_reader_next(line_reader *r, const char **line, size_t *len);
+/* Takes the next line (without its '\n'); at EOF also a final unterminated
+ * line. LINE_OK sets *line and *len (valid until the next call). A line
+ * that does not fit the buffer is dropped as it comes in, none of it is
+ * handed out, and when it ends (newline or EOF) LINE_TOO_LONG sets *len to
+ * its length and *line to NULL. */
+line_kind line_reader_next(line_reader *r, const char **line, size_t *len);
 
 /* ---- net.c ---- */
 
