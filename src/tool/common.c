@@ -45,12 +45,31 @@ void errorf(const char *fmt, ...) {
   va_end(ap);
 }
 
-void report_sdtls_error(const char *what, int err, const char *detail) {
-  if (detail != NULL && detail[0] != '\0') {
-    errorf("%s: %s: %s", what, sdtls_strerror(err), detail);
-  } else {
-    errorf("%s: %s", what, sdtls_strerror(err));
+const char *error_text(int err, const char *detail, char *buf, size_t len) {
+  /* Details that name their kind of failure themselves ("peer sent fatal
+   * alert: ...", "certificate verify failed: ..."). */
+  static const struct {
+    int err;
+    const char *word;
+  } self_naming[] = {
+      {SDTLS_E_ALERT, "alert"}, {SDTLS_E_VERIFY, "verif"}, {SDTLS_E_CLOSED, "close"}};
+  if (detail == NULL || detail[0] == '\0') {
+    snprintf(buf, len, "%s", sdtls_strerror(err));
+    return buf;
   }
+  for (size_t i = 0; i < sizeof(self_naming) / sizeof(self_naming[0]); i++) {
+    if (self_naming[i].err == err && strcasestr(detail, self_naming[i].word) != NULL) {
+      snprintf(buf, len, "%s", detail);
+      return buf;
+    }
+  }
+  snprintf(buf, len, "%s: %s", sdtls_strerror(err), detail);
+  return buf;
+}
+
+void report_sdtls_error(const char *what, int err, const char *detail) {
+  char text[512];
+  errorf("%s: %s", what, error_text(err, detail, text, sizeof(text)));
 }
 
 void hex_encode(const uint8_t *data, size_t len, char *out) {

@@ -122,12 +122,9 @@ static void ev_close(server *srv, peer *p, int reason) {
     snprintf(line, sizeof(line), "evicted %s %s\n", p->name,
              handshake ? "handshake-timeout" : "idle");
   } else {
-    const char *detail = sdtls_conn_error_detail(p->conn);
-    if (detail == NULL) {
-      detail = "";
-    }
-    snprintf(line, sizeof(line), "%s %s %s%s%s\n", p->announced ? "closed" : "failed", p->name,
-             sdtls_strerror(reason), detail[0] != '\0' ? ": " : "", detail);
+    char text[384];
+    snprintf(line, sizeof(line), "%s %s %s\n", p->announced ? "closed" : "failed", p->name,
+             error_text(reason, sdtls_conn_error_detail(p->conn), text, sizeof(text)));
   }
   fputs(line, stderr);
   if (srv->latest == p) {

@@ -30,7 +30,12 @@ int poll_timeout_ms(sdtls_time now, sdtls_time deadline);
 
 /* "error: ..." on stderr. */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Reports a library failure: "error: <what>: <strerror>[: <detail>]". */
+/* The text of a library failure, into buf: "<strerror>: <detail>", or the
+ * detail alone when it already names the kind of failure (the alert of
+ * SDTLS_E_ALERT, "certificate verify failed: ..." of SDTLS_E_VERIFY), or
+ * sdtls_strerror() alone without a detail (NULL or ""). Returns buf. */
+const char *error_text(int err, const char *detail, char *buf, size_t len);
+/* Reports a library failure: "error: <what>: <error_text()>". */
 void report_sdtls_error(const char *what, int err, const char *detail);
 
 /* Lowercase hex of `len` bytes into `out` (2*len+1 bytes). */
