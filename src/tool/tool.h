@@ -189,7 +189,7 @@ bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len);
 /* "1.2.3.4:5" of the address a socket is bound to (or of `fallback`). */
 void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len);
 
-/* Receives one datagram on an unbound-peer (server) socket into buf and the
+/* Receives one datagram on an unconnected (server) socket into buf and the
  * sender into `from`, skipping interruptions and ICMP errors (ECONNREFUSED
  * about one peer is no reason to stop serving the others). Returns its
  * length, or -1 when nothing is queued (EAGAIN, or another error). */
