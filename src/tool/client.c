@@ -48,11 +48,18 @@ typedef struct client {
   sdtls_time now;     /* time of the current library call */
   sdtls_time last_rx; /* time the last application datagram arrived */
   bool stdout_failed;
+  bool refused; /* ECONNREFUSED on the socket: nothing listens at the server's port */
 } client;
 
 static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
   client *c = user_data;
-  return net_send(c->fd, datagram, len, NULL);
+  if (net_send(c->fd, datagram, len, NULL) == 0) {
+    return 0;
+  }
+  if (errno == ECONNREFUSED) {
+    c->refused = true; /* an earlier datagram's ICMP port unreachable */
+  }
+  return -1;
 }
 
 static void client_on_handshake_done(void *user_data) {
@@ -103,7 +110,11 @@ static int announce(client *c, const char *export_label, long export_len) {
 static void client_read_socket(client *c) {
   uint8_t buf[65536];
   long n;
-  while ((n = net_recv(c->fd, buf, sizeof(buf), NULL)) >= 0) {
+  while ((n = net_recv_connected(c->fd, buf, sizeof(buf))) != -1) {
+    if (n == NET_REFUSED) {
+      c->refused = true;
+      return;
+    }
     c->now = now_ns();
     sdtls_conn_receive(c->conn, buf, (size_t)n, c->now);
     sdtls_state st = sdtls_conn_state(c->conn);
@@ -265,6 +276,13 @@ int cmd_client(int argc, char **argv) {
   for (;;) {
     c.now = now_ns();
     sdtls_state st = sdtls_conn_state(c.conn);
+    if (c.refused) {
+      /* As `openssl s_client` does: no point in retransmitting to a port
+       * that nothing listens on. */
+      errorf("%s with %s failed: connection refused", announced ? "connection" : "handshake",
+             peer_text);
+      goto out;
+    }
     if (st == SDTLS_STATE_FAILED || (c.closed && c.close_reason != 0)) {
       int err = sdtls_conn_error(c.conn);
       if (err == 0) {
@@ -304,9 +322,10 @@ int cmd_client(int argc, char **argv) {
     if (announced) {
       const char *line;
       size_t len;
-      while (line_reader_next(&in, &line, &len)) {
+      line_kind kind;
+      while ((kind = line_reader_next(&in, &line, &len)) != LINE_NONE) {
         size_t max = sdtls_conn_max_data_size(c.conn);
-        if (len > max) {
+        if (kind == LINE_TOO_LONG || len > max) {
           errorf("line of %zu bytes not sent: at most %zu fit one datagram", len, max);
           continue;
         }

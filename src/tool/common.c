@@ -45,12 +45,31 @@ void errorf(const char *fmt, ...) {
   va_end(ap);
 }
 
-void report_sdtls_error(const char *what, int err, const char *detail) {
-  if (detail != NULL && detail[0] != '\0') {
-    errorf("%s: %s: %s", what, sdtls_strerror(err), detail);
-  } else {
-    errorf("%s: %s", what, sdtls_strerror(err));
+const char *error_text(int err, const char *detail, char *buf, size_t len) {
+  /* Details that name their kind of failure themselves ("peer sent fatal
+   * alert: ...", "certificate verify failed: ..."). */
+  static const struct {
+    int err;
+    const char *word;
+  } self_naming[] = {
+      {SDTLS_E_ALERT, "alert"}, {SDTLS_E_VERIFY, "verif"}, {SDTLS_E_CLOSED, "close"}};
+  if (detail == NULL || detail[0] == '\0') {
+    snprintf(buf, len, "%s", sdtls_strerror(err));
+    return buf;
   }
+  for (size_t i = 0; i < sizeof(self_naming) / sizeof(self_naming[0]); i++) {
+    if (self_naming[i].err == err && strcasestr(detail, self_naming[i].word) != NULL) {
+      snprintf(buf, len, "%s", detail);
+      return buf;
+    }
+  }
+  snprintf(buf, len, "%s: %s", sdtls_strerror(err), detail);
+  return buf;
+}
+
+void report_sdtls_error(const char *what, int err, const char *detail) {
+  char text[512];
+  errorf("%s: %s", what, error_text(err, detail, text, sizeof(text)));
 }
 
 void hex_encode(const uint8_t *data, size_t len, char *out) {
@@ -194,11 +213,9 @@ sdtls_config *config_opts_new(const config_opts *o) {
     report_sdtls_error("cannot create a configuration", rc, NULL);
     return NULL;
   }
-  if (o->cert != NULL && (rc = sdtls_config_set_certificate_file(config, o->cert, o->key)) != 0) {
-    report_sdtls_error(o->cert, rc, NULL);
-  } else if (o->ca != NULL && (rc = sdtls_config_set_ca(config, o->ca, NULL)) != SDTLS_OK) {
-    report_sdtls_error(o->ca, rc, NULL);
-  } else if (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu")) {
+  if ((o->cert == NULL || load_certificate(config, o->cert, o->key)) &&
+      (o->ca == NULL || load_ca(config, o->ca)) &&
+      (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu"))) {
     return config;
   }
   sdtls_config_free(config);
@@ -331,6 +348,7 @@ void line_reader_init(line_reader *r, int fd) {
   r->eof = false;
   r->len = 0;
   r->consumed = 0;
+  r->skipped = 0;
 }
 
 long line_reader_fill(line_reader *r) {
@@ -358,27 +376,41 @@ long line_reader_fill(line_reader *r) {
   return n;
 }
 
-bool line_reader_next(line_reader *r, const char **line, size_t *len) {
+line_kind line_reader_next(line_reader *r, const char **line, size_t *len) {
   if (r->consumed > 0) {
     memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
     r->len -= r->consumed;
     r->consumed = 0;
   }
-  if (r->len == 0) {
-    return false;
-  }
   char *nl = memchr(r->buf, '\n', r->len);
+  if (r->skipped > 0 || (nl == NULL && r->len == sizeof(r->buf))) {
+    /* A line too long for the buffer: drop it as it comes, to its end. */
+    size_t part = nl != NULL ? (size_t)(nl - r->buf) : r->len;
+    r->skipped += part;
+    if (nl == NULL && !r->eof) {
+      r->len = 0;
+      return LINE_NONE;
+    }
+    *line = NULL;
+    *len = r->skipped;
+    r->skipped = 0;
+    r->consumed = nl != NULL ? part + 1 : part;
+    return LINE_TOO_LONG;
+  }
+  if (r->len == 0) {
+    return LINE_NONE;
+  }
   if (nl != NULL) {
     *line = r->buf;
     *len = (size_t)(nl - r->buf);
     r->consumed = *len + 1;
-    return true;
+    return LINE_OK;
   }
-  if (r->eof || r->len == sizeof(r->buf)) {
+  if (r->eof) {
     *line = r->buf;
     *len = r->len;
     r->consumed = r->len;
-    return true;
+    return LINE_OK;
   }
-  return false;
+  return LINE_NONE;
 }

@@ -123,18 +123,28 @@ void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len)
 
 long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from) {
   for (;;) {
-    ssize_t n;
-    if (from != NULL) {
-      memset(from, 0, sizeof(*from));
-      from->len = sizeof(from->ss);
-      n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&from->ss, &from->len);
-    } else {
-      n = recv(fd, buf, len, 0);
-    }
+    memset(from, 0, sizeof(*from));
+    from->len = sizeof(from->ss);
+    ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&from->ss, &from->len);
     if (n >= 0) {
       return (long)n;
     }
     if (errno != EINTR && errno != ECONNREFUSED) {
+      return -1;
+    }
+  }
+}
+
+long net_recv_connected(int fd, uint8_t *buf, size_t len) {
+  for (;;) {
+    ssize_t n = recv(fd, buf, len, 0);
+    if (n >= 0) {
+      return (long)n;
+    }
+    if (errno == ECONNREFUSED) {
+      return NET_REFUSED;
+    }
+    if (errno != EINTR) {
       return -1;
     }
   }
@@ -146,6 +156,9 @@ int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to) {
     n = to != NULL ? sendto(fd, data, len, 0, (const struct sockaddr *)&to->ss, to->len)
                    : send(fd, data, len, 0);
   } while (n < 0 && errno == EINTR);
+  if (n >= 0 && (size_t)n != len) {
+    errno = EMSGSIZE; /* not for UDP; errno stays meaningful all the same */
+  }
   return n == (ssize_t)len ? 0 : -1;
 }
 

@@ -122,12 +122,9 @@ static void ev_close(server *srv, peer *p, int reason) {
     snprintf(line, sizeof(line), "evicted %s %s\n", p->name,
              handshake ? "handshake-timeout" : "idle");
   } else {
-    const char *detail = sdtls_conn_error_detail(p->conn);
-    if (detail == NULL) {
-      detail = "";
-    }
-    snprintf(line, sizeof(line), "%s %s %s%s%s\n", p->announced ? "closed" : "failed", p->name,
-             sdtls_strerror(reason), detail[0] != '\0' ? ": " : "", detail);
+    char text[384];
+    snprintf(line, sizeof(line), "%s %s %s\n", p->announced ? "closed" : "failed", p->name,
+             error_text(reason, sdtls_conn_error_detail(p->conn), text, sizeof(text)));
   }
   fputs(line, stderr);
   if (srv->latest == p) {
@@ -305,13 +302,19 @@ static void server_read_socket(server *srv) {
   }
 }
 
-static void server_send_line(server *srv, const char *line, size_t len) {
+/* A stdin line (LINE_OK or LINE_TOO_LONG) to the latest peer. */
+static void server_send_line(server *srv, line_kind kind, const char *line, size_t len) {
   if (len == 0) {
     return;
   }
   peer *p = srv->latest;
   if (p == NULL || p->dead || !p->announced) {
     fprintf(stderr, "no connected peer: line not sent\n");
+    return;
+  }
+  size_t max = sdtls_conn_max_data_size(p->conn);
+  if (kind == LINE_TOO_LONG || len > max) {
+    fprintf(stderr, "line of %zu bytes not sent: at most %zu fit one datagram\n", len, max);
     return;
   }
   int rc = sdtls_conn_send(p->conn, (const uint8_t *)line, len, srv->now);
@@ -467,8 +470,9 @@ int cmd_server(int argc, char **argv) {
     }
     const char *line;
     size_t len;
-    while (line_reader_next(&in, &line, &len)) {
-      server_send_line(&srv, line, len);
+    line_kind kind;
+    while ((kind = line_reader_next(&in, &line, &len)) != LINE_NONE) {
+      server_send_line(&srv, kind, line, len);
     }
 
     bool want_stdin = !echo && !in.eof;

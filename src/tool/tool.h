@@ -30,7 +30,12 @@ int poll_timeout_ms(sdtls_time now, sdtls_time deadline);
 
 /* "error: ..." on stderr. */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Reports a library failure: "error: <what>: <strerror>[: <detail>]". */
+/* The text of a library failure, into buf: "<strerror>: <detail>", or the
+ * detail alone when it already names the kind of failure (the alert of
+ * SDTLS_E_ALERT, "certificate verify failed: ..." of SDTLS_E_VERIFY), or
+ * sdtls_strerror() alone without a detail (NULL or ""). Returns buf. */
+const char *error_text(int err, const char *detail, char *buf, size_t len);
+/* Reports a library failure: "error: <what>: <error_text()>". */
 void report_sdtls_error(const char *what, int err, const char *detail);
 
 /* Lowercase hex of `len` bytes into `out` (2*len+1 bytes). */
@@ -92,6 +97,17 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
 /* A new configuration with the certificate, trust anchors and MTU of `o`;
  * NULL after an error message. */
 sdtls_config *config_opts_new(const config_opts *o);
+/* ---- credentials.c ----
+ * The tool reads and checks each file itself before the library sees it, so
+ * that a failure names the file that failed. */
+
+/* Own certificate chain and key (PEM files); false after a message naming
+ * the file at fault ("<key>: key does not match certificate <cert>" for a
+ * pair that does not belong together). */
+bool load_certificate(sdtls_config *config, const char *cert_path, const char *key_path);
+/* Trust anchors (a PEM file); false after a message naming it. */
+bool load_ca(sdtls_config *config, const char *ca_path);
+
 /* sdtls_config_set_option(); reports "<what>: <error>" and returns false
  * when it fails. */
 bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what);
@@ -119,22 +135,30 @@ int keylog_enable(sdtls_config *config, const char *path);
 void keylog_close(void);
 
 /* Line reader over a non-blocking-friendly fd (stdin). */
+#define LINE_MAX_BYTES 65536 /* longer lines are refused whole */
 typedef struct line_reader {
   int fd;
   bool eof;
   size_t len;
   size_t consumed; /* the line handed out last, dropped on the next call */
-  char buf[65536];
+  size_t skipped;  /* bytes dropped so far of a line longer than buf */
+  char buf[LINE_MAX_BYTES];
 } line_reader;
+typedef enum line_kind {
+  LINE_NONE,    /* no complete line yet */
+  LINE_OK,      /* a line */
+  LINE_TOO_LONG /* a line longer than LINE_MAX_BYTES ended; it was dropped */
+} line_kind;
 void line_reader_init(line_reader *r, int fd);
 /* Reads once from the fd (call when poll says it is readable). Returns the
  * number of bytes read, 0 at EOF, -1 on error (errno set). */
 long line_reader_fill(line_reader *r);
-/* Takes the next complete line (without its '\n'); at EOF also a final
- * unterminated line. Returns true and sets *line and *len (valid until the next
- * call), false when there is none. A line longer than the buffer is returned
- * in buffer-sized pieces. */
-bool line_reader_next(line_reader *r, const char **line, size_t *len);
+/* Takes the next line (without its '\n'); at EOF also a final unterminated
+ * line. LINE_OK sets *line and *len (valid until the next call). A line
+ * that does not fit the buffer is dropped as it comes in, none of it is
+ * handed out, and when it ends (newline or EOF) LINE_TOO_LONG sets *len to
+ * its length and *line to NULL. */
+line_kind line_reader_next(line_reader *r, const char **line, size_t *len);
 
 /* ---- net.c ---- */
 
@@ -165,13 +189,21 @@ bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len);
 /* "1.2.3.4:5" of the address a socket is bound to (or of `fallback`). */
 void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len);
 
-/* Receives one datagram into buf (the sender into `from` unless NULL),
- * skipping interruptions and ICMP errors of earlier sends (ECONNREFUSED: the
- * peer is not up yet). Returns its length, or -1 when nothing is queued
- * (EAGAIN, or an error the next poll reports again). */
+/* Receives one datagram on an unconnected (server) socket into buf and the
+ * sender into `from`, skipping interruptions and ICMP errors (ECONNREFUSED
+ * about one peer is no reason to stop serving the others). Returns its
+ * length, or -1 when nothing is queued (EAGAIN, or another error). */
 long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from);
-/* Sends one datagram (to `to`, or on a connected socket if NULL). 0 or -1:
- * a lost datagram (ECONNREFUSED, ENOBUFS...) is DTLS's to retransmit. */
+/* Receives one datagram on a connected socket (the client's). Returns its
+ * length, -1 when nothing is queued, or NET_REFUSED for ECONNREFUSED: an
+ * ICMP port unreachable about an earlier datagram to the connected address
+ * (the kernel delivers only those to a connected socket), i.e. nothing
+ * listens there. */
+#define NET_REFUSED (-2)
+long net_recv_connected(int fd, uint8_t *buf, size_t len);
+/* Sends one datagram (to `to`, or on a connected socket if NULL). 0, or -1
+ * with errno set: a lost datagram (ENOBUFS...) is DTLS's to retransmit; on a
+ * connected socket ECONNREFUSED may show here instead of in a receive. */
 int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
 
 /* ---- commands ---- */

@@ -26,8 +26,15 @@ for name in none other; do
     rc=$?
     [ $rc -eq 1 ] || fail "client ($name) exited $rc, expected 1"
     grep -q '^sdtls: error: handshake with .* failed' $name.err || fail "($name) message: $(cat $name.err)"
+    # Said once: not "fatal alert from the peer: peer sent fatal alert: ...".
+    if grep -qi 'alert.*alert' $name.err; then fail "($name) said twice: $(cat $name.err)"; fi
     [ ! -s $name.out ] || fail "($name) got data"
 done
 wait_for server.err '^failed .*' 5 || fail "server did not log the failures"
+wait_count server.err '^failed ' 2 5 || fail "server did not log both failures"
+# Said once: not "peer certificate verification failed: certificate verify failed: ...".
+if grep '^failed ' server.err | grep -qi 'verif.*verif'; then
+    fail "a failed line says 'verif' twice: $(grep '^failed' server.err)"
+fi
 [ "$(grep -c '^accepted' server.err)" -eq 1 ] || fail "server accepted a client it should not have"
 echo PASS

@@ -1,47 +1,86 @@
 #!/bin/bash
-# The client against the network: a server that comes up late (the client's
-# first flights meet ECONNREFUSED and are retransmitted), and no server at
-# all (the handshake times out: exit 1 with a message).
+# The client against the network:
+# - no server on the port: the ICMP port unreachable (ECONNREFUSED on the
+#   client's connected socket) ends the handshake at once, exit 1, "connection
+#   refused" (IPv4 and IPv6), instead of waiting for the handshake timeout;
+# - a peer that never answers: --handshake-timeout bounds the wait (exit 1,
+#   "timed out");
+# - a server whose first datagrams from the client are lost: the client
+#   retransmits and connects;
+# - a server that dies without close_notify: the client's next datagram is
+#   refused and it ends (exit 1, "connection ... failed: connection refused").
 . "$(dirname "$0")/lib.sh"
 setup "$@"
+PEER=$(dirname "$0")/udp_peer.py
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 make_cert srv localhost
 
-# No server: --handshake-timeout bounds the wait.
-port=$(free_port)
-[ -n "$port" ] || fail "no free port"
-start=$(date +%s%N)
-echo x | timeout 20 "$SDTLS" client "127.0.0.1:$port" --ca srv.pem --server-name localhost \
-    --handshake-timeout 1.5 >none.out 2>none.err
-rc=$?
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-[ $rc -eq 1 ] || fail "client without a server exited $rc, expected 1"
-grep -q '^sdtls: error: handshake with 127\.0\.0\.1:[0-9]* failed: timed out' none.err ||
-    fail "message: $(cat none.err)"
-[ "$elapsed_ms" -ge 1400 ] && [ "$elapsed_ms" -lt 6000 ] || fail "gave up after ${elapsed_ms} ms"
+# start_udp_peer NAME MODE ARGS...: udp_peer.py in the background, logging
+# to NAME.log; sets PEER_PORT.
+start_udp_peer() {
+    local name=$1
+    shift
+    local mode=$1
+    shift
+    spawn PEER_PID python3 "$PEER" "$mode" "$name.port" "$name.log" "$@"
+    wait_for "$name.port" '^[0-9]+$' 10 || fail "$name: udp_peer.py did not start"
+    PEER_PORT=$(cat "$name.port")
+}
 
-# Late server: the client starts first; the server binds its port a second
-# later (retried on another port if someone else took it meanwhile).
-for attempt in 1 2 3; do
+# ---- no server: refused at once (the default handshake timeout is 30 s) ----
+for target in 127.0.0.1 '[::1]'; do
     port=$(free_port)
-    rm -f late.out late.err server.err
-    mkfifo client.in 2>/dev/null
-    exec 9<>client.in
-    spawn CLIENT_PID "$SDTLS" client "127.0.0.1:$port" --ca srv.pem --server-name localhost \
-        --handshake-timeout 15 <client.in >late.out 2>late.err
-    sleep 1
-    spawn SERVER_PID "$SDTLS" server --listen "127.0.0.1:$port" --cert srv.pem --key srv.key \
-        --echo </dev/null >server.out 2>server.err
-    if wait_for server.err '^listening' 5; then
-        break
-    fi
-    note "port $port taken; retrying"
-    kill "$CLIENT_PID"
-    exec 9>&-
+    [ -n "$port" ] || fail "no free port"
+    start=$(date +%s%N)
+    echo x | timeout 20 "$SDTLS" client "$target:$port" --ca srv.pem --server-name localhost \
+        >refused.out 2>refused.err
+    rc=$?
+    elapsed=$(ms_since "$start")
+    [ $rc -eq 1 ] || fail "client to $target:$port without a server exited $rc, expected 1"
+    grep -Fxq "sdtls: error: handshake with $target:$port failed: connection refused" \
+        refused.err || fail "no server ($target): message: $(cat refused.err)"
+    [ "$elapsed" -lt 5000 ] || fail "no server ($target): gave up after $elapsed ms"
+    [ ! -s refused.out ] || fail "no server ($target): wrote data"
 done
-wait_for late.err '^connected ' 15 || fail "client did not connect to the late server"
-echo "late hello" >&9
+
+# ---- a peer that never answers: --handshake-timeout bounds the wait ----
+start_udp_peer silent silent
+start=$(date +%s%N)
+echo x | timeout 20 "$SDTLS" client "127.0.0.1:$PEER_PORT" --ca srv.pem \
+    --server-name localhost --handshake-timeout 1.5 >silent.out 2>silent.err
+rc=$?
+elapsed=$(ms_since "$start")
+[ $rc -eq 1 ] || fail "client to a silent peer exited $rc, expected 1"
+grep -q '^sdtls: error: handshake with 127\.0\.0\.1:[0-9]* failed: timed out' silent.err ||
+    fail "silent peer: message: $(cat silent.err)"
+[ "$elapsed" -ge 1400 ] && [ "$elapsed" -lt 6000 ] || fail "gave up after ${elapsed} ms"
+# The ClientHello and at least one retransmission reached it.
+wait_count silent.log '^got ' 2 2 || fail "silent peer got: $(cat silent.log)"
+kill "$PEER_PID"
+
+# ---- lost first flights: the client retransmits and connects ----
+start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo
+start_udp_peer relay relay "$SERVER_PORT" 1.2
+echo "after a loss" >lossy.txt
+echo_client lossy "127.0.0.1:$PEER_PORT" lossy.txt
+grep -q '^dropped ' relay.log || fail "the relay dropped nothing: $(cat relay.log)"
+grep -q '^s2c ' relay.log || fail "the relay carried nothing back: $(cat relay.log)"
+
+# ---- the server dies (SIGKILL: no close_notify) under a connected client ----
+mkfifo client.in
+exec 9<>client.in
+spawn CLIENT_PID "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem --server-name localhost \
+    <client.in >alive.out 2>alive.err
+wait_for alive.err '^connected ' 10 || fail "client did not connect"
+echo "first" >&9
+wait_for alive.out '^first$' 5 || fail "no echo before the kill"
+kill -KILL "$(child_pid "$SERVER_PID")" || fail "cannot kill the server"
+wait_exit "$SERVER_PID" 5 || fail "server still running"
+echo "into the void" >&9
+wait_exit "$CLIENT_PID" 5 || fail "client did not end after its datagram was refused"
+[ "$EXIT_STATUS" -eq 1 ] || fail "client exited $EXIT_STATUS, expected 1"
+grep -Fxq "sdtls: error: connection with 127.0.0.1:$SERVER_PORT failed: connection refused" \
+    alive.err || fail "dead server: message: $(cat alive.err)"
 exec 9>&-
-expect_exit client "$CLIENT_PID"
-[ "$(cat late.out)" = "late hello" ] || fail "got: $(cat late.out)"
 echo PASS

@@ -36,6 +36,18 @@ expect_verify_failure systemca --server-name localhost
 # The server saw three (or four) failed handshakes and accepted none.
 wait_for server.err '^failed ' 5 || fail "server did not log the failures"
 grep -q '^accepted' server.err && fail "server accepted a peer"
+# Each failure is said once: "failed <peer> peer sent fatal alert: bad
+# certificate (42)", not "fatal alert from the peer: peer sent fatal alert: ...".
+wait_for server.err '^failed 127\.0\.0\.1:[0-9]+ [^:]*alert: bad certificate \(42\)$' 5 ||
+    fail "no failed line for the alert: $(grep '^failed' server.err)"
+if grep '^failed ' server.err | grep -qi 'alert.*alert'; then
+    fail "a failed line says 'alert' twice: $(grep '^failed' server.err)"
+fi
+for name in wrongname defaultname wrongca systemca; do
+    if grep -qi 'verif.*verif' $name.err; then
+        fail "$name: the client says 'verif' twice: $(cat $name.err)"
+    fi
+done
 
 # With the right CA and name it works (so the failures above were real).
 echo ok | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem --server-name localhost \
