@@ -104,7 +104,13 @@ typedef enum sdtls_feature {
   SDTLS_FEATURE_DTLS1_2 = 1,
   SDTLS_FEATURE_DTLS1_3 = 2,
   /* sdtls_server can hand a cookie-verified ClientHello to the engine. */
-  SDTLS_FEATURE_COOKIE_EXCHANGE = 3
+  SDTLS_FEATURE_COOKIE_EXCHANGE = 3,
+  /* Since SDTLS_1.1: DTLS-SRTP keying, pre-shared keys, session resumption
+   * with tickets, ALPN. */
+  SDTLS_FEATURE_SRTP = 4,
+  SDTLS_FEATURE_PSK = 5,
+  SDTLS_FEATURE_RESUMPTION = 6,
+  SDTLS_FEATURE_ALPN = 7
 } sdtls_feature;
 
 /* Returns 1 if the linked library and engine support `feature`, else 0.
@@ -226,7 +232,15 @@ typedef enum sdtls_option {
   SDTLS_OPT_IDLE_TIMEOUT_MS = 11,
   /* Server: how long a cookie stays valid, in milliseconds (it is accepted
    * for between one and two such periods). 1000..3600000; default 60000. */
-  SDTLS_OPT_COOKIE_LIFETIME_MS = 12
+  SDTLS_OPT_COOKIE_LIFETIME_MS = 12,
+  /* Since SDTLS_1.1. PSK: 1 also allows the engine's PSK suites without
+   * AEAD (CBC with HMAC: PSK-AES128-CBC-SHA, ECDHE-PSK-AES128-CBC-SHA ...),
+   * for constrained peers that have nothing else. Default 0: with a PSK
+   * only ECDHE-PSK-CHACHA20-POLY1305 is offered. */
+  SDTLS_OPT_PSK_ALLOW_CBC = 13,
+  /* Since SDTLS_1.1. Server: 1 (default) issues session tickets (RFC 5077)
+   * so clients can resume (sdtls_conn_set_session()); 0 issues none. */
+  SDTLS_OPT_SESSION_TICKETS = 14
 } sdtls_option;
 
 #define SDTLS_DTLS1_2 0xfefd
@@ -526,6 +540,186 @@ SDTLS_EXTERN void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data);
 /* The pointer last given to sdtls_conn_set_app_data(), or NULL.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN void *sdtls_conn_get_app_data(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
+/* DTLS-SRTP keying (RFC 5764). Since SDTLS_1.1.                             */
+/* ------------------------------------------------------------------------ */
+
+/* SRTP protection profiles, by their IANA numbers (frozen). */
+#define SDTLS_SRTP_AES128_CM_SHA1_80 0x0001
+#define SDTLS_SRTP_AES128_CM_SHA1_32 0x0002
+#define SDTLS_SRTP_AEAD_AES_128_GCM 0x0007
+#define SDTLS_SRTP_AEAD_AES_256_GCM 0x0008
+
+/* Offers (client) or accepts (server) the use_srtp extension with these
+ * profiles, most preferred first: their names joined by ':', e.g.
+ * "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80" (the names are the
+ * SDTLS_SRTP_* macros without "SDTLS_"). The string is copied. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (NULL, empty, an unknown name), SDTLS_E_NOMEM or
+ * SDTLS_E_FROZEN. Thread-safety: configure from one thread, before the
+ * config is shared. */
+SDTLS_EXTERN int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *profiles);
+
+/* The negotiated SRTP profile (SDTLS_SRTP_*), or 0 when none was (no
+ * use_srtp, or the handshake is not done). Thread-safety: one thread at a
+ * time per connection. */
+SDTLS_EXTERN int sdtls_conn_srtp_profile(const sdtls_conn *conn);
+
+/* The name of an SRTP profile ("SRTP_AES128_CM_SHA1_80"), or NULL for an
+ * unknown one. A static string. Thread-safe. */
+SDTLS_EXTERN const char *sdtls_srtp_profile_name(int profile);
+
+/* Longest master key followed by master salt of any profile: 32 + 14. */
+#define SDTLS_SRTP_MAX_MASTER_LEN 46
+
+/* SRTP master keys and salts as SRTP stacks take them (libsrtp's policy
+ * key, GStreamer's srtp-key...): each array holds the master key
+ * (`key_len` bytes) immediately followed by the master salt (`salt_len`
+ * bytes). Set `size` to sizeof(sdtls_srtp_keying); fields added later are
+ * appended. */
+typedef struct sdtls_srtp_keying {
+  size_t size;
+  int profile;     /* SDTLS_SRTP_* */
+  size_t key_len;  /* 16 or 32 */
+  size_t salt_len; /* 14 (AES-CM) or 12 (AEAD) */
+  uint8_t client_write[SDTLS_SRTP_MAX_MASTER_LEN]; /* protects the client's packets */
+  uint8_t server_write[SDTLS_SRTP_MAX_MASTER_LEN]; /* protects the server's packets */
+  uint8_t local_write[SDTLS_SRTP_MAX_MASTER_LEN];  /* this endpoint's: protect with it */
+  uint8_t remote_write[SDTLS_SRTP_MAX_MASTER_LEN]; /* the peer's: unprotect with it */
+} sdtls_srtp_keying;
+
+/* Fills `*out` (its `size` set by the caller) with the SRTP keying material
+ * of the negotiated profile, exported as RFC 5764 4.2 says
+ * ("EXTRACTOR-dtls_srtp") and split by direction. The caller owns the
+ * secrets in *out and should wipe them when done. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (NULL, or `size` smaller than the first
+ * version's struct) or SDTLS_E_STATE (not connected, or no profile was
+ * negotiated). Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_srtp_keying(const sdtls_conn *conn, sdtls_srtp_keying *out);
+
+/* ------------------------------------------------------------------------ */
+/* Peer certificate fingerprints (WebRTC, RFC 8122). Since SDTLS_1.1.        */
+/* ------------------------------------------------------------------------ */
+
+/* Expects the peer's certificate to have this fingerprint, given as SDP's
+ * a=fingerprint writes it: "sha-256 AB:CD:..." (32 hex pairs, any case;
+ * "sha-256:AB:CD:..." is accepted too). Once a config or a connection has
+ * an expected fingerprint, the peer must present a certificate (a server
+ * asks the client for one) whose SHA-256 matches one of those set on the
+ * config or the connection, and that check replaces the CA chain and name
+ * check. A mismatch fails the handshake with SDTLS_E_VERIFY, and the error
+ * detail names the peer's fingerprint and the expected one. At most 16 per
+ * config and per connection. Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, not
+ * a sha-256 fingerprint), SDTLS_E_UNSUPPORTED (another hash function),
+ * SDTLS_E_LIMIT or SDTLS_E_FROZEN. Thread-safety: configure from one thread,
+ * before the config is shared. */
+SDTLS_EXTERN int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint);
+
+/* The same for one connection (WebRTC: each peer's SDP brings its own), in
+ * SDTLS_STATE_NEW only (a server's connection: from on_connect). Returns
+ * as above, or SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
+ * Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint);
+
+/* ------------------------------------------------------------------------ */
+/* Pre-shared keys (RFC 4279). Since SDTLS_1.1.                              */
+/* ------------------------------------------------------------------------ */
+
+/* Adds a PSK: `identity` (1..128 bytes, copied) and `key` (1..64 bytes,
+ * copied; wiped when the config is freed). A client offers the first one it
+ * was given; a server accepts any of them. With a PSK the config offers
+ * ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD) besides the
+ * certificate suites (SDTLS_OPT_PSK_ALLOW_CBC adds the engine's CBC PSK
+ * suites); a server needs no certificate then, and a client needs no server
+ * name. TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine.
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity,
+                                      const uint8_t *key, size_t key_len);
+
+/* Server: looks up the key of an identity the table (sdtls_config_add_psk)
+ * does not hold. Writes the key into key[0..key_max) and returns its length
+ * (1..key_max), or 0 for an unknown identity (the handshake then fails).
+ * Called from inside the sdtls call that drives the handshake, on that
+ * thread: it must be safe to call from every thread that drives
+ * connections of this config. */
+typedef size_t (*sdtls_psk_lookup_cb)(void *user_data, const char *identity, uint8_t *key,
+                                      size_t key_max);
+
+/* Sets (or with `cb` NULL, removes) the lookup; `user_data` is passed back
+ * and never freed. Returns 0, SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_psk_lookup(sdtls_config *config, sdtls_psk_lookup_cb cb,
+                                             void *user_data);
+
+/* Server: the identity hint sent to clients (1..128 bytes, copied).
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_psk_identity_hint(sdtls_config *config, const char *hint);
+
+/* The PSK identity the handshake used, or NULL (no PSK suite, or not done).
+ * Owned by the connection. Thread-safety: one thread at a time per
+ * connection. */
+SDTLS_EXTERN const char *sdtls_conn_psk_identity(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
+/* Session resumption (RFC 5077 tickets). Since SDTLS_1.1.                   */
+/* ------------------------------------------------------------------------ */
+
+/* Client: the session of a finished handshake as an opaque byte string,
+ * for sdtls_conn_set_session() on a later connection to the same server.
+ * It holds the session's master secret: keep it as secret as a key. On
+ * success sets *session (allocated; release with sdtls_free(), which wipes
+ * it) and *len and returns 0; SDTLS_E_STATE when the handshake is not done
+ * or the session cannot be resumed (the server issued no ticket);
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM.
+ * Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session,
+                                        size_t *len);
+
+/* Client, in SDTLS_STATE_NEW: offers a session from sdtls_conn_get_session()
+ * (copied). If the server still accepts it, the handshake is abbreviated
+ * (sdtls_conn_session_resumed() says so); if not, a full handshake follows.
+ * Sessions carry the time of the clock passed into sdtls: one taken with
+ * another clock (after a reboot) is not offered. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (NULL, or bytes that are not a session),
+ * SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
+ * Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len);
+
+/* 1 if the handshake resumed a session, 0 otherwise (also before it is
+ * done). Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_session_resumed(const sdtls_conn *conn);
+
+/* Server: replaces the secret that protects session tickets (32..64 bytes,
+ * copied, wiped when replaced or freed). New tickets use it; tickets made
+ * under the secret it replaces are still accepted (and renewed), older
+ * ones are not (a full handshake follows). Servers behind one address that
+ * set the same secrets accept each other's tickets (they should pass the
+ * same clock, e.g. CLOCK_REALTIME in ns, since tickets carry its time).
+ * Without a call, a random secret is drawn when the config is first used.
+ * Unlike the other setters, allowed at any time, also on a frozen config
+ * in use by other threads (rotate it every few hours).
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT or SDTLS_E_INTERNAL. Thread-safe. */
+SDTLS_EXTERN int sdtls_config_set_ticket_secret(sdtls_config *config, const uint8_t *secret,
+                                                size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* ALPN (RFC 7301). Since SDTLS_1.1.                                         */
+/* ------------------------------------------------------------------------ */
+
+/* The application protocols, most preferred first, joined by ','
+ * ("coap,webrtc"; each 1..255 bytes, no commas). A client offers them; a
+ * server picks the first of its own that the client offers, and ends the
+ * handshake with a no_application_protocol alert when there is none (a
+ * client that offers no ALPN is accepted). The string is copied. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_alpn(sdtls_config *config, const char *protocols);
+
+/* The protocol the handshake selected, or NULL (none, or not done). Owned
+ * by the connection. Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
 
 /* ------------------------------------------------------------------------ */
 /* Server: many peers behind one socket                                      */

@@ -5,6 +5,7 @@
  * peers exchange out of band (SDP "a=fingerprint"). */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -268,3 +269,42 @@ int sdtls_fingerprint_format(const uint8_t digest[32], char *out, size_t out_len
 }
 
 void sdtls_free(void *ptr) { OPENSSL_free(ptr); }
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int sdtls_fingerprint_parse(const char *text, sdtls_fingerprint *out) {
+  if (text == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  /* The hash function's name (RFC 8122 writes it lower case; any case is
+   * taken), a space or a colon, then 32 hex pairs joined by colons. */
+  size_t name_len = strcspn(text, " :");
+  if (text[name_len] == '\0') {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  static const char *const other_hashes[] = {"sha-1", "sha-224", "sha-384", "sha-512", "md5",
+                                             "md2"};
+  if (name_len != 7 || strncasecmp(text, "sha-256", 7) != 0) {
+    for (size_t i = 0; i < sizeof(other_hashes) / sizeof(other_hashes[0]); i++) {
+      if (strlen(other_hashes[i]) == name_len && strncasecmp(text, other_hashes[i], name_len) == 0) {
+        return SDTLS_E_UNSUPPORTED;
+      }
+    }
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  const char *p = text + name_len + 1;
+  for (size_t i = 0; i < 32; i++) {
+    int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
+    if (lo < 0 || p[2] != (i == 31 ? '\0' : ':')) {
+      return SDTLS_E_INVALID_ARGUMENT;
+    }
+    out->sha256[i] = (uint8_t)(hi << 4 | lo);
+    p += 3;
+  }
+  return SDTLS_OK;
+}

@@ -36,6 +36,8 @@ static const struct option_range {
     {SDTLS_OPT_MAX_HANDSHAKES, 1, 1000000, 256},
     {SDTLS_OPT_IDLE_TIMEOUT_MS, 0, INT64_C(86400000), 300000},
     {SDTLS_OPT_COOKIE_LIFETIME_MS, 1000, 3600000, 60000},
+    {SDTLS_OPT_PSK_ALLOW_CBC, 0, 1, 0},
+    {SDTLS_OPT_SESSION_TICKETS, 0, 1, 1},
 };
 
 static int64_t *option_slot(sdtls_config *c, sdtls_option option) {
@@ -52,6 +54,8 @@ static int64_t *option_slot(sdtls_config *c, sdtls_option option) {
     case SDTLS_OPT_MAX_HANDSHAKES: return &c->max_handshakes;
     case SDTLS_OPT_IDLE_TIMEOUT_MS: return &c->idle_timeout_ms;
     case SDTLS_OPT_COOKIE_LIFETIME_MS: return &c->cookie_lifetime_ms;
+    case SDTLS_OPT_PSK_ALLOW_CBC: return &c->psk_allow_cbc;
+    case SDTLS_OPT_SESSION_TICKETS: return &c->session_tickets;
   }
   return NULL;
 }
@@ -126,18 +130,61 @@ void sdtls_config_free(sdtls_config *config) {
   }
   SSL_CTX_free(config->ctx);
   pthread_mutex_destroy(&config->lock);
+  if (config->psks != NULL) {
+    OPENSSL_cleanse(config->psks, config->n_psks * sizeof(*config->psks));
+    free(config->psks);
+  }
+  free(config->ciphers);
+  free(config->alpn);
+  OPENSSL_cleanse(config, sizeof(*config)); /* ticket keys */
   free(config);
 }
 
-void sdtls_config_acquire(sdtls_config *config) {
-  pthread_mutex_lock(&config->lock);
-  config->frozen = true;
-  pthread_mutex_unlock(&config->lock);
-  atomic_fetch_add(&config->refs, 1);
+/* Suites added to the defaults when a PSK is configured. */
+static const char psk_ciphers[] = ":ECDHE-PSK-CHACHA20-POLY1305";
+static const char psk_cbc_ciphers[] =
+    ":ECDHE-PSK-AES128-CBC-SHA:ECDHE-PSK-AES256-CBC-SHA:PSK-AES128-CBC-SHA:PSK-AES256-CBC-SHA";
+
+/* Applies what was kept aside until first use: the cipher list (which
+ * depends on the PSK settings), PSK, ticket and ALPN engine callbacks. */
+static int finish(sdtls_config *c) {
+  char list[sizeof(default_ciphers) + sizeof(psk_ciphers) + sizeof(psk_cbc_ciphers)];
+  const char *ciphers = c->ciphers;
+  if (ciphers == NULL) {
+    snprintf(list, sizeof(list), "%s%s%s", default_ciphers,
+             sdtls_config_has_psk(c) ? psk_ciphers : "",
+             sdtls_config_has_psk(c) && c->psk_allow_cbc ? psk_cbc_ciphers : "");
+    ciphers = list;
+  }
+  if (!SSL_CTX_set_strict_cipher_list(c->ctx, ciphers)) {
+    ERR_clear_error();
+    return SDTLS_E_NOMEM; /* the list was checked when it was set */
+  }
+  int rc = sdtls_psk_install(c);
+  if (rc == SDTLS_OK) {
+    rc = sdtls_session_install(c);
+  }
+  if (rc == SDTLS_OK) {
+    rc = sdtls_alpn_install(c);
+  }
+  return rc;
 }
 
-/* Returns SDTLS_E_FROZEN once a connection uses the config. */
-static int check_mutable(sdtls_config *config) {
+int sdtls_config_acquire(sdtls_config *config) {
+  int rc = SDTLS_OK;
+  pthread_mutex_lock(&config->lock);
+  if (!config->frozen) {
+    rc = finish(config);
+    config->frozen = rc == SDTLS_OK;
+  }
+  pthread_mutex_unlock(&config->lock);
+  if (rc == SDTLS_OK) {
+    atomic_fetch_add(&config->refs, 1);
+  }
+  return rc;
+}
+
+int sdtls_config_check_mutable(sdtls_config *config) {
   if (config == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -149,7 +196,7 @@ static int check_mutable(sdtls_config *config) {
 
 
 int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t value) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -256,7 +303,7 @@ static int read_pem_certificates(const uint8_t *pem, size_t len, STACK_OF(X509) 
 
 int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                      size_t cert_len, const uint8_t *key_pem, size_t key_len) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -309,7 +356,7 @@ int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_p
 
 int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
                                       const char *key_path) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -352,7 +399,7 @@ static int add_trust(sdtls_config *config, STACK_OF(X509) *certs) {
 }
 
 int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -369,7 +416,7 @@ int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len
 }
 
 int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *ca_dir) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -410,7 +457,7 @@ int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *c
 }
 
 int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -428,12 +475,19 @@ int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
     bool all_safe = sk_SSL_CIPHER_num(list) > 0;
     for (size_t i = 0; i < sk_SSL_CIPHER_num(list); i++) {
       const SSL_CIPHER *cipher = sk_SSL_CIPHER_value(list, i);
-      if (!SSL_CIPHER_is_aead(cipher) || SSL_CIPHER_get_kx_nid(cipher) != NID_kx_ecdhe) {
+      bool safe = SSL_CIPHER_is_aead(cipher) && SSL_CIPHER_get_kx_nid(cipher) == NID_kx_ecdhe;
+      bool allowed_psk = config->psk_allow_cbc && SSL_CIPHER_get_auth_nid(cipher) == NID_auth_psk;
+      if (!safe && !allowed_psk) {
         all_safe = false;
       }
     }
-    if (all_safe && SSL_CTX_set_strict_cipher_list(config->ctx, ciphers)) {
+    char *copy = all_safe ? strdup(ciphers) : NULL;
+    if (copy != NULL) {
+      free(config->ciphers);
+      config->ciphers = copy; /* applied when the config is first used */
       rc = SDTLS_OK;
+    } else if (all_safe) {
+      rc = SDTLS_E_NOMEM;
     }
   }
   ERR_clear_error();
@@ -442,7 +496,7 @@ int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
 }
 
 int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user_data) {
-  int rc = check_mutable(config);
+  int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -452,8 +506,29 @@ int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user
   return SDTLS_OK;
 }
 
+int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint) {
+  int rc = sdtls_config_check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  sdtls_fingerprint fp;
+  rc = sdtls_fingerprint_parse(fingerprint, &fp);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (config->n_fingerprints == SDTLS_MAX_FINGERPRINTS) {
+    return SDTLS_E_LIMIT;
+  }
+  config->fingerprints[config->n_fingerprints++] = fp;
+  return SDTLS_OK;
+}
+
 int sdtls_has_feature(sdtls_feature feature) {
   switch (feature) {
+    case SDTLS_FEATURE_SRTP:
+    case SDTLS_FEATURE_PSK:
+    case SDTLS_FEATURE_RESUMPTION:
+    case SDTLS_FEATURE_ALPN:
     case SDTLS_FEATURE_DTLS1_2: return 1;
     case SDTLS_FEATURE_DTLS1_3: return engine_speaks(SDTLS_DTLS1_3) ? 1 : 0;
     case SDTLS_FEATURE_COOKIE_EXCHANGE: return sdtls_engine_has_cookie_handover();

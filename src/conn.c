@@ -26,7 +26,7 @@ struct sdtls_conn {
   sdtls_role role;
   sdtls_state state;
   int error;
-  char detail[256];
+  char detail[320];
 
   sdtls_callbacks cb;
   void *user_data;
@@ -43,7 +43,11 @@ struct sdtls_conn {
   bool in_send;      /* true while the send callback runs */
   bool free_pending; /* sdtls_conn_free() called from a callback */
   bool close_reported;
+  bool fingerprint_mismatch; /* the detail says which; it is the failure */
   char server_name[256]; /* client: "" or the name to send and check */
+  char alpn[256];        /* the selected protocol, once connected */
+  sdtls_fingerprint fingerprints[SDTLS_MAX_FINGERPRINTS];
+  size_t n_fingerprints;
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
@@ -182,6 +186,10 @@ static int fail(sdtls_conn *conn, int code) {
 }
 
 static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
+  if (conn->fingerprint_mismatch) {
+    ERR_clear_error(); /* the detail already names both fingerprints */
+    return fail(conn, SDTLS_E_VERIFY);
+  }
   int code = sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail, sizeof(conn->detail));
   if (code == SDTLS_E_CLOSED) {
     /* The peer's close_notify: an orderly end, reported with reason 0. */
@@ -236,18 +244,67 @@ static enum ssl_verify_result_t accept_any(SSL *ssl, uint8_t *alert) {
   return ssl_verify_ok;
 }
 
+static bool fingerprint_listed(const sdtls_fingerprint *list, size_t n, const uint8_t d[32]) {
+  for (size_t i = 0; i < n; i++) {
+    if (CRYPTO_memcmp(list[i].sha256, d, 32) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Pinning (WebRTC): the peer's leaf must have one of the expected SHA-256
+ * digests, set on the config or on the connection. */
+static enum ssl_verify_result_t verify_fingerprint(SSL *ssl, uint8_t *alert) {
+  sdtls_conn *conn = SSL_get_app_data(ssl);
+  const STACK_OF(CRYPTO_BUFFER) *chain = SSL_get0_peer_certificates(ssl);
+  if (chain == NULL || sk_CRYPTO_BUFFER_num(chain) == 0) {
+    snprintf(conn->detail, sizeof(conn->detail), "peer sent no certificate to match its fingerprint");
+    conn->fingerprint_mismatch = true;
+    *alert = SSL_AD_HANDSHAKE_FAILURE;
+    return ssl_verify_invalid;
+  }
+  const CRYPTO_BUFFER *leaf = sk_CRYPTO_BUFFER_value(chain, 0);
+  uint8_t d[32];
+  SHA256(CRYPTO_BUFFER_data(leaf), CRYPTO_BUFFER_len(leaf), d);
+  const sdtls_config *c = conn->config;
+  if (fingerprint_listed(c->fingerprints, c->n_fingerprints, d) ||
+      fingerprint_listed(conn->fingerprints, conn->n_fingerprints, d)) {
+    return ssl_verify_ok;
+  }
+  char got[96], want[96]; /* 95 characters each: the detail holds both */
+  sdtls_fingerprint_format(d, got, sizeof(got));
+  sdtls_fingerprint_format(conn->n_fingerprints > 0 ? conn->fingerprints[0].sha256
+                                                    : c->fingerprints[0].sha256,
+                           want, sizeof(want));
+  size_t n = conn->n_fingerprints + c->n_fingerprints;
+  snprintf(conn->detail, sizeof(conn->detail), "fingerprint mismatch: peer sha-256 %.95s, expected sha-256 %.95s%s",
+           got, want, n > 1 ? " (or another)" : "");
+  conn->fingerprint_mismatch = true;
+  *alert = SSL_AD_BAD_CERTIFICATE;
+  return ssl_verify_invalid;
+}
+
+static bool pins_fingerprints(const sdtls_conn *conn) {
+  return conn->n_fingerprints > 0 || conn->config->n_fingerprints > 0;
+}
+
 static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) {
   if (pthread_once(&bio_method_once, bio_method_init) != 0 || bio_method == NULL) {
     return SDTLS_E_INTERNAL;
   }
-  if (role == SDTLS_ROLE_SERVER && !config->has_certificate) {
+  if (role == SDTLS_ROLE_SERVER && !config->has_certificate && !sdtls_config_has_psk(config)) {
     return SDTLS_E_CREDENTIALS;
   }
   sdtls_conn *conn = calloc(1, sizeof(*conn));
   if (conn == NULL) {
     return SDTLS_E_NOMEM;
   }
-  sdtls_config_acquire(config);
+  int rc = sdtls_config_acquire(config);
+  if (rc != SDTLS_OK) {
+    free(conn);
+    return rc;
+  }
   conn->config = config;
   conn->role = role;
   conn->state = SDTLS_STATE_NEW;
@@ -263,6 +320,7 @@ static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) 
   }
   BIO_set_data(bio, conn);
   SSL_set_bio(conn->ssl, bio, bio); /* the SSL owns the one BIO */
+  SSL_set_app_data(conn->ssl, conn);
   SSL_set_options(conn->ssl, SSL_OP_NO_QUERY_MTU);
   SSL_set_mtu(conn->ssl, (unsigned)config->mtu);
   DTLSv1_set_initial_timeout_duration(conn->ssl, (unsigned)config->initial_timeout_ms);
@@ -385,6 +443,13 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     conn->state = SDTLS_STATE_CONNECTED;
     conn->handshake_deadline = SDTLS_TIME_NEVER;
     conn->last_activity = now;
+    const uint8_t *alpn;
+    unsigned alpn_len;
+    SSL_get0_alpn_selected(conn->ssl, &alpn, &alpn_len);
+    if (alpn_len > 0 && alpn_len < sizeof(conn->alpn)) {
+      memcpy(conn->alpn, alpn, alpn_len);
+      conn->alpn[alpn_len] = '\0';
+    }
     emit_handshake_done(conn);
   }
   while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED) {
@@ -409,6 +474,15 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
 }
 
 static int begin(sdtls_conn *conn, sdtls_time now) {
+  if (pins_fingerprints(conn)) {
+    /* The expected fingerprint replaces chain and name checks; a server
+     * then requires the client's certificate. */
+    int mode = SSL_VERIFY_PEER;
+    if (conn->role == SDTLS_ROLE_SERVER) {
+      mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    SSL_set_custom_verify(conn->ssl, mode, verify_fingerprint);
+  }
   conn->state = SDTLS_STATE_HANDSHAKING;
   conn->handshake_deadline =
       sdtls_time_add(now, (uint64_t)conn->config->handshake_timeout_ms * NS_PER_MS);
@@ -465,7 +539,9 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
   if (conn->role == SDTLS_ROLE_SERVER) {
     return SDTLS_OK; /* the handshake starts with the peer's ClientHello */
   }
-  if (conn->server_name[0] == '\0' && conn->config->verify_peer) {
+  /* A client that pins fingerprints or uses a PSK has no name to check. */
+  if (conn->server_name[0] == '\0' && conn->config->verify_peer && !pins_fingerprints(conn) &&
+      !sdtls_config_has_psk(conn->config)) {
     snprintf(conn->detail, sizeof(conn->detail),
              "a verifying client needs a server name (sdtls_conn_set_server_name)");
     return SDTLS_E_STATE;
@@ -676,17 +752,17 @@ const char *sdtls_conn_error_detail(const sdtls_conn *conn) {
   return conn != NULL ? conn->detail : "";
 }
 
-static bool handshake_done(const sdtls_conn *conn) {
+bool sdtls_conn_is_done(const sdtls_conn *conn) {
   return conn != NULL && !SSL_in_init(conn->ssl) &&
          (conn->state == SDTLS_STATE_CONNECTED || conn->state == SDTLS_STATE_CLOSED);
 }
 
 const char *sdtls_conn_version(const sdtls_conn *conn) {
-  return handshake_done(conn) ? SSL_get_version(conn->ssl) : NULL;
+  return sdtls_conn_is_done(conn) ? SSL_get_version(conn->ssl) : NULL;
 }
 
 const char *sdtls_conn_cipher(const sdtls_conn *conn) {
-  if (!handshake_done(conn)) {
+  if (!sdtls_conn_is_done(conn)) {
     return NULL;
   }
   const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
@@ -698,7 +774,7 @@ int sdtls_conn_peer_certificate(const sdtls_conn *conn, const uint8_t **der, siz
     return SDTLS_E_INVALID_ARGUMENT;
   }
   const STACK_OF(CRYPTO_BUFFER) *chain =
-      handshake_done(conn) ? SSL_get0_peer_certificates(conn->ssl) : NULL;
+      sdtls_conn_is_done(conn) ? SSL_get0_peer_certificates(conn->ssl) : NULL;
   if (chain == NULL || sk_CRYPTO_BUFFER_num(chain) == 0) {
     return SDTLS_E_STATE;
   }
@@ -737,6 +813,49 @@ int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out, size
     return SDTLS_E_INVALID_ARGUMENT;
   }
   return SDTLS_OK;
+}
+
+int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (in_callback(conn)) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  sdtls_fingerprint fp;
+  int rc = sdtls_fingerprint_parse(fingerprint, &fp);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (conn->state != SDTLS_STATE_NEW) {
+    return SDTLS_E_STATE;
+  }
+  if (conn->n_fingerprints == SDTLS_MAX_FINGERPRINTS) {
+    return SDTLS_E_LIMIT;
+  }
+  conn->fingerprints[conn->n_fingerprints++] = fp;
+  return SDTLS_OK;
+}
+
+int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len) {
+  if (conn == NULL || session == NULL || len == 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (in_callback(conn)) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->state != SDTLS_STATE_NEW || conn->role != SDTLS_ROLE_CLIENT) {
+    return SDTLS_E_STATE;
+  }
+  SSL_SESSION *s = SSL_SESSION_from_bytes(session, len, conn->config->ctx);
+  int ok = s != NULL && SSL_set_session(conn->ssl, s);
+  SSL_SESSION_free(s);
+  ERR_clear_error();
+  return ok ? SDTLS_OK : SDTLS_E_INVALID_ARGUMENT;
+}
+
+const char *sdtls_conn_alpn(const sdtls_conn *conn) {
+  return sdtls_conn_is_done(conn) && conn->alpn[0] != '\0' ? conn->alpn : NULL;
 }
 
 void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data) {

@@ -19,24 +19,79 @@ static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {
 
 /* ---- config.c ---- */
 
+#define SDTLS_MAX_FINGERPRINTS 16
+#define SDTLS_MAX_PSK_IDENTITY 128
+#define SDTLS_MAX_PSK_KEY 64
+
+/* An expected peer certificate digest (SHA-256 of its DER). */
+typedef struct sdtls_fingerprint {
+  uint8_t sha256[32];
+} sdtls_fingerprint;
+
+/* Parses "sha-256 AB:CD:..." (or "sha-256:AB:..."). Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_UNSUPPORTED (another hash). */
+int sdtls_fingerprint_parse(const char *text, sdtls_fingerprint *out);
+
 #ifndef __cplusplus
+typedef struct sdtls_psk {
+  char identity[SDTLS_MAX_PSK_IDENTITY + 1];
+  uint8_t key[SDTLS_MAX_PSK_KEY];
+  size_t key_len;
+} sdtls_psk;
+
+/* Session ticket protection derived from one secret. */
+typedef struct sdtls_ticket_key {
+  uint8_t name[16];
+  uint8_t aes[16];
+  uint8_t hmac[32];
+} sdtls_ticket_key;
+
 struct sdtls_config {
   atomic_int refs;
-  pthread_mutex_t lock; /* guards freezing */
+  pthread_mutex_t lock; /* guards freezing and the ticket keys */
   bool frozen;
   SSL_CTX *ctx; /* built at creation, finished when frozen */
   int64_t verify_peer, require_client_cert, mtu, initial_timeout_ms, handshake_timeout_ms;
   int64_t min_version, max_version;
   int64_t cookies, max_peers, max_handshakes, idle_timeout_ms, cookie_lifetime_ms;
+  int64_t psk_allow_cbc, session_tickets;
   bool has_certificate;
   bool has_trust;
+  char *ciphers; /* sdtls_config_set_ciphers(), or NULL: the defaults */
   sdtls_keylog_cb keylog;
   void *keylog_user;
+  sdtls_fingerprint fingerprints[SDTLS_MAX_FINGERPRINTS];
+  size_t n_fingerprints;
+  sdtls_psk *psks;
+  size_t n_psks;
+  sdtls_psk_lookup_cb psk_lookup;
+  void *psk_lookup_user;
+  uint8_t *alpn; /* RFC 7301 wire form: length-prefixed names */
+  size_t alpn_len;
+  sdtls_ticket_key ticket_current, ticket_previous;
+  bool has_ticket_key, has_ticket_previous;
 };
+
+/* A PSK is configured (table or lookup). */
+static inline bool sdtls_config_has_psk(const sdtls_config *c) {
+  return c->n_psks > 0 || c->psk_lookup != NULL;
+}
 #endif
 
-/* Freezes the config (first use) and takes a reference. Thread-safe. */
-void sdtls_config_acquire(sdtls_config *config);
+/* Freezes the config (first use: finishes the engine context) and takes a
+ * reference. Returns 0, or the error that makes the config unusable.
+ * Thread-safe. */
+int sdtls_config_acquire(sdtls_config *config);
+
+/* SDTLS_E_INVALID_ARGUMENT for NULL, SDTLS_E_FROZEN once the config is in
+ * use, else 0: the first check of every setter. */
+int sdtls_config_check_mutable(sdtls_config *config);
+
+/* ---- psk.c, session.c, alpn.c: engine callbacks installed when the
+ * config is frozen (with its lock held) ---- */
+int sdtls_psk_install(sdtls_config *config);
+int sdtls_session_install(sdtls_config *config);
+int sdtls_alpn_install(sdtls_config *config);
 
 /* ---- engine_time.c ---- */
 
@@ -86,6 +141,10 @@ int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
 int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now);
 void sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now);
 void sdtls_conn_destroy(sdtls_conn *conn);
+
+/* The handshake finished and the connection is (or was, before a close)
+ * connected: the negotiated parameters can be read. NULL gives false. */
+bool sdtls_conn_is_done(const sdtls_conn *conn);
 
 /* The engine object, for the cookie hand-over glue. */
 SSL *sdtls_conn_engine(sdtls_conn *conn);

@@ -391,10 +391,13 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   if (s == NULL) {
     return SDTLS_E_NOMEM;
   }
-  sdtls_config_acquire(config); /* frozen from here on: its fields are stable */
+  int rc = sdtls_config_acquire(config); /* frozen from here on: its fields are stable */
+  if (rc != SDTLS_OK) {
+    free(s);
+    return rc;
+  }
   s->config = config;
-  int rc = SDTLS_OK;
-  if (!config->has_certificate) {
+  if (!config->has_certificate && !sdtls_config_has_psk(config)) {
     rc = SDTLS_E_CREDENTIALS;
   } else if (config->cookies && !sdtls_engine_has_cookie_handover()) {
     /* This engine layout has no hand-over glue (sdtls_has_feature). */

@@ -99,6 +99,33 @@ static void test_null_handles(void) {
   ROW(sdtls_fingerprint_format(out, text, 95), SDTLS_E_INVALID_ARGUMENT);
   sdtls_free(NULL);
 
+  /* Since SDTLS_1.1 */
+  sdtls_srtp_keying keying;
+  memset(&keying, 0, sizeof(keying));
+  keying.size = sizeof(keying);
+  ROW(sdtls_config_set_srtp_profiles(NULL, "SRTP_AES128_CM_SHA1_80"), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_srtp_profiles(cfg, NULL), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_conn_srtp_profile(NULL), 0);
+  ROW_PTR_NULL(sdtls_srtp_profile_name(0));
+  ROW(sdtls_conn_srtp_keying(NULL, &keying), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_add_peer_fingerprint(NULL, "sha-256 00"), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_conn_add_peer_fingerprint(NULL, "sha-256 00"), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_add_psk(NULL, "id", b, 4), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_add_psk(cfg, NULL, b, 4), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_psk_lookup(NULL, NULL, NULL), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_psk_identity_hint(NULL, "h"), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_psk_identity_hint(cfg, NULL), SDTLS_E_INVALID_ARGUMENT);
+  ROW_PTR_NULL(sdtls_conn_psk_identity(NULL));
+  uint8_t *session = NULL;
+  ROW(sdtls_conn_get_session(NULL, &session, &n), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_conn_set_session(NULL, b, 4), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_conn_session_resumed(NULL), 0);
+  ROW(sdtls_config_set_ticket_secret(NULL, out, 32), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_ticket_secret(cfg, NULL, 32), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_ticket_secret(cfg, out, 65), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_alpn(NULL, "coap"), SDTLS_E_INVALID_ARGUMENT);
+  ROW_PTR_NULL(sdtls_conn_alpn(NULL));
+
   /* Connection */
   sdtls_callbacks cb;
   memset(&cb, 0, sizeof(cb));
@@ -215,6 +242,10 @@ static void test_client_states(void) {
   ROW(sdtls_conn_export_keying_material(c, out, 32, "l", 1, NULL, 0), SDTLS_E_STATE);
   ROW(sdtls_conn_set_server_name(c, "server.test"), 0);
   ROW(sdtls_conn_role(c), SDTLS_ROLE_CLIENT);
+  ROW(sdtls_conn_srtp_profile(c), 0);
+  ROW_PTR_NULL(sdtls_conn_alpn(c));
+  ROW_PTR_NULL(sdtls_conn_psk_identity(c));
+  ROW(sdtls_conn_session_resumed(c), 0);
   ROW(sdtls_conn_role(SERVER(&fx)), SDTLS_ROLE_SERVER);
   ROW(sdtls_conn_start(SERVER(&fx), now), 0); /* a server waits for the ClientHello */
   ROW(sdtls_conn_state(SERVER(&fx)), SDTLS_STATE_NEW);
@@ -240,6 +271,11 @@ static void test_client_states(void) {
   ROW(sdtls_conn_peer_certificate(c, &p, &n), 0);
   ROW(sdtls_conn_export_keying_material(c, out, 32, "l", 1, NULL, 0), 0);
   CHECK(sdtls_conn_max_data_size(c) > 0);
+  sdtls_srtp_keying keying;
+  memset(&keying, 0, sizeof(keying));
+  keying.size = sizeof(keying);
+  ROW(sdtls_conn_srtp_keying(c, &keying), SDTLS_E_STATE); /* none negotiated */
+  ROW(sdtls_conn_add_peer_fingerprint(c, "sha-256 00"), SDTLS_E_INVALID_ARGUMENT);
   ROW(sdtls_conn_send(c, junk, sdtls_conn_max_data_size(c) + 1, t), SDTLS_E_TOO_BIG);
   ROW(sdtls_conn_receive(c, NULL, 0, t), 0); /* an empty datagram is ignored */
   ROW(sdtls_conn_error(c), 0);
@@ -296,6 +332,13 @@ static void test_frozen_config(void) {
   ROW(sdtls_config_set_ca_pem(cfg, b, 4), SDTLS_E_FROZEN);
   ROW(sdtls_config_set_ciphers(cfg, "ECDHE-ECDSA-AES128-GCM-SHA256"), SDTLS_E_FROZEN);
   ROW(sdtls_config_set_keylog(cfg, NULL, NULL), SDTLS_E_FROZEN);
+  ROW(sdtls_config_set_srtp_profiles(cfg, "SRTP_AES128_CM_SHA1_80"), SDTLS_E_FROZEN);
+  ROW(sdtls_config_add_psk(cfg, "id", b, 4), SDTLS_E_FROZEN);
+  ROW(sdtls_config_set_psk_lookup(cfg, NULL, NULL), SDTLS_E_FROZEN);
+  ROW(sdtls_config_set_psk_identity_hint(cfg, "h"), SDTLS_E_FROZEN);
+  ROW(sdtls_config_set_alpn(cfg, "coap"), SDTLS_E_FROZEN);
+  uint8_t secret[32] = {0};
+  ROW(sdtls_config_set_ticket_secret(cfg, secret, 32), 0); /* rotation works in use */
   int64_t v = 0;
   ROW(sdtls_config_get_option(cfg, SDTLS_OPT_MTU, &v), 0);
   ROW(v, 1200);

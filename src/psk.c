@@ -1,0 +1,127 @@
+/* Pre-shared keys (RFC 4279): a table of identities and keys on the
+ * config, an optional lookup for identities the table lacks, and the
+ * engine's PSK callbacks over them. */
+#include <openssl/err.h>
+#include <openssl/mem.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static sdtls_config *config_of(const SSL *ssl) {
+  return SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+}
+
+static bool valid_text(const char *s) {
+  return s != NULL && s[0] != '\0' && strlen(s) <= SDTLS_MAX_PSK_IDENTITY;
+}
+
+int sdtls_config_add_psk(sdtls_config *config, const char *identity, const uint8_t *key,
+                         size_t key_len) {
+  int rc = sdtls_config_check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (!valid_text(identity) || key == NULL || key_len == 0 || key_len > SDTLS_MAX_PSK_KEY) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  /* A fresh array, the old one wiped: keys never linger in freed memory. */
+  sdtls_psk *psks = calloc(config->n_psks + 1, sizeof(*psks));
+  if (psks == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  if (config->n_psks > 0) {
+    memcpy(psks, config->psks, config->n_psks * sizeof(*psks));
+    OPENSSL_cleanse(config->psks, config->n_psks * sizeof(*psks));
+  }
+  free(config->psks);
+  sdtls_psk *k = &psks[config->n_psks];
+  strcpy(k->identity, identity);
+  memcpy(k->key, key, key_len);
+  k->key_len = key_len;
+  config->psks = psks;
+  config->n_psks++;
+  return SDTLS_OK;
+}
+
+int sdtls_config_set_psk_lookup(sdtls_config *config, sdtls_psk_lookup_cb cb, void *user_data) {
+  int rc = sdtls_config_check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  config->psk_lookup = cb;
+  config->psk_lookup_user = cb != NULL ? user_data : NULL;
+  return SDTLS_OK;
+}
+
+int sdtls_config_set_psk_identity_hint(sdtls_config *config, const char *hint) {
+  int rc = sdtls_config_check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (!valid_text(hint)) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (!SSL_CTX_use_psk_identity_hint(config->ctx, hint)) {
+    ERR_clear_error();
+    return SDTLS_E_NOMEM;
+  }
+  return SDTLS_OK;
+}
+
+/* Client: offers the first PSK of the table. */
+static unsigned client_cb(SSL *ssl, const char *hint, char *identity, unsigned max_identity_len,
+                          uint8_t *psk, unsigned max_psk_len) {
+  (void)hint;
+  const sdtls_config *c = config_of(ssl);
+  if (c == NULL || c->n_psks == 0) {
+    return 0;
+  }
+  const sdtls_psk *k = &c->psks[0];
+  size_t n = strlen(k->identity);
+  if (n + 1 > max_identity_len || k->key_len > max_psk_len) {
+    return 0;
+  }
+  memcpy(identity, k->identity, n + 1);
+  memcpy(psk, k->key, k->key_len);
+  return (unsigned)k->key_len;
+}
+
+/* Server: the table first, then the application's lookup. */
+static unsigned server_cb(SSL *ssl, const char *identity, uint8_t *psk, unsigned max_psk_len) {
+  const sdtls_config *c = config_of(ssl);
+  if (c == NULL || identity == NULL) {
+    return 0;
+  }
+  for (size_t i = 0; i < c->n_psks; i++) {
+    if (strcmp(c->psks[i].identity, identity) == 0 && c->psks[i].key_len <= max_psk_len) {
+      memcpy(psk, c->psks[i].key, c->psks[i].key_len);
+      return (unsigned)c->psks[i].key_len;
+    }
+  }
+  if (c->psk_lookup != NULL) {
+    size_t n = c->psk_lookup(c->psk_lookup_user, identity, psk, max_psk_len);
+    return n <= max_psk_len ? (unsigned)n : 0;
+  }
+  return 0;
+}
+
+int sdtls_psk_install(sdtls_config *config) {
+  if (sdtls_config_has_psk(config)) {
+    SSL_CTX_set_psk_client_callback(config->ctx, client_cb);
+    SSL_CTX_set_psk_server_callback(config->ctx, server_cb);
+  }
+  return SDTLS_OK;
+}
+
+const char *sdtls_conn_psk_identity(const sdtls_conn *conn) {
+  if (!sdtls_conn_is_done(conn)) {
+    return NULL;
+  }
+  const SSL *ssl = sdtls_conn_engine((sdtls_conn *)conn);
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+  if (cipher == NULL || SSL_CIPHER_get_auth_nid(cipher) != NID_auth_psk) {
+    return NULL;
+  }
+  return SSL_get_psk_identity(ssl);
+}

@@ -1,0 +1,151 @@
+/* Session resumption with RFC 5077 tickets. Servers protect tickets with
+ * keys derived from a secret the application may set and rotate (the
+ * current secret seals, the current and the previous one open); clients
+ * carry sessions between connections as opaque bytes. */
+#include <openssl/aes.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MIN_SECRET 32
+#define MAX_SECRET 64
+
+/* name, AES and HMAC keys: HMAC-SHA256(secret, label) for each. */
+static int derive(const uint8_t *secret, size_t len, sdtls_ticket_key *out) {
+  static const char *const labels[3] = {"sdtls ticket name", "sdtls ticket aes",
+                                        "sdtls ticket hmac"};
+  uint8_t *dst[3] = {out->name, out->aes, out->hmac};
+  const size_t dst_len[3] = {sizeof(out->name), sizeof(out->aes), sizeof(out->hmac)};
+  for (int i = 0; i < 3; i++) {
+    uint8_t md[32];
+    unsigned md_len = 0;
+    if (HMAC(EVP_sha256(), secret, len, (const uint8_t *)labels[i], strlen(labels[i]), md,
+             &md_len) == NULL) {
+      OPENSSL_cleanse(out, sizeof(*out));
+      return SDTLS_E_INTERNAL;
+    }
+    memcpy(dst[i], md, dst_len[i]);
+    OPENSSL_cleanse(md, sizeof(md));
+  }
+  return SDTLS_OK;
+}
+
+/* Puts a new secret's keys in place (lock held). */
+static void rotate(sdtls_config *c, const sdtls_ticket_key *key) {
+  if (c->has_ticket_key) {
+    c->ticket_previous = c->ticket_current;
+    c->has_ticket_previous = true;
+  }
+  c->ticket_current = *key;
+  c->has_ticket_key = true;
+}
+
+int sdtls_config_set_ticket_secret(sdtls_config *config, const uint8_t *secret, size_t len) {
+  if (config == NULL || secret == NULL || len < MIN_SECRET || len > MAX_SECRET) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  sdtls_ticket_key key;
+  int rc = derive(secret, len, &key);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  pthread_mutex_lock(&config->lock);
+  rotate(config, &key);
+  pthread_mutex_unlock(&config->lock);
+  OPENSSL_cleanse(&key, sizeof(key));
+  return SDTLS_OK;
+}
+
+/* The engine's ticket callback (see SSL_CTX_set_tlsext_ticket_key_cb for
+ * its return values): seal with the current keys, open with the current or
+ * the previous ones, and ask for a fresh ticket after the previous. */
+static int ticket_cb(SSL *ssl, uint8_t *key_name, uint8_t *iv, EVP_CIPHER_CTX *cipher_ctx,
+                     HMAC_CTX *hmac_ctx, int encrypt) {
+  sdtls_config *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  sdtls_ticket_key key;
+  int found = 0;
+  pthread_mutex_lock(&c->lock);
+  if (encrypt) {
+    key = c->ticket_current;
+    found = 1;
+  } else if (CRYPTO_memcmp(key_name, c->ticket_current.name, 16) == 0) {
+    key = c->ticket_current;
+    found = 1;
+  } else if (c->has_ticket_previous &&
+             CRYPTO_memcmp(key_name, c->ticket_previous.name, 16) == 0) {
+    key = c->ticket_previous;
+    found = 2;
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (!found) {
+    return 0; /* an unknown or retired key: a full handshake */
+  }
+  int rc;
+  if (encrypt) {
+    memcpy(key_name, key.name, 16);
+    rc = RAND_bytes(iv, 16) &&
+                 EVP_EncryptInit_ex(cipher_ctx, EVP_aes_128_cbc(), NULL, key.aes, iv) &&
+                 HMAC_Init_ex(hmac_ctx, key.hmac, sizeof(key.hmac), EVP_sha256(), NULL)
+             ? 1
+             : -1;
+  } else {
+    rc = EVP_DecryptInit_ex(cipher_ctx, EVP_aes_128_cbc(), NULL, key.aes, iv) &&
+                 HMAC_Init_ex(hmac_ctx, key.hmac, sizeof(key.hmac), EVP_sha256(), NULL)
+             ? found
+             : -1;
+  }
+  OPENSSL_cleanse(&key, sizeof(key));
+  return rc;
+}
+
+int sdtls_session_install(sdtls_config *config) {
+  if (!config->session_tickets) {
+    SSL_CTX_set_options(config->ctx, SSL_OP_NO_TICKET);
+    return SDTLS_OK;
+  }
+  SSL_CTX_clear_options(config->ctx, SSL_OP_NO_TICKET);
+  if (!config->has_ticket_key) {
+    uint8_t secret[MIN_SECRET];
+    sdtls_ticket_key key;
+    if (!RAND_bytes(secret, sizeof(secret)) || derive(secret, sizeof(secret), &key) != 0) {
+      return SDTLS_E_INTERNAL;
+    }
+    rotate(config, &key);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(&key, sizeof(key));
+  }
+  SSL_CTX_set_tlsext_ticket_key_cb(config->ctx, ticket_cb);
+  return SDTLS_OK;
+}
+
+int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *len) {
+  if (conn == NULL || session == NULL || len == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (!sdtls_conn_is_done(conn)) {
+    return SDTLS_E_STATE;
+  }
+  SSL_SESSION *s = SSL_get_session(sdtls_conn_engine((sdtls_conn *)conn));
+  if (s == NULL || !SSL_SESSION_is_resumable(s)) {
+    return SDTLS_E_STATE;
+  }
+  uint8_t *bytes = NULL;
+  size_t n = 0;
+  if (!SSL_SESSION_to_bytes(s, &bytes, &n)) {
+    ERR_clear_error();
+    return SDTLS_E_NOMEM;
+  }
+  *session = bytes; /* OPENSSL_malloc'd: sdtls_free() wipes and frees it */
+  *len = n;
+  return SDTLS_OK;
+}
+
+int sdtls_conn_session_resumed(const sdtls_conn *conn) {
+  return sdtls_conn_is_done(conn) && SSL_session_reused(sdtls_conn_engine((sdtls_conn *)conn))
+             ? 1
+             : 0;
+}

@@ -1,0 +1,408 @@
+/* Keying and authentication beyond a plain handshake, in the simulator:
+ * DTLS-SRTP keying material, fingerprint pinning, PSK, session resumption
+ * with rotating ticket secrets, and ALPN. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "netsim.h"
+#include "sdtls.h"
+#include "simpeer.h"
+#include "testcert.h"
+
+static testcert g_server, g_client, g_other;
+
+#define START (500 * NETSIM_SEC)
+
+/* Makes both connections from the configs (taken over), lets `prepare`
+ * adjust them, and runs the handshake. Returns 1 when both connected. */
+static int run_pair(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc,
+                    const char *server_name) {
+  if (!fixture_init(fx, seed, START, cc, sc) || !fixture_conns(fx)) return 0;
+  if (server_name != NULL && sdtls_conn_set_server_name(CLIENT(fx), server_name) != 0) return 0;
+  int ok = pair_handshake(fx->p, 10 * NETSIM_SEC);
+  netsim_run_for(fx->sim, NETSIM_SEC); /* let a final alert arrive */
+  return ok;
+}
+
+static sdtls_config *plain_config(void) {
+  sdtls_config *c = NULL;
+  return sdtls_config_new(&c) == 0 ? c : NULL;
+}
+
+static void fingerprint_text(const testcert *tc, char *out, size_t len) {
+  uint8_t d[32];
+  char hex[96];
+  if (testcert_fingerprint(tc, d) != 0 || sdtls_fingerprint_format(d, hex, sizeof(hex)) != 0) {
+    out[0] = '\0';
+    return;
+  }
+  snprintf(out, len, "sha-256 %s", hex);
+}
+
+/* ---- DTLS-SRTP ---- */
+
+static void test_srtp_keying(void) {
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_NULL_SHA1_80"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AES128_CM_SHA1_80:"), SDTLS_E_INVALID_ARGUMENT);
+  fixture fx;
+  REQUIRE(run_pair(&fx, 1, cc, sc, NULL));
+  /* RFC 5764: the server picks from the client's list in its own order. */
+  CHECK_EQ(sdtls_conn_srtp_profile(CLIENT(&fx)), SDTLS_SRTP_AEAD_AES_128_GCM);
+  CHECK_EQ(sdtls_conn_srtp_profile(SERVER(&fx)), SDTLS_SRTP_AEAD_AES_128_GCM);
+  CHECK_STREQ(sdtls_srtp_profile_name(SDTLS_SRTP_AEAD_AES_128_GCM), "SRTP_AEAD_AES_128_GCM");
+  CHECK(sdtls_srtp_profile_name(0x0099) == NULL);
+
+  sdtls_srtp_keying ck, sk;
+  memset(&ck, 0, sizeof(ck));
+  memset(&sk, 0, sizeof(sk));
+  ck.size = sk.size = sizeof(ck);
+  REQUIRE_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &ck), 0);
+  REQUIRE_EQ(sdtls_conn_srtp_keying(SERVER(&fx), &sk), 0);
+  CHECK_EQ(ck.key_len, 16);
+  CHECK_EQ(ck.salt_len, 12);
+  const size_t n = ck.key_len + ck.salt_len;
+  CHECK(memcmp(ck.client_write, sk.client_write, n) == 0);
+  CHECK(memcmp(ck.server_write, sk.server_write, n) == 0);
+  CHECK(memcmp(ck.client_write, ck.server_write, n) != 0);
+  CHECK(memcmp(ck.local_write, sk.remote_write, n) == 0);
+  CHECK(memcmp(ck.remote_write, sk.local_write, n) == 0);
+  CHECK(memcmp(ck.local_write, ck.client_write, n) == 0);
+  /* The split follows RFC 5764 4.2 over the exporter's output. */
+  uint8_t m[56];
+  REQUIRE_EQ(sdtls_conn_export_keying_material(CLIENT(&fx), m, sizeof(m), "EXTRACTOR-dtls_srtp",
+                                               19, NULL, 0),
+             0);
+  CHECK(memcmp(ck.client_write, m, 16) == 0);
+  CHECK(memcmp(ck.server_write, m + 16, 16) == 0);
+  CHECK(memcmp(ck.client_write + 16, m + 32, 12) == 0);
+  CHECK(memcmp(ck.server_write + 16, m + 44, 12) == 0);
+  /* An older caller's smaller struct is refused rather than overrun. */
+  sdtls_srtp_keying small = {0};
+  small.size = offsetof(sdtls_srtp_keying, local_write);
+  CHECK_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &small), SDTLS_E_INVALID_ARGUMENT);
+  fixture_teardown(&fx);
+
+  /* No common profile: the handshake goes on without SRTP. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AES128_CM_SHA1_32"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_256_GCM"), 0);
+  REQUIRE(run_pair(&fx, 2, cc, sc, NULL));
+  CHECK_EQ(sdtls_conn_srtp_profile(CLIENT(&fx)), 0);
+  CHECK_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &ck), SDTLS_E_STATE);
+  fixture_teardown(&fx);
+
+  /* AES-256-GCM: 32-byte keys. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AEAD_AES_256_GCM"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_256_GCM"), 0);
+  REQUIRE(run_pair(&fx, 3, cc, sc, NULL));
+  REQUIRE_EQ(sdtls_conn_srtp_keying(SERVER(&fx), &sk), 0);
+  CHECK_EQ(sk.profile, SDTLS_SRTP_AEAD_AES_256_GCM);
+  CHECK_EQ(sk.key_len, 32);
+  fixture_teardown(&fx);
+}
+
+/* ---- Fingerprints ---- */
+
+static void test_fingerprint_pinning(void) {
+  char fp_server[128], fp_client[128], fp_other[128];
+  fingerprint_text(&g_server, fp_server, sizeof(fp_server));
+  fingerprint_text(&g_client, fp_client, sizeof(fp_client));
+  fingerprint_text(&g_other, fp_other, sizeof(fp_other));
+
+  /* Both sides pin each other (WebRTC): verification stays on, no CA, no
+   * server name. */
+  sdtls_config *cc = config_make(&g_client, 1, NULL), *sc = config_make(&g_server, 1, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_other), 0);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
+  fixture fx;
+  REQUIRE(fixture_init(&fx, 10, START, cc, sc) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(&fx), fp_client), 0);
+  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_server), SDTLS_E_STATE);
+  fixture_teardown(&fx);
+
+  /* A mismatch fails with a verification error naming both. */
+  cc = config_make(NULL, 1, NULL);
+  sc = config_make(&g_server, 1, NULL);
+  REQUIRE(cc && sc);
+  REQUIRE(fixture_init(&fx, 11, START, cc, sc) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_other), 0);
+  pair_handshake(fx.p, 10 * NETSIM_SEC);
+  netsim_run_for(fx.sim, NETSIM_SEC);
+  CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_FAILED);
+  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_VERIFY);
+  const char *detail = sdtls_conn_error_detail(CLIENT(&fx));
+  CHECKF(strstr(detail, fp_server + 8) && strstr(detail, fp_other + 8), "detail: %s", detail);
+  CHECK_EQ(sdtls_conn_error(SERVER(&fx)), SDTLS_E_ALERT);
+  fixture_teardown(&fx);
+
+  /* A server that pins its client refuses a client without a certificate. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 1, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(sc, fp_client), 0);
+  run_pair(&fx, 12, cc, sc, NULL);
+  CHECK_EQ(sdtls_conn_state(SERVER(&fx)), SDTLS_STATE_FAILED);
+  CHECK_EQ(sdtls_conn_error(SERVER(&fx)), SDTLS_E_VERIFY);
+  fixture_teardown(&fx);
+
+  /* Parsing. */
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  char colon[128];
+  snprintf(colon, sizeof(colon), "SHA-256:%s", fp_server + 8);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, colon), 0);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, "sha-1 AA:BB"), SDTLS_E_UNSUPPORTED);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, "sha-256 AA:BB"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, fp_server + 8), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, NULL), SDTLS_E_INVALID_ARGUMENT);
+  char trailing[160];
+  snprintf(trailing, sizeof(trailing), "%s:00", fp_server);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, trailing), SDTLS_E_INVALID_ARGUMENT);
+  for (int i = 1; i < 16; i++) CHECK_EQ(sdtls_config_add_peer_fingerprint(c, fp_server), 0);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(c, fp_server), SDTLS_E_LIMIT);
+  sdtls_config_free(c);
+}
+
+/* ---- PSK ---- */
+
+static const uint8_t kKey[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+static size_t lookup(void *user, const char *identity, uint8_t *key, size_t key_max) {
+  int *calls = user;
+  (*calls)++;
+  if (strcmp(identity, "dynamic") != 0 || key_max < sizeof(kKey)) return 0;
+  memcpy(key, kKey, sizeof(kKey));
+  return sizeof(kKey);
+}
+
+static void test_psk(void) {
+  /* No certificates at all; verification on by default, no server name. */
+  sdtls_config *cc = plain_config(), *sc = plain_config();
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_add_psk(sc, "device-0", (const uint8_t *)"other", 5), 0);
+  CHECK_EQ(sdtls_config_add_psk(sc, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_set_psk_identity_hint(sc, "sdtls test"), 0);
+  fixture fx;
+  REQUIRE(run_pair(&fx, 20, cc, sc, NULL));
+  CHECK_STREQ(sdtls_conn_cipher(CLIENT(&fx)), "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
+  CHECK_STREQ(sdtls_conn_psk_identity(SERVER(&fx)), "device-1");
+  CHECK_STREQ(sdtls_conn_psk_identity(CLIENT(&fx)), "device-1");
+  const uint8_t *der;
+  size_t len;
+  CHECK_EQ(sdtls_conn_peer_certificate(CLIENT(&fx), &der, &len), SDTLS_E_STATE);
+  fixture_teardown(&fx);
+
+  /* A wrong key: the client's Finished does not authenticate, so the
+   * server drops it as DTLS drops every such record, and both sides give
+   * up at the handshake deadline. */
+  cc = plain_config();
+  sc = plain_config();
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", (const uint8_t *)"wrong key", 9), 0);
+  CHECK_EQ(sdtls_config_add_psk(sc, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
+  CHECK_EQ(sdtls_config_set_option(sc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
+  CHECK(!run_pair(&fx, 21, cc, sc, NULL));
+  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_TIMEOUT);
+  CHECK_EQ(sdtls_conn_error(SERVER(&fx)), SDTLS_E_TIMEOUT);
+  fixture_teardown(&fx);
+
+  /* The server's lookup answers identities its table lacks. */
+  int calls = 0;
+  cc = plain_config();
+  sc = plain_config();
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_psk(cc, "dynamic", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_set_psk_lookup(sc, lookup, &calls), 0);
+  REQUIRE(run_pair(&fx, 22, cc, sc, NULL));
+  CHECK_EQ(calls, 1);
+  fixture_teardown(&fx);
+
+  /* CBC PSK suites only when allowed, and allowed before the list is set. */
+  cc = plain_config();
+  sc = plain_config();
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_ciphers(cc, "PSK-AES128-CBC-SHA"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_PSK_ALLOW_CBC, 1), 0);
+  CHECK_EQ(sdtls_config_set_ciphers(cc, "PSK-AES128-CBC-SHA"), 0);
+  CHECK_EQ(sdtls_config_set_ciphers(cc, "AES128-SHA"), SDTLS_E_INVALID_ARGUMENT); /* not PSK */
+  CHECK_EQ(sdtls_config_set_option(sc, SDTLS_OPT_PSK_ALLOW_CBC, 1), 0);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_add_psk(sc, "device-1", kKey, sizeof(kKey)), 0);
+  REQUIRE(run_pair(&fx, 23, cc, sc, NULL));
+  CHECK_STREQ(sdtls_conn_cipher(CLIENT(&fx)), "TLS_PSK_WITH_AES_128_CBC_SHA");
+  fixture_teardown(&fx);
+
+  /* Bad arguments. */
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  char long_id[200];
+  memset(long_id, 'i', sizeof(long_id) - 1);
+  long_id[sizeof(long_id) - 1] = '\0';
+  uint8_t big[65] = {0};
+  CHECK_EQ(sdtls_config_add_psk(c, "", kKey, 16), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_psk(c, long_id, kKey, 16), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_psk(c, "x", kKey, 0), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_psk(c, "x", big, sizeof(big)), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_psk(c, "x", NULL, 16), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_psk_identity_hint(c, ""), SDTLS_E_INVALID_ARGUMENT);
+  sdtls_config_free(c);
+}
+
+/* ---- Resumption ---- */
+
+/* One client handshake against `sc` (a reference is taken); offers
+ * `session` when given. Returns the new session in *out (sdtls_free). */
+static int client_round(sdtls_config *sc, uint64_t seed, const uint8_t *session, size_t len,
+                        int *resumed, uint8_t **out, size_t *out_len) {
+  fixture fx;
+  sdtls_config *cc = config_make(NULL, 0, NULL);
+  if (!fixture_init(&fx, seed, START, cc, sc)) return 0;
+  if (!fixture_conns(&fx)) {
+    fixture_teardown(&fx);
+    return 0;
+  }
+  int ok = (session == NULL || sdtls_conn_set_session(CLIENT(&fx), session, len) == 0) &&
+           pair_handshake(fx.p, 10 * NETSIM_SEC);
+  *resumed = sdtls_conn_session_resumed(CLIENT(&fx));
+  CHECK_EQ(*resumed, sdtls_conn_session_resumed(SERVER(&fx)));
+  if (ok && out != NULL) ok = sdtls_conn_get_session(CLIENT(&fx), out, out_len) == 0;
+  fx.sc = NULL; /* the caller's */
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+  return ok;
+}
+
+static void test_resumption(void) {
+  sdtls_config *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(sc != NULL);
+  uint8_t secret1[32], secret2[32], secret3[32];
+  memset(secret1, 1, 32);
+  memset(secret2, 2, 32);
+  memset(secret3, 3, 32);
+  CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 32), 0);
+  CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 31), SDTLS_E_INVALID_ARGUMENT);
+
+  uint8_t *s1 = NULL, *s2 = NULL;
+  size_t l1 = 0, l2 = 0;
+  int resumed = -1;
+  REQUIRE(client_round(sc, 30, NULL, 0, &resumed, &s1, &l1));
+  CHECK_EQ(resumed, 0);
+  CHECK(l1 > 0);
+  REQUIRE(client_round(sc, 31, s1, l1, &resumed, &s2, &l2));
+  CHECK_EQ(resumed, 1);
+
+  /* One rotation: the old secret still opens its tickets. */
+  CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret2, 32), 0); /* frozen, in use: allowed */
+  REQUIRE(client_round(sc, 32, s1, l1, &resumed, NULL, NULL));
+  CHECK_EQ(resumed, 1);
+  /* Two: the first secret is retired; a full handshake follows. */
+  CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret3, 32), 0);
+  REQUIRE(client_round(sc, 33, s1, l1, &resumed, NULL, NULL));
+  CHECK_EQ(resumed, 0);
+
+  /* Garbage is not a session. */
+  fixture fx;
+  REQUIRE(fixture_init(&fx, 34, START, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL)));
+  REQUIRE(fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), (const uint8_t *)"junk", 4), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_conn_set_session(SERVER(&fx), s1, l1), SDTLS_E_STATE);
+  uint8_t *none = NULL;
+  size_t none_len = 0;
+  CHECK_EQ(sdtls_conn_get_session(CLIENT(&fx), &none, &none_len), SDTLS_E_STATE);
+  fixture_teardown(&fx);
+
+  /* A server with tickets off: nothing to resume. */
+  sdtls_config *off = config_make(&g_server, 0, NULL);
+  REQUIRE(off != NULL);
+  CHECK_EQ(sdtls_config_set_option(off, SDTLS_OPT_SESSION_TICKETS, 0), 0);
+  uint8_t *s3 = NULL;
+  size_t l3 = 0;
+  CHECK(!client_round(off, 35, NULL, 0, &resumed, &s3, &l3)); /* no resumable session */
+  sdtls_free(s3);
+  sdtls_config_free(off);
+  sdtls_free(s1);
+  sdtls_free(s2);
+  sdtls_config_free(sc);
+}
+
+/* ---- ALPN ---- */
+
+static void test_alpn(void) {
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_alpn(cc, "coap,webrtc"), 0);
+  CHECK_EQ(sdtls_config_set_alpn(sc, "webrtc,coap"), 0);
+  fixture fx;
+  REQUIRE(run_pair(&fx, 40, cc, sc, NULL));
+  CHECK_STREQ(sdtls_conn_alpn(CLIENT(&fx)), "webrtc"); /* the server's preference */
+  CHECK_STREQ(sdtls_conn_alpn(SERVER(&fx)), "webrtc");
+  fixture_teardown(&fx);
+
+  /* No overlap: no_application_protocol. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_alpn(cc, "h3"), 0);
+  CHECK_EQ(sdtls_config_set_alpn(sc, "coap"), 0);
+  CHECK(!run_pair(&fx, 41, cc, sc, NULL));
+  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_ALERT);
+  CHECKF(strstr(sdtls_conn_error_detail(CLIENT(&fx)), "application protocol") != NULL,
+         "detail: %s", sdtls_conn_error_detail(CLIENT(&fx)));
+  fixture_teardown(&fx);
+
+  /* A client without ALPN is accepted; nothing is selected. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_alpn(sc, "coap"), 0);
+  REQUIRE(run_pair(&fx, 42, cc, sc, NULL));
+  CHECK(sdtls_conn_alpn(SERVER(&fx)) == NULL);
+  fixture_teardown(&fx);
+
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  CHECK_EQ(sdtls_config_set_alpn(c, ""), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(c, "a,,b"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(c, "a,"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(c, NULL), SDTLS_E_INVALID_ARGUMENT);
+  sdtls_config_free(c);
+}
+
+static void test_features(void) {
+  CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_SRTP), 1);
+  CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_PSK), 1);
+  CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_RESUMPTION), 1);
+  CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_ALPN), 1);
+}
+
+int main(int argc, char **argv) {
+  static const check_test tests[] = {
+      {"srtp_keying", test_srtp_keying},       {"fingerprint_pinning", test_fingerprint_pinning},
+      {"psk", test_psk},                       {"resumption", test_resumption},
+      {"alpn", test_alpn},                     {"features", test_features},
+  };
+  if (testcert_ecdsa("server.test", &g_server) != 0 ||
+      testcert_ecdsa("client.test", &g_client) != 0 || testcert_ecdsa("server.test", &g_other) != 0)
+    return 1;
+  int rc = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+  testcert_free(&g_server);
+  testcert_free(&g_client);
+  testcert_free(&g_other);
+  return rc;
+}
