@@ -6,8 +6,8 @@ Runs the four bench_* executables (tests/bench/CMakeLists.txt) in interleaved
 rounds, each printing one JSON line per figure, then the memory case once per
 variant, and reports median, min and max of every figure with the ratios
 sdtls/raw BoringSSL and sdtls/OpenSSL as a Markdown table (stdout) and JSON
-(--json). With --callgrind, each throughput case also runs under
-`valgrind --tool=callgrind` for a fixed number of records, counting only
+(--json). With --callgrind, each throughput case (and the full handshake)
+also runs under `valgrind --tool=callgrind` for a fixed count, counting only
 inside bench_measured(): instructions per record, free of timing noise.
 
     tests/bench/run.py [--bin-dir DIR] [--json FILE] [--quick] [--callgrind]
@@ -65,8 +65,13 @@ METRICS += [
     ("server_conns_per_s", "sdtls_server connections/s (cookie exchange, handshake, close)", "sdtls"),
     ("server_conn_allocs", "sdtls_server allocations per connection", "sdtls"),
 ]
-CALLGRIND_COUNTS = {16: 20000, 1200: 10000, 8000: 2000}
-CALLGRIND_COUNTS_QUICK = {16: 2000, 1200: 1000, 8000: 200}
+# Callgrind cases: (key, row label, executable arguments, count, quick count).
+CALLGRIND_CASES = [
+    ("16", "16 B record", ["--cases", "data", "--sizes", "16"], 20000, 2000),
+    ("1200", "1200 B record", ["--cases", "data", "--sizes", "1200"], 10000, 1000),
+    ("8000", "8000 B record", ["--cases", "data", "--sizes", "8000"], 2000, 200),
+    ("handshake", "Full handshake (pair)", ["--cases", "handshake"], 200, 10),
+]
 
 
 def expected(variant, scope):
@@ -107,7 +112,7 @@ class Run:
         self.units = {}    # metric -> unit
         self.info = {}     # variant -> info object
         self.errors = []
-        self.callgrind = {}  # variant -> {size: instructions per record}
+        self.callgrind = {}  # variant -> {case key: instructions per operation}
 
     def exe(self, exe_name):
         return os.path.join(self.args.bin_dir, exe_name)
@@ -162,19 +167,19 @@ class Run:
         if valgrind is None:
             self.errors.append("--callgrind: valgrind not found")
             return
-        counts = CALLGRIND_COUNTS_QUICK if a.quick else CALLGRIND_COUNTS
         outdir = a.callgrind_dir or tempfile.mkdtemp(prefix="sdtls-callgrind-")
         os.makedirs(outdir, exist_ok=True)
         self.callgrind_dir = outdir
+        self.callgrind_counts = {}
         for variant, exe_name, _ in VARIANTS:
-            for size in SIZES:
-                n = counts[size]
-                out = os.path.join(outdir, "callgrind.%s.%d.out" % (variant, size))
-                log("callgrind: %s, %d x %d B" % (variant, n, size))
+            for key, label, args, count, quick_count in CALLGRIND_CASES:
+                n = quick_count if a.quick else count
+                self.callgrind_counts[key] = n
+                out = os.path.join(outdir, "callgrind.%s.%s.out" % (variant, key))
+                log("callgrind: %s, %d x %s" % (variant, n, label))
                 cmd = [valgrind, "--tool=callgrind", "--callgrind-out-file=" + out,
                        "--collect-atstart=no", "--toggle-collect=bench_measured",
-                       "--dump-instr=no", self.exe(exe_name), "--cases", "data",
-                       "--sizes", str(size), "--count", str(n)]
+                       "--dump-instr=no", self.exe(exe_name)] + args + ["--count", str(n)]
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 total = None
                 if proc.returncode == 0 and os.path.exists(out):
@@ -185,15 +190,15 @@ class Run:
                                 total = int(m.group(2))
                                 break
                 if total is None:
-                    self.errors.append("callgrind %s %d: exit %d: %s" % (
-                        variant, size, proc.returncode, proc.stderr.strip()[-500:]))
+                    self.errors.append("callgrind %s %s: exit %d: %s" % (
+                        variant, key, proc.returncode, proc.stderr.strip()[-500:]))
                     continue
-                self.callgrind.setdefault(variant, {})[size] = total / n
+                self.callgrind.setdefault(variant, {})[key] = total / n
         # Where sdtls spends more than the engine alone, 16-byte records.
-        counts16 = counts[16]
+        n16 = self.callgrind_counts["16"]
         self.callgrind_extra = top_extra(
-            os.path.join(outdir, "callgrind.sdtls-shared.16.out"), counts16,
-            os.path.join(outdir, "callgrind.boringssl.16.out"), counts16)
+            os.path.join(outdir, "callgrind.sdtls-shared.16.out"), n16,
+            os.path.join(outdir, "callgrind.boringssl.16.out"), n16)
 
     def stats(self, variant, metric):
         v = self.values.get((variant, metric))
@@ -214,9 +219,9 @@ class Run:
                 elif key not in self.notes and not self.values.get(key):
                     out.append("%s: %s (not even marked n/a)" % (variant, metric))
             if self.args.callgrind:
-                for size in SIZES:
-                    if size not in self.callgrind.get(variant, {}):
-                        out.append("%s: callgrind %d B" % (variant, size))
+                for key, _, _, _, _ in CALLGRIND_CASES:
+                    if key not in self.callgrind.get(variant, {}):
+                        out.append("%s: callgrind %s" % (variant, key))
         return out
 
     def ratio(self, num, den, metric):
@@ -251,14 +256,13 @@ class Run:
         }
         if self.args.callgrind:
             doc["callgrind"] = {
-                "instructions_per_record": {
-                    v: {str(s): i for s, i in sizes.items()} for v, sizes in self.callgrind.items()},
-                "ratios": {str(s): {
-                    "sdtls-shared/boringssl": cg_ratio(self.callgrind, "sdtls-shared", "boringssl", s),
-                    "sdtls-static/boringssl": cg_ratio(self.callgrind, "sdtls-static", "boringssl", s),
-                    "sdtls-shared/openssl": cg_ratio(self.callgrind, "sdtls-shared", "openssl", s),
-                } for s in SIZES},
-                "counts": CALLGRIND_COUNTS_QUICK if self.args.quick else CALLGRIND_COUNTS,
+                "instructions_per_operation": self.callgrind,
+                "ratios": {k: {
+                    "sdtls-shared/boringssl": cg_ratio(self.callgrind, "sdtls-shared", "boringssl", k),
+                    "sdtls-static/boringssl": cg_ratio(self.callgrind, "sdtls-static", "boringssl", k),
+                    "sdtls-shared/openssl": cg_ratio(self.callgrind, "sdtls-shared", "openssl", k),
+                } for k, _, _, _, _ in CALLGRIND_CASES},
+                "counts": getattr(self, "callgrind_counts", {}),
                 "files": getattr(self, "callgrind_dir", None),
                 "top_extra_16B_sdtls_shared_vs_boringssl": getattr(self, "callgrind_extra", []),
             }
@@ -313,8 +317,8 @@ def top_extra(a_path, a_count, b_path, b_count, n=12):
             for d, name, pa, pb in rows[:n] if d > 0]
 
 
-def cg_ratio(cg, num, den, size):
-    a, b = cg.get(num, {}).get(size), cg.get(den, {}).get(size)
+def cg_ratio(cg, num, den, key):
+    a, b = cg.get(num, {}).get(key), cg.get(den, {}).get(key)
     return a / b if a and b else None
 
 
@@ -366,17 +370,21 @@ def markdown_timed(run):
 
 def markdown_callgrind(run):
     heads = [h for _, _, h in VARIANTS]
-    lines = ["| Instructions per record (callgrind) | " + " | ".join(heads) + TABLE_TAIL,
+    lines = ["| Instructions per operation (callgrind) | " + " | ".join(heads) + TABLE_TAIL,
              "|---|" + "---:|" * (len(heads) + 3)]
-    for s in SIZES:
-        row = ["%d B" % s] + [fmt(run.callgrind.get(v, {}).get(s)) for v, _, _ in VARIANTS]
-        row += [fmt_ratio(cg_ratio(run.callgrind, "sdtls-shared", "boringssl", s)),
-                fmt_ratio(cg_ratio(run.callgrind, "sdtls-static", "boringssl", s)),
-                fmt_ratio(cg_ratio(run.callgrind, "sdtls-shared", "openssl", s))]
+    for key, label, _, _, _ in CALLGRIND_CASES:
+        row = [label] + [fmt(run.callgrind.get(v, {}).get(key)) for v, _, _ in VARIANTS]
+        row += [fmt_ratio(cg_ratio(run.callgrind, "sdtls-shared", "boringssl", key)),
+                fmt_ratio(cg_ratio(run.callgrind, "sdtls-static", "boringssl", key)),
+                fmt_ratio(cg_ratio(run.callgrind, "sdtls-shared", "openssl", key))]
         lines.append("| " + " | ".join(row) + " |")
+    counts = getattr(run, "callgrind_counts", {})
     lines.append("")
-    lines.append("One client write + server read per record, counted inside bench_measured() only; "
-                 "callgrind output in %s" % getattr(run, "callgrind_dir", "?"))
+    lines.append("A record is one client write + server read; counted inside bench_measured() only, "
+                 "over %s; callgrind output in %s" % (
+                     ", ".join("%s x %s" % (counts.get(k, "?"), label)
+                               for k, label, _, _, _ in CALLGRIND_CASES),
+                     getattr(run, "callgrind_dir", "?")))
     extra = getattr(run, "callgrind_extra", [])
     if extra:
         lines += ["", "Top extra functions, 16 B records, sdtls .so against raw BoringSSL "
@@ -403,7 +411,8 @@ def main():
     p.add_argument("--seconds", type=float, help="seconds per timed case (default 0.75; quick 0.05)")
     p.add_argument("--pairs", type=int, help="pairs for the memory case (default 10000; quick 500)")
     p.add_argument("--callgrind", action="store_true",
-                   help="also count instructions per record under valgrind --tool=callgrind")
+                   help="also count instructions per record (and per handshake) under "
+                        "valgrind --tool=callgrind")
     p.add_argument("--callgrind-only", action="store_true",
                    help="only the callgrind measurement (implies --callgrind)")
     p.add_argument("--callgrind-dir", help="keep the callgrind.out files here")
