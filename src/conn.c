@@ -6,6 +6,7 @@
  * to the send callback. Callbacks are made only from inside the application's
  * own call; `depth` and `in_send` tell which calls are allowed then. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 
 /* Largest plaintext of one DTLS record (RFC 6347 4.1). */
 #define MAX_PLAINTEXT 16384
-#define MAX_ADDR 128
+#define MAX_ADDR sizeof(struct sockaddr_in6) /* the largest address a server passes */
 #define NS_PER_MS 1000000ull
 
 struct sdtls_conn {
@@ -44,16 +45,16 @@ struct sdtls_conn {
   bool free_pending; /* sdtls_conn_free() called from a callback */
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
-  char server_name[256]; /* client: "" or the name to send and check */
-  char alpn[256];        /* the selected protocol, once connected */
-  sdtls_fingerprint fingerprints[SDTLS_MAX_FINGERPRINTS];
+  char *server_name; /* client: the name to send and check, or NULL */
+  char *alpn;        /* the selected protocol once connected, or NULL */
+  sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
+  size_t max_data; /* sdtls_conn_max_data_size() once connected */
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
   sdtls_time last_activity;
 
-  uint8_t plaintext[MAX_PLAINTEXT];
 };
 
 /* ---- the BIO between engine and application ---- */
@@ -208,7 +209,9 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
 static void destroy(sdtls_conn *conn) {
   SSL_free(conn->ssl); /* the engine wipes its keys */
   sdtls_config_free(conn->config);
-  OPENSSL_cleanse(conn->plaintext, sizeof(conn->plaintext));
+  free(conn->server_name);
+  free(conn->alpn);
+  free(conn->fingerprints);
   free(conn);
 }
 
@@ -408,9 +411,9 @@ void sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
 
 /* ---- driving the engine ---- */
 
+/* Reads the engine's retransmission timer; the engine's clock is `now`. */
 static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
   struct timeval tv;
-  sdtls_engine_time_set(now);
   if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
     if (DTLSv1_get_timeout(conn->ssl, &tv)) {
       conn->retransmit_deadline = sdtls_time_add(
@@ -426,7 +429,33 @@ static bool alive(const sdtls_conn *conn) {
          (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED);
 }
 
-/* Runs the handshake and then reads every record the engine has buffered. */
+/* The handshake just finished: what stays fixed from now on is read once. */
+static void connected(sdtls_conn *conn, sdtls_time now) {
+  conn->state = SDTLS_STATE_CONNECTED;
+  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  conn->last_activity = now;
+  size_t overhead = SSL_max_seal_overhead(conn->ssl);
+  size_t mtu = (size_t)conn->config->mtu;
+  size_t room = mtu > overhead ? mtu - overhead : 0;
+  conn->max_data = room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
+  const uint8_t *alpn;
+  unsigned alpn_len;
+  SSL_get0_alpn_selected(conn->ssl, &alpn, &alpn_len);
+  if (alpn_len > 0) {
+    conn->alpn = malloc(alpn_len + 1); /* NULL (no memory): reported as none */
+    if (conn->alpn != NULL) {
+      memcpy(conn->alpn, alpn, alpn_len);
+      conn->alpn[alpn_len] = '\0';
+    }
+  }
+}
+
+/* Runs the handshake, then reads the records of the datagram being fed
+ * (and whatever the engine still holds of one): one SSL_read per record,
+ * none after the last, since an SSL_read that finds nothing costs the
+ * engine a buffer allocation and an error-queue reset. The caller's clock
+ * is handed to the engine once, and again after each callback (which may
+ * drive other connections with another `now`). */
 static int drive(sdtls_conn *conn, sdtls_time now) {
   sdtls_engine_time_set(now);
   if (conn->state == SDTLS_STATE_HANDSHAKING) {
@@ -434,43 +463,41 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     if (r != 1) {
       int err = SSL_get_error(conn->ssl, r);
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        ERR_clear_error();
         update_retransmit_deadline(conn, now);
         return SDTLS_OK;
       }
       return fail_from_engine(conn, err);
     }
-    conn->state = SDTLS_STATE_CONNECTED;
-    conn->handshake_deadline = SDTLS_TIME_NEVER;
-    conn->last_activity = now;
-    const uint8_t *alpn;
-    unsigned alpn_len;
-    SSL_get0_alpn_selected(conn->ssl, &alpn, &alpn_len);
-    if (alpn_len > 0 && alpn_len < sizeof(conn->alpn)) {
-      memcpy(conn->alpn, alpn, alpn_len);
-      conn->alpn[alpn_len] = '\0';
-    }
+    connected(conn, now);
     emit_handshake_done(conn);
-  }
-  while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED) {
     sdtls_engine_time_set(now);
-    int r = SSL_read(conn->ssl, conn->plaintext, sizeof(conn->plaintext));
+  }
+  /* On the stack, not in the connection: an idle connection costs only
+   * what the engine needs. Wiped as far as it was written. */
+  uint8_t plaintext[MAX_PLAINTEXT];
+  size_t used = 0;
+  int rc = SDTLS_OK;
+  while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
+         (conn->in != NULL || SSL_has_pending(conn->ssl))) {
+    int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
     if (r > 0) {
+      used = (size_t)r > used ? (size_t)r : used;
       conn->last_activity = now;
-      emit_data(conn, conn->plaintext, (size_t)r);
+      emit_data(conn, plaintext, (size_t)r);
+      sdtls_engine_time_set(now);
       continue;
     }
     int err = SSL_get_error(conn->ssl, r);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      ERR_clear_error();
-      break;
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      rc = fail_from_engine(conn, err);
     }
-    return fail_from_engine(conn, err);
+    break;
   }
-  if (alive(conn)) {
+  OPENSSL_cleanse(plaintext, used);
+  if (rc == SDTLS_OK && alive(conn)) {
     update_retransmit_deadline(conn, now);
   }
-  return SDTLS_OK;
+  return rc;
 }
 
 static int begin(sdtls_conn *conn, sdtls_time now) {
@@ -496,7 +523,7 @@ static bool is_ip_literal(const char *name) {
 }
 
 int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
-  if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) >= sizeof(conn->server_name)) {
+  if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   if (in_callback(conn)) {
@@ -508,7 +535,12 @@ int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
   /* Kept until the handshake starts: the engine's verify parameters can
    * be set but never cleared, so a name given to them could not be
    * replaced by a later one. The last name set wins, wholly. */
-  strcpy(conn->server_name, name);
+  char *copy = strdup(name);
+  if (copy == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  free(conn->server_name);
+  conn->server_name = copy;
   return SDTLS_OK;
 }
 
@@ -540,13 +572,13 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
     return SDTLS_OK; /* the handshake starts with the peer's ClientHello */
   }
   /* A client that pins fingerprints or uses a PSK has no name to check. */
-  if (conn->server_name[0] == '\0' && conn->config->verify_peer && !pins_fingerprints(conn) &&
+  if (conn->server_name == NULL && conn->config->verify_peer && !pins_fingerprints(conn) &&
       !sdtls_config_has_psk(conn->config)) {
     snprintf(conn->detail, sizeof(conn->detail),
              "a verifying client needs a server name (sdtls_conn_set_server_name)");
     return SDTLS_E_STATE;
   }
-  if (conn->server_name[0] != '\0') {
+  if (conn->server_name != NULL) {
     int rc = apply_server_name(conn);
     if (rc != SDTLS_OK) {
       return rc;
@@ -605,16 +637,7 @@ int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sd
 }
 
 size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
-  if (conn == NULL || conn->state != SDTLS_STATE_CONNECTED) {
-    return 0;
-  }
-  size_t overhead = SSL_max_seal_overhead(conn->ssl);
-  size_t mtu = (size_t)conn->config->mtu;
-  if (mtu <= overhead) {
-    return 0;
-  }
-  size_t room = mtu - overhead;
-  return room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
+  return conn != NULL && conn->state == SDTLS_STATE_CONNECTED ? conn->max_data : 0;
 }
 
 static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
@@ -627,7 +650,7 @@ static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_ti
   if (len == 0) {
     return SDTLS_OK;
   }
-  if (len > sdtls_conn_max_data_size(conn)) {
+  if (len > conn->max_data) {
     return SDTLS_E_TOO_BIG;
   }
   sdtls_engine_time_set(now);
@@ -833,7 +856,13 @@ int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
   if (conn->n_fingerprints == SDTLS_MAX_FINGERPRINTS) {
     return SDTLS_E_LIMIT;
   }
-  conn->fingerprints[conn->n_fingerprints++] = fp;
+  sdtls_fingerprint *list =
+      realloc(conn->fingerprints, (conn->n_fingerprints + 1) * sizeof(*list));
+  if (list == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  list[conn->n_fingerprints++] = fp;
+  conn->fingerprints = list;
   return SDTLS_OK;
 }
 
@@ -855,7 +884,7 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
 }
 
 const char *sdtls_conn_alpn(const sdtls_conn *conn) {
-  return sdtls_conn_is_done(conn) && conn->alpn[0] != '\0' ? conn->alpn : NULL;
+  return sdtls_conn_is_done(conn) ? conn->alpn : NULL;
 }
 
 void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data) {

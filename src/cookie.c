@@ -5,8 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <openssl/digest.h>
-#include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
 
@@ -210,13 +208,29 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
 
 static const char kCookieLabel[] = "sdtls cookie v1";
 
+static void hmac_key_set(sdtls_hmac_key *key, const uint8_t *secret, size_t len) {
+  /* RFC 2104 with a key of at most one block (64 bytes, checked). */
+  uint8_t pad[SHA256_CBLOCK];
+  memset(pad, 0, sizeof(pad));
+  memcpy(pad, secret, len);
+  for (size_t i = 0; i < sizeof(pad); i++) pad[i] ^= 0x36;
+  SHA256_Init(&key->inner);
+  SHA256_Update(&key->inner, pad, sizeof(pad));
+  for (size_t i = 0; i < sizeof(pad); i++) pad[i] ^= 0x36 ^ 0x5c;
+  SHA256_Init(&key->outer);
+  SHA256_Update(&key->outer, pad, sizeof(pad));
+  OPENSSL_cleanse(pad, sizeof(pad));
+}
+
 int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms) {
   memset(keys, 0, sizeof(*keys));
-  keys->current_len = 32;
   keys->lifetime_ns = (lifetime_ms == 0 ? 1 : lifetime_ms) * UINT64_C(1000000);
-  if (!RAND_bytes(keys->current, keys->current_len)) {
+  uint8_t secret[32];
+  if (!RAND_bytes(secret, sizeof(secret))) {
     return SDTLS_E_INTERNAL;
   }
+  hmac_key_set(&keys->current, secret, sizeof(secret));
+  OPENSSL_cleanse(secret, sizeof(secret));
   return 0;
 }
 
@@ -226,13 +240,11 @@ int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, siz
       len > SDTLS_COOKIE_SECRET_MAX) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  memcpy(keys->previous, keys->current, sizeof(keys->previous));
-  keys->previous_len = keys->current_len;
+  keys->previous = keys->current;
+  keys->has_previous = true;
   keys->previous_until =
       now > SDTLS_TIME_NEVER - keys->lifetime_ns ? SDTLS_TIME_NEVER : now + keys->lifetime_ns;
-  OPENSSL_cleanse(keys->current, sizeof(keys->current));
-  memcpy(keys->current, secret, len);
-  keys->current_len = len;
+  hmac_key_set(&keys->current, secret, len);
   return 0;
 }
 
@@ -253,7 +265,7 @@ static void put_be(uint8_t *out, uint64_t v, size_t n) {
  * The extensions are left out: a client may change them between its two
  * ClientHellos (and the engine checks the full second one anyway); the
  * random alone binds the cookie to this handshake attempt. */
-static void cookie_compute(const uint8_t *secret, size_t secret_len, uint64_t bucket,
+static void cookie_compute(const sdtls_hmac_key *key, uint64_t bucket,
                            const sdtls_peer_key *peer, const sdtls_client_hello *ch,
                            uint8_t out[SDTLS_COOKIE_LEN]) {
   uint8_t tag = (uint8_t)bucket;
@@ -274,27 +286,25 @@ static void cookie_compute(const uint8_t *secret, size_t secret_len, uint64_t bu
   put_be(l2, ch->cipher_suites_len, 2);
   l3[0] = (uint8_t)ch->compression_methods_len;
 
-  uint8_t mac[EVP_MAX_MD_SIZE];
-  unsigned mac_len = 0;
-  HMAC_CTX ctx;
-  HMAC_CTX_init(&ctx);
-  int ok = HMAC_Init_ex(&ctx, secret, secret_len, EVP_sha256(), NULL) &&
-           HMAC_Update(&ctx, (const uint8_t *)kCookieLabel, sizeof(kCookieLabel)) &&
-           HMAC_Update(&ctx, head, n) && HMAC_Update(&ctx, l1, 1) &&
-           HMAC_Update(&ctx, ch->session_id, ch->session_id_len) && HMAC_Update(&ctx, l2, 2) &&
-           HMAC_Update(&ctx, ch->cipher_suites, ch->cipher_suites_len) &&
-           HMAC_Update(&ctx, l3, 1) &&
-           HMAC_Update(&ctx, ch->compression_methods, ch->compression_methods_len) &&
-           HMAC_Final(&ctx, mac, &mac_len) && mac_len >= SDTLS_COOKIE_LEN - 1;
-  HMAC_CTX_cleanup(&ctx);
+  SHA256_CTX ctx = key->inner;
+  SHA256_Update(&ctx, kCookieLabel, sizeof(kCookieLabel));
+  SHA256_Update(&ctx, head, n);
+  SHA256_Update(&ctx, l1, 1);
+  SHA256_Update(&ctx, ch->session_id, ch->session_id_len);
+  SHA256_Update(&ctx, l2, 2);
+  SHA256_Update(&ctx, ch->cipher_suites, ch->cipher_suites_len);
+  SHA256_Update(&ctx, l3, 1);
+  SHA256_Update(&ctx, ch->compression_methods, ch->compression_methods_len);
+  uint8_t inner[SHA256_DIGEST_LENGTH], mac[SHA256_DIGEST_LENGTH];
+  SHA256_Final(inner, &ctx);
+  ctx = key->outer;
+  SHA256_Update(&ctx, inner, sizeof(inner));
+  SHA256_Final(mac, &ctx);
   out[0] = tag;
-  if (ok) {
-    memcpy(&out[1], mac, SDTLS_COOKIE_LEN - 1);
-  } else {
-    /* Cannot happen with SHA-256; a cookie no secret verifies. */
-    RAND_bytes(&out[1], SDTLS_COOKIE_LEN - 1);
-  }
+  memcpy(&out[1], mac, SDTLS_COOKIE_LEN - 1);
+  OPENSSL_cleanse(inner, sizeof(inner));
   OPENSSL_cleanse(mac, sizeof(mac));
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
 }
 
 static uint64_t bucket_of(const sdtls_cookie_keys *keys, sdtls_time now) {
@@ -304,7 +314,7 @@ static uint64_t bucket_of(const sdtls_cookie_keys *keys, sdtls_time now) {
 void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                        const sdtls_client_hello *ch, sdtls_time now,
                        uint8_t out[SDTLS_COOKIE_LEN]) {
-  cookie_compute(keys->current, keys->current_len, bucket_of(keys, now), peer, ch, out);
+  cookie_compute(&keys->current, bucket_of(keys, now), peer, ch, out);
 }
 
 int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
@@ -323,10 +333,10 @@ int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *pee
     return 0;
   }
   uint8_t expect[SDTLS_COOKIE_LEN];
-  cookie_compute(keys->current, keys->current_len, bucket, peer, ch, expect);
+  cookie_compute(&keys->current, bucket, peer, ch, expect);
   int ok = CRYPTO_memcmp(expect, ch->cookie, SDTLS_COOKIE_LEN) == 0;
-  if (keys->previous_len > 0 && now < keys->previous_until) {
-    cookie_compute(keys->previous, keys->previous_len, bucket, peer, ch, expect);
+  if (keys->has_previous && now < keys->previous_until) {
+    cookie_compute(&keys->previous, bucket, peer, ch, expect);
     ok |= CRYPTO_memcmp(expect, ch->cookie, SDTLS_COOKIE_LEN) == 0;
   }
   OPENSSL_cleanse(expect, sizeof(expect));

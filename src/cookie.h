@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/sha.h>
+
 #include "sdtls.h"
 
 /* ---- peer addresses ---- */
@@ -78,11 +80,16 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
 #define SDTLS_COOKIE_SECRET_MAX 64
 #define SDTLS_COOKIE_SECRET_MIN 16
 
+/* An HMAC-SHA256 key as the hash states after its inner and outer pads:
+ * a cookie then costs two hash finals, no key set-up and no allocation. */
+typedef struct sdtls_hmac_key {
+  SHA256_CTX inner, outer;
+} sdtls_hmac_key;
+
 typedef struct sdtls_cookie_keys {
-  uint8_t current[SDTLS_COOKIE_SECRET_MAX];
-  size_t current_len;
-  uint8_t previous[SDTLS_COOKIE_SECRET_MAX];
-  size_t previous_len;        /* 0: no previous secret */
+  sdtls_hmac_key current;
+  sdtls_hmac_key previous;
+  bool has_previous;
   sdtls_time previous_until;  /* the previous secret is accepted before this */
   uint64_t lifetime_ns;       /* one time bucket */
 } sdtls_cookie_keys;

@@ -30,8 +30,12 @@ struct bench_pair {
   endpoint client, server;
 };
 
-/* Client and server configurations per MTU. */
+/* Client and server configurations per MTU (tickets off, as in the raw
+ * variants' full handshakes), and a pair with tickets for resumption. */
 static sdtls_config *client_cfg[2], *server_cfg[2];
+static sdtls_config *client_resume_cfg, *server_resume_cfg;
+static uint8_t *saved_session;
+static size_t saved_session_len;
 static char *cert_pem, *key_pem;
 
 static int cfg_index(int mtu) { return mtu == BENCH_MTU_DATA ? 1 : 0; }
@@ -58,7 +62,7 @@ static void cb_data(void *user, const uint8_t *data, size_t len) {
 static const sdtls_callbacks callbacks = {sizeof(sdtls_callbacks), cb_send, cb_done, cb_data,
                                           NULL};
 
-static int config_make(sdtls_config **out, bool server, int mtu) {
+static int config_make(sdtls_config **out, bool server, int mtu, bool tickets) {
   sdtls_config *c;
   if (sdtls_config_new(&c) != 0) {
     return -1;
@@ -68,7 +72,8 @@ static int config_make(sdtls_config **out, bool server, int mtu) {
       sdtls_config_set_option(c, SDTLS_OPT_MIN_VERSION, SDTLS_DTLS1_2) != 0 ||
       sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION, SDTLS_DTLS1_2) != 0 ||
       sdtls_config_set_option(c, SDTLS_OPT_MTU, mtu) != 0 ||
-      sdtls_config_set_option(c, SDTLS_OPT_VERIFY_PEER, 0) != 0) {
+      sdtls_config_set_option(c, SDTLS_OPT_VERIFY_PEER, 0) != 0 ||
+      sdtls_config_set_option(c, SDTLS_OPT_SESSION_TICKETS, tickets) != 0) {
     return -1;
   }
   if (server && sdtls_config_set_certificate_pem(c, (const uint8_t *)cert_pem, strlen(cert_pem),
@@ -79,31 +84,39 @@ static int config_make(sdtls_config **out, bool server, int mtu) {
   return 0;
 }
 
+static int save_session(void);
+
 static int init(void) {
   if (sdtls_certificate_generate("bench.test", 30, &cert_pem, &key_pem) != 0) {
     return -1;
   }
   const int mtus[2] = {BENCH_MTU_HANDSHAKE, BENCH_MTU_DATA};
   for (int k = 0; k < 2; k++) {
-    if (config_make(&client_cfg[k], false, mtus[k]) != 0 ||
-        config_make(&server_cfg[k], true, mtus[k]) != 0) {
+    if (config_make(&client_cfg[k], false, mtus[k], false) != 0 ||
+        config_make(&server_cfg[k], true, mtus[k], false) != 0) {
       return -1;
     }
+  }
+  if (config_make(&client_resume_cfg, false, BENCH_MTU_HANDSHAKE, true) != 0 ||
+      config_make(&server_resume_cfg, true, BENCH_MTU_HANDSHAKE, true) != 0) {
+    return -1;
+  }
+  return save_session();
+}
+
+static int pair_init_with(bench_pair *p, sdtls_config *cc, sdtls_config *sc) {
+  p->client.peer = &p->server;
+  p->server.peer = &p->client;
+  if (sdtls_conn_new(cc, SDTLS_ROLE_CLIENT, &callbacks, &p->client, &p->client.conn) != 0 ||
+      sdtls_conn_new(sc, SDTLS_ROLE_SERVER, &callbacks, &p->server, &p->server.conn) != 0) {
+    return -1;
   }
   return 0;
 }
 
 static int pair_init(bench_pair *p, int mtu) {
   int k = cfg_index(mtu);
-  p->client.peer = &p->server;
-  p->server.peer = &p->client;
-  if (sdtls_conn_new(client_cfg[k], SDTLS_ROLE_CLIENT, &callbacks, &p->client,
-                     &p->client.conn) != 0 ||
-      sdtls_conn_new(server_cfg[k], SDTLS_ROLE_SERVER, &callbacks, &p->server,
-                     &p->server.conn) != 0) {
-    return -1;
-  }
-  return 0;
+  return pair_init_with(p, client_cfg[k], server_cfg[k]);
 }
 
 /* Feeds every datagram waiting for `e`. Returns the number fed. */
@@ -155,6 +168,39 @@ static void pair_destroy(bench_pair *p) {
   sdtls_conn_free(p->server.conn);
   bench_inbox_clear(&p->client.inbox);
   bench_inbox_clear(&p->server.inbox);
+}
+
+/* One resumed handshake with the session saved by save_session(). */
+static int resumed_handshake(void) {
+  bench_pair p;
+  memset(&p, 0, sizeof(p));
+  int rc = pair_init_with(&p, client_resume_cfg, server_resume_cfg);
+  if (rc == 0) {
+    rc = sdtls_conn_set_session(p.client.conn, saved_session, saved_session_len) == 0
+             ? pair_handshake(&p)
+             : -1;
+  }
+  if (rc == 0 && (!sdtls_conn_session_resumed(p.client.conn) ||
+                  !sdtls_conn_session_resumed(p.server.conn))) {
+    rc = -1;
+  }
+  pair_destroy(&p);
+  return rc;
+}
+
+/* A session from one full handshake with tickets on. */
+static int save_session(void) {
+  bench_pair p;
+  memset(&p, 0, sizeof(p));
+  int rc = pair_init_with(&p, client_resume_cfg, server_resume_cfg);
+  if (rc == 0) {
+    rc = pair_handshake(&p);
+  }
+  if (rc == 0) {
+    rc = sdtls_conn_get_session(p.client.conn, &saved_session, &saved_session_len) == 0 ? 0 : -1;
+  }
+  pair_destroy(&p);
+  return rc;
 }
 
 static void pair_info(bench_pair *p, char *out, size_t out_len) {
@@ -213,7 +259,7 @@ static int capture_send(void *user, const uint8_t *datagram, size_t len) {
 }
 
 static int server_setup(void) {
-  if (config_make(&srv_cfg, true, BENCH_MTU_HANDSHAKE) != 0 ||
+  if (config_make(&srv_cfg, true, BENCH_MTU_HANDSHAKE, false) != 0 ||
       sdtls_config_set_option(srv_cfg, SDTLS_OPT_COOKIES, 1) != 0) {
     return -1;
   }
@@ -318,10 +364,8 @@ const bench_backend bench_impl = {
     .pair_send = pair_send,
     .pair_destroy = pair_destroy,
     .pair_info = pair_info,
-    /* sdtls has no session resumption yet: when it has, this is the one
-     * function to write (see backend_raw.c's resumed_handshake). */
-    .resumed_handshake = NULL,
-    .resume_note = "n/a (no resumption yet)",
+    .resumed_handshake = resumed_handshake,
+    .resume_note = "",
     .server_setup = server_setup,
     .server_hello_verify = server_hello_verify,
     .server_connection = server_connection,
