@@ -722,6 +722,23 @@ SDTLS_EXTERN int sdtls_config_set_alpn(sdtls_config *config, const char *protoco
 SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
 
 /* ------------------------------------------------------------------------ */
+/* Key exchange groups. Since SDTLS_1.1.                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The key exchange groups to offer and accept, most preferred first, by the
+ * engine's names joined by ':' ("X25519:P-256"; with a current engine also
+ * "X25519MLKEM768", the post-quantum hybrid). Default: the engine's own
+ * list. Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, empty, a name the engine
+ * does not know), SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_groups(sdtls_config *config, const char *groups);
+
+/* The group the handshake's key exchange used ("X25519"), or NULL (not
+ * done, or no key exchange: a resumed DTLS 1.2 session, plain PSK). A static
+ * string. Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN const char *sdtls_conn_group(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
 /* Server: many peers behind one socket                                      */
 /* ------------------------------------------------------------------------ */
 

@@ -506,6 +506,20 @@ int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user
   return SDTLS_OK;
 }
 
+int sdtls_config_set_groups(sdtls_config *config, const char *groups) {
+  int rc = sdtls_config_check_mutable(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  if (groups == NULL || groups[0] == '\0') {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  /* The engine parses the whole list before it replaces the old one. */
+  rc = SSL_CTX_set1_curves_list(config->ctx, groups) ? SDTLS_OK : SDTLS_E_INVALID_ARGUMENT;
+  ERR_clear_error();
+  return rc;
+}
+
 int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint) {
   int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {

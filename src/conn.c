@@ -883,6 +883,11 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
   return ok ? SDTLS_OK : SDTLS_E_INVALID_ARGUMENT;
 }
 
+const char *sdtls_conn_group(const sdtls_conn *conn) {
+  uint16_t id = sdtls_conn_is_done(conn) ? SSL_get_curve_id(conn->ssl) : 0;
+  return id != 0 ? SSL_get_curve_name(id) : NULL;
+}
+
 const char *sdtls_conn_alpn(const sdtls_conn *conn) {
   return sdtls_conn_is_done(conn) ? conn->alpn : NULL;
 }

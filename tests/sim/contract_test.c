@@ -125,6 +125,9 @@ static void test_null_handles(void) {
   ROW(sdtls_config_set_ticket_secret(cfg, out, 65), SDTLS_E_INVALID_ARGUMENT);
   ROW(sdtls_config_set_alpn(NULL, "coap"), SDTLS_E_INVALID_ARGUMENT);
   ROW_PTR_NULL(sdtls_conn_alpn(NULL));
+  ROW(sdtls_config_set_groups(NULL, "X25519"), SDTLS_E_INVALID_ARGUMENT);
+  ROW(sdtls_config_set_groups(cfg, NULL), SDTLS_E_INVALID_ARGUMENT);
+  ROW_PTR_NULL(sdtls_conn_group(NULL));
 
   /* Connection */
   sdtls_callbacks cb;

@@ -384,6 +384,30 @@ static void test_alpn(void) {
   sdtls_config_free(c);
 }
 
+/* ---- Groups ---- */
+
+static void test_groups(void) {
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  /* DTLS 1.2 also checks the ECDSA certificate's curve (P-256) against
+   * the client's list, so P-256 stays in it. */
+  CHECK_EQ(sdtls_config_set_groups(cc, "P-384:P-256"), 0);
+  CHECK_EQ(sdtls_config_set_groups(sc, "P-384:P-256"), 0);
+  CHECK_EQ(sdtls_config_set_groups(sc, "X25519:NO-SUCH-GROUP"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_groups(sc, ""), SDTLS_E_INVALID_ARGUMENT);
+  fixture fx;
+  CHECK(sdtls_conn_group(NULL) == NULL);
+  REQUIRE(run_pair(&fx, 50, cc, sc, NULL));
+  CHECK_STREQ(sdtls_conn_group(CLIENT(&fx)), "P-384"); /* the refused list changed nothing */
+  CHECK_STREQ(sdtls_conn_group(SERVER(&fx)), "P-384");
+  fixture_teardown(&fx);
+
+  /* Defaults on both sides: the engine's first choice. */
+  REQUIRE(run_pair(&fx, 51, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL), NULL));
+  CHECK_STREQ(sdtls_conn_group(CLIENT(&fx)), "X25519");
+  fixture_teardown(&fx);
+}
+
 static void test_features(void) {
   CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_SRTP), 1);
   CHECK_EQ(sdtls_has_feature(SDTLS_FEATURE_PSK), 1);
@@ -395,7 +419,8 @@ int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"srtp_keying", test_srtp_keying},       {"fingerprint_pinning", test_fingerprint_pinning},
       {"psk", test_psk},                       {"resumption", test_resumption},
-      {"alpn", test_alpn},                     {"features", test_features},
+      {"alpn", test_alpn},                     {"groups", test_groups},
+      {"features", test_features},
   };
   if (testcert_ecdsa("server.test", &g_server) != 0 ||
       testcert_ecdsa("client.test", &g_client) != 0 || testcert_ecdsa("server.test", &g_other) != 0)
