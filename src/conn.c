@@ -50,6 +50,9 @@ struct sdtls_conn {
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
   size_t max_data; /* sdtls_conn_max_data_size() once connected */
+  bool timer_after_handshake; /* DTLS 1.3 acknowledges and retransmits then */
+  uint64_t read_seq; /* the engine's anti-replay mark when last looked at */
+  SSL_SESSION *offered_session; /* client: from sdtls_conn_set_session() */
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
@@ -209,6 +212,7 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
 static void destroy(sdtls_conn *conn) {
   SSL_free(conn->ssl); /* the engine wipes its keys */
   sdtls_config_free(conn->config);
+  SSL_SESSION_free(conn->offered_session);
   free(conn->server_name);
   free(conn->alpn);
   free(conn->fingerprints);
@@ -290,6 +294,51 @@ static enum ssl_verify_result_t verify_fingerprint(SSL *ssl, uint8_t *alert) {
 
 static bool pins_fingerprints(const sdtls_conn *conn) {
   return conn->n_fingerprints > 0 || conn->config->n_fingerprints > 0;
+}
+
+static int digest_order(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* The session context: a digest of everything that decided how the peer
+ * was authenticated (verification mode, the name checked, the pinned
+ * fingerprints, the client's PSK). A session is resumed only under the
+ * same context, so a session made under one policy (or for one name, or
+ * one pin) never stands in for authentication under another: the engine
+ * does not authenticate the peer again on resumption. */
+static void session_context(const sdtls_conn *conn, uint8_t out[SHA256_DIGEST_LENGTH]) {
+  const sdtls_config *c = conn->config;
+  SHA256_CTX h;
+  SHA256_Init(&h);
+  static const char label[] = "sdtls session context v1";
+  SHA256_Update(&h, label, sizeof(label));
+  const uint8_t mode[2] = {(uint8_t)c->verify_peer, (uint8_t)c->require_client_cert};
+  SHA256_Update(&h, mode, sizeof(mode));
+  const char *name = conn->server_name != NULL ? conn->server_name : "";
+  SHA256_Update(&h, name, strlen(name) + 1);
+  sdtls_fingerprint pins[2 * SDTLS_MAX_FINGERPRINTS];
+  size_t n = 0;
+  for (size_t i = 0; i < c->n_fingerprints; i++) pins[n++] = c->fingerprints[i];
+  for (size_t i = 0; i < conn->n_fingerprints; i++) pins[n++] = conn->fingerprints[i];
+  qsort(pins, n, sizeof(pins[0]), digest_order); /* the order they were given in is no policy */
+  SHA256_Update(&h, pins, n * sizeof(pins[0]));
+  if (conn->role == SDTLS_ROLE_CLIENT && c->n_psks > 0) {
+    uint8_t key_digest[SHA256_DIGEST_LENGTH];
+    SHA256(c->psks[0].key, c->psks[0].key_len, key_digest);
+    SHA256_Update(&h, c->psks[0].identity, strlen(c->psks[0].identity) + 1);
+    SHA256_Update(&h, key_digest, sizeof(key_digest));
+    OPENSSL_cleanse(key_digest, sizeof(key_digest));
+  }
+  SHA256_Final(out, &h);
+}
+
+/* A resumed handshake with pinned fingerprints: the session's peer
+ * certificate must still match (the session context already ensures it;
+ * this is the second lock). */
+static bool resumed_pin_ok(sdtls_conn *conn) {
+  if (!SSL_session_reused(conn->ssl) || !pins_fingerprints(conn)) {
+    return true;
+  }
+  uint8_t alert = 0;
+  return verify_fingerprint(conn->ssl, &alert) == ssl_verify_ok;
 }
 
 static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) {
@@ -434,6 +483,14 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
   conn->handshake_deadline = SDTLS_TIME_NEVER;
   conn->last_activity = now;
+  /* DTLS 1.2 stops the retransmission timer at the end of the handshake
+   * and never starts it again without renegotiation (which is off): the
+   * final flight is resent only when the peer resends its own. */
+  conn->timer_after_handshake = SSL_version(conn->ssl) != DTLS1_2_VERSION;
+  conn->read_seq = SSL_get_read_sequence(conn->ssl);
+  if (!conn->timer_after_handshake) {
+    conn->retransmit_deadline = SDTLS_TIME_NEVER;
+  }
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
   size_t mtu = (size_t)conn->config->mtu;
   size_t room = mtu > overhead ? mtu - overhead : 0;
@@ -468,6 +525,9 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
       }
       return fail_from_engine(conn, err);
     }
+    if (!resumed_pin_ok(conn)) {
+      return fail(conn, SDTLS_E_VERIFY); /* the detail names both fingerprints */
+    }
     connected(conn, now);
     emit_handshake_done(conn);
     sdtls_engine_time_set(now);
@@ -494,13 +554,31 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     break;
   }
   OPENSSL_cleanse(plaintext, used);
-  if (rc == SDTLS_OK && alive(conn)) {
+  if (rc == SDTLS_OK && alive(conn) &&
+      (conn->state == SDTLS_STATE_HANDSHAKING || conn->timer_after_handshake)) {
     update_retransmit_deadline(conn, now);
   }
   return rc;
 }
 
 static int begin(sdtls_conn *conn, sdtls_time now) {
+  uint8_t ctx[SHA256_DIGEST_LENGTH];
+  session_context(conn, ctx);
+  if (!SSL_set_session_id_context(conn->ssl, ctx, sizeof(ctx))) {
+    ERR_clear_error();
+    return SDTLS_E_NOMEM;
+  }
+  if (conn->offered_session != NULL) {
+    /* Offered only under the context it was made in; otherwise a full
+     * handshake, as if there were none. */
+    unsigned len = 0;
+    const uint8_t *made = SSL_SESSION_get0_id_context(conn->offered_session, &len);
+    if (len == sizeof(ctx) && CRYPTO_memcmp(made, ctx, sizeof(ctx)) == 0) {
+      SSL_set_session(conn->ssl, conn->offered_session);
+    }
+    SSL_SESSION_free(conn->offered_session);
+    conn->offered_session = NULL;
+  }
   if (pins_fingerprints(conn)) {
     /* The expected fingerprint replaces chain and name checks; a server
      * then requires the client's certificate. */
@@ -605,14 +683,16 @@ int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
      * record that authenticates does, which moves the engine's
      * anti-replay window. */
     bool connected = conn->state == SDTLS_STATE_CONNECTED;
-    uint64_t seq = connected ? SSL_get_read_sequence(conn->ssl) : 0;
     if (!connected) {
       conn->last_activity = now;
     }
     rc = drive(conn, now);
-    if (connected && conn->state == SDTLS_STATE_CONNECTED &&
-        SSL_get_read_sequence(conn->ssl) != seq) {
-      conn->last_activity = now;
+    if (connected && conn->state == SDTLS_STATE_CONNECTED) {
+      uint64_t seq = SSL_get_read_sequence(conn->ssl);
+      if (seq != conn->read_seq) {
+        conn->read_seq = seq;
+        conn->last_activity = now;
+      }
     }
   }
   conn->in = NULL;
@@ -876,11 +956,15 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
   if (conn->state != SDTLS_STATE_NEW || conn->role != SDTLS_ROLE_CLIENT) {
     return SDTLS_E_STATE;
   }
+  /* Kept until the handshake starts, when the session context is known. */
   SSL_SESSION *s = SSL_SESSION_from_bytes(session, len, conn->config->ctx);
-  int ok = s != NULL && SSL_set_session(conn->ssl, s);
-  SSL_SESSION_free(s);
   ERR_clear_error();
-  return ok ? SDTLS_OK : SDTLS_E_INVALID_ARGUMENT;
+  if (s == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  SSL_SESSION_free(conn->offered_session);
+  conn->offered_session = s;
+  return SDTLS_OK;
 }
 
 const char *sdtls_conn_group(const sdtls_conn *conn) {

@@ -11,7 +11,11 @@
 
 #include "internal.h"
 
-static _Thread_local sdtls_time current_now;
+/* initial-exec: a plain offset from the thread pointer instead of a
+ * __tls_get_addr call per engine call, for 8 bytes of the static TLS
+ * surplus that glibc keeps for libraries loaded later (a Python extension
+ * that embeds libsdtls.a is one). */
+static _Thread_local sdtls_time current_now __attribute__((tls_model("initial-exec")));
 
 void sdtls_engine_time_set(sdtls_time now) { current_now = now; }
 

@@ -170,9 +170,11 @@ void bench_inbox_clear(bench_inbox *inbox) {
 typedef int (*unit_fn)(void *ctx, uint64_t i);
 
 /* The measured operations and nothing else: `--toggle-collect=bench_measured`
- * makes callgrind count exactly these. */
-__attribute__((noinline)) void bench_measured(unit_fn fn, void *ctx, uint64_t first, uint64_t n);
-__attribute__((noinline)) void bench_measured(unit_fn fn, void *ctx, uint64_t first, uint64_t n) {
+ * makes callgrind count exactly these. noipa: at -O3 GCC would otherwise
+ * clone it under another name (bench_measured.constprop.0), which the
+ * toggle does not match. */
+__attribute__((noinline, noipa)) void bench_measured(unit_fn fn, void *ctx, uint64_t first, uint64_t n);
+__attribute__((noinline, noipa)) void bench_measured(unit_fn fn, void *ctx, uint64_t first, uint64_t n) {
   for (uint64_t k = 0; k < n; k++) {
     int rc = fn(ctx, first + k);
     if (rc != 0) {

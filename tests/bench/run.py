@@ -189,6 +189,8 @@ class Run:
                             if m:
                                 total = int(m.group(2))
                                 break
+                if total == 0:
+                    total = None  # nothing counted: the toggle matched no call
                 if total is None:
                     self.errors.append("callgrind %s %s: exit %d: %s" % (
                         variant, key, proc.returncode, proc.stderr.strip()[-500:]))

@@ -341,6 +341,104 @@ static void test_resumption(void) {
   sdtls_config_free(sc);
 }
 
+/* A session stands in for authentication only under the policy it was
+ * made under: a pinning client never resumes a session made under other
+ * pins (the engine does not look at the certificate again on
+ * resumption), nor a PSK client under another key. */
+static void test_resumption_keeps_authentication(void) {
+  char fp_server[128], fp_other[128];
+  fingerprint_text(&g_server, fp_server, sizeof(fp_server));
+  fingerprint_text(&g_other, fp_other, sizeof(fp_other));
+  uint8_t secret[32];
+  memset(secret, 7, sizeof(secret));
+  sdtls_config *s1 = config_make(&g_server, 0, NULL), *s2 = config_make(&g_other, 0, NULL);
+  REQUIRE(s1 && s2);
+  CHECK_EQ(sdtls_config_set_ticket_secret(s1, secret, 32), 0);
+  CHECK_EQ(sdtls_config_set_ticket_secret(s2, secret, 32), 0); /* one fleet */
+
+  /* A session with the server, made by a client pinning it. */
+  fixture fx;
+  sdtls_config *cc = config_make(NULL, 1, NULL);
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
+  REQUIRE(fixture_init(&fx, 60, START, cc, s1) && fixture_conns(&fx));
+  REQUIRE(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  uint8_t *session = NULL;
+  size_t len = 0;
+  REQUIRE_EQ(sdtls_conn_get_session(CLIENT(&fx), &session, &len), 0);
+  fx.sc = NULL;
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+
+  /* The same pin resumes. */
+  cc = config_make(NULL, 1, NULL);
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
+  REQUIRE(fixture_init(&fx, 61, START, cc, s1) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
+  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 1);
+  fx.sc = NULL;
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+
+  /* A client pinning another certificate offers it to the first server:
+   * no resumption, a full handshake, and the pin fails it. */
+  cc = config_make(NULL, 1, NULL);
+  REQUIRE(cc != NULL);
+  REQUIRE(fixture_init(&fx, 62, START, cc, s1) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_other), 0);
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
+  pair_handshake(fx.p, 10 * NETSIM_SEC);
+  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
+  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_VERIFY);
+  fx.sc = NULL;
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+
+  /* ... and to the fleet's other server, whose certificate it pins: a full
+   * handshake that succeeds on its own merits. */
+  cc = config_make(NULL, 1, NULL);
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_other), 0);
+  REQUIRE(fixture_init(&fx, 63, START, cc, s2) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
+  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
+  fx.sc = NULL;
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+  sdtls_free(session);
+
+  /* PSK: a session made with the right key does not let a client holding
+   * the wrong one in. */
+  sdtls_config *ps = plain_config();
+  REQUIRE(ps != NULL);
+  CHECK_EQ(sdtls_config_add_psk(ps, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_set_option(ps, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
+  cc = plain_config();
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", kKey, sizeof(kKey)), 0);
+  REQUIRE(fixture_init(&fx, 64, START, cc, ps) && fixture_conns(&fx));
+  REQUIRE(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  REQUIRE_EQ(sdtls_conn_get_session(CLIENT(&fx), &session, &len), 0);
+  fx.sc = NULL;
+  peer_cleanup(&fx.p[1]);
+  fixture_teardown(&fx);
+  cc = plain_config();
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", (const uint8_t *)"wrong key", 9), 0);
+  CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
+  REQUIRE(fixture_init(&fx, 65, START, cc, ps) && fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
+  CHECK(!pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
+  fixture_teardown(&fx); /* frees ps */
+  sdtls_free(session);
+  sdtls_config_free(s1);
+  sdtls_config_free(s2);
+}
+
 /* ---- ALPN ---- */
 
 static void test_alpn(void) {
@@ -419,6 +517,7 @@ int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"srtp_keying", test_srtp_keying},       {"fingerprint_pinning", test_fingerprint_pinning},
       {"psk", test_psk},                       {"resumption", test_resumption},
+      {"resumption_keeps_authentication", test_resumption_keeps_authentication},
       {"alpn", test_alpn},                     {"groups", test_groups},
       {"features", test_features},
   };
