@@ -3,11 +3,12 @@
 
 RELAY_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/relay.py
 
-# start_relay SERVER_PORT: a logging relay (relay.py) in front of
-# 127.0.0.1:SERVER_PORT; sets RELAY_PORT, logs records to relay.log.
+# start_relay SERVER_PORT [PCAP]: a logging relay (relay.py) in front of
+# 127.0.0.1:SERVER_PORT; sets RELAY_PORT, logs records to relay.log (and
+# the datagrams to the pcap file PCAP).
 start_relay() {
     rm -f relay.port
-    spawn RELAY_PID python3 "$RELAY_PY" relay.port 127.0.0.1 "$1" relay.log 60
+    spawn RELAY_PID python3 "$RELAY_PY" relay.port 127.0.0.1 "$1" relay.log 60 ${2:+"$2"}
     for _ in $(seq 100); do
         [ -s relay.port ] && break
         sleep 0.05
