@@ -10,29 +10,48 @@
 #include "tool.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define EXPORT_MAX 1024
 
 static void client_usage(FILE *out) {
   fprintf(out,
           "Usage: sdtls client HOST:PORT [OPTIONS]\n"
           "\n"
           "Connects to a DTLS server (HOST:PORT or [IPv6]:PORT). After the handshake\n"
-          "prints \"connected <version> <cipher> peer sha-256 <fingerprint>\" on stderr,\n"
+          "prints a summary line on stderr:\n"
+          "  connected <version> <cipher> [peer sha-256 <fingerprint>] [psk <identity>]\n"
+          "            [srtp <profile>] [alpn <protocol>] [resumed|full]\n"
+          "(each part in brackets only when it applies; full/resumed with --session),\n"
           "sends each stdin line (without its newline) as one datagram and prints each\n"
           "received datagram as one line on stdout. At the end of stdin it waits for\n"
           "replies (until as many came back as were sent, or --timeout passes without\n"
           "one), sends close_notify and exits.\n"
           "\n"
+          "The server is authenticated by one of: its certificate chain and name (the\n"
+          "default), --fingerprint, or --psk.\n"
           "  --ca FILE               trusted CA certificates (PEM); default: the system\n"
           "                          bundle " SYSTEM_CA_BUNDLE "\n"
           "  --insecure              do not verify the server's certificate\n"
           "  --server-name NAME      name to send and verify (default: HOST)\n"
+          "  --fingerprint sha-256:AA:BB:...\n"
+          "                          accept only a server certificate with this SHA-256\n"
+          "                          fingerprint, instead of the CA and name checks\n"
+          "                          (repeatable: any of them; SDP's \"sha-256 AA:...\" too)\n"
+          "  --psk-identity ID --psk HEX\n"
+          "                          authenticate with a pre-shared key (hex, 1..64 bytes)\n"
+          "                          under identity ID; only PSK suites are offered\n"
           "  --cert FILE --key FILE  client certificate and key (PEM)\n"
+          "  --srtp PROFILES         offer DTLS-SRTP (RFC 5764) with these profiles, joined\n"
+          "                          by ':' (SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32,\n"
+          "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM)\n"
+          "  --alpn LIST             offer these ALPN protocols, joined by ','\n"
+          "  --session FILE          resume the session saved in FILE if there is one;\n"
+          "                          after the handshake save the new one there (mode 0600)\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
           "  --timeout SEC           wait for replies after the end of stdin (default 2)\n"
           "  --handshake-timeout SEC give up the handshake after SEC (default 30)\n"
           "  --export LABEL:LEN      print \"EXPORT <label> <hex>\" on stdout: LEN bytes of\n"
-          "                          RFC 5705 keying material for LABEL (LEN 1..1024)\n"
+          "                          RFC 5705 keying material for LABEL (LEN 1..1024), e.g.\n"
+          "                          EXTRACTOR-dtls_srtp:60 for SRTP_AES128_CM_SHA1_80\n"
+          "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
           "  --help                  this help\n"
           "\n"
           "Exit status: 0 success, 1 handshake/verification/network failure, 2 usage.\n");
@@ -87,21 +106,59 @@ static bool is_ip_literal(const char *host) {
   return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-/* Prints the connected line and the exported keying material. */
-static int announce(client *c, const char *export_label, long export_len) {
-  print_session("connected", c->conn);
-  if (export_label != NULL) {
-    uint8_t key[EXPORT_MAX];
-    char hex[2 * EXPORT_MAX + 1];
-    int rc = sdtls_conn_export_keying_material(c->conn, key, (size_t)export_len, export_label,
-                                               strlen(export_label), NULL, 0);
-    if (rc != SDTLS_OK) {
-      report_sdtls_error("cannot export keying material", rc, sdtls_conn_error_detail(c->conn));
-      return -1;
-    }
-    hex_encode(key, (size_t)export_len, hex);
-    printf("EXPORT %s %s\n", export_label, hex);
-    fflush(stdout);
+#define SESSION_MAX 65536 /* bytes of a --session file */
+
+/* --session FILE: offers the session saved there, if any. A file that holds
+ * no session is ignored with a warning (a full handshake follows); one that
+ * cannot be read is an error. False after an error message. */
+static bool offer_session(sdtls_conn *conn, const char *path) {
+  uint8_t *data = NULL;
+  size_t len = 0;
+  int got = read_small_file(path, "session file", SESSION_MAX, true, &data, &len);
+  if (got <= 0) {
+    return got == 0;
+  }
+  int rc = len == 0 ? SDTLS_E_INVALID_ARGUMENT : sdtls_conn_set_session(conn, data, len);
+  wipe_free(data, SESSION_MAX + 1);
+  if (rc == SDTLS_E_INVALID_ARGUMENT) {
+    fprintf(stderr, "warning: %s holds no session: not resuming\n", path);
+    return true;
+  }
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot offer the session", rc, sdtls_conn_error_detail(conn));
+    return false;
+  }
+  return true;
+}
+
+/* Saves the connection's session to `path`; a server that issued no ticket
+ * leaves nothing to save (a warning). False after an error message. */
+static bool save_session(const sdtls_conn *conn, const char *path) {
+  uint8_t *session = NULL;
+  size_t len = 0;
+  int rc = sdtls_conn_get_session(conn, &session, &len);
+  if (rc == SDTLS_E_STATE) {
+    fprintf(stderr, "warning: no session to save in %s: the server issued no ticket\n", path);
+    return true;
+  }
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot get the session", rc, sdtls_conn_error_detail(conn));
+    return false;
+  }
+  bool ok = write_secret_file(path, "session file", session, len);
+  sdtls_free(session);
+  return ok;
+}
+
+/* Prints the connected line and the exported keying material, and saves
+ * the session. */
+static int announce(client *c, const config_opts *copts, const char *session_file) {
+  print_session("connected", c->conn, session_file != NULL);
+  if (!print_export(copts, c->conn)) {
+    return -1;
+  }
+  if (session_file != NULL && !save_session(c->conn, session_file)) {
+    return -1;
   }
   return 0;
 }
@@ -126,18 +183,18 @@ static void client_read_socket(client *c) {
 
 int cmd_client(int argc, char **argv) {
   static char prog[] = "sdtls client";
-  enum { OPT_INSECURE = OPT_COMMAND, OPT_NAME, OPT_TIMEOUT, OPT_HS_TIMEOUT, OPT_EXPORT };
+  enum { OPT_INSECURE = OPT_COMMAND, OPT_NAME, OPT_TIMEOUT, OPT_HS_TIMEOUT, OPT_SESSION };
   static const struct option options[] = {
       CONFIG_LONG_OPTIONS,
       {"insecure", no_argument, NULL, OPT_INSECURE},
       {"server-name", required_argument, NULL, OPT_NAME},
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
-      {"export", required_argument, NULL, OPT_EXPORT},
+      {"session", required_argument, NULL, OPT_SESSION},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
-  const char *server_name = NULL, *export_spec = NULL;
+  const char *server_name = NULL, *session_file = NULL;
   bool insecure = false;
   sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
   argv[0] = prog;
@@ -160,8 +217,8 @@ int cmd_client(int argc, char **argv) {
         return EXIT_USAGE;
       }
       break;
-    case OPT_EXPORT:
-      export_spec = optarg;
+    case OPT_SESSION:
+      session_file = optarg;
       break;
     default: {
       int status = config_opts_take(&copts, prog, client_usage, opt, optarg);
@@ -179,26 +236,26 @@ int cmd_client(int argc, char **argv) {
   if (!net_split_host_port(target, host, sizeof(host), port, sizeof(port))) {
     return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", target);
   }
+  int checked = config_opts_check(&copts, prog);
+  if (checked >= 0) {
+    return checked;
+  }
+  bool pinned = copts.n_fingerprints > 0, psk = copts.psk_len > 0;
   if (copts.ca != NULL && insecure) {
     return usage_error(prog, NULL, "--ca and --insecure exclude each other");
   }
-  if ((copts.cert == NULL) != (copts.key == NULL)) {
-    return usage_error(prog, NULL, "--cert and --key go together");
+  if (pinned && (copts.ca != NULL || insecure)) {
+    return usage_error(prog, NULL, "--fingerprint replaces --ca and --insecure");
   }
-  char export_label[256];
-  long export_len = 0;
-  if (export_spec != NULL) {
-    const char *colon = strrchr(export_spec, ':');
-    size_t label_len = colon != NULL ? (size_t)(colon - export_spec) : 0;
-    if (colon == NULL || label_len == 0 || label_len >= sizeof(export_label) ||
-        !parse_long(colon + 1, 1, EXPORT_MAX, &export_len)) {
-      return usage_error(prog, NULL, "--export wants LABEL:LEN with LEN from 1 to %d",
-                         EXPORT_MAX);
-    }
-    memcpy(export_label, export_spec, label_len);
-    export_label[label_len] = '\0';
+  if (psk && (copts.ca != NULL || insecure || pinned || copts.cert != NULL)) {
+    return usage_error(prog, NULL,
+                       "--psk authenticates the server by the key: it excludes --ca, "
+                       "--insecure, --fingerprint and --cert");
   }
-  if (copts.ca == NULL && !insecure) {
+  /* The CA check is the default: without another way to authenticate the
+   * server, the system's trust anchors. */
+  bool by_ca = !insecure && !pinned && !psk;
+  if (by_ca && copts.ca == NULL) {
     if (access(SYSTEM_CA_BUNDLE, R_OK) != 0) {
       errorf("no trust anchors: %s is missing; use --ca FILE (or --insecure)", SYSTEM_CA_BUNDLE);
       return EXIT_FAIL;
@@ -214,10 +271,19 @@ int cmd_client(int argc, char **argv) {
   if (config == NULL) {
     return EXIT_FAIL;
   }
-  int status = EXIT_FAIL;
+  int status = EXIT_FAIL, rc;
   client c;
   memset(&c, 0, sizeof(c));
   c.fd = -1;
+  /* A PSK client offers only the PSK suite: the key is what authenticates
+   * the server, so no certificate suite may stand in for it. */
+  if (psk) {
+    rc = sdtls_config_set_ciphers(config, "ECDHE-PSK-CHACHA20-POLY1305");
+    if (rc != SDTLS_OK) {
+      report_sdtls_error("--psk", rc, NULL);
+      goto out;
+    }
+  }
   if ((insecure && !config_set(config, SDTLS_OPT_VERIFY_PEER, 0, "--insecure")) ||
       (hs_timeout != 0 && !config_set(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
                                       (int64_t)(hs_timeout / 1000000u), "--handshake-timeout"))) {
@@ -246,19 +312,23 @@ int cmd_client(int argc, char **argv) {
                                .on_handshake_done = client_on_handshake_done,
                                .on_data = client_on_data,
                                .on_close = client_on_close};
-  int rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
+  rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot create the connection", rc, NULL);
     goto out;
   }
-  /* RFC 6066 has no SNI for addresses: without verification, an address
-   * literal is not sent at all; with it, the library checks the address. */
-  if (!insecure || !is_ip_literal(server_name)) {
+  /* RFC 6066 has no SNI for addresses: without a name check (--insecure,
+   * --fingerprint, --psk), an address literal is not sent at all; with it,
+   * the library checks the address. */
+  if (by_ca || !is_ip_literal(server_name)) {
     rc = sdtls_conn_set_server_name(c.conn, server_name);
     if (rc != SDTLS_OK) {
       report_sdtls_error("invalid server name", rc, sdtls_conn_error_detail(c.conn));
       goto out;
     }
+  }
+  if (session_file != NULL && !offer_session(c.conn, session_file)) {
+    goto out;
   }
   int sigfd = signals_install(false);
   c.now = now_ns();
@@ -296,7 +366,7 @@ int cmd_client(int argc, char **argv) {
     }
     if (c.handshake_done && !announced) {
       announced = true;
-      if (announce(&c, export_spec != NULL ? export_label : NULL, export_len) != 0) {
+      if (announce(&c, &copts, session_file) != 0) {
         goto out;
       }
     }
@@ -381,6 +451,7 @@ int cmd_client(int argc, char **argv) {
 out:
   sdtls_conn_free(c.conn);
   sdtls_config_free(config);
+  keylog_close();
   if (c.fd >= 0) {
     close(c.fd);
   }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,7 +117,7 @@ void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32
   }
 }
 
-void print_session(const char *prefix, const sdtls_conn *conn) {
+void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session) {
   const char *version = sdtls_conn_version(conn);
   const char *cipher = sdtls_conn_cipher(conn);
   char fp[96] = "";
@@ -125,10 +126,19 @@ void print_session(const char *prefix, const sdtls_conn *conn) {
       sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
     fp[0] = '\0';
   }
+  const char *psk = sdtls_conn_psk_identity(conn);
+  const char *srtp = sdtls_srtp_profile_name(sdtls_conn_srtp_profile(conn));
+  const char *alpn = sdtls_conn_alpn(conn);
+  const char *session = sdtls_conn_session_resumed(conn) ? " resumed"
+                        : offered_session                ? " full"
+                                                         : "";
   /* One write: a reader never sees half the line. */
-  char line[512];
-  snprintf(line, sizeof(line), "%s %s %s%s%s\n", prefix, version != NULL ? version : "?",
-           cipher != NULL ? cipher : "?", fp[0] != '\0' ? " peer sha-256 " : "", fp);
+  char line[1024];
+  snprintf(line, sizeof(line), "%s %s %s%s%s%s%s%s%s%s%s%s\n", prefix,
+           version != NULL ? version : "?", cipher != NULL ? cipher : "?",
+           fp[0] != '\0' ? " peer sha-256 " : "", fp, psk != NULL ? " psk " : "",
+           psk != NULL ? psk : "", srtp != NULL ? " srtp " : "", srtp != NULL ? srtp : "",
+           alpn != NULL ? " alpn " : "", alpn != NULL ? alpn : "", session);
   fputs(line, stderr);
 }
 
@@ -192,13 +202,103 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
     return -1;
   case OPT_MTU:
     return take_long(prog, "--mtu", arg, 256, 65507, &o->mtu) ? -1 : EXIT_USAGE;
+  case OPT_SRTP:
+    o->srtp = arg;
+    return -1;
+  case OPT_ALPN:
+    o->alpn = arg;
+    return -1;
+  case OPT_FINGERPRINT:
+    if (o->n_fingerprints == MAX_FINGERPRINTS) {
+      return usage_error(prog, NULL, "at most %d --fingerprint options", MAX_FINGERPRINTS);
+    }
+    o->fingerprints[o->n_fingerprints++] = arg;
+    return -1;
+  case OPT_PSK_IDENTITY:
+    o->psk_identity = arg;
+    return -1;
+  case OPT_PSK:
+    o->psk_len = parse_hex(arg, o->psk, sizeof(o->psk));
+    if (o->psk_len == 0) {
+      return usage_error(prog, NULL, "--psk wants the key in hex, 1 to %d bytes", PSK_MAX);
+    }
+    return -1;
+  case OPT_KEYLOG:
+    o->keylog = arg;
+    return -1;
+  case OPT_EXPORT:
+    o->export_spec = arg;
+    return -1;
   default:
     return usage_exit(usage, opt);
   }
 }
 
+int config_opts_check(config_opts *o, const char *prog) {
+  if ((o->cert == NULL) != (o->key == NULL)) {
+    return usage_error(prog, NULL, "--cert and --key go together");
+  }
+  if ((o->psk_identity == NULL) != (o->psk_len == 0)) {
+    return usage_error(prog, NULL, "--psk-identity and --psk go together");
+  }
+  if (o->export_spec != NULL) {
+    const char *colon = strrchr(o->export_spec, ':');
+    size_t label_len = colon != NULL ? (size_t)(colon - o->export_spec) : 0;
+    if (colon == NULL || label_len == 0 || label_len >= sizeof(o->export_label) ||
+        !parse_long(colon + 1, 1, EXPORT_MAX, &o->export_len)) {
+      return usage_error(prog, NULL, "--export wants LABEL:LEN with LEN from 1 to %d",
+                         EXPORT_MAX);
+    }
+    memcpy(o->export_label, o->export_spec, label_len);
+    o->export_label[label_len] = '\0';
+  }
+  /* The values the library judges, tried on a scratch configuration so
+   * that a bad one is a usage error. */
+  sdtls_config *probe = NULL;
+  if (sdtls_config_new(&probe) != SDTLS_OK) {
+    return -1; /* config_opts_new() will report it */
+  }
+  int status = -1;
+  if (o->srtp != NULL && sdtls_config_set_srtp_profiles(probe, o->srtp) != SDTLS_OK) {
+    status = usage_error(prog, NULL,
+                         "--srtp wants profile names joined by ':' (SRTP_AES128_CM_SHA1_80, "
+                         "SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM, "
+                         "SRTP_AEAD_AES_256_GCM), not '%s'",
+                         o->srtp);
+  } else if (o->alpn != NULL && sdtls_config_set_alpn(probe, o->alpn) != SDTLS_OK) {
+    status = usage_error(prog, NULL,
+                         "--alpn wants protocol names (1 to 255 bytes) joined by ',', not '%s'",
+                         o->alpn);
+  } else if (o->psk_identity != NULL &&
+             sdtls_config_add_psk(probe, o->psk_identity, o->psk, o->psk_len) != SDTLS_OK) {
+    status = usage_error(prog, NULL, "--psk-identity wants 1 to 128 bytes");
+  }
+  for (size_t i = 0; status < 0 && i < o->n_fingerprints; i++) {
+    int rc = sdtls_config_add_peer_fingerprint(probe, o->fingerprints[i]);
+    if (rc == SDTLS_E_UNSUPPORTED) {
+      status = usage_error(prog, NULL, "--fingerprint: only sha-256 is supported, not '%s'",
+                           o->fingerprints[i]);
+    } else if (rc != SDTLS_OK) {
+      status = usage_error(prog, NULL,
+                           "--fingerprint wants sha-256:AA:BB:... (32 hex pairs), not '%s'",
+                           o->fingerprints[i]);
+    }
+  }
+  sdtls_config_free(probe);
+  return status;
+}
+
 bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what) {
   int rc = sdtls_config_set_option(config, option, value);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error(what, rc, NULL);
+    return false;
+  }
+  return true;
+}
+
+/* Reports a failed setter for `what` and returns false. */
+static bool check_rc(int rc, const char *what) {
   if (rc != SDTLS_OK) {
     report_sdtls_error(what, rc, NULL);
     return false;
@@ -213,13 +313,79 @@ sdtls_config *config_opts_new(const config_opts *o) {
     report_sdtls_error("cannot create a configuration", rc, NULL);
     return NULL;
   }
-  if ((o->cert == NULL || load_certificate(config, o->cert, o->key)) &&
-      (o->ca == NULL || load_ca(config, o->ca)) &&
-      (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu"))) {
+  bool ok = (o->cert == NULL || load_certificate(config, o->cert, o->key)) &&
+            (o->ca == NULL || load_ca(config, o->ca)) &&
+            (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu")) &&
+            (o->srtp == NULL ||
+             check_rc(sdtls_config_set_srtp_profiles(config, o->srtp), "--srtp")) &&
+            (o->alpn == NULL || check_rc(sdtls_config_set_alpn(config, o->alpn), "--alpn")) &&
+            (o->psk_len == 0 ||
+             check_rc(sdtls_config_add_psk(config, o->psk_identity, o->psk, o->psk_len),
+                      "--psk"));
+  for (size_t i = 0; ok && i < o->n_fingerprints; i++) {
+    ok = check_rc(sdtls_config_add_peer_fingerprint(config, o->fingerprints[i]),
+                  "--fingerprint");
+  }
+  if (ok && o->keylog != NULL) {
+    ok = keylog_enable(config, o->keylog) == 0;
+  }
+  if (ok) {
     return config;
   }
   sdtls_config_free(config);
   return NULL;
+}
+
+bool print_export(const config_opts *o, const sdtls_conn *conn) {
+  if (o->export_spec == NULL) {
+    return true;
+  }
+  uint8_t key[EXPORT_MAX];
+  char hex[2 * EXPORT_MAX + 1];
+  int rc = sdtls_conn_export_keying_material(conn, key, (size_t)o->export_len,
+                                             o->export_label, strlen(o->export_label), NULL, 0);
+  if (rc != SDTLS_OK) {
+    report_sdtls_error("cannot export keying material", rc, sdtls_conn_error_detail(conn));
+    return false;
+  }
+  hex_encode(key, (size_t)o->export_len, hex);
+  explicit_bzero(key, sizeof(key));
+  /* One write: lines of several peers never mix. */
+  char line[sizeof(hex) + sizeof(o->export_label) + 16];
+  snprintf(line, sizeof(line), "EXPORT %s %s\n", o->export_label, hex);
+  explicit_bzero(hex, sizeof(hex));
+  bool ok = fputs(line, stdout) != EOF && fflush(stdout) == 0;
+  explicit_bzero(line, sizeof(line));
+  return ok;
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+size_t parse_hex(const char *s, uint8_t *out, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n % 2 != 0 || n / 2 > max) {
+    return 0;
+  }
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      explicit_bzero(out, max);
+      return 0;
+    }
+    out[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return n / 2;
 }
 
 /* ---- signals ---- */
@@ -317,6 +483,12 @@ int keylog_enable(sdtls_config *config, const char *path) {
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     errorf("cannot open key log file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  /* A key log holds secrets: also when it was there before. */
+  if (fchmod(fd, 0600) != 0) {
+    errorf("cannot set the mode of key log file %s: %s", path, strerror(errno));
+    close(fd);
     return -1;
   }
   keylog_file = fdopen(fd, "a");

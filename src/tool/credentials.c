@@ -46,13 +46,6 @@ static bool read_credential_file(const char *path, const char *what, uint8_t **o
   return true;
 }
 
-static void wipe_free(uint8_t *buf, size_t len) {
-  if (buf != NULL) {
-    explicit_bzero(buf, len);
-    free(buf);
-  }
-}
-
 /* ---- a look at the private key ---- */
 
 static int base64_value(char c) {

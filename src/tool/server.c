@@ -18,13 +18,15 @@
 
 static void server_usage(FILE *out) {
   fprintf(out,
-          "Usage: sdtls server --listen HOST:PORT --cert FILE --key FILE [OPTIONS]\n"
+          "Usage: sdtls server --listen HOST:PORT (--cert FILE --key FILE | --psk-identity\n"
+          "                    ID --psk HEX) [OPTIONS]\n"
           "\n"
           "Serves many DTLS clients at once on one UDP port (HOST:PORT or [IPv6]:PORT;\n"
           "port 0 picks a free one). An unknown address first gets a stateless cookie\n"
           "exchange (HelloVerifyRequest); only a client that returns the cookie gets a\n"
           "connection. Prints \"listening <address>\" and, per peer, on stderr:\n"
           "  accepted <peer> <version> <cipher> [peer sha-256 <fingerprint>]\n"
+          "           [psk <identity>] [srtp <profile>] [alpn <protocol>] [resumed]\n"
           "  closed <peer>                     the peer sent close_notify\n"
           "  closed <peer> <reason>            the connection ended otherwise\n"
           "  failed <peer> <reason>            the handshake failed\n"
@@ -41,6 +43,24 @@ static void server_usage(FILE *out) {
           "  --ca FILE               CA certificates (PEM) that client certificates are\n"
           "                          verified against (with --require-client-cert)\n"
           "  --require-client-cert   require a client certificate signed by --ca\n"
+          "  --fingerprint sha-256:AA:BB:...\n"
+          "                          require a client certificate with this SHA-256\n"
+          "                          fingerprint (repeatable: any of them), instead of --ca\n"
+          "  --psk-identity ID --psk HEX\n"
+          "                          also accept clients with this pre-shared key (hex,\n"
+          "                          1..64 bytes) under identity ID; without --cert only them\n"
+          "  --psk-hint HINT         PSK identity hint sent to clients\n"
+          "  --srtp PROFILES         accept DTLS-SRTP (RFC 5764) with these profiles, most\n"
+          "                          preferred first, joined by ':' (SRTP_AES128_CM_SHA1_80,\n"
+          "                          SRTP_AES128_CM_SHA1_32, SRTP_AEAD_AES_128_GCM,\n"
+          "                          SRTP_AEAD_AES_256_GCM)\n"
+          "  --alpn LIST             ALPN protocols, most preferred first, joined by ',';\n"
+          "                          a client that offers none of them is refused\n"
+          "                          (no_application_protocol)\n"
+          "  --ticket-secret-file FILE\n"
+          "                          protect session tickets with the 32..64 bytes in FILE\n"
+          "                          (servers sharing it resume each other's sessions);\n"
+          "                          default: a random secret per run\n"
           "  --echo                  send every received datagram back to its peer\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
           "  --max-peers N           most connections at once, 1..1000000 (default 1024);\n"
@@ -52,6 +72,9 @@ static void server_usage(FILE *out) {
           "                          the peer's address another way (e.g. ICE in WebRTC):\n"
           "                          without cookies, spoofed ClientHellos make the server\n"
           "                          keep state and send large flights to their victims.\n"
+          "  --export LABEL:LEN      print \"EXPORT <label> <hex>\" on stdout for each peer\n"
+          "                          after its handshake: LEN bytes (1..1024) of RFC 5705\n"
+          "                          keying material for LABEL\n"
           "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
           "  --help                  this help\n");
 }
@@ -72,6 +95,7 @@ typedef struct peer {
 struct server {
   int fd;
   bool echo;
+  const config_opts *copts;
   sdtls_config *config;
   sdtls_time now;
   peer *latest; /* where stdin lines go */
@@ -91,7 +115,10 @@ static void ev_handshake_done(server *srv, peer *p) {
   srv->latest = p;
   char prefix[160];
   snprintf(prefix, sizeof(prefix), "accepted %s", p->name);
-  print_session(prefix, p->conn);
+  print_session(prefix, p->conn, false);
+  if (!print_export(srv->copts, p->conn)) {
+    srv->stdout_failed = true;
+  }
 }
 
 static void ev_data(server *srv, peer *p, const uint8_t *data, size_t len) {
@@ -323,13 +350,31 @@ static void server_send_line(server *srv, line_kind kind, const char *line, size
   }
 }
 
+/* --ticket-secret-file: the 32..64 bytes in the file protect tickets. */
+static bool load_ticket_secret(sdtls_config *config, const char *path) {
+  uint8_t *secret = NULL;
+  size_t len = 0;
+  if (read_small_file(path, "ticket secret file", 64, false, &secret, &len) < 0) {
+    return false;
+  }
+  int rc = len < 32 ? SDTLS_E_INVALID_ARGUMENT : sdtls_config_set_ticket_secret(config, secret, len);
+  wipe_free(secret, 65);
+  if (rc == SDTLS_E_INVALID_ARGUMENT) {
+    errorf("%s: a ticket secret file holds 32 to 64 bytes, not %zu", path, len);
+  } else if (rc != SDTLS_OK) {
+    report_sdtls_error(path, rc, NULL);
+  }
+  return rc == SDTLS_OK;
+}
+
 int cmd_server(int argc, char **argv) {
   static char prog[] = "sdtls server";
   enum {
     OPT_LISTEN = OPT_COMMAND,
     OPT_REQUIRE,
     OPT_ECHO,
-    OPT_KEYLOG,
+    OPT_PSK_HINT,
+    OPT_TICKET_SECRET,
     OPT_NO_COOKIES,
     OPT_MAX_PEERS,
     OPT_IDLE_TIMEOUT
@@ -339,14 +384,15 @@ int cmd_server(int argc, char **argv) {
       {"listen", required_argument, NULL, OPT_LISTEN},
       {"require-client-cert", no_argument, NULL, OPT_REQUIRE},
       {"echo", no_argument, NULL, OPT_ECHO},
-      {"keylog", required_argument, NULL, OPT_KEYLOG},
+      {"psk-hint", required_argument, NULL, OPT_PSK_HINT},
+      {"ticket-secret-file", required_argument, NULL, OPT_TICKET_SECRET},
       {"no-cookies", no_argument, NULL, OPT_NO_COOKIES},
       {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
-  const char *listen_spec = NULL, *keylog = NULL;
+  const char *listen_spec = NULL, *psk_hint = NULL, *ticket_secret_file = NULL;
   bool require_client_cert = false, echo = false, cookies = true;
   long max_peers = 0;
   sdtls_time idle_timeout = 0;
@@ -364,8 +410,11 @@ int cmd_server(int argc, char **argv) {
     case OPT_ECHO:
       echo = true;
       break;
-    case OPT_KEYLOG:
-      keylog = optarg;
+    case OPT_PSK_HINT:
+      psk_hint = optarg;
+      break;
+    case OPT_TICKET_SECRET:
+      ticket_secret_file = optarg;
       break;
     case OPT_NO_COOKIES:
       cookies = false;
@@ -392,11 +441,26 @@ int cmd_server(int argc, char **argv) {
   if (optind < argc) {
     return usage_error(prog, server_usage, "unexpected argument '%s'", argv[optind]);
   }
-  if (listen_spec == NULL || copts.cert == NULL || copts.key == NULL) {
-    return usage_error(prog, server_usage, "--listen, --cert and --key are required");
+  if (listen_spec == NULL ||
+      (copts.cert == NULL && copts.key == NULL && copts.psk_identity == NULL && copts.psk_len == 0)) {
+    return usage_error(prog, server_usage,
+                       "--listen and either --cert and --key or --psk-identity and --psk are "
+                       "required");
+  }
+  int checked = config_opts_check(&copts, prog);
+  if (checked >= 0) {
+    return checked;
   }
   if (require_client_cert != (copts.ca != NULL)) {
     return usage_error(prog, NULL, "--require-client-cert and --ca go together");
+  }
+  if (copts.n_fingerprints > 0 && (copts.ca != NULL || copts.cert == NULL)) {
+    return usage_error(prog, NULL,
+                       "--fingerprint needs --cert and --key, and replaces --ca and "
+                       "--require-client-cert");
+  }
+  if (psk_hint != NULL && copts.psk_len == 0) {
+    return usage_error(prog, NULL, "--psk-hint needs --psk-identity and --psk");
   }
   char host[256], port[8];
   if (!net_split_host_port(listen_spec, host, sizeof(host), port, sizeof(port))) {
@@ -407,6 +471,7 @@ int cmd_server(int argc, char **argv) {
   memset(&srv, 0, sizeof(srv));
   srv.fd = -1;
   srv.echo = echo;
+  srv.copts = &copts;
   int status = EXIT_FAIL;
   srv.config = config_opts_new(&copts);
   if (srv.config == NULL) {
@@ -424,7 +489,14 @@ int cmd_server(int argc, char **argv) {
                   (int64_t)((idle_timeout + 999999u) / 1000000u), "--idle-timeout")) {
     goto out;
   }
-  if (keylog != NULL && keylog_enable(srv.config, keylog) != 0) {
+  if (psk_hint != NULL) {
+    int rc = sdtls_config_set_psk_identity_hint(srv.config, psk_hint);
+    if (rc != SDTLS_OK) {
+      report_sdtls_error("--psk-hint", rc, NULL);
+      goto out;
+    }
+  }
+  if (ticket_secret_file != NULL && !load_ticket_secret(srv.config, ticket_secret_file)) {
     goto out;
   }
   if (cookies && !sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {

@@ -50,8 +50,10 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns);
 void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]);
 
 /* One line on stderr, written at once: "<prefix> <version> <cipher>" and,
- * when the peer sent a certificate, " peer sha-256 <fingerprint>". */
-void print_session(const char *prefix, const sdtls_conn *conn);
+ * each only when it applies, " peer sha-256 <fingerprint>" (the peer sent a
+ * certificate), " psk <identity>", " srtp <profile>", " alpn <protocol>"
+ * and " resumed" (or " full" when `offered_session` and not resumed). */
+void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session);
 
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
 bool write_line(const uint8_t *data, size_t len);
@@ -77,15 +79,50 @@ bool take_seconds(const char *prog, const char *name, const char *arg, double mi
 
 /* Options that client and server share, and their getopt_long values; a
  * command's own values start at OPT_COMMAND. */
-enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_MTU, OPT_COMMAND };
+enum {
+  OPT_CERT = 256,
+  OPT_KEY,
+  OPT_CA,
+  OPT_MTU,
+  OPT_SRTP,
+  OPT_ALPN,
+  OPT_FINGERPRINT,
+  OPT_PSK_IDENTITY,
+  OPT_PSK,
+  OPT_KEYLOG,
+  OPT_EXPORT,
+  OPT_COMMAND
+};
 #define CONFIG_LONG_OPTIONS                                                                 \
   {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},   \
-      {"ca", required_argument, NULL, OPT_CA}, {"mtu", required_argument, NULL, OPT_MTU}
+      {"ca", required_argument, NULL, OPT_CA}, {"mtu", required_argument, NULL, OPT_MTU},   \
+      {"srtp", required_argument, NULL, OPT_SRTP},                                          \
+      {"alpn", required_argument, NULL, OPT_ALPN},                                          \
+      {"fingerprint", required_argument, NULL, OPT_FINGERPRINT},                            \
+      {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},                          \
+      {"psk", required_argument, NULL, OPT_PSK},                                            \
+      {"keylog", required_argument, NULL, OPT_KEYLOG},                                      \
+      {"export", required_argument, NULL, OPT_EXPORT}
+
+#define MAX_FINGERPRINTS 16 /* the library's limit per config */
+#define PSK_MAX 64          /* bytes */
+#define EXPORT_MAX 1024     /* bytes of --export */
 
 typedef struct config_opts {
   const char *cert, *key; /* own certificate chain and key (PEM files) */
   const char *ca;         /* trust anchors (PEM file) */
   long mtu;               /* 0: the library's default */
+  const char *srtp;       /* SRTP profiles, ':'-separated */
+  const char *alpn;       /* ALPN protocols, ','-separated */
+  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates */
+  size_t n_fingerprints;
+  const char *psk_identity; /* with psk: a pre-shared key */
+  uint8_t psk[PSK_MAX];
+  size_t psk_len; /* 0: no --psk */
+  const char *keylog;      /* NSS key log file */
+  const char *export_spec; /* --export LABEL:LEN as given */
+  char export_label[256];  /* ... and parsed by config_opts_check() */
+  long export_len;
 } config_opts;
 
 /* For what getopt_long() returned that a command's own cases did not take:
@@ -94,9 +131,35 @@ typedef struct config_opts {
  * or usage_exit()'s for anything else ('h', an unknown option). */
 int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
                      const char *arg);
-/* A new configuration with the certificate, trust anchors and MTU of `o`;
- * NULL after an error message. */
+/* After parsing: checks what goes together (--psk and --psk-identity,
+ * --cert and --key) and the values the library judges (--srtp, --alpn,
+ * --fingerprint), and parses --export. Returns -1 if all is well, else
+ * EXIT_USAGE after a message. */
+int config_opts_check(config_opts *o, const char *prog);
+/* A new configuration with everything in `o`; NULL after an error message. */
 sdtls_config *config_opts_new(const config_opts *o);
+
+/* Prints "EXPORT <label> <hex>" on stdout for --export (nothing without
+ * it). False after an error message. */
+bool print_export(const config_opts *o, const sdtls_conn *conn);
+
+/* Parses hex ("0a1B...", an even number of digits, at least one byte) into
+ * out[0..max). Returns the length, or 0 for bad text or more than max. */
+size_t parse_hex(const char *s, uint8_t *out, size_t max);
+
+/* ---- files.c ---- */
+
+/* Reads a whole small file (at most `max` bytes) into *out (malloc'd; wipe
+ * and free it). Returns 1, 0 if it does not exist (with `missing_ok`), or
+ * -1 after a message naming it. */
+int read_small_file(const char *path, const char *what, size_t max, bool missing_ok,
+                    uint8_t **out, size_t *len);
+/* Replaces `path` with `data` atomically (a temporary file in the same
+ * directory, renamed), mode 0600. False after a message naming it. */
+bool write_secret_file(const char *path, const char *what, const uint8_t *data, size_t len);
+/* Wipes and frees a buffer from read_small_file(). */
+void wipe_free(uint8_t *buf, size_t len);
+
 /* ---- credentials.c ----
  * The tool reads and checks each file itself before the library sees it, so
  * that a failure names the file that failed. */
@@ -130,7 +193,8 @@ typedef struct io_events {
 bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev);
 
-/* Key log: appends NSS key log lines to `path` (created 0600). */
+/* Key log: appends NSS key log lines to `path` (created 0600; also made
+ * 0600 if it was there). */
 int keylog_enable(sdtls_config *config, const char *path);
 void keylog_close(void);
 

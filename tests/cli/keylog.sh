@@ -1,6 +1,7 @@
 #!/bin/bash
-# server --keylog FILE appends one NSS key log line per handshake (mode 0600)
-# that matches the session (Wireshark's CLIENT_RANDOM format).
+# --keylog FILE (server and client) appends one NSS key log line per
+# handshake (mode 0600) that matches the session (Wireshark's CLIENT_RANDOM
+# format); client and server log the same line for one handshake.
 . "$(dirname "$0")/lib.sh"
 setup "$@"
 
@@ -8,12 +9,22 @@ make_cert srv localhost
 start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo --keylog keys.log
 for i in 1 2; do
     echo "x$i" | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem \
-        --server-name localhost >c$i.out 2>c$i.err || fail "client $i exited $?"
+        --server-name localhost --keylog client.log >c$i.out 2>c$i.err || fail "client $i exited $?"
     [ "$(cat c$i.out)" = "x$i" ] || fail "client $i got: $(cat c$i.out)"
 done
-[ -f keys.log ] || fail "no key log file"
-[ "$(stat -c %a keys.log)" = 600 ] || fail "key log mode $(stat -c %a keys.log)"
-grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}' keys.log && fail "unexpected key log lines"
-[ "$(grep -c '^CLIENT_RANDOM' keys.log)" -eq 2 ] || fail "expected 2 lines: $(cat keys.log)"
-[ "$(cut -d' ' -f2 keys.log | sort -u | wc -l)" -eq 2 ] || fail "two handshakes, one client random"
+for f in keys.log client.log; do
+    [ -f $f ] || fail "no key log file $f"
+    [ "$(stat -c %a $f)" = 600 ] || fail "$f mode $(stat -c %a $f)"
+    grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}' $f && fail "unexpected key log lines in $f"
+    [ "$(grep -c '^CLIENT_RANDOM' $f)" -eq 2 ] || fail "expected 2 lines: $(cat $f)"
+    [ "$(cut -d' ' -f2 $f | sort -u | wc -l)" -eq 2 ] || fail "two handshakes, one client random"
+done
+cmp -s keys.log client.log || fail "client and server logged different secrets"
+
+# A key log file that was there with a looser mode is made 0600.
+: >loose.log
+chmod 644 loose.log
+echo y | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem --server-name localhost \
+    --keylog loose.log >c3.out 2>c3.err || fail "client 3 exited $?"
+[ "$(stat -c %a loose.log)" = 600 ] || fail "loose.log mode $(stat -c %a loose.log)"
 echo PASS

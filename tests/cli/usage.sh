@@ -18,9 +18,12 @@ expect_help cert --help
 expect_help client -h
 # --help wins wherever it is.
 expect_help client 127.0.0.1:1 --insecure --help
-grep -q -- '--export' help.out || fail "client help lacks --export"
+for opt in --export --keylog --srtp --alpn --fingerprint --psk-identity --psk --session; do
+    grep -q -- "$opt" help.out || fail "client help lacks $opt"
+done
 expect_help server --help
-for opt in --no-cookies --max-peers --idle-timeout --echo --keylog; do
+for opt in --no-cookies --max-peers --idle-timeout --echo --keylog --export --srtp --alpn \
+    --fingerprint --psk-identity --psk --psk-hint --ticket-secret-file; do
     grep -q -- "$opt" help.out || fail "server help lacks $opt"
 done
 grep -q 'ICE' help.out || fail "server help does not say when --no-cookies is fit"
@@ -52,6 +55,11 @@ usage_error client 127.0.0.1:4433 --insecure --export nolen
 usage_error client 127.0.0.1:4433 --insecure --export label:0
 usage_error client 127.0.0.1:4433 --insecure --export label:1025
 usage_error client 127.0.0.1:4433 --insecure --cert c.pem
+usage_error client 127.0.0.1:4433 --insecure --srtp SRTP_BOGUS
+usage_error client 127.0.0.1:4433 --insecure --alpn ''
+usage_error client 127.0.0.1:4433 --fingerprint nope
+usage_error client 127.0.0.1:4433 --psk-identity id
+usage_error client 127.0.0.1:4433 --psk-identity id --psk 123
 usage_error client 127.0.0.1:4433 --ca
 grep -q 'Usage: sdtls client' u.err || fail "no client usage on stderr"
 usage_error server
@@ -67,6 +75,9 @@ usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout 
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout 1s
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --idle-timeout 86401
 usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --no-cookies=1
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --export label
+usage_error server --listen 127.0.0.1:0 --cert c.pem --key c.key --srtp SRTP_BOGUS
+usage_error server --listen 127.0.0.1:0 --psk 00
 usage_error cert
 usage_error cert --cert a.pem --key a.key --bogus
 grep -q 'Usage: sdtls cert' u.err || fail "no cert usage on stderr"

@@ -3,11 +3,12 @@
 
 RELAY_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/relay.py
 
-# start_relay SERVER_PORT: a logging relay (relay.py) in front of
-# 127.0.0.1:SERVER_PORT; sets RELAY_PORT, logs records to relay.log.
+# start_relay SERVER_PORT [PCAP]: a logging relay (relay.py) in front of
+# 127.0.0.1:SERVER_PORT; sets RELAY_PORT, logs records to relay.log (and
+# the datagrams to the pcap file PCAP).
 start_relay() {
     rm -f relay.port
-    spawn RELAY_PID python3 "$RELAY_PY" relay.port 127.0.0.1 "$1" relay.log 60
+    spawn RELAY_PID python3 "$RELAY_PY" relay.port 127.0.0.1 "$1" relay.log 60 ${2:+"$2"}
     for _ in $(seq 100); do
         [ -s relay.port ] && break
         sleep 0.05
@@ -86,4 +87,32 @@ require() {
     for p in "$@"; do
         command -v "$p" >/dev/null || { echo "FAIL: $p not installed (sh packaging/setup-debian.sh installs it)"; exit 1; }
     done
+}
+
+# start_openssl_server NAME ARGS...: `openssl s_server -dtls1_2 -4 -accept
+# 127.0.0.1:PORT ARGS` on a free port (retried if the bind races), its stdin
+# the fifo NAME.in held open on fd 8 (s_server ends when its stdin closes:
+# write lines to fd 8 to send them), output NAME.out / NAME.err. Sets
+# OSSL_PID and OSSL_PORT.
+start_openssl_server() {
+    local name=$1 attempt
+    shift
+    [ -p "$name.in" ] || mkfifo "$name.in"
+    exec 8<>"$name.in"
+    for attempt in 1 2 3; do
+        OSSL_PORT=$(free_port)
+        rm -f "$name.out"
+        spawn OSSL_PID openssl s_server -dtls1_2 -4 -accept "127.0.0.1:$OSSL_PORT" "$@" \
+            <"$name.in" >"$name.out" 2>"$name.err"
+        wait_for "$name.out" '^ACCEPT' 5 && return 0
+        note "openssl s_server did not start on $OSSL_PORT; retrying"
+        kill "$OSSL_PID" 2>/dev/null
+    done
+    fail "openssl s_server did not start: $(cat "$name.err")"
+}
+
+# openssl_keying_material FILE: the last "Keying material: HEX" that
+# s_server or s_client printed, in lower case.
+openssl_keying_material() {
+    sed -n 's/^ *Keying material: \([0-9A-F]*\)$/\1/p' "$1" | tail -n1 | tr A-F a-f
 }

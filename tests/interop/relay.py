@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A UDP relay between one DTLS client and a server that logs what it sees.
 
-    relay.py PORT_FILE SERVER_HOST SERVER_PORT LOG [SECONDS]
+    relay.py PORT_FILE SERVER_HOST SERVER_PORT LOG [SECONDS [PCAP]]
 
 Binds 127.0.0.1 on a free port, writes the port to PORT_FILE, forwards the
 first client's datagrams to the server and the server's back, and writes one
@@ -13,11 +13,14 @@ line per DTLS record to LOG, e.g.
 
 so a test can check the wire (a HelloVerifyRequest was sent, the second
 ClientHello carried the cookie) without trusting either peer's own report.
-Exits after SECONDS (default 60).
+Exits after SECONDS (default 60). With PCAP, every datagram is also written
+there as an IPv4/UDP packet (pcap, LINKTYPE_RAW) between the client's
+address and SERVER_PORT, for tshark or Wireshark.
 """
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -59,9 +62,36 @@ def describe(direction, data):
     return lines
 
 
+class Pcap:
+    """A pcap file of raw IPv4 packets (LINKTYPE_RAW = 101)."""
+
+    def __init__(self, path):
+        self.f = open(path, "wb", buffering=0)
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+
+    @staticmethod
+    def _checksum(header):
+        total = sum(struct.unpack("!10H", header))
+        while total > 0xFFFF:
+            total = (total & 0xFFFF) + (total >> 16)
+        return ~total & 0xFFFF
+
+    def write(self, src, dst, payload):
+        udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                         socket.inet_aton(src[0]), socket.inet_aton(dst[0]))
+        ip = ip[:10] + struct.pack("!H", self._checksum(ip)) + ip[12:]
+        packet = ip + udp
+        now = time.time()
+        self.f.write(struct.pack("<IIII", int(now), int(now % 1 * 1e6), len(packet), len(packet)))
+        self.f.write(packet)
+
+
 def main():
     port_file, host, port, log_path = sys.argv[1:5]
     seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 60.0
+    pcap = Pcap(sys.argv[6]) if len(sys.argv) > 6 else None
+    server = (socket.gethostbyname(host), int(port))
     front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     front.bind(("127.0.0.1", 0))
     back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -86,6 +116,8 @@ def main():
                         continue
                     for line in describe("c2s", data):
                         log.write(line + "\n")
+                    if pcap:
+                        pcap.write(client, server, data)
                     try:
                         back.send(data)
                     except ConnectionRefusedError:
@@ -93,6 +125,8 @@ def main():
                 elif client is not None:
                     for line in describe("s2c", data):
                         log.write(line + "\n")
+                    if pcap:
+                        pcap.write(server, client, data)
                     front.sendto(data, client)
 
 

@@ -1,0 +1,78 @@
+#!/bin/bash
+# --fingerprint pins the peer's certificate instead of the CA and name
+# checks: a client pins the server, a server pins client certificates (and
+# requires one). A wrong fingerprint fails the handshake (exit 1) with a
+# message naming the peer's fingerprint and the expected one.
+. "$(dirname "$0")/lib.sh"
+setup "$@"
+
+make_cert srv not-the-name-we-dial   # no CA and no name check could pass
+make_cert cli client.example
+make_cert other other.example
+srv_fp=$(openssl_fp srv.pem)
+cli_fp=$(openssl_fp cli.pem)
+other_fp=$(openssl_fp other.pem)
+[ "$(cat srv.fp)" = "sha-256 $srv_fp" ] || fail "sdtls cert printed $(cat srv.fp), openssl $srv_fp"
+
+# ---- client pins the server ----
+start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo
+run_client() { # NAME ARGS...: 0 and the echo, or sets RC
+    local name=$1
+    shift
+    echo "pinned-$name" | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" "$@" \
+        >"$name.out" 2>"$name.err"
+    RC=$?
+}
+run_client colon --fingerprint "sha-256:$srv_fp"
+[ $RC -eq 0 ] || fail "pinned client exited $RC: $(cat colon.err)"
+[ "$(cat colon.out)" = "pinned-colon" ] || fail "no echo: $(cat colon.out)"
+grep -q "^connected DTLSv1\.2 .* peer sha-256 $srv_fp\$" colon.err || fail "summary: $(cat colon.err)"
+# SDP's form, lower case, and one right among wrong ones.
+lower=$(echo "$srv_fp" | tr A-F a-f)
+run_client sdp --fingerprint "sha-256:$other_fp" --fingerprint "sha-256 $lower"
+[ $RC -eq 0 ] || fail "client with the right fingerprint second exited $RC: $(cat sdp.err)"
+
+run_client wrong --fingerprint "sha-256:$other_fp"
+[ $RC -eq 1 ] || fail "wrong fingerprint: exit $RC"
+[ ! -s wrong.out ] || fail "wrong fingerprint: data came through"
+grep -q '^sdtls: error: handshake with 127\.0\.0\.1:[0-9]* failed: .*fingerprint' wrong.err ||
+    fail "message: $(cat wrong.err)"
+grep -q "$srv_fp" wrong.err || fail "message does not name the server's fingerprint: $(cat wrong.err)"
+grep -q "$other_fp" wrong.err || fail "message does not name the expected fingerprint: $(cat wrong.err)"
+[ "$(wc -l <wrong.err)" -eq 1 ] || fail "more than one line: $(cat wrong.err)"
+# Without the pin the same server fails the CA check: the pin is what passed.
+run_client unpinned --ca srv.pem --server-name localhost
+[ $RC -eq 1 ] || fail "the CA and name check passed (exit $RC): the test proves nothing"
+
+# ---- server pins client certificates ----
+kill "$SERVER_PID"
+wait_exit "$SERVER_PID" 5 || fail "server did not stop"
+start_sdtls_server pinning --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo \
+    --fingerprint "sha-256:$cli_fp"
+run_client good --fingerprint "sha-256:$srv_fp" --cert cli.pem --key cli.key
+[ $RC -eq 0 ] || fail "client with the pinned certificate exited $RC: $(cat good.err)"
+wait_for pinning.err "^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.2 .* peer sha-256 $cli_fp\$" 5 ||
+    fail "accepted line: $(cat pinning.err)"
+run_client nocert --fingerprint "sha-256:$srv_fp"
+[ $RC -eq 1 ] || fail "client without a certificate: exit $RC"
+run_client othercert --fingerprint "sha-256:$srv_fp" --cert other.pem --key other.key
+[ $RC -eq 1 ] || fail "client with another certificate: exit $RC"
+wait_count pinning.err '^failed ' 2 5 || fail "server did not log two failures: $(cat pinning.err)"
+grep '^failed ' pinning.err | grep -q "$other_fp.*$cli_fp\|$cli_fp.*$other_fp" ||
+    fail "server's failed line does not name both fingerprints: $(grep '^failed' pinning.err)"
+[ "$(grep -c '^accepted' pinning.err)" -eq 1 ] || fail "server accepted a client it should not have"
+
+# Usage.
+expect_usage() {
+    "$SDTLS" "$@" </dev/null >u.out 2>u.err
+    local rc=$?
+    [ $rc -eq 2 ] || fail "'$*' exited $rc, expected 2"
+}
+expect_usage client 127.0.0.1:9 --fingerprint "sha-1 AA:BB"
+grep -q 'sha-256' u.err || fail "sha-1: $(cat u.err)"
+expect_usage client 127.0.0.1:9 --fingerprint "sha-256:AA:BB"
+expect_usage client 127.0.0.1:9 --fingerprint "sha-256:$srv_fp" --insecure
+expect_usage client 127.0.0.1:9 --fingerprint "sha-256:$srv_fp" --ca srv.pem
+expect_usage server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --fingerprint "sha-256:$cli_fp" \
+    --ca cli.pem --require-client-cert
+echo PASS

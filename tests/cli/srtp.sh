@@ -1,0 +1,53 @@
+#!/bin/bash
+# --srtp on both roles: the summary lines name the negotiated profile (the
+# server's preference among those the client offers), --export on both
+# sides prints the same EXTRACTOR-dtls_srtp keying material for one
+# connection, no common profile is a handshake without SRTP, an unknown
+# profile name is a usage error.
+. "$(dirname "$0")/lib.sh"
+setup "$@"
+
+make_cert srv localhost
+start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo \
+    --srtp SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80 --export EXTRACTOR-dtls_srtp:60
+
+client() { # client NAME PROFILES
+    echo "rtp-$1" | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem \
+        --server-name localhost --srtp "$2" --export EXTRACTOR-dtls_srtp:60 \
+        >"$1.out" 2>"$1.err" || fail "client $1 exited $?"
+    [ "$(sed -n 2p "$1.out")" = "rtp-$1" ] || fail "client $1: no echo"
+}
+
+# The client's order does not matter: the server picks its first.
+client gcm SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM
+grep -Eq '^connected DTLSv1\.2 [A-Z0-9_]+ peer sha-256 [0-9A-F:]{95} srtp SRTP_AEAD_AES_128_GCM$' gcm.err ||
+    fail "client summary: $(cat gcm.err)"
+wait_for server.err '^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.2 [A-Z0-9_]+ srtp SRTP_AEAD_AES_128_GCM$' 5 ||
+    fail "server summary: $(cat server.err)"
+ours=$(sed -n 's/^EXPORT EXTRACTOR-dtls_srtp \([0-9a-f]\{120\}\)$/\1/p' gcm.out)
+[ -n "$ours" ] || fail "client export: $(cat gcm.out)"
+wait_for server.out "^EXPORT EXTRACTOR-dtls_srtp $ours\$" 5 ||
+    fail "server exported other keying material: $(cat server.out), client $ours"
+
+client cm SRTP_AES128_CM_SHA1_80
+grep -Eq ' srtp SRTP_AES128_CM_SHA1_80$' cm.err || fail "client summary: $(cat cm.err)"
+wait_count server.out '^EXPORT EXTRACTOR-dtls_srtp [0-9a-f]{120}$' 2 5 || fail "no second server export"
+cm=$(sed -n 's/^EXPORT EXTRACTOR-dtls_srtp //p' cm.out)
+grep -qx "EXPORT EXTRACTOR-dtls_srtp $cm" server.out || fail "second connection: exports differ"
+[ "$cm" != "$ours" ] || fail "two connections, one key"
+
+# No common profile: use_srtp is an extension, the handshake goes on without it.
+client none SRTP_AEAD_AES_256_GCM
+grep -q ' srtp ' none.err && fail "a profile was negotiated: $(cat none.err)"
+grep -q '^connected ' none.err || fail "no connection: $(cat none.err)"
+wait_count server.err '^accepted ' 3 5 || fail "server did not accept the third client"
+grep '^accepted ' server.err | tail -n1 | grep -q ' srtp ' && fail "server line names a profile"
+
+# Names are checked before anything starts.
+"$SDTLS" client 127.0.0.1:9 --insecure --srtp SRTP_NULL_SHA1_80 </dev/null >bad.out 2>bad.err
+[ $? -eq 2 ] || fail "unknown profile: exit $?"
+grep -q 'SRTP_AES128_CM_SHA1_80' bad.err || fail "the message does not list the profiles: $(cat bad.err)"
+"$SDTLS" server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --srtp 'SRTP_AES128_CM_SHA1_80:' \
+    </dev/null >bad.out 2>bad.err
+[ $? -eq 2 ] || fail "empty profile name: exit $?"
+echo PASS
