@@ -266,26 +266,42 @@ static void test_psk(void) {
 
 /* ---- Resumption ---- */
 
-/* One client handshake against `sc` (a reference is taken); offers
- * `session` when given. Returns the new session in *out (sdtls_free). */
-static int client_round(sdtls_config *sc, uint64_t seed, const uint8_t *session, size_t len,
-                        int *resumed, uint8_t **out, size_t *out_len) {
+/* One client handshake: `cc` (taken over) against the shared server
+ * config `sc` (the caller's). In: an optional pin for the client's
+ * connection and a session to offer. Out: whether both sides resumed, the
+ * client's error, and (with want_session) the new session (sdtls_free). */
+typedef struct client_round {
+  const char *conn_pin;
+  const uint8_t *session;
+  size_t session_len;
+  int want_session;
+  int connected, resumed, error;
+  uint8_t *new_session;
+  size_t new_session_len;
+} client_round;
+
+static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_round *r) {
   fixture fx;
-  sdtls_config *cc = config_make(NULL, 0, NULL);
-  if (!fixture_init(&fx, seed, START, cc, sc)) return 0;
-  if (!fixture_conns(&fx)) {
+  r->connected = r->resumed = 0;
+  r->error = SDTLS_E_INTERNAL;
+  if (!fixture_init(&fx, seed, START, cc, sc) || !fixture_conns(&fx)) {
+    fx.sc = NULL;
     fixture_teardown(&fx);
-    return 0;
+    CHECK_FAIL_("round %llu: set-up failed", (unsigned long long)seed);
+    return;
   }
-  int ok = (session == NULL || sdtls_conn_set_session(CLIENT(&fx), session, len) == 0) &&
-           pair_handshake(fx.p, 10 * NETSIM_SEC);
-  *resumed = sdtls_conn_session_resumed(CLIENT(&fx));
-  CHECK_EQ(*resumed, sdtls_conn_session_resumed(SERVER(&fx)));
-  if (ok && out != NULL) ok = sdtls_conn_get_session(CLIENT(&fx), out, out_len) == 0;
+  if (r->conn_pin != NULL) CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), r->conn_pin), 0);
+  if (r->session != NULL)
+    CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), r->session, r->session_len), 0);
+  r->connected = pair_handshake(fx.p, 10 * NETSIM_SEC);
+  r->resumed = sdtls_conn_session_resumed(CLIENT(&fx));
+  CHECK_EQ(r->resumed, sdtls_conn_session_resumed(SERVER(&fx)));
+  r->error = sdtls_conn_error(CLIENT(&fx));
+  if (r->connected && r->want_session &&
+      sdtls_conn_get_session(CLIENT(&fx), &r->new_session, &r->new_session_len) != 0)
+    r->connected = 0;
   fx.sc = NULL; /* the caller's */
-  peer_cleanup(&fx.p[1]);
   fixture_teardown(&fx);
-  return ok;
 }
 
 static void test_resumption(void) {
@@ -298,30 +314,30 @@ static void test_resumption(void) {
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 32), 0);
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 31), SDTLS_E_INVALID_ARGUMENT);
 
-  uint8_t *s1 = NULL, *s2 = NULL;
-  size_t l1 = 0, l2 = 0;
-  int resumed = -1;
-  REQUIRE(client_round(sc, 30, NULL, 0, &resumed, &s1, &l1));
-  CHECK_EQ(resumed, 0);
-  CHECK(l1 > 0);
-  REQUIRE(client_round(sc, 31, s1, l1, &resumed, &s2, &l2));
-  CHECK_EQ(resumed, 1);
+  client_round first = {.want_session = 1};
+  run_round(config_make(NULL, 0, NULL), sc, 30, &first);
+  REQUIRE(first.connected);
+  CHECK_EQ(first.resumed, 0);
+  CHECK(first.new_session_len > 0);
+  client_round r = {.session = first.new_session, .session_len = first.new_session_len};
+  run_round(config_make(NULL, 0, NULL), sc, 31, &r);
+  CHECK(r.connected && r.resumed);
 
   /* One rotation: the old secret still opens its tickets. */
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret2, 32), 0); /* frozen, in use: allowed */
-  REQUIRE(client_round(sc, 32, s1, l1, &resumed, NULL, NULL));
-  CHECK_EQ(resumed, 1);
+  run_round(config_make(NULL, 0, NULL), sc, 32, &r);
+  CHECK(r.connected && r.resumed);
   /* Two: the first secret is retired; a full handshake follows. */
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret3, 32), 0);
-  REQUIRE(client_round(sc, 33, s1, l1, &resumed, NULL, NULL));
-  CHECK_EQ(resumed, 0);
+  run_round(config_make(NULL, 0, NULL), sc, 33, &r);
+  CHECK(r.connected && !r.resumed);
 
   /* Garbage is not a session. */
   fixture fx;
   REQUIRE(fixture_init(&fx, 34, START, config_make(NULL, 0, NULL), config_make(&g_server, 0, NULL)));
   REQUIRE(fixture_conns(&fx));
   CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), (const uint8_t *)"junk", 4), SDTLS_E_INVALID_ARGUMENT);
-  CHECK_EQ(sdtls_conn_set_session(SERVER(&fx), s1, l1), SDTLS_E_STATE);
+  CHECK_EQ(sdtls_conn_set_session(SERVER(&fx), r.session, r.session_len), SDTLS_E_STATE);
   uint8_t *none = NULL;
   size_t none_len = 0;
   CHECK_EQ(sdtls_conn_get_session(CLIENT(&fx), &none, &none_len), SDTLS_E_STATE);
@@ -331,13 +347,12 @@ static void test_resumption(void) {
   sdtls_config *off = config_make(&g_server, 0, NULL);
   REQUIRE(off != NULL);
   CHECK_EQ(sdtls_config_set_option(off, SDTLS_OPT_SESSION_TICKETS, 0), 0);
-  uint8_t *s3 = NULL;
-  size_t l3 = 0;
-  CHECK(!client_round(off, 35, NULL, 0, &resumed, &s3, &l3)); /* no resumable session */
-  sdtls_free(s3);
+  client_round no = {.want_session = 1};
+  run_round(config_make(NULL, 0, NULL), off, 35, &no);
+  CHECK(!no.connected); /* connected, but no resumable session */
+  sdtls_free(no.new_session);
   sdtls_config_free(off);
-  sdtls_free(s1);
-  sdtls_free(s2);
+  sdtls_free(first.new_session);
   sdtls_config_free(sc);
 }
 
@@ -356,85 +371,46 @@ static void test_resumption_keeps_authentication(void) {
   CHECK_EQ(sdtls_config_set_ticket_secret(s1, secret, 32), 0);
   CHECK_EQ(sdtls_config_set_ticket_secret(s2, secret, 32), 0); /* one fleet */
 
-  /* A session with the server, made by a client pinning it. */
-  fixture fx;
-  sdtls_config *cc = config_make(NULL, 1, NULL);
-  REQUIRE(cc != NULL);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
-  REQUIRE(fixture_init(&fx, 60, START, cc, s1) && fixture_conns(&fx));
-  REQUIRE(pair_handshake(fx.p, 10 * NETSIM_SEC));
-  uint8_t *session = NULL;
-  size_t len = 0;
-  REQUIRE_EQ(sdtls_conn_get_session(CLIENT(&fx), &session, &len), 0);
-  fx.sc = NULL;
-  peer_cleanup(&fx.p[1]);
-  fixture_teardown(&fx);
-
-  /* The same pin resumes. */
-  cc = config_make(NULL, 1, NULL);
-  REQUIRE(cc != NULL);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
-  REQUIRE(fixture_init(&fx, 61, START, cc, s1) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
-  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
-  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 1);
-  fx.sc = NULL;
-  peer_cleanup(&fx.p[1]);
-  fixture_teardown(&fx);
+  /* A session with the first server, made by a client pinning it; the
+   * same pin resumes it. */
+  client_round first = {.conn_pin = fp_server, .want_session = 1};
+  run_round(config_make(NULL, 1, NULL), s1, 60, &first);
+  REQUIRE(first.connected);
+  client_round r = {.conn_pin = fp_server,
+                    .session = first.new_session,
+                    .session_len = first.new_session_len};
+  run_round(config_make(NULL, 1, NULL), s1, 61, &r);
+  CHECK(r.connected && r.resumed);
 
   /* A client pinning another certificate offers it to the first server:
    * no resumption, a full handshake, and the pin fails it. */
-  cc = config_make(NULL, 1, NULL);
-  REQUIRE(cc != NULL);
-  REQUIRE(fixture_init(&fx, 62, START, cc, s1) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_other), 0);
-  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
-  pair_handshake(fx.p, 10 * NETSIM_SEC);
-  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
-  CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_VERIFY);
-  fx.sc = NULL;
-  peer_cleanup(&fx.p[1]);
-  fixture_teardown(&fx);
-
+  r.conn_pin = fp_other;
+  run_round(config_make(NULL, 1, NULL), s1, 62, &r);
+  CHECK(!r.connected && !r.resumed);
+  CHECK_EQ(r.error, SDTLS_E_VERIFY);
   /* ... and to the fleet's other server, whose certificate it pins: a full
    * handshake that succeeds on its own merits. */
-  cc = config_make(NULL, 1, NULL);
-  REQUIRE(cc != NULL);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_other), 0);
-  REQUIRE(fixture_init(&fx, 63, START, cc, s2) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
-  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
-  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
-  fx.sc = NULL;
-  peer_cleanup(&fx.p[1]);
-  fixture_teardown(&fx);
-  sdtls_free(session);
+  run_round(config_make(NULL, 1, NULL), s2, 63, &r);
+  CHECK(r.connected && !r.resumed);
+  sdtls_free(first.new_session);
 
   /* PSK: a session made with the right key does not let a client holding
    * the wrong one in. */
-  sdtls_config *ps = plain_config();
-  REQUIRE(ps != NULL);
+  sdtls_config *ps = plain_config(), *right = plain_config(), *wrong = plain_config();
+  REQUIRE(ps && right && wrong);
   CHECK_EQ(sdtls_config_add_psk(ps, "device-1", kKey, sizeof(kKey)), 0);
   CHECK_EQ(sdtls_config_set_option(ps, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
-  cc = plain_config();
-  REQUIRE(cc != NULL);
-  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", kKey, sizeof(kKey)), 0);
-  REQUIRE(fixture_init(&fx, 64, START, cc, ps) && fixture_conns(&fx));
-  REQUIRE(pair_handshake(fx.p, 10 * NETSIM_SEC));
-  REQUIRE_EQ(sdtls_conn_get_session(CLIENT(&fx), &session, &len), 0);
-  fx.sc = NULL;
-  peer_cleanup(&fx.p[1]);
-  fixture_teardown(&fx);
-  cc = plain_config();
-  REQUIRE(cc != NULL);
-  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", (const uint8_t *)"wrong key", 9), 0);
-  CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
-  REQUIRE(fixture_init(&fx, 65, START, cc, ps) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), session, len), 0);
-  CHECK(!pair_handshake(fx.p, 10 * NETSIM_SEC));
-  CHECK_EQ(sdtls_conn_session_resumed(CLIENT(&fx)), 0);
-  fixture_teardown(&fx); /* frees ps */
-  sdtls_free(session);
+  CHECK_EQ(sdtls_config_add_psk(right, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_add_psk(wrong, "device-1", (const uint8_t *)"wrong key", 9), 0);
+  CHECK_EQ(sdtls_config_set_option(wrong, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
+  client_round p1 = {.want_session = 1};
+  run_round(right, ps, 64, &p1);
+  REQUIRE(p1.connected);
+  client_round p2 = {.session = p1.new_session, .session_len = p1.new_session_len};
+  run_round(wrong, ps, 65, &p2);
+  CHECK(!p2.connected && !p2.resumed);
+  sdtls_free(p1.new_session);
+  sdtls_config_free(ps);
   sdtls_config_free(s1);
   sdtls_config_free(s2);
 }
