@@ -22,7 +22,7 @@ if [ -z "$prefix" ]; then
     mv "$work/staged" "$work/moved"
     prefix=$work/moved
 fi
-config=$(find "$prefix" -path '*/cmake/sdtls/sdtlsConfig.cmake' 2>/dev/null | head -n 1)
+config=$(find "$prefix"/lib* "$prefix"/share -path '*/cmake/sdtls/sdtlsConfig.cmake' 2>/dev/null | head -n 1)
 [ -n "$config" ] || fail "no sdtlsConfig.cmake under $prefix"
 echo "package: $config"
 
