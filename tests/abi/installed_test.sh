@@ -9,9 +9,10 @@ trap 'rm -rf "$dest"' EXIT
 cmake --install "$build" --prefix "$dest/usr" >/dev/null
 pcdir=$(dirname "$(find "$dest" -name sdtls.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pcdir"
-# The .pc file names /usr; --define-prefix derives the scratch prefix from
-# where the file is.
-pkg_config() { pkg-config --define-prefix "$@"; }
+# The .pc file names the configured prefix; point it at the scratch one
+# (--define-prefix would guess it wrong under a multiarch libdir such as
+# lib/x86_64-linux-gnu, as in the Debian build).
+pkg_config() { pkg-config --define-variable=prefix="$dest/usr" "$@"; }
 cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L "$src/example.c" \
    $(pkg_config --cflags --libs sdtls) -o "$dest/example"
 out=$(LD_LIBRARY_PATH="$(pkg_config --variable=libdir sdtls)" "$dest/example" "$cert" "$key")
