@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite: installs what is missing, builds sdtls (and the
-# embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, then
+# embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
+# (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
 # flags, as a distribution builds it. Warnings are errors in both builds.
 # The last lines are ctest's summary.
@@ -17,6 +18,20 @@ cmake -S "$root" -B "$build/asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSDTLS_SANI
       -DSDTLS_WERROR=ON -DSDTLS_BUILD_TOOL=OFF >/dev/null
 ninja -C "$build/asan" -j "$jobs"
 (cd "$build/asan" && ctest -j "$jobs" -L memcheck --output-on-failure)
+
+# ---- Stage: fuzzing and ThreadSanitizer (tests/fuzz/README.md) ----------
+# The libFuzzer targets: clang build, seeds from real handshakes, every
+# regression reproducer replayed, then FUZZ_SECONDS (30) per target, two at
+# a time. Then the threads test under ThreadSanitizer. SDTLS_SKIP_FUZZ=1
+# skips the stage (e.g. for a quick local run).
+if [ "${SDTLS_SKIP_FUZZ:-0}" != 1 ]; then
+    BUILD_DIR=$build FUZZ_JOBS=${FUZZ_JOBS:-$jobs} sh "$root/tests/fuzz/run.sh"
+    cmake -S "$root" -B "$build/tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSDTLS_TSAN=ON \
+          -DSDTLS_WERROR=ON -DSDTLS_BUILD_TOOL=OFF >/dev/null
+    ninja -C "$build/tsan" -j "$jobs" threads_test >/dev/null
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 "$build/tsan/tests/torture/threads_test"
+fi
+# ---- end of the fuzzing and ThreadSanitizer stage ------------------------
 
 # Debian's build flags with every hardening feature (what dpkg-buildpackage
 # passes to a package build).
