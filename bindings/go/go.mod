@@ -1,0 +1,3 @@
+module sdtls.dev/sdtls
+
+go 1.24
