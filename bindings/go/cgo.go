@@ -311,6 +311,7 @@ func (c cconn) nextDeadline() uint64 { return uint64(C.sdtls_conn_next_deadline(
 func (c cconn) close(now time.Time) int { return int(C.sdtls_conn_close(c.p, cTime(now))) }
 
 func (c cconn) state() State        { return State(C.sdtls_conn_state(c.p)) }
+func (c cconn) role() Role          { return Role(C.sdtls_conn_role(c.p)) }
 func (c cconn) errorCode() int      { return int(C.sdtls_conn_error(c.p)) }
 func (c cconn) errorDetail() string { return goStringOrEmpty(C.sdtls_conn_error_detail(c.p)) }
 func (c cconn) maxDataSize() int    { return int(C.sdtls_conn_max_data_size(c.p)) }

@@ -41,6 +41,7 @@ type Conn struct {
 	cc       cconn
 	cfg      *compiledConfig
 	cleanup  runtime.Cleanup
+	role     Role
 	deadline uint64
 	freed    bool
 
@@ -62,7 +63,7 @@ func NewConn(cfg *Config, role Role) (*Conn, error) {
 	if rc != 0 {
 		return nil, newError("new connection", rc, "")
 	}
-	c := &Conn{cc: h, cfg: cc, deadline: timeNever}
+	c := &Conn{cc: h, cfg: cc, role: h.role(), deadline: timeNever}
 	c.cleanup = runtime.AddCleanup(c, func(h cconn) { h.free() }, h)
 	if role == RoleClient && cc.name != "" {
 		if rc := h.setServerName(cc.name); rc != 0 {
@@ -249,6 +250,9 @@ func (c *Conn) State() State {
 	}
 	return c.cc.state()
 }
+
+// Role is the role the Conn was made with.
+func (c *Conn) Role() Role { return c.role }
 
 // Err is the error that ended the connection, or nil.
 func (c *Conn) Err() error {
