@@ -38,6 +38,8 @@ type Event struct {
 // becomes unreachable without Close is released by the garbage collector,
 // but that is only a safety net.
 type Conn struct {
+	// Methods that call into C end with runtime.KeepAlive(c): the cleanup
+	// must not free cc while a call on it runs.
 	cc       cconn
 	cfg      *compiledConfig
 	cleanup  runtime.Cleanup
@@ -75,6 +77,7 @@ func NewConn(cfg *Config, role Role) (*Conn, error) {
 }
 
 func (c *Conn) err(op string, rc int) error {
+	defer runtime.KeepAlive(c)
 	if rc >= 0 {
 		return nil
 	}
@@ -123,6 +126,7 @@ func (c *Conn) collect(deadline uint64) {
 
 // SetServerName sets the name a client sends and verifies (StateNew only).
 func (c *Conn) SetServerName(name string) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("server name"); err != nil {
 		return err
 	}
@@ -132,6 +136,7 @@ func (c *Conn) SetServerName(name string) error {
 // AddPeerFingerprint pins the peer's certificate for this connection
 // ("sha-256 AB:CD:..."), in StateNew.
 func (c *Conn) AddPeerFingerprint(fingerprint string) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("peer fingerprint"); err != nil {
 		return err
 	}
@@ -141,6 +146,7 @@ func (c *Conn) AddPeerFingerprint(fingerprint string) error {
 // SetSession offers a session from Session of an earlier connection to
 // the same server (client, StateNew).
 func (c *Conn) SetSession(session []byte) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("set session"); err != nil {
 		return err
 	}
@@ -149,6 +155,7 @@ func (c *Conn) SetSession(session []byte) error {
 
 // Start begins the handshake: a client queues its first flight.
 func (c *Conn) Start(now time.Time) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("start"); err != nil {
 		return err
 	}
@@ -161,6 +168,7 @@ func (c *Conn) Start(now time.Time) error {
 // authentication are dropped silently; the error is the one that ended the
 // connection, if it ended now or before.
 func (c *Conn) Receive(datagram []byte, now time.Time) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("receive"); err != nil {
 		return err
 	}
@@ -175,6 +183,7 @@ func (c *Conn) Receive(datagram []byte, now time.Time) error {
 // Send queues data as one record in one datagram (at most MaxDataSize
 // bytes).
 func (c *Conn) Send(data []byte, now time.Time) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("send"); err != nil {
 		return err
 	}
@@ -190,6 +199,7 @@ func (c *Conn) NextDeadline() time.Time { return goTime(c.deadline) }
 // HandleTimeout acts on expired timers: retransmits, or fails the
 // handshake with ErrTimeout. Calling it early is harmless.
 func (c *Conn) HandleTimeout(now time.Time) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("handle timeout"); err != nil {
 		return err
 	}
@@ -201,6 +211,7 @@ func (c *Conn) HandleTimeout(now time.Time) error {
 // Shutdown queues close_notify (when connected) and moves to StateClosed.
 // No EventClosed follows for it.
 func (c *Conn) Shutdown(now time.Time) error {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("shutdown"); err != nil {
 		return err
 	}
@@ -245,6 +256,7 @@ func (c *Conn) Close() error {
 
 // State is the connection's state.
 func (c *Conn) State() State {
+	defer runtime.KeepAlive(c)
 	if c.freed {
 		return StateClosed
 	}
@@ -256,6 +268,7 @@ func (c *Conn) Role() Role { return c.role }
 
 // Err is the error that ended the connection, or nil.
 func (c *Conn) Err() error {
+	defer runtime.KeepAlive(c)
 	if c.freed {
 		return nil
 	}
@@ -268,6 +281,7 @@ func (c *Conn) Err() error {
 
 // MaxDataSize is the largest Send accepted now (0 before the handshake).
 func (c *Conn) MaxDataSize() int {
+	defer runtime.KeepAlive(c)
 	if c.freed {
 		return 0
 	}
@@ -276,6 +290,7 @@ func (c *Conn) MaxDataSize() int {
 
 // ConnectionState describes the connection (meaningful once connected).
 func (c *Conn) ConnectionState() ConnectionState {
+	defer runtime.KeepAlive(c)
 	if c.freed {
 		return ConnectionState{}
 	}
@@ -285,6 +300,7 @@ func (c *Conn) ConnectionState() ConnectionState {
 // ExportKeyingMaterial derives length bytes from the connection's secret
 // (RFC 5705); a nil context means none, which differs from an empty one.
 func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("export"); err != nil {
 		return nil, err
 	}
@@ -293,6 +309,7 @@ func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([
 
 // SRTPKeying returns the DTLS-SRTP keys of the negotiated profile.
 func (c *Conn) SRTPKeying() (*SRTPKeying, error) {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("srtp keying"); err != nil {
 		return nil, err
 	}
@@ -303,6 +320,7 @@ func (c *Conn) SRTPKeying() (*SRTPKeying, error) {
 // Session returns the session of a finished client handshake, for
 // SetSession on a later connection. It is secret.
 func (c *Conn) Session() ([]byte, error) {
+	defer runtime.KeepAlive(c)
 	if err := c.usable("session"); err != nil {
 		return nil, err
 	}
