@@ -434,3 +434,38 @@ func TestCookieFloodKeepsNoState(t *testing.T) {
 	}
 	c.Close()
 }
+
+func TestDialResumesAndPSK(t *testing.T) {
+	ts := startEcho(t, nil)
+	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.Session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c, err = Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig(), WithSession(sess))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.ConnectionState().Resumed {
+		t.Fatal("not resumed")
+	}
+	echo(t, c, []byte("resumed"))
+
+	// A PSK-only listener: no certificate anywhere.
+	psk := []PSK{{Identity: "sensor-7", Key: []byte("0123456789abcdef")}}
+	ps := startEcho(t, &Config{PSKs: psk, PSKIdentityHint: "sensors"})
+	pc, err := Dial(ctxT(t, 10*time.Second), "udp4", ps.addr, &Config{PSKs: psk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	echo(t, pc, []byte("psk"))
+	if st := pc.ConnectionState(); st.PSKIdentity != "sensor-7" || st.PeerCertificate != nil {
+		t.Fatalf("state %+v", st)
+	}
+}
