@@ -40,5 +40,12 @@ CFLAGS="$(flags CPPFLAGS) $(flags CFLAGS)" CXXFLAGS="$(flags CPPFLAGS) $(flags C
 LDFLAGS="$(flags LDFLAGS)" \
   cmake -S "$root" -B "$build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON >/dev/null
 ninja -C "$build/release" -j "$jobs"
+
+# --- Go binding (bindings/go) -------------------------------------------
+# go vet, go test -race (interop with openssl and pion/dtls included) and the
+# static link, against the release build just made; about a minute.
+sh "$root/bindings/go/test.sh" "$build/release"
+# --- end of the Go binding -----------------------------------------------
+
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure

@@ -1,0 +1,318 @@
+package sdtls
+
+import (
+	"io"
+	"runtime"
+	"runtime/cgo"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config holds the settings of connections and listeners, like
+// crypto/tls.Config. The zero value is a client with the secure defaults:
+// DTLS 1.2 and later, ECDHE with AEAD ciphers only, and peer verification
+// on (set RootCAs, PeerFingerprints or a PSK, or InsecureSkipVerify).
+//
+// A Config may be shared by any number of connections and listeners at
+// once. It is compiled into the C library's configuration the first time a
+// function of this package uses it; it must not be modified after that.
+type Config struct {
+	// This endpoint's certificate chain (leaf first) and private key
+	// (ECDSA or RSA), PEM. A server needs one unless it uses a PSK.
+	Certificate, PrivateKey []byte
+	// The same from PEM files, read when the Config is first used.
+	CertificateFile, PrivateKeyFile string
+
+	// Trusted CA certificates: PEM bytes, a PEM file and/or a directory as
+	// made by `openssl rehash`.
+	RootCAs    []byte
+	RootCAFile string
+	RootCADir  string
+
+	// InsecureSkipVerify accepts any peer certificate: only for tests and
+	// deployments that pin PeerFingerprints. Verification is on by default.
+	InsecureSkipVerify bool
+	// ServerName is what a client sends (SNI) and checks the server's
+	// certificate against. Dial fills it from the address when empty.
+	ServerName string
+	// RequireClientCert makes a server ask for and require a client
+	// certificate (verified against the roots unless InsecureSkipVerify).
+	RequireClientCert bool
+	// PeerFingerprints pins the peer's certificate: "sha-256 AB:CD:..." as
+	// SDP writes it (see Fingerprint). A match replaces the CA and name
+	// check; a server then asks the client for a certificate.
+	PeerFingerprints []string
+
+	// MTU is the largest datagram sent, in bytes (default 1200).
+	MTU int
+	// InitialRetransmit is the first retransmission timeout (default 1 s;
+	// doubled after each retransmission).
+	InitialRetransmit time.Duration
+	// HandshakeTimeout ends a handshake that has not finished in time with
+	// ErrTimeout (default 30 s).
+	HandshakeTimeout time.Duration
+	// MinVersion and MaxVersion bound the protocol (VersionDTLS12,
+	// VersionDTLS13); 0 keeps the library's default.
+	MinVersion, MaxVersion uint16
+	// CipherSuites restricts the suites, in OpenSSL syntax
+	// ("ECDHE-ECDSA-AES128-GCM-SHA256"); empty keeps the defaults.
+	CipherSuites string
+
+	// SRTPProfiles offers (client) or accepts (server) DTLS-SRTP with these
+	// profiles, most preferred first.
+	SRTPProfiles []SRTPProfile
+
+	// PSKs are pre-shared keys: a client offers the first, a server accepts
+	// any. PSKLookup lets a server find keys the table does not hold
+	// (return nil for an unknown identity); it is called from the goroutine
+	// that drives the handshake. PSKIdentityHint is what a server sends.
+	// PSKAllowCBC also allows the engine's non-AEAD PSK suites.
+	PSKs            []PSK
+	PSKLookup       func(identity string) []byte
+	PSKIdentityHint string
+	PSKAllowCBC     bool
+
+	// NextProtos are the ALPN protocols, most preferred first.
+	NextProtos []string
+
+	// TicketSecret (32..64 bytes) protects a server's session tickets;
+	// servers sharing it accept each other's tickets. Random by default.
+	// SessionTicketsDisabled makes a server issue no tickets.
+	TicketSecret           []byte
+	SessionTicketsDisabled bool
+
+	// KeyLogWriter receives the secrets in NSS key log format, for
+	// Wireshark. Insecure: for debugging only.
+	KeyLogWriter io.Writer
+
+	// Server (Listen) settings; 0 keeps the library's default.
+	MaxPeers       int           // connections at once (1024)
+	MaxHandshakes  int           // connections still handshaking (256)
+	IdleTimeout    time.Duration // evict a silent peer (5 min); <0 disables
+	CookieLifetime time.Duration // HelloVerifyRequest cookie validity (60 s)
+	// InsecureDisableCookies switches off the stateless cookie exchange:
+	// only where the peer's address is verified another way (ICE).
+	InsecureDisableCookies bool
+
+	mu       sync.Mutex
+	compiled *compiledConfig
+	err      error
+}
+
+// PSK is a pre-shared key and its identity.
+type PSK struct {
+	Identity string
+	Key      []byte
+}
+
+// compiledConfig owns the C configuration. Every Go object that uses the
+// C configuration (a Conn, a Listener) holds a pointer to it, so it is
+// collected (and the C reference and the callback handles released) only
+// after them. The C library keeps its own references, in any order.
+type compiledConfig struct {
+	c       *cconfig
+	handles []cgo.Handle
+	server  bool // has what a server needs
+	name    string
+}
+
+// Option numbers (SDTLS_OPT_*), frozen by the ABI.
+const (
+	optVerifyPeer        = 1
+	optRequireClientCert = 2
+	optMTU               = 3
+	optInitialTimeout    = 4
+	optHandshakeTimeout  = 5
+	optMinVersion        = 6
+	optMaxVersion        = 7
+	optCookies           = 8
+	optMaxPeers          = 9
+	optMaxHandshakes     = 10
+	optIdleTimeout       = 11
+	optCookieLifetime    = 12
+	optPSKAllowCBC       = 13
+	optSessionTickets    = 14
+)
+
+var defaultConfig = &Config{}
+
+// compile returns the C configuration, made once.
+func (cfg *Config) compile() (*compiledConfig, error) {
+	if cfg == nil {
+		cfg = defaultConfig
+	}
+	cfg.mu.Lock()
+	defer cfg.mu.Unlock()
+	if cfg.compiled == nil && cfg.err == nil {
+		cfg.compiled, cfg.err = cfg.build()
+	}
+	return cfg.compiled, cfg.err
+}
+
+func bool64(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func ms(d time.Duration) int64 { return int64(d / time.Millisecond) }
+
+func (cfg *Config) build() (*compiledConfig, error) {
+	c, rc := newCConfig()
+	if rc != 0 {
+		return nil, newError("config", rc, "")
+	}
+	cc := &compiledConfig{c: c}
+	runtime.SetFinalizer(cc, (*compiledConfig).release)
+	fail := func(what string, rc int) (*compiledConfig, error) {
+		cc.release()
+		runtime.SetFinalizer(cc, nil)
+		return nil, newError("config: "+what, rc, "")
+	}
+	if cfg.InsecureSkipVerify {
+		if rc := c.setOption(optVerifyPeer, 0); rc != 0 {
+			return fail("InsecureSkipVerify", rc)
+		}
+	}
+	opts := []struct {
+		name string
+		set  bool
+		opt  int
+		v    int64
+	}{
+		{"RequireClientCert", cfg.RequireClientCert, optRequireClientCert, 1},
+		{"MTU", cfg.MTU != 0, optMTU, int64(cfg.MTU)},
+		{"InitialRetransmit", cfg.InitialRetransmit != 0, optInitialTimeout, ms(cfg.InitialRetransmit)},
+		{"HandshakeTimeout", cfg.HandshakeTimeout != 0, optHandshakeTimeout, ms(cfg.HandshakeTimeout)},
+		{"MinVersion", cfg.MinVersion != 0, optMinVersion, int64(cfg.MinVersion)},
+		{"MaxVersion", cfg.MaxVersion != 0, optMaxVersion, int64(cfg.MaxVersion)},
+		{"InsecureDisableCookies", cfg.InsecureDisableCookies, optCookies, 0},
+		{"MaxPeers", cfg.MaxPeers != 0, optMaxPeers, int64(cfg.MaxPeers)},
+		{"MaxHandshakes", cfg.MaxHandshakes != 0, optMaxHandshakes, int64(cfg.MaxHandshakes)},
+		{"IdleTimeout", cfg.IdleTimeout > 0, optIdleTimeout, ms(cfg.IdleTimeout)},
+		{"IdleTimeout", cfg.IdleTimeout < 0, optIdleTimeout, 0},
+		{"CookieLifetime", cfg.CookieLifetime != 0, optCookieLifetime, ms(cfg.CookieLifetime)},
+		{"PSKAllowCBC", cfg.PSKAllowCBC, optPSKAllowCBC, 1},
+		{"SessionTicketsDisabled", cfg.SessionTicketsDisabled, optSessionTickets, 0},
+	}
+	for _, o := range opts {
+		if o.set {
+			if rc := c.setOption(o.opt, o.v); rc != 0 {
+				return fail(o.name, rc)
+			}
+		}
+	}
+
+	if len(cfg.Certificate) > 0 || len(cfg.PrivateKey) > 0 {
+		if rc := c.setCertificatePEM(cfg.Certificate, cfg.PrivateKey); rc != 0 {
+			return fail("Certificate", rc)
+		}
+		cc.server = true
+	}
+	if cfg.CertificateFile != "" || cfg.PrivateKeyFile != "" {
+		if rc := c.setCertificateFile(cfg.CertificateFile, cfg.PrivateKeyFile); rc != 0 {
+			return fail("CertificateFile "+cfg.CertificateFile, rc)
+		}
+		cc.server = true
+	}
+	if len(cfg.RootCAs) > 0 {
+		if rc := c.setCAPEM(cfg.RootCAs); rc != 0 {
+			return fail("RootCAs", rc)
+		}
+	}
+	if cfg.RootCAFile != "" || cfg.RootCADir != "" {
+		if rc := c.setCA(cfg.RootCAFile, cfg.RootCADir); rc != 0 {
+			return fail("RootCAFile/RootCADir", rc)
+		}
+	}
+	if cfg.CipherSuites != "" {
+		if rc := c.setCiphers(cfg.CipherSuites); rc != 0 {
+			return fail("CipherSuites", rc)
+		}
+	}
+	if len(cfg.SRTPProfiles) > 0 {
+		s, err := joinProfiles(cfg.SRTPProfiles)
+		if err != nil {
+			cc.release()
+			runtime.SetFinalizer(cc, nil)
+			return nil, err
+		}
+		if rc := c.setSRTPProfiles(s); rc != 0 {
+			return fail("SRTPProfiles", rc)
+		}
+	}
+	for _, fp := range cfg.PeerFingerprints {
+		if rc := c.addPeerFingerprint(fp); rc != 0 {
+			return fail("PeerFingerprints", rc)
+		}
+	}
+	for _, p := range cfg.PSKs {
+		if rc := c.addPSK(p.Identity, p.Key); rc != 0 {
+			return fail("PSKs", rc)
+		}
+		cc.server = true
+	}
+	if cfg.PSKIdentityHint != "" {
+		if rc := c.setPSKIdentityHint(cfg.PSKIdentityHint); rc != 0 {
+			return fail("PSKIdentityHint", rc)
+		}
+	}
+	if cfg.PSKLookup != nil {
+		h := cgo.NewHandle(cfg.PSKLookup)
+		cc.handles = append(cc.handles, h)
+		if rc := c.setPSKLookup(h); rc != 0 {
+			return fail("PSKLookup", rc)
+		}
+		cc.server = true
+	}
+	if len(cfg.NextProtos) > 0 {
+		for _, p := range cfg.NextProtos {
+			if p == "" || strings.Contains(p, ",") {
+				cc.release()
+				runtime.SetFinalizer(cc, nil)
+				return nil, usageError("config", "bad ALPN protocol %q", p)
+			}
+		}
+		if rc := c.setALPN(strings.Join(cfg.NextProtos, ",")); rc != 0 {
+			return fail("NextProtos", rc)
+		}
+	}
+	if len(cfg.TicketSecret) > 0 {
+		if rc := c.setTicketSecret(cfg.TicketSecret); rc != 0 {
+			return fail("TicketSecret", rc)
+		}
+	}
+	if cfg.KeyLogWriter != nil {
+		h := cgo.NewHandle(&keyLogger{w: cfg.KeyLogWriter})
+		cc.handles = append(cc.handles, h)
+		if rc := c.setKeylog(h); rc != 0 {
+			return fail("KeyLogWriter", rc)
+		}
+	}
+	cc.name = cfg.ServerName
+	return cc, nil
+}
+
+func (cc *compiledConfig) release() {
+	if cc.c != nil {
+		cc.c.free()
+		cc.c = nil
+	}
+	for _, h := range cc.handles {
+		h.Delete()
+	}
+	cc.handles = nil
+}
+
+type keyLogger struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (k *keyLogger) log(line string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, _ = io.WriteString(k.w, line+"\n")
+}

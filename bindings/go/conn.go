@@ -1,0 +1,337 @@
+package sdtls
+
+import (
+	"runtime"
+	"time"
+)
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	// EventHandshakeDone: the handshake finished; the peer is authenticated.
+	EventHandshakeDone EventKind = iota + 1
+	// EventData: one application datagram from the peer, in Data.
+	EventData
+	// EventClosed: the connection ended. Err is nil after the peer's
+	// close_notify, otherwise the failure (an *Error).
+	EventClosed
+)
+
+// Event is something a Conn reports after a call. Data is valid until the
+// next call on the Conn that moves it (Start, Receive, Send, HandleTimeout,
+// Shutdown); copy it to keep it.
+type Event struct {
+	Kind EventKind
+	Data []byte
+	Err  error
+}
+
+// Conn is a sans-I/O DTLS connection: it never touches a socket or a
+// clock. Feed it received datagrams with Receive, send what NextDatagram
+// returns, call HandleTimeout at NextDeadline, and read what happened with
+// NextEvent. Time is passed in as a time.Time from time.Now() (or any
+// clock that never goes backwards for one Conn).
+//
+// A Conn is not safe for concurrent use. Close releases it; a Conn that
+// becomes unreachable without Close is released by the garbage collector,
+// but that is only a safety net.
+type Conn struct {
+	// Methods that call into C end with runtime.KeepAlive(c): the cleanup
+	// must not free cc while a call on it runs.
+	cc       cconn
+	cfg      *compiledConfig
+	cleanup  runtime.Cleanup
+	role     Role
+	deadline uint64
+	freed    bool
+
+	buf    []byte   // what the C queue held, copied in one go
+	out    [][]byte // datagrams to send, slices of buf
+	outN   int      // how many of out were handed out
+	events []Event  // slices of buf too
+	evN    int
+}
+
+// NewConn makes a connection in StateNew. A client sends cfg.ServerName
+// (and verifies it) unless SetServerName says otherwise.
+func NewConn(cfg *Config, role Role) (*Conn, error) {
+	cc, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	h, rc := newCConn(cc.c, role)
+	if rc != 0 {
+		return nil, newError("new connection", rc, "")
+	}
+	c := &Conn{cc: h, cfg: cc, role: h.role(), deadline: timeNever}
+	c.cleanup = runtime.AddCleanup(c, func(h cconn) { h.free() }, h)
+	if role == RoleClient && cc.name != "" {
+		if rc := h.setServerName(cc.name); rc != 0 {
+			c.Close()
+			return nil, newError("server name", rc, "")
+		}
+	}
+	return c, nil
+}
+
+func (c *Conn) err(op string, rc int) error {
+	defer runtime.KeepAlive(c)
+	if rc >= 0 {
+		return nil
+	}
+	detail := ""
+	if c.cc.errorCode() == rc {
+		detail = c.cc.errorDetail()
+	}
+	return newError(op, rc, detail)
+}
+
+func (c *Conn) usable(op string) error {
+	if c.freed {
+		return &Error{Code: CodeInvalidArgument, Category: CategoryUsage, Op: op, Detail: "connection was closed"}
+	}
+	return nil
+}
+
+// collect takes what the callbacks queued during the last call.
+func (c *Conn) collect(deadline uint64) {
+	c.deadline = deadline
+	if c.outN == len(c.out) && c.evN == len(c.events) {
+		c.buf, c.out, c.outN, c.events, c.evN = c.buf[:0], c.out[:0], 0, c.events[:0], 0
+	}
+	start := len(c.buf)
+	c.buf = c.cc.box.take(c.buf)
+	for rest := c.buf[start:]; len(rest) > 0; {
+		var h recHeader
+		var payload []byte
+		h, _, payload, rest = nextRecord(rest)
+		switch h.kind {
+		case recSend:
+			c.out = append(c.out, payload)
+		case recData:
+			c.events = append(c.events, Event{Kind: EventData, Data: payload})
+		case recDone:
+			c.events = append(c.events, Event{Kind: EventHandshakeDone})
+		case recClose:
+			var err error
+			if h.reason != 0 {
+				err = newError("", int(h.reason), c.cc.errorDetail())
+			}
+			c.events = append(c.events, Event{Kind: EventClosed, Err: err})
+		}
+	}
+}
+
+// SetServerName sets the name a client sends and verifies (StateNew only).
+func (c *Conn) SetServerName(name string) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("server name"); err != nil {
+		return err
+	}
+	return c.err("server name", c.cc.setServerName(name))
+}
+
+// AddPeerFingerprint pins the peer's certificate for this connection
+// ("sha-256 AB:CD:..."), in StateNew.
+func (c *Conn) AddPeerFingerprint(fingerprint string) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("peer fingerprint"); err != nil {
+		return err
+	}
+	return c.err("peer fingerprint", c.cc.addPeerFingerprint(fingerprint))
+}
+
+// SetSession offers a session from Session of an earlier connection to
+// the same server (client, StateNew).
+func (c *Conn) SetSession(session []byte) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("set session"); err != nil {
+		return err
+	}
+	return c.err("set session", c.cc.setSession(session))
+}
+
+// Start begins the handshake: a client queues its first flight.
+func (c *Conn) Start(now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("start"); err != nil {
+		return err
+	}
+	rc, d := c.cc.start(now)
+	c.collect(d)
+	return c.err("start", rc)
+}
+
+// Receive feeds one datagram from the peer. Records that fail
+// authentication are dropped silently; the error is the one that ended the
+// connection, if it ended now or before.
+func (c *Conn) Receive(datagram []byte, now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("receive"); err != nil {
+		return err
+	}
+	if len(datagram) == 0 {
+		return nil
+	}
+	rc, d := c.cc.receive(datagram, now)
+	c.collect(d)
+	return c.err("receive", rc)
+}
+
+// Send queues data as one record in one datagram (at most MaxDataSize
+// bytes).
+func (c *Conn) Send(data []byte, now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("send"); err != nil {
+		return err
+	}
+	rc, d := c.cc.send(data, now)
+	c.collect(d)
+	return c.err("send", rc)
+}
+
+// NextDeadline is when HandleTimeout must next be called; the zero Time
+// means never. It changes after every call: ask again.
+func (c *Conn) NextDeadline() time.Time { return goTime(c.deadline) }
+
+// HandleTimeout acts on expired timers: retransmits, or fails the
+// handshake with ErrTimeout. Calling it early is harmless.
+func (c *Conn) HandleTimeout(now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("handle timeout"); err != nil {
+		return err
+	}
+	rc, d := c.cc.handleTimeout(now)
+	c.collect(d)
+	return c.err("handle timeout", rc)
+}
+
+// Shutdown queues close_notify (when connected) and moves to StateClosed.
+// No EventClosed follows for it.
+func (c *Conn) Shutdown(now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("shutdown"); err != nil {
+		return err
+	}
+	rc := c.cc.close(now)
+	c.collect(c.cc.nextDeadline())
+	return c.err("shutdown", rc)
+}
+
+// NextDatagram returns the next datagram to send to the peer, or nil when
+// there is none. It is valid until the next call that moves the Conn.
+func (c *Conn) NextDatagram() []byte {
+	if c.outN == len(c.out) {
+		return nil
+	}
+	d := c.out[c.outN]
+	c.outN++
+	return d
+}
+
+// NextEvent returns the next event, or false when there is none.
+func (c *Conn) NextEvent() (Event, bool) {
+	if c.evN == len(c.events) {
+		return Event{}, false
+	}
+	e := c.events[c.evN]
+	c.events[c.evN] = Event{}
+	c.evN++
+	return e, true
+}
+
+// Close releases the connection without sending anything (Shutdown first
+// for an orderly end). Closing twice is harmless.
+func (c *Conn) Close() error {
+	if c.freed {
+		return nil
+	}
+	c.freed = true
+	c.cleanup.Stop()
+	c.cc.free()
+	return nil
+}
+
+// State is the connection's state.
+func (c *Conn) State() State {
+	defer runtime.KeepAlive(c)
+	if c.freed {
+		return StateClosed
+	}
+	return c.cc.state()
+}
+
+// Role is the role the Conn was made with.
+func (c *Conn) Role() Role { return c.role }
+
+// Err is the error that ended the connection, or nil.
+func (c *Conn) Err() error {
+	defer runtime.KeepAlive(c)
+	if c.freed {
+		return nil
+	}
+	rc := c.cc.errorCode()
+	if rc == 0 || rc == int(CodeClosed) {
+		return nil
+	}
+	return c.err("", rc)
+}
+
+// MaxDataSize is the largest Send accepted now (0 before the handshake).
+func (c *Conn) MaxDataSize() int {
+	defer runtime.KeepAlive(c)
+	if c.freed {
+		return 0
+	}
+	return c.cc.maxDataSize()
+}
+
+// ConnectionState describes the connection (meaningful once connected).
+func (c *Conn) ConnectionState() ConnectionState {
+	defer runtime.KeepAlive(c)
+	if c.freed {
+		return ConnectionState{}
+	}
+	return c.cc.connectionState()
+}
+
+// ExportKeyingMaterial derives length bytes from the connection's secret
+// (RFC 5705); a nil context means none, which differs from an empty one.
+func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("export"); err != nil {
+		return nil, err
+	}
+	return exportKeyingMaterial(c.cc, label, context, length)
+}
+
+// SRTPKeying returns the DTLS-SRTP keys of the negotiated profile.
+func (c *Conn) SRTPKeying() (*SRTPKeying, error) {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("srtp keying"); err != nil {
+		return nil, err
+	}
+	k, rc := c.cc.srtpKeying()
+	return k, newError("srtp keying", rc, "")
+}
+
+// Session returns the session of a finished client handshake, for
+// SetSession on a later connection. It is secret.
+func (c *Conn) Session() ([]byte, error) {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("session"); err != nil {
+		return nil, err
+	}
+	s, rc := c.cc.session()
+	return s, newError("session", rc, "")
+}
+
+func exportKeyingMaterial(cc cconn, label string, context []byte, length int) ([]byte, error) {
+	if length < 0 {
+		return nil, usageError("export", "negative length")
+	}
+	out, rc := cc.exportKeyingMaterial(label, context, context != nil, length)
+	return out, newError("export", rc, "")
+}

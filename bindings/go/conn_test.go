@@ -1,0 +1,247 @@
+package sdtls
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+// pair drives a client and a server Conn against each other in memory.
+type pair struct {
+	t              testing.TB
+	client, server *Conn
+	now            time.Time
+}
+
+func newPair(t testing.TB, ccfg, scfg *Config) *pair {
+	t.Helper()
+	c, err := NewConn(ccfg, RoleClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewConn(scfg, RoleServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return &pair{t: t, client: c, server: s, now: time.Now()}
+}
+
+// pump moves datagrams both ways until neither side has any; it returns
+// the events of each side.
+func (p *pair) pump() (cev, sev []Event) {
+	for moved := true; moved; {
+		moved = false
+		for d := p.client.NextDatagram(); d != nil; d = p.client.NextDatagram() {
+			moved = true
+			_ = p.server.Receive(d, p.now)
+		}
+		for d := p.server.NextDatagram(); d != nil; d = p.server.NextDatagram() {
+			moved = true
+			_ = p.client.Receive(d, p.now)
+		}
+		for e, ok := p.client.NextEvent(); ok; e, ok = p.client.NextEvent() {
+			e.Data = bytes.Clone(e.Data)
+			cev = append(cev, e)
+		}
+		for e, ok := p.server.NextEvent(); ok; e, ok = p.server.NextEvent() {
+			e.Data = bytes.Clone(e.Data)
+			sev = append(sev, e)
+		}
+	}
+	return cev, sev
+}
+
+func (p *pair) handshake() (cev, sev []Event) {
+	p.t.Helper()
+	if err := p.client.Start(p.now); err != nil {
+		p.t.Fatal(err)
+	}
+	return p.pump()
+}
+
+func TestConnHandshakeAndData(t *testing.T) {
+	cert, key := testCert(t, "server.test")
+	fp, err := Fingerprint(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scfg := &Config{Certificate: cert, PrivateKey: key, NextProtos: []string{"coap"},
+		SRTPProfiles: []SRTPProfile{SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_SHA1_80}}
+	ccfg := &Config{RootCAs: cert, ServerName: "server.test", NextProtos: []string{"coap"},
+		SRTPProfiles: []SRTPProfile{SRTP_AES128_CM_SHA1_80}}
+	p := newPair(t, ccfg, scfg)
+	cev, sev := p.handshake()
+	if len(cev) != 1 || cev[0].Kind != EventHandshakeDone || len(sev) != 1 || sev[0].Kind != EventHandshakeDone {
+		t.Fatalf("events: client %+v server %+v", cev, sev)
+	}
+	if p.client.State() != StateConnected {
+		t.Fatalf("state %v", p.client.State())
+	}
+	st := p.client.ConnectionState()
+	if st.Version != "DTLSv1.2" || st.ALPN != "coap" || st.PeerFingerprint != fp || st.SRTPProfile != SRTP_AES128_CM_SHA1_80 {
+		t.Fatalf("state %+v (want fingerprint %s)", st, fp)
+	}
+	ck, err := p.client.SRTPKeying()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := p.server.SRTPKeying()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ck.LocalWrite, sk.RemoteWrite) || !bytes.Equal(ck.ClientWrite, sk.ClientWrite) || len(ck.LocalWrite) != 30 {
+		t.Fatalf("srtp keying differs: %+v %+v", ck, sk)
+	}
+	e1, err := p.client.ExportKeyingMaterial("EXPERIMENTAL test", nil, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := p.server.ExportKeyingMaterial("EXPERIMENTAL test", nil, 32)
+	e3, _ := p.server.ExportKeyingMaterial("EXPERIMENTAL test", []byte{}, 32)
+	if !bytes.Equal(e1, e2) || bytes.Equal(e1, e3) {
+		t.Fatal("exporter mismatch")
+	}
+
+	for i := 0; i < 10; i++ {
+		msg := bytes.Repeat([]byte{byte(i)}, 100*i+1)
+		if err := p.client.Send(msg, p.now); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.server.Send(append(msg, 'x'), p.now); err != nil {
+			t.Fatal(err)
+		}
+		cev, sev := p.pump()
+		if len(sev) != 1 || !bytes.Equal(sev[0].Data, msg) || len(cev) != 1 || !bytes.Equal(cev[0].Data, append(msg, 'x')) {
+			t.Fatalf("round %d: %v %v", i, len(cev), len(sev))
+		}
+	}
+	if err := p.client.Send(make([]byte, p.client.MaxDataSize()+1), p.now); !errors.Is(err, ErrUsage) {
+		t.Fatalf("too big: %v", err)
+	}
+	if err := p.client.Shutdown(p.now); err != nil {
+		t.Fatal(err)
+	}
+	_, sev = p.pump()
+	if len(sev) != 1 || sev[0].Kind != EventClosed || sev[0].Err != nil {
+		t.Fatalf("close events %+v", sev)
+	}
+	if err := p.client.Send([]byte("x"), p.now); !errors.Is(err, ErrClosed) {
+		t.Fatalf("send after close: %v", err)
+	}
+}
+
+func TestConnVerifyFailure(t *testing.T) {
+	cert, key := testCert(t, "server.test")
+	other, _ := testCert(t, "server.test")
+	p := newPair(t, &Config{RootCAs: other, ServerName: "server.test"}, &Config{Certificate: cert, PrivateKey: key})
+	cev, sev := p.handshake()
+	if len(cev) != 1 || cev[0].Kind != EventClosed || !errors.Is(cev[0].Err, ErrVerify) {
+		t.Fatalf("client events %+v", cev)
+	}
+	var e *Error
+	if !errors.As(cev[0].Err, &e) || e.Code != CodeVerify || e.Detail == "" {
+		t.Fatalf("error %#v", cev[0].Err)
+	}
+	if len(sev) != 1 || !errors.Is(sev[0].Err, ErrAlert) {
+		t.Fatalf("server events %+v", sev)
+	}
+	t.Logf("client: %v; server: %v", cev[0].Err, sev[0].Err)
+}
+
+func TestConnHandshakeTimeout(t *testing.T) {
+	c, err := NewConn(&Config{InsecureSkipVerify: true, HandshakeTimeout: time.Second, InitialRetransmit: 100 * time.Millisecond}, RoleClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Now()
+	if err := c.Start(now); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for i := 0; i < 100 && c.State() == StateHandshaking; i++ {
+		for c.NextDatagram() != nil {
+			sent++
+		}
+		d := c.NextDeadline()
+		if d.IsZero() {
+			t.Fatal("no deadline while handshaking")
+		}
+		now = d
+		err = c.HandleTimeout(now)
+	}
+	if !errors.Is(err, ErrTimeout) || c.State() != StateFailed || sent < 3 {
+		t.Fatalf("err %v state %v sent %d", err, c.State(), sent)
+	}
+	var ne interface{ Timeout() bool }
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatal("not a net.Error timeout")
+	}
+}
+
+func TestConnResumptionAndPSK(t *testing.T) {
+	cert, key := testCert(t, "server.test")
+	scfg := &Config{Certificate: cert, PrivateKey: key, TicketSecret: bytes.Repeat([]byte{7}, 32)}
+	ccfg := &Config{RootCAs: cert, ServerName: "server.test"}
+	p := newPair(t, ccfg, scfg)
+	p.handshake()
+	sess, err := p.client.Session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := newPair(t, ccfg, scfg)
+	if err := p2.client.SetSession(sess); err != nil {
+		t.Fatal(err)
+	}
+	p2.handshake()
+	if !p2.client.ConnectionState().Resumed || !p2.server.ConnectionState().Resumed {
+		t.Fatal("not resumed")
+	}
+
+	psk := []PSK{{Identity: "device-1", Key: bytes.Repeat([]byte{1}, 16)}}
+	lookups := 0
+	p3 := newPair(t, &Config{PSKs: psk}, &Config{PSKLookup: func(id string) []byte {
+		lookups++
+		if id == "device-1" {
+			return psk[0].Key
+		}
+		return nil
+	}})
+	cev, _ := p3.handshake()
+	if len(cev) != 1 || cev[0].Kind != EventHandshakeDone || p3.server.ConnectionState().PSKIdentity != "device-1" || lookups != 1 {
+		t.Fatalf("psk: %+v lookups %d", cev, lookups)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := NewConn(&Config{Certificate: []byte("junk"), PrivateKey: []byte("junk")}, RoleServer)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeCredentials || !errors.Is(err, ErrUsage) {
+		t.Fatalf("bad cert: %v", err)
+	}
+	if _, err := NewConn(&Config{MTU: 10}, RoleClient); !errors.Is(err, ErrUsage) {
+		t.Fatalf("bad mtu: %v", err)
+	}
+	if _, err := NewConn(&Config{}, RoleServer); err == nil {
+		t.Fatal("server without a certificate")
+	}
+	c, err := NewConn(&Config{}, RoleClient) // verifying client with no name
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Start(time.Now()); !errors.Is(err, ErrUsage) {
+		t.Fatalf("start: %v", err)
+	}
+}
+
+func testCert(t testing.TB, name string) (cert, key []byte) {
+	t.Helper()
+	cert, key, err := GenerateCertificate(name, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}

@@ -1,0 +1,506 @@
+package sdtls
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+)
+
+// Listener is a DTLS server on one UDP socket, over the C library's
+// multi-peer server: unknown peers get a stateless cookie exchange (no
+// state is kept for a ClientHello without a valid cookie), known peers are
+// routed to their connection, idle ones are evicted. One goroutine reads
+// the socket and runs the timers for every peer; Accept returns each peer
+// whose handshake finished as a *ServerConn.
+type Listener struct {
+	pc  *net.UDPConn
+	cfg *compiledConfig
+
+	mu      sync.Mutex // srv, views, pending, the C queue
+	srv     cserver
+	views   map[cconn]*ServerConn
+	pending []*ServerConn
+	armed   uint64 // the read deadline the loop waits with
+	buf     []byte
+	closing bool
+	closed  bool
+
+	acceptSignal chan struct{}
+	done         chan struct{}
+	loopDone     chan struct{}
+}
+
+var _ net.Listener = (*Listener)(nil)
+
+// Listen opens a UDP socket on addr (network "udp", "udp4" or "udp6") and
+// serves DTLS on it. cfg needs a certificate (or a PSK).
+func Listen(network, addr string, cfg *Config) (*Listener, error) {
+	laddr, err := net.ResolveUDPAddr(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	l, err := NewListener(pc, cfg)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// NewListener serves DTLS on pc, which the Listener owns from then on.
+func NewListener(pc *net.UDPConn, cfg *Config) (*Listener, error) {
+	cc, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	srv, rc := newCServer(cc.c)
+	if rc != 0 {
+		return nil, newError("listen", rc, "")
+	}
+	l := &Listener{
+		pc: pc, cfg: cc, srv: srv,
+		views:        make(map[cconn]*ServerConn),
+		armed:        timeNever,
+		acceptSignal: make(chan struct{}, 1),
+		done:         make(chan struct{}),
+		loopDone:     make(chan struct{}),
+	}
+	go l.loop()
+	return l, nil
+}
+
+func (l *Listener) loop() {
+	defer close(l.loopDone)
+	buf := make([]byte, 65536)
+	var sa [sockaddrIn6Len]byte
+	for {
+		n, from, err := l.pc.ReadFromUDPAddrPort(buf)
+		now := time.Now()
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return
+		}
+		switch {
+		case err == nil:
+			if n > 0 && from.IsValid() {
+				l.srv.receive(encodeSockaddr(from, &sa), buf[:n], now)
+			}
+		case isTimeout(err):
+			l.srv.handleTimeout(now)
+		case errors.Is(err, net.ErrClosed):
+			l.mu.Unlock()
+			l.shutdown() // closed under us: end every peer
+			return
+		default:
+			// A transient error (an ICMP error queued on the socket):
+			// nothing to feed; read on.
+		}
+		l.process()
+		// The loop waits for exactly the server's next deadline.
+		if d := l.srv.nextDeadline(); d != l.armed {
+			l.armed = d
+			l.pc.SetReadDeadline(goTime(d))
+		}
+		l.mu.Unlock()
+	}
+}
+
+// afterCall handles what a C call made from another goroutine queued, and
+// wakes the loop earlier if the server's next deadline moved before the
+// one it waits for. Called with l.mu held.
+func (l *Listener) afterCall() {
+	l.process()
+	if d := l.srv.nextDeadline(); d < l.armed {
+		l.armed = d
+		l.pc.SetReadDeadline(goTime(d))
+	}
+}
+
+// process handles what the last C calls queued. Called with l.mu held; it
+// makes no call into C, so a connection whose on_close is in the batch is
+// never touched after it was freed.
+func (l *Listener) process() {
+	for {
+		l.buf = l.srv.box.take(l.buf[:0])
+		if len(l.buf) == 0 {
+			break
+		}
+		for rest := l.buf; len(rest) > 0; {
+			var h recHeader
+			var addr, payload []byte
+			h, addr, payload, rest = nextRecord(rest)
+			switch h.kind {
+			case recSend:
+				_, _ = l.pc.WriteToUDPAddrPort(payload, decodeSockaddr(addr))
+			case recConnect:
+				c := l.srv.conn(h)
+				l.views[c] = newServerConn(l, c, decodeSockaddr(addr))
+			case recDone:
+				if v := l.views[l.srv.conn(h)]; v != nil {
+					l.pending = append(l.pending, v)
+					select {
+					case l.acceptSignal <- struct{}{}:
+					default:
+					}
+				}
+			case recData:
+				if v := l.views[l.srv.conn(h)]; v != nil {
+					v.deliver(payload)
+				}
+			case recClose:
+				c := l.srv.conn(h)
+				if v := l.views[c]; v != nil {
+					delete(l.views, c)
+					v.end(l.closeReason(v, int(h.reason), string(payload)))
+				}
+			}
+		}
+	}
+}
+
+func (l *Listener) closeReason(v *ServerConn, reason int, detail string) error {
+	switch {
+	case v.localClose || l.closing:
+		return net.ErrClosed
+	case reason == 0:
+		return io.EOF
+	}
+	return newError("", reason, detail)
+}
+
+// Accept waits for the next peer whose handshake finished.
+func (l *Listener) Accept() (net.Conn, error) { return l.AcceptDTLS() }
+
+// AcceptDTLS is Accept returning the *ServerConn.
+func (l *Listener) AcceptDTLS() (*ServerConn, error) {
+	for {
+		l.mu.Lock()
+		for len(l.pending) > 0 {
+			v := l.pending[0]
+			l.pending[0] = nil
+			l.pending = l.pending[1:]
+			if !v.dead {
+				l.mu.Unlock()
+				return v, nil
+			}
+		}
+		closed := l.closed
+		l.mu.Unlock()
+		if closed {
+			return nil, net.ErrClosed
+		}
+		select {
+		case <-l.acceptSignal:
+		case <-l.done:
+		}
+	}
+}
+
+// Close sends close_notify to every peer, frees the server and closes the
+// socket. Connections handed out by Accept end with net.ErrClosed.
+func (l *Listener) Close() error {
+	err := l.shutdown()
+	<-l.loopDone
+	return err
+}
+
+func (l *Listener) shutdown() error {
+	l.mu.Lock()
+	if l.closed || l.closing {
+		l.mu.Unlock()
+		return net.ErrClosed
+	}
+	l.closing = true
+	now := time.Now()
+	for _, v := range l.allViews() {
+		if !v.dead {
+			v.closeLocked(now)
+		}
+	}
+	l.closed = true
+	l.srv.free()
+	l.pending = nil
+	close(l.done)
+	l.mu.Unlock()
+	err := l.pc.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // the loop saw the socket closed first
+	}
+	return err
+}
+
+func (l *Listener) allViews() []*ServerConn {
+	vs := make([]*ServerConn, 0, len(l.views))
+	for _, v := range l.views {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// Addr is the socket's local address.
+func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
+
+// ListenerStats are the server's counters.
+type ListenerStats struct {
+	CookiesSent        uint64 // HelloVerifyRequests sent
+	CookiesRejected    uint64 // ClientHellos with a bad cookie
+	ConnectionsCreated uint64
+	ConnectionsClosed  uint64 // ended by close or error
+	ConnectionsEvicted uint64 // idle or handshake timeout
+	DroppedMalformed   uint64
+	DroppedUnknownPeer uint64
+	DroppedLimit       uint64
+	Peers              uint64 // connections now
+}
+
+// Stats reads the server's counters.
+func (l *Listener) Stats() ListenerStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ListenerStats{}
+	}
+	// SDTLS_COUNTER_* are 1..9 in this order (frozen by the ABI).
+	s := l.srv
+	return ListenerStats{s.counter(1), s.counter(2), s.counter(3), s.counter(4), s.counter(5),
+		s.counter(6), s.counter(7), s.counter(8), s.counter(9)}
+}
+
+// SetCookieSecret replaces the cookie secret (16..64 bytes); the old one
+// stays valid for one more cookie lifetime. Servers behind one address
+// that share it accept each other's cookies.
+func (l *Listener) SetCookieSecret(secret []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return net.ErrClosed
+	}
+	return newError("cookie secret", l.srv.setCookieSecret(secret, time.Now()), "")
+}
+
+// ServerConn is one peer of a Listener: a net.Conn where each Write sends
+// one datagram and each Read returns one. It is a view of a connection the
+// server owns: it goes dead when the peer closes, fails or is evicted (Read
+// returns io.EOF after the peer's close_notify, or the *Error), or when
+// the Listener closes. Close sends close_notify and removes the peer.
+type ServerConn struct {
+	l     *Listener
+	c     cconn // valid while !dead, under l.mu
+	raddr netip.AddrPort
+
+	dead       bool // under l.mu: the server has freed c
+	localClose bool // under l.mu
+
+	mu     sync.Mutex // q, err
+	q      [][]byte
+	err    error
+	notify chan struct{} // a datagram was queued (one token)
+	ended  chan struct{} // closed when err is set
+	rdl    *deadline
+	wdl    *deadline
+}
+
+var _ net.Conn = (*ServerConn)(nil)
+
+// maxQueued bounds the datagrams a ServerConn holds for Read; more are
+// dropped, as a full socket buffer drops them.
+const maxQueued = 1024
+
+func newServerConn(l *Listener, c cconn, raddr netip.AddrPort) *ServerConn {
+	return &ServerConn{l: l, c: c, raddr: raddr, notify: make(chan struct{}, 1),
+		ended: make(chan struct{}), rdl: newDeadline(), wdl: newDeadline()}
+}
+
+func (v *ServerConn) wake() {
+	select {
+	case v.notify <- struct{}{}:
+	default:
+	}
+}
+
+// deliver queues a copy of data for Read.
+func (v *ServerConn) deliver(data []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.q) >= maxQueued || v.localClose {
+		return // dropped
+	}
+	v.q = append(v.q, append([]byte(nil), data...))
+	v.wake()
+}
+
+// end marks the view dead (its C connection is freed). Under l.mu.
+func (v *ServerConn) end(err error) {
+	v.dead = true
+	v.mu.Lock()
+	v.setErr(err)
+	v.mu.Unlock()
+}
+
+// setErr records why the view ended and wakes every reader. Under v.mu.
+func (v *ServerConn) setErr(err error) {
+	if v.err == nil {
+		close(v.ended)
+	}
+	v.err = err
+}
+
+// Read reads one datagram's data.
+func (v *ServerConn) Read(p []byte) (int, error) {
+	for {
+		select {
+		case <-v.rdl.ch():
+			return 0, os.ErrDeadlineExceeded
+		default:
+		}
+		v.mu.Lock()
+		if len(v.q) > 0 {
+			d := v.q[0]
+			v.q[0] = nil
+			v.q = v.q[1:]
+			if len(v.q) > 0 {
+				v.wake() // for another reader
+			}
+			v.mu.Unlock()
+			return copy(p, d), nil
+		}
+		err := v.err
+		v.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		select {
+		case <-v.notify:
+		case <-v.ended:
+		case <-v.rdl.ch():
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+}
+
+// Write sends p as one record in one datagram.
+func (v *ServerConn) Write(p []byte) (int, error) {
+	if v.wdl.expired() {
+		return 0, os.ErrDeadlineExceeded
+	}
+	l := v.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v.dead {
+		v.mu.Lock()
+		err := v.err
+		v.mu.Unlock()
+		return 0, err
+	}
+	rc, _ := v.c.send(p, time.Now())
+	var err error
+	if rc != 0 {
+		detail := ""
+		if v.c.errorCode() == rc {
+			detail = v.c.errorDetail()
+		}
+		err = newError("write", rc, detail)
+	}
+	l.afterCall()
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// closeLocked sends close_notify and has the server remove the peer.
+func (v *ServerConn) closeLocked(now time.Time) {
+	v.localClose = true
+	v.c.close(now) // on_close (and the free) happen during this call
+	v.l.afterCall()
+}
+
+// Close sends close_notify to the peer and removes it from the server.
+func (v *ServerConn) Close() error {
+	l := v.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v.localClose {
+		return net.ErrClosed
+	}
+	if v.dead {
+		v.localClose = true
+	} else {
+		v.closeLocked(time.Now())
+	}
+	v.mu.Lock()
+	v.q = nil
+	v.setErr(net.ErrClosed)
+	v.mu.Unlock()
+	return nil
+}
+
+// LocalAddr is the listener's address.
+func (v *ServerConn) LocalAddr() net.Addr { return v.l.Addr() }
+
+// RemoteAddr is the peer's address.
+func (v *ServerConn) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(v.raddr) }
+
+// SetDeadline sets the read and write deadlines.
+func (v *ServerConn) SetDeadline(t time.Time) error {
+	v.rdl.set(t)
+	v.wdl.set(t)
+	return nil
+}
+
+// SetReadDeadline makes a blocked or later Read fail with
+// os.ErrDeadlineExceeded at t.
+func (v *ServerConn) SetReadDeadline(t time.Time) error { v.rdl.set(t); return nil }
+
+// SetWriteDeadline makes a Write after t fail with os.ErrDeadlineExceeded.
+func (v *ServerConn) SetWriteDeadline(t time.Time) error { v.wdl.set(t); return nil }
+
+// live runs fn on the C connection while the server holds it.
+func (v *ServerConn) live(fn func(cconn) error) error {
+	v.l.mu.Lock()
+	defer v.l.mu.Unlock()
+	if v.dead {
+		return net.ErrClosed
+	}
+	return fn(v.c)
+}
+
+// ConnectionState describes the connection (empty once it has ended).
+func (v *ServerConn) ConnectionState() (s ConnectionState) {
+	v.live(func(c cconn) error { s = c.connectionState(); return nil })
+	return s
+}
+
+// MaxDataSize is the largest Write the connection accepts.
+func (v *ServerConn) MaxDataSize() (n int) {
+	v.live(func(c cconn) error { n = c.maxDataSize(); return nil })
+	return n
+}
+
+// ExportKeyingMaterial derives keying material (RFC 5705).
+func (v *ServerConn) ExportKeyingMaterial(label string, context []byte, length int) (out []byte, err error) {
+	err = v.live(func(c cconn) error {
+		out, err = exportKeyingMaterial(c, label, context, length)
+		return err
+	})
+	return out, err
+}
+
+// SRTPKeying returns the DTLS-SRTP keys.
+func (v *ServerConn) SRTPKeying() (k *SRTPKeying, err error) {
+	err = v.live(func(c cconn) error {
+		var rc int
+		k, rc = c.srtpKeying()
+		return newError("srtp keying", rc, "")
+	})
+	return k, err
+}

@@ -1,0 +1,45 @@
+package sdtls
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"testing"
+)
+
+// The ```go block of the repository's README.md is a whole program that
+// builds against this package.
+func TestReadmeExampleBuilds(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Skip("README.md not found")
+	}
+	m := regexp.MustCompile("(?s)\n```go\n(.*?)\n```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no ```go block")
+	}
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	here, _ := filepath.Abs(".")
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.go": string(m[1]) + "\n",
+		"go.mod": "module example.test/readme\n\ngo 1.24\n\nrequire sdtls.dev/sdtls v0.0.0\n\n" +
+			"replace sdtls.dev/sdtls => " + here + "\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, "build", "-o", filepath.Join(dir, "readme"), ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's Go example does not build: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,143 @@
+package sdtls
+
+import "strings"
+
+// Role says which side of the handshake a Conn plays.
+type Role int
+
+// Roles (SDTLS_ROLE_*).
+const (
+	RoleClient Role = 0
+	RoleServer Role = 1
+)
+
+// State is a connection's state (SDTLS_STATE_*).
+type State int
+
+// States.
+const (
+	StateNew         State = 0
+	StateHandshaking State = 1
+	StateConnected   State = 2
+	StateClosed      State = 3
+	StateFailed      State = 4
+)
+
+func (s State) String() string {
+	switch s {
+	case StateNew:
+		return "new"
+	case StateHandshaking:
+		return "handshaking"
+	case StateConnected:
+		return "connected"
+	case StateClosed:
+		return "closed"
+	case StateFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Protocol versions, as wire numbers (Config.MinVersion, MaxVersion).
+const (
+	VersionDTLS12 uint16 = 0xfefd
+	VersionDTLS13 uint16 = 0xfefc
+)
+
+// Feature is something the linked engine may or may not support.
+type Feature int
+
+// Features (SDTLS_FEATURE_*).
+const (
+	FeatureDTLS12         Feature = 1
+	FeatureDTLS13         Feature = 2
+	FeatureCookieExchange Feature = 3
+	FeatureSRTP           Feature = 4
+	FeaturePSK            Feature = 5
+	FeatureResumption     Feature = 6
+	FeatureALPN           Feature = 7
+)
+
+// HasFeature reports whether the linked library and engine support f.
+func HasFeature(f Feature) bool { return hasFeature(f) }
+
+// Version returns the linked library's version number ((major << 16) |
+// (minor << 8) | patch) and its version string, which names the engine.
+func Version() (uint32, string) { return libVersion() }
+
+// SRTPProfile is a DTLS-SRTP protection profile, by its IANA number.
+type SRTPProfile int
+
+// SRTP protection profiles (SDTLS_SRTP_*).
+const (
+	SRTP_AES128_CM_SHA1_80 SRTPProfile = 0x0001
+	SRTP_AES128_CM_SHA1_32 SRTPProfile = 0x0002
+	SRTP_AEAD_AES_128_GCM  SRTPProfile = 0x0007
+	SRTP_AEAD_AES_256_GCM  SRTPProfile = 0x0008
+)
+
+// String is the profile's name ("SRTP_AES128_CM_SHA1_80"), or "" for an
+// unknown one.
+func (p SRTPProfile) String() string { return srtpProfileName(p) }
+
+// SRTPKeying is the SRTP master key and salt of each direction (RFC 5764
+// 4.2), in the form SRTP stacks take them: each slice holds the master key
+// (KeyLen bytes) followed by the master salt (SaltLen bytes). It is secret.
+type SRTPKeying struct {
+	Profile     SRTPProfile
+	KeyLen      int
+	SaltLen     int
+	ClientWrite []byte // protects the client's packets
+	ServerWrite []byte // protects the server's packets
+	LocalWrite  []byte // this endpoint's: protect with it
+	RemoteWrite []byte // the peer's: unprotect with it
+}
+
+// ConnectionState describes an established connection.
+type ConnectionState struct {
+	Version         string      // "DTLSv1.2"
+	CipherSuite     string      // IANA name, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+	ALPN            string      // the negotiated application protocol, or ""
+	Resumed         bool        // the handshake resumed a session
+	PeerCertificate []byte      // the peer's leaf certificate (DER), or nil
+	PeerFingerprint string      // "sha-256 AB:CD:..." (SDP's form), or ""
+	SRTPProfile     SRTPProfile // 0 when none was negotiated
+	PSKIdentity     string      // the PSK identity used, or ""
+}
+
+// GenerateCertificate makes a self-signed ECDSA P-256 certificate for
+// commonName (also its DNS name), valid for days days, and its key, both
+// PEM.
+func GenerateCertificate(commonName string, days int) (certPEM, keyPEM []byte, err error) {
+	if days <= 0 {
+		return nil, nil, usageError("generate certificate", "days must be positive")
+	}
+	cert, key, rc := generateCertificate(commonName, uint(days))
+	if rc != 0 {
+		return nil, nil, newError("generate certificate", rc, "")
+	}
+	return cert, key, nil
+}
+
+// Fingerprint returns the SHA-256 fingerprint of the first certificate in
+// certPEM the way SDP writes it (RFC 8122): "sha-256 AB:CD:...", the form
+// Config.PeerFingerprints takes.
+func Fingerprint(certPEM []byte) (string, error) {
+	d, rc := certificateFingerprint(certPEM)
+	if rc != 0 {
+		return "", newError("fingerprint", rc, "")
+	}
+	return "sha-256 " + formatFingerprint(d), nil
+}
+
+func joinProfiles(ps []SRTPProfile) (string, error) {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+		if names[i] == "" {
+			return "", usageError("config", "unknown SRTP profile %#04x", int(p))
+		}
+	}
+	return strings.Join(names, ":"), nil
+}
