@@ -226,8 +226,8 @@ class DatagramServer:
             while not self._stop:
                 timer = self.server.get_timer()
                 wait = None if timer is None else max(0.0, timer - time.monotonic())
-                readable, _, _ = select.select([self.socket, self._wake_r], [], [], wait)
-                if self.socket in readable:
+                readable, _, _ = select.select([self.socket.fileno(), self._wake_r], [], [], wait)
+                if self.socket.fileno() in readable:
                     for _ in range(256):  # a batch, then the timers
                         try:
                             data, addr = self.socket.recvfrom(_RECV_SIZE)

@@ -168,7 +168,7 @@ class Config:
             key = _pem_bytes(private_key) if _is_pem(private_key) else _read(private_key)
             _check(int(c.sdtls_config_set_certificate_pem(self._raw, cert, key)), "certificate or key")
         else:
-            cert_path, key_path = os.fsdecode(certificate), os.fsdecode(private_key)  # type: ignore[arg-type]
+            cert_path, key_path = os.fsdecode(certificate), os.fsdecode(private_key)
             _check(int(c.sdtls_config_set_certificate_file(self._raw, cert_path, key_path)),
                    f"{cert_path}, {key_path}")
 
@@ -213,10 +213,10 @@ class Config:
 
 def _read(path: PathOrPem) -> bytes:
     try:
-        with open(os.fsdecode(path), "rb") as f:  # type: ignore[arg-type]
+        with open(os.fsdecode(path), "rb") as f:
             return f.read()
     except OSError as e:
-        raise UsageError(int(c.SDTLS_E_FILE), f"{os.fsdecode(path)}: {e.strerror}") from None  # type: ignore[arg-type]
+        raise UsageError(int(c.SDTLS_E_FILE), f"{os.fsdecode(path)}: {e.strerror}") from None
 
 
 def generate_certificate(common_name: str = "localhost", days: int = 365) -> tuple[bytes, bytes]:
