@@ -148,3 +148,13 @@ def lossy(rng: random.Random, loss: float = 0.3, dup: float = 0.2) -> Filter:
 @pytest.fixture
 def rng() -> Iterator[random.Random]:
     yield random.Random(int(os.environ.get("SDTLS_TEST_SEED", "1")))
+
+
+def need(what: str, ok: bool) -> None:
+    """Skips a test whose outside tool is missing, unless SDTLS_TEST_STRICT=1
+    (the project's test run), where a missing tool fails it."""
+    if ok:
+        return
+    if os.environ.get("SDTLS_TEST_STRICT") == "1":
+        pytest.fail(f"{what} is needed (SDTLS_TEST_STRICT=1)")
+    pytest.skip(f"{what} not available")

@@ -455,7 +455,9 @@ class Server:
 
     @property
     def connections(self) -> list[ServerConnection]:
-        """The peers the server holds now (as of the events taken so far)."""
+        """The peers the server holds now (their events stay queued for ``next_event()``)."""
+        if not self.closed:
+            self._fetch_events()
         return [v for v in self._views.values() if v.alive]
 
     def counters(self) -> dict[str, int]:
