@@ -2,7 +2,8 @@
 # The whole test suite: installs what is missing, builds sdtls (and the
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, then
 # every test through ctest on a Release build made with Debian's hardening
-# flags, as a distribution builds it. Warnings are errors in both builds.
+# flags, as a distribution builds it, and the Python package's suite.
+# Warnings are errors in both C builds.
 # The last lines are ctest's summary.
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
@@ -25,5 +26,12 @@ CFLAGS="$(flags CPPFLAGS) $(flags CFLAGS)" CXXFLAGS="$(flags CPPFLAGS) $(flags C
 LDFLAGS="$(flags LDFLAGS)" \
   cmake -S "$root" -B "$build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON >/dev/null
 ninja -C "$build/release" -j "$jobs"
+
+# ---- Python (bindings/python, python/) --------------------------------------
+# Builds the wheel with pip, installs it in a fresh venv and runs mypy and
+# pytest against it (interop with the tool just built). Its own script:
+sh "$root/python/run-tests.sh" "$build"
+# ------------------------------------------------------------------------------
+
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure
