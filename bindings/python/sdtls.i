@@ -26,6 +26,7 @@
 %{
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -535,13 +536,16 @@ static pyserver *get_server(PyObject *cap) {
  * (host, port, flowinfo, scope_id) for IPv6. */
 static PyObject *addr_to_py(const uint8_t *addr, size_t len) {
   char host[INET6_ADDRSTRLEN];
-  if (len >= sizeof(struct sockaddr_in) && ((const struct sockaddr *)addr)->sa_family == AF_INET) {
+  sa_family_t family = AF_UNSPEC; /* the bytes may sit at any alignment in a queue */
+  if (len >= offsetof(struct sockaddr, sa_family) + sizeof family)
+    memcpy(&family, addr + offsetof(struct sockaddr, sa_family), sizeof family);
+  if (len >= sizeof(struct sockaddr_in) && family == AF_INET) {
     struct sockaddr_in a;
     memcpy(&a, addr, sizeof a);
     inet_ntop(AF_INET, &a.sin_addr, host, sizeof host);
     return Py_BuildValue("(si)", host, (int)ntohs(a.sin_port));
   }
-  if (len >= sizeof(struct sockaddr_in6) && ((const struct sockaddr *)addr)->sa_family == AF_INET6) {
+  if (len >= sizeof(struct sockaddr_in6) && family == AF_INET6) {
     struct sockaddr_in6 a;
     memcpy(&a, addr, sizeof a);
     inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof host);

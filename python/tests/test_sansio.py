@@ -291,3 +291,24 @@ def test_context_manager(client_config: sdtls.Config, server_config: sdtls.Confi
     with sdtls.Server(server_config) as server:
         pass
     assert server.closed
+
+
+@given(st.integers(0, 2**62))
+def test_timer_seconds_convert_back_to_an_expired_deadline(deadline_ns: int) -> None:
+    """get_timer() seconds passed back as `now` are never before the deadline
+    (else a loop that waits for the timer and handles it would spin)."""
+    from sdtls._connection import _ns, _timer
+    t = _timer(deadline_ns)
+    assert t is not None and _ns(t) >= deadline_ns and _ns(t) - deadline_ns < max(1000, deadline_ns >> 40)
+
+
+def test_timers_handled_at_their_own_time_make_progress(certs: Certs) -> None:
+    """The case that found the rounding bug: a deadline like 1025.6 s."""
+    conn = sdtls.Connection(sdtls.Config(cadata=certs.cert, initial_timeout=0.1), "client", server_name="localhost")
+    conn.start(1025.5)
+    conn.datagrams_to_send()
+    t = conn.get_timer()
+    assert t == pytest.approx(1025.6)
+    conn.handle_timer(t)
+    assert len(conn.datagrams_to_send()) == 1  # retransmitted
+    assert conn.get_timer() > t  # type: ignore[operator]

@@ -11,6 +11,7 @@ datagrams or events.
 from __future__ import annotations
 
 import enum
+import math
 import time
 import weakref
 from collections import deque
@@ -108,11 +109,18 @@ def _ns(now: Optional[float]) -> int:
         return time.monotonic_ns()
     if now < 0:
         raise ValueError("now must not be negative")
-    return int(now * 1e9)
+    return round(now * 1e9)
 
 
 def _timer(deadline_ns: int) -> Optional[float]:
-    return None if deadline_ns == TIME_NEVER else deadline_ns / 1e9
+    if deadline_ns == TIME_NEVER:
+        return None
+    # Seconds that convert back to no earlier than the deadline: a timer
+    # handled at get_timer() must find it expired, or a loop would spin.
+    t = deadline_ns / 1e9
+    while round(t * 1e9) < deadline_ns:
+        t = math.nextafter(t, math.inf)
+    return t
 
 
 def _termination(reason: int, detail: str) -> Optional[Error]:
