@@ -1,7 +1,20 @@
 """Handles are freed exactly once, whatever order the Python objects die in.
 
-Run by hand under valgrind or ASan with PYTHONMALLOC=malloc (see the README);
-SDTLS_GC_ROUNDS scales the random test up.
+SDTLS_GC_ROUNDS scales the random test up. By hand under ASan and UBSan (the
+whole suite, as run for the first release: 57 passed, no report):
+
+    cmake -S python -B build/asan-py -G Ninja -DPython_EXECUTABLE=$VENV/bin/python \
+          "-DCMAKE_C_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer" \
+          "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer" \
+          -DCMAKE_MODULE_LINKER_FLAGS=-fsanitize=address,undefined
+    ninja -C build/asan-py sdtls_python
+    # a package dir: python/src/sdtls/*.py + build/asan-py/{_sdtls.py,_sdtls_ext*.so}
+    PYTHONPATH=build/asan-pkg PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0 \
+    LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
+    SDTLS_GC_ROUNDS=1000 $VENV/bin/python -m pytest -s -o timeout=900 python/tests -k "not wheel"
+
+(valgrind works too, but a CPython built without --with-valgrind reports
+its own false positives.)
 """
 
 from __future__ import annotations
