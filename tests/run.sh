@@ -3,7 +3,8 @@
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
-# flags, as a distribution builds it. Warnings are errors in both builds.
+# flags, as a distribution builds it, and the Python package's suite.
+# Warnings are errors in both C builds.
 # The last lines are ctest's summary.
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
@@ -46,6 +47,12 @@ ninja -C "$build/release" -j "$jobs"
 # static link, against the release build just made; about a minute.
 sh "$root/bindings/go/test.sh" "$build/release"
 # --- end of the Go binding -----------------------------------------------
+
+# ---- Python (bindings/python, python/) --------------------------------------
+# Builds the wheel with pip, installs it in a fresh venv and runs mypy and
+# pytest against it (interop with the tool just built). Its own script:
+sh "$root/python/run-tests.sh" "$build"
+# ------------------------------------------------------------------------------
 
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure

@@ -1,0 +1,1029 @@
+/*
+ * SWIG interface for sdtls: the private module sdtls._sdtls.
+ *
+ * Two parts:
+ *   1. The whole public header, %include'd as it is: every function, enum and
+ *      constant of abi/sdtls.h appears here without a hand edit. The typemaps
+ *      below make its argument shapes usable from Python (buffers in, out
+ *      parameters returned); a new function that uses one of these shapes
+ *      needs nothing more.
+ *   2. Handle holders ("pyconfig", "pyconn", "pyserver") that the pythonic
+ *      layer (python/src/sdtls/) drives. Each owns its C handle through a
+ *      PyCapsule whose destructor frees it exactly once, whatever order the
+ *      Python objects die in. The C callbacks go to trampolines here that
+ *      QUEUE what they produce (datagrams to send, events) in C; Python takes
+ *      a whole queue in one call. The only callback that enters Python is the
+ *      key log, and only when the user set one. The GIL is released around
+ *      every call that does crypto.
+ *
+ * The holder functions return a negative SDTLS_E_* code (or SDTLSPY_E_BUSY)
+ * as a Python int where the pythonic layer raises the matching sdtls.Error;
+ * they raise only MemoryError, TypeError/ValueError for bad argument types,
+ * and an exception that the key log callback raised.
+ */
+%module(package="sdtls") _sdtls
+
+%{
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sdtls.h"
+
+#if defined(Py_LIMITED_API) && Py_LIMITED_API + 0 < 0x030B0000
+#error "sdtls needs the buffer protocol: build for the limited API of Python 3.11 or later, or without it"
+#endif
+%}
+
+%include <stdint.i>
+%include <typemaps.i>
+
+/* ------------------------------------------------------------------------ */
+/* Typemaps for the header's argument shapes                                 */
+/* ------------------------------------------------------------------------ */
+
+%fragment("sdtlspy_buffer", "header") %{
+/* Borrow the bytes of any C-contiguous buffer (bytes, bytearray,
+ * memoryview, ...) without copying. */
+static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
+  if (PyUnicode_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "a bytes-like object is required, not 'str'");
+    return -1;
+  }
+  return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
+}
+%}
+
+/* (pointer, length) pairs in: a bytes-like object, not copied. */
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (Py_buffer view, int got = 0) {
+  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+  got = 1;
+  $1 = ($1_ltype)view.buf;
+  $2 = (size_t)view.len;
+}
+%typemap(freearg) (const uint8_t *BYTES, size_t BYTES_LEN) { if (got$argnum) PyBuffer_Release(&view$argnum); }
+%typemap(typecheck) (const uint8_t *BYTES, size_t BYTES_LEN) { $1 = PyObject_CheckBuffer($input); }
+/* Every (pointer, length) pair of the header by its parameter names; SWIG
+ * matches multi-argument typemaps by name. A new pair with new names needs
+ * one entry here (python/tests/test_lowlevel.py checks that none is missing). */
+%apply (const uint8_t *BYTES, size_t BYTES_LEN) {
+  (const uint8_t *data, size_t len),
+  (const uint8_t *datagram, size_t len),
+  (const uint8_t *pem, size_t len),
+  (const uint8_t *cert_pem, size_t cert_len),
+  (const uint8_t *key_pem, size_t key_len),
+  (const uint8_t *addr, size_t addr_len),
+  (const uint8_t *secret, size_t len),
+  (const char *label, size_t label_len)
+};
+
+/* An optional (pointer, length) pair: None passes NULL (export context). */
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *context, size_t context_len) (Py_buffer view, int got = 0) {
+  if ($input == Py_None) {
+    $1 = NULL;
+    $2 = 0;
+  } else {
+    if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+    got = 1;
+    $1 = ($1_ltype)view.buf;
+    $2 = (size_t)view.len;
+  }
+}
+%typemap(freearg) (const uint8_t *context, size_t context_len) { if (got$argnum) PyBuffer_Release(&view$argnum); }
+
+/* A fixed 32-byte digest in. */
+%typemap(in, fragment="sdtlspy_buffer") const uint8_t digest[32] (Py_buffer view, int got = 0) {
+  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+  got = 1;
+  if (view.len != 32) {
+    PyErr_SetString(PyExc_ValueError, "a SHA-256 digest is 32 bytes");
+    SWIG_fail;
+  }
+  $1 = ($1_ltype)view.buf;
+}
+%typemap(freearg) const uint8_t digest[32] { if (got$argnum) PyBuffer_Release(&view$argnum); }
+
+/* A fixed 32-byte digest out: returned as bytes after the status. */
+%typemap(in, numinputs=0) uint8_t out[32] (uint8_t temp[32]) { memset(temp, 0, sizeof temp); $1 = temp; }
+%typemap(argout) uint8_t out[32] {
+  %append_output(PyBytes_FromStringAndSize((const char *)$1, 32));
+}
+
+/* An output buffer whose length the caller chooses: takes the length,
+ * returns bytes (the exporter). */
+%typemap(in) (uint8_t *out, size_t out_len) {
+  unsigned long long n;
+  int res = SWIG_AsVal_unsigned_SS_long_SS_long($input, &n);
+  if (!SWIG_IsOK(res) || n > (1u << 20)) {
+    PyErr_SetString(PyExc_ValueError, "length must be an int in 0..1048576");
+    SWIG_fail;
+  }
+  $2 = (size_t)n;
+  $1 = (uint8_t *)calloc(1, $2 ? $2 : 1);
+  if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
+}
+%typemap(argout) (uint8_t *out, size_t out_len) {
+  %append_output(PyBytes_FromStringAndSize((const char *)$1, (Py_ssize_t)$2));
+}
+%typemap(freearg) (uint8_t *out, size_t out_len) { free($1); }
+
+/* A text output buffer (the fingerprint formatter): returns str. */
+%typemap(in, numinputs=0) (char *out, size_t out_len) (char temp[128]) {
+  memset(temp, 0, sizeof temp);
+  $1 = temp;
+  $2 = sizeof temp;
+}
+%typemap(argout) (char *out, size_t out_len) {
+  %append_output(PyUnicode_FromString($1));
+}
+
+/* New handles out (sdtls_config_new ...): returned as (borrowed-looking)
+ * pointers. The pythonic layer does not use these; it makes handles through
+ * the holders below, which own them. */
+%typemap(in, numinputs=0) SWIGTYPE **out ($*1_ltype temp = NULL) { $1 = &temp; }
+%typemap(argout) SWIGTYPE **out {
+  %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0));
+}
+
+/* Static strings out (sdtls_version). */
+%typemap(in, numinputs=0) const char **string (const char *temp = NULL) { $1 = ($1_ltype)&temp; }
+%typemap(argout) const char **string {
+  %append_output(*$1 ? PyUnicode_FromString(*$1) : (Py_INCREF(Py_None), Py_None));
+}
+
+/* Borrowed (pointer, length) out: copied into bytes (peer certificate,
+ * peer address). */
+%typemap(in, numinputs=0) (const uint8_t **PTR, size_t *LEN) (const uint8_t *p = NULL, size_t n = 0) {
+  $1 = ($1_ltype)&p;
+  $2 = &n;
+}
+%typemap(argout) (const uint8_t **PTR, size_t *LEN) {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+
+/* Library-allocated strings out (sdtls_certificate_generate): returned as
+ * str, then released (and wiped) with sdtls_free(). */
+%typemap(in, numinputs=0) char **cert_pem (char *temp = NULL), char **key_pem (char *temp = NULL) {
+  $1 = &temp;
+}
+%typemap(argout) char **cert_pem, char **key_pem {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyUnicode_FromString(*$1);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) char **cert_pem, char **key_pem { sdtls_free(*$1); }
+%apply (const uint8_t **PTR, size_t *LEN) { (const uint8_t **der, size_t *len), (const uint8_t **addr, size_t *addr_len) };
+
+%apply int64_t *OUTPUT { int64_t *value };
+
+/* ------------------------------------------------------------------------ */
+/* The public header, as it is                                               */
+/* ------------------------------------------------------------------------ */
+
+%include "sdtls.h"
+
+/* ------------------------------------------------------------------------ */
+/* Holders, trampolines and queues                                           */
+/* ------------------------------------------------------------------------ */
+
+%{
+/* The holder is in use by another thread (a call is running with the GIL
+ * released). Not an sdtls code: the pythonic layer raises UsageError. */
+#define SDTLSPY_E_BUSY (-1000)
+/* A server connection that is gone (its on_close ran, or the server was
+ * freed). The pythonic layer raises ConnectionClosed. */
+#define SDTLSPY_E_GONE (-1001)
+
+enum { EV_CONNECT = 1, EV_HANDSHAKE_DONE = 2, EV_DATA = 3, EV_CLOSE = 4 };
+
+/* A growable byte queue of records. Written by the trampolines with the GIL
+ * released, read with the GIL held; the holder's busy flag keeps the two
+ * apart. */
+typedef struct pyq {
+  uint8_t *buf;
+  size_t len, cap;
+} pyq;
+
+static int pyq_reserve(pyq *q, size_t more) {
+  if (q->cap - q->len >= more) return 0;
+  size_t cap = q->cap ? q->cap : 4096;
+  while (cap - q->len < more) {
+    if (cap > SIZE_MAX / 2) return -1;
+    cap *= 2;
+  }
+  uint8_t *p = (uint8_t *)realloc(q->buf, cap);
+  if (p == NULL) return -1;
+  q->buf = p;
+  q->cap = cap;
+  return 0;
+}
+
+static void pyq_put(pyq *q, const void *p, size_t n) { /* after pyq_reserve */
+  if (n) memcpy(q->buf + q->len, p, n);
+  q->len += n;
+}
+
+static void pyq_reset(pyq *q) {
+  q->len = 0;
+  if (q->cap > (1u << 20)) { /* do not keep a burst's memory */
+    free(q->buf);
+    q->buf = NULL;
+    q->cap = 0;
+  }
+}
+
+static void pyq_free(pyq *q) {
+  free(q->buf);
+  q->buf = NULL;
+  q->len = q->cap = 0;
+}
+
+/* One queued record: this header, then addr_len bytes of address, then
+ * data_len bytes. Headers are copied in and out with memcpy (no alignment
+ * assumed). */
+typedef struct pyrec {
+  int32_t kind;
+  int32_t reason;
+  uint64_t id;
+  const char *version; /* static strings of the library */
+  const char *cipher;
+  uint32_t addr_len;
+  uint32_t data_len;
+  uint32_t detail_len;
+} pyrec;
+
+static int pyq_record(pyq *q, const pyrec *r, const void *addr, const void *data, const char *detail) {
+  if (pyq_reserve(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
+  pyq_put(q, r, sizeof *r);
+  pyq_put(q, addr, r->addr_len);
+  pyq_put(q, data, r->data_len);
+  pyq_put(q, detail, r->detail_len);
+  return 0;
+}
+
+/* ---- the key log: the one callback that enters Python ------------------ */
+
+/* Shared by a config and every connection and server made from it, so that
+ * it outlives every C call that may use it (each holder drops its reference
+ * after freeing its C handle). Reference counted under the GIL. */
+typedef struct pykeylog {
+  long refs;
+  PyObject *callable; /* or NULL */
+} pykeylog;
+
+/* An exception the key log callback raised, kept for the thread whose sdtls
+ * call is running, and raised when that call returns. Per thread because the
+ * callback runs on the thread that made the call. */
+static _Thread_local PyObject *pending_type, *pending_value, *pending_tb;
+
+static pykeylog *keylog_ref(pykeylog *k) {
+  k->refs++;
+  return k;
+}
+
+static void keylog_unref(pykeylog *k) {
+  if (k != NULL && --k->refs == 0) {
+    Py_XDECREF(k->callable);
+    free(k);
+  }
+}
+
+static void keylog_trampoline(void *user_data, const char *line) {
+  pykeylog *k = (pykeylog *)user_data;
+  PyGILState_STATE g = PyGILState_Ensure();
+  if (k->callable != NULL) {
+    PyObject *r = PyObject_CallFunction(k->callable, "s", line);
+    if (r == NULL) {
+      if (pending_type == NULL) {
+        PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
+      } else {
+        PyErr_Clear(); /* the first one wins */
+      }
+    }
+    Py_XDECREF(r);
+  }
+  PyGILState_Release(g);
+}
+
+/* After a call that may have run the key log: re-raise what it raised.
+ * Returns 1 if an exception is now set. */
+static int raise_pending(void) {
+  if (pending_type == NULL) return 0;
+  PyErr_Restore(pending_type, pending_value, pending_tb);
+  pending_type = pending_value = pending_tb = NULL;
+  return 1;
+}
+
+/* ---- config ------------------------------------------------------------- */
+
+typedef struct pyconfig {
+  sdtls_config *cfg;
+  pykeylog *kl;
+} pyconfig;
+
+static void pyconfig_capsule_free(PyObject *cap) {
+  pyconfig *c = (pyconfig *)PyCapsule_GetPointer(cap, "sdtls.config");
+  if (c == NULL) return;
+  sdtls_config_free(c->cfg); /* connections and servers hold their own reference */
+  keylog_unref(c->kl);
+  free(c);
+}
+
+static pyconfig *get_config(PyObject *cap) {
+  return (pyconfig *)PyCapsule_GetPointer(cap, "sdtls.config");
+}
+
+/* ---- connection ---------------------------------------------------------- */
+
+typedef struct pyconn {
+  sdtls_conn *conn;
+  pykeylog *kl;
+  pyq out; /* [uint32 len][bytes] ... */
+  pyq ev;  /* pyrec records */
+  int busy;
+  int lost; /* an event could not be queued (out of memory) */
+} pyconn;
+
+static int conn_send_cb(void *user_data, const uint8_t *datagram, size_t len) {
+  pyconn *c = (pyconn *)user_data;
+  uint32_t n = (uint32_t)len;
+  if (pyq_reserve(&c->out, sizeof n + len) != 0) return -1; /* counts as lost */
+  pyq_put(&c->out, &n, sizeof n);
+  pyq_put(&c->out, datagram, len);
+  return 0;
+}
+
+static void conn_event(pyconn *c, const pyrec *r, const void *data, const char *detail) {
+  if (pyq_record(&c->ev, r, NULL, data, detail) != 0) c->lost = 1;
+}
+
+static void conn_on_handshake_done(void *user_data) {
+  pyconn *c = (pyconn *)user_data;
+  pyrec r = {EV_HANDSHAKE_DONE, 0, 0, sdtls_conn_version(c->conn), sdtls_conn_cipher(c->conn), 0, 0, 0};
+  conn_event(c, &r, NULL, NULL);
+}
+
+static void conn_on_data(void *user_data, const uint8_t *data, size_t len) {
+  pyconn *c = (pyconn *)user_data;
+  pyrec r = {EV_DATA, 0, 0, NULL, NULL, 0, (uint32_t)len, 0};
+  conn_event(c, &r, data, NULL);
+}
+
+static void conn_on_close(void *user_data, int reason) {
+  pyconn *c = (pyconn *)user_data;
+  const char *detail = sdtls_conn_error_detail(c->conn);
+  pyrec r = {EV_CLOSE, reason, 0, NULL, NULL, 0, 0, (uint32_t)strlen(detail)};
+  conn_event(c, &r, NULL, detail);
+}
+
+static void pyconn_capsule_free(PyObject *cap) {
+  pyconn *c = (pyconn *)PyCapsule_GetPointer(cap, "sdtls.conn");
+  if (c == NULL) return;
+  sdtls_conn_free(c->conn); /* no callback follows a free */
+  keylog_unref(c->kl);
+  pyq_free(&c->out);
+  pyq_free(&c->ev);
+  free(c);
+}
+
+static pyconn *get_conn(PyObject *cap) {
+  return (pyconn *)PyCapsule_GetPointer(cap, "sdtls.conn");
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+/* A server's connections are named to Python by an id (slot index and
+ * generation), never by pointer: the pointer dies when on_close returns, and
+ * a view that outlives it finds an empty slot instead of freed memory. */
+typedef struct pyslot {
+  sdtls_conn *conn;
+  uint32_t gen;
+  uint32_t next_free;
+} pyslot;
+
+#define NO_SLOT UINT32_MAX
+
+typedef struct pyserver {
+  sdtls_server *srv;
+  pykeylog *kl;
+  pyq out; /* pyrec (addr, data) records */
+  pyq ev;
+  int busy;
+  int lost;
+  pyslot *slots;
+  uint32_t nslots, slots_cap, free_head;
+} pyserver;
+
+static uint64_t slot_id(const pyserver *s, uint32_t i) { return ((uint64_t)s->slots[i].gen << 32) | i; }
+
+static uint32_t conn_slot(const sdtls_conn *conn) {
+  return (uint32_t)((uintptr_t)sdtls_conn_get_app_data(conn) - 1);
+}
+
+static sdtls_conn *server_lookup(const pyserver *s, uint64_t id) {
+  uint32_t i = (uint32_t)id;
+  if (s->srv == NULL || i >= s->nslots || s->slots[i].gen != (uint32_t)(id >> 32)) return NULL;
+  return s->slots[i].conn;
+}
+
+static void server_event(pyserver *s, const pyrec *r, const void *addr, const void *data,
+                         const char *detail) {
+  if (pyq_record(&s->ev, r, addr, data, detail) != 0) s->lost = 1;
+}
+
+static int server_send_cb(void *user_data, const uint8_t *addr, size_t addr_len, const uint8_t *datagram,
+                          size_t len) {
+  pyserver *s = (pyserver *)user_data;
+  pyrec r = {0, 0, 0, NULL, NULL, (uint32_t)addr_len, (uint32_t)len, 0};
+  return pyq_record(&s->out, &r, addr, datagram, NULL) == 0 ? 0 : -1;
+}
+
+static void server_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
+  pyserver *s = (pyserver *)user_data;
+  uint32_t i;
+  if (s->free_head != NO_SLOT) {
+    i = s->free_head;
+    s->free_head = s->slots[i].next_free;
+  } else {
+    if (s->nslots == s->slots_cap) {
+      uint32_t cap = s->slots_cap ? s->slots_cap * 2 : 16;
+      pyslot *p = (pyslot *)realloc(s->slots, cap * sizeof *p);
+      if (p == NULL) {
+        s->lost = 1;
+        sdtls_server_close_peer(s->srv, conn, 0); /* cannot track it: refuse it */
+        return;
+      }
+      s->slots = p;
+      s->slots_cap = cap;
+    }
+    i = s->nslots++;
+    s->slots[i].gen = 0;
+  }
+  s->slots[i].conn = conn;
+  s->slots[i].next_free = NO_SLOT;
+  sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
+  pyrec r = {EV_CONNECT, 0, slot_id(s, i), NULL, NULL, (uint32_t)addr_len, 0, 0};
+  server_event(s, &r, addr, NULL, NULL);
+}
+
+static void server_on_handshake_done(void *user_data, sdtls_conn *conn) {
+  pyserver *s = (pyserver *)user_data;
+  pyrec r = {EV_HANDSHAKE_DONE, 0, slot_id(s, conn_slot(conn)), sdtls_conn_version(conn),
+             sdtls_conn_cipher(conn), 0, 0, 0};
+  server_event(s, &r, NULL, NULL, NULL);
+}
+
+static void server_on_data(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len) {
+  pyserver *s = (pyserver *)user_data;
+  pyrec r = {EV_DATA, 0, slot_id(s, conn_slot(conn)), NULL, NULL, 0, (uint32_t)len, 0};
+  server_event(s, &r, NULL, data, NULL);
+}
+
+static void server_on_close(void *user_data, sdtls_conn *conn, int reason) {
+  pyserver *s = (pyserver *)user_data;
+  uint32_t i = conn_slot(conn);
+  const char *detail = sdtls_conn_error_detail(conn);
+  pyrec r = {EV_CLOSE, reason, slot_id(s, i), NULL, NULL, 0, 0, (uint32_t)strlen(detail)};
+  server_event(s, &r, NULL, NULL, detail);
+  /* The server frees conn when this returns: the slot goes now. */
+  s->slots[i].conn = NULL;
+  s->slots[i].gen++;
+  s->slots[i].next_free = s->free_head;
+  s->free_head = i;
+}
+
+static void server_release(pyserver *s) {
+  sdtls_server_free(s->srv); /* frees its connections; no callback */
+  s->srv = NULL;
+  free(s->slots);
+  s->slots = NULL;
+  s->nslots = s->slots_cap = 0;
+  s->free_head = NO_SLOT;
+}
+
+static void pyserver_capsule_free(PyObject *cap) {
+  pyserver *s = (pyserver *)PyCapsule_GetPointer(cap, "sdtls.server");
+  if (s == NULL) return;
+  server_release(s);
+  keylog_unref(s->kl);
+  pyq_free(&s->out);
+  pyq_free(&s->ev);
+  free(s);
+}
+
+static pyserver *get_server(PyObject *cap) {
+  return (pyserver *)PyCapsule_GetPointer(cap, "sdtls.server");
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+/* A sockaddr as Python's socket module writes it: (host, port) for IPv4,
+ * (host, port, flowinfo, scope_id) for IPv6. */
+static PyObject *addr_to_py(const uint8_t *addr, size_t len) {
+  char host[INET6_ADDRSTRLEN];
+  sa_family_t family = AF_UNSPEC; /* the bytes may sit at any alignment in a queue */
+  if (len >= offsetof(struct sockaddr, sa_family) + sizeof family)
+    memcpy(&family, addr + offsetof(struct sockaddr, sa_family), sizeof family);
+  if (len >= sizeof(struct sockaddr_in) && family == AF_INET) {
+    struct sockaddr_in a;
+    memcpy(&a, addr, sizeof a);
+    inet_ntop(AF_INET, &a.sin_addr, host, sizeof host);
+    return Py_BuildValue("(si)", host, (int)ntohs(a.sin_port));
+  }
+  if (len >= sizeof(struct sockaddr_in6) && family == AF_INET6) {
+    struct sockaddr_in6 a;
+    memcpy(&a, addr, sizeof a);
+    inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof host);
+    return Py_BuildValue("(siII)", host, (int)ntohs(a.sin6_port), (unsigned)ntohl(a.sin6_flowinfo),
+                         (unsigned)a.sin6_scope_id);
+  }
+  return PyBytes_FromStringAndSize((const char *)addr, (Py_ssize_t)len);
+}
+
+/* The other way; numeric hosts only (what recvfrom() gives). */
+static int addr_from_py(PyObject *obj, struct sockaddr_storage *ss, size_t *len) {
+  const char *host;
+  int port;
+  unsigned flowinfo = 0, scope_id = 0;
+  if (!PyTuple_Check(obj) || !PyArg_ParseTuple(obj, "si|II", &host, &port, &flowinfo, &scope_id)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "address must be a (host, port) tuple");
+    return -1;
+  }
+  if (port < 0 || port > 65535) {
+    PyErr_SetString(PyExc_ValueError, "port must be 0..65535");
+    return -1;
+  }
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    a6->sin6_flowinfo = htonl(flowinfo);
+    a6->sin6_scope_id = scope_id;
+    *len = sizeof *a6;
+    return 0;
+  }
+  PyErr_Format(PyExc_ValueError, "address %s is not a numeric IPv4 or IPv6 address", host);
+  return -1;
+}
+
+/* ---- draining queues ---------------------------------------------------- */
+
+static PyObject *take_datagrams(pyq *q) {
+  size_t n = 0;
+  for (size_t off = 0; off < q->len; n++) {
+    uint32_t len;
+    memcpy(&len, q->buf + off, sizeof len);
+    off += sizeof len + len;
+  }
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  if (list == NULL) return NULL;
+  size_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t len;
+    memcpy(&len, q->buf + off, sizeof len);
+    off += sizeof len;
+    PyObject *b = PyBytes_FromStringAndSize((const char *)q->buf + off, (Py_ssize_t)len);
+    off += len;
+    if (b == NULL) {
+      Py_DECREF(list);
+      return NULL;
+    }
+    PyList_SetItem(list, (Py_ssize_t)i, b);
+  }
+  pyq_reset(q);
+  return list;
+}
+
+/* Events as tuples: (kind, id, payload, reason, detail, version, cipher)
+ * where payload is the data (EV_DATA), the peer address (EV_CONNECT) or
+ * None. */
+static PyObject *take_events(pyq *q, int with_addr) {
+  PyObject *list = PyList_New(0);
+  if (list == NULL) return NULL;
+  size_t off = 0;
+  while (off < q->len) {
+    pyrec r;
+    memcpy(&r, q->buf + off, sizeof r);
+    off += sizeof r;
+    const uint8_t *addr = q->buf + off;
+    off += r.addr_len;
+    const uint8_t *data = q->buf + off;
+    off += r.data_len;
+    const char *detail = (const char *)q->buf + off;
+    off += r.detail_len;
+    PyObject *payload;
+    if (r.kind == EV_DATA) {
+      payload = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)r.data_len);
+    } else if (r.kind == EV_CONNECT && with_addr) {
+      payload = addr_to_py(addr, r.addr_len);
+    } else {
+      Py_INCREF(Py_None);
+      payload = Py_None;
+    }
+    PyObject *t = payload == NULL ? NULL
+                                  : Py_BuildValue("(iKNis#zz)", (int)r.kind, (unsigned long long)r.id, payload,
+                                                  (int)r.reason, r.detail_len ? detail : "",
+                                                  (Py_ssize_t)r.detail_len, r.version, r.cipher);
+    if (t == NULL || PyList_Append(list, t) != 0) {
+      Py_XDECREF(t);
+      Py_DECREF(list);
+      pyq_reset(q); /* drop the rest rather than hand them out twice */
+      return NULL;
+    }
+    Py_DECREF(t);
+  }
+  pyq_reset(q);
+  return list;
+}
+
+static PyObject *take_server_datagrams(pyq *q) {
+  PyObject *list = PyList_New(0);
+  if (list == NULL) return NULL;
+  size_t off = 0;
+  while (off < q->len) {
+    pyrec r;
+    memcpy(&r, q->buf + off, sizeof r);
+    off += sizeof r;
+    const uint8_t *addr = q->buf + off;
+    off += r.addr_len;
+    const uint8_t *data = q->buf + off;
+    off += r.data_len;
+    PyObject *t = Py_BuildValue("(y#N)", (const char *)data, (Py_ssize_t)r.data_len, addr_to_py(addr, r.addr_len));
+    if (t == NULL || PyList_Append(list, t) != 0) {
+      Py_XDECREF(t);
+      Py_DECREF(list);
+      pyq_reset(q);
+      return NULL;
+    }
+    Py_DECREF(t);
+  }
+  pyq_reset(q);
+  return list;
+}
+
+#define BUSY_CHECK(h)                       \
+  do {                                      \
+    if ((h)->busy) return PyLong_FromLong(SDTLSPY_E_BUSY); \
+  } while (0)
+
+/* Wraps one engine call: busy flag on, GIL released, key log exceptions
+ * re-raised afterwards. */
+#define ENGINE_CALL(h, rc, call)            \
+  do {                                      \
+    (h)->busy = 1;                          \
+    Py_BEGIN_ALLOW_THREADS                  \
+    rc = (call);                            \
+    Py_END_ALLOW_THREADS                    \
+    (h)->busy = 0;                          \
+  } while (0)
+
+static PyObject *rc_result(int rc) {
+  if (raise_pending()) return NULL;
+  return PyLong_FromLong(rc);
+}
+%}
+
+/* The holder API, used by python/src/sdtls/. Every function takes and
+ * returns Python objects as they are. */
+%typemap(in) uint64_t now_ns {
+  unsigned long long v;
+  int res = SWIG_AsVal_unsigned_SS_long_SS_long($input, &v);
+  if (!SWIG_IsOK(res)) {
+    PyErr_SetString(PyExc_TypeError, "now must be a non-negative int of nanoseconds");
+    SWIG_fail;
+  }
+  $1 = (uint64_t)v;
+}
+
+%constant int SDTLSPY_E_BUSY = SDTLSPY_E_BUSY;
+%constant int SDTLSPY_E_GONE = SDTLSPY_E_GONE;
+%constant int EV_CONNECT = EV_CONNECT;
+%constant int EV_HANDSHAKE_DONE = EV_HANDSHAKE_DONE;
+%constant int EV_DATA = EV_DATA;
+%constant int EV_CLOSE = EV_CLOSE;
+
+%inline %{
+/* A new config holder (capsule), or an int error. */
+PyObject *pyconfig_new(void) {
+  pyconfig *c = (pyconfig *)calloc(1, sizeof *c);
+  pykeylog *k = (pykeylog *)calloc(1, sizeof *k);
+  if (c == NULL || k == NULL) {
+    free(c);
+    free(k);
+    return PyErr_NoMemory();
+  }
+  int rc = sdtls_config_new(&c->cfg);
+  if (rc != 0) {
+    free(c);
+    free(k);
+    return PyLong_FromLong(rc);
+  }
+  k->refs = 1;
+  c->kl = k;
+  PyObject *cap = PyCapsule_New(c, "sdtls.config", pyconfig_capsule_free);
+  if (cap == NULL) {
+    sdtls_config_free(c->cfg);
+    free(k);
+    free(c);
+  }
+  return cap;
+}
+
+/* The raw handle, for the header's functions. Valid while the capsule is. */
+sdtls_config *pyconfig_handle(PyObject *cap) {
+  pyconfig *c = get_config(cap);
+  return c ? c->cfg : NULL;
+}
+
+/* Sets (callable) or clears (None) the key log callback. Returns an int. */
+PyObject *pyconfig_set_keylog(PyObject *cap, PyObject *callable) {
+  pyconfig *c = get_config(cap);
+  if (c == NULL) return NULL;
+  int on = callable != Py_None;
+  if (on && !PyCallable_Check(callable)) {
+    PyErr_SetString(PyExc_TypeError, "keylog must be callable or None");
+    return NULL;
+  }
+  int rc = sdtls_config_set_keylog(c->cfg, on ? keylog_trampoline : NULL, on ? c->kl : NULL);
+  if (rc == 0) {
+    PyObject *old = c->kl->callable;
+    if (on) Py_INCREF(callable);
+    c->kl->callable = on ? callable : NULL;
+    Py_XDECREF(old);
+  }
+  return PyLong_FromLong(rc);
+}
+
+/* A new connection holder (capsule), or an int error. */
+PyObject *pyconn_new(PyObject *config_cap, int role) {
+  pyconfig *cfg = get_config(config_cap);
+  if (cfg == NULL) return NULL;
+  pyconn *c = (pyconn *)calloc(1, sizeof *c);
+  if (c == NULL) return PyErr_NoMemory();
+  sdtls_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.size = sizeof cb;
+  cb.send = conn_send_cb;
+  cb.on_handshake_done = conn_on_handshake_done;
+  cb.on_data = conn_on_data;
+  cb.on_close = conn_on_close;
+  int rc = sdtls_conn_new(cfg->cfg, (sdtls_role)role, &cb, c, &c->conn);
+  if (rc != 0) {
+    free(c);
+    return PyLong_FromLong(rc);
+  }
+  c->kl = keylog_ref(cfg->kl);
+  PyObject *cap = PyCapsule_New(c, "sdtls.conn", pyconn_capsule_free);
+  if (cap == NULL) {
+    sdtls_conn_free(c->conn);
+    keylog_unref(c->kl);
+    free(c);
+  }
+  return cap;
+}
+
+sdtls_conn *pyconn_handle(PyObject *cap) {
+  pyconn *c = get_conn(cap);
+  return c ? c->conn : NULL;
+}
+
+PyObject *pyconn_start(PyObject *cap, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_start(c->conn, now_ns));
+  return rc_result(rc);
+}
+
+PyObject *pyconn_receive(PyObject *cap, PyObject *data, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  Py_buffer view;
+  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_receive(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
+  PyBuffer_Release(&view);
+  return rc_result(rc);
+}
+
+PyObject *pyconn_send(PyObject *cap, PyObject *data, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  Py_buffer view;
+  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_send(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
+  PyBuffer_Release(&view);
+  return rc_result(rc);
+}
+
+PyObject *pyconn_handle_timeout(PyObject *cap, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_handle_timeout(c->conn, now_ns));
+  return rc_result(rc);
+}
+
+PyObject *pyconn_close(PyObject *cap, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_close(c->conn, now_ns));
+  return rc_result(rc);
+}
+
+/* The next deadline in nanoseconds (SDTLS_TIME_NEVER for none). */
+PyObject *pyconn_deadline(PyObject *cap) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  return PyLong_FromUnsignedLongLong(sdtls_conn_next_deadline(c->conn));
+}
+
+/* Queued datagrams as a list of bytes (the queue is emptied), or an int. */
+PyObject *pyconn_take_datagrams(PyObject *cap) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  return take_datagrams(&c->out);
+}
+
+/* Queued events as a list of tuples (see take_events), or an int. */
+PyObject *pyconn_take_events(PyObject *cap) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  if (c->lost) {
+    c->lost = 0;
+    pyq_reset(&c->ev);
+    return PyErr_NoMemory();
+  }
+  return take_events(&c->ev, 0);
+}
+
+/* A new server holder (capsule), or an int error. */
+PyObject *pyserver_new(PyObject *config_cap) {
+  pyconfig *cfg = get_config(config_cap);
+  if (cfg == NULL) return NULL;
+  pyserver *s = (pyserver *)calloc(1, sizeof *s);
+  if (s == NULL) return PyErr_NoMemory();
+  s->free_head = NO_SLOT;
+  sdtls_server_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.size = sizeof cb;
+  cb.send = server_send_cb;
+  cb.on_connect = server_on_connect;
+  cb.on_handshake_done = server_on_handshake_done;
+  cb.on_data = server_on_data;
+  cb.on_close = server_on_close;
+  int rc = sdtls_server_new(cfg->cfg, &cb, s, &s->srv);
+  if (rc != 0) {
+    free(s);
+    return PyLong_FromLong(rc);
+  }
+  s->kl = keylog_ref(cfg->kl);
+  PyObject *cap = PyCapsule_New(s, "sdtls.server", pyserver_capsule_free);
+  if (cap == NULL) {
+    server_release(s);
+    keylog_unref(s->kl);
+    free(s);
+  }
+  return cap;
+}
+
+/* The raw server handle, or NULL once freed. */
+sdtls_server *pyserver_handle(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  return s ? s->srv : NULL;
+}
+
+/* Frees the C server now (its connections too, without sending); the
+ * holder stays, empty, until its capsule dies. Returns an int. */
+PyObject *pyserver_free(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  server_release(s); /* datagrams already queued (close_notify) may still be taken */
+  pyq_reset(&s->ev);
+  return PyLong_FromLong(0);
+}
+
+PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64_t now_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  struct sockaddr_storage ss;
+  size_t ss_len;
+  if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  Py_buffer view;
+  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  int rc;
+  ENGINE_CALL(s, rc, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
+                                          (size_t)view.len, now_ns));
+  PyBuffer_Release(&view);
+  return rc_result(rc);
+}
+
+PyObject *pyserver_handle_timeout(PyObject *cap, uint64_t now_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  int rc;
+  ENGINE_CALL(s, rc, sdtls_server_handle_timeout(s->srv, now_ns));
+  return rc_result(rc);
+}
+
+PyObject *pyserver_deadline(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  return PyLong_FromUnsignedLongLong(s->srv ? sdtls_server_next_deadline(s->srv) : SDTLS_TIME_NEVER);
+}
+
+/* Queued datagrams as a list of (bytes, address) tuples, or an int. */
+PyObject *pyserver_take_datagrams(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  return take_server_datagrams(&s->out);
+}
+
+PyObject *pyserver_take_events(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->lost) {
+    s->lost = 0;
+    pyq_reset(&s->ev);
+    return PyErr_NoMemory();
+  }
+  return take_events(&s->ev, 1);
+}
+
+/* A server connection's raw handle for the header's query functions, or
+ * None when it is gone. Use it at once: it dies in the server's next call. */
+PyObject *pyserver_conn_handle(PyObject *cap, uint64_t id) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  sdtls_conn *conn = server_lookup(s, id);
+  if (conn == NULL) Py_RETURN_NONE;
+  return SWIG_NewPointerObj(SWIG_as_voidptr(conn), SWIGTYPE_p_sdtls_conn, 0);
+}
+
+PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_t now_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  sdtls_conn *conn = server_lookup(s, id);
+  if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
+  Py_buffer view;
+  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  int rc;
+  ENGINE_CALL(s, rc, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
+  PyBuffer_Release(&view);
+  return rc_result(rc);
+}
+
+PyObject *pyserver_conn_close(PyObject *cap, uint64_t id, uint64_t now_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  sdtls_conn *conn = server_lookup(s, id);
+  if (conn == NULL) return PyLong_FromLong(0); /* already gone: closing twice is harmless */
+  int rc;
+  ENGINE_CALL(s, rc, sdtls_server_close_peer(s->srv, conn, now_ns));
+  return rc_result(rc);
+}
+%}

@@ -1,0 +1,69 @@
+"""sdtls: DTLS for datagrams.
+
+- :class:`Config`, :func:`generate_certificate`, :func:`fingerprint`
+- Sans-I/O: :class:`Connection` (one peer) and :class:`Server` (many peers
+  on one socket), in the style of aioquic: ``receive_datagram()``,
+  ``datagrams_to_send()``, ``get_timer()``/``handle_timer()``, ``next_event()``.
+- Blocking sockets: :func:`connect`, :func:`serve`.
+- asyncio: :mod:`sdtls.aio`.
+- Errors: :class:`Error` and one subclass per category.
+
+The low-level SWIG module over the C header is ``sdtls._sdtls``.
+"""
+
+from __future__ import annotations
+
+from ._low import c as _c
+from ._errors import (
+    AlertError,
+    ConnectionClosed,
+    Error,
+    HandshakeTimeout,
+    InternalError,
+    ProtocolError,
+    UsageError,
+    VerifyError,
+)
+from ._config import Config, fingerprint, format_fingerprint, generate_certificate
+from ._connection import (
+    Address,
+    Connection,
+    ConnectionTerminated,
+    DatagramReceived,
+    Event,
+    HandshakeCompleted,
+    PeerConnected,
+    Role,
+    Server,
+    ServerConnection,
+    State,
+)
+from ._blocking import DatagramServer, DTLSClient, connect, serve
+
+
+def _library_version() -> tuple[str, str]:
+    _number, full = _c.sdtls_version()
+    full = str(full)
+    return full.split(" ", 1)[0], full
+
+
+#: The C library's version ("0.1.0"); :data:`engine_version` names the engine too.
+__version__, engine_version = _library_version()
+
+
+def has_feature(name: str) -> bool:
+    """Whether the linked library and engine support a feature:
+    ``"dtls1_2"``, ``"dtls1_3"``, ``"cookie_exchange"``."""
+    value = getattr(_c, "SDTLS_FEATURE_" + name.upper(), None)
+    if value is None:
+        raise ValueError(f"unknown feature {name!r}")
+    return bool(_c.sdtls_has_feature(value))
+
+
+__all__ = [
+    "AlertError", "ConnectionClosed", "Error", "HandshakeTimeout", "InternalError", "ProtocolError",
+    "UsageError", "VerifyError", "Config", "fingerprint", "format_fingerprint", "generate_certificate",
+    "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
+    "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
+    "connect", "serve", "has_feature", "engine_version", "__version__",
+]

@@ -1,0 +1,242 @@
+"""Configuration, certificates and fingerprints."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from typing import Any, Callable, Optional, Union
+
+from ._errors import UsageError, error_from_code
+from ._low import c
+
+#: A file name, or PEM data in memory (bytes; a str that holds a PEM block).
+PathOrPem = Union[str, bytes, "os.PathLike[str]"]
+
+_VERSIONS = {
+    "1.2": int(c.SDTLS_DTLS1_2),
+    "dtls1.2": int(c.SDTLS_DTLS1_2),
+    "dtlsv1.2": int(c.SDTLS_DTLS1_2),
+    "1.3": int(c.SDTLS_DTLS1_3),
+    "dtls1.3": int(c.SDTLS_DTLS1_3),
+    "dtlsv1.3": int(c.SDTLS_DTLS1_3),
+}
+
+# keyword -> (option, scale): seconds become milliseconds, bools 0/1.
+_OPTIONS: dict[str, tuple[int, float]] = {
+    "verify": (int(c.SDTLS_OPT_VERIFY_PEER), 1),
+    "require_client_certificate": (int(c.SDTLS_OPT_REQUIRE_CLIENT_CERT), 1),
+    "mtu": (int(c.SDTLS_OPT_MTU), 1),
+    "initial_timeout": (int(c.SDTLS_OPT_INITIAL_TIMEOUT_MS), 1000),
+    "handshake_timeout": (int(c.SDTLS_OPT_HANDSHAKE_TIMEOUT_MS), 1000),
+    "cookies": (int(c.SDTLS_OPT_COOKIES), 1),
+    "max_peers": (int(c.SDTLS_OPT_MAX_PEERS), 1),
+    "max_handshakes": (int(c.SDTLS_OPT_MAX_HANDSHAKES), 1),
+    "idle_timeout": (int(c.SDTLS_OPT_IDLE_TIMEOUT_MS), 1000),
+    "cookie_lifetime": (int(c.SDTLS_OPT_COOKIE_LIFETIME_MS), 1000),
+}
+
+
+def _check(rc: int, what: str = "") -> None:
+    if rc != 0:
+        raise error_from_code(rc, what)
+
+
+def _version(v: Union[str, int]) -> int:
+    if isinstance(v, int):
+        return v
+    try:
+        return _VERSIONS[v.lower()]
+    except KeyError:
+        raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown version {v!r} (use '1.2' or '1.3')") from None
+
+
+def _is_pem(v: PathOrPem) -> bool:
+    return isinstance(v, (bytes, bytearray, memoryview)) or (isinstance(v, str) and "-----BEGIN" in v)
+
+
+def _pem_bytes(v: PathOrPem) -> bytes:
+    return v.encode() if isinstance(v, str) else bytes(v)  # type: ignore[arg-type]
+
+
+class Config:
+    """Settings shared by connections and servers (the C ``sdtls_config``).
+
+    Every keyword is optional; the defaults are the library's secure ones
+    (DTLS 1.2 and later, ECDHE with AEAD ciphers, peer verification on).
+
+    :param certificate: this endpoint's certificate chain (leaf first), a
+        file name or PEM data; needs ``private_key``.
+    :param private_key: its private key (ECDSA or RSA), a file name or PEM.
+    :param cafile: trusted CA certificates, a PEM file.
+    :param capath: trusted CA certificates, a hashed directory (``openssl rehash``).
+    :param cadata: trusted CA certificates as PEM data.
+    :param load_default_certs: also trust the system's CA bundle.
+    :param verify: verify the peer's certificate (and, for a client, the
+        server name). ``False`` is insecure: for tests and fingerprint pinning.
+    :param require_client_certificate: a server asks for and requires one.
+    :param mtu: largest datagram sent, in bytes (default 1200).
+    :param initial_timeout: first retransmission timeout, seconds (default 1).
+    :param handshake_timeout: a handshake fails after this, seconds (default 30).
+    :param min_version: ``"1.2"`` or ``"1.3"`` (or the wire number).
+    :param max_version: likewise.
+    :param ciphers: an OpenSSL-syntax cipher string (AEAD suites only).
+    :param keylog: called with each NSS key log line (for Wireshark), on the
+        thread that drives the connection; an exception it raises comes out
+        of the call that completed the handshake.
+    :param cookies: server: the stateless cookie exchange (default on).
+    :param max_peers: server: most connections at once.
+    :param max_handshakes: server: most handshakes in progress.
+    :param idle_timeout: server: evict a silent peer after this, seconds (0: never).
+    :param cookie_lifetime: server: how long a cookie stays valid, seconds.
+
+    A config is frozen when the first connection or server is made from it:
+    setting anything after that raises :class:`UsageError`.
+    """
+
+    def __init__(
+        self,
+        *,
+        certificate: Optional[PathOrPem] = None,
+        private_key: Optional[PathOrPem] = None,
+        cafile: Optional[Union[str, "os.PathLike[str]"]] = None,
+        capath: Optional[Union[str, "os.PathLike[str]"]] = None,
+        cadata: Optional[Union[str, bytes]] = None,
+        load_default_certs: bool = False,
+        verify: Optional[bool] = None,
+        require_client_certificate: Optional[bool] = None,
+        mtu: Optional[int] = None,
+        initial_timeout: Optional[float] = None,
+        handshake_timeout: Optional[float] = None,
+        min_version: Optional[Union[str, int]] = None,
+        max_version: Optional[Union[str, int]] = None,
+        ciphers: Optional[str] = None,
+        keylog: Optional[Callable[[str], Any]] = None,
+        cookies: Optional[bool] = None,
+        max_peers: Optional[int] = None,
+        max_handshakes: Optional[int] = None,
+        idle_timeout: Optional[float] = None,
+        cookie_lifetime: Optional[float] = None,
+    ) -> None:
+        cap = c.pyconfig_new()
+        if isinstance(cap, int):
+            raise error_from_code(cap)
+        self._cap: object = cap
+        self._raw: Any = c.pyconfig_handle(cap)
+        self._keylog: Optional[Callable[[str], Any]] = None
+        if certificate is not None or private_key is not None:
+            if certificate is None or private_key is None:
+                raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), "certificate and private_key go together")
+            self.load_cert_chain(certificate, private_key)
+        if cafile is not None or capath is not None:
+            self.load_verify_locations(cafile=cafile, capath=capath)
+        if cadata is not None:
+            self.load_verify_locations(cadata=cadata)
+        if load_default_certs:
+            self.load_default_certs()
+        opts = dict(verify=verify, require_client_certificate=require_client_certificate, mtu=mtu,
+                    initial_timeout=initial_timeout, handshake_timeout=handshake_timeout, cookies=cookies,
+                    max_peers=max_peers, max_handshakes=max_handshakes, idle_timeout=idle_timeout,
+                    cookie_lifetime=cookie_lifetime)
+        for name, value in opts.items():
+            if value is not None:
+                option, scale = _OPTIONS[name]
+                self.set_option(option, round(float(value) * scale))
+        if min_version is not None:
+            self.set_option(int(c.SDTLS_OPT_MIN_VERSION), _version(min_version))
+        if max_version is not None:
+            self.set_option(int(c.SDTLS_OPT_MAX_VERSION), _version(max_version))
+        if ciphers is not None:
+            self.set_ciphers(ciphers)
+        if keylog is not None:
+            self.set_keylog(keylog)
+
+    def set_option(self, option: int, value: int) -> None:
+        """Sets an integer option by its ``SDTLS_OPT_*`` number (any option
+        the C library has, also ones without a keyword here)."""
+        _check(int(c.sdtls_config_set_option(self._raw, option, int(value))), f"option {option} = {value}")
+
+    def get_option(self, option: int) -> int:
+        """Reads an integer option's current value."""
+        rc, value = c.sdtls_config_get_option(self._raw, option)
+        _check(int(rc), f"option {option}")
+        return int(value)
+
+    def load_cert_chain(self, certificate: PathOrPem, private_key: PathOrPem) -> None:
+        """Sets the certificate chain and key, each a file name or PEM data."""
+        if _is_pem(certificate) or _is_pem(private_key):
+            cert = _pem_bytes(certificate) if _is_pem(certificate) else _read(certificate)
+            key = _pem_bytes(private_key) if _is_pem(private_key) else _read(private_key)
+            _check(int(c.sdtls_config_set_certificate_pem(self._raw, cert, key)), "certificate or key")
+        else:
+            cert_path, key_path = os.fsdecode(certificate), os.fsdecode(private_key)
+            _check(int(c.sdtls_config_set_certificate_file(self._raw, cert_path, key_path)),
+                   f"{cert_path}, {key_path}")
+
+    def load_verify_locations(
+        self,
+        cafile: Optional[Union[str, "os.PathLike[str]"]] = None,
+        capath: Optional[Union[str, "os.PathLike[str]"]] = None,
+        cadata: Optional[Union[str, bytes]] = None,
+    ) -> None:
+        """Adds trusted CA certificates (as :meth:`ssl.SSLContext.load_verify_locations`)."""
+        if cafile is not None or capath is not None:
+            f = os.fsdecode(cafile) if cafile is not None else None
+            d = os.fsdecode(capath) if capath is not None else None
+            _check(int(c.sdtls_config_set_ca(self._raw, f, d)), " ".join(x for x in (f, d) if x))
+        if cadata is not None:
+            _check(int(c.sdtls_config_set_ca_pem(self._raw, _pem_bytes(cadata))), "cadata")
+        if cafile is None and capath is None and cadata is None:
+            raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), "cafile, capath or cadata is needed")
+
+    def load_default_certs(self) -> None:
+        """Trusts the system's CA certificates (where Python's ssl finds them)."""
+        paths = ssl.get_default_verify_paths()
+        cafile = paths.cafile if paths.cafile and os.path.isfile(paths.cafile) else None
+        capath = paths.capath if paths.capath and os.path.isdir(paths.capath) else None
+        if cafile is None and capath is None:
+            raise UsageError(int(c.SDTLS_E_FILE), "no system CA certificates found")
+        self.load_verify_locations(cafile=cafile, capath=capath)
+
+    def set_ciphers(self, ciphers: str) -> None:
+        """Restricts the cipher suites (OpenSSL syntax)."""
+        _check(int(c.sdtls_config_set_ciphers(self._raw, ciphers)), ciphers)
+
+    def set_keylog(self, callback: Optional[Callable[[str], Any]]) -> None:
+        """Sets (or, with None, clears) the key log callback."""
+        _check(int(c.pyconfig_set_keylog(self._cap, callback)), "keylog")
+        self._keylog = callback
+
+    @property
+    def keylog(self) -> Optional[Callable[[str], Any]]:
+        return self._keylog
+
+
+def _read(path: PathOrPem) -> bytes:
+    try:
+        with open(os.fsdecode(path), "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise UsageError(int(c.SDTLS_E_FILE), f"{os.fsdecode(path)}: {e.strerror}") from None
+
+
+def generate_certificate(common_name: str = "localhost", days: int = 365) -> tuple[bytes, bytes]:
+    """Makes a self-signed ECDSA P-256 certificate for ``common_name`` (also
+    its DNS subjectAltName), valid ``days`` days. Returns ``(cert_pem, key_pem)``."""
+    rc, cert, key = c.sdtls_certificate_generate(common_name, days)
+    _check(int(rc), f"common name {common_name!r}, {days} days")
+    return str(cert).encode(), str(key).encode()
+
+
+def fingerprint(certificate: Union[str, bytes]) -> str:
+    """The SHA-256 fingerprint of a PEM certificate as SDP writes it
+    (``"AA:BB:..."``, RFC 8122)."""
+    rc, digest = c.sdtls_certificate_fingerprint_sha256(_pem_bytes(certificate))
+    _check(int(rc), "no certificate in the PEM data")
+    return format_fingerprint(bytes(digest))
+
+
+def format_fingerprint(digest: bytes) -> str:
+    """Formats a 32-byte SHA-256 digest as ``"AA:BB:..."``."""
+    rc, text = c.sdtls_fingerprint_format(digest)
+    _check(int(rc))
+    return str(text)

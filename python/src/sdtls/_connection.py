@@ -1,0 +1,510 @@
+"""Sans-I/O connections and the multi-peer server.
+
+Nothing here opens a socket or sleeps: datagrams go in through
+``receive_datagram()`` and come out of ``datagrams_to_send()``, time is
+passed in (``now``: seconds of :func:`time.monotonic`, the default), and what
+happens is read with ``next_event()``. The C callbacks queue their output in
+C; each of these methods crosses into C once, whatever the number of
+datagrams or events.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Deque, Optional, Tuple, Union
+
+from ._config import Config, format_fingerprint
+from ._errors import Error, UsageError, error_from_code, GONE
+from ._low import TIME_NEVER, c
+
+#: A peer address as Python's socket module writes it: ``(host, port)`` or,
+#: for IPv6, ``(host, port, flowinfo, scope_id)``.
+Address = Tuple[Any, ...]
+
+_EV_CONNECT = int(c.EV_CONNECT)
+_EV_HANDSHAKE_DONE = int(c.EV_HANDSHAKE_DONE)
+_EV_DATA = int(c.EV_DATA)
+_EV_CLOSE = int(c.EV_CLOSE)
+_E_CLOSED = int(c.SDTLS_E_CLOSED)
+_USAGE = (int(c.SDTLS_CATEGORY_USAGE), int(c.SDTLS_CATEGORY_INTERNAL))
+
+
+class State(enum.IntEnum):
+    """A connection's state (``SDTLS_STATE_*``)."""
+
+    NEW = int(c.SDTLS_STATE_NEW)
+    HANDSHAKING = int(c.SDTLS_STATE_HANDSHAKING)
+    CONNECTED = int(c.SDTLS_STATE_CONNECTED)
+    CLOSED = int(c.SDTLS_STATE_CLOSED)
+    FAILED = int(c.SDTLS_STATE_FAILED)
+
+
+class Role(enum.IntEnum):
+    CLIENT = int(c.SDTLS_ROLE_CLIENT)
+    SERVER = int(c.SDTLS_ROLE_SERVER)
+
+
+# ---- events -----------------------------------------------------------------
+
+
+class Event:
+    """Base class of the events ``next_event()`` returns."""
+
+    __slots__ = ()
+
+
+@dataclass
+class PeerConnected(Event):
+    """Server: a peer passed the cookie check; its handshake runs."""
+
+    __slots__ = ("connection",)
+    connection: "ServerConnection"
+
+
+@dataclass
+class HandshakeCompleted(Event):
+    """The handshake finished; the peer is authenticated.
+
+    ``connection`` is the peer's :class:`ServerConnection` for a server's
+    events, None for a :class:`Connection`'s.
+    """
+
+    __slots__ = ("version", "cipher", "connection")
+    version: str
+    cipher: str
+    connection: Optional["ServerConnection"]
+
+
+@dataclass
+class DatagramReceived(Event):
+    """One application datagram from the peer (one record, boundaries kept)."""
+
+    __slots__ = ("data", "connection")
+    data: bytes
+    connection: Optional["ServerConnection"]
+
+
+@dataclass
+class ConnectionTerminated(Event):
+    """The connection ended. ``error`` is None after the peer's close_notify,
+    else what ended it (:class:`ConnectionClosed` when it was closed here or
+    the peer restarted, :class:`HandshakeTimeout` for a timeout or eviction,
+    :class:`AlertError`, :class:`VerifyError`...)."""
+
+    __slots__ = ("error", "connection")
+    error: Optional[Error]
+    connection: Optional["ServerConnection"]
+
+
+# ---- helpers ------------------------------------------------------------------
+
+
+def _ns(now: Optional[float]) -> int:
+    if now is None:
+        return time.monotonic_ns()
+    if now < 0:
+        raise ValueError("now must not be negative")
+    return round(now * 1e9)
+
+
+def _timer(deadline_ns: int) -> Optional[float]:
+    if deadline_ns == TIME_NEVER:
+        return None
+    # Seconds that convert back to no earlier than the deadline: a timer
+    # handled at get_timer() must find it expired, or a loop would spin.
+    t = deadline_ns / 1e9
+    while round(t * 1e9) < deadline_ns:
+        t = math.nextafter(t, math.inf)
+    return t
+
+
+def _termination(reason: int, detail: str) -> Optional[Error]:
+    return None if reason == 0 else error_from_code(reason, detail)
+
+
+class _Queries:
+    """Queries on a live C connection, shared by both kinds of connection."""
+
+    __slots__ = ()
+
+    def _handle(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def state(self) -> State:
+        """The connection's state."""
+        return State(int(c.sdtls_conn_state(self._handle())))
+
+    @property
+    def version(self) -> Optional[str]:
+        """The negotiated protocol (``"DTLSv1.2"``), None before the handshake."""
+        v = c.sdtls_conn_version(self._handle())
+        return None if v is None else str(v)
+
+    @property
+    def cipher(self) -> Optional[str]:
+        """The negotiated cipher suite (IANA name), None before the handshake."""
+        v = c.sdtls_conn_cipher(self._handle())
+        return None if v is None else str(v)
+
+    @property
+    def max_data_size(self) -> int:
+        """The largest datagram ``send()`` accepts now (0 before the handshake)."""
+        return int(c.sdtls_conn_max_data_size(self._handle()))
+
+    @property
+    def peer_certificate(self) -> Optional[bytes]:
+        """The peer's leaf certificate (DER), None if it sent none."""
+        rc, der = c.sdtls_conn_peer_certificate(self._handle())
+        return bytes(der) if rc == 0 else None
+
+    @property
+    def peer_fingerprint(self) -> Optional[str]:
+        """SHA-256 fingerprint of the peer's certificate (``"AA:BB:..."``), or None."""
+        rc, digest = c.sdtls_conn_peer_fingerprint_sha256(self._handle())
+        return format_fingerprint(bytes(digest)) if rc == 0 else None
+
+    @property
+    def error(self) -> Optional[Error]:
+        """What ended the connection (None while healthy)."""
+        h = self._handle()
+        code = int(c.sdtls_conn_error(h))
+        return None if code == 0 else error_from_code(code, str(c.sdtls_conn_error_detail(h)))
+
+    def export_keying_material(self, label: Union[str, bytes], length: int,
+                               context: Optional[bytes] = None) -> bytes:
+        """RFC 5705 keying material (``length`` bytes) for ``label`` and an
+        optional ``context`` (None differs from ``b""``). Only once connected."""
+        lab = label.encode() if isinstance(label, str) else bytes(label)
+        rc, out = c.sdtls_conn_export_keying_material(self._handle(), length, lab, context)
+        if rc != 0:
+            raise error_from_code(int(rc), "keying material is exported once connected")
+        return bytes(out)
+
+
+# ---- a connection ---------------------------------------------------------------
+
+
+class Connection(_Queries):
+    """One DTLS association with one peer, sans-I/O (``sdtls_conn``).
+
+    ::
+
+        conn = sdtls.Connection(config, "client", server_name="example.com")
+        conn.start()
+        for datagram in conn.datagrams_to_send(): sock.send(datagram)
+        ...  # on a datagram: conn.receive_datagram(data); at conn.get_timer(): conn.handle_timer()
+        while (event := conn.next_event()) is not None: ...
+
+    Connection failures (alerts, verification, timeouts) arrive as a
+    :class:`ConnectionTerminated` event; methods raise :class:`UsageError`
+    for misuse and ``send()`` raises when the connection cannot carry data.
+    One thread at a time per connection; distinct connections may be driven
+    from distinct threads at once (the GIL is released during crypto).
+    """
+
+    __slots__ = ("_cap", "_raw", "_events", "_last_ns", "_role", "__weakref__")
+
+    def __init__(self, config: Config, role: Union[str, Role] = "client", *,
+                 server_name: Optional[str] = None) -> None:
+        r = Role[role.upper()] if isinstance(role, str) else Role(role)
+        cap = c.pyconn_new(config._cap, int(r))
+        if isinstance(cap, int):
+            raise error_from_code(cap, "a server needs a certificate" if r == Role.SERVER else "")
+        self._cap: object = cap
+        self._raw: Any = c.pyconn_handle(cap)
+        self._events: Deque[Event] = deque()
+        self._last_ns = 0
+        self._role = r
+        if server_name is not None:
+            self._check(int(c.sdtls_conn_set_server_name(self._raw, server_name)))
+
+    def _handle(self) -> Any:
+        return self._raw
+
+    def _now(self, now: Optional[float]) -> int:
+        ns = _ns(now)
+        if ns < self._last_ns:  # the C clock must not go backwards
+            ns = self._last_ns
+        self._last_ns = ns
+        return ns
+
+    def _check(self, rc: int) -> None:
+        if rc != 0:
+            raise error_from_code(rc, str(c.sdtls_conn_error_detail(self._raw)))
+
+    def _check_usage(self, rc: int) -> None:
+        # Failures of the connection itself arrive as ConnectionTerminated.
+        if rc != 0 and (rc < -999 or int(c.sdtls_error_category(rc)) in _USAGE):
+            self._check(rc)
+
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    def start(self, now: Optional[float] = None) -> None:
+        """Starts the handshake (a client's first flight is then in
+        ``datagrams_to_send()``; for a server it does nothing)."""
+        self._check(int(c.pyconn_start(self._cap, self._now(now))))
+
+    def receive_datagram(self, data: bytes, now: Optional[float] = None) -> None:
+        """Feeds one datagram from the peer (a bytes-like object, not copied)."""
+        rc = c.pyconn_receive(self._cap, data, self._now(now))
+        if rc:
+            self._check_usage(rc)
+
+    def send(self, data: bytes, now: Optional[float] = None) -> None:
+        """Sends ``data`` as one record in one datagram (queued for
+        ``datagrams_to_send()``). Raises :class:`UsageError` before the
+        handshake is done or for more than ``max_data_size`` bytes, and the
+        connection's error once it has ended."""
+        rc = c.pyconn_send(self._cap, data, self._now(now))
+        if rc:
+            self._check(rc)
+
+    def datagrams_to_send(self) -> list[bytes]:
+        """Every datagram queued since the last call, in order."""
+        out = c.pyconn_take_datagrams(self._cap)
+        if out.__class__ is int:
+            raise error_from_code(out)
+        return out  # type: ignore[no-any-return]
+
+    def get_timer(self) -> Optional[float]:
+        """When ``handle_timer()`` must be called next (monotonic seconds), or None."""
+        d = c.pyconn_deadline(self._cap)
+        if d < 0:
+            raise error_from_code(d)
+        return _timer(d)
+
+    def handle_timer(self, now: Optional[float] = None) -> None:
+        """Acts on expired timers: retransmits, or ends a handshake that took too long."""
+        self._check_usage(int(c.pyconn_handle_timeout(self._cap, self._now(now))))
+
+    def next_event(self) -> Optional[Event]:
+        """The next event, or None when there is none."""
+        if not self._events:
+            self._fetch_events()
+            if not self._events:
+                return None
+        return self._events.popleft()
+
+    def _fetch_events(self) -> None:
+        evs = c.pyconn_take_events(self._cap)
+        if evs.__class__ is int:
+            raise error_from_code(evs)
+        append = self._events.append
+        for kind, _id, payload, reason, detail, version, cipher in evs:
+            if kind == _EV_DATA:
+                append(DatagramReceived(payload, None))
+            elif kind == _EV_HANDSHAKE_DONE:
+                append(HandshakeCompleted(version or "", cipher or "", None))
+            elif kind == _EV_CLOSE:
+                append(ConnectionTerminated(_termination(reason, detail), None))
+
+    def close(self, now: Optional[float] = None) -> None:
+        """Sends close_notify (queued) when connected and closes; closing twice is harmless."""
+        self._check_usage(int(c.pyconn_close(self._cap, self._now(now))))
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<sdtls.Connection {self._role.name.lower()} {self.state.name}>"
+
+
+# ---- the server -----------------------------------------------------------------
+
+
+class ServerConnection(_Queries):
+    """A borrowed view of one of a :class:`Server`'s peers.
+
+    The server owns the connection: this view goes dead when the peer's
+    connection ends (its :class:`ConnectionTerminated` event) or the server
+    is closed or collected; then queries and ``send()`` raise
+    :class:`ConnectionClosed`. It is never freed from Python.
+    """
+
+    __slots__ = ("_server", "_id", "address", "__weakref__")
+
+    def __init__(self, server: "Server", conn_id: int, address: Address) -> None:
+        self._server = weakref.ref(server)
+        self._id = conn_id
+        #: The peer's address, ``(host, port)`` (IPv6: 4-tuple).
+        self.address: Address = address
+
+    def _srv(self) -> "Server":
+        s = self._server()
+        if s is None:
+            raise error_from_code(GONE, "the server is gone")
+        return s
+
+    def _handle(self) -> Any:
+        s = self._srv()
+        h = c.pyserver_conn_handle(s._cap, self._id)
+        if h is None:
+            raise error_from_code(GONE)
+        if h.__class__ is int:
+            raise error_from_code(h)
+        return h
+
+    @property
+    def alive(self) -> bool:
+        """Whether the server still holds this connection."""
+        s = self._server()
+        return s is not None and c.pyserver_conn_handle(s._cap, self._id).__class__ not in (int, type(None))
+
+    def send(self, data: bytes, now: Optional[float] = None) -> None:
+        """Sends one datagram to this peer (queued in the server's ``datagrams_to_send()``)."""
+        s = self._srv()
+        rc = c.pyserver_conn_send(s._cap, self._id, data, s._now(now))
+        if rc:
+            detail = ""
+            if rc != GONE and rc > -999:
+                detail = str(c.sdtls_conn_error_detail(self._handle()))
+            raise error_from_code(rc, detail)
+
+    def close(self, now: Optional[float] = None) -> None:
+        """Sends close_notify and removes the peer (a :class:`ConnectionTerminated`
+        event with :class:`ConnectionClosed` follows). Harmless when gone."""
+        s = self._server()
+        if s is None:
+            return
+        rc = int(c.pyserver_conn_close(s._cap, self._id, s._now(now)))
+        if rc:
+            raise error_from_code(rc)
+
+    def __repr__(self) -> str:
+        return f"<sdtls.ServerConnection {self.address!r}{'' if self.alive else ' gone'}>"
+
+
+class Server:
+    """Many DTLS peers behind one UDP socket, sans-I/O (``sdtls_server``).
+
+    Unknown peers get a stateless cookie exchange; a connection is made only
+    for a verified ClientHello (:class:`PeerConnected`). Events carry the
+    peer's :class:`ServerConnection`; replies go out through
+    ``datagrams_to_send()`` as ``(data, address)`` pairs.
+    """
+
+    def __init__(self, config: Config) -> None:
+        cap = c.pyserver_new(config._cap)
+        if isinstance(cap, int):
+            raise error_from_code(cap, "a server needs a certificate" if cap == int(c.SDTLS_E_CREDENTIALS) else "")
+        self._cap: object = cap
+        self._events: Deque[Event] = deque()
+        self._views: dict[int, ServerConnection] = {}
+        self._last_ns = 0
+
+    def _now(self, now: Optional[float]) -> int:
+        ns = _ns(now)
+        if ns < self._last_ns:
+            ns = self._last_ns
+        self._last_ns = ns
+        return ns
+
+    def receive_datagram(self, data: bytes, addr: Address, now: Optional[float] = None) -> None:
+        """Feeds one datagram from ``addr`` (a numeric ``(host, port)``)."""
+        rc = c.pyserver_receive(self._cap, data, addr, self._now(now))
+        if rc:
+            raise error_from_code(rc)
+
+    def datagrams_to_send(self) -> list[tuple[bytes, Address]]:
+        """Every ``(datagram, address)`` queued since the last call, in order."""
+        out = c.pyserver_take_datagrams(self._cap)
+        if out.__class__ is int:
+            raise error_from_code(out)
+        return out  # type: ignore[no-any-return]
+
+    def get_timer(self) -> Optional[float]:
+        """When ``handle_timer()`` must be called next (monotonic seconds), or None."""
+        d = c.pyserver_deadline(self._cap)
+        if d < 0:
+            raise error_from_code(d)
+        return _timer(d)
+
+    def handle_timer(self, now: Optional[float] = None) -> None:
+        """Retransmissions, handshake timeouts and idle evictions due by ``now``."""
+        rc = int(c.pyserver_handle_timeout(self._cap, self._now(now)))
+        if rc:
+            raise error_from_code(rc)
+
+    def next_event(self) -> Optional[Event]:
+        """The next event, or None when there is none."""
+        if not self._events:
+            self._fetch_events()
+            if not self._events:
+                return None
+        return self._events.popleft()
+
+    def _fetch_events(self) -> None:
+        evs = c.pyserver_take_events(self._cap)
+        if evs.__class__ is int:
+            raise error_from_code(evs)
+        views = self._views
+        append = self._events.append
+        for kind, cid, payload, reason, detail, version, cipher in evs:
+            if kind == _EV_DATA:
+                append(DatagramReceived(payload, views[cid]))
+            elif kind == _EV_CONNECT:
+                v = views[cid] = ServerConnection(self, cid, payload)
+                append(PeerConnected(v))
+            elif kind == _EV_HANDSHAKE_DONE:
+                append(HandshakeCompleted(version or "", cipher or "", views[cid]))
+            elif kind == _EV_CLOSE:
+                append(ConnectionTerminated(_termination(reason, detail), views.pop(cid)))
+
+    @property
+    def connections(self) -> list[ServerConnection]:
+        """The peers the server holds now (their events stay queued for ``next_event()``)."""
+        if not self.closed:
+            self._fetch_events()
+        return [v for v in self._views.values() if v.alive]
+
+    def counters(self) -> dict[str, int]:
+        """The server's counters (cookies sent, connections created...)."""
+        h = c.pyserver_handle(self._cap)
+        if h is None:
+            return {}
+        names = [n for n in dir(c) if n.startswith("SDTLS_COUNTER_")]
+        return {n[len("SDTLS_COUNTER_"):].lower(): int(c.sdtls_server_counter_get(h, getattr(c, n))) for n in names}
+
+    def set_cookie_secret(self, secret: bytes, now: Optional[float] = None) -> None:
+        """Replaces the cookie secret (16..64 bytes; servers sharing one accept each other's cookies)."""
+        h = c.pyserver_handle(self._cap)
+        if h is None:
+            raise error_from_code(_E_CLOSED, "the server is closed")
+        rc = int(c.sdtls_server_set_cookie_secret(h, secret, self._now(now)))
+        if rc:
+            raise error_from_code(rc, "a cookie secret is 16..64 bytes")
+
+    def close(self, now: Optional[float] = None) -> None:
+        """Sends close_notify to every peer (queued; take them with
+        ``datagrams_to_send()``) and frees the C server. Idempotent."""
+        if c.pyserver_handle(self._cap) is None:
+            return
+        ns = self._now(now)
+        self._fetch_events()  # every peer gets its close_notify, also ones not seen yet
+        for cid in list(self._views):
+            c.pyserver_conn_close(self._cap, cid, ns)
+        rc = int(c.pyserver_free(self._cap))
+        if rc:
+            raise error_from_code(rc)
+        self._views.clear()
+
+    @property
+    def closed(self) -> bool:
+        return c.pyserver_handle(self._cap) is None
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

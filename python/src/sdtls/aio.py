@@ -1,0 +1,408 @@
+"""asyncio over the sans-I/O objects.
+
+::
+
+    client = await sdtls.aio.connect("127.0.0.1", 4433, config)
+    client.send(b"hello")
+    reply = await client.recv()
+    client.close()
+
+    async def handler(peer: sdtls.aio.ServerConnection) -> None:
+        async for data in peer:          # until the peer closes
+            peer.send(data)
+    server = await sdtls.aio.serve(handler, "127.0.0.1", 4433, config)
+
+Timers run on the event loop (``call_later``); nothing polls. Cancelling
+``recv()`` loses no datagram; cancelling ``connect()`` closes its socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Any, AsyncIterator, Awaitable, Callable, Deque, Optional, Union, cast
+
+from ._blocking import default_client_config
+from ._config import Config
+from ._connection import (
+    Address,
+    Connection,
+    ConnectionTerminated,
+    DatagramReceived,
+    HandshakeCompleted,
+    Server,
+    ServerConnection as _View,
+)
+from ._errors import ConnectionClosed, Error, HandshakeTimeout
+from ._low import c
+
+__all__ = ["connect", "serve", "Client", "ServerConnection", "DTLSServer"]
+
+log = logging.getLogger("sdtls")
+_E_CLOSED = int(c.SDTLS_E_CLOSED)
+
+
+class _Timer:
+    """One pending ``call_later`` for a deadline in monotonic seconds."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None]) -> None:
+        self._loop = loop
+        self._fire = fire
+        self._handle: Optional[asyncio.TimerHandle] = None
+        self._at: Optional[float] = None
+
+    def set(self, at: Optional[float]) -> None:
+        if at == self._at:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._at = at
+        if at is not None:
+            self._handle = self._loop.call_later(max(0.0, at - time.monotonic()), self._run)
+
+    def _run(self) -> None:
+        self._handle = None
+        self._at = None
+        self._fire()
+
+    def cancel(self) -> None:
+        self.set(None)
+
+
+class _Inbox:
+    """Received datagrams and the end of the stream, awaited without polling."""
+
+    def __init__(self) -> None:
+        self._data: Deque[bytes] = deque()
+        self._waiter: Optional[asyncio.Future[None]] = None
+        self.error: Optional[Error] = None
+
+    def put(self, data: bytes) -> None:
+        self._data.append(data)
+        self._wake()
+
+    def end(self, error: Error) -> None:
+        if self.error is None:
+            self.error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def get(self) -> bytes:
+        while not self._data:
+            if self.error is not None:
+                raise self.error
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter  # cancellation leaves the data where it is
+            finally:
+                self._waiter = None
+        return self._data.popleft()
+
+
+def _closed(detail: str) -> ConnectionClosed:
+    return ConnectionClosed(_E_CLOSED, detail)
+
+
+class Client(asyncio.DatagramProtocol):
+    """A DTLS client on a connected UDP socket (made by :func:`connect`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        #: The sans-I/O connection (version, cipher, peer_fingerprint...).
+        self.connection = connection
+        self._loop = asyncio.get_running_loop()
+        self._transport: Optional[asyncio.DatagramTransport] = None
+        self._timer = _Timer(self._loop, self._on_timer)
+        self._inbox = _Inbox()
+        self._handshake: asyncio.Future[None] = self._loop.create_future()
+        self._closed = False
+
+    # asyncio.DatagramProtocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self._closed:
+            return
+        self.connection.receive_datagram(data)
+        self._process()
+
+    def error_received(self, exc: Exception) -> None:
+        if isinstance(exc, ConnectionRefusedError) and not self._handshake.done():
+            self._handshake.set_exception(exc)
+            self._shut()
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._inbox.end(_closed("the socket was closed"))
+        self._timer.cancel()
+
+    def _on_timer(self) -> None:
+        if not self._closed:
+            self.connection.handle_timer()
+            self._process()
+
+    def _process(self) -> None:
+        conn = self.connection
+        while True:
+            ev = conn.next_event()
+            if ev is None:
+                break
+            if isinstance(ev, DatagramReceived):
+                self._inbox.put(ev.data)
+            elif isinstance(ev, HandshakeCompleted):
+                if not self._handshake.done():
+                    self._handshake.set_result(None)
+            elif isinstance(ev, ConnectionTerminated):
+                err = ev.error or _closed("the peer closed the connection")
+                self._inbox.end(err)
+                if not self._handshake.done():
+                    self._handshake.set_exception(err)
+        self._flush()
+        self._timer.set(None if self._closed else conn.get_timer())
+
+    def _flush(self) -> None:
+        t = self._transport
+        for d in self.connection.datagrams_to_send():
+            if t is not None and not t.is_closing():
+                t.sendto(d)
+
+    def _shut(self) -> None:
+        self._closed = True
+        self._timer.cancel()
+        if self._transport is not None:
+            self._transport.close()
+
+    # the API
+    def send(self, data: bytes) -> None:
+        """Sends ``data`` as one datagram (at most ``connection.max_data_size`` bytes)."""
+        if self._inbox.error is not None:
+            raise self._inbox.error
+        self.connection.send(data)
+        self._process()
+
+    async def recv(self) -> bytes:
+        """The next datagram; raises :class:`ConnectionClosed` once the peer
+        closed, or the error that ended the connection."""
+        return await self._inbox.get()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                yield await self.recv()
+            except ConnectionClosed:
+                return
+
+    def close(self) -> None:
+        """Sends close_notify and closes the socket. Idempotent."""
+        if self._closed:
+            return
+        self.connection.close()
+        self._flush()
+        self._inbox.end(_closed("closed here"))
+        self._shut()
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def connect(host: str, port: int, config: Optional[Config] = None, *, server_name: Optional[str] = None,
+                  timeout: Optional[float] = 30.0) -> Client:
+    """Connects to a DTLS server and completes the handshake (see
+    :func:`sdtls.connect` for the arguments and errors)."""
+    if config is None:
+        config = default_client_config()
+    loop = asyncio.get_running_loop()
+    conn = Connection(config, "client", server_name=server_name or host)
+    transport, client = await loop.create_datagram_endpoint(lambda: Client(conn), remote_addr=(host, port))
+    try:
+        conn.start()
+        client._process()
+        await asyncio.wait_for(asyncio.shield(client._handshake), timeout)
+    except asyncio.TimeoutError:
+        client._shut()
+        raise HandshakeTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s") from None
+    except BaseException:
+        client._shut()  # cancelled, refused or failed: no socket left behind
+        if client._handshake.done() and not client._handshake.cancelled():
+            client._handshake.exception()  # retrieved
+        raise
+    return client
+
+
+class ServerConnection:
+    """One peer of a :class:`DTLSServer`, as its handler sees it."""
+
+    def __init__(self, server: "DTLSServer", view: _View) -> None:
+        self._server = server
+        #: The borrowed sans-I/O view (version, cipher, peer_fingerprint...).
+        self.connection = view
+        self.address: Address = view.address
+        self._inbox = _Inbox()
+
+    def send(self, data: bytes) -> None:
+        """Sends ``data`` to this peer as one datagram."""
+        if self._inbox.error is not None:
+            raise self._inbox.error
+        self.connection.send(data)
+        self._server._process()
+
+    async def recv(self) -> bytes:
+        """The peer's next datagram; raises :class:`ConnectionClosed` once it has closed."""
+        return await self._inbox.get()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                yield await self.recv()
+            except ConnectionClosed:
+                return
+
+    def close(self) -> None:
+        """Sends close_notify to this peer and forgets it. Idempotent."""
+        self.connection.close()
+        self._server._process()
+
+
+Handler = Callable[[ServerConnection], Awaitable[Any]]
+
+
+class DTLSServer(asyncio.DatagramProtocol):
+    """Many DTLS peers on one UDP socket (made by :func:`serve`): one
+    ``handler(peer)`` task per peer, started once its handshake is done. When
+    the handler returns, the peer is closed; when it raises, the error is
+    logged and the peer closed."""
+
+    def __init__(self, handler: Handler, config: Config) -> None:
+        self._handler = handler
+        self.server = Server(config)
+        self._loop = asyncio.get_running_loop()
+        self._transport: Optional[asyncio.DatagramTransport] = None
+        self._timer = _Timer(self._loop, self._on_timer)
+        self._peers: dict[_View, ServerConnection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+
+    @property
+    def address(self) -> Address:
+        assert self._transport is not None
+        return tuple(self._transport.get_extra_info("sockname"))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self.server.closed:
+            return
+        self.server.receive_datagram(data, addr)
+        self._process()
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP errors for a peer that went away; its timers handle it
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._timer.cancel()
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def _on_timer(self) -> None:
+        if not self.server.closed:
+            self.server.handle_timer()
+            self._process()
+
+    def _process(self) -> None:
+        srv = self.server
+        while True:
+            ev = srv.next_event()
+            if ev is None:
+                break
+            view = getattr(ev, "connection", None)
+            if isinstance(ev, DatagramReceived):
+                peer = self._peers.get(view)  # type: ignore[arg-type]
+                if peer is not None:
+                    peer._inbox.put(ev.data)
+            elif isinstance(ev, HandshakeCompleted) and view is not None:
+                peer = self._peers[view] = ServerConnection(self, view)
+                task = self._loop.create_task(self._run(peer))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            elif isinstance(ev, ConnectionTerminated):
+                peer = self._peers.pop(view, None)  # type: ignore[arg-type]
+                if peer is not None:
+                    peer._inbox.end(ev.error or _closed("the peer closed the connection"))
+        t = self._transport
+        for data, addr in srv.datagrams_to_send():
+            if t is not None and not t.is_closing():
+                t.sendto(data, addr)
+        self._timer.set(None if srv.closed else srv.get_timer())
+
+    async def _run(self, peer: ServerConnection) -> None:
+        try:
+            await self._handler(peer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sdtls: handler failed for %s; closing it", peer.address)
+        finally:
+            if not self.server.closed and peer.connection.alive:
+                peer.close()
+
+    def close(self) -> None:
+        """Stops the handlers, sends close_notify to every peer and closes the socket."""
+        for task in list(self._tasks):
+            task.cancel()
+        if not self.server.closed:
+            self.server.close()
+            t = self._transport
+            for data, addr in self.server.datagrams_to_send():
+                if t is not None and not t.is_closing():
+                    t.sendto(data, addr)
+        for peer in self._peers.values():
+            peer._inbox.end(_closed("the server closed"))
+        self._peers.clear()
+        self._timer.cancel()
+        if self._transport is not None:
+            self._transport.close()
+
+    async def wait_closed(self) -> None:
+        """Waits until the socket is closed and the handlers have finished."""
+        await asyncio.shield(self._closed)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def serve_forever(self) -> None:
+        """Waits until the server is closed (closes it when cancelled)."""
+        try:
+            await asyncio.shield(self._closed)
+        finally:
+            self.close()
+
+    async def __aenter__(self) -> "DTLSServer":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+async def serve(handler: Handler, host: str, port: int, config: Config) -> DTLSServer:
+    """Serves DTLS for many peers on one UDP socket at ``host:port``: each
+    peer whose handshake completes gets ``await handler(peer)`` in a task of
+    its own (see :class:`DTLSServer`). Returns the server, already serving."""
+    loop = asyncio.get_running_loop()
+    _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config), local_addr=(host, port))
+    return proto

@@ -1,0 +1,141 @@
+"""sdtls.aio: asyncio clients and a multi-peer server on one socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+import sdtls
+import sdtls.aio
+from conftest import Certs
+
+
+async def echo(peer: sdtls.aio.ServerConnection) -> None:
+    async for data in peer:
+        if data == b"raise":
+            raise RuntimeError("handler failed on purpose")
+        peer.send(b"echo " + data)
+
+
+async def test_several_peers(server_config: sdtls.Config, client_config: sdtls.Config, certs: Certs) -> None:
+    async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+        port = server.address[1]
+
+        async def one(n: int) -> list[bytes]:
+            async with await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost") as c:
+                assert c.connection.peer_fingerprint == sdtls.fingerprint(certs.cert)
+                out = []
+                for i in range(10):
+                    c.send(b"%d-%d" % (n, i))
+                    out.append(await asyncio.wait_for(c.recv(), 5))
+                return out
+
+        results = await asyncio.wait_for(asyncio.gather(*(one(n) for n in range(6))), 30)
+        for n, got in enumerate(results):
+            assert got == [b"echo %d-%d" % (n, i) for i in range(10)]
+        assert server.server.counters()["connections_created"] == 6
+
+
+async def test_recv_cancellation_loses_nothing(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+        c = await sdtls.aio.connect("127.0.0.1", server.address[1], client_config, server_name="localhost")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(c.recv(), 0.05)  # cancelled while waiting
+        c.send(b"a")
+        c.send(b"b")
+        await asyncio.sleep(0.2)
+        task = asyncio.ensure_future(c.recv())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert [await c.recv(), await c.recv()] == [b"echo a", b"echo b"]
+        c.close()
+        with pytest.raises(sdtls.ConnectionClosed):
+            await c.recv()
+
+
+async def test_handler_raising_and_server_close(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    server = await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config)
+    port = server.address[1]
+    bad = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+    good = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+    bad.send(b"raise")
+    with pytest.raises(sdtls.ConnectionClosed):
+        await asyncio.wait_for(bad.recv(), 5)  # the handler's peer was closed
+    good.send(b"x")
+    assert await asyncio.wait_for(good.recv(), 5) == b"echo x"
+    server.close()
+    await asyncio.wait_for(server.wait_closed(), 5)
+    with pytest.raises(sdtls.ConnectionClosed):
+        await asyncio.wait_for(good.recv(), 5)  # close_notify from the server
+    good.close()
+    bad.close()
+
+
+async def test_connect_errors(server_config: sdtls.Config, other_certs: tuple[bytes, bytes]) -> None:
+    async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+        with pytest.raises(sdtls.VerifyError):
+            await sdtls.aio.connect("127.0.0.1", server.address[1], sdtls.Config(cadata=other_certs[0]),
+                                    server_name="localhost")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        with pytest.raises(sdtls.HandshakeTimeout):
+            await sdtls.aio.connect("127.0.0.1", silent.getsockname()[1], sdtls.Config(verify=False), timeout=0.3)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConnectionRefusedError):
+        await sdtls.aio.connect("127.0.0.1", port, sdtls.Config(verify=False), timeout=5)
+
+
+async def test_connect_cancelled_leaves_no_socket(client_config: sdtls.Config) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        task = asyncio.ensure_future(
+            sdtls.aio.connect("127.0.0.1", silent.getsockname()[1], client_config, server_name="localhost"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    await asyncio.sleep(0)
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert pending == []
+
+
+async def test_retransmission_through_a_lossy_relay(server_config: sdtls.Config, certs: Certs) -> None:
+    """The first flights are dropped by a relay: the event loop's timers
+    retransmit and the handshake completes."""
+    loop = asyncio.get_running_loop()
+    async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+        target = server.address
+        dropped = {"n": 0}
+        client_addr: list[tuple[str, int]] = []
+
+        class Relay(asyncio.DatagramProtocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.t = transport
+
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+                if addr == target[:2]:
+                    if client_addr:
+                        self.t.sendto(data, client_addr[0])  # type: ignore[attr-defined]
+                    return
+                client_addr[:] = [addr]
+                if dropped["n"] < 2:  # lose the first two client datagrams
+                    dropped["n"] += 1
+                    return
+                self.t.sendto(data, target)  # type: ignore[attr-defined]
+
+        transport, _ = await loop.create_datagram_endpoint(Relay, local_addr=("127.0.0.1", 0))
+        try:
+            cfg = sdtls.Config(cadata=certs.cert, initial_timeout=0.05)
+            port = transport.get_extra_info("sockname")[1]
+            c = await asyncio.wait_for(sdtls.aio.connect("127.0.0.1", port, cfg, server_name="localhost"), 10)
+            c.send(b"through")
+            assert await asyncio.wait_for(c.recv(), 5) == b"echo through"
+            assert dropped["n"] == 2
+            c.close()
+        finally:
+            transport.close()

@@ -1,0 +1,275 @@
+"""Interop over loopback: OpenSSL's s_server and s_client, the sdtls tool,
+pyOpenSSL in the same interpreter, and python -m sdtls."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Iterator
+
+import pytest
+
+import sdtls
+from conftest import Certs, free_udp_port, need, sdtls_tool
+
+
+def read_until(stream: IO[bytes], pattern: bytes, timeout: float = 10.0) -> bytes:
+    """Reads a child's output until `pattern` (a regex) matches, with a deadline."""
+    sel = selectors.DefaultSelector()
+    sel.register(stream, selectors.EVENT_READ)
+    buf = b""
+    end = time.monotonic() + timeout
+    try:
+        while not re.search(pattern, buf):
+            left = end - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError(f"no {pattern!r} within {timeout} s; got {buf[-2000:]!r}")
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                raise AssertionError(f"stream ended before {pattern!r}; got {buf[-2000:]!r}")
+            buf += chunk
+    finally:
+        sel.close()
+    return buf
+
+
+def stop(p: "subprocess.Popen[bytes]") -> None:
+    if p.poll() is None:
+        p.kill()
+    p.wait(10)
+    for s in (p.stdin, p.stdout, p.stderr):
+        if s is not None:
+            s.close()
+
+
+@pytest.fixture
+def openssl() -> str:
+    path = shutil.which("openssl")
+    need("openssl", path is not None)
+    assert path is not None
+    return path
+
+
+def test_client_to_openssl_s_server(openssl: str, certs: Certs) -> None:
+    for attempt in range(3):
+        port = free_udp_port()
+        p = subprocess.Popen([openssl, "s_server", "-dtls1_2", "-4", "-accept", f"127.0.0.1:{port}", "-naccept", "1",
+                              "-cert", str(certs.cert_file), "-key", str(certs.key_file),
+                              "-keymatexport", "EXPERIMENTAL-sdtls", "-keymatexportlen", "16"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            read_until(p.stdout, rb"ACCEPT", 5)  # type: ignore[arg-type]
+        except AssertionError:
+            stop(p)
+            continue
+        break
+    else:
+        pytest.fail("openssl s_server did not start")
+    try:
+        with sdtls.connect("127.0.0.1", port, sdtls.Config(cadata=certs.cert), server_name="localhost",
+                           timeout=10) as client:
+            assert client.connection.version == "DTLSv1.2"
+            out = read_until(p.stdout, rb"Keying material: [0-9A-F]+")  # type: ignore[arg-type]
+            theirs = re.search(rb"Keying material: ([0-9A-F]+)", out).group(1).decode().lower()  # type: ignore
+            assert client.connection.export_keying_material("EXPERIMENTAL-sdtls", 16).hex() == theirs
+            client.send(b"from-sdtls-python\n")
+            read_until(p.stdout, rb"from-sdtls-python")  # type: ignore[arg-type]
+            p.stdin.write(b"from-openssl\n")  # type: ignore[union-attr]
+            p.stdin.flush()  # type: ignore[union-attr]
+            assert client.recv(timeout=10) == b"from-openssl\n"
+        read_until(p.stdout, rb"DONE|shutting down|CONNECTION CLOSED")  # type: ignore[arg-type]
+    finally:
+        stop(p)
+
+
+def serve_in_thread(config: sdtls.Config) -> tuple[sdtls.DatagramServer, threading.Thread]:
+    server = sdtls.DatagramServer(lambda conn, data: conn.send(b"echo " + data), "127.0.0.1", 0, config)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    return server, t
+
+
+def test_openssl_s_client_to_server(openssl: str, server_config: sdtls.Config) -> None:
+    server, t = serve_in_thread(server_config)
+    port = server.server_address[1]
+    p = subprocess.Popen([openssl, "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}", "-quiet"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3)
+        p.stdin.write(b"hello-from-openssl\n")  # type: ignore[union-attr]
+        p.stdin.flush()  # type: ignore[union-attr]
+        read_until(p.stdout, rb"echo hello-from-openssl")  # type: ignore[arg-type]
+        assert server.server.counters()["cookies_sent"] >= 1
+    finally:
+        stop(p)
+        server.shutdown()
+        t.join(10)
+
+
+@pytest.fixture
+def tool() -> str:
+    path = sdtls_tool()
+    need("the sdtls tool (SDTLS_TOOL)", path is not None)
+    assert path is not None
+    return path
+
+
+def test_client_to_sdtls_tool_server(tool: str, certs: Certs) -> None:
+    p = subprocess.Popen([tool, "server", "--listen", "127.0.0.1:0", "--cert", str(certs.cert_file),
+                          "--key", str(certs.key_file), "--echo"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        out = read_until(p.stderr, rb"listening 127\.0\.0\.1:(\d+)")  # type: ignore[arg-type]
+        port = int(re.search(rb"listening 127\.0\.0\.1:(\d+)", out).group(1))  # type: ignore[union-attr]
+        with sdtls.connect("127.0.0.1", port, sdtls.Config(cadata=certs.cert), server_name="localhost") as c:
+            c.send(b"to the C tool")
+            assert c.recv(timeout=5) == b"to the C tool"
+        read_until(p.stderr, rb"closed 127\.0\.0\.1:")  # type: ignore[arg-type]
+    finally:
+        stop(p)
+
+
+def test_sdtls_tool_client_to_server(tool: str, certs: Certs, server_config: sdtls.Config) -> None:
+    server, t = serve_in_thread(server_config)
+    port = server.server_address[1]
+    p = subprocess.Popen([tool, "client", f"127.0.0.1:{port}", "--ca", str(certs.cert_file), "--server-name",
+                          "localhost", "--timeout", "2"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        read_until(p.stderr, rb"connected DTLSv1\.2 TLS_ECDHE_")  # type: ignore[arg-type]
+        p.stdin.write(b"line from the C tool\n")  # type: ignore[union-attr]
+        p.stdin.close()  # type: ignore[union-attr]
+        read_until(p.stdout, rb"echo line from the C tool\n")  # type: ignore[arg-type]
+        assert p.wait(10) == 0
+    finally:
+        stop(p)
+        server.shutdown()
+        t.join(10)
+
+
+def test_python_m_sdtls_against_the_tool(tool: str, tmp_path: "os.PathLike[str]") -> None:
+    d = str(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "sdtls", "cert", "--cert", f"{d}/c.pem", "--key", f"{d}/k.pem"],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0 and re.match(rb"sha-256 [0-9A-F:]{95}\n", r.stdout)
+    # python -m sdtls server <- the C tool's client
+    srv = subprocess.Popen([sys.executable, "-m", "sdtls", "server", "--listen", "127.0.0.1:0", "--cert",
+                            f"{d}/c.pem", "--key", f"{d}/k.pem", "--echo"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        out = read_until(srv.stderr, rb"listening 127\.0\.0\.1:(\d+)")  # type: ignore[arg-type]
+        port = int(re.search(rb"listening 127\.0\.0\.1:(\d+)", out).group(1))  # type: ignore[union-attr]
+        r = subprocess.run([tool, "client", f"127.0.0.1:{port}", "--ca", f"{d}/c.pem", "--server-name", "localhost",
+                            "--timeout", "2"], input=b"one\ntwo\n", capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == b"one\ntwo\n"
+        read_until(srv.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2")  # type: ignore[arg-type]
+    finally:
+        stop(srv)
+    # python -m sdtls client -> the C tool's server
+    p = subprocess.Popen([tool, "server", "--listen", "127.0.0.1:0", "--cert", f"{d}/c.pem", "--key",
+                          f"{d}/k.pem", "--echo"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    try:
+        out = read_until(p.stderr, rb"listening 127\.0\.0\.1:(\d+)")  # type: ignore[arg-type]
+        port = int(re.search(rb"listening 127\.0\.0\.1:(\d+)", out).group(1))  # type: ignore[union-attr]
+        r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--ca", f"{d}/c.pem",
+                            "--server-name", "localhost", "--timeout", "2", "--export", "EXPERIMENTAL-x:8"],
+                           input=b"alpha\nbeta\n", capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert re.match(rb"EXPORT EXPERIMENTAL-x [0-9a-f]{16}\nalpha\nbeta\n$", r.stdout), r.stdout
+        assert re.search(rb"connected DTLSv1\.2 TLS_\w+ peer sha-256 [0-9A-F:]{95}", r.stderr)
+        r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--server-name",
+                            "localhost", "--handshake-timeout", "5"], input=b"", capture_output=True, timeout=30)
+        assert r.returncode == 1 and b"failed" in r.stderr  # the system CAs do not trust it
+    finally:
+        stop(p)
+
+
+def test_pyopenssl_and_sdtls_in_one_interpreter(certs: Certs) -> None:
+    """OpenSSL (through ssl and pyOpenSSL) and the BoringSSL inside sdtls in
+    one process: a pyOpenSSL DTLS handshake, an sdtls one, and pyOpenSSL
+    against sdtls."""
+    import ssl
+    from OpenSSL import SSL
+
+    assert ssl.OPENSSL_VERSION.startswith("OpenSSL")
+
+    def openssl_conn(server: bool) -> SSL.Connection:
+        ctx = SSL.Context(SSL.DTLS_METHOD)
+        ctx.set_options(SSL.OP_NO_QUERY_MTU)
+        if server:
+            ctx.use_certificate_chain_file(str(certs.cert_file))
+            ctx.use_privatekey_file(str(certs.key_file))
+        conn = SSL.Connection(ctx, None)
+        conn.set_ciphertext_mtu(1200)
+        if server:
+            conn.set_accept_state()
+        else:
+            conn.set_connect_state()
+        return conn
+
+    def drain(conn: SSL.Connection) -> bytes:
+        out = b""
+        while True:
+            try:
+                out += conn.bio_read(65536)
+            except SSL.WantReadError:
+                return out
+
+    def handshake(a: SSL.Connection, b: SSL.Connection) -> None:
+        done = [False, False]
+        for _ in range(20):
+            for i, (x, y) in enumerate(((a, b), (b, a))):
+                try:
+                    x.do_handshake()
+                    done[i] = True
+                except SSL.WantReadError:
+                    pass
+                d = drain(x)
+                if d:
+                    y.bio_write(d)
+            if all(done):
+                return
+        raise AssertionError("pyOpenSSL handshake did not finish")
+
+    c1, s1 = openssl_conn(False), openssl_conn(True)
+    handshake(c1, s1)
+    c1.write(b"openssl to openssl")
+    s1.bio_write(drain(c1))
+    assert s1.recv(100) == b"openssl to openssl"
+
+    from conftest import make_link
+    link = make_link(sdtls.Config(cadata=certs.cert), sdtls.Config(certificate=certs.cert, private_key=certs.key))
+    link.run(link.connected)
+
+    server = sdtls.Server(sdtls.Config(certificate=certs.cert, private_key=certs.key))
+    c2 = openssl_conn(False)
+    addr = ("127.0.0.1", 9999)
+    for _ in range(10):
+        try:
+            c2.do_handshake()
+            break
+        except SSL.WantReadError:
+            pass
+        server.receive_datagram(drain(c2), addr)
+        for d, _a in server.datagrams_to_send():
+            c2.bio_write(d)
+    c2.write(b"openssl to sdtls")
+    server.receive_datagram(drain(c2), addr)
+    events = []
+    while (e := server.next_event()) is not None:
+        events.append(e)
+    got = [e for e in events if isinstance(e, sdtls.DatagramReceived)]
+    assert [e.data for e in got] == [b"openssl to sdtls"]
+    assert got[0].connection is not None
+    got[0].connection.send(b"sdtls to openssl")
+    for d, _a in server.datagrams_to_send():
+        c2.bio_write(d)
+    assert c2.recv(100) == b"sdtls to openssl"

@@ -1,0 +1,31 @@
+"""The Python examples of the project's README run as they are."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def examples() -> list[str]:
+    text = README.read_text()
+    section = text.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_there_are_three() -> None:
+    assert len(examples()) == 3
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_example_runs(n: int, tmp_path: Path) -> None:
+    code = examples()[n]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    expected = {0: "DatagramReceived(data=b'hello'", 1: "b'HELLO'", 2: "b'hello'"}[n]
+    assert expected in r.stdout
