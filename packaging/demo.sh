@@ -1,10 +1,10 @@
 #!/bin/sh
 # The main job, end to end: installs what is missing, builds sdtls and its
-# tool in build/release, makes a self-signed certificate, starts an echo
+# tool in build/demo, makes a self-signed certificate, starts an echo
 # server on 127.0.0.1 and sends three lines through a verifying client.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$root/build}/release
+build=${BUILD_DIR:-$root/build}/demo  # its own: tests/run.sh configures build/release with other flags
 sh "$root/packaging/setup-debian.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 echo "building sdtls in $build ..." >&2
