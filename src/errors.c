@@ -1,5 +1,6 @@
 /* Error codes, their names and categories, and the mapping from the
  * engine's error queue to them. */
+#include <ctype.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,8 +74,13 @@ int sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail
              SSL_alert_desc_string_long(alert), alert);
     code = SDTLS_E_ALERT;
   } else if (packed != 0) {
+    /* The engine's reasons are identifiers ("NO_APPLICATION_PROTOCOL"):
+     * written as words for people ("no application protocol"). */
     const char *reason = ERR_reason_error_string(packed);
     snprintf(detail, detail_len, "%s", reason != NULL ? reason : "engine error");
+    for (char *c = detail; *c != '\0'; c++) {
+      *c = *c == '_' ? ' ' : (char)tolower((unsigned char)*c);
+    }
     if (ERR_GET_LIB(packed) == ERR_LIB_SSL &&
         ERR_GET_REASON(packed) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
       code = SDTLS_E_VERIFY;
