@@ -968,7 +968,12 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
 }
 
 const char *sdtls_conn_group(const sdtls_conn *conn) {
-  uint16_t id = sdtls_conn_is_done(conn) ? SSL_get_curve_id(conn->ssl) : 0;
+  if (!sdtls_conn_is_done(conn) ||
+      (SSL_session_reused(conn->ssl) && SSL_version(conn->ssl) == DTLS1_2_VERSION)) {
+    return NULL; /* a resumed DTLS 1.2 handshake exchanges no key (the engine
+                    would name the original handshake's group) */
+  }
+  uint16_t id = SSL_get_curve_id(conn->ssl);
   return id != 0 ? SSL_get_curve_name(id) : NULL;
 }
 

@@ -276,6 +276,7 @@ typedef struct client_round {
   size_t session_len;
   int want_session;
   int connected, resumed, error;
+  int group_named; /* sdtls_conn_group() said one */
   uint8_t *new_session;
   size_t new_session_len;
 } client_round;
@@ -297,6 +298,7 @@ static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_
   r->resumed = sdtls_conn_session_resumed(CLIENT(&fx));
   CHECK_EQ(r->resumed, sdtls_conn_session_resumed(SERVER(&fx)));
   r->error = sdtls_conn_error(CLIENT(&fx));
+  r->group_named = sdtls_conn_group(CLIENT(&fx)) != NULL;
   if (r->connected && r->want_session &&
       sdtls_conn_get_session(CLIENT(&fx), &r->new_session, &r->new_session_len) != 0)
     r->connected = 0;
@@ -322,6 +324,8 @@ static void test_resumption(void) {
   client_round r = {.session = first.new_session, .session_len = first.new_session_len};
   run_round(config_make(NULL, 0, NULL), sc, 31, &r);
   CHECK(r.connected && r.resumed);
+  CHECK_EQ(r.group_named, 0); /* no key exchange in a resumed DTLS 1.2 handshake */
+  CHECK_EQ(first.group_named, 1);
 
   /* One rotation: the old secret still opens its tickets. */
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret2, 32), 0); /* frozen, in use: allowed */
