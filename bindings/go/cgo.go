@@ -170,6 +170,10 @@ func (c *cconfig) setCiphers(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_ciphers(c.p, cs) })
 }
 
+func (c *cconfig) setGroups(s string) int {
+	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_groups(c.p, cs) })
+}
+
 func (c *cconfig) setSRTPProfiles(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_srtp_profiles(c.p, cs) })
 }
@@ -347,6 +351,7 @@ func (c cconn) connectionState() ConnectionState {
 		Version:     goStringOrEmpty(C.sdtls_conn_version(c.p)),
 		CipherSuite: goStringOrEmpty(C.sdtls_conn_cipher(c.p)),
 		ALPN:        goStringOrEmpty(C.sdtls_conn_alpn(c.p)),
+		Group:       goStringOrEmpty(C.sdtls_conn_group(c.p)),
 		PSKIdentity: goStringOrEmpty(C.sdtls_conn_psk_identity(c.p)),
 		Resumed:     C.sdtls_conn_session_resumed(c.p) == 1,
 		SRTPProfile: SRTPProfile(C.sdtls_conn_srtp_profile(c.p)),

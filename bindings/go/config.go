@@ -1,6 +1,7 @@
 package sdtls
 
 import (
+	"fmt"
 	"io"
 	"runtime"
 	"runtime/cgo"
@@ -58,6 +59,16 @@ type Config struct {
 	// CipherSuites restricts the suites, in OpenSSL syntax
 	// ("ECDHE-ECDSA-AES128-GCM-SHA256"); empty keeps the defaults.
 	CipherSuites string
+	// Groups are the key exchange groups to offer and accept, most
+	// preferred first, by the engine's names: "X25519", "P-256", "P-384",
+	// "P-521", and with a current engine "X25519MLKEM768" (the
+	// post-quantum hybrid). Empty keeps the engine's default list. A name
+	// the engine does not know fails the Config's first use with an
+	// ErrUsage error. ConnectionState().Group tells which one was used.
+	// With an ECDSA certificate, DTLS 1.2 also needs the certificate's
+	// curve in the client's list (a P-256 key: "P-384:P-256", not
+	// "P-384" alone).
+	Groups []string
 
 	// SRTPProfiles offers (client) or accepts (server) DTLS-SRTP with these
 	// profiles, most preferred first.
@@ -230,6 +241,25 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	if cfg.CipherSuites != "" {
 		if rc := c.setCiphers(cfg.CipherSuites); rc != 0 {
 			return fail("CipherSuites", rc)
+		}
+	}
+	if len(cfg.Groups) > 0 {
+		for _, g := range cfg.Groups {
+			if g == "" || strings.ContainsAny(g, ":, ") {
+				cc.release()
+				runtime.SetFinalizer(cc, nil)
+				return nil, usageError("config", "bad key exchange group %q", g)
+			}
+		}
+		list := strings.Join(cfg.Groups, ":")
+		if rc := c.setGroups(list); rc != 0 {
+			cc.release()
+			runtime.SetFinalizer(cc, nil)
+			err := newError("config: Groups", rc, "")
+			if e, ok := err.(*Error); ok && rc == int(CodeInvalidArgument) {
+				e.Detail = fmt.Sprintf("the engine does not know a group in %q", list)
+			}
+			return nil, err
 		}
 	}
 	if len(cfg.SRTPProfiles) > 0 {
