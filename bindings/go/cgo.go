@@ -443,7 +443,7 @@ func (s cserver) free() {
 
 func (s cserver) receive(addr, b []byte, now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_server_receive(s.p, bptr(addr), C.size_t(len(addr)), bptr(b), C.size_t(len(b)), cTime(now), &d)
+	rc := C.sdtlsgo_server_receive(s.p, s.box.p, bptr(addr), C.size_t(len(addr)), bptr(b), C.size_t(len(b)), cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
@@ -452,6 +452,11 @@ func (s cserver) handleTimeout(now time.Time) (int, uint64) {
 	rc := C.sdtlsgo_server_handle_timeout(s.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
+
+// setOnConnect installs the hook (a cgo.Handle of a
+// func(net.Addr) ([]string, error)) that glue.c's on_connect calls; 0
+// removes it. Before the server is first fed, or under its lock.
+func (s cserver) setOnConnect(h cgo.Handle) { s.box.p.on_connect = C.uintptr_t(h) }
 
 func (s cserver) nextDeadline() uint64 { return uint64(C.sdtls_server_next_deadline(s.p)) }
 

@@ -3,6 +3,7 @@ package sdtls
 import (
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -44,6 +45,25 @@ type Config struct {
 	// SDP writes it (see Fingerprint). A match replaces the CA and name
 	// check; a server then asks the client for a certificate.
 	PeerFingerprints []string
+	// GetPeerFingerprints, when set, is called by a Listener for each peer
+	// that passed the cookie exchange, before its handshake starts, with
+	// the peer's address (a *net.UDPAddr). The fingerprints it returns are
+	// expected of that peer alone (WebRTC: each peer's SDP brings its
+	// own), as PeerFingerprints are of every peer: the server asks the
+	// client for a certificate, which must match one of either list, and
+	// that replaces the CA check. Returning none keeps the Config's
+	// verification. Returning an error, a fingerprint that does not parse
+	// or panicking refuses the peer: it is dropped unanswered, as an
+	// unverified ClientHello is, so its client retransmits (the hook is
+	// asked again) and times out.
+	//
+	// Like crypto/tls's GetConfigForClient it runs during the handshake,
+	// here on the Listener's single goroutine with the Listener locked:
+	// every peer waits while it runs, so it must be quick (a map lookup),
+	// and it must not call the Listener or its ServerConns, which would
+	// deadlock. Only Listeners use it: a server Conn takes
+	// Conn.AddPeerFingerprint, Dial takes WithPeerFingerprint.
+	GetPeerFingerprints func(remote net.Addr) ([]string, error)
 
 	// MTU is the largest datagram sent, in bytes (default 1200).
 	MTU int
