@@ -170,6 +170,10 @@ func (c *cconfig) setCiphers(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_ciphers(c.p, cs) })
 }
 
+func (c *cconfig) setGroups(s string) int {
+	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_groups(c.p, cs) })
+}
+
 func (c *cconfig) setSRTPProfiles(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_srtp_profiles(c.p, cs) })
 }
@@ -347,6 +351,7 @@ func (c cconn) connectionState() ConnectionState {
 		Version:     goStringOrEmpty(C.sdtls_conn_version(c.p)),
 		CipherSuite: goStringOrEmpty(C.sdtls_conn_cipher(c.p)),
 		ALPN:        goStringOrEmpty(C.sdtls_conn_alpn(c.p)),
+		Group:       goStringOrEmpty(C.sdtls_conn_group(c.p)),
 		PSKIdentity: goStringOrEmpty(C.sdtls_conn_psk_identity(c.p)),
 		Resumed:     C.sdtls_conn_session_resumed(c.p) == 1,
 		SRTPProfile: SRTPProfile(C.sdtls_conn_srtp_profile(c.p)),
@@ -438,7 +443,7 @@ func (s cserver) free() {
 
 func (s cserver) receive(addr, b []byte, now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_server_receive(s.p, bptr(addr), C.size_t(len(addr)), bptr(b), C.size_t(len(b)), cTime(now), &d)
+	rc := C.sdtlsgo_server_receive(s.p, s.box.p, bptr(addr), C.size_t(len(addr)), bptr(b), C.size_t(len(b)), cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
@@ -447,6 +452,11 @@ func (s cserver) handleTimeout(now time.Time) (int, uint64) {
 	rc := C.sdtlsgo_server_handle_timeout(s.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
+
+// setOnConnect installs the hook (a cgo.Handle of a
+// func(net.Addr) ([]string, error)) that glue.c's on_connect calls; 0
+// removes it. Before the server is first fed, or under its lock.
+func (s cserver) setOnConnect(h cgo.Handle) { s.box.p.on_connect = C.uintptr_t(h) }
 
 func (s cserver) nextDeadline() uint64 { return uint64(C.sdtls_server_next_deadline(s.p)) }
 

@@ -1,7 +1,9 @@
 package sdtls
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -43,6 +45,25 @@ type Config struct {
 	// SDP writes it (see Fingerprint). A match replaces the CA and name
 	// check; a server then asks the client for a certificate.
 	PeerFingerprints []string
+	// GetPeerFingerprints, when set, is called by a Listener for each peer
+	// that passed the cookie exchange, before its handshake starts, with
+	// the peer's address (a *net.UDPAddr). The fingerprints it returns are
+	// expected of that peer alone (WebRTC: each peer's SDP brings its
+	// own), as PeerFingerprints are of every peer: the server asks the
+	// client for a certificate, which must match one of either list, and
+	// that replaces the CA check. Returning none keeps the Config's
+	// verification. Returning an error, a fingerprint that does not parse
+	// or panicking refuses the peer: it is dropped unanswered, as an
+	// unverified ClientHello is, so its client retransmits (the hook is
+	// asked again) and times out.
+	//
+	// Like crypto/tls's GetConfigForClient it runs during the handshake,
+	// here on the Listener's single goroutine with the Listener locked:
+	// every peer waits while it runs, so it must be quick (a map lookup),
+	// and it must not call the Listener or its ServerConns, which would
+	// deadlock. Only Listeners use it: a server Conn takes
+	// Conn.AddPeerFingerprint, Dial takes WithPeerFingerprint.
+	GetPeerFingerprints func(remote net.Addr) ([]string, error)
 
 	// MTU is the largest datagram sent, in bytes (default 1200).
 	MTU int
@@ -58,6 +79,16 @@ type Config struct {
 	// CipherSuites restricts the suites, in OpenSSL syntax
 	// ("ECDHE-ECDSA-AES128-GCM-SHA256"); empty keeps the defaults.
 	CipherSuites string
+	// Groups are the key exchange groups to offer and accept, most
+	// preferred first, by the engine's names: "X25519", "P-256", "P-384",
+	// "P-521", and with a current engine "X25519MLKEM768" (the
+	// post-quantum hybrid). Empty keeps the engine's default list. A name
+	// the engine does not know fails the Config's first use with an
+	// ErrUsage error. ConnectionState().Group tells which one was used.
+	// With an ECDSA certificate, DTLS 1.2 also needs the certificate's
+	// curve in the client's list (a P-256 key: "P-384:P-256", not
+	// "P-384" alone).
+	Groups []string
 
 	// SRTPProfiles offers (client) or accepts (server) DTLS-SRTP with these
 	// profiles, most preferred first.
@@ -230,6 +261,25 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	if cfg.CipherSuites != "" {
 		if rc := c.setCiphers(cfg.CipherSuites); rc != 0 {
 			return fail("CipherSuites", rc)
+		}
+	}
+	if len(cfg.Groups) > 0 {
+		for _, g := range cfg.Groups {
+			if g == "" || strings.ContainsAny(g, ":, ") {
+				cc.release()
+				runtime.SetFinalizer(cc, nil)
+				return nil, usageError("config", "bad key exchange group %q", g)
+			}
+		}
+		list := strings.Join(cfg.Groups, ":")
+		if rc := c.setGroups(list); rc != 0 {
+			cc.release()
+			runtime.SetFinalizer(cc, nil)
+			err := newError("config: Groups", rc, "")
+			if e, ok := err.(*Error); ok && rc == int(CodeInvalidArgument) {
+				e.Detail = fmt.Sprintf("the engine does not know a group in %q", list)
+			}
+			return nil, err
 		}
 	}
 	if len(cfg.SRTPProfiles) > 0 {

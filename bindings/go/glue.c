@@ -121,8 +121,18 @@ static int server_send(void *user, const uint8_t *addr, size_t addr_len, const u
   push(user, SDTLSGO_SEND, 0, NULL, addr, addr_len, datagram, len);
   return 0;
 }
+/* With a hook set, Go is asked here, inside on_connect, the one place where
+ * a server's connection takes sdtls_conn_add_peer_fingerprint(). A refused
+ * peer is closed before its ClientHello is fed (nothing is sent to it) and
+ * gets no CONNECT record: its CLOSE record then names no view. */
 static void server_connect(void *user, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
-  push(user, SDTLSGO_CONNECT, 0, conn, addr, addr_len, NULL, 0);
+  sdtlsgo_box *box = user;
+  if (box->on_connect != 0 &&
+      sdtlsgoOnConnect(box->on_connect, conn, (uint8_t *)addr, addr_len) != 0) {
+    sdtls_conn_close(conn, box->now);
+    return;
+  }
+  push(box, SDTLSGO_CONNECT, 0, conn, addr, addr_len, NULL, 0);
 }
 static void server_done(void *user, sdtls_conn *conn) {
   push(user, SDTLSGO_DONE, 0, conn, NULL, 0, NULL, 0);
@@ -146,9 +156,10 @@ int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **ou
   return sdtls_server_new(config, &cb, box, out);
 }
 
-int sdtlsgo_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
-                           const uint8_t *data, size_t len, sdtls_time now,
+int sdtlsgo_server_receive(sdtls_server *server, sdtlsgo_box *box, const uint8_t *addr,
+                           size_t addr_len, const uint8_t *data, size_t len, sdtls_time now,
                            sdtls_time *deadline) {
+  box->now = now; /* for a refusal in server_connect */
   int rc = sdtls_server_receive(server, addr, addr_len, data, len, now);
   /* A busy server's reads never time out: run due timers here too. */
   if (rc == 0 && sdtls_server_next_deadline(server) <= now) {

@@ -2,11 +2,13 @@
  * callbacks produce (datagrams to send, received data, events) in C memory,
  * so that Go crosses into C once per call and reads the whole queue after it
  * returns, instead of C calling into Go once per datagram. Only the PSK
- * lookup and the key log call into Go, and only when the user set them.
+ * lookup, the key log and a Listener's on_connect hook
+ * (Config.GetPeerFingerprints) call into Go, and only when the user set
+ * them.
  *
  * Nothing here keeps a Go pointer: a connection's or server's user_data is a
- * box allocated here; the PSK and key log user_data is a runtime/cgo.Handle
- * (an integer). Declarations only: this header is included by a Go file
+ * box allocated here; the PSK, key log and on_connect user_data is a
+ * runtime/cgo.Handle (an integer). Declarations only: this header is included by a Go file
  * that has //export functions. */
 #ifndef SDTLSGO_GLUE_H
 #define SDTLSGO_GLUE_H
@@ -37,12 +39,16 @@ typedef struct sdtlsgo_rec {
 } sdtlsgo_rec;
 
 /* What callbacks produced since Go last read it. `dropped` counts records
- * lost to a failed allocation. */
+ * lost to a failed allocation. A server's box also carries its on_connect
+ * hook (a runtime/cgo.Handle, 0 for none) and the time of the call in
+ * progress, which a refusal from the hook needs to close the peer. */
 typedef struct sdtlsgo_box {
   uint8_t *buf;
   size_t len;
   size_t cap;
   uint64_t dropped;
+  uintptr_t on_connect;
+  sdtls_time now;
 } sdtlsgo_box;
 
 sdtlsgo_box *sdtlsgo_box_new(void);
@@ -61,8 +67,9 @@ int sdtlsgo_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_t
 int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
 
 int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **out);
-int sdtlsgo_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
-                           const uint8_t *data, size_t len, sdtls_time now,
+/* `box` is the server's (its user_data). */
+int sdtlsgo_server_receive(sdtls_server *server, sdtlsgo_box *box, const uint8_t *addr,
+                           size_t addr_len, const uint8_t *data, size_t len, sdtls_time now,
                            sdtls_time *deadline);
 int sdtlsgo_server_handle_timeout(sdtls_server *server, sdtls_time now, sdtls_time *deadline);
 

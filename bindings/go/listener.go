@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/cgo"
 	"sync"
 	"time"
 )
@@ -15,10 +16,12 @@ import (
 // state is kept for a ClientHello without a valid cookie), known peers are
 // routed to their connection, idle ones are evicted. One goroutine reads
 // the socket and runs the timers for every peer; Accept returns each peer
-// whose handshake finished as a *ServerConn.
+// whose handshake finished as a *ServerConn. Config.GetPeerFingerprints,
+// when set, pins each peer's certificate as it connects.
 type Listener struct {
-	pc  *net.UDPConn
-	cfg *compiledConfig
+	pc   *net.UDPConn
+	cfg  *compiledConfig
+	hook cgo.Handle // Config.GetPeerFingerprints, called from srv's on_connect; 0 for none
 
 	mu      sync.Mutex // srv, views, pending, the C queue
 	srv     cserver
@@ -65,8 +68,13 @@ func NewListener(pc *net.UDPConn, cfg *Config) (*Listener, error) {
 	if rc != 0 {
 		return nil, newError("listen", rc, "")
 	}
+	var hook cgo.Handle
+	if cfg != nil && cfg.GetPeerFingerprints != nil {
+		hook = cgo.NewHandle(peerFingerprintsFunc(cfg.GetPeerFingerprints))
+		srv.setOnConnect(hook)
+	}
 	l := &Listener{
-		pc: pc, cfg: cc, srv: srv,
+		pc: pc, cfg: cc, srv: srv, hook: hook,
 		views:        make(map[cconn]*ServerConn),
 		armed:        timeNever,
 		acceptSignal: make(chan struct{}, 1),
@@ -228,6 +236,9 @@ func (l *Listener) shutdown() error {
 	}
 	l.closed = true
 	l.srv.free()
+	if l.hook != 0 {
+		l.hook.Delete() // no callback follows the free
+	}
 	l.pending = nil
 	close(l.done)
 	l.mu.Unlock()

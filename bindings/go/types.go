@@ -99,6 +99,7 @@ type ConnectionState struct {
 	Version         string      // "DTLSv1.2"
 	CipherSuite     string      // IANA name, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
 	ALPN            string      // the negotiated application protocol, or ""
+	Group           string      // the key exchange group ("X25519", "P-256"), or "" (none, e.g. plain PSK; see Config.Groups)
 	Resumed         bool        // the handshake resumed a session
 	PeerCertificate []byte      // the peer's leaf certificate (DER), or nil
 	PeerFingerprint string      // "sha-256 AB:CD:..." (SDP's form), or ""
