@@ -8,7 +8,7 @@
 #   sh python/run-tests.sh BUILD_DIR     (PYTHON may name the interpreter)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+build=$(cd "${1:-$root/build}" && pwd) # absolute: the steps below change directory
 py=${PYTHON:-python3}
 venv=$build/python-venv
 dist=$build/python-dist

@@ -12,14 +12,14 @@
  *      PyCapsule whose destructor frees it exactly once, whatever order the
  *      Python objects die in. The C callbacks go to trampolines here that
  *      QUEUE what they produce (datagrams to send, events) in C; Python takes
- *      a whole queue in one call. The only callback that enters Python is the
- *      key log, and only when the user set one. The GIL is released around
- *      every call that does crypto.
+ *      a whole queue in one call. The only callbacks that enter Python are
+ *      the key log and the PSK lookup, and only when the user set one. The
+ *      GIL is released around every call that does crypto.
  *
  * The holder functions return a negative SDTLS_E_* code (or SDTLSPY_E_BUSY)
  * as a Python int where the pythonic layer raises the matching sdtls.Error;
  * they raise only MemoryError, TypeError/ValueError for bad argument types,
- * and an exception that the key log callback raised.
+ * and an exception that the key log or PSK lookup callback raised.
  */
 %module(package="sdtls") _sdtls
 
@@ -77,6 +77,8 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
   (const uint8_t *key_pem, size_t key_len),
   (const uint8_t *addr, size_t addr_len),
   (const uint8_t *secret, size_t len),
+  (const uint8_t *key, size_t key_len),
+  (const uint8_t *session, size_t len),
   (const char *label, size_t label_len)
 };
 
@@ -191,6 +193,63 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
 
 %apply int64_t *OUTPUT { int64_t *value };
 
+%fragment("sdtlspy_wipe", "header") %{
+/* Overwrites secrets before their memory goes (not optimised away). */
+static void sdtlspy_wipe(void *p, size_t n) {
+  volatile uint8_t *v = (volatile uint8_t *)p;
+  while (n--) *v++ = 0;
+}
+%}
+
+/* A library-allocated byte string out (sdtls_conn_get_session): returned as
+ * bytes (None when the call failed), then released, and wiped, with
+ * sdtls_free(). */
+%typemap(in, numinputs=0) (uint8_t **session, size_t *len) (uint8_t *p = NULL, size_t n = 0) {
+  $1 = &p;
+  $2 = &n;
+}
+%typemap(argout) (uint8_t **session, size_t *len) {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) (uint8_t **session, size_t *len) {
+  if ($1 != NULL) sdtls_free(*$1);
+}
+
+/* The SRTP keying struct out (sdtls_conn_srtp_keying): a tuple (profile,
+ * key_len, salt_len, client_write, server_write, local_write, remote_write),
+ * each *_write as bytes of key_len + salt_len, or None when the call failed.
+ * The struct lives on the C stack and is wiped before the wrapper returns. */
+%typemap(in, numinputs=0, fragment="sdtlspy_wipe") sdtls_srtp_keying *out (sdtls_srtp_keying temp) {
+  memset(&temp, 0, sizeof temp);
+  temp.size = sizeof temp;
+  $1 = &temp;
+}
+%typemap(argout) sdtls_srtp_keying *out {
+  PyObject *o;
+  size_t n = $1->key_len + $1->salt_len;
+  if (result == 0 && n <= SDTLS_SRTP_MAX_MASTER_LEN) {
+    o = Py_BuildValue("(inny#y#y#y#)", $1->profile, (Py_ssize_t)$1->key_len, (Py_ssize_t)$1->salt_len,
+                      (const char *)$1->client_write, (Py_ssize_t)n, (const char *)$1->server_write,
+                      (Py_ssize_t)n, (const char *)$1->local_write, (Py_ssize_t)n,
+                      (const char *)$1->remote_write, (Py_ssize_t)n);
+    if (o == NULL) SWIG_fail;
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) sdtls_srtp_keying *out {
+  if ($1 != NULL) sdtlspy_wipe($1, sizeof *$1);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The public header, as it is                                               */
 /* ------------------------------------------------------------------------ */
@@ -276,51 +335,93 @@ static int pyq_record(pyq *q, const pyrec *r, const void *addr, const void *data
   return 0;
 }
 
-/* ---- the key log: the one callback that enters Python ------------------ */
+/* ---- the callbacks that enter Python: key log and PSK lookup ----------- */
 
-/* Shared by a config and every connection and server made from it, so that
- * it outlives every C call that may use it (each holder drops its reference
- * after freeing its C handle). Reference counted under the GIL. */
-typedef struct pykeylog {
+/* The Python callables of a config, shared by the config and every
+ * connection and server made from it, so that they outlive every C call
+ * that may use them (each holder drops its reference after freeing its C
+ * handle). Reference counted under the GIL. */
+typedef struct pyhooks {
   long refs;
-  PyObject *callable; /* or NULL */
-} pykeylog;
+  PyObject *keylog;     /* or NULL */
+  PyObject *psk_lookup; /* or NULL */
+} pyhooks;
 
-/* An exception the key log callback raised, kept for the thread whose sdtls
- * call is running, and raised when that call returns. Per thread because the
- * callback runs on the thread that made the call. */
+/* An exception a callback raised, kept for the thread whose sdtls call is
+ * running, and raised when that call returns. Per thread because the
+ * callbacks run on the thread that made the call. */
 static _Thread_local PyObject *pending_type, *pending_value, *pending_tb;
 
-static pykeylog *keylog_ref(pykeylog *k) {
-  k->refs++;
-  return k;
+static pyhooks *hooks_ref(pyhooks *h) {
+  h->refs++;
+  return h;
 }
 
-static void keylog_unref(pykeylog *k) {
-  if (k != NULL && --k->refs == 0) {
-    Py_XDECREF(k->callable);
-    free(k);
+static void hooks_unref(pyhooks *h) {
+  if (h != NULL && --h->refs == 0) {
+    Py_XDECREF(h->keylog);
+    Py_XDECREF(h->psk_lookup);
+    free(h);
+  }
+}
+
+/* With the GIL held and an exception set: keeps it for raise_pending(). */
+static void keep_pending(void) {
+  if (pending_type == NULL) {
+    PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
+  } else {
+    PyErr_Clear(); /* the first one wins */
   }
 }
 
 static void keylog_trampoline(void *user_data, const char *line) {
-  pykeylog *k = (pykeylog *)user_data;
+  pyhooks *h = (pyhooks *)user_data;
   PyGILState_STATE g = PyGILState_Ensure();
-  if (k->callable != NULL) {
-    PyObject *r = PyObject_CallFunction(k->callable, "s", line);
-    if (r == NULL) {
-      if (pending_type == NULL) {
-        PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
-      } else {
-        PyErr_Clear(); /* the first one wins */
-      }
-    }
+  if (h->keylog != NULL) {
+    PyObject *r = PyObject_CallFunction(h->keylog, "s", line);
+    if (r == NULL) keep_pending();
     Py_XDECREF(r);
   }
   PyGILState_Release(g);
 }
 
-/* After a call that may have run the key log: re-raise what it raised.
+/* psk_lookup(identity: str) -> bytes | None. None is an unknown identity;
+ * an exception, or a key of the wrong length, is one too, and the exception
+ * comes out of the sdtls call that ran the handshake. The identity is
+ * decoded as UTF-8 with surrogateescape (as SWIG returns strings). */
+static size_t psk_lookup_trampoline(void *user_data, const char *identity, uint8_t *key, size_t key_max) {
+  pyhooks *h = (pyhooks *)user_data;
+  size_t n = 0;
+  PyGILState_STATE g = PyGILState_Ensure();
+  if (h->psk_lookup != NULL) {
+    PyObject *id = PyUnicode_DecodeUTF8(identity, (Py_ssize_t)strlen(identity), "surrogateescape");
+    PyObject *r = id != NULL ? PyObject_CallFunctionObjArgs(h->psk_lookup, id, NULL) : NULL;
+    Py_XDECREF(id);
+    if (r == NULL) {
+      keep_pending();
+    } else if (r != Py_None) {
+      Py_buffer view;
+      if (sdtlspy_get_buffer(r, &view) != 0) {
+        keep_pending();
+      } else {
+        if (view.len < 1 || (size_t)view.len > key_max) {
+          PyErr_Format(PyExc_ValueError, "psk_lookup returned a key of %zd bytes; a key is 1..%zu bytes",
+                       view.len, key_max);
+          keep_pending();
+        } else {
+          memcpy(key, view.buf, (size_t)view.len);
+          n = (size_t)view.len;
+        }
+        PyBuffer_Release(&view);
+      }
+    }
+    Py_XDECREF(r);
+  }
+  PyGILState_Release(g);
+  return n;
+}
+
+/* After a call that may have run a callback: re-raise what it raised.
  * Returns 1 if an exception is now set. */
 static int raise_pending(void) {
   if (pending_type == NULL) return 0;
@@ -333,14 +434,14 @@ static int raise_pending(void) {
 
 typedef struct pyconfig {
   sdtls_config *cfg;
-  pykeylog *kl;
+  pyhooks *hooks;
 } pyconfig;
 
 static void pyconfig_capsule_free(PyObject *cap) {
   pyconfig *c = (pyconfig *)PyCapsule_GetPointer(cap, "sdtls.config");
   if (c == NULL) return;
   sdtls_config_free(c->cfg); /* connections and servers hold their own reference */
-  keylog_unref(c->kl);
+  hooks_unref(c->hooks);
   free(c);
 }
 
@@ -352,7 +453,7 @@ static pyconfig *get_config(PyObject *cap) {
 
 typedef struct pyconn {
   sdtls_conn *conn;
-  pykeylog *kl;
+  pyhooks *hooks;
   pyq out; /* [uint32 len][bytes] ... */
   pyq ev;  /* pyrec records */
   int busy;
@@ -395,7 +496,7 @@ static void pyconn_capsule_free(PyObject *cap) {
   pyconn *c = (pyconn *)PyCapsule_GetPointer(cap, "sdtls.conn");
   if (c == NULL) return;
   sdtls_conn_free(c->conn); /* no callback follows a free */
-  keylog_unref(c->kl);
+  hooks_unref(c->hooks);
   pyq_free(&c->out);
   pyq_free(&c->ev);
   free(c);
@@ -420,7 +521,7 @@ typedef struct pyslot {
 
 typedef struct pyserver {
   sdtls_server *srv;
-  pykeylog *kl;
+  pyhooks *hooks;
   pyq out; /* pyrec (addr, data) records */
   pyq ev;
   int busy;
@@ -520,7 +621,7 @@ static void pyserver_capsule_free(PyObject *cap) {
   pyserver *s = (pyserver *)PyCapsule_GetPointer(cap, "sdtls.server");
   if (s == NULL) return;
   server_release(s);
-  keylog_unref(s->kl);
+  hooks_unref(s->hooks);
   pyq_free(&s->out);
   pyq_free(&s->ev);
   free(s);
@@ -729,7 +830,7 @@ static PyObject *rc_result(int rc) {
 /* A new config holder (capsule), or an int error. */
 PyObject *pyconfig_new(void) {
   pyconfig *c = (pyconfig *)calloc(1, sizeof *c);
-  pykeylog *k = (pykeylog *)calloc(1, sizeof *k);
+  pyhooks *k = (pyhooks *)calloc(1, sizeof *k);
   if (c == NULL || k == NULL) {
     free(c);
     free(k);
@@ -742,7 +843,7 @@ PyObject *pyconfig_new(void) {
     return PyLong_FromLong(rc);
   }
   k->refs = 1;
-  c->kl = k;
+  c->hooks = k;
   PyObject *cap = PyCapsule_New(c, "sdtls.config", pyconfig_capsule_free);
   if (cap == NULL) {
     sdtls_config_free(c->cfg);
@@ -767,11 +868,30 @@ PyObject *pyconfig_set_keylog(PyObject *cap, PyObject *callable) {
     PyErr_SetString(PyExc_TypeError, "keylog must be callable or None");
     return NULL;
   }
-  int rc = sdtls_config_set_keylog(c->cfg, on ? keylog_trampoline : NULL, on ? c->kl : NULL);
+  int rc = sdtls_config_set_keylog(c->cfg, on ? keylog_trampoline : NULL, on ? c->hooks : NULL);
   if (rc == 0) {
-    PyObject *old = c->kl->callable;
+    PyObject *old = c->hooks->keylog;
     if (on) Py_INCREF(callable);
-    c->kl->callable = on ? callable : NULL;
+    c->hooks->keylog = on ? callable : NULL;
+    Py_XDECREF(old);
+  }
+  return PyLong_FromLong(rc);
+}
+
+/* Sets (callable) or clears (None) the PSK lookup. Returns an int. */
+PyObject *pyconfig_set_psk_lookup(PyObject *cap, PyObject *callable) {
+  pyconfig *c = get_config(cap);
+  if (c == NULL) return NULL;
+  int on = callable != Py_None;
+  if (on && !PyCallable_Check(callable)) {
+    PyErr_SetString(PyExc_TypeError, "psk_lookup must be callable or None");
+    return NULL;
+  }
+  int rc = sdtls_config_set_psk_lookup(c->cfg, on ? psk_lookup_trampoline : NULL, on ? c->hooks : NULL);
+  if (rc == 0) {
+    PyObject *old = c->hooks->psk_lookup;
+    if (on) Py_INCREF(callable);
+    c->hooks->psk_lookup = on ? callable : NULL;
     Py_XDECREF(old);
   }
   return PyLong_FromLong(rc);
@@ -795,11 +915,11 @@ PyObject *pyconn_new(PyObject *config_cap, int role) {
     free(c);
     return PyLong_FromLong(rc);
   }
-  c->kl = keylog_ref(cfg->kl);
+  c->hooks = hooks_ref(cfg->hooks);
   PyObject *cap = PyCapsule_New(c, "sdtls.conn", pyconn_capsule_free);
   if (cap == NULL) {
     sdtls_conn_free(c->conn);
-    keylog_unref(c->kl);
+    hooks_unref(c->hooks);
     free(c);
   }
   return cap;
@@ -910,11 +1030,11 @@ PyObject *pyserver_new(PyObject *config_cap) {
     free(s);
     return PyLong_FromLong(rc);
   }
-  s->kl = keylog_ref(cfg->kl);
+  s->hooks = hooks_ref(cfg->hooks);
   PyObject *cap = PyCapsule_New(s, "sdtls.server", pyserver_capsule_free);
   if (cap == NULL) {
     server_release(s);
-    keylog_unref(s->kl);
+    hooks_unref(s->hooks);
     free(s);
   }
   return cap;

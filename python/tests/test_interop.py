@@ -273,3 +273,105 @@ def test_pyopenssl_and_sdtls_in_one_interpreter(certs: Certs) -> None:
     for d, _a in server.datagrams_to_send():
         c2.bio_write(d)
     assert c2.recv(100) == b"sdtls to openssl"
+
+
+# ---- SDTLS_1.1 against the C tool: PSK, SRTP, pins, ALPN, sessions --------------------------------
+
+PSK_ID, PSK_HEX = "device-1", "000102030405060708090a0b0c0d0e0f"
+
+
+def tool_server(tool: str, *args: str) -> "tuple[subprocess.Popen[bytes], int]":
+    p = subprocess.Popen([tool, "server", "--listen", "127.0.0.1:0", *args], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = read_until(p.stderr, rb"listening 127\.0\.0\.1:(\d+)")  # type: ignore[arg-type]
+    return p, int(re.search(rb"listening 127\.0\.0\.1:(\d+)", out).group(1))  # type: ignore[union-attr]
+
+
+def test_psk_client_to_sdtls_tool_server(tool: str) -> None:
+    p, port = tool_server(tool, "--psk-identity", PSK_ID, "--psk", PSK_HEX, "--echo")
+    try:
+        cfg = sdtls.Config(psks={PSK_ID: bytes.fromhex(PSK_HEX)}, ciphers="ECDHE-PSK-CHACHA20-POLY1305")
+        with sdtls.connect("127.0.0.1", port, cfg, timeout=10) as c:
+            assert c.connection.psk_identity == PSK_ID and c.connection.peer_certificate is None
+            c.send(b"psk datagram")
+            assert c.recv(timeout=5) == b"psk datagram"
+        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 TLS_ECDHE_PSK_\w+ psk device-1")  # type: ignore[arg-type]
+        # a wrong identity is refused with an alert
+        bad = sdtls.Config(psks={"nobody": bytes.fromhex(PSK_HEX)}, ciphers="ECDHE-PSK-CHACHA20-POLY1305")
+        with pytest.raises(sdtls.AlertError):
+            sdtls.connect("127.0.0.1", port, bad, timeout=10)
+    finally:
+        stop(p)
+
+
+def test_srtp_client_to_sdtls_tool_server(tool: str, certs: Certs) -> None:
+    p, port = tool_server(tool, "--cert", str(certs.cert_file), "--key", str(certs.key_file), "--srtp",
+                          "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", "--export", "EXTRACTOR-dtls_srtp:60",
+                          "--echo")
+    try:
+        cfg = sdtls.Config(srtp_profiles=[sdtls.SrtpProfile.SRTP_AES128_CM_SHA1_80],
+                           peer_fingerprints=[sdtls.fingerprint(certs.cert)])
+        with sdtls.connect("127.0.0.1", port, cfg, timeout=10) as c:
+            k = c.connection.srtp_keying()
+            assert k is not None and k.profile == sdtls.SrtpProfile.SRTP_AES128_CM_SHA1_80
+            out = read_until(p.stdout, rb"EXPORT EXTRACTOR-dtls_srtp [0-9a-f]{120}")  # type: ignore[arg-type]
+            ekm = bytes.fromhex(re.search(rb"EXPORT EXTRACTOR-dtls_srtp ([0-9a-f]{120})", out).group(1).decode())  # type: ignore[union-attr]
+            assert k.client_write == ekm[0:16] + ekm[32:46] and k.server_write == ekm[16:32] + ekm[46:60]
+            assert k.local_write == k.client_write
+        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+ srtp SRTP_AES128_CM_SHA1_80")  # type: ignore[arg-type]
+    finally:
+        stop(p)
+
+
+def test_sdtls_tool_client_to_python_m_sdtls_server_psk_srtp(tool: str) -> None:
+    srv = subprocess.Popen([sys.executable, "-m", "sdtls", "server", "--listen", "127.0.0.1:0", "--psk-identity",
+                            PSK_ID, "--psk", PSK_HEX, "--psk-hint", "hint", "--srtp", "SRTP_AEAD_AES_128_GCM",
+                            "--alpn", "coap", "--export", "EXTRACTOR-dtls_srtp:56", "--echo"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = read_until(srv.stderr, rb"listening 127\.0\.0\.1:(\d+)")  # type: ignore[arg-type]
+        port = int(re.search(rb"listening 127\.0\.0\.1:(\d+)", out).group(1))  # type: ignore[union-attr]
+        r = subprocess.run([tool, "client", f"127.0.0.1:{port}", "--psk-identity", PSK_ID, "--psk", PSK_HEX,
+                            "--srtp", "SRTP_AEAD_AES_128_GCM", "--alpn", "coap", "--export", "EXTRACTOR-dtls_srtp:56",
+                            "--timeout", "2"], input=b"one\n", capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert re.search(rb"connected DTLSv1\.2 TLS_ECDHE_PSK_\w+ psk device-1 srtp SRTP_AEAD_AES_128_GCM alpn coap",
+                         r.stderr), r.stderr
+        theirs = re.search(rb"EXPORT EXTRACTOR-dtls_srtp ([0-9a-f]{112})", r.stdout)
+        assert theirs is not None and r.stdout.endswith(b"one\n"), r.stdout
+        ours = read_until(srv.stdout, rb"EXPORT EXTRACTOR-dtls_srtp [0-9a-f]{112}")  # type: ignore[arg-type]
+        assert theirs.group(1) in ours
+        read_until(srv.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+ psk device-1 srtp SRTP_AEAD_AES_128_GCM "
+                               rb"alpn coap")  # type: ignore[arg-type]
+    finally:
+        stop(srv)
+
+
+def test_python_m_sdtls_client_sessions_and_pins_against_the_tool(tool: str, certs: Certs,
+                                                                  tmp_path: "os.PathLike[str]") -> None:
+    secret = os.path.join(str(tmp_path), "ticket.key")
+    with open(secret, "wb") as f:
+        f.write(os.urandom(48))
+    p, port = tool_server(tool, "--cert", str(certs.cert_file), "--key", str(certs.key_file), "--alpn",
+                          "webrtc,coap", "--ticket-secret-file", secret, "--echo")
+    session = os.path.join(str(tmp_path), "session.bin")
+    fp = sdtls.fingerprint(certs.cert)
+    try:
+        for want in (b"full", b"resumed"):
+            r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--fingerprint",
+                                f"sha-256:{fp}", "--alpn", "coap", "--groups", "X25519:P-256", "--session", session,
+                                "--timeout", "2"], input=b"x\n", capture_output=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            assert re.search(rb"connected DTLSv1\.2 \S+ peer sha-256 [0-9A-F:]{95} alpn coap " + want + b"\n",
+                             r.stderr), r.stderr
+            assert r.stdout == b"x\n"
+            assert os.stat(session).st_mode & 0o777 == 0o600
+        r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--fingerprint",
+                            "sha-256:" + ":".join(["AB"] * 32), "--handshake-timeout", "5"], input=b"",
+                           capture_output=True, timeout=30)
+        assert r.returncode == 1 and b"fingerprint mismatch" in r.stderr, r.stderr
+        r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--psk", "00",
+                            "--insecure"], capture_output=True, timeout=30)
+        assert r.returncode == 2  # usage: --psk needs --psk-identity, and excludes --insecure
+    finally:
+        stop(p)

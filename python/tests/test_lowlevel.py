@@ -31,7 +31,7 @@ def test_every_function_of_the_header_is_wrapped() -> None:
 
 def test_every_constant_of_the_header_is_wrapped() -> None:
     text = HEADER.read_text()
-    names = set(re.findall(r"#define (SDTLS_(?:E_\w+|OK|DTLS1_\d))\b", text))
+    names = set(re.findall(r"#define (SDTLS_(?:E_\w+|OK|DTLS1_\d|SRTP_\w+))\b", text))
     names |= set(re.findall(r"\b(SDTLS_(?:OPT|STATE|ROLE|CATEGORY|FEATURE|COUNTER)_\w+)\s*=", text))
     assert len(names) > 50
     assert [n for n in sorted(names) if not hasattr(ll, n)] == []
@@ -63,5 +63,7 @@ def test_low_level_calls_work_with_buffers() -> None:
 
 def test_features() -> None:
     assert sdtls.has_feature("dtls1_2")
+    for name in ("srtp", "psk", "resumption", "alpn"):  # SDTLS_1.1
+        assert sdtls.has_feature(name) == bool(ll.sdtls_has_feature(getattr(ll, "SDTLS_FEATURE_" + name.upper())))
     with pytest.raises(ValueError):
         sdtls.has_feature("telepathy")

@@ -1,6 +1,8 @@
 """sdtls: DTLS for datagrams.
 
 - :class:`Config`, :func:`generate_certificate`, :func:`fingerprint`
+- DTLS-SRTP: :class:`SrtpProfile`, :class:`SrtpKeying`
+  (``Connection.srtp_keying()``), :func:`srtp_profile_name`
 - Sans-I/O: :class:`Connection` (one peer) and :class:`Server` (many peers
   on one socket), in the style of aioquic: ``receive_datagram()``,
   ``datagrams_to_send()``, ``get_timer()``/``handle_timer()``, ``next_event()``.
@@ -24,7 +26,7 @@ from ._errors import (
     UsageError,
     VerifyError,
 )
-from ._config import Config, fingerprint, format_fingerprint, generate_certificate
+from ._config import Config, SrtpProfile, fingerprint, format_fingerprint, generate_certificate, srtp_profile_name
 from ._connection import (
     Address,
     Connection,
@@ -36,6 +38,7 @@ from ._connection import (
     Role,
     Server,
     ServerConnection,
+    SrtpKeying,
     State,
 )
 from ._blocking import DatagramServer, DTLSClient, connect, serve
@@ -52,8 +55,10 @@ __version__, engine_version = _library_version()
 
 
 def has_feature(name: str) -> bool:
-    """Whether the linked library and engine support a feature:
-    ``"dtls1_2"``, ``"dtls1_3"``, ``"cookie_exchange"``."""
+    """Whether the linked library and engine support a feature (an
+    ``SDTLS_FEATURE_*`` name without the prefix, any case): ``"dtls1_2"``,
+    ``"dtls1_3"``, ``"cookie_exchange"``, ``"srtp"``, ``"psk"``,
+    ``"resumption"``, ``"alpn"``."""
     value = getattr(_c, "SDTLS_FEATURE_" + name.upper(), None)
     if value is None:
         raise ValueError(f"unknown feature {name!r}")
@@ -65,5 +70,6 @@ __all__ = [
     "UsageError", "VerifyError", "Config", "fingerprint", "format_fingerprint", "generate_certificate",
     "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
     "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
-    "connect", "serve", "has_feature", "engine_version", "__version__",
+    "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
+    "srtp_profile_name",
 ]

@@ -1,12 +1,21 @@
 """``python -m sdtls client|server|cert``: the C tool's commands, in Python.
 
     python -m sdtls cert   --cert FILE --key FILE [--cn NAME] [--days N]
-    python -m sdtls server --listen HOST:PORT --cert FILE --key FILE [--ca FILE --require-client-cert]
+    python -m sdtls server --listen HOST:PORT (--cert FILE --key FILE | --psk-identity ID --psk HEX)
+                           [--ca FILE --require-client-cert | --fingerprint sha-256:AA:...]...
+                           [--psk-identity ID --psk HEX [--psk-hint HINT]] [--srtp PROFILES]
+                           [--alpn LIST] [--groups LIST] [--ticket-secret-file FILE] [--export LABEL:LEN]
                            [--echo] [--mtu N] [--keylog FILE] [--no-cookies] [--max-peers N]
                            [--idle-timeout SEC]
-    python -m sdtls client HOST:PORT [--ca FILE | --insecure] [--cert FILE --key FILE]
-                           [--server-name NAME] [--mtu N] [--timeout SEC] [--handshake-timeout SEC]
-                           [--export LABEL:LEN]
+    python -m sdtls client HOST:PORT [--ca FILE | --insecure | --fingerprint sha-256:AA:...]...
+                           [--psk-identity ID --psk HEX] [--cert FILE --key FILE] [--server-name NAME]
+                           [--srtp PROFILES] [--alpn LIST] [--groups LIST] [--session FILE] [--mtu N]
+                           [--timeout SEC] [--handshake-timeout SEC] [--export LABEL:LEN]
+
+The summary lines on stderr are the C tool's:
+    connected <version> <cipher> [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed|full]
+    accepted <peer> <version> <cipher> [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed]
+(full/resumed on the client with --session).
 
 Exit status: 0 success, 1 failure, 2 usage error.
 """
@@ -15,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any, Optional, Sequence, TextIO
 
-from . import Config, ConnectionClosed, Error, aio, fingerprint, generate_certificate, __version__, engine_version
+from . import (Config, ConnectionClosed, Error, UsageError, aio, fingerprint, generate_certificate, __version__,
+               engine_version)
 
 
 def _split_hostport(text: str) -> tuple[str, int]:
@@ -32,8 +43,65 @@ def _say(*parts: Any, file: TextIO = sys.stderr) -> None:
     print(*parts, file=file, flush=True)
 
 
-def _session(prefix: str, conn: Any) -> str:
-    return f"{prefix} {conn.version} {conn.cipher} peer sha-256 {conn.peer_fingerprint or '-'}"
+def _session(prefix: str, conn: Any, session_file: bool = False) -> str:
+    parts = [prefix, conn.version, conn.cipher]
+    if conn.peer_fingerprint:
+        parts += ["peer sha-256", conn.peer_fingerprint]
+    if conn.psk_identity is not None:
+        parts += ["psk", conn.psk_identity]
+    if conn.srtp_profile is not None:
+        parts += ["srtp", conn.srtp_profile.name]
+    if conn.alpn is not None:
+        parts += ["alpn", conn.alpn]
+    if conn.session_resumed:
+        parts.append("resumed")
+    elif session_file:
+        parts.append("full")
+    return " ".join(parts)
+
+
+def _psk(text: str) -> bytes:
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if not 1 <= len(key) <= 64:
+        raise argparse.ArgumentTypeError("--psk wants the key in hex, 1 to 64 bytes")
+    return key
+
+
+def _export_spec(text: str) -> tuple[str, int]:
+    label, _, n = text.rpartition(":")
+    if not label or not n.isdigit() or not 1 <= int(n) <= 1024:
+        raise argparse.ArgumentTypeError("--export wants LABEL:LEN with LEN from 1 to 1024")
+    return label, int(n)
+
+
+def _print_export(spec: Optional[tuple[str, int]], conn: Any) -> None:
+    if spec is not None:
+        label, n = spec
+        _say(f"EXPORT {label} {conn.export_keying_material(label, n).hex()}", file=sys.stdout)
+
+
+def _common_config(a: argparse.Namespace, **kw: Any) -> Config:
+    """The settings both commands share, as the C tool's config options."""
+    return Config(mtu=a.mtu, keylog=_keylog_writer(a.keylog), srtp_profiles=a.srtp, alpn=a.alpn, groups=a.groups,
+                  peer_fingerprints=a.fingerprint, psks={a.psk_identity: a.psk} if a.psk_identity else None, **kw)
+
+
+def _read_session(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(65537)
+    except FileNotFoundError:
+        return None
+    return data or None
+
+
+def _write_session(path: str, session: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(session)
 
 
 def _keylog_writer(path: Optional[str]) -> Any:
@@ -64,9 +132,11 @@ async def _stdin_lines() -> Any:
 
 async def cmd_client(a: argparse.Namespace) -> int:
     host, port = a.target
-    cfg = Config(mtu=a.mtu, handshake_timeout=a.handshake_timeout, keylog=_keylog_writer(a.keylog),
-                 verify=not a.insecure)
-    if a.insecure:
+    pinned, psk = bool(a.fingerprint), a.psk_identity is not None
+    # A PSK client offers only the PSK suite: the key is what authenticates the server.
+    cfg = _common_config(a, handshake_timeout=a.handshake_timeout, verify=not a.insecure,
+                         ciphers="ECDHE-PSK-CHACHA20-POLY1305" if psk else None)
+    if a.insecure or pinned or psk:
         pass
     elif a.ca:
         cfg.load_verify_locations(cafile=a.ca)
@@ -74,19 +144,32 @@ async def cmd_client(a: argparse.Namespace) -> int:
         cfg.load_default_certs()
     if a.cert:
         cfg.load_cert_chain(a.cert, a.key)
+    session = None
+    if a.session:
+        session = _read_session(a.session)
     try:
-        client = await aio.connect(host, port, cfg, server_name=a.server_name, timeout=a.handshake_timeout)
+        try:
+            client = await aio.connect(host, port, cfg, server_name=a.server_name, timeout=a.handshake_timeout,
+                                       session=session)
+        except UsageError as e:
+            if session is None or "not a session" not in str(e):
+                raise
+            _say(f"warning: {a.session} holds no session: not resuming")
+            client = await aio.connect(host, port, cfg, server_name=a.server_name, timeout=a.handshake_timeout)
     except ConnectionRefusedError:
         _say(f"handshake with {host}:{port} failed: connection refused")
         return 1
     except Error as e:
         _say(f"handshake with {host}:{port} failed: {e}")
         return 1
-    _say(_session("connected", client.connection))
-    if a.export:
-        label, _, n = a.export.rpartition(":")
-        key = client.connection.export_keying_material(label, int(n))
-        _say(f"EXPORT {label} {key.hex()}", file=sys.stdout)
+    _say(_session("connected", client.connection, bool(a.session)))
+    _print_export(a.export, client.connection)
+    if a.session:
+        saved = client.connection.get_session()
+        if saved is None:
+            _say(f"warning: no session to save in {a.session}: the server issued no ticket")
+        else:
+            _write_session(a.session, saved)
 
     async def printer() -> None:
         async for data in client:
@@ -119,14 +202,20 @@ async def cmd_client(a: argparse.Namespace) -> int:
 
 async def cmd_server(a: argparse.Namespace) -> int:
     host, port = a.listen
-    cfg = Config(certificate=a.cert, private_key=a.key, mtu=a.mtu, keylog=_keylog_writer(a.keylog),
-                 cookies=False if a.no_cookies else None, max_peers=a.max_peers, idle_timeout=a.idle_timeout,
-                 require_client_certificate=a.require_client_cert or None, cafile=a.ca)
+    ticket_secret = None
+    if a.ticket_secret_file:
+        with open(a.ticket_secret_file, "rb") as f:
+            ticket_secret = f.read(65)
+    cfg = _common_config(a, certificate=a.cert, private_key=a.key, cookies=False if a.no_cookies else None,
+                         max_peers=a.max_peers, idle_timeout=a.idle_timeout,
+                         require_client_certificate=a.require_client_cert or None, cafile=a.ca,
+                         psk_identity_hint=a.psk_hint, ticket_secret=ticket_secret)
     latest: list[aio.ServerConnection] = []
 
     async def handler(peer: aio.ServerConnection) -> None:
         name = f"{peer.address[0]}:{peer.address[1]}"
         _say(_session(f"accepted {name}", peer.connection))
+        _print_export(a.export, peer.connection)
         latest[:] = [peer]
         try:
             while True:
@@ -174,15 +263,28 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--cn", default="localhost")
     c.add_argument("--days", type=int, default=365)
 
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--fingerprint", action="append", metavar="sha-256:AA:BB:...",
+                       help="pin the peer's certificate (repeatable: any of them)")
+        p.add_argument("--psk-identity", metavar="ID")
+        p.add_argument("--psk", type=_psk, metavar="HEX", help="pre-shared key in hex, 1..64 bytes")
+        p.add_argument("--srtp", metavar="PROFILES", help="DTLS-SRTP profiles joined by ':'")
+        p.add_argument("--alpn", metavar="LIST", help="ALPN protocols joined by ','")
+        p.add_argument("--groups", metavar="LIST", help="key exchange groups joined by ':'")
+        p.add_argument("--export", type=_export_spec, metavar="LABEL:LEN")
+        p.add_argument("--mtu", type=int)
+        p.add_argument("--keylog")
+
     s = sub.add_parser("server", help="serve DTLS clients on a UDP port")
     s.add_argument("--listen", required=True, type=_split_hostport, metavar="HOST:PORT")
-    s.add_argument("--cert", required=True)
-    s.add_argument("--key", required=True)
+    s.add_argument("--cert")
+    s.add_argument("--key")
     s.add_argument("--ca")
     s.add_argument("--require-client-cert", action="store_true")
+    s.add_argument("--psk-hint", metavar="HINT")
+    s.add_argument("--ticket-secret-file", metavar="FILE")
     s.add_argument("--echo", action="store_true")
-    s.add_argument("--mtu", type=int)
-    s.add_argument("--keylog")
+    common(s)
     s.add_argument("--no-cookies", action="store_true")
     s.add_argument("--max-peers", type=int)
     s.add_argument("--idle-timeout", type=float, metavar="SEC")
@@ -195,18 +297,33 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--cert")
     k.add_argument("--key")
     k.add_argument("--server-name")
-    k.add_argument("--mtu", type=int)
+    k.add_argument("--session", metavar="FILE", help="resume the session saved in FILE; save the new one there")
     k.add_argument("--timeout", type=float, default=1.0, metavar="SEC")
     k.add_argument("--handshake-timeout", type=float, default=30.0, metavar="SEC")
-    k.add_argument("--export", metavar="LABEL:LEN")
-    k.add_argument("--keylog")
+    common(k)
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    a = parser().parse_args(argv)
-    if getattr(a, "cert", None) and not getattr(a, "key", None) and a.command == "client":
-        parser().error("--cert needs --key")
+    p = parser()
+    a = p.parse_args(argv)
+    if a.command in ("client", "server"):
+        if bool(a.cert) != bool(a.key):
+            p.error("--cert and --key go together")
+        if (a.psk_identity is None) != (a.psk is None):
+            p.error("--psk-identity and --psk go together")
+    if a.command == "client":
+        if a.fingerprint and (a.ca or a.insecure):
+            p.error("--fingerprint replaces --ca and --insecure")
+        if a.psk and (a.ca or a.insecure or a.fingerprint or a.cert):
+            p.error("--psk authenticates the server by the key: it excludes --ca, --insecure, --fingerprint and --cert")
+    if a.command == "server":
+        if not a.cert and a.psk is None:
+            p.error("--listen and either --cert and --key or --psk-identity and --psk are required")
+        if a.fingerprint and (not a.cert or a.ca or a.require_client_cert):
+            p.error("--fingerprint needs --cert and --key, and replaces --ca and --require-client-cert")
+        if a.psk_hint and a.psk is None:
+            p.error("--psk-hint needs --psk-identity and --psk")
     try:
         if a.command == "cert":
             return cmd_cert(a)

@@ -8,7 +8,7 @@ import select
 import socket
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Optional
+from typing import Any, Callable, Deque, Iterable, Optional, Union
 
 from ._config import Config
 from ._connection import (
@@ -145,12 +145,16 @@ class DTLSClient:
 
 
 def connect(host: str, port: int, config: Optional[Config] = None, *, server_name: Optional[str] = None,
-            timeout: Optional[float] = 30.0) -> DTLSClient:
+            timeout: Optional[float] = 30.0, session: Optional[bytes] = None,
+            peer_fingerprints: Optional[Union[str, Iterable[str]]] = None) -> DTLSClient:
     """Connects to a DTLS server over UDP and completes the handshake.
 
     ``config`` defaults to one that verifies the server against the system's
     CA certificates; the name checked (and sent as SNI) is ``server_name``,
-    else ``host``. Raises the handshake's :class:`Error` (``VerifyError``,
+    else ``host``. ``session`` offers a session saved from an earlier
+    connection (``client.connection.get_session()``); ``peer_fingerprints``
+    pins the server's certificate for this connection (see
+    :class:`Connection`). Raises the handshake's :class:`Error` (``VerifyError``,
     ``AlertError``...), :class:`HandshakeTimeout` after ``timeout`` seconds,
     or :class:`ConnectionRefusedError` when nothing listens there.
     """
@@ -161,7 +165,8 @@ def connect(host: str, port: int, config: Optional[Config] = None, *, server_nam
     try:
         sock.connect(info[4])
         sock.setblocking(False)
-        client = DTLSClient(sock, Connection(config, "client", server_name=server_name or host))
+        client = DTLSClient(sock, Connection(config, "client", server_name=server_name or host,
+                                             session=session, peer_fingerprints=peer_fingerprints))
         client._handshake(timeout)
     except BaseException:
         sock.close()

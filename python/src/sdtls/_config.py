@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import os
+import re
 import ssl
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from ._errors import UsageError, error_from_code
 from ._low import c
@@ -33,7 +35,66 @@ _OPTIONS: dict[str, tuple[int, float]] = {
     "max_handshakes": (int(c.SDTLS_OPT_MAX_HANDSHAKES), 1),
     "idle_timeout": (int(c.SDTLS_OPT_IDLE_TIMEOUT_MS), 1000),
     "cookie_lifetime": (int(c.SDTLS_OPT_COOKIE_LIFETIME_MS), 1000),
+    "psk_allow_cbc": (int(c.SDTLS_OPT_PSK_ALLOW_CBC), 1),
+    "session_tickets": (int(c.SDTLS_OPT_SESSION_TICKETS), 1),
 }
+
+
+class SrtpProfile(enum.IntEnum):
+    """DTLS-SRTP protection profiles (RFC 5764): the value is the IANA number
+    (libsrtp's ``srtp_profile_t``), the name the one the C library uses."""
+
+    SRTP_AES128_CM_SHA1_80 = int(c.SDTLS_SRTP_AES128_CM_SHA1_80)
+    SRTP_AES128_CM_SHA1_32 = int(c.SDTLS_SRTP_AES128_CM_SHA1_32)
+    SRTP_AEAD_AES_128_GCM = int(c.SDTLS_SRTP_AEAD_AES_128_GCM)
+    SRTP_AEAD_AES_256_GCM = int(c.SDTLS_SRTP_AEAD_AES_256_GCM)
+
+
+def srtp_profile_name(profile: int) -> Optional[str]:
+    """The name of an SRTP profile by its IANA number
+    (``"SRTP_AES128_CM_SHA1_80"``), or None for one the library does not know."""
+    name = c.sdtls_srtp_profile_name(int(profile))
+    return None if name is None else str(name)
+
+
+#: SRTP profiles: a list of names or :class:`SrtpProfile` values, or names
+#: joined by ``":"``.
+SrtpProfiles = Union[str, Sequence[Union[str, int]]]
+
+#: Pre-shared keys: ``{identity: key}`` or ``[(identity, key), ...]``.
+Psks = Union[Mapping[str, bytes], Iterable[tuple[str, bytes]]]
+
+_BARE_FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$")
+
+
+def _fingerprint_arg(fp: str) -> str:
+    """SDP's ``"sha-256 AB:..."`` (or ``"sha-256:AB:..."``) as it is; a bare
+    ``"AB:..."`` as :func:`fingerprint` writes it is taken as SHA-256."""
+    fp = fp.strip()
+    return "sha-256 " + fp if _BARE_FINGERPRINT.match(fp) else fp
+
+
+def _fingerprints(fps: Union[str, Iterable[str]]) -> list[str]:
+    return [fps] if isinstance(fps, str) else list(fps)
+
+
+def _joined(value: Union[str, Iterable[str]], sep: str) -> str:
+    return value if isinstance(value, str) else sep.join(value)
+
+
+def _srtp_names(profiles: SrtpProfiles) -> str:
+    if isinstance(profiles, str):
+        return profiles
+    names = []
+    for p in profiles:
+        if isinstance(p, str):
+            names.append(p)
+        else:
+            name = srtp_profile_name(p)
+            if name is None:
+                raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown SRTP profile {p!r}")
+            names.append(name)
+    return ":".join(names)
 
 
 def _check(rc: int, what: str = "") -> None:
@@ -88,9 +149,34 @@ class Config:
     :param max_handshakes: server: most handshakes in progress.
     :param idle_timeout: server: evict a silent peer after this, seconds (0: never).
     :param cookie_lifetime: server: how long a cookie stays valid, seconds.
+    :param srtp_profiles: offer (client) or accept (server) DTLS-SRTP with
+        these profiles, most preferred first: names or :class:`SrtpProfile`
+        values, or names joined by ``":"``.
+    :param peer_fingerprints: expect the peer's certificate to have one of
+        these SHA-256 fingerprints (``"sha-256 AB:CD:..."`` as SDP writes it,
+        or ``"AB:CD:..."`` as :func:`fingerprint` does); this replaces the
+        CA chain and name checks, and a server then requires a client
+        certificate. At most 16.
+    :param psks: pre-shared keys, ``{identity: key}`` or ``[(identity, key)]``
+        (identity 1..128 bytes, key 1..64 bytes). A client offers the first;
+        a server accepts any, and needs no certificate.
+    :param psk_lookup: server: ``psk_lookup(identity) -> bytes | None`` for
+        identities ``psks`` lacks, called on the thread that drives the
+        handshake. None (or an exception, which then comes out of the call
+        that drove the handshake) refuses the identity.
+    :param psk_identity_hint: server: the hint sent to PSK clients.
+    :param psk_allow_cbc: also allow the engine's CBC-HMAC PSK suites.
+    :param session_tickets: server: issue session tickets (default on).
+    :param ticket_secret: server: the secret that protects tickets (32..64
+        bytes; see :meth:`set_ticket_secret`); default a random one.
+    :param alpn: ALPN protocols, most preferred first (a list, or names
+        joined by ``","``).
+    :param groups: key exchange groups, most preferred first (``["X25519",
+        "P-256"]``, or names joined by ``":"``).
 
     A config is frozen when the first connection or server is made from it:
-    setting anything after that raises :class:`UsageError`.
+    setting anything after that raises :class:`UsageError` (except
+    :meth:`set_ticket_secret`).
     """
 
     def __init__(
@@ -116,6 +202,16 @@ class Config:
         max_handshakes: Optional[int] = None,
         idle_timeout: Optional[float] = None,
         cookie_lifetime: Optional[float] = None,
+        srtp_profiles: Optional[SrtpProfiles] = None,
+        peer_fingerprints: Optional[Union[str, Iterable[str]]] = None,
+        psks: Optional[Psks] = None,
+        psk_lookup: Optional[Callable[[str], Optional[bytes]]] = None,
+        psk_identity_hint: Optional[str] = None,
+        psk_allow_cbc: Optional[bool] = None,
+        session_tickets: Optional[bool] = None,
+        ticket_secret: Optional[bytes] = None,
+        alpn: Optional[Union[str, Iterable[str]]] = None,
+        groups: Optional[Union[str, Iterable[str]]] = None,
     ) -> None:
         cap = c.pyconfig_new()
         if isinstance(cap, int):
@@ -123,6 +219,7 @@ class Config:
         self._cap: object = cap
         self._raw: Any = c.pyconfig_handle(cap)
         self._keylog: Optional[Callable[[str], Any]] = None
+        self._psk_lookup: Optional[Callable[[str], Optional[bytes]]] = None
         if certificate is not None or private_key is not None:
             if certificate is None or private_key is None:
                 raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), "certificate and private_key go together")
@@ -136,7 +233,8 @@ class Config:
         opts = dict(verify=verify, require_client_certificate=require_client_certificate, mtu=mtu,
                     initial_timeout=initial_timeout, handshake_timeout=handshake_timeout, cookies=cookies,
                     max_peers=max_peers, max_handshakes=max_handshakes, idle_timeout=idle_timeout,
-                    cookie_lifetime=cookie_lifetime)
+                    cookie_lifetime=cookie_lifetime, psk_allow_cbc=psk_allow_cbc,
+                    session_tickets=session_tickets)
         for name, value in opts.items():
             if value is not None:
                 option, scale = _OPTIONS[name]
@@ -149,6 +247,24 @@ class Config:
             self.set_ciphers(ciphers)
         if keylog is not None:
             self.set_keylog(keylog)
+        if srtp_profiles is not None:
+            self.set_srtp_profiles(srtp_profiles)
+        if peer_fingerprints is not None:
+            for fp in _fingerprints(peer_fingerprints):
+                self.add_peer_fingerprint(fp)
+        if psks is not None:
+            for identity, key in (psks.items() if isinstance(psks, Mapping) else psks):
+                self.add_psk(identity, key)
+        if psk_lookup is not None:
+            self.set_psk_lookup(psk_lookup)
+        if psk_identity_hint is not None:
+            self.set_psk_identity_hint(psk_identity_hint)
+        if ticket_secret is not None:
+            self.set_ticket_secret(ticket_secret)
+        if alpn is not None:
+            self.set_alpn(alpn)
+        if groups is not None:
+            self.set_groups(groups)
 
     def set_option(self, option: int, value: int) -> None:
         """Sets an integer option by its ``SDTLS_OPT_*`` number (any option
@@ -209,6 +325,61 @@ class Config:
     @property
     def keylog(self) -> Optional[Callable[[str], Any]]:
         return self._keylog
+
+    def set_srtp_profiles(self, profiles: SrtpProfiles) -> None:
+        """Offers (client) or accepts (server) DTLS-SRTP with these profiles,
+        most preferred first (names, :class:`SrtpProfile` values, or names
+        joined by ``":"``)."""
+        names = _srtp_names(profiles)
+        _check(int(c.sdtls_config_set_srtp_profiles(self._raw, names)),
+               f"SRTP profiles {names!r} (known: {', '.join(p.name for p in SrtpProfile)})")
+
+    def add_peer_fingerprint(self, fingerprint: str) -> None:
+        """Expects the peer's certificate to have this SHA-256 fingerprint
+        (``"sha-256 AB:..."``, ``"sha-256:AB:..."`` or ``"AB:..."``); see
+        ``peer_fingerprints``."""
+        _check(int(c.sdtls_config_add_peer_fingerprint(self._raw, _fingerprint_arg(fingerprint))),
+               f"fingerprint {fingerprint!r}")
+
+    def add_psk(self, identity: str, key: bytes) -> None:
+        """Adds a pre-shared key (identity 1..128 bytes, key 1..64 bytes)."""
+        _check(int(c.sdtls_config_add_psk(self._raw, identity, key)), f"PSK identity {identity!r}")
+
+    def set_psk_lookup(self, lookup: Optional[Callable[[str], Optional[bytes]]]) -> None:
+        """Sets (or, with None, clears) the server's PSK lookup (see ``psk_lookup``)."""
+        _check(int(c.pyconfig_set_psk_lookup(self._cap, lookup)), "psk_lookup")
+        self._psk_lookup = lookup
+
+    @property
+    def psk_lookup(self) -> Optional[Callable[[str], Optional[bytes]]]:
+        return self._psk_lookup
+
+    def set_psk_identity_hint(self, hint: str) -> None:
+        """Server: the PSK identity hint sent to clients (1..128 bytes)."""
+        _check(int(c.sdtls_config_set_psk_identity_hint(self._raw, hint)), f"PSK identity hint {hint!r}")
+
+    def set_ticket_secret(self, secret: bytes) -> None:
+        """Server: replaces the secret that protects session tickets (32..64
+        bytes). Tickets made under the secret it replaces are still accepted,
+        older ones are not. Unlike the other setters, allowed at any time, also
+        while the config is in use by other threads: rotate it every few hours.
+        Servers sharing the secrets resume each other's sessions."""
+        _check(int(c.sdtls_config_set_ticket_secret(self._raw, secret)), "a ticket secret is 32..64 bytes")
+
+    def set_alpn(self, protocols: Union[str, Iterable[str]]) -> None:
+        """ALPN protocols, most preferred first (a list, or joined by ``","``)."""
+        if not isinstance(protocols, str):
+            protocols = list(protocols)
+            if any("," in p or not p for p in protocols):
+                raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"ALPN names are 1..255 bytes without ',': {protocols!r}")
+        joined = _joined(protocols, ",")
+        _check(int(c.sdtls_config_set_alpn(self._raw, joined)), f"ALPN {joined!r}")
+
+    def set_groups(self, groups: Union[str, Iterable[str]]) -> None:
+        """Key exchange groups, most preferred first, by the engine's names
+        (``["X25519", "P-256"]``, or joined by ``":"``)."""
+        joined = _joined(groups, ":")
+        _check(int(c.sdtls_config_set_groups(self._raw, joined)), f"groups {joined!r}")
 
 
 def _read(path: PathOrPem) -> bytes:

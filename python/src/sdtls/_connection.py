@@ -15,10 +15,10 @@ import math
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
-from typing import Any, Deque, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Deque, Iterable, Optional, Tuple, Union
 
-from ._config import Config, format_fingerprint
+from ._config import Config, SrtpProfile, _fingerprint_arg, _fingerprints, format_fingerprint
 from ._errors import Error, UsageError, error_from_code, GONE
 from ._low import TIME_NEVER, c
 
@@ -101,6 +101,25 @@ class ConnectionTerminated(Event):
     connection: Optional["ServerConnection"]
 
 
+@dataclass(frozen=True)
+class SrtpKeying:
+    """SRTP master keys and salts of a DTLS-SRTP handshake (RFC 5764 4.2),
+    laid out as SRTP stacks take them (libsrtp's policy key, GStreamer's
+    srtp-key): each ``*_write`` is the master key (``key_len`` bytes)
+    followed by the master salt (``salt_len`` bytes). ``local_write``
+    protects what this endpoint sends, ``remote_write`` unprotects what the
+    peer sends, whichever side was the DTLS client. The keys are secrets and
+    left out of ``repr()``."""
+
+    profile: SrtpProfile
+    key_len: int
+    salt_len: int
+    client_write: bytes = field(repr=False)
+    server_write: bytes = field(repr=False)
+    local_write: bytes = field(repr=False)
+    remote_write: bytes = field(repr=False)
+
+
 # ---- helpers ------------------------------------------------------------------
 
 
@@ -176,6 +195,48 @@ class _Queries:
         code = int(c.sdtls_conn_error(h))
         return None if code == 0 else error_from_code(code, str(c.sdtls_conn_error_detail(h)))
 
+    @property
+    def srtp_profile(self) -> Optional[SrtpProfile]:
+        """The negotiated SRTP profile (an :class:`SrtpProfile`: its ``name``
+        is the profile's name, its value the IANA number), None when none was
+        (no DTLS-SRTP, or the handshake is not done)."""
+        p = int(c.sdtls_conn_srtp_profile(self._handle()))
+        return SrtpProfile(p) if p else None
+
+    def srtp_keying(self) -> Optional[SrtpKeying]:
+        """The SRTP keying material of the negotiated profile, split by
+        direction, or None when no profile was negotiated (or the handshake
+        is not done)."""
+        rc, k = c.sdtls_conn_srtp_keying(self._handle())
+        if rc != 0 or k is None:
+            return None
+        profile, key_len, salt_len, cw, sw, lw, rw = k
+        return SrtpKeying(SrtpProfile(profile), key_len, salt_len, cw, sw, lw, rw)
+
+    @property
+    def psk_identity(self) -> Optional[str]:
+        """The PSK identity the handshake used, None without a PSK suite."""
+        v = c.sdtls_conn_psk_identity(self._handle())
+        return None if v is None else str(v)
+
+    @property
+    def alpn(self) -> Optional[str]:
+        """The ALPN protocol the handshake selected, or None."""
+        v = c.sdtls_conn_alpn(self._handle())
+        return None if v is None else str(v)
+
+    @property
+    def group(self) -> Optional[str]:
+        """The key exchange group the handshake used (``"X25519"``), None
+        before it or without a key exchange (a resumed DTLS 1.2 session)."""
+        v = c.sdtls_conn_group(self._handle())
+        return None if v is None else str(v)
+
+    @property
+    def session_resumed(self) -> bool:
+        """Whether the handshake resumed a session."""
+        return bool(c.sdtls_conn_session_resumed(self._handle()))
+
     def export_keying_material(self, label: Union[str, bytes], length: int,
                                context: Optional[bytes] = None) -> bytes:
         """RFC 5705 keying material (``length`` bytes) for ``label`` and an
@@ -211,11 +272,13 @@ class Connection(_Queries):
     __slots__ = ("_cap", "_raw", "_events", "_last_ns", "_role", "__weakref__")
 
     def __init__(self, config: Config, role: Union[str, Role] = "client", *,
-                 server_name: Optional[str] = None) -> None:
+                 server_name: Optional[str] = None,
+                 peer_fingerprints: Optional[Union[str, Iterable[str]]] = None,
+                 session: Optional[bytes] = None) -> None:
         r = Role[role.upper()] if isinstance(role, str) else Role(role)
         cap = c.pyconn_new(config._cap, int(r))
         if isinstance(cap, int):
-            raise error_from_code(cap, "a server needs a certificate" if r == Role.SERVER else "")
+            raise error_from_code(cap, "a server needs a certificate or a PSK" if r == Role.SERVER else "")
         self._cap: object = cap
         self._raw: Any = c.pyconn_handle(cap)
         self._events: Deque[Event] = deque()
@@ -223,6 +286,11 @@ class Connection(_Queries):
         self._role = r
         if server_name is not None:
             self._check(int(c.sdtls_conn_set_server_name(self._raw, server_name)))
+        if peer_fingerprints is not None:
+            for fp in _fingerprints(peer_fingerprints):
+                self.add_peer_fingerprint(fp)
+        if session is not None:
+            self.set_session(session)
 
     def _handle(self) -> Any:
         return self._raw
@@ -246,6 +314,35 @@ class Connection(_Queries):
     @property
     def role(self) -> Role:
         return self._role
+
+    def add_peer_fingerprint(self, fingerprint: str) -> None:
+        """Expects the peer's certificate to have this SHA-256 fingerprint
+        (as :class:`Config`'s ``peer_fingerprints``, for this connection
+        only: WebRTC's per-peer SDP). Before ``start()`` only."""
+        rc = int(c.sdtls_conn_add_peer_fingerprint(self._raw, _fingerprint_arg(fingerprint)))
+        if rc:
+            raise error_from_code(rc, f"fingerprint {fingerprint!r}")
+
+    def set_session(self, session: bytes) -> None:
+        """Client, before ``start()``: offers a session from :meth:`get_session`
+        of an earlier connection to the same server. If the server still
+        accepts it the handshake is abbreviated (``session_resumed``); if not,
+        a full one follows. Raises :class:`UsageError` for bytes that are not
+        a session."""
+        rc = int(c.sdtls_conn_set_session(self._raw, session))
+        if rc:
+            raise error_from_code(rc, "not a session" if rc == int(c.SDTLS_E_INVALID_ARGUMENT) else "")
+
+    def get_session(self) -> Optional[bytes]:
+        """Client: the session of the finished handshake, as bytes to pass to
+        a later connection's ``session=``; None when there is none (handshake
+        not done, or the server issued no ticket). The bytes hold the
+        session's master secret: keep them as secret as a key."""
+        rc, session = c.sdtls_conn_get_session(self._raw)
+        if rc == int(c.SDTLS_E_STATE):
+            return None
+        self._check(int(rc))
+        return bytes(session)
 
     def start(self, now: Optional[float] = None) -> None:
         """Starts the handshake (a client's first flight is then in
@@ -397,7 +494,8 @@ class Server:
     def __init__(self, config: Config) -> None:
         cap = c.pyserver_new(config._cap)
         if isinstance(cap, int):
-            raise error_from_code(cap, "a server needs a certificate" if cap == int(c.SDTLS_E_CREDENTIALS) else "")
+            raise error_from_code(cap, "a server needs a certificate or a PSK"
+                                  if cap == int(c.SDTLS_E_CREDENTIALS) else "")
         self._cap: object = cap
         self._events: Deque[Event] = deque()
         self._views: dict[int, ServerConnection] = {}

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Any, AsyncIterator, Awaitable, Callable, Deque, Optional, Union, cast
+from typing import Any, AsyncIterator, Awaitable, Callable, Deque, Iterable, Optional, Union, cast
 
 from ._blocking import default_client_config
 from ._config import Config
@@ -218,13 +218,15 @@ class Client(asyncio.DatagramProtocol):
 
 
 async def connect(host: str, port: int, config: Optional[Config] = None, *, server_name: Optional[str] = None,
-                  timeout: Optional[float] = 30.0) -> Client:
+                  timeout: Optional[float] = 30.0, session: Optional[bytes] = None,
+                  peer_fingerprints: Optional[Union[str, Iterable[str]]] = None) -> Client:
     """Connects to a DTLS server and completes the handshake (see
     :func:`sdtls.connect` for the arguments and errors)."""
     if config is None:
         config = default_client_config()
     loop = asyncio.get_running_loop()
-    conn = Connection(config, "client", server_name=server_name or host)
+    conn = Connection(config, "client", server_name=server_name or host, session=session,
+                      peer_fingerprints=peer_fingerprints)
     transport, client = await loop.create_datagram_endpoint(lambda: Client(conn), remote_addr=(host, port))
     try:
         conn.start()
