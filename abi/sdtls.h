@@ -628,10 +628,10 @@ SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *f
 /* Adds a PSK: `identity` (1..128 bytes, copied) and `key` (1..64 bytes,
  * copied; wiped when the config is freed). A client offers the first one it
  * was given; a server accepts any of them. With a PSK the config offers
- * ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD) besides the
+ * ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD) first, then the
  * certificate suites (SDTLS_OPT_PSK_ALLOW_CBC adds the engine's CBC PSK
- * suites); a server needs no certificate then, and a client needs no server
- * name. TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine.
+ * suites; sdtls_config_set_ciphers() replaces the list); a server needs no
+ * certificate then, and a client needs no server name. TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine.
  * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity,

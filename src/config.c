@@ -150,11 +150,14 @@ static const char psk_cbc_ciphers[] =
 static int finish(sdtls_config *c) {
   char list[sizeof(default_ciphers) + sizeof(psk_ciphers) + sizeof(psk_cbc_ciphers)];
   const char *ciphers = c->ciphers;
-  if (ciphers == NULL) {
-    snprintf(list, sizeof(list), "%s%s%s", default_ciphers,
-             sdtls_config_has_psk(c) ? psk_ciphers : "",
-             sdtls_config_has_psk(c) && c->psk_allow_cbc ? psk_cbc_ciphers : "");
+  if (ciphers == NULL && sdtls_config_has_psk(c)) {
+    /* The PSK suite first: a client given a key means to use it, and the
+     * engine's servers follow the client's order. */
+    snprintf(list, sizeof(list), "%s:%s%s", psk_ciphers + 1, default_ciphers,
+             c->psk_allow_cbc ? psk_cbc_ciphers : "");
     ciphers = list;
+  } else if (ciphers == NULL) {
+    ciphers = default_ciphers;
   }
   if (!SSL_CTX_set_strict_cipher_list(c->ctx, ciphers)) {
     ERR_clear_error();

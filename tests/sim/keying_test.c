@@ -222,6 +222,17 @@ static void test_psk(void) {
   CHECK_EQ(sdtls_conn_error(SERVER(&fx)), SDTLS_E_TIMEOUT);
   fixture_teardown(&fx);
 
+  /* A server with a certificate and the PSK: the client, given a key,
+   * offers the PSK suite first, and the engine follows the client's order. */
+  cc = plain_config();
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_add_psk(cc, "device-1", kKey, sizeof(kKey)), 0);
+  CHECK_EQ(sdtls_config_add_psk(sc, "device-1", kKey, sizeof(kKey)), 0);
+  REQUIRE(run_pair(&fx, 24, cc, sc, NULL));
+  CHECK_STREQ(sdtls_conn_cipher(CLIENT(&fx)), "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
+  fixture_teardown(&fx);
+
   /* The server's lookup answers identities its table lacks. */
   int calls = 0;
   cc = plain_config();
