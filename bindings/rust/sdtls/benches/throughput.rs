@@ -205,7 +205,10 @@ fn main() {
             cd.push(d);
         }
     }
-    println!("sdtls {} — median of {rounds} round(s) of {secs} s per case, per CPU second", sdtls::version().1);
+    println!(
+        "sdtls {} — median of {rounds} round(s) of {secs} s per case, per CPU second",
+        sdtls::version().1
+    );
     println!();
     println!("| Figure | Rust | C | Rust / C |");
     println!("|---|---:|---:|---:|");
