@@ -10,6 +10,12 @@
 //! With SDTLS_C_BENCH=<build>/tests/bench/bench_sdtls_shared (or _static),
 //! each round also runs the C benchmark on the same cases, interleaved,
 //! and the table shows the medians of both and their ratio.
+//!
+//! `-- --count N --case handshake|queue|recycled|closure` runs one case N
+//! times, untimed: run it under `valgrind --tool=callgrind` at two counts
+//! (and the C benchmark with `--cases data --sizes 1200 --count N`) and
+//! divide the difference for instructions per operation, the figure the
+//! host's noise does not move.
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -31,9 +37,21 @@ fn cpu_ns() -> u64 {
     ts.s as u64 * 1_000_000_000 + ts.ns as u64
 }
 
+/// --count N: run exactly N operations after 3 warm-up ones, untimed (for
+/// instruction counts under callgrind).
+static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Runs `f` in batches (one clock read per batch, as the C driver does)
 /// for about `secs` of CPU time; returns operations per CPU second.
 fn measure(secs: f64, mut f: impl FnMut(Instant)) -> f64 {
+    let count = COUNT.load(std::sync::atomic::Ordering::Relaxed);
+    if count > 0 {
+        let now = Instant::now();
+        for _ in 0..3 + count {
+            f(now);
+        }
+        return 0.0;
+    }
     // Warm-up: a tenth.
     let warm = cpu_ns() + (secs * 1e8) as u64;
     while cpu_ns() < warm {
@@ -128,6 +146,26 @@ fn data_queue(cfg: &Cfgs, secs: f64) -> f64 {
     })
 }
 
+/// Queue API with buffers handed back (poll_transmit_into, recycle): no
+/// allocation per record once warm.
+fn data_recycled(cfg: &Cfgs, secs: f64) -> f64 {
+    let (mut c, mut s) = pair(cfg);
+    let msg = [0x5au8; 1200];
+    let mut d = Vec::with_capacity(2048);
+    measure(secs, |now| {
+        c.send(&msg, now).unwrap();
+        assert!(c.poll_transmit_into(&mut d));
+        s.receive(&d, now).unwrap();
+        match s.poll_event() {
+            Some(Event::Data(v)) => {
+                assert_eq!(v.len(), 1200);
+                s.recycle(v);
+            }
+            e => panic!("{e:?}"),
+        }
+    })
+}
+
 /// Send closure: the datagram is copied into a reused buffer (as the C
 /// benchmark's send callback copies it into the peer's inbox).
 fn data_closure(cfg: &Cfgs, secs: f64) -> f64 {
@@ -193,11 +231,28 @@ fn main() {
 
     let cert = Certificate::self_signed("bench.test", 30).unwrap();
     let (hs_cfg, data_cfg) = (configs(&cert, 1200), configs(&cert, 8192));
-    let (mut hs, mut dq, mut dc, mut chs, mut cd) = (vec![], vec![], vec![], vec![], vec![]);
+    let count = arg("--count", 0.0) as u64;
+    if count > 0 {
+        // One case, a fixed number of times: compare instruction counts at
+        // two counts under callgrind to get a per-operation figure.
+        COUNT.store(count, std::sync::atomic::Ordering::Relaxed);
+        let case = args.iter().position(|a| a == "--case").and_then(|i| args.get(i + 1));
+        match case.map(String::as_str) {
+            Some("handshake") => drop(measure(0.0, |now| handshake(&hs_cfg, now))),
+            Some("queue") => drop(data_queue(&data_cfg, 0.0)),
+            Some("recycled") => drop(data_recycled(&data_cfg, 0.0)),
+            Some("closure") => drop(data_closure(&data_cfg, 0.0)),
+            _ => panic!("--count needs --case handshake|queue|recycled|closure"),
+        }
+        return;
+    }
+    let (mut hs, mut dq, mut dr, mut dc) = (vec![], vec![], vec![], vec![]);
+    let (mut chs, mut cd) = (vec![], vec![]);
     for round in 1..=rounds {
         eprintln!("[bench] round {round}/{rounds}");
         hs.push(measure(secs, |now| handshake(&hs_cfg, now)));
         dq.push(data_queue(&data_cfg, secs));
+        dr.push(data_recycled(&data_cfg, secs));
         dc.push(data_closure(&data_cfg, secs));
         if let Some(exe) = &c_exe {
             let (h, d) = c_bench(exe, round, secs);
@@ -222,5 +277,6 @@ fn main() {
     };
     row("Full handshakes/s (client+server pairs)", median(hs), &chs);
     row("1200 B records/s, queue API (poll_transmit/poll_event)", median(dq), &cd);
+    row("1200 B records/s, queue API, buffers recycled", median(dr), &cd);
     row("1200 B records/s, send closure", median(dc), &cd);
 }

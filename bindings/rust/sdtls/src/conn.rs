@@ -337,6 +337,30 @@ struct Shared {
     send: Option<Box<SendFn>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
+    /// Buffers given back with `recycle` / `poll_transmit_into`, reused for
+    /// queued datagrams and data.
+    spare: Vec<Vec<u8>>,
+}
+
+/// How many spare buffers a connection or server keeps.
+pub(crate) const MAX_SPARE: usize = 64;
+
+/// A buffer holding `bytes`: a spare one if there is one.
+pub(crate) fn filled(spare: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Vec<u8> {
+    match spare.pop() {
+        Some(mut v) => {
+            v.extend_from_slice(bytes);
+            v
+        }
+        None => bytes.to_vec(),
+    }
+}
+
+pub(crate) fn give_back(spare: &mut Vec<Vec<u8>>, mut buf: Vec<u8>) {
+    if spare.len() < MAX_SPARE && buf.capacity() > 0 {
+        buf.clear();
+        spare.push(buf);
+    }
 }
 
 unsafe extern "C" fn on_send(ud: *mut c_void, d: *const u8, len: usize) -> c_int {
@@ -347,7 +371,8 @@ unsafe extern "C" fn on_send(ud: *mut c_void, d: *const u8, len: usize) -> c_int
     match &mut sh.send {
         Some(f) => guard(-1, || if f(bytes).is_ok() { 0 } else { -1 }),
         None => {
-            sh.transmit.push_back(bytes.to_vec());
+            let v = filled(&mut sh.spare, bytes);
+            sh.transmit.push_back(v);
             0
         }
     }
@@ -360,7 +385,8 @@ unsafe extern "C" fn on_handshake_done(ud: *mut c_void) {
 
 unsafe extern "C" fn on_data(ud: *mut c_void, d: *const u8, len: usize) {
     let sh = &mut *(ud as *mut Shared);
-    sh.events.push_back(Event::Data(std::slice::from_raw_parts(d, len).to_vec()));
+    let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+    sh.events.push_back(Event::Data(v));
 }
 
 unsafe extern "C" fn on_close(ud: *mut c_void, reason: c_int) {
@@ -397,6 +423,7 @@ impl Conn {
             send: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            spare: Vec::new(),
         }));
         let cb = sys::sdtls_callbacks {
             size: std::mem::size_of::<sys::sdtls_callbacks>(),
@@ -545,9 +572,31 @@ impl Conn {
         self.shared().transmit.pop_front()
     }
 
+    /// The next queued outgoing datagram, swapped into `out` (whose old
+    /// buffer the connection keeps for reuse): no allocation once warm.
+    /// Returns false when there is none.
+    pub fn poll_transmit_into(&mut self, out: &mut Vec<u8>) -> bool {
+        let sh = self.shared();
+        match sh.transmit.pop_front() {
+            Some(mut d) => {
+                std::mem::swap(out, &mut d);
+                give_back(&mut sh.spare, d);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.shared().events.pop_front()
+    }
+
+    /// Gives a buffer back (a datagram from [`poll_transmit`](Conn::poll_transmit)
+    /// once sent, the bytes of an [`Event::Data`] once used), to be reused
+    /// for later datagrams and data instead of allocating.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        give_back(&mut self.shared().spare, buf);
     }
 
     /// The role given at creation.

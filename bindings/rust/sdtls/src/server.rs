@@ -11,7 +11,7 @@ use sdtls_sys as sys;
 use crate::addr::{from_sockaddr, to_sockaddr, MAX_LEN};
 use crate::cert::cstring;
 use crate::config::Config;
-use crate::conn::conn_queries;
+use crate::conn::{conn_queries, filled, give_back};
 use crate::error::{call_check, check, guard, Error, Result};
 use crate::time::{from_ns, to_ns};
 
@@ -74,6 +74,7 @@ struct Shared {
     on_connect: Option<Box<ConnectFn>>,
     transmit: VecDeque<(SocketAddr, Vec<u8>)>,
     events: VecDeque<ServerEvent>,
+    spare: Vec<Vec<u8>>,
 }
 
 unsafe fn peer_id(conn: *mut sys::sdtls_conn) -> u64 {
@@ -99,7 +100,8 @@ unsafe extern "C" fn on_send(
     match &mut sh.send {
         Some(f) => guard(-1, || if f(to, bytes).is_ok() { 0 } else { -1 }),
         None => {
-            sh.transmit.push_back((to, bytes.to_vec()));
+            let v = filled(&mut sh.spare, bytes);
+            sh.transmit.push_back((to, v));
             0
         }
     }
@@ -137,7 +139,7 @@ unsafe extern "C" fn on_data(
     len: usize,
 ) {
     let sh = &mut *(ud as *mut Shared);
-    let data = std::slice::from_raw_parts(d, len).to_vec();
+    let data = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
     sh.events.push_back(ServerEvent::Data { peer: PeerId(peer_id(conn)), data });
 }
 
@@ -182,6 +184,7 @@ impl Server {
             on_connect: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            spare: Vec::new(),
         }));
         let cb = sys::sdtls_server_callbacks {
             size: std::mem::size_of::<sys::sdtls_server_callbacks>(),
@@ -274,9 +277,25 @@ impl Server {
         self.shared_mut().transmit.pop_front()
     }
 
+    /// The next queued outgoing datagram swapped into `out` (whose old
+    /// buffer the server keeps for reuse), and its destination.
+    pub fn poll_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<SocketAddr> {
+        let sh = self.shared_mut();
+        let (to, mut d) = sh.transmit.pop_front()?;
+        std::mem::swap(out, &mut d);
+        give_back(&mut sh.spare, d);
+        Some(to)
+    }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.shared_mut().events.pop_front()
+    }
+
+    /// Gives a buffer back (a sent datagram, the bytes of a
+    /// [`ServerEvent::Data`]) to be reused instead of allocating.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        give_back(&mut self.shared_mut().spare, buf);
     }
 
     /// The live peers.

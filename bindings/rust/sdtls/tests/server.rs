@@ -257,8 +257,15 @@ fn junk_and_bad_addresses() {
     let hello = first_client_hello(&pki);
     let v6: SocketAddr = "[2001:db8::2]:5684".parse().unwrap();
     server.receive(v6, &hello, now).unwrap();
-    let (to, _) = server.poll_transmit().unwrap();
+    let (to, d) = server.poll_transmit().unwrap();
     assert_eq!(to, v6);
+    // The same through a recycled buffer.
+    server.recycle(d);
+    server.receive(v6, &hello, now).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(server.poll_transmit_into(&mut buf), Some(v6));
+    assert_eq!(buf[0], 22, "a handshake record (HelloVerifyRequest)");
+    assert_eq!(server.poll_transmit_into(&mut buf), None);
 }
 
 #[test]
