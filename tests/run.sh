@@ -3,8 +3,8 @@
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
-# flags, as a distribution builds it, and the Python package's suite.
-# Warnings are errors in both C builds.
+# flags, as a distribution builds it, and the Go, Python and Rust packages'
+# suites against that build. Warnings are errors in every C build.
 # The last lines are ctest's summary.
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
@@ -53,6 +53,9 @@ sh "$root/bindings/go/test.sh" "$build/release"
 # pytest against it (interop with the tool just built). Its own script:
 sh "$root/python/run-tests.sh" "$build"
 # ------------------------------------------------------------------------------
+
+# ---- Rust bindings (bindings/rust): cargo test and clippy ---------------
+sh "$root/bindings/rust/test.sh" "$build"
 
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure

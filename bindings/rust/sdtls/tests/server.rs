@@ -1,0 +1,293 @@
+//! sdtls::Server in memory: several clients at their own addresses, the
+//! cookie exchange, per-peer views by id, closing, eviction, panics, drop
+//! orders.
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{events, Pki};
+use sdtls::{
+    sys, Category, Certificate, Config, Conn, Counter, Event, PeerId, Server, ServerEvent, State,
+};
+
+struct Net {
+    server: Server,
+    clients: Vec<(SocketAddr, Conn)>,
+    server_errors: Vec<sdtls::Error>,
+}
+
+impl Net {
+    fn new(server: Server) -> Net {
+        Net { server, clients: Vec::new(), server_errors: Vec::new() }
+    }
+
+    fn add_client(&mut self, cfg: &Config, now: Instant) -> usize {
+        let addr: SocketAddr =
+            format!("192.0.2.{}:{}", self.clients.len() + 1, 5000).parse().unwrap();
+        let mut c = Conn::client(cfg, "localhost").unwrap();
+        c.start(now).unwrap();
+        self.clients.push((addr, c));
+        self.clients.len() - 1
+    }
+
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut any = false;
+            for (addr, c) in &mut self.clients {
+                while let Some(d) = c.poll_transmit() {
+                    if let Err(e) = self.server.receive(*addr, &d, now) {
+                        self.server_errors.push(e);
+                    }
+                    any = true;
+                }
+            }
+            while let Some((to, d)) = self.server.poll_transmit() {
+                any = true;
+                if let Some((_, c)) = self.clients.iter_mut().find(|(a, _)| *a == to) {
+                    let _ = c.receive(&d, now);
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+
+    fn server_events(&mut self) -> Vec<ServerEvent> {
+        std::iter::from_fn(|| self.server.poll_event()).collect()
+    }
+}
+
+fn new_peer_ids(evs: &[ServerEvent]) -> Vec<(PeerId, SocketAddr)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            ServerEvent::NewPeer { peer, addr } => Some((*peer, *addr)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn many_clients_cookies_views_data_and_close() {
+    let pki = Pki::new();
+    let (ccfg, scfg) = (pki.client().build().unwrap(), pki.server().build().unwrap());
+    let now = Instant::now();
+    let mut net = Net::new(Server::new(&scfg).unwrap());
+    for _ in 0..3 {
+        net.add_client(&ccfg, now);
+    }
+    net.pump(now);
+    for (_, c) in &mut net.clients {
+        assert_eq!(c.state(), State::Connected);
+        assert_eq!(c.poll_event(), Some(Event::HandshakeDone));
+    }
+    assert!(net.server.counter(Counter::CookiesSent) >= 3);
+    assert_eq!(net.server.counter(Counter::Peers), 3);
+    let evs = net.server_events();
+    let ids = new_peer_ids(&evs);
+    assert_eq!(ids.len(), 3);
+    assert_eq!(evs.iter().filter(|e| matches!(e, ServerEvent::HandshakeDone { .. })).count(), 3);
+    assert_eq!(net.server.peers(), ids.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+
+    // Views by id.
+    for (i, (id, addr)) in ids.iter().enumerate() {
+        assert_eq!(*addr, net.clients[i].0);
+        let p = net.server.peer(*id).unwrap();
+        assert_eq!((p.id(), p.addr(), p.state()), (*id, *addr, State::Connected));
+        assert_eq!(p.protocol_version(), Some("DTLSv1.2"));
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
+        p.export_keying_material(b"label", None, &mut a).unwrap();
+        net.clients[i].1.export_keying_material(b"label", None, &mut b).unwrap();
+        assert_eq!(a, b);
+    }
+
+    // Data from each client; replies by id.
+    for (i, (_, c)) in net.clients.iter_mut().enumerate() {
+        c.send(format!("from {i}").as_bytes(), now).unwrap();
+    }
+    net.pump(now);
+    for ev in net.server_events() {
+        let ServerEvent::Data { peer, data } = ev else { panic!("{ev:?}") };
+        let mut reply = b"echo ".to_vec();
+        reply.extend_from_slice(&data);
+        net.server.peer_mut(peer).unwrap().send(&reply, now).unwrap();
+    }
+    net.pump(now);
+    for (i, (_, c)) in net.clients.iter_mut().enumerate() {
+        assert_eq!(events(c), vec![Event::Data(format!("echo from {i}").into_bytes())]);
+    }
+
+    // The server closes the first peer: close_notify, a Closed event, the id
+    // names nothing any more.
+    let first = ids[0].0;
+    net.server.close_peer(first, now).unwrap();
+    match net.server_events().as_slice() {
+        [ServerEvent::Closed { peer, reason: Some(e) }] => {
+            assert_eq!(*peer, first);
+            assert_eq!(e.code(), sys::SDTLS_E_CLOSED);
+        }
+        evs => panic!("{evs:?}"),
+    }
+    assert!(net.server.peer(first).is_none());
+    assert!(net.server.peer_mut(first).is_none());
+    assert_eq!(net.server.send(first, b"x", now).unwrap_err().category(), Category::Closed);
+    assert_eq!(net.server.close_peer(first, now).unwrap_err().category(), Category::Closed);
+    net.pump(now);
+    assert_eq!(events(&mut net.clients[0].1), vec![Event::Closed(None)]);
+
+    // A client closes: the server reports its close_notify.
+    net.clients[1].1.close(now).unwrap();
+    net.pump(now);
+    assert_eq!(net.server_events(), vec![ServerEvent::Closed { peer: ids[1].0, reason: None }]);
+
+    // PeerMut::close consumes the view.
+    let third = ids[2].0;
+    let p = net.server.peer_mut(third).unwrap();
+    assert_eq!(p.addr(), Some(ids[2].1));
+    p.close(now).unwrap();
+    assert!(net.server.peers().is_empty());
+    assert_eq!(net.server.counter(Counter::ConnectionsClosed), 3);
+}
+
+#[test]
+fn per_peer_fingerprints_from_on_connect() {
+    let pki = Pki::new();
+    let client_cert = Certificate::self_signed("client", 1).unwrap();
+    let fp = client_cert.fingerprint().unwrap().sdp();
+    let ccfg = pki.client().certificate(&client_cert).build().unwrap();
+    let scfg = pki.server().build().unwrap();
+    let now = Instant::now();
+
+    let mut server = Server::new(&scfg).unwrap();
+    let expected = fp.clone();
+    server.set_on_connect(move |p| {
+        p.add_peer_fingerprint(&expected).unwrap();
+    });
+    let mut net = Net::new(server);
+    net.add_client(&ccfg, now);
+    net.pump(now);
+    assert_eq!(net.clients[0].1.state(), State::Connected);
+    let id = net.server.peers()[0];
+    assert_eq!(net.server.peer(id).unwrap().peer_fingerprint().unwrap().sdp(), fp);
+
+    // The wrong fingerprint fails that peer with a verification error.
+    let other = Certificate::self_signed("other", 1).unwrap().fingerprint().unwrap().sdp();
+    let mut server = Server::new(&scfg).unwrap();
+    server.set_on_connect(move |p| p.add_peer_fingerprint(&other).unwrap());
+    let mut net = Net::new(server);
+    net.add_client(&ccfg, now);
+    net.pump(now);
+    assert_ne!(net.clients[0].1.state(), State::Connected);
+    let closed: Vec<_> = net
+        .server_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ServerEvent::Closed { reason, .. } => reason,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].category(), Category::Verify, "{}", closed[0]);
+}
+
+#[test]
+fn idle_peers_are_evicted_on_the_servers_clock() {
+    let pki = Pki::new();
+    let scfg = pki.server().idle_timeout(Some(Duration::from_secs(1))).build().unwrap();
+    let now = Instant::now();
+    let mut net = Net::new(Server::new(&scfg).unwrap());
+    net.add_client(&pki.client().build().unwrap(), now);
+    net.pump(now);
+    let id = net.server.peers()[0];
+    net.server_events();
+    let deadline = net.server.next_deadline().unwrap();
+    assert!(deadline <= now + Duration::from_millis(1001));
+    net.server.handle_timeout(now + Duration::from_secs(2)).unwrap();
+    match net.server_events().as_slice() {
+        [ServerEvent::Closed { peer, reason: Some(e) }] => {
+            assert_eq!(*peer, id);
+            assert_eq!(e.category(), Category::Timeout);
+        }
+        evs => panic!("{evs:?}"),
+    }
+    assert_eq!(net.server.counter(Counter::ConnectionsEvicted), 1);
+    assert!(net.server.peer(id).is_none());
+}
+
+#[test]
+fn panics_in_server_closures_are_errors_of_the_call() {
+    let pki = Pki::new();
+    let scfg = pki.server().build().unwrap();
+    let now = Instant::now();
+    let mut server = Server::new(&scfg).unwrap();
+    server.set_on_connect(|_| panic!("boom in on_connect"));
+    let mut net = Net::new(server);
+    net.add_client(&pki.client().build().unwrap(), now);
+    net.pump(now);
+    assert_eq!(net.server_errors.len(), 1, "{:?}", net.server_errors);
+    assert_eq!(net.server_errors[0].detail(), "boom in on_connect");
+    // The server carries on.
+    assert_eq!(net.clients[0].1.state(), State::Connected);
+
+    let mut server = Server::new(&scfg).unwrap();
+    server.set_send(|_, _| panic!("boom in send"));
+    let e =
+        server.receive("192.0.2.9:9".parse().unwrap(), &first_client_hello(&pki), now).unwrap_err();
+    assert_eq!((e.category(), e.detail()), (Category::Panic, "boom in send"));
+    assert_eq!(server.counter(Counter::CookiesSent), 1);
+}
+
+fn first_client_hello(pki: &Pki) -> Vec<u8> {
+    let mut c = Conn::client(&pki.client().build().unwrap(), "localhost").unwrap();
+    c.start(Instant::now()).unwrap();
+    c.poll_transmit().unwrap()
+}
+
+#[test]
+fn junk_and_bad_addresses() {
+    let pki = Pki::new();
+    let mut server = Server::new(&pki.server().build().unwrap()).unwrap();
+    let now = Instant::now();
+    server.receive("[2001:db8::1]:443".parse().unwrap(), b"not dtls", now).unwrap();
+    server.receive("192.0.2.1:1".parse().unwrap(), &[22, 254, 253], now).unwrap();
+    assert_eq!(server.counter(Counter::DroppedMalformed), 2);
+    // IPv6 peers work like IPv4 ones.
+    let hello = first_client_hello(&pki);
+    let v6: SocketAddr = "[2001:db8::2]:5684".parse().unwrap();
+    server.receive(v6, &hello, now).unwrap();
+    let (to, d) = server.poll_transmit().unwrap();
+    assert_eq!(to, v6);
+    // The same through a recycled buffer.
+    server.recycle(d);
+    server.receive(v6, &hello, now).unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(server.poll_transmit_into(&mut buf), Some(v6));
+    assert_eq!(buf[0], 22, "a handshake record (HelloVerifyRequest)");
+    assert_eq!(server.poll_transmit_into(&mut buf), None);
+}
+
+#[test]
+fn drop_orders() {
+    let pki = Pki::new();
+    let (ccfg, scfg) = (pki.client().build().unwrap(), pki.server().build().unwrap());
+    let now = Instant::now();
+    // The config goes first; then the server with live peers and ids held.
+    let mut net = Net::new(Server::new(&scfg).unwrap());
+    drop(scfg);
+    net.add_client(&ccfg, now);
+    net.add_client(&ccfg, now);
+    net.pump(now);
+    let ids = net.server.peers();
+    assert_eq!(ids.len(), 2);
+    let Net { server, mut clients, .. } = net;
+    drop(server); // frees its connections, sends nothing
+                  // Ids outlive the server harmlessly (they are numbers); the clients are
+                  // untouched.
+    assert_eq!(ids[0].get() + 1, ids[1].get());
+    for (_, c) in &mut clients {
+        assert_eq!(c.state(), State::Connected);
+        c.send(b"into the void", now).unwrap();
+    }
+}
