@@ -373,6 +373,10 @@ extern "C" {
     pub fn sdtls_config_set_alpn(config: *mut sdtls_config, protocols: *const c_char) -> c_int;
     pub fn sdtls_conn_alpn(conn: *const sdtls_conn) -> *const c_char;
 
+    // Key exchange groups (SDTLS_1.1)
+    pub fn sdtls_config_set_groups(config: *mut sdtls_config, groups: *const c_char) -> c_int;
+    pub fn sdtls_conn_group(conn: *const sdtls_conn) -> *const c_char;
+
     // Server
     pub fn sdtls_server_new(
         config: *mut sdtls_config,

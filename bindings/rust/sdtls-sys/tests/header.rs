@@ -363,6 +363,8 @@ fn every_declared_function_resolves_in_the_library() {
         sdtls_config_set_ticket_secret,
         sdtls_config_set_alpn,
         sdtls_conn_alpn,
+        sdtls_config_set_groups,
+        sdtls_conn_group,
         sdtls_server_new,
         sdtls_server_free,
         sdtls_server_receive,

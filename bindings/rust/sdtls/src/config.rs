@@ -395,6 +395,17 @@ impl ConfigBuilder {
         })
     }
 
+    /// The key exchange groups, most preferred first, by the engine's names
+    /// (`"X25519"`, `"P-256"`; `"X25519MLKEM768"` with a current engine).
+    /// In DTLS 1.2 the list also bounds the curve of an ECDSA certificate.
+    pub fn groups(self, groups: &[&str]) -> Self {
+        let joined = groups.join(":");
+        self.apply("groups", |cfg| {
+            let s = cstring("groups", &joined)?;
+            check(unsafe { sys::sdtls_config_set_groups(cfg, s.as_ptr()) })
+        })
+    }
+
     /// Server: the secret that protects session tickets (32..64 bytes);
     /// without one a random secret is drawn. See also
     /// [`Config::set_ticket_secret`].

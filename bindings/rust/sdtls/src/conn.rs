@@ -188,6 +188,9 @@ pub(crate) mod q {
     pub unsafe fn alpn<'a>(raw: *const sys::sdtls_conn) -> Option<&'a str> {
         opt_str(sys::sdtls_conn_alpn(raw))
     }
+    pub unsafe fn group<'a>(raw: *const sys::sdtls_conn) -> Option<&'a str> {
+        opt_str(sys::sdtls_conn_group(raw))
+    }
     pub unsafe fn psk_identity<'a>(raw: *const sys::sdtls_conn) -> Option<&'a str> {
         opt_str(sys::sdtls_conn_psk_identity(raw))
     }
@@ -276,6 +279,12 @@ macro_rules! conn_queries {
         /// The ALPN protocol the handshake selected.
         pub fn alpn(&self) -> Option<&str> {
             unsafe { $crate::conn::q::alpn(self.raw_conn()) }
+        }
+
+        /// The key exchange group the handshake used (`None` before it is
+        /// done, or for a resumed DTLS 1.2 handshake, which exchanges no key).
+        pub fn group(&self) -> Option<&str> {
+            unsafe { $crate::conn::q::group(self.raw_conn()) }
         }
 
         /// The PSK identity the handshake used.

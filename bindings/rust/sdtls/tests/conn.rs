@@ -106,6 +106,20 @@ fn close_notify_ends_both_sides() {
 }
 
 #[test]
+fn groups() {
+    let pki = Pki::new();
+    // DTLS 1.2 also checks the P-256 certificate's curve against the
+    // client's list, so P-256 stays in both.
+    let ccfg = pki.client().groups(&["P-384", "P-256"]).build().unwrap();
+    let scfg = pki.server().groups(&["P-384", "P-256"]).build().unwrap();
+    let (c, s) = connected_pair(&ccfg, &scfg);
+    assert_eq!(c.group(), Some("P-384"));
+    assert_eq!(s.group(), Some("P-384"));
+    let err = pki.client().groups(&["NO-SUCH-GROUP"]).build().unwrap_err();
+    assert_eq!(err.category(), Category::Usage);
+}
+
+#[test]
 fn exporter_srtp_and_alpn() {
     let pki = Pki::new();
     let profiles = [SrtpProfile::AeadAes128Gcm, SrtpProfile::Aes128CmSha1_80];
