@@ -17,8 +17,8 @@ static void client_usage(FILE *out) {
           "Usage: sdtls client HOST:PORT [OPTIONS]\n"
           "\n"
           "Connects to a DTLS server (HOST:PORT or [IPv6]:PORT). After the handshake\n"
-          "prints \"connected <version> <cipher> peer sha-256 <fingerprint>\" on stderr,\n"
-          "sends each stdin line (without its newline) as one datagram and prints each\n"
+          "prints \"connected <version> <cipher> [<group>] peer sha-256 <fingerprint>\"\n"
+          "on stderr, sends each stdin line (without its newline) as one datagram and prints each\n"
           "received datagram as one line on stdout. At the end of stdin it waits for\n"
           "replies (until as many came back as were sent, or --timeout passes without\n"
           "one), sends close_notify and exits.\n"
@@ -29,6 +29,7 @@ static void client_usage(FILE *out) {
           "  --server-name NAME      name to send and verify (default: HOST)\n"
           "  --cert FILE --key FILE  client certificate and key (PEM)\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
+          CONFIG_USAGE_VERSIONS
           "  --timeout SEC           wait for replies after the end of stdin (default 2)\n"
           "  --handshake-timeout SEC give up the handshake after SEC (default 30)\n"
           "  --export LABEL:LEN      print \"EXPORT <label> <hex>\" on stdout: LEN bytes of\n"

@@ -125,10 +125,12 @@ void print_session(const char *prefix, const sdtls_conn *conn) {
       sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
     fp[0] = '\0';
   }
+  const char *group = sdtls_conn_group(conn);
   /* One write: a reader never sees half the line. */
   char line[512];
-  snprintf(line, sizeof(line), "%s %s %s%s%s\n", prefix, version != NULL ? version : "?",
-           cipher != NULL ? cipher : "?", fp[0] != '\0' ? " peer sha-256 " : "", fp);
+  snprintf(line, sizeof(line), "%s %s %s%s%s%s%s\n", prefix, version != NULL ? version : "?",
+           cipher != NULL ? cipher : "?", group != NULL ? " " : "", group != NULL ? group : "",
+           fp[0] != '\0' ? " peer sha-256 " : "", fp);
   fputs(line, stderr);
 }
 
@@ -192,6 +194,18 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
     return -1;
   case OPT_MTU:
     return take_long(prog, "--mtu", arg, 256, 65507, &o->mtu) ? -1 : EXIT_USAGE;
+  case OPT_GROUPS:
+    o->groups = arg;
+    return -1;
+  case OPT_MAX_VERSION:
+    if (strcmp(arg, "1.2") == 0) {
+      o->max_version = SDTLS_DTLS1_2;
+    } else if (strcmp(arg, "1.3") == 0) {
+      o->max_version = SDTLS_DTLS1_3;
+    } else {
+      return usage_error(prog, NULL, "--max-version must be 1.2 or 1.3");
+    }
+    return -1;
   default:
     return usage_exit(usage, opt);
   }
@@ -215,8 +229,14 @@ sdtls_config *config_opts_new(const config_opts *o) {
   }
   if ((o->cert == NULL || load_certificate(config, o->cert, o->key)) &&
       (o->ca == NULL || load_ca(config, o->ca)) &&
-      (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu"))) {
-    return config;
+      (o->mtu == 0 || config_set(config, SDTLS_OPT_MTU, o->mtu, "--mtu")) &&
+      (o->max_version == 0 ||
+       config_set(config, SDTLS_OPT_MAX_VERSION, o->max_version, "--max-version"))) {
+    rc = o->groups != NULL ? sdtls_config_set_groups(config, o->groups) : SDTLS_OK;
+    if (rc == SDTLS_OK) {
+      return config;
+    }
+    report_sdtls_error("--groups", rc, "a group name this engine does not know");
   }
   sdtls_config_free(config);
   return NULL;

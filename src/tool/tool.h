@@ -49,8 +49,9 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns);
 /* Prints "<prefix>sha-256 AA:BB:..." for a digest to `stream`. */
 void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]);
 
-/* One line on stderr, written at once: "<prefix> <version> <cipher>" and,
- * when the peer sent a certificate, " peer sha-256 <fingerprint>". */
+/* One line on stderr, written at once: "<prefix> <version> <cipher>", then
+ * " <group>" when the handshake had a key exchange, and, when the peer sent
+ * a certificate, " peer sha-256 <fingerprint>". */
 void print_session(const char *prefix, const sdtls_conn *conn);
 
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
@@ -77,15 +78,27 @@ bool take_seconds(const char *prog, const char *name, const char *arg, double mi
 
 /* Options that client and server share, and their getopt_long values; a
  * command's own values start at OPT_COMMAND. */
-enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_MTU, OPT_COMMAND };
+enum { OPT_CERT = 256, OPT_KEY, OPT_CA, OPT_MTU, OPT_GROUPS, OPT_MAX_VERSION, OPT_COMMAND };
 #define CONFIG_LONG_OPTIONS                                                                 \
   {"cert", required_argument, NULL, OPT_CERT}, {"key", required_argument, NULL, OPT_KEY},   \
-      {"ca", required_argument, NULL, OPT_CA}, {"mtu", required_argument, NULL, OPT_MTU}
+      {"ca", required_argument, NULL, OPT_CA}, {"mtu", required_argument, NULL, OPT_MTU},   \
+      {"groups", required_argument, NULL, OPT_GROUPS},                                      \
+      {"max-version", required_argument, NULL, OPT_MAX_VERSION}
+
+/* The usage lines of the shared --groups and --max-version. */
+#define CONFIG_USAGE_VERSIONS                                                               \
+  "  --groups LIST           key exchange groups, most preferred first, joined by\n"      \
+  "                          ':' (X25519, P-256, X25519MLKEM768 ...; default: the\n"      \
+  "                          engine's)\n"                                                 \
+  "  --max-version V         newest protocol version, 1.2 or 1.3 (default: the\n"         \
+  "                          newest the engine speaks)\n"
 
 typedef struct config_opts {
   const char *cert, *key; /* own certificate chain and key (PEM files) */
   const char *ca;         /* trust anchors (PEM file) */
   long mtu;               /* 0: the library's default */
+  const char *groups;     /* NULL: the engine's */
+  int max_version;        /* 0: the newest the engine speaks, else SDTLS_DTLS1_* */
 } config_opts;
 
 /* For what getopt_long() returned that a command's own cases did not take:
