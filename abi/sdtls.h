@@ -632,6 +632,8 @@ SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *f
  * certificate suites (SDTLS_OPT_PSK_ALLOW_CBC adds the engine's CBC PSK
  * suites); a server needs no certificate then, and a client needs no server
  * name. TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine.
+ * These are DTLS 1.2 suites: with a PSK and SDTLS_OPT_MIN_VERSION at 1.2,
+ * SDTLS_OPT_MAX_VERSION is lowered to 1.2 when the config is first used.
  * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity,
@@ -737,6 +739,22 @@ SDTLS_EXTERN int sdtls_config_set_groups(sdtls_config *config, const char *group
  * done, or no key exchange: a resumed DTLS 1.2 session, plain PSK). A static
  * string. Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN const char *sdtls_conn_group(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
+/* DTLS 1.3 key update. Since SDTLS_1.1.                                     */
+/* ------------------------------------------------------------------------ */
+
+/* DTLS 1.3 (RFC 9147 8): sends a KeyUpdate, so that this side's records
+ * use fresh keys from now on, and asks the peer to update its own. The
+ * engine retransmits it until the peer acknowledges it: keep serving
+ * sdtls_conn_next_deadline(). Peers' KeyUpdates are answered without a
+ * call. Allowed where sdtls_conn_send() is (also from the event callbacks).
+ * A KeyUpdate asked for while one is still unacknowledged is sent once
+ * that one is. Returns 0, SDTLS_E_STATE (not connected), SDTLS_E_UNSUPPORTED (a DTLS 1.2 connection), SDTLS_E_CLOSED
+ * / the failure's code if the connection has ended, SDTLS_E_INVALID_ARGUMENT
+ * or SDTLS_E_IN_CALLBACK (inside the send callback).
+ * Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_key_update(sdtls_conn *conn, sdtls_time now);
 
 /* ------------------------------------------------------------------------ */
 /* Server: many peers behind one socket                                      */

@@ -160,6 +160,13 @@ static int finish(sdtls_config *c) {
     ERR_clear_error();
     return SDTLS_E_NOMEM; /* the list was checked when it was set */
   }
+  if (sdtls_config_has_psk(c) && c->max_version == SDTLS_DTLS1_3 &&
+      c->min_version == SDTLS_DTLS1_2) {
+    /* The engine's PSK suites (RFC 4279) are DTLS 1.2 suites: its DTLS 1.3
+     * would need a certificate instead. */
+    c->max_version = SDTLS_DTLS1_2;
+    SSL_CTX_set_max_proto_version(c->ctx, DTLS1_2_VERSION);
+  }
   int rc = sdtls_psk_install(c);
   if (rc == SDTLS_OK) {
     rc = sdtls_session_install(c);

@@ -45,6 +45,7 @@ struct sdtls_conn {
   bool free_pending; /* sdtls_conn_free() called from a callback */
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
+  bool dtls13;       /* connected with DTLS 1.3: timers run after the handshake */
   char *server_name; /* client: the name to send and check, or NULL */
   char *alpn;        /* the selected protocol once connected, or NULL */
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
@@ -432,6 +433,7 @@ static bool alive(const sdtls_conn *conn) {
 /* The handshake just finished: what stays fixed from now on is read once. */
 static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
+  conn->dtls13 = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
   conn->handshake_deadline = SDTLS_TIME_NEVER;
   conn->last_activity = now;
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
@@ -658,7 +660,52 @@ static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_ti
   if (r != (int)len) {
     return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
   }
+  if (conn->dtls13) {
+    /* A write may carry a queued KeyUpdate, whose ACK the engine awaits. */
+    update_retransmit_deadline(conn, now);
+  }
   return SDTLS_OK;
+}
+
+static int conn_key_update(sdtls_conn *conn, sdtls_time now) {
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return conn->error;
+  }
+  if (conn->state != SDTLS_STATE_CONNECTED || SSL_in_init(conn->ssl)) {
+    return SDTLS_E_STATE;
+  }
+  if (!conn->dtls13) {
+    return SDTLS_E_UNSUPPORTED; /* DTLS 1.2 has no KeyUpdate */
+  }
+  sdtls_engine_time_set(now);
+  if (!SSL_key_update(conn->ssl, SSL_KEY_UPDATE_REQUESTED)) {
+    ERR_clear_error();
+    return SDTLS_E_STATE;
+  }
+  /* A zero-length write sends the queued KeyUpdate (and nothing else). */
+  int r = SSL_write(conn->ssl, "", 0);
+  if (r < 0) {
+    return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
+  }
+  update_retransmit_deadline(conn, now);
+  return SDTLS_OK;
+}
+
+int sdtls_conn_key_update(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  const sdtls_conn_hooks *hooks = conn->hooks;
+  void *owner = conn->owner;
+  int rc = owner_enter(conn);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  rc = finish(conn, conn_key_update(conn, now));
+  return owner_leave(hooks, owner, rc);
 }
 
 int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
