@@ -47,6 +47,12 @@ int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key
   return SDTLS_E_INVALID_ARGUMENT;
 }
 
+static void put_be(uint8_t *out, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    out[n - 1 - i] = (uint8_t)(v >> (8 * i));
+  }
+}
+
 /* ---- a bounds-checked reader ---- */
 
 typedef struct reader {
@@ -132,6 +138,96 @@ int sdtls_record_header_ok(const uint8_t *dgram, size_t len) {
   return parse_record_header(dgram, len, &rec) ? 1 : 0;
 }
 
+int sdtls_record_is_unified(const uint8_t *dgram, size_t len) {
+  if (dgram == NULL || len < 1 || (dgram[0] & 0xe0) != 0x20) {
+    return 0;
+  }
+  /* 001CSLEE: C connection id (none is negotiated here), S 16-bit sequence
+   * number, L length present. */
+  uint8_t flags = dgram[0];
+  if (flags & 0x10) {
+    return 0;
+  }
+  size_t header = 1 + ((flags & 0x08) ? 2 : 1) + ((flags & 0x04) ? 2 : 0);
+  if (len <= header) {
+    return 0;
+  }
+  if (flags & 0x04) {
+    size_t body = ((size_t)dgram[header - 2] << 8) | dgram[header - 1];
+    if (body == 0 || body > len - header) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* ---- ClientHello fragments ---- */
+
+int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+                                      sdtls_ch_fragment *out) {
+  if (out == NULL) {
+    return SDTLS_CH_MALFORMED;
+  }
+  memset(out, 0, sizeof(*out));
+  record rec;
+  if (!parse_record_header(dgram, len, &rec)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (rec.type != CT_HANDSHAKE || rec.epoch != 0) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  reader r = {rec.body, rec.body_len};
+  uint64_t msg_type, msg_len, msg_seq, frag_off, frag_len;
+  if (!rd_uint(&r, 1, &msg_type)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (msg_type != MT_CLIENT_HELLO) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  if (!rd_uint(&r, 3, &msg_len) || !rd_uint(&r, 2, &msg_seq) || !rd_uint(&r, 3, &frag_off) ||
+      !rd_uint(&r, 3, &frag_len) || frag_len == 0 || frag_len > r.left ||
+      frag_off > msg_len || frag_len > msg_len - frag_off) {
+    return SDTLS_CH_MALFORMED;
+  }
+  out->record_seq = rec.seq;
+  out->record_version = rec.version;
+  out->message_seq = (uint16_t)msg_seq;
+  out->message_len = (size_t)msg_len;
+  out->fragment_offset = (size_t)frag_off;
+  out->fragment = r.p;
+  out->fragment_len = (size_t)frag_len;
+  return SDTLS_CH_OK;
+}
+
+size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
+                                   uint8_t *out, size_t out_cap) {
+  size_t n = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len;
+  if (frag->message_len + SDTLS_HANDSHAKE_HEADER_LEN > MAX_RECORD_BODY || n > out_cap) {
+    return 0;
+  }
+  size_t i = 0;
+  out[i++] = CT_HANDSHAKE;
+  put_be(&out[i], frag->record_version, 2);
+  i += 2;
+  put_be(&out[i], 0, 2); /* epoch 0 */
+  i += 2;
+  put_be(&out[i], frag->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
+  i += 6;
+  put_be(&out[i], SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len, 2);
+  i += 2;
+  out[i++] = MT_CLIENT_HELLO;
+  put_be(&out[i], frag->message_len, 3);
+  i += 3;
+  put_be(&out[i], frag->message_seq, 2);
+  i += 2;
+  put_be(&out[i], 0, 3);
+  i += 3;
+  put_be(&out[i], frag->message_len, 3);
+  i += 3;
+  memcpy(&out[i], body, frag->message_len);
+  return n;
+}
+
 /* ---- ClientHello ---- */
 
 sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
@@ -204,6 +300,34 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
   return SDTLS_CH_OK;
 }
 
+int sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version) {
+  reader ext = {ch->extensions, ch->extensions_len};
+  while (ext.left > 0) {
+    uint64_t type;
+    const uint8_t *body;
+    size_t body_len;
+    if (!rd_uint(&ext, 2, &type) || !rd_vec(&ext, 2, &body, &body_len)) {
+      return 0;
+    }
+    if (type != 43) { /* supported_versions */
+      continue;
+    }
+    reader r = {body, body_len};
+    const uint8_t *list;
+    size_t list_len;
+    if (!rd_vec(&r, 1, &list, &list_len)) {
+      return 0;
+    }
+    for (size_t i = 0; i + 1 < list_len; i += 2) {
+      if (((uint16_t)list[i] << 8 | list[i + 1]) == version) {
+        return 1;
+      }
+    }
+    return 0;
+  }
+  return 0;
+}
+
 /* ---- cookies ---- */
 
 static const char kCookieLabel[] = "sdtls cookie v1";
@@ -251,12 +375,6 @@ int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, siz
 void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys) {
   if (keys != NULL) {
     OPENSSL_cleanse(keys, sizeof(*keys));
-  }
-}
-
-static void put_be(uint8_t *out, uint64_t v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    out[n - 1 - i] = (uint8_t)(v >> (8 * i));
   }
 }
 

@@ -39,6 +39,41 @@ int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key
  * content type, version 0xfe.., length within the datagram), else 0. */
 int sdtls_record_header_ok(const uint8_t *dgram, size_t len);
 
+/* 1 if `dgram` begins with a DTLS 1.3 record in the unified header form
+ * (RFC 9147 4: first byte 001CSLEE) that is long enough to hold the header
+ * its flags announce, else 0. Such records are encrypted: only a known
+ * peer's connection can tell whether one is genuine. */
+int sdtls_record_is_unified(const uint8_t *dgram, size_t len);
+
+/* ---- ClientHello fragments (RFC 6347 4.2.3) ---- */
+
+/* The first record of a datagram holding a fragment of an epoch-0
+ * ClientHello. */
+typedef struct sdtls_ch_fragment {
+  uint64_t record_seq;
+  uint16_t record_version;
+  uint16_t message_seq;
+  size_t message_len;     /* the whole ClientHello's body */
+  size_t fragment_offset; /* of this fragment within it */
+  const uint8_t *fragment;
+  size_t fragment_len;
+} sdtls_ch_fragment;
+
+/* Parses the first record of `dgram` as a ClientHello fragment. Returns
+ * SDTLS_CH_OK (also for a whole ClientHello: offset 0, the full length),
+ * SDTLS_CH_NOT_CLIENT_HELLO or SDTLS_CH_MALFORMED (like
+ * sdtls_client_hello_parse(), and for a fragment that does not fit its
+ * message). Never reads outside dgram[0..len). */
+int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+                                      sdtls_ch_fragment *out);
+
+/* Writes one datagram holding the whole ClientHello `body` (message_len
+ * bytes) unfragmented in one record, with the record number and versions of
+ * `frag`: what sdtls_client_hello_parse() and the engine take. Returns its
+ * length, or 0 when it does not fit `out_cap`. */
+size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
+                                   uint8_t *out, size_t out_cap);
+
 /* ---- ClientHello ---- */
 
 typedef struct sdtls_client_hello {
@@ -73,6 +108,11 @@ typedef enum sdtls_ch_result {
  * `dgram`. Never reads outside dgram[0..len). */
 sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
                                          sdtls_client_hello *out);
+
+/* 1 if the ClientHello offers `version` (a DTLS wire version such as
+ * SDTLS_DTLS1_3) in its supported_versions extension (RFC 8446 4.2.1),
+ * else 0. DTLS 1.3 is only ever offered there. */
+int sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version);
 
 /* ---- cookies ---- */
 

@@ -12,6 +12,24 @@
  * that are due. A peer's place in the heap is refreshed after every server
  * call that drives its connection.
  *
+ * DTLS 1.3 (an engine that speaks it; DESIGN.md, "DTLS 1.3 in the server"):
+ * a ClientHello may span several datagrams (a post-quantum key share does
+ * not fit one): its fragments are reassembled in a bounded buffer per
+ * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
+ * MAX_PENDING) addresses at once, oldest dropped first, each for at most
+ * PENDING_TTL), and the whole ClientHello then goes through the same checks
+ * as one that came in one datagram. A HelloVerifyRequest leads to DTLS 1.2
+ * only (RFC 9147 5.3; the engine's client enforces it), and this engine
+ * cannot answer statelessly with a HelloRetryRequest cookie, so a
+ * ClientHello that offers DTLS 1.3 without a cookie gets a connection
+ * without address validation while fewer than half of MAX_HANDSHAKES are
+ * such ("unvalidated"); until its handshake completes it may be sent at most
+ * AMPLIFICATION times the bytes received from its address (as QUIC, RFC 9000
+ * 8.1). Beyond that half, or to replace a connection, the stateless
+ * HelloVerifyRequest answers (and DTLS 1.2 follows). Later datagrams of known
+ * peers, DTLS 1.3's unified-header records included, go to their
+ * connection.
+ *
  * Connections end through one path: whatever ends them (the engine, the
  * application, a timer) marks the peer dead; once the connection's own call
  * has returned, the server reports on_close and frees it ("reaping"), so no
@@ -32,6 +50,17 @@
 #define MAX_DATAGRAM 65535
 #define NS_PER_MS UINT64_C(1000000)
 
+/* ClientHello reassembly: the largest ClientHello taken in fragments (an
+ * X25519MLKEM768 one is about 1.5 KB), how many addresses may have one in
+ * reassembly at once (also at most SDTLS_OPT_MAX_HANDSHAKES), and how long
+ * an incomplete one is kept. */
+#define MAX_PENDING_BYTES 8192
+#define MAX_PENDING 256
+#define PENDING_TTL_NS (3000 * NS_PER_MS)
+/* An unvalidated DTLS 1.3 peer is sent at most this many times the bytes
+ * received from its address until its handshake completes. */
+#define AMPLIFICATION 3
+
 typedef struct peer {
   sdtls_server *server;
   sdtls_conn *conn;
@@ -40,12 +69,27 @@ typedef struct peer {
   size_t index;     /* position in server->peers (the heap) */
   sdtls_time due;   /* cached earliest deadline; the heap's key */
   bool handshaking; /* counts against max_handshakes */
+  bool unvalidated; /* DTLS 1.3 without a cookie, handshake not done yet */
+  uint64_t bytes_in, bytes_out; /* while unvalidated: the amplification budget */
   bool dead;        /* ended; reaped when the current call unwinds */
   int reason;
   struct peer *next_dead;
   struct peer *next_due; /* handle_timeout's list of due peers */
   uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
 } peer;
+
+/* A ClientHello in reassembly from an address with no connection. */
+typedef struct pending_ch {
+  sdtls_peer_key key;
+  uint64_t hash;
+  sdtls_time expires;
+  sdtls_ch_fragment first; /* record version, message_seq and length */
+  uint64_t max_record_seq;
+  uint64_t bytes_in; /* datagrams received, for the amplification budget */
+  size_t covered;    /* bytes of the message received so far */
+  uint8_t *body;     /* message_len bytes */
+  uint8_t *seen;     /* one bit per byte of body */
+} pending_ch;
 
 struct sdtls_server {
   sdtls_config *config;
@@ -63,6 +107,10 @@ struct sdtls_server {
   peer **peers; /* every peer: a min-heap on `due` */
   size_t count, peers_cap;
   size_t handshakes;
+  size_t unvalidated; /* peers with p->unvalidated */
+  bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
+  pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly */
+  size_t n_pending, max_pending;
   peer *dead_head;
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
@@ -253,6 +301,10 @@ static void reap(sdtls_server *s) {
       p->handshaking = false;
       s->handshakes--;
     }
+    if (p->unvalidated) {
+      p->unvalidated = false;
+      s->unvalidated--;
+    }
     s->counters[p->reason == SDTLS_E_TIMEOUT ? SDTLS_COUNTER_CONNECTIONS_EVICTED
                                              : SDTLS_COUNTER_CONNECTIONS_CLOSED]++;
     if (s->cb.on_close != NULL && !s->free_pending) {
@@ -273,10 +325,21 @@ static void check_ended(peer *p) {
   }
 }
 
+static void pending_free(pending_ch *c) {
+  if (c != NULL) {
+    free(c->body);
+    free(c->seen);
+    free(c);
+  }
+}
+
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
     sdtls_conn_destroy(s->peers[i]->conn);
     free(s->peers[i]);
+  }
+  for (size_t i = 0; i < s->n_pending; i++) {
+    pending_free(s->pending[i]);
   }
   free(s->peers);
   free(s->slots);
@@ -314,6 +377,14 @@ static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, siz
   if (s->free_pending) {
     return 0; /* no callback after a free: the datagram is lost */
   }
+  if (p->unvalidated) {
+    /* Not proven to be at its address yet: what does not fit the budget
+     * is lost (the engine retransmits it when more arrives from there). */
+    if (p->bytes_out + len > AMPLIFICATION * p->bytes_in) {
+      return -1;
+    }
+    p->bytes_out += len;
+  }
   bool was = s->in_send;
   s->in_send = true;
   int rc = s->cb.send(s->user_data, addr, addr_len, datagram, len);
@@ -327,6 +398,11 @@ static void hook_handshake_done(void *owner, sdtls_conn *conn) {
   if (p->handshaking) {
     p->handshaking = false;
     s->handshakes--;
+  }
+  if (p->unvalidated) {
+    /* The peer answered what only its address received. */
+    p->unvalidated = false;
+    s->unvalidated--;
   }
   if (!p->dead && !s->free_pending && s->cb.on_handshake_done != NULL) {
     s->cb.on_handshake_done(s->user_data, conn);
@@ -420,6 +496,8 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   s->max_peers = (size_t)config->max_peers;
   s->max_handshakes = (size_t)config->max_handshakes;
   s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
+  s->allow_dtls13 = config->max_version == SDTLS_DTLS1_3 && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3);
+  s->max_pending = s->max_handshakes < MAX_PENDING ? s->max_handshakes : MAX_PENDING;
   *out = s;
   return SDTLS_OK;
 }
@@ -463,7 +541,8 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
 /* Creates a connection for a ClientHello that may make one and feeds it. */
 static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                        const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
-                       bool handover, const uint8_t *datagram, size_t len, sdtls_time now) {
+                       bool handover, bool unvalidated, uint64_t bytes_in,
+                       const uint8_t *datagram, size_t len, sdtls_time now) {
   if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
@@ -493,9 +572,18 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
   }
+  if (ch->cookie_len != 0 || ch->message_seq != 0) {
+    /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
+    SSL_set_max_proto_version(sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
+  }
   table_insert(s, p);
   p->handshaking = true;
   s->handshakes++;
+  if (unvalidated) {
+    p->unvalidated = true;
+    p->bytes_in = bytes_in;
+    s->unvalidated++;
+  }
   s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
   if (s->cb.on_connect != NULL && !s->free_pending) {
     s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
@@ -512,10 +600,17 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
  * replacing an established connection, RFC 6347 4.2.8). */
 static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                                const uint8_t *addr, size_t addr_len,
-                               const sdtls_client_hello *ch, peer *old,
+                               const sdtls_client_hello *ch, peer *old, uint64_t bytes_in,
                                const uint8_t *datagram, size_t len, sdtls_time now) {
   bool handover;
   if (s->cookies) {
+    if (ch->cookie_len == 0 && old == NULL && s->allow_dtls13 &&
+        s->unvalidated < (s->max_handshakes + 1) / 2 &&
+        sdtls_client_hello_offers(ch, SDTLS_DTLS1_3)) {
+      /* DTLS 1.3 without address validation, bounded (see the top). */
+      return create_peer(s, key, hash, addr, addr_len, ch, false, true, bytes_in, datagram,
+                         len, now);
+    }
     if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
       if (ch->cookie_len != 0) {
         s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
@@ -541,7 +636,117 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, handover, datagram, len, now);
+  return create_peer(s, key, hash, addr, addr_len, ch, handover, false, 0, datagram, len, now);
+}
+
+/* ---- ClientHello reassembly ---- */
+
+static pending_ch *pending_find(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                                size_t *index) {
+  for (size_t i = 0; i < s->n_pending; i++) {
+    pending_ch *c = s->pending[i];
+    if (c->hash == hash && memcmp(c->key.bytes, key->bytes, sizeof(key->bytes)) == 0) {
+      *index = i;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static void pending_remove(sdtls_server *s, size_t i) {
+  pending_free(s->pending[i]);
+  s->pending[i] = s->pending[--s->n_pending];
+}
+
+/* Drops expired reassemblies, and when `room` is asked for and none is
+ * left, the oldest. */
+static void pending_expire(sdtls_server *s, sdtls_time now, bool room) {
+  for (size_t i = 0; i < s->n_pending;) {
+    if (now >= s->pending[i]->expires) {
+      pending_remove(s, i);
+    } else {
+      i++;
+    }
+  }
+  if (room && s->n_pending > 0 && s->n_pending >= s->max_pending) {
+    size_t oldest = 0;
+    for (size_t i = 1; i < s->n_pending; i++) {
+      if (s->pending[i]->expires < s->pending[oldest]->expires) {
+        oldest = i;
+      }
+    }
+    pending_remove(s, oldest);
+  }
+}
+
+/* One fragment of a ClientHello from an address with no connection. When it
+ * completes the message, the whole ClientHello is handled as if it had come
+ * in one datagram. */
+static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                           const uint8_t *addr, size_t addr_len, const sdtls_ch_fragment *f,
+                           size_t len, sdtls_time now) {
+  if (f->message_len > MAX_PENDING_BYTES) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  size_t index = 0;
+  pending_ch *c = pending_find(s, key, hash, &index);
+  if (c != NULL && (c->first.message_len != f->message_len ||
+                    c->first.message_seq != f->message_seq || now >= c->expires)) {
+    /* Another ClientHello (a restart, the one after a cookie): start over. */
+    pending_remove(s, index);
+    c = NULL;
+  }
+  if (c == NULL) {
+    pending_expire(s, now, true);
+    c = calloc(1, sizeof(*c));
+    if (c != NULL) {
+      c->body = malloc(f->message_len);
+      c->seen = calloc((f->message_len + 7) / 8, 1);
+    }
+    if (c == NULL || c->body == NULL || c->seen == NULL) {
+      pending_free(c);
+      return SDTLS_E_NOMEM;
+    }
+    c->key = *key;
+    c->hash = hash;
+    c->first = *f;
+    c->first.fragment = NULL;
+    c->expires = sdtls_time_add(now, PENDING_TTL_NS);
+    index = s->n_pending;
+    s->pending[s->n_pending++] = c;
+  }
+  c->bytes_in += len;
+  if (f->record_seq > c->max_record_seq) {
+    c->max_record_seq = f->record_seq;
+  }
+  for (size_t i = 0; i < f->fragment_len; i++) {
+    size_t at = f->fragment_offset + i;
+    uint8_t bit = (uint8_t)(1u << (at % 8));
+    if (!(c->seen[at / 8] & bit)) {
+      c->seen[at / 8] |= bit;
+      c->body[at] = f->fragment[i];
+      c->covered++;
+    }
+  }
+  if (c->covered < c->first.message_len) {
+    return 0;
+  }
+  /* Whole: one unfragmented record carrying the last record number. */
+  uint8_t whole[SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + MAX_PENDING_BYTES];
+  sdtls_ch_fragment head = c->first;
+  head.record_seq = c->max_record_seq;
+  size_t n = sdtls_client_hello_assemble(&head, c->body, whole, sizeof(whole));
+  uint64_t bytes_in = c->bytes_in;
+  pending_remove(s, index);
+  sdtls_client_hello ch;
+  if (n == 0 || sdtls_client_hello_parse(whole, n, &ch) != SDTLS_CH_OK) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  int rc = handle_client_hello(s, key, hash, addr, addr_len, &ch, NULL, bytes_in, whole, n, now);
+  OPENSSL_cleanse(whole, n);
+  return rc;
 }
 
 int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
@@ -566,9 +771,14 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
   peer *p = table_find(s, &key, hash);
   sdtls_client_hello ch;
 
-  if (len == 0 || len > MAX_DATAGRAM || !sdtls_record_header_ok(datagram, len)) {
+  if (len == 0 || len > MAX_DATAGRAM ||
+      !(sdtls_record_header_ok(datagram, len) ||
+        (p != NULL && sdtls_record_is_unified(datagram, len)))) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
   } else if (p != NULL) {
+    if (p->unvalidated) {
+      p->bytes_in += len;
+    }
     /* A ClientHello with another client random than the one that made the
      * connection is a client starting over from the same address (RFC 6347
      * 4.2.8): it goes through the cookie exchange, and only a valid cookie
@@ -576,22 +786,30 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
      * (same random) are the connection's business. */
     if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
         memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
-      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, datagram, len, now);
+      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, 0, datagram, len, now);
     } else if (!p->dead) {
       sdtls_conn_feed(p->conn, datagram, len, now);
       check_ended(p);
       refresh_due(s, p, 0);
     }
   } else {
+    sdtls_ch_fragment frag;
     switch (sdtls_client_hello_parse(datagram, len, &ch)) {
       case SDTLS_CH_OK:
-        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, datagram, len, now);
+        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, len, datagram, len,
+                                 now);
         break;
       case SDTLS_CH_NOT_CLIENT_HELLO:
         s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
         break;
       case SDTLS_CH_MALFORMED:
-        s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+        /* A fragment of a ClientHello (RFC 6347 4.2.3) is reassembled. */
+        if (sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
+            (frag.fragment_offset != 0 || frag.fragment_len != frag.message_len)) {
+          rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, len, now);
+        } else {
+          s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+        }
         break;
     }
   }

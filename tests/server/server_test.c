@@ -297,10 +297,14 @@ static struct sockaddr_in addr_of(uint32_t ip, uint16_t port) {
 
 typedef struct world_opts {
   int64_t cookies, max_peers, max_handshakes, idle_ms, lifetime_ms, handshake_ms;
+  /* The clients' newest version: DTLS 1.2, where the cookie exchange is a
+   * HelloVerifyRequest, unless a test asks for DTLS 1.3. */
+  int64_t client_max_version;
+  const char *client_groups; /* NULL: the engine's */
 } world_opts;
 
 static world_opts default_opts(void) {
-  world_opts o = {1, 1024, 256, 300000, 60000, 30000};
+  world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL};
   return o;
 }
 
@@ -320,7 +324,9 @@ static world *world_new(world_opts o) {
     return NULL;
   }
   if (sdtls_config_new(&w->ccfg) != 0 ||
-      sdtls_config_set_option(w->ccfg, SDTLS_OPT_VERIFY_PEER, 0) != 0) {
+      sdtls_config_set_option(w->ccfg, SDTLS_OPT_VERIFY_PEER, 0) != 0 ||
+      sdtls_config_set_option(w->ccfg, SDTLS_OPT_MAX_VERSION, o.client_max_version) != 0 ||
+      (o.client_groups != NULL && sdtls_config_set_groups(w->ccfg, o.client_groups) != 0)) {
     CHECK_FAIL_("client config");
     return NULL;
   }
@@ -1471,6 +1477,325 @@ static void test_feature_and_errors(void) {
   sdtls_config_free(cfg);
 }
 
+/* ---- DTLS 1.3 (with an engine that speaks it) ---- */
+
+/* Runs the world until every client is connected (or ended), moving time
+ * to the next deadline of the server or a client when nothing is in
+ * flight, for at most `limit`. */
+static void settle(world *w, sdtls_time limit) {
+  sdtls_time end = w->now + limit;
+  for (int guard = 0; guard < 100000; guard++) {
+    pump(w);
+    bool all = true;
+    sdtls_time next = sdtls_server_next_deadline(w->server);
+    for (int i = 0; i < w->nclients; i++) {
+      client *c = w->clients[i];
+      if (c->conn == NULL) {
+        continue;
+      }
+      if (!c->done && !c->closed) {
+        all = false;
+      }
+      sdtls_time t = sdtls_conn_next_deadline(c->conn);
+      next = t < next ? t : next;
+    }
+    if (all || next == SDTLS_TIME_NEVER || next > end) {
+      return;
+    }
+    w->now = next > w->now ? next : w->now;
+    sdtls_server_handle_timeout(w->server, w->now);
+    for (int i = 0; i < w->nclients; i++) {
+      if (w->clients[i]->conn != NULL) {
+        sdtls_conn_handle_timeout(w->clients[i]->conn, w->now);
+      }
+    }
+  }
+}
+
+static bool skip_without_dtls13(void) {
+  if (!sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
+    printf("  (skipped: the engine does not speak DTLS 1.3)\n");
+    return true;
+  }
+  return false;
+}
+
+static size_t sent_to(world *w, uint16_t port) {
+  size_t n = 0;
+  for (int i = 0; i < w->nlog; i++) {
+    if (ntohs(w->log[i].addr.sin_port) == port) {
+      n += w->log[i].len;
+    }
+  }
+  return n;
+}
+
+/* An X25519MLKEM768 ClientHello does not fit a 1200-byte datagram: the
+ * server reassembles it, runs DTLS 1.3 without a HelloVerifyRequest, and
+ * routes the client's unified-header records; data flows both ways. */
+static void test_dtls13_fragmented_client_hello(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  w->echo = true;
+  client *c = client_add(w, addr_of(0x7f000001, 40001));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  CHECKF(w->to_server.n >= 2, "the ClientHello took %zu datagram(s)", w->to_server.n);
+  size_t ch_bytes = 0;
+  for (size_t i = 0; i < w->to_server.n; i++) {
+    ch_bytes += w->to_server.items[w->to_server.head + i].len;
+    CHECK(w->to_server.items[w->to_server.head + i].len <= 1200);
+  }
+  const sdtls_time t0 = w->now;
+  pump(w);
+  REQUIRE(c->done);
+  CHECK_EQ(w->now, t0); /* no retransmission was needed */
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  CHECK_STREQ(sdtls_conn_group(c->conn), "X25519MLKEM768");
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
+  CHECK_EQ(w->handshakes, 1);
+  size_t flight = sent_to(w, 40001);
+  printf("  ClientHello %zu bytes in %d datagrams, server flight %zu bytes\n", ch_bytes,
+         c->sent, flight);
+  for (int i = 0; i < 5; i++) {
+    char msg[32];
+    int n = snprintf(msg, sizeof(msg), "ping%d", i);
+    CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)msg, (size_t)n, w->now), 0);
+  }
+  pump(w);
+  CHECK_EQ(w->data_events, 5);
+  CHECK_EQ(c->rx_count, 5);
+  CHECK(c->rx_len > 0 && memcmp(c->rx, "echo:ping0:40001", 16) == 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_UNKNOWN_PEER), 0);
+  /* A KeyUpdate and data after it. */
+  CHECK_EQ(sdtls_conn_key_update(c->conn, w->now), 0);
+  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"after", 5, w->now), 0);
+  settle(w, 5 * SEC);
+  CHECK_EQ(w->data_events, 6);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), 0);
+  /* Timers settle once everything is acknowledged; idle eviction stays. */
+  w->now += 10 * SEC;
+  sdtls_server_handle_timeout(w->server, w->now);
+  sdtls_conn_handle_timeout(c->conn, w->now);
+  pump(w);
+  CHECK_EQ(sdtls_conn_next_deadline(c->conn), SDTLS_TIME_NEVER);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(sdtls_conn_close(c->conn, w->now), 0);
+  pump(w);
+  CHECK_EQ(w->closes, 1);
+  world_free(w);
+}
+
+/* Small ClientHellos (X25519 only): the amplification budget may hold
+ * back part of the server's flight; the handshake still completes. */
+static void test_dtls13_small_client_hello(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  o.client_groups = "X25519";
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *c = client_add(w, addr_of(0x7f000001, 40002));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  const sdtls_time t0 = w->now;
+  settle(w, 10 * SEC);
+  REQUIRE(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  CHECK_STREQ(sdtls_conn_group(c->conn), "X25519");
+  printf("  X25519-only client: connected after %llu ms, server sent %zu bytes\n",
+         (unsigned long long)((w->now - t0) / MS), sent_to(w, 40002));
+  world_free(w);
+}
+
+/* A client capped at DTLS 1.2 gets the HelloVerifyRequest and the
+ * hand-over, with this engine too. */
+static void test_dtls13_engine_hvr_for_dtls12(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world *w = world_new(default_opts());
+  REQUIRE(w != NULL);
+  const sdtls_time t0 = w->now;
+  client *c = client_connect(w, addr_of(0x7f000001, 40003));
+  REQUIRE(c != NULL);
+  CHECK_EQ(w->now, t0);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.2");
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 1);
+  world_free(w);
+}
+
+/* A flood of spoofed DTLS 1.3 ClientHellos (two datagrams each, from
+ * distinct addresses): at most half of MAX_HANDSHAKES get state, each is
+ * sent at most 3x what its address sent, the rest get a stateless
+ * HelloVerifyRequest no larger than the request; a real client still gets
+ * through (DTLS 1.2 after the cookie). Prints the measurement. */
+static void test_dtls13_flood(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  o.max_handshakes = 64;
+  o.handshake_ms = 10000;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  /* The first flight of a real X25519MLKEM768 client, as captured. */
+  client *t = client_add(w, addr_of(0x7f000063, 9));
+  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  pkt frag[4];
+  size_t nfrag = 0, flight_len = 0;
+  while (nfrag < 4 && q_pop(&w->to_server, &frag[nfrag])) {
+    flight_len += frag[nfrag].len;
+    nfrag++;
+  }
+  sdtls_conn_free(t->conn);
+  t->conn = NULL;
+  REQUIRE(nfrag >= 2);
+
+  const int kFlood = 2000;
+  size_t before = heap_in_use();
+  size_t sends_before = w->sends;
+  size_t bytes_before = 0;
+  for (int i = 0; i < w->nlog; i++) {
+    bytes_before += w->log[i].len;
+  }
+  size_t bytes = 0;
+  for (int i = 0; i < kFlood; i++) {
+    struct sockaddr_in a = addr_of(0x0c000000u + (uint32_t)i, (uint16_t)(2000 + i));
+    for (size_t f = 0; f < nfrag; f++) {
+      pkt in = {a, frag[f].len, frag[f].data};
+      CHECK_EQ(deliver_to_server(w, &in), 0);
+    }
+  }
+  size_t grown = heap_in_use() - before;
+  /* What the server sent to the spoofed addresses. */
+  size_t hvrs = 0, too_big = 0;
+  pkt out;
+  while (q_pop(&w->to_client, &out)) {
+    bytes += out.len;
+    if (is_hvr(&out)) {
+      hvrs++;
+      too_big += out.len > flight_len;
+    }
+    free(out.data);
+  }
+  uint64_t peers = ctr(w, SDTLS_COUNTER_PEERS);
+  CHECK_EQ(peers, (uint64_t)(o.max_handshakes / 2));
+  CHECK_EQ(hvrs, (size_t)kFlood - (size_t)peers);
+  CHECK_EQ(too_big, 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), (uint64_t)kFlood - peers);
+  size_t stateful_bytes = bytes - hvrs * (size_t)SDTLS_HVR_LEN;
+  CHECKF(stateful_bytes <= peers * 3 * flight_len, "%zu bytes to %llu unvalidated peers",
+         stateful_bytes, (unsigned long long)peers);
+  printf("  flood of %d spoofed ClientHellos (%zu datagrams, %zu bytes each): %llu got state "
+         "(%zu bytes of heap each), %zu got a %d-byte HelloVerifyRequest; sent %zu bytes "
+         "(%.2f per datagram received; %.2fx per stateful peer); %zu sends\n",
+         kFlood, nfrag, flight_len, (unsigned long long)peers, grown / (size_t)(peers ? peers : 1),
+         hvrs, SDTLS_HVR_LEN, bytes, (double)bytes / (double)(kFlood * (int)nfrag),
+         (double)stateful_bytes / (double)(peers * flight_len), w->sends - sends_before);
+  (void)bytes_before;
+
+  /* Retransmissions stay within the budget: run to the handshake deadline. */
+  size_t retrans = 0;
+  for (int step = 0; step < 200 && ctr(w, SDTLS_COUNTER_PEERS) > 0; step++) {
+    sdtls_time next = sdtls_server_next_deadline(w->server);
+    if (next == SDTLS_TIME_NEVER) {
+      break;
+    }
+    w->now = next;
+    sdtls_server_handle_timeout(w->server, w->now);
+    while (q_pop(&w->to_client, &out)) {
+      retrans += out.len;
+      free(out.data);
+    }
+  }
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_EVICTED), peers);
+  CHECKF(stateful_bytes + retrans <= peers * 3 * flight_len,
+         "%zu bytes retransmitted beyond the budget", retrans);
+  printf("  until eviction: %zu bytes more (retransmissions within the budget)\n", retrans);
+
+  /* A real DTLS 1.3 client during a flood that fills the unvalidated half:
+   * the cookie exchange takes it (DTLS 1.2). */
+  for (int i = 0; i < kFlood; i++) {
+    struct sockaddr_in a = addr_of(0x0d000000u + (uint32_t)i, (uint16_t)(2000 + i));
+    for (size_t f = 0; f < nfrag; f++) {
+      pkt in = {a, frag[f].len, frag[f].data};
+      CHECK_EQ(deliver_to_server(w, &in), 0);
+    }
+  }
+  q_clear(&w->to_client);
+  client *c = client_add(w, addr_of(0x7f000001, 40004));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  settle(w, 5 * SEC);
+  CHECK(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.2");
+  for (size_t f = 0; f < nfrag; f++) {
+    free(frag[f].data);
+  }
+  world_free(w);
+}
+
+/* ClientHello fragments that never complete: bounded memory, no state
+ * beyond it, no answer; a real client still connects. */
+static void test_dtls13_incomplete_fragments(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *t = client_add(w, addr_of(0x7f000063, 9));
+  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  pkt first;
+  REQUIRE(q_pop(&w->to_server, &first));
+  q_clear(&w->to_server);
+  sdtls_conn_free(t->conn);
+  t->conn = NULL;
+  /* Warm up, then measure 10000 addresses' first fragments. */
+  for (int i = 0; i < 300; i++) {
+    struct sockaddr_in a = addr_of(0x0e000000u + (uint32_t)i, 7);
+    pkt in = {a, first.len, first.data};
+    deliver_to_server(w, &in);
+  }
+  size_t before = heap_in_use();
+  for (int i = 0; i < 10000; i++) {
+    struct sockaddr_in a = addr_of(0x0f000000u + (uint32_t)i, 7);
+    pkt in = {a, first.len, first.data};
+    CHECK_EQ(deliver_to_server(w, &in), 0);
+  }
+  long long grown = (long long)heap_in_use() - (long long)before;
+  CHECKF(grown < 64 * 1024, "heap grew by %lld bytes", grown);
+  CHECK_EQ(w->to_client.n, 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 0);
+  /* A fragment that does not fit its message, one of a too large message. */
+  uint8_t bad[64];
+  memcpy(bad, first.data, sizeof(bad));
+  bad[22] = 0xff; /* fragment_offset beyond the message */
+  struct sockaddr_in a = addr_of(0x7f000002, 9);
+  pkt in = {a, sizeof(bad), bad};
+  uint64_t malformed = ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED);
+  CHECK_EQ(deliver_to_server(w, &in), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), malformed + 1);
+  free(first.data);
+  client *c = client_add(w, addr_of(0x7f000001, 40005));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  settle(w, 5 * SEC);
+  CHECK(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  world_free(w);
+}
+
 int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"parser_bounds", test_parser_bounds},
@@ -1494,6 +1819,11 @@ int main(int argc, char **argv) {
       {"server_free_in_callbacks", test_server_free_in_callbacks},
       {"junk_does_not_keep_peer_alive", test_junk_does_not_keep_peer_alive},
       {"timeout_handles_every_due_peer", test_timeout_handles_every_due_peer},
+      {"dtls13_fragmented_client_hello", test_dtls13_fragmented_client_hello},
+      {"dtls13_small_client_hello", test_dtls13_small_client_hello},
+      {"dtls13_engine_hvr_for_dtls12", test_dtls13_engine_hvr_for_dtls12},
+      {"dtls13_flood", test_dtls13_flood},
+      {"dtls13_incomplete_fragments", test_dtls13_incomplete_fragments},
   };
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
 #ifdef SERVER_TEST_EXPECT_GLUE
