@@ -48,13 +48,8 @@ elseif(EXISTS "${BORINGSSL_ROOT}gen/sources.cmake")
   set(ssl_sources ${SSL_SOURCES})
   set(_asm ${BCM_SOURCES_ASM} ${CRYPTO_SOURCES_ASM})
   set(CMAKE_CXX_STANDARD 17)
-  # This libssl is C++ that needs a little of the C++ runtime (operator
-  # new/delete, __cxa_* helpers). It is linked in statically, with libgcc's
-  # unwinder, so libsdtls.so needs no libstdc++.so and exports none of it
-  # (--exclude-libs,ALL and the version script keep it local; the exports
-  # test checks both). Programs that link the static libsdtls.a add it too
-  # (tests/abi does).
-  set(SDTLS_ENGINE_CXX_RUNTIME -static-libgcc -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic)
+  # This tree's C++ refers to two symbols of the C++ runtime, which
+  # src/engine/cxx_runtime.cc provides (hidden): no libstdc++ is needed.
 else()
   message(FATAL_ERROR "${SDTLS_BORINGSSL_DIR} is not a BoringSSL tree "
                       "(neither android-sources.cmake nor gen/sources.cmake found)")

@@ -15,9 +15,9 @@ if [ -n "$unversioned" ]; then
 fi
 soname=$(objdump -p "$lib" | awk '/SONAME/ { print $2 }')
 [ "$soname" = "libsdtls.so.1" ] || { echo "FAIL: SONAME is '$soname'"; exit 1; }
-# The C library only: the engine is inside, and an engine whose libssl is
-# C++ (upstream's) has the C++ runtime linked in statically, its symbols
-# local (src/boringssl.cmake), so neither libstdc++ nor libgcc_s is needed.
+# The C library only: the engine is inside, and the two C++ runtime symbols
+# upstream's engine refers to are provided, hidden, by
+# src/engine/cxx_runtime.cc: neither libstdc++ nor libgcc_s is needed.
 needed=$(objdump -p "$lib" | awk '/NEEDED/ { print $2 }' | tr '\n' ' ')
 for n in $needed; do
     case "$n" in
