@@ -344,6 +344,16 @@ int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_p
                                          EVP_PKEY_id(key) != EVP_PKEY_RSA))) {
     rc = SDTLS_E_CREDENTIALS;
   }
+  /* The key must belong to the leaf; checked here, before the engine sees
+   * either: a current engine's SSL_CTX_set_chain_and_key that refuses the
+   * pair has already dropped the credential set before. */
+  if (rc == SDTLS_OK) {
+    EVP_PKEY *leaf_key = X509_get_pubkey(sk_X509_value(certs, 0));
+    if (leaf_key == NULL || EVP_PKEY_cmp(leaf_key, key) != 1) {
+      rc = SDTLS_E_CREDENTIALS;
+    }
+    EVP_PKEY_free(leaf_key);
+  }
   if (rc == SDTLS_OK && !SSL_CTX_set_chain_and_key(config->ctx, der, n, key, NULL)) {
     rc = SDTLS_E_CREDENTIALS; /* the key does not belong to the certificate */
   }
