@@ -674,7 +674,9 @@ SDTLS_EXTERN const char *sdtls_conn_psk_identity(const sdtls_conn *conn);
  * success sets *session (allocated; release with sdtls_free(), which wipes
  * it) and *len and returns 0; SDTLS_E_STATE when the handshake is not done
  * or the session cannot be resumed (the server issued no ticket);
- * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM.
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM. With DTLS 1.3 the server's
+ * ticket comes after the handshake (a NewSessionTicket message): ask once
+ * data has flowed or the connection's timers are quiet.
  * Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session,
                                         size_t *len);

@@ -51,6 +51,7 @@ struct sdtls_conn {
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
   size_t max_data; /* sdtls_conn_max_data_size() once connected */
+  SSL_SESSION *latest_session; /* client: the newest ticket's session, or NULL */
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
@@ -208,6 +209,7 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
 /* ---- lifetime ---- */
 
 static void destroy(sdtls_conn *conn) {
+  SSL_SESSION_free(conn->latest_session);
   SSL_free(conn->ssl); /* the engine wipes its keys */
   sdtls_config_free(conn->config);
   free(conn->server_name);
@@ -682,10 +684,16 @@ static int conn_key_update(sdtls_conn *conn, sdtls_time now) {
     ERR_clear_error();
     return SDTLS_E_STATE;
   }
-  /* A zero-length write sends the queued KeyUpdate (and nothing else). */
-  int r = SSL_write(conn->ssl, "", 0);
+  /* The engine sends queued handshake messages (the KeyUpdate) when it is
+   * next asked to read: a zero-length peek does that and consumes nothing
+   * (any record it holds is still read by drive()). */
+  uint8_t none;
+  int r = SSL_peek(conn->ssl, &none, 0);
   if (r < 0) {
-    return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
+    int err = SSL_get_error(conn->ssl, r);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      return fail_from_engine(conn, err);
+    }
   }
   update_retransmit_deadline(conn, now);
   return SDTLS_OK;
@@ -964,6 +972,13 @@ int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr, size_t
 /* ---- for the server ---- */
 
 SSL *sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
+
+SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn) { return conn->latest_session; }
+
+void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session) {
+  SSL_SESSION_free(conn->latest_session);
+  conn->latest_session = session;
+}
 
 sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn) { return conn->last_activity; }
 

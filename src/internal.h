@@ -149,6 +149,12 @@ bool sdtls_conn_is_done(const sdtls_conn *conn);
 /* The engine object, for the cookie hand-over glue. */
 SSL *sdtls_conn_engine(sdtls_conn *conn);
 
+/* Client: the newest resumable session the engine handed over (DTLS 1.3
+ * tickets arrive after the handshake), owned by the connection; NULL when
+ * none. Setting one frees the one before. */
+SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn);
+void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session);
+
 /* Last time the peer was heard from (idle eviction): the start of the
  * handshake, any datagram while it runs (the handshake deadline bounds
  * that), its end, and afterwards only a record that authenticated. */
