@@ -25,7 +25,7 @@
  * without address validation while fewer than half of MAX_HANDSHAKES are
  * such ("unvalidated"); until its handshake completes it may be sent at most
  * AMPLIFICATION times the bytes received from its address (as QUIC, RFC 9000
- * 8.1). Beyond that half, or to replace a connection, the stateless
+ * 8.1); the rest of its flight waits, bounded, for its next datagram. Beyond that half, or to replace a connection, the stateless
  * HelloVerifyRequest answers (and DTLS 1.2 follows). Later datagrams of known
  * peers, DTLS 1.3's unified-header records included, go to their
  * connection.
@@ -58,8 +58,10 @@
 #define MAX_PENDING 256
 #define PENDING_TTL_NS (3000 * NS_PER_MS)
 /* An unvalidated DTLS 1.3 peer is sent at most this many times the bytes
- * received from its address until its handshake completes. */
+ * received from its address until its handshake completes; what does not
+ * fit waits (at most HELD_MAX bytes) until more arrives from there. */
 #define AMPLIFICATION 3
+#define HELD_MAX 8192
 
 typedef struct peer {
   sdtls_server *server;
@@ -71,6 +73,8 @@ typedef struct peer {
   bool handshaking; /* counts against max_handshakes */
   bool unvalidated; /* DTLS 1.3 without a cookie, handshake not done yet */
   uint64_t bytes_in, bytes_out; /* while unvalidated: the amplification budget */
+  uint8_t *held;    /* while unvalidated: datagrams over budget, each u16 length first */
+  size_t held_len;
   bool dead;        /* ended; reaped when the current call unwinds */
   int reason;
   struct peer *next_dead;
@@ -279,6 +283,12 @@ removed:
 
 /* ---- ending connections ---- */
 
+static void held_free(peer *p) {
+  free(p->held);
+  p->held = NULL;
+  p->held_len = 0;
+}
+
 static void mark_dead(peer *p, int reason) {
   if (p->dead) {
     return;
@@ -312,6 +322,7 @@ static void reap(sdtls_server *s) {
     }
     table_remove(s, p);
     sdtls_conn_destroy(p->conn);
+    held_free(p);
     free(p);
   }
 }
@@ -336,6 +347,7 @@ static void pending_free(pending_ch *c) {
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
     sdtls_conn_destroy(s->peers[i]->conn);
+    free(s->peers[i]->held);
     free(s->peers[i]);
   }
   for (size_t i = 0; i < s->n_pending; i++) {
@@ -377,12 +389,24 @@ static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, siz
   if (s->free_pending) {
     return 0; /* no callback after a free: the datagram is lost */
   }
-  if (p->unvalidated) {
+  if (p->unvalidated &&
+      (p->held_len > 0 || p->bytes_out + len > AMPLIFICATION * p->bytes_in)) {
     /* Not proven to be at its address yet: what does not fit the budget
-     * is lost (the engine retransmits it when more arrives from there). */
-    if (p->bytes_out + len > AMPLIFICATION * p->bytes_in) {
+     * waits for the peer's next datagram (release_held), in order; beyond
+     * HELD_MAX it is lost (the engine retransmits). */
+    if (len > UINT16_MAX || p->held_len + 2 + len > HELD_MAX) {
       return -1;
     }
+    if (p->held == NULL && (p->held = malloc(HELD_MAX)) == NULL) {
+      return -1;
+    }
+    p->held[p->held_len] = (uint8_t)(len >> 8);
+    p->held[p->held_len + 1] = (uint8_t)len;
+    memcpy(p->held + p->held_len + 2, datagram, len);
+    p->held_len += 2 + len;
+    return 0;
+  }
+  if (p->unvalidated) {
     p->bytes_out += len;
   }
   bool was = s->in_send;
@@ -390,6 +414,30 @@ static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, siz
   int rc = s->cb.send(s->user_data, addr, addr_len, datagram, len);
   s->in_send = was;
   return rc;
+}
+
+/* Sends what an unvalidated peer's budget now allows of what was held. */
+static void release_held(sdtls_server *s, peer *p) {
+  const uint8_t *addr;
+  size_t addr_len;
+  if (p->held_len == 0 || s->free_pending ||
+      sdtls_conn_peer_address(p->conn, &addr, &addr_len) != 0) {
+    return;
+  }
+  size_t off = 0;
+  while (off < p->held_len) {
+    size_t len = (size_t)p->held[off] << 8 | p->held[off + 1];
+    if (p->bytes_out + len > AMPLIFICATION * p->bytes_in) {
+      break;
+    }
+    p->bytes_out += len;
+    s->in_send = true;
+    s->cb.send(s->user_data, addr, addr_len, p->held + off + 2, len);
+    s->in_send = false;
+    off += 2 + len;
+  }
+  memmove(p->held, p->held + off, p->held_len - off);
+  p->held_len -= off;
 }
 
 static void hook_handshake_done(void *owner, sdtls_conn *conn) {
@@ -403,6 +451,7 @@ static void hook_handshake_done(void *owner, sdtls_conn *conn) {
     /* The peer answered what only its address received. */
     p->unvalidated = false;
     s->unvalidated--;
+    held_free(p); /* it had all it needed */
   }
   if (!p->dead && !s->free_pending && s->cb.on_handshake_done != NULL) {
     s->cb.on_handshake_done(s->user_data, conn);
@@ -778,6 +827,7 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
   } else if (p != NULL) {
     if (p->unvalidated) {
       p->bytes_in += len;
+      release_held(s, p);
     }
     /* A ClientHello with another client random than the one that made the
      * connection is a client starting over from the same address (RFC 6347
