@@ -13,7 +13,11 @@ for i in 1 2; do
 done
 [ -f keys.log ] || fail "no key log file"
 [ "$(stat -c %a keys.log)" = 600 ] || fail "key log mode $(stat -c %a keys.log)"
-grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}' keys.log && fail "unexpected key log lines"
-[ "$(grep -c '^CLIENT_RANDOM' keys.log)" -eq 2 ] || fail "expected 2 lines: $(cat keys.log)"
+# DTLS 1.2: one CLIENT_RANDOM line; DTLS 1.3 (a current engine): its five
+# traffic secrets, one CLIENT_TRAFFIC_SECRET_0 per handshake.
+grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}|(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64}([0-9a-f]{32})?' \
+    keys.log && fail "unexpected key log lines"
+[ $(($(grep -c '^CLIENT_RANDOM' keys.log) + $(grep -c '^CLIENT_TRAFFIC_SECRET_0' keys.log))) -eq 2 ] ||
+    fail "expected 2 handshakes: $(cat keys.log)"
 [ "$(cut -d' ' -f2 keys.log | sort -u | wc -l)" -eq 2 ] || fail "two handshakes, one client random"
 echo PASS

@@ -5,8 +5,8 @@
 # stage, with both tools built).
 # Arguments: the Debian engine's tool, the current engine's tool, a scratch dir.
 . "$(dirname "$0")/../cli/lib.sh"
-OLD=${1:?usage: $0 OLD_TOOL NEW_TOOL SCRATCH_DIR}
-NEW=${2:?usage: $0 OLD_TOOL NEW_TOOL SCRATCH_DIR}
+OLD=$(realpath "${1:?usage: $0 OLD_TOOL NEW_TOOL SCRATCH_DIR}")
+NEW=$(realpath "${2:?usage: $0 OLD_TOOL NEW_TOOL SCRATCH_DIR}")
 setup "$NEW" "${3:?usage: $0 OLD_TOOL NEW_TOOL SCRATCH_DIR}"
 [ -x "$OLD" ] || fail "not executable: $OLD"
 make_cert srv localhost

@@ -102,7 +102,12 @@ fn main() {
         eprintln!("listening {}", sock.local_addr().unwrap());
     }
     let deadline = now + Duration::from_secs(a.timeout);
-    let mut wake = now + Duration::from_millis(10);
+    // dimpl takes the time (and draws its randoms) in handle_timeout: once
+    // at the start, then before every datagram.
+    if let Err(e) = dtls.handle_timeout(now) {
+        die(&format!("start: {e:?}"));
+    }
+    let mut wake = deadline;
     let mut buf = vec![0u8; 65536];
     let mut out = vec![0u8; 65536];
     let mut connected = false;
@@ -145,10 +150,13 @@ fn main() {
                 _ => {}
             }
         }
-        for d in echo {
-            if let Err(e) = dtls.send_application_data(&d) {
-                die(&format!("send: {e:?}"));
+        if !echo.is_empty() {
+            for d in echo {
+                if let Err(e) = dtls.send_application_data(&d) {
+                    die(&format!("send: {e:?}"));
+                }
             }
+            continue; // drain what the echoes made
         }
         if a.role == "client" && connected && sent < a.sends.len() {
             for s in &a.sends {
@@ -178,6 +186,9 @@ fn main() {
                     peer = Some(from);
                 }
                 if Some(from) == peer {
+                    if let Err(e) = dtls.handle_timeout(Instant::now()) {
+                        die(&format!("timeout handling failed: {e:?}"));
+                    }
                     if let Err(e) = dtls.handle_packet(&buf[..n]) {
                         die(&format!("handshake failed: {e:?}"));
                     }
