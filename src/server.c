@@ -12,7 +12,7 @@
  * that are due. A peer's place in the heap is refreshed after every server
  * call that drives its connection.
  *
- * DTLS 1.3 (an engine that speaks it; DESIGN.md, "DTLS 1.3 in the server"):
+ * DTLS 1.3 (an engine that speaks it; README.md, "DTLS 1.3 in the server"):
  * a ClientHello may span several datagrams (a post-quantum key share does
  * not fit one): its fragments are reassembled in a bounded buffer per
  * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
@@ -25,7 +25,8 @@
  * without address validation while fewer than half of MAX_HANDSHAKES are
  * such ("unvalidated"); until its handshake completes it may be sent at most
  * AMPLIFICATION times the bytes received from its address (as QUIC, RFC 9000
- * 8.1); the rest of its flight waits, bounded, for its next datagram. Beyond that half, or to replace a connection, the stateless
+ * 8.1); the rest of its flight waits, bounded, for its next datagram.
+ * Beyond that half, or to replace a connection, the stateless
  * HelloVerifyRequest answers (and DTLS 1.2 follows). Later datagrams of known
  * peers, DTLS 1.3's unified-header records included, go to their
  * connection.
@@ -425,7 +426,7 @@ static void release_held(sdtls_server *s, peer *p) {
     return;
   }
   size_t off = 0;
-  while (off < p->held_len) {
+  while (off < p->held_len && !s->free_pending) {
     size_t len = (size_t)p->held[off] << 8 | p->held[off + 1];
     if (p->bytes_out + len > AMPLIFICATION * p->bytes_in) {
       break;
