@@ -206,7 +206,9 @@ typedef enum sdtls_option {
    * retransmission (capped by the engine at 60 s). 10..60000; default 1000. */
   SDTLS_OPT_INITIAL_TIMEOUT_MS = 4,
   /* A handshake not finished this many milliseconds after it started fails
-   * with SDTLS_E_TIMEOUT. 100..3600000; default 30000. */
+   * with SDTLS_E_TIMEOUT; with DTLS 1.3 also a connection whose peer has
+   * not acknowledged the handshake's last flight (Finished, tickets) by
+   * then. 100..3600000; default 30000. */
   SDTLS_OPT_HANDSHAKE_TIMEOUT_MS = 5,
   /* Protocol version range as wire numbers: SDTLS_DTLS1_2 (0xfefd) or
    * SDTLS_DTLS1_3 (0xfefc). Defaults: min 1.2, max the newest the engine

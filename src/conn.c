@@ -46,6 +46,7 @@ struct sdtls_conn {
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
   bool dtls13;       /* connected with DTLS 1.3: timers run after the handshake */
+  bool confirming;   /* DTLS 1.3: connected, its last flight not acknowledged yet */
   char *server_name; /* client: the name to send and check, or NULL */
   char *alpn;        /* the selected protocol once connected, or NULL */
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
@@ -425,6 +426,11 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
     }
   }
   conn->retransmit_deadline = SDTLS_TIME_NEVER;
+  if (conn->confirming) {
+    /* Everything the handshake sent is acknowledged: no deadline now. */
+    conn->confirming = false;
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+  }
 }
 
 static bool alive(const sdtls_conn *conn) {
@@ -436,7 +442,15 @@ static bool alive(const sdtls_conn *conn) {
 static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
   conn->dtls13 = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
-  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  /* DTLS 1.3: a side is done before the peer has what it sent last (the
+   * client's Finished, the server's tickets); the engine retransmits until
+   * it is acknowledged, and the handshake deadline bounds that too: a peer
+   * gone at that moment fails the connection instead of leaving it
+   * retransmitting for ever. */
+  conn->confirming = conn->dtls13;
+  if (!conn->confirming) {
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+  }
   conn->last_activity = now;
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
   size_t mtu = (size_t)conn->config->mtu;
@@ -753,7 +767,10 @@ int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
   }
   int rc = SDTLS_OK;
   if (now >= conn->handshake_deadline) {
-    snprintf(conn->detail, sizeof(conn->detail), "handshake not finished within %lld ms",
+    snprintf(conn->detail, sizeof(conn->detail),
+             conn->state == SDTLS_STATE_CONNECTED
+                 ? "the peer did not acknowledge the end of the handshake within %lld ms"
+                 : "handshake not finished within %lld ms",
              (long long)conn->config->handshake_timeout_ms);
     rc = fail(conn, SDTLS_E_TIMEOUT);
   } else if (now >= conn->retransmit_deadline) {

@@ -160,7 +160,8 @@ void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session);
  * that), its end, and afterwards only a record that authenticated. */
 sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn);
 
-/* Handshake deadline, or SDTLS_TIME_NEVER once connected. */
+/* Handshake deadline, or SDTLS_TIME_NEVER once connected (with DTLS 1.3:
+ * once the handshake's last flights are acknowledged). */
 sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
 
 /* ---- engine glue (src/engine/) ---- */

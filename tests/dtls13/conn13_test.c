@@ -275,6 +275,41 @@ static void test_lost_client_finished(void) {
   fixture_teardown(&fx);
 }
 
+/* The server answers the ClientHello, then vanishes: the client is
+ * connected (DTLS 1.3 finishes on its side first), retransmits its Finished
+ * and fails with SDTLS_E_TIMEOUT at the handshake deadline instead of
+ * retransmitting for ever. */
+static void test_server_vanishes_after_its_flight(void) {
+  if (skip()) return;
+  fixture fx;
+  sdtls_config *cc = client_config(0, NULL);
+  REQUIRE(cc != NULL);
+  CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 5000), 0);
+  REQUIRE(setup(&fx, 80, cc, server_config(0, NULL)));
+  netsim_link l = {0};
+  l.delay_ns = 10 * NETSIM_MS;
+  netsim_set_link(fx.sim, NETSIM_A, &l);
+  netsim_set_link(fx.sim, NETSIM_B, &l);
+  const sdtls_time t0 = netsim_now(fx.sim);
+  REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), t0), 0);
+  netsim_run_for(fx.sim, 15 * NETSIM_MS); /* the server's flight is on its way */
+  peer_cleanup(&fx.p[1]);
+  l.drop = 1.0;
+  netsim_set_link(fx.sim, NETSIM_A, &l);
+  netsim_run(fx.sim, peer_ended, &fx.p[0], 60 * NETSIM_SEC, 100000);
+  peer *c = &fx.p[0];
+  CHECK_EQ(c->handshake_done, 1);
+  CHECK_EQ(sdtls_conn_state(c->conn), SDTLS_STATE_FAILED);
+  CHECK_EQ(c->close_reason, SDTLS_E_TIMEOUT);
+  CHECK(c->close_time >= t0 + 5000 * NETSIM_MS && c->close_time <= t0 + 5020 * NETSIM_MS);
+  CHECK(strstr(sdtls_conn_error_detail(c->conn), "acknowledge") != NULL);
+  CHECK_EQ(sdtls_conn_next_deadline(c->conn), SDTLS_TIME_NEVER);
+  const uint64_t sent = netsim_get_stats(fx.sim, NETSIM_A)->sent;
+  netsim_run_for(fx.sim, 60 * NETSIM_SEC);
+  CHECK_EQ(netsim_get_stats(fx.sim, NETSIM_A)->sent, sent);
+  fixture_teardown(&fx);
+}
+
 static void test_impaired_links(void) {
   if (skip()) return;
   int ok = 0;
@@ -360,6 +395,7 @@ int main(int argc, char **argv) {
       {"groups", test_groups},
       {"key_update", test_key_update},
       {"lost_client_finished", test_lost_client_finished},
+      {"server_vanishes_after_its_flight", test_server_vanishes_after_its_flight},
       {"impaired_links", test_impaired_links},
       {"small_mtu", test_small_mtu},
       {"resumption", test_resumption},
