@@ -40,8 +40,11 @@ if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     stage_start=$(date +%s)
     tree=${SDTLS_CURRENT_ENGINE_DIR:-$(sh "$root/packaging/fetch-boringssl-current.sh")}
     fetched=$(date +%s)
+    # The dimpl peer's cargo build is kept beside the engine tree, so that it
+    # is built once per machine, like the engine's source is fetched once.
     cmake -S "$root" -B "$build/current" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON \
-          -DSDTLS_BORINGSSL_DIR="$tree" >/dev/null
+          -DSDTLS_BORINGSSL_DIR="$tree" \
+          -DSDTLS_DIMPL_TARGET_DIR="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sdtls/dimpl-target" >/dev/null
     ninja -C "$build/current" -j "$jobs"
     built=$(date +%s)
     (cd "$build/current" && ctest -j "$jobs" --output-on-failure -E '^(valgrind_sim|bench)')
