@@ -165,6 +165,71 @@ size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
                                   const uint8_t cookie[SDTLS_COOKIE_LEN], uint8_t *out,
                                   size_t out_cap);
 
+/* ---- DTLS 1.3: stateless HelloRetryRequest cookies (RFC 9147 5.1) ---- */
+
+/* What a DTLS 1.3 ClientHello says about key exchange and cookies (the
+ * pointers point into the ClientHello's extensions). */
+typedef struct sdtls_ch13 {
+  bool offers13;          /* supported_versions holds DTLS 1.3 */
+  const uint8_t *groups;  /* supported_groups: u16 list bytes */
+  size_t groups_len;
+  const uint8_t *shares;  /* key_share: KeyShareEntry list bytes */
+  size_t shares_len;
+  bool has_cookie;        /* a cookie extension (the second ClientHello) */
+  const uint8_t *cookie;
+  size_t cookie_len;
+} sdtls_ch13;
+
+/* Reads the extensions of `ch`. Returns 1, or 0 when one of them does not
+ * parse. */
+int sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out);
+
+/* 1 if the key_share extension holds a share for `group`. */
+int sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group);
+
+/* The hash (SHA-256, or SHA-384 when `sha384`) of the ClientHello in
+ * `whole` (a datagram holding it unfragmented in one record, as
+ * sdtls_client_hello_parse() takes it) in TLS form, for message_hash
+ * (RFC 8446 4.4.1). Writes out[0..len) and returns len. */
+size_t sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
+                               uint8_t out[48]);
+
+#define SDTLS_HRR_COOKIE_MAC 16
+#define SDTLS_HRR_COOKIE_MAX (1 + 2 + 2 + 1 + 1 + 48 + SDTLS_HRR_COOKIE_MAC)
+
+/* What a HelloRetryRequest cookie carries. */
+typedef struct sdtls_hrr_state {
+  uint16_t cipher;
+  uint16_t group;
+  bool ask_share; /* the HelloRetryRequest asked for a key share of `group` */
+  uint8_t hash[48]; /* of the first ClientHello */
+  size_t hash_len;
+} sdtls_hrr_state;
+
+/* The cookie for `st` and a ClientHello `ch` from `peer` at `now`: binds
+ * the client random, session id and cipher suites (which the second
+ * ClientHello repeats) and the peer address. Returns its length. */
+size_t sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                             const sdtls_client_hello *ch, sdtls_time now,
+                             const sdtls_hrr_state *st, uint8_t out[SDTLS_HRR_COOKIE_MAX]);
+
+/* Opens a cookie from a second ClientHello into *st. Returns 1 if this
+ * server made it for this peer and ClientHello in the current or previous
+ * time bucket, under the current or (still accepted) previous secret. */
+int sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                          const sdtls_client_hello *ch, sdtls_time now, const uint8_t *cookie,
+                          size_t cookie_len, sdtls_hrr_state *st);
+
+/* Writes the HelloRetryRequest answering `ch` (record number copied from
+ * it, message_seq 0) with `cookie` and the suite and group of `st` into
+ * out: one record, its handshake message at SDTLS_RECORD_HEADER_LEN.
+ * Returns the datagram's length, or 0 when it does not fit. The same inputs
+ * give the same message (the server writes it again, for the transcript,
+ * when the second ClientHello comes). */
+size_t sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
+                                 const uint8_t *cookie, size_t cookie_len, uint8_t *out,
+                                 size_t out_cap);
+
 #define SDTLS_HVR_LEN \
   (SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + 2 + 1 + SDTLS_COOKIE_LEN)
 

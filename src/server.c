@@ -114,6 +114,7 @@ struct sdtls_server {
   size_t handshakes;
   size_t unvalidated; /* peers with p->unvalidated */
   bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
+  bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
   pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly */
   size_t n_pending, max_pending;
   peer *dead_head;
@@ -547,6 +548,7 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   s->max_handshakes = (size_t)config->max_handshakes;
   s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
   s->allow_dtls13 = config->max_version == SDTLS_DTLS1_3 && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3);
+  s->hrr_cookies = sdtls_engine_has_hrr_cookie() != 0;
   s->max_pending = s->max_handshakes < MAX_PENDING ? s->max_handshakes : MAX_PENDING;
   *out = s;
   return SDTLS_OK;
@@ -592,7 +594,8 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
 static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                        const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
                        bool handover, bool unvalidated, uint64_t bytes_in,
-                       const uint8_t *datagram, size_t len, sdtls_time now) {
+                       const uint8_t *prefix, size_t prefix_len, const uint8_t *datagram,
+                       size_t len, sdtls_time now) {
   if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
@@ -614,15 +617,17 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     free(p);
     return rc;
   }
-  if (handover &&
-      !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn), ch->message_seq, ch->record_seq)) {
+  if (prefix != NULL ? !sdtls_engine_hrr_handover(sdtls_conn_engine(p->conn), ch->message_seq,
+                                                  ch->record_seq, prefix, prefix_len)
+                     : handover && !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn),
+                                                                 ch->message_seq, ch->record_seq)) {
     /* Only a record number at the very end of the 48-bit space gets here. */
     sdtls_conn_destroy(p->conn);
     free(p);
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
   }
-  if (ch->cookie_len != 0 || ch->message_seq != 0) {
+  if (prefix == NULL && (ch->cookie_len != 0 || ch->message_seq != 0)) {
     /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
     SSL_set_max_proto_version(sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
   }
@@ -646,6 +651,85 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   return 0;
 }
 
+/* ---- DTLS 1.3: stateless HelloRetryRequest cookies (RFC 9147 5.1) ---- */
+
+#define HRR_NOT_TAKEN 1 /* not a ClientHello the exchange can take: go on */
+
+/* A DTLS 1.3 ClientHello with cookies on. The first one is answered with a
+ * HelloRetryRequest whose cookie carries all the server needs later (the
+ * hash of this ClientHello, the suite and group the engine will choose),
+ * and nothing is kept. The second, with a valid cookie, creates the
+ * connection; the engine glue gives it the transcript of the first round
+ * (src/engine/handover_upstream.cc). */
+static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                                 const uint8_t *addr, size_t addr_len,
+                                 const sdtls_client_hello *ch, const sdtls_ch13 *x, peer *old,
+                                 uint64_t bytes_in, const uint8_t *datagram, size_t len,
+                                 sdtls_time now) {
+  uint8_t hrr[512];
+  sdtls_hrr_state st;
+  if (!x->has_cookie) {
+    int sha384 = 0;
+    memset(&st, 0, sizeof(st));
+    if (!sdtls_engine_tls13_choose(s->config->ctx, ch->cipher_suites, ch->cipher_suites_len,
+                                   x->groups, x->groups_len, &st.cipher, &st.group, &sha384)) {
+      return HRR_NOT_TAKEN; /* no shared suite or group: the engine says so */
+    }
+    st.ask_share = !sdtls_ch13_has_share(x, st.group);
+    st.hash_len = sdtls_client_hello_hash(datagram, len, sha384, st.hash);
+    uint8_t cookie[SDTLS_HRR_COOKIE_MAX];
+    size_t cookie_len = sdtls_hrr_cookie_make(&s->keys, key, ch, now, &st, cookie);
+    size_t n = sdtls_hello_retry_request(ch, &st, cookie, cookie_len, hrr, sizeof(hrr));
+    if (n == 0 || n > bytes_in) {
+      /* Never answer with more than was asked: no amplification. */
+      s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+      return 0;
+    }
+    if (!s->free_pending) {
+      s->in_send = true;
+      s->cb.send(s->user_data, addr, addr_len, hrr, n);
+      s->in_send = false;
+      s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
+    }
+    return 0;
+  }
+  if (!sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
+      !sdtls_ch13_has_share(x, st.group)) {
+    s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
+    return 0; /* a second HelloRetryRequest is not allowed: the client times out */
+  }
+  /* The transcript so far, as the engine's buffer takes it: message_hash
+   * (RFC 8446 4.4.1; header, 8 filler bytes the engine skips, the hash),
+   * then the HelloRetryRequest in TLS form. */
+  size_t n = sdtls_hello_retry_request(ch, &st, x->cookie, x->cookie_len, hrr, sizeof(hrr));
+  if (n == 0) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  uint8_t prefix[4 + 8 + 48 + sizeof(hrr)];
+  size_t p = 0;
+  prefix[p++] = 254; /* message_hash */
+  prefix[p++] = 0;
+  prefix[p++] = 0;
+  prefix[p++] = (uint8_t)st.hash_len;
+  memset(&prefix[p], 0, 8);
+  p += 8;
+  memcpy(&prefix[p], st.hash, st.hash_len);
+  p += st.hash_len;
+  memcpy(&prefix[p], hrr + SDTLS_RECORD_HEADER_LEN, 4);
+  p += 4;
+  size_t hrr_body = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN;
+  memcpy(&prefix[p], hrr + hrr_body, n - hrr_body);
+  p += n - hrr_body;
+  if (old != NULL) {
+    /* A new, address-proven handshake from a known peer (RFC 6347 4.2.8). */
+    mark_dead(old, SDTLS_E_CLOSED);
+    reap(s);
+  }
+  return create_peer(s, key, hash, addr, addr_len, ch, true, false, 0, prefix, p, datagram, len,
+                     now);
+}
+
 /* A ClientHello at epoch 0 from an address with no connection (or one
  * replacing an established connection, RFC 6347 4.2.8). */
 static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
@@ -653,13 +737,22 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
                                const sdtls_client_hello *ch, peer *old, uint64_t bytes_in,
                                const uint8_t *datagram, size_t len, sdtls_time now) {
   bool handover;
+  sdtls_ch13 x;
+  if (s->cookies && s->hrr_cookies && s->allow_dtls13 && sdtls_client_hello_13(ch, &x) &&
+      x.offers13) {
+    int r = handle_client_hello13(s, key, hash, addr, addr_len, ch, &x, old, bytes_in, datagram,
+                                  len, now);
+    if (r != HRR_NOT_TAKEN) {
+      return r;
+    }
+  }
   if (s->cookies) {
     if (ch->cookie_len == 0 && old == NULL && s->allow_dtls13 &&
         s->unvalidated < (s->max_handshakes + 1) / 2 &&
         sdtls_client_hello_offers(ch, SDTLS_DTLS1_3)) {
       /* DTLS 1.3 without address validation, bounded (see the top). */
-      return create_peer(s, key, hash, addr, addr_len, ch, false, true, bytes_in, datagram,
-                         len, now);
+      return create_peer(s, key, hash, addr, addr_len, ch, false, true, bytes_in, NULL, 0,
+                         datagram, len, now);
     }
     if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
       if (ch->cookie_len != 0) {
@@ -686,7 +779,8 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, handover, false, 0, datagram, len, now);
+  return create_peer(s, key, hash, addr, addr_len, ch, handover, false, 0, NULL, 0, datagram,
+                     len, now);
 }
 
 /* ---- ClientHello reassembly ---- */
