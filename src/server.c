@@ -18,18 +18,12 @@
  * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
  * MAX_PENDING) addresses at once, oldest dropped first, each for at most
  * PENDING_TTL), and the whole ClientHello then goes through the same checks
- * as one that came in one datagram. A HelloVerifyRequest leads to DTLS 1.2
- * only (RFC 9147 5.3; the engine's client enforces it), and this engine
- * cannot answer statelessly with a HelloRetryRequest cookie, so a
- * ClientHello that offers DTLS 1.3 without a cookie gets a connection
- * without address validation while fewer than half of MAX_HANDSHAKES are
- * such ("unvalidated"); until its handshake completes it may be sent at most
- * AMPLIFICATION times the bytes received from its address (as QUIC, RFC 9000
- * 8.1); the rest of its flight waits, bounded, for its next datagram.
- * Beyond that half, or to replace a connection, the stateless
- * HelloVerifyRequest answers (and DTLS 1.2 follows). Later datagrams of known
- * peers, DTLS 1.3's unified-header records included, go to their
- * connection.
+ * as one that came in one datagram. A ClientHello that offers DTLS 1.3 is
+ * answered with a stateless HelloRetryRequest cookie (RFC 9147 5.1) when
+ * the engine glue can take the second ClientHello over; a
+ * HelloVerifyRequest leads to DTLS 1.2 only (RFC 9147 5.3; the engine's
+ * client enforces it). Later datagrams of known peers, DTLS 1.3's
+ * unified-header records included, go to their connection.
  *
  * Connections end through one path: whatever ends them (the engine, the
  * application, a timer) marks the peer dead; once the connection's own call
@@ -58,11 +52,6 @@
 #define MAX_PENDING_BYTES 8192
 #define MAX_PENDING 256
 #define PENDING_TTL_NS (3000 * NS_PER_MS)
-/* An unvalidated DTLS 1.3 peer is sent at most this many times the bytes
- * received from its address until its handshake completes; what does not
- * fit waits (at most HELD_MAX bytes) until more arrives from there. */
-#define AMPLIFICATION 3
-#define HELD_MAX 8192
 
 typedef struct peer {
   sdtls_server *server;
@@ -72,10 +61,6 @@ typedef struct peer {
   size_t index;     /* position in server->peers (the heap) */
   sdtls_time due;   /* cached earliest deadline; the heap's key */
   bool handshaking; /* counts against max_handshakes */
-  bool unvalidated; /* DTLS 1.3 without a cookie, handshake not done yet */
-  uint64_t bytes_in, bytes_out; /* while unvalidated: the amplification budget */
-  uint8_t *held;    /* while unvalidated: datagrams over budget, each u16 length first */
-  size_t held_len;
   bool dead;        /* ended; reaped when the current call unwinds */
   int reason;
   struct peer *next_dead;
@@ -90,7 +75,7 @@ typedef struct pending_ch {
   sdtls_time expires;
   sdtls_ch_fragment first; /* record version, message_seq and length */
   uint64_t max_record_seq;
-  uint64_t bytes_in; /* datagrams received, for the amplification budget */
+  uint64_t bytes_in; /* datagrams received: what an answer may not exceed */
   size_t covered;    /* bytes of the message received so far */
   uint8_t *body;     /* message_len bytes */
   uint8_t *seen;     /* one bit per byte of body */
@@ -112,7 +97,6 @@ struct sdtls_server {
   peer **peers; /* every peer: a min-heap on `due` */
   size_t count, peers_cap;
   size_t handshakes;
-  size_t unvalidated; /* peers with p->unvalidated */
   bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
   bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
   pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly */
@@ -285,11 +269,6 @@ removed:
 
 /* ---- ending connections ---- */
 
-static void held_free(peer *p) {
-  free(p->held);
-  p->held = NULL;
-  p->held_len = 0;
-}
 
 static void mark_dead(peer *p, int reason) {
   if (p->dead) {
@@ -313,10 +292,6 @@ static void reap(sdtls_server *s) {
       p->handshaking = false;
       s->handshakes--;
     }
-    if (p->unvalidated) {
-      p->unvalidated = false;
-      s->unvalidated--;
-    }
     s->counters[p->reason == SDTLS_E_TIMEOUT ? SDTLS_COUNTER_CONNECTIONS_EVICTED
                                              : SDTLS_COUNTER_CONNECTIONS_CLOSED]++;
     if (s->cb.on_close != NULL && !s->free_pending) {
@@ -324,7 +299,6 @@ static void reap(sdtls_server *s) {
     }
     table_remove(s, p);
     sdtls_conn_destroy(p->conn);
-    held_free(p);
     free(p);
   }
 }
@@ -349,7 +323,6 @@ static void pending_free(pending_ch *c) {
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
     sdtls_conn_destroy(s->peers[i]->conn);
-    free(s->peers[i]->held);
     free(s->peers[i]);
   }
   for (size_t i = 0; i < s->n_pending; i++) {
@@ -391,55 +364,11 @@ static int hook_send(void *owner, sdtls_conn *conn, const uint8_t *datagram, siz
   if (s->free_pending) {
     return 0; /* no callback after a free: the datagram is lost */
   }
-  if (p->unvalidated &&
-      (p->held_len > 0 || p->bytes_out + len > AMPLIFICATION * p->bytes_in)) {
-    /* Not proven to be at its address yet: what does not fit the budget
-     * waits for the peer's next datagram (release_held), in order; beyond
-     * HELD_MAX it is lost (the engine retransmits). */
-    if (len > UINT16_MAX || p->held_len + 2 + len > HELD_MAX) {
-      return -1;
-    }
-    if (p->held == NULL && (p->held = malloc(HELD_MAX)) == NULL) {
-      return -1;
-    }
-    p->held[p->held_len] = (uint8_t)(len >> 8);
-    p->held[p->held_len + 1] = (uint8_t)len;
-    memcpy(p->held + p->held_len + 2, datagram, len);
-    p->held_len += 2 + len;
-    return 0;
-  }
-  if (p->unvalidated) {
-    p->bytes_out += len;
-  }
   bool was = s->in_send;
   s->in_send = true;
   int rc = s->cb.send(s->user_data, addr, addr_len, datagram, len);
   s->in_send = was;
   return rc;
-}
-
-/* Sends what an unvalidated peer's budget now allows of what was held. */
-static void release_held(sdtls_server *s, peer *p) {
-  const uint8_t *addr;
-  size_t addr_len;
-  if (p->held_len == 0 || s->free_pending ||
-      sdtls_conn_peer_address(p->conn, &addr, &addr_len) != 0) {
-    return;
-  }
-  size_t off = 0;
-  while (off < p->held_len && !s->free_pending) {
-    size_t len = (size_t)p->held[off] << 8 | p->held[off + 1];
-    if (p->bytes_out + len > AMPLIFICATION * p->bytes_in) {
-      break;
-    }
-    p->bytes_out += len;
-    s->in_send = true;
-    s->cb.send(s->user_data, addr, addr_len, p->held + off + 2, len);
-    s->in_send = false;
-    off += 2 + len;
-  }
-  memmove(p->held, p->held + off, p->held_len - off);
-  p->held_len -= off;
 }
 
 static void hook_handshake_done(void *owner, sdtls_conn *conn) {
@@ -448,12 +377,6 @@ static void hook_handshake_done(void *owner, sdtls_conn *conn) {
   if (p->handshaking) {
     p->handshaking = false;
     s->handshakes--;
-  }
-  if (p->unvalidated) {
-    /* The peer answered what only its address received. */
-    p->unvalidated = false;
-    s->unvalidated--;
-    held_free(p); /* it had all it needed */
   }
   if (!p->dead && !s->free_pending && s->cb.on_handshake_done != NULL) {
     s->cb.on_handshake_done(s->user_data, conn);
@@ -593,9 +516,8 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
 /* Creates a connection for a ClientHello that may make one and feeds it. */
 static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                        const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
-                       bool handover, bool unvalidated, uint64_t bytes_in,
-                       const uint8_t *prefix, size_t prefix_len, const uint8_t *datagram,
-                       size_t len, sdtls_time now) {
+                       bool handover, const uint8_t *prefix, size_t prefix_len,
+                       const uint8_t *datagram, size_t len, sdtls_time now) {
   if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
@@ -634,11 +556,6 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   table_insert(s, p);
   p->handshaking = true;
   s->handshakes++;
-  if (unvalidated) {
-    p->unvalidated = true;
-    p->bytes_in = bytes_in;
-    s->unvalidated++;
-  }
   s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
   if (s->cb.on_connect != NULL && !s->free_pending) {
     s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
@@ -726,8 +643,7 @@ static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uin
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, true, false, 0, prefix, p, datagram, len,
-                     now);
+  return create_peer(s, key, hash, addr, addr_len, ch, true, prefix, p, datagram, len, now);
 }
 
 /* A ClientHello at epoch 0 from an address with no connection (or one
@@ -747,13 +663,6 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     }
   }
   if (s->cookies) {
-    if (ch->cookie_len == 0 && old == NULL && s->allow_dtls13 &&
-        s->unvalidated < (s->max_handshakes + 1) / 2 &&
-        sdtls_client_hello_offers(ch, SDTLS_DTLS1_3)) {
-      /* DTLS 1.3 without address validation, bounded (see the top). */
-      return create_peer(s, key, hash, addr, addr_len, ch, false, true, bytes_in, NULL, 0,
-                         datagram, len, now);
-    }
     if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
       if (ch->cookie_len != 0) {
         s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
@@ -779,8 +688,7 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, handover, false, 0, NULL, 0, datagram,
-                     len, now);
+  return create_peer(s, key, hash, addr, addr_len, ch, handover, NULL, 0, datagram, len, now);
 }
 
 /* ---- ClientHello reassembly ---- */
@@ -920,10 +828,6 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
         (p != NULL && sdtls_record_is_unified(datagram, len)))) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
   } else if (p != NULL) {
-    if (p->unvalidated) {
-      p->bytes_in += len;
-      release_held(s, p);
-    }
     /* A ClientHello with another client random than the one that made the
      * connection is a client starting over from the same address (RFC 6347
      * 4.2.8): it goes through the cookie exchange, and only a valid cookie
