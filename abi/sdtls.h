@@ -103,7 +103,9 @@ SDTLS_EXTERN uint32_t sdtls_version(const char **string);
 typedef enum sdtls_feature {
   SDTLS_FEATURE_DTLS1_2 = 1,
   SDTLS_FEATURE_DTLS1_3 = 2,
-  /* sdtls_server can hand a cookie-verified ClientHello to the engine. */
+  /* sdtls_server can hand a cookie-verified ClientHello to the engine
+   * (DTLS 1.2's HelloVerifyRequest; with an engine that speaks DTLS 1.3,
+   * also its HelloRetryRequest cookie). */
   SDTLS_FEATURE_COOKIE_EXCHANGE = 3,
   /* Since SDTLS_1.1: DTLS-SRTP keying, pre-shared keys, session resumption
    * with tickets, ALPN. */
@@ -216,7 +218,9 @@ typedef enum sdtls_option {
   SDTLS_OPT_MIN_VERSION = 6,
   SDTLS_OPT_MAX_VERSION = 7,
   /* Server (sdtls_server): 1 (default) answers a ClientHello without a valid
-   * cookie with a stateless HelloVerifyRequest. 0 switches the cookie
+   * cookie with a stateless HelloVerifyRequest (DTLS 1.2), or, when it
+   * offers DTLS 1.3 and the engine speaks it, a stateless HelloRetryRequest
+   * with a cookie (RFC 9147 5.1). 0 switches the cookie
    * exchange off: only for deployments that verify the peer's address
    * another way (ICE in WebRTC), since without it a spoofed ClientHello
    * makes the server keep state and send a large flight. */
@@ -854,7 +858,7 @@ SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint
 
 /* Counters; values are frozen. */
 typedef enum sdtls_server_counter {
-  SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerifyRequests sent */
+  SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerify/HelloRetryRequests sent */
   SDTLS_COUNTER_COOKIES_REJECTED = 2,    /* ClientHellos with a bad cookie */
   SDTLS_COUNTER_CONNECTIONS_CREATED = 3,
   SDTLS_COUNTER_CONNECTIONS_CLOSED = 4,  /* ended by close or error */
