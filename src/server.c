@@ -731,12 +731,32 @@ static void pending_expire(sdtls_server *s, sdtls_time now, bool room) {
   }
 }
 
-/* One fragment of a ClientHello from an address with no connection. When it
- * completes the message, the whole ClientHello is handled as if it had come
- * in one datagram. */
+/* A fragment of a known peer's datagram that belongs to a new ClientHello
+ * from its address (a restart, RFC 6347 4.2.8): the first fragment carries
+ * another client random than the one that made the connection, the others
+ * continue a reassembly such a first fragment began. */
+static bool restart_fragment(sdtls_server *s, const peer *p, const sdtls_peer_key *key,
+                             uint64_t hash, const uint8_t *datagram, size_t len,
+                             sdtls_ch_fragment *f) {
+  if (sdtls_client_hello_fragment_parse(datagram, len, f) != SDTLS_CH_OK ||
+      (f->fragment_offset == 0 && f->fragment_len == f->message_len)) {
+    return false;
+  }
+  if (f->fragment_offset == 0) {
+    /* client_version (2 bytes), then the random */
+    return f->fragment_len >= 2 + SDTLS_RANDOM_LEN &&
+           memcmp(f->fragment + 2, p->random, SDTLS_RANDOM_LEN) != 0;
+  }
+  size_t index;
+  return pending_find(s, key, hash, &index) != NULL;
+}
+
+/* One fragment of a ClientHello from an address with no connection (or, as
+ * a restart, from a known peer's, `old`). When it completes the message,
+ * the whole ClientHello is handled as if it had come in one datagram. */
 static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                            const uint8_t *addr, size_t addr_len, const sdtls_ch_fragment *f,
-                           size_t len, sdtls_time now) {
+                           peer *old, size_t len, sdtls_time now) {
   if (f->message_len > MAX_PENDING_BYTES) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
@@ -779,6 +799,14 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
       c->seen[at / 8] |= bit;
       c->body[at] = f->fragment[i];
       c->covered++;
+    } else if (c->body[at] != f->fragment[i]) {
+      /* Bytes that differ from what came before: another ClientHello (or
+       * a spoofed fragment) took this place. The newest begins again. */
+      memset(c->seen, 0, (c->first.message_len + 7) / 8);
+      c->covered = 0;
+      c->bytes_in = len;
+      c->max_record_seq = f->record_seq;
+      i = (size_t)-1; /* this fragment again, from its start */
     }
   }
   if (c->covered < c->first.message_len) {
@@ -796,7 +824,15 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
   }
-  int rc = handle_client_hello(s, key, hash, addr, addr_len, &ch, NULL, bytes_in, whole, n, now);
+  /* A known peer's connection may have ended while this one came in. */
+  if (old != NULL && (old->dead || table_find(s, key, hash) != old)) {
+    old = NULL;
+  }
+  if (old != NULL && memcmp(ch.random, old->random, SDTLS_RANDOM_LEN) == 0) {
+    OPENSSL_cleanse(whole, n);
+    return 0; /* its own ClientHello after all: the connection has it */
+  }
+  int rc = handle_client_hello(s, key, hash, addr, addr_len, &ch, old, bytes_in, whole, n, now);
   OPENSSL_cleanse(whole, n);
   return rc;
 }
@@ -833,9 +869,13 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
      * 4.2.8): it goes through the cookie exchange, and only a valid cookie
      * replaces the connection. Retransmitted and duplicated ClientHellos
      * (same random) are the connection's business. */
+    sdtls_ch_fragment frag;
     if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
         memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
-      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, 0, datagram, len, now);
+      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, len, datagram, len, now);
+    } else if (s->cookies && restart_fragment(s, p, &key, hash, datagram, len, &frag)) {
+      /* The same, in fragments (an X25519MLKEM768 ClientHello). */
+      rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, p, len, now);
     } else if (!p->dead) {
       sdtls_conn_feed(p->conn, datagram, len, now);
       check_ended(p);
@@ -855,7 +895,7 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
         /* A fragment of a ClientHello (RFC 6347 4.2.3) is reassembled. */
         if (sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
             (frag.fragment_offset != 0 || frag.fragment_len != frag.message_len)) {
-          rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, len, now);
+          rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, NULL, len, now);
         } else {
           s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
         }

@@ -1788,6 +1788,51 @@ static void test_dtls13_bad_cookies(void) {
   world_free(w);
 }
 
+/* A DTLS 1.3 client starts over from the same address with a new
+ * X25519MLKEM768 ClientHello (in fragments): after the HelloRetryRequest
+ * cookie it replaces the old connection (RFC 6347 4.2.8); a spoofed first
+ * fragment alone replaces nothing. */
+static void test_dtls13_client_restart(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world *w = world_new(pq_opts());
+  REQUIRE(w != NULL);
+  struct sockaddr_in a = addr_of(0x7f000001, 40007);
+  client *first = client_connect(w, a);
+  REQUIRE(first != NULL);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  /* The same client, restarted: a new connection object at the address. */
+  sdtls_conn_free(first->conn);
+  first->conn = NULL;
+  first->addr = addr_of(0, 0); /* no longer routed to */
+  /* Only its first fragment, spoofed: nothing changes. */
+  client *spoof = client_add(w, a);
+  REQUIRE_EQ(sdtls_conn_start(spoof->conn, w->now), 0);
+  pkt f0;
+  REQUIRE(q_pop(&w->to_server, &f0));
+  q_clear(&w->to_server);
+  CHECK_EQ(deliver_to_server(w, &f0), 0);
+  free(f0.data);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(w->closes, 0);
+  sdtls_conn_free(spoof->conn);
+  spoof->conn = NULL;
+  spoof->addr = addr_of(0, 0);
+  q_clear(&w->to_client);
+  /* The real restart. */
+  client *again = client_add(w, a);
+  REQUIRE_EQ(sdtls_conn_start(again->conn, w->now), 0);
+  pump(w);
+  CHECK(again->done);
+  CHECK_STREQ(sdtls_conn_version(again->conn), "DTLSv1.3");
+  CHECK_EQ(w->closes, 1);
+  CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 2);
+  world_free(w);
+}
+
 /* ClientHello fragments that never complete: bounded memory, no state
  * beyond it, no answer; a real client still connects. */
 static void test_dtls13_incomplete_fragments(void) {
@@ -1869,6 +1914,7 @@ int main(int argc, char **argv) {
       {"dtls13_engine_hvr_for_dtls12", test_dtls13_engine_hvr_for_dtls12},
       {"dtls13_flood", test_dtls13_flood},
       {"dtls13_bad_cookies", test_dtls13_bad_cookies},
+      {"dtls13_client_restart", test_dtls13_client_restart},
       {"dtls13_incomplete_fragments", test_dtls13_incomplete_fragments},
   };
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
