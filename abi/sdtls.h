@@ -103,7 +103,9 @@ SDTLS_EXTERN uint32_t sdtls_version(const char **string);
 typedef enum sdtls_feature {
   SDTLS_FEATURE_DTLS1_2 = 1,
   SDTLS_FEATURE_DTLS1_3 = 2,
-  /* sdtls_server can hand a cookie-verified ClientHello to the engine. */
+  /* sdtls_server can hand a cookie-verified ClientHello to the engine
+   * (DTLS 1.2's HelloVerifyRequest; with an engine that speaks DTLS 1.3,
+   * also its HelloRetryRequest cookie). */
   SDTLS_FEATURE_COOKIE_EXCHANGE = 3,
   /* Since SDTLS_1.1: DTLS-SRTP keying, pre-shared keys, session resumption
    * with tickets, ALPN. */
@@ -206,7 +208,9 @@ typedef enum sdtls_option {
    * retransmission (capped by the engine at 60 s). 10..60000; default 1000. */
   SDTLS_OPT_INITIAL_TIMEOUT_MS = 4,
   /* A handshake not finished this many milliseconds after it started fails
-   * with SDTLS_E_TIMEOUT. 100..3600000; default 30000. */
+   * with SDTLS_E_TIMEOUT; with DTLS 1.3 also a connection whose peer has
+   * not acknowledged the handshake's last flight (Finished, tickets) by
+   * then. 100..3600000; default 30000. */
   SDTLS_OPT_HANDSHAKE_TIMEOUT_MS = 5,
   /* Protocol version range as wire numbers: SDTLS_DTLS1_2 (0xfefd) or
    * SDTLS_DTLS1_3 (0xfefc). Defaults: min 1.2, max the newest the engine
@@ -214,7 +218,9 @@ typedef enum sdtls_option {
   SDTLS_OPT_MIN_VERSION = 6,
   SDTLS_OPT_MAX_VERSION = 7,
   /* Server (sdtls_server): 1 (default) answers a ClientHello without a valid
-   * cookie with a stateless HelloVerifyRequest. 0 switches the cookie
+   * cookie with a stateless HelloVerifyRequest (DTLS 1.2), or, when it
+   * offers DTLS 1.3 and the engine speaks it, a stateless HelloRetryRequest
+   * with a cookie (RFC 9147 5.1). 0 switches the cookie
    * exchange off: only for deployments that verify the peer's address
    * another way (ICE in WebRTC), since without it a spoofed ClientHello
    * makes the server keep state and send a large flight. */
@@ -631,7 +637,10 @@ SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *f
  * ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD) first, then the
  * certificate suites (SDTLS_OPT_PSK_ALLOW_CBC adds the engine's CBC PSK
  * suites; sdtls_config_set_ciphers() replaces the list); a server needs no
- * certificate then, and a client needs no server name. TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine.
+ * certificate then, and a client needs no server name.
+ * TLS_PSK_WITH_AES_128_CCM_8 (CoAP's) does not exist in the engine. These
+ * are DTLS 1.2 suites: with a PSK and SDTLS_OPT_MIN_VERSION at 1.2,
+ * SDTLS_OPT_MAX_VERSION is lowered to 1.2 when the config is first used.
  * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity,
@@ -672,7 +681,9 @@ SDTLS_EXTERN const char *sdtls_conn_psk_identity(const sdtls_conn *conn);
  * success sets *session (allocated; release with sdtls_free(), which wipes
  * it) and *len and returns 0; SDTLS_E_STATE when the handshake is not done
  * or the session cannot be resumed (the server issued no ticket);
- * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM.
+ * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_NOMEM. With DTLS 1.3 the server's
+ * ticket comes after the handshake (a NewSessionTicket message): ask once
+ * data has flowed or the connection's timers are quiet.
  * Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session,
                                         size_t *len);
@@ -737,6 +748,22 @@ SDTLS_EXTERN int sdtls_config_set_groups(sdtls_config *config, const char *group
  * done, or no key exchange: a resumed DTLS 1.2 session, plain PSK). A static
  * string. Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN const char *sdtls_conn_group(const sdtls_conn *conn);
+
+/* ------------------------------------------------------------------------ */
+/* DTLS 1.3 key update. Since SDTLS_1.1.                                     */
+/* ------------------------------------------------------------------------ */
+
+/* DTLS 1.3 (RFC 9147 8): sends a KeyUpdate, so that this side's records
+ * use fresh keys from now on, and asks the peer to update its own. The
+ * engine retransmits it until the peer acknowledges it: keep serving
+ * sdtls_conn_next_deadline(). Peers' KeyUpdates are answered without a
+ * call. Allowed where sdtls_conn_send() is (also from the event callbacks).
+ * A KeyUpdate asked for while one is still unacknowledged is sent once
+ * that one is. Returns 0, SDTLS_E_STATE (not connected), SDTLS_E_UNSUPPORTED (a DTLS 1.2 connection), SDTLS_E_CLOSED
+ * / the failure's code if the connection has ended, SDTLS_E_INVALID_ARGUMENT
+ * or SDTLS_E_IN_CALLBACK (inside the send callback).
+ * Thread-safety: one thread at a time per connection. */
+SDTLS_EXTERN int sdtls_conn_key_update(sdtls_conn *conn, sdtls_time now);
 
 /* ------------------------------------------------------------------------ */
 /* Server: many peers behind one socket                                      */
@@ -832,7 +859,7 @@ SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint
 
 /* Counters; values are frozen. */
 typedef enum sdtls_server_counter {
-  SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerifyRequests sent */
+  SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerify/HelloRetryRequests sent */
   SDTLS_COUNTER_COOKIES_REJECTED = 2,    /* ClientHellos with a bad cookie */
   SDTLS_COUNTER_CONNECTIONS_CREATED = 3,
   SDTLS_COUNTER_CONNECTIONS_CLOSED = 4,  /* ended by close or error */

@@ -48,6 +48,8 @@ elseif(EXISTS "${BORINGSSL_ROOT}gen/sources.cmake")
   set(ssl_sources ${SSL_SOURCES})
   set(_asm ${BCM_SOURCES_ASM} ${CRYPTO_SOURCES_ASM})
   set(CMAKE_CXX_STANDARD 17)
+  # This tree's C++ refers to two symbols of the C++ runtime, which
+  # src/engine/cxx_runtime.cc provides (hidden): no libstdc++ is needed.
 else()
   message(FATAL_ERROR "${SDTLS_BORINGSSL_DIR} is not a BoringSSL tree "
                       "(neither android-sources.cmake nor gen/sources.cmake found)")

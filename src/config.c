@@ -163,6 +163,13 @@ static int finish(sdtls_config *c) {
     ERR_clear_error();
     return SDTLS_E_NOMEM; /* the list was checked when it was set */
   }
+  if (sdtls_config_has_psk(c) && c->max_version == SDTLS_DTLS1_3 &&
+      c->min_version == SDTLS_DTLS1_2) {
+    /* The engine's PSK suites (RFC 4279) are DTLS 1.2 suites: its DTLS 1.3
+     * would need a certificate instead. */
+    c->max_version = SDTLS_DTLS1_2;
+    SSL_CTX_set_max_proto_version(c->ctx, DTLS1_2_VERSION);
+  }
   int rc = sdtls_psk_install(c);
   if (rc == SDTLS_OK) {
     rc = sdtls_session_install(c);
@@ -339,6 +346,16 @@ int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_p
   if (rc == SDTLS_OK && (key == NULL || (EVP_PKEY_id(key) != EVP_PKEY_EC &&
                                          EVP_PKEY_id(key) != EVP_PKEY_RSA))) {
     rc = SDTLS_E_CREDENTIALS;
+  }
+  /* The key must belong to the leaf; checked here, before the engine sees
+   * either: a current engine's SSL_CTX_set_chain_and_key that refuses the
+   * pair has already dropped the credential set before. */
+  if (rc == SDTLS_OK) {
+    EVP_PKEY *leaf_key = X509_get_pubkey(sk_X509_value(certs, 0));
+    if (leaf_key == NULL || EVP_PKEY_cmp(leaf_key, key) != 1) {
+      rc = SDTLS_E_CREDENTIALS;
+    }
+    EVP_PKEY_free(leaf_key);
   }
   if (rc == SDTLS_OK && !SSL_CTX_set_chain_and_key(config->ctx, der, n, key, NULL)) {
     rc = SDTLS_E_CREDENTIALS; /* the key does not belong to the certificate */

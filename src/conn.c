@@ -45,14 +45,16 @@ struct sdtls_conn {
   bool free_pending; /* sdtls_conn_free() called from a callback */
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
+  bool dtls13;       /* connected with DTLS 1.3: timers run after the handshake */
+  bool confirming;   /* DTLS 1.3: connected, its last flight not acknowledged yet */
   char *server_name; /* client: the name to send and check, or NULL */
   char *alpn;        /* the selected protocol once connected, or NULL */
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
   size_t max_data; /* sdtls_conn_max_data_size() once connected */
-  bool timer_after_handshake; /* DTLS 1.3 acknowledges and retransmits then */
   uint64_t read_seq; /* the engine's anti-replay mark when last looked at */
   SSL_SESSION *offered_session; /* client: from sdtls_conn_set_session() */
+  SSL_SESSION *latest_session; /* client: the newest ticket's session, or NULL */
 
   sdtls_time handshake_deadline;
   sdtls_time retransmit_deadline;
@@ -210,6 +212,7 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
 /* ---- lifetime ---- */
 
 static void destroy(sdtls_conn *conn) {
+  SSL_SESSION_free(conn->latest_session);
   SSL_free(conn->ssl); /* the engine wipes its keys */
   sdtls_config_free(conn->config);
   SSL_SESSION_free(conn->offered_session);
@@ -471,6 +474,11 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
     }
   }
   conn->retransmit_deadline = SDTLS_TIME_NEVER;
+  if (conn->confirming) {
+    /* Everything the handshake sent is acknowledged: no deadline now. */
+    conn->confirming = false;
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+  }
 }
 
 static bool alive(const sdtls_conn *conn) {
@@ -481,14 +489,23 @@ static bool alive(const sdtls_conn *conn) {
 /* The handshake just finished: what stays fixed from now on is read once. */
 static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
-  conn->handshake_deadline = SDTLS_TIME_NEVER;
+  conn->dtls13 = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
+  /* DTLS 1.3: a side is done before the peer has what it sent last (the
+   * client's Finished, the server's tickets); the engine retransmits until
+   * it is acknowledged, and the handshake deadline bounds that too: a peer
+   * gone at that moment fails the connection instead of leaving it
+   * retransmitting for ever. */
+  conn->confirming = conn->dtls13;
+  if (!conn->confirming) {
+    conn->handshake_deadline = SDTLS_TIME_NEVER;
+  }
   conn->last_activity = now;
   /* DTLS 1.2 stops the retransmission timer at the end of the handshake
    * and never starts it again without renegotiation (which is off): the
-   * final flight is resent only when the peer resends its own. */
-  conn->timer_after_handshake = SSL_version(conn->ssl) != DTLS1_2_VERSION;
+   * final flight is resent only when the peer resends its own. DTLS 1.3
+   * acknowledges and retransmits after it. */
   conn->read_seq = SSL_get_read_sequence(conn->ssl);
-  if (!conn->timer_after_handshake) {
+  if (!conn->dtls13) {
     conn->retransmit_deadline = SDTLS_TIME_NEVER;
   }
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
@@ -555,7 +572,7 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
   }
   OPENSSL_cleanse(plaintext, used);
   if (rc == SDTLS_OK && alive(conn) &&
-      (conn->state == SDTLS_STATE_HANDSHAKING || conn->timer_after_handshake)) {
+      (conn->state == SDTLS_STATE_HANDSHAKING || conn->dtls13)) {
     update_retransmit_deadline(conn, now);
   }
   return rc;
@@ -738,7 +755,58 @@ static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_ti
   if (r != (int)len) {
     return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
   }
+  if (conn->dtls13) {
+    /* A write may carry a queued KeyUpdate, whose ACK the engine awaits. */
+    update_retransmit_deadline(conn, now);
+  }
   return SDTLS_OK;
+}
+
+static int conn_key_update(sdtls_conn *conn, sdtls_time now) {
+  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
+    return conn->error;
+  }
+  if (conn->state != SDTLS_STATE_CONNECTED || SSL_in_init(conn->ssl)) {
+    return SDTLS_E_STATE;
+  }
+  if (!conn->dtls13) {
+    return SDTLS_E_UNSUPPORTED; /* DTLS 1.2 has no KeyUpdate */
+  }
+  sdtls_engine_time_set(now);
+  if (!SSL_key_update(conn->ssl, SSL_KEY_UPDATE_REQUESTED)) {
+    ERR_clear_error();
+    return SDTLS_E_STATE;
+  }
+  /* The engine sends queued handshake messages (the KeyUpdate) when it is
+   * next asked to read: a zero-length peek does that and consumes nothing
+   * (any record it holds is still read by drive()). */
+  uint8_t none;
+  int r = SSL_peek(conn->ssl, &none, 0);
+  if (r < 0) {
+    int err = SSL_get_error(conn->ssl, r);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      return fail_from_engine(conn, err);
+    }
+  }
+  update_retransmit_deadline(conn, now);
+  return SDTLS_OK;
+}
+
+int sdtls_conn_key_update(sdtls_conn *conn, sdtls_time now) {
+  if (conn == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (conn->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  const sdtls_conn_hooks *hooks = conn->hooks;
+  void *owner = conn->owner;
+  int rc = owner_enter(conn);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
+  rc = finish(conn, conn_key_update(conn, now));
+  return owner_leave(hooks, owner, rc);
 }
 
 int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
@@ -778,7 +846,10 @@ int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
   }
   int rc = SDTLS_OK;
   if (now >= conn->handshake_deadline) {
-    snprintf(conn->detail, sizeof(conn->detail), "handshake not finished within %lld ms",
+    snprintf(conn->detail, sizeof(conn->detail),
+             conn->state == SDTLS_STATE_CONNECTED
+                 ? "the peer did not acknowledge the end of the handshake within %lld ms"
+                 : "handshake not finished within %lld ms",
              (long long)conn->config->handshake_timeout_ms);
     rc = fail(conn, SDTLS_E_TIMEOUT);
   } else if (now >= conn->retransmit_deadline) {
@@ -1006,6 +1077,13 @@ int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr, size_t
 /* ---- for the server ---- */
 
 SSL *sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
+
+SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn) { return conn->latest_session; }
+
+void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session) {
+  SSL_SESSION_free(conn->latest_session);
+  conn->latest_session = session;
+}
 
 sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn) { return conn->last_activity; }
 

@@ -47,6 +47,12 @@ int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key
   return SDTLS_E_INVALID_ARGUMENT;
 }
 
+static void put_be(uint8_t *out, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    out[n - 1 - i] = (uint8_t)(v >> (8 * i));
+  }
+}
+
 /* ---- a bounds-checked reader ---- */
 
 typedef struct reader {
@@ -132,6 +138,96 @@ int sdtls_record_header_ok(const uint8_t *dgram, size_t len) {
   return parse_record_header(dgram, len, &rec) ? 1 : 0;
 }
 
+int sdtls_record_is_unified(const uint8_t *dgram, size_t len) {
+  if (dgram == NULL || len < 1 || (dgram[0] & 0xe0) != 0x20) {
+    return 0;
+  }
+  /* 001CSLEE: C connection id (none is negotiated here), S 16-bit sequence
+   * number, L length present. */
+  uint8_t flags = dgram[0];
+  if (flags & 0x10) {
+    return 0;
+  }
+  size_t header = 1 + ((flags & 0x08) ? 2 : 1) + ((flags & 0x04) ? 2 : 0);
+  if (len <= header) {
+    return 0;
+  }
+  if (flags & 0x04) {
+    size_t body = ((size_t)dgram[header - 2] << 8) | dgram[header - 1];
+    if (body == 0 || body > len - header) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* ---- ClientHello fragments ---- */
+
+int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+                                      sdtls_ch_fragment *out) {
+  if (out == NULL) {
+    return SDTLS_CH_MALFORMED;
+  }
+  memset(out, 0, sizeof(*out));
+  record rec;
+  if (!parse_record_header(dgram, len, &rec)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (rec.type != CT_HANDSHAKE || rec.epoch != 0) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  reader r = {rec.body, rec.body_len};
+  uint64_t msg_type, msg_len, msg_seq, frag_off, frag_len;
+  if (!rd_uint(&r, 1, &msg_type)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (msg_type != MT_CLIENT_HELLO) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  if (!rd_uint(&r, 3, &msg_len) || !rd_uint(&r, 2, &msg_seq) || !rd_uint(&r, 3, &frag_off) ||
+      !rd_uint(&r, 3, &frag_len) || frag_len == 0 || frag_len > r.left ||
+      frag_off > msg_len || frag_len > msg_len - frag_off) {
+    return SDTLS_CH_MALFORMED;
+  }
+  out->record_seq = rec.seq;
+  out->record_version = rec.version;
+  out->message_seq = (uint16_t)msg_seq;
+  out->message_len = (size_t)msg_len;
+  out->fragment_offset = (size_t)frag_off;
+  out->fragment = r.p;
+  out->fragment_len = (size_t)frag_len;
+  return SDTLS_CH_OK;
+}
+
+size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
+                                   uint8_t *out, size_t out_cap) {
+  size_t n = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len;
+  if (frag->message_len + SDTLS_HANDSHAKE_HEADER_LEN > MAX_RECORD_BODY || n > out_cap) {
+    return 0;
+  }
+  size_t i = 0;
+  out[i++] = CT_HANDSHAKE;
+  put_be(&out[i], frag->record_version, 2);
+  i += 2;
+  put_be(&out[i], 0, 2); /* epoch 0 */
+  i += 2;
+  put_be(&out[i], frag->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
+  i += 6;
+  put_be(&out[i], SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len, 2);
+  i += 2;
+  out[i++] = MT_CLIENT_HELLO;
+  put_be(&out[i], frag->message_len, 3);
+  i += 3;
+  put_be(&out[i], frag->message_seq, 2);
+  i += 2;
+  put_be(&out[i], 0, 3);
+  i += 3;
+  put_be(&out[i], frag->message_len, 3);
+  i += 3;
+  memcpy(&out[i], body, frag->message_len);
+  return n;
+}
+
 /* ---- ClientHello ---- */
 
 sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
@@ -204,6 +300,34 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
   return SDTLS_CH_OK;
 }
 
+int sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version) {
+  reader ext = {ch->extensions, ch->extensions_len};
+  while (ext.left > 0) {
+    uint64_t type;
+    const uint8_t *body;
+    size_t body_len;
+    if (!rd_uint(&ext, 2, &type) || !rd_vec(&ext, 2, &body, &body_len)) {
+      return 0;
+    }
+    if (type != 43) { /* supported_versions */
+      continue;
+    }
+    reader r = {body, body_len};
+    const uint8_t *list;
+    size_t list_len;
+    if (!rd_vec(&r, 1, &list, &list_len)) {
+      return 0;
+    }
+    for (size_t i = 0; i + 1 < list_len; i += 2) {
+      if (((uint16_t)list[i] << 8 | list[i + 1]) == version) {
+        return 1;
+      }
+    }
+    return 0;
+  }
+  return 0;
+}
+
 /* ---- cookies ---- */
 
 static const char kCookieLabel[] = "sdtls cookie v1";
@@ -251,12 +375,6 @@ int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, siz
 void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys) {
   if (keys != NULL) {
     OPENSSL_cleanse(keys, sizeof(*keys));
-  }
-}
-
-static void put_be(uint8_t *out, uint64_t v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    out[n - 1 - i] = (uint8_t)(v >> (8 * i));
   }
 }
 
@@ -380,5 +498,257 @@ size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
   out[n++] = SDTLS_COOKIE_LEN;
   memcpy(&out[n], cookie, SDTLS_COOKIE_LEN);
   n += SDTLS_COOKIE_LEN;
+  return n;
+}
+
+/* ---- DTLS 1.3: stateless HelloRetryRequest cookies ---- */
+
+#define EXT_SUPPORTED_GROUPS 10
+#define EXT_SUPPORTED_VERSIONS 43
+#define EXT_COOKIE 44
+#define EXT_KEY_SHARE 51
+#define MT_SERVER_HELLO 2
+
+int sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
+  memset(out, 0, sizeof(*out));
+  out->offers13 = sdtls_client_hello_offers(ch, SDTLS_DTLS1_3) != 0;
+  reader ext = {ch->extensions, ch->extensions_len};
+  while (ext.left > 0) {
+    uint64_t type;
+    const uint8_t *body;
+    size_t body_len;
+    if (!rd_uint(&ext, 2, &type) || !rd_vec(&ext, 2, &body, &body_len)) {
+      return 0;
+    }
+    reader r = {body, body_len};
+    switch (type) {
+      case EXT_SUPPORTED_GROUPS:
+        if (!rd_vec(&r, 2, &out->groups, &out->groups_len) || r.left != 0 ||
+            out->groups_len % 2 != 0) {
+          return 0;
+        }
+        break;
+      case EXT_KEY_SHARE:
+        if (!rd_vec(&r, 2, &out->shares, &out->shares_len) || r.left != 0) {
+          return 0;
+        }
+        break;
+      case EXT_COOKIE:
+        if (!rd_vec(&r, 2, &out->cookie, &out->cookie_len) || r.left != 0 ||
+            out->cookie_len == 0) {
+          return 0;
+        }
+        out->has_cookie = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return 1;
+}
+
+int sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group) {
+  reader r = {x->shares, x->shares_len};
+  while (r.left > 0) {
+    uint64_t g;
+    const uint8_t *key;
+    size_t key_len;
+    if (!rd_uint(&r, 2, &g) || !rd_vec(&r, 2, &key, &key_len)) {
+      return 0;
+    }
+    if (g == group) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+size_t sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
+                               uint8_t out[48]) {
+  /* TLS form: msg_type and length (4 bytes), then the body, without DTLS's
+   * message_seq and fragment fields (RFC 9147 5.2). */
+  (void)whole_len; /* parsed already: the first record is the ClientHello */
+  const uint8_t *head = whole + SDTLS_RECORD_HEADER_LEN;
+  const uint8_t *body = head + SDTLS_HANDSHAKE_HEADER_LEN;
+  size_t body_len = ((size_t)head[1] << 16) | ((size_t)head[2] << 8) | head[3];
+  if (sha384) {
+    SHA512_CTX c;
+    SHA384_Init(&c);
+    SHA384_Update(&c, head, 4);
+    SHA384_Update(&c, body, body_len);
+    SHA384_Final(out, &c);
+    return 48;
+  }
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, head, 4);
+  SHA256_Update(&c, body, body_len);
+  SHA256_Final(out, &c);
+  return 32;
+}
+
+static const char kHrrLabel[] = "sdtls hrr cookie v1";
+
+/* MAC over the label, the bucket, the peer, the ClientHello fields the
+ * second one repeats and the cookie's own fields (`fields`). */
+static void hrr_mac(const sdtls_hmac_key *key, uint64_t bucket, const sdtls_peer_key *peer,
+                    const sdtls_client_hello *ch, const uint8_t *fields, size_t fields_len,
+                    uint8_t out[SDTLS_HRR_COOKIE_MAC]) {
+  uint8_t b[8], l1[1], l2[2];
+  put_be(b, bucket, 8);
+  l1[0] = (uint8_t)ch->session_id_len;
+  put_be(l2, ch->cipher_suites_len, 2);
+  SHA256_CTX ctx = key->inner;
+  SHA256_Update(&ctx, kHrrLabel, sizeof(kHrrLabel));
+  SHA256_Update(&ctx, b, 8);
+  SHA256_Update(&ctx, peer->bytes, sizeof(peer->bytes));
+  SHA256_Update(&ctx, ch->random, SDTLS_RANDOM_LEN);
+  SHA256_Update(&ctx, l1, 1);
+  SHA256_Update(&ctx, ch->session_id, ch->session_id_len);
+  SHA256_Update(&ctx, l2, 2);
+  SHA256_Update(&ctx, ch->cipher_suites, ch->cipher_suites_len);
+  SHA256_Update(&ctx, fields, fields_len);
+  uint8_t inner[SHA256_DIGEST_LENGTH], mac[SHA256_DIGEST_LENGTH];
+  SHA256_Final(inner, &ctx);
+  ctx = key->outer;
+  SHA256_Update(&ctx, inner, sizeof(inner));
+  SHA256_Final(mac, &ctx);
+  memcpy(out, mac, SDTLS_HRR_COOKIE_MAC);
+  OPENSSL_cleanse(inner, sizeof(inner));
+  OPENSSL_cleanse(mac, sizeof(mac));
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
+}
+
+/* tag(1) cipher(2) group(2) ask_share(1) hash_len(1) hash mac */
+static size_t hrr_fields(uint8_t tag, const sdtls_hrr_state *st, uint8_t *out) {
+  size_t n = 0;
+  out[n++] = tag;
+  put_be(&out[n], st->cipher, 2);
+  n += 2;
+  put_be(&out[n], st->group, 2);
+  n += 2;
+  out[n++] = st->ask_share ? 1 : 0;
+  out[n++] = (uint8_t)st->hash_len;
+  memcpy(&out[n], st->hash, st->hash_len);
+  return n + st->hash_len;
+}
+
+size_t sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                             const sdtls_client_hello *ch, sdtls_time now,
+                             const sdtls_hrr_state *st, uint8_t out[SDTLS_HRR_COOKIE_MAX]) {
+  uint64_t bucket = bucket_of(keys, now);
+  size_t n = hrr_fields((uint8_t)bucket, st, out);
+  hrr_mac(&keys->current, bucket, peer, ch, out, n, out + n);
+  return n + SDTLS_HRR_COOKIE_MAC;
+}
+
+int sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+                          const sdtls_client_hello *ch, sdtls_time now, const uint8_t *cookie,
+                          size_t cookie_len, sdtls_hrr_state *st) {
+  memset(st, 0, sizeof(*st));
+  if (cookie_len < 7 + SDTLS_HRR_COOKIE_MAC) {
+    return 0;
+  }
+  size_t hash_len = cookie[6];
+  if ((hash_len != 32 && hash_len != 48) || cookie_len != 7 + hash_len + SDTLS_HRR_COOKIE_MAC ||
+      cookie[5] > 1) {
+    return 0;
+  }
+  uint64_t b = bucket_of(keys, now);
+  uint64_t bucket;
+  if (cookie[0] == (uint8_t)b) {
+    bucket = b;
+  } else if (b > 0 && cookie[0] == (uint8_t)(b - 1)) {
+    bucket = b - 1;
+  } else {
+    return 0;
+  }
+  size_t n = 7 + hash_len;
+  uint8_t expect[SDTLS_HRR_COOKIE_MAC];
+  hrr_mac(&keys->current, bucket, peer, ch, cookie, n, expect);
+  int ok = CRYPTO_memcmp(expect, cookie + n, SDTLS_HRR_COOKIE_MAC) == 0;
+  if (keys->has_previous && now < keys->previous_until) {
+    hrr_mac(&keys->previous, bucket, peer, ch, cookie, n, expect);
+    ok |= CRYPTO_memcmp(expect, cookie + n, SDTLS_HRR_COOKIE_MAC) == 0;
+  }
+  OPENSSL_cleanse(expect, sizeof(expect));
+  if (!ok) {
+    return 0;
+  }
+  st->cipher = (uint16_t)(cookie[1] << 8 | cookie[2]);
+  st->group = (uint16_t)(cookie[3] << 8 | cookie[4]);
+  st->ask_share = cookie[5] != 0;
+  st->hash_len = hash_len;
+  memcpy(st->hash, cookie + 7, hash_len);
+  return 1;
+}
+
+/* The HelloRetryRequest's random (RFC 8446 4.1.3): SHA-256("HelloRetryRequest"). */
+static const uint8_t kHrrRandom[SDTLS_RANDOM_LEN] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+size_t sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
+                                 const uint8_t *cookie, size_t cookie_len, uint8_t *out,
+                                 size_t out_cap) {
+  size_t ext_len = (4 + 2) + (4 + 2 + cookie_len) + (st->ask_share ? 4 + 2 : 0);
+  size_t body_len = 2 + SDTLS_RANDOM_LEN + 1 + ch->session_id_len + 2 + 1 + 2 + ext_len;
+  size_t n_total = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + body_len;
+  if (n_total > out_cap || cookie_len > UINT16_MAX) {
+    return 0;
+  }
+  size_t n = 0;
+  out[n++] = CT_HANDSHAKE;
+  out[n++] = 0xfe;
+  out[n++] = 0xfd; /* DTLS 1.2 on the record layer (RFC 9147 5.3) */
+  put_be(&out[n], 0, 2);
+  n += 2;
+  put_be(&out[n], ch->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
+  n += 6;
+  put_be(&out[n], SDTLS_HANDSHAKE_HEADER_LEN + body_len, 2);
+  n += 2;
+  out[n++] = MT_SERVER_HELLO;
+  put_be(&out[n], body_len, 3);
+  n += 3;
+  put_be(&out[n], 0, 2); /* message_seq 0 */
+  n += 2;
+  put_be(&out[n], 0, 3);
+  n += 3;
+  put_be(&out[n], body_len, 3);
+  n += 3;
+  out[n++] = 0xfe; /* legacy_version: DTLS 1.2 */
+  out[n++] = 0xfd;
+  memcpy(&out[n], kHrrRandom, SDTLS_RANDOM_LEN);
+  n += SDTLS_RANDOM_LEN;
+  out[n++] = (uint8_t)ch->session_id_len;
+  memcpy(&out[n], ch->session_id, ch->session_id_len);
+  n += ch->session_id_len;
+  put_be(&out[n], st->cipher, 2);
+  n += 2;
+  out[n++] = 0; /* compression */
+  put_be(&out[n], ext_len, 2);
+  n += 2;
+  put_be(&out[n], EXT_SUPPORTED_VERSIONS, 2);
+  n += 2;
+  put_be(&out[n], 2, 2);
+  n += 2;
+  put_be(&out[n], SDTLS_DTLS1_3, 2);
+  n += 2;
+  put_be(&out[n], EXT_COOKIE, 2);
+  n += 2;
+  put_be(&out[n], 2 + cookie_len, 2);
+  n += 2;
+  put_be(&out[n], cookie_len, 2);
+  n += 2;
+  memcpy(&out[n], cookie, cookie_len);
+  n += cookie_len;
+  if (st->ask_share) {
+    put_be(&out[n], EXT_KEY_SHARE, 2);
+    n += 2;
+    put_be(&out[n], 2, 2);
+    n += 2;
+    put_be(&out[n], st->group, 2);
+    n += 2;
+  }
   return n;
 }

@@ -149,12 +149,19 @@ bool sdtls_conn_is_done(const sdtls_conn *conn);
 /* The engine object, for the cookie hand-over glue. */
 SSL *sdtls_conn_engine(sdtls_conn *conn);
 
+/* Client: the newest resumable session the engine handed over (DTLS 1.3
+ * tickets arrive after the handshake), owned by the connection; NULL when
+ * none. Setting one frees the one before. */
+SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn);
+void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session);
+
 /* Last time the peer was heard from (idle eviction): the start of the
  * handshake, any datagram while it runs (the handshake deadline bounds
  * that), its end, and afterwards only a record that authenticated. */
 sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn);
 
-/* Handshake deadline, or SDTLS_TIME_NEVER once connected. */
+/* Handshake deadline, or SDTLS_TIME_NEVER once connected (with DTLS 1.3:
+ * once the handshake's last flights are acknowledged). */
 sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
 
 /* ---- engine glue (src/engine/) ---- */
@@ -166,5 +173,25 @@ sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
  * on success, 0 when this engine layout has no glue. */
 int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq);
 int sdtls_engine_has_cookie_handover(void);
+
+/* DTLS 1.3 stateless HelloRetryRequest cookies (RFC 9147 5.1), where the
+ * glue knows the engine: */
+/* 1 when the two functions below work with this engine. */
+int sdtls_engine_has_hrr_cookie(void);
+/* The cipher suite (its IANA number) and key exchange group the engine will
+ * choose, as a DTLS 1.3 server made from `ctx`, for a ClientHello with these
+ * cipher_suites (the u16 list's bytes) and supported_groups (idem), and
+ * whether that suite's hash is SHA-384. Returns 1, or 0 when there is no
+ * shared one or the choice cannot be foreseen. */
+int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
+                              size_t cipher_suites_len, const uint8_t *groups, size_t groups_len,
+                              uint16_t *cipher, uint16_t *group, int *sha384);
+/* Prepares a fresh server SSL object for the second ClientHello of an
+ * exchange whose HelloRetryRequest sdtls sent statelessly: as
+ * sdtls_engine_cookie_handover(), and the handshake transcript begins with
+ * `prefix` (message_hash of the first ClientHello and the HelloRetryRequest,
+ * laid out as the engine's transcript buffer takes them). Returns 1 or 0. */
+int sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
+                              const uint8_t *prefix, size_t prefix_len);
 
 #endif

@@ -12,6 +12,19 @@
  * that are due. A peer's place in the heap is refreshed after every server
  * call that drives its connection.
  *
+ * DTLS 1.3 (an engine that speaks it; README.md, "DTLS 1.3 in the server"):
+ * a ClientHello may span several datagrams (a post-quantum key share does
+ * not fit one): its fragments are reassembled in a bounded buffer per
+ * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
+ * MAX_PENDING) addresses at once, oldest dropped first, each for at most
+ * PENDING_TTL), and the whole ClientHello then goes through the same checks
+ * as one that came in one datagram. A ClientHello that offers DTLS 1.3 is
+ * answered with a stateless HelloRetryRequest cookie (RFC 9147 5.1) when
+ * the engine glue can take the second ClientHello over; a
+ * HelloVerifyRequest leads to DTLS 1.2 only (RFC 9147 5.3; the engine's
+ * client enforces it). Later datagrams of known peers, DTLS 1.3's
+ * unified-header records included, go to their connection.
+ *
  * Connections end through one path: whatever ends them (the engine, the
  * application, a timer) marks the peer dead; once the connection's own call
  * has returned, the server reports on_close and frees it ("reaping"), so no
@@ -32,6 +45,14 @@
 #define MAX_DATAGRAM 65535
 #define NS_PER_MS UINT64_C(1000000)
 
+/* ClientHello reassembly: the largest ClientHello taken in fragments (an
+ * X25519MLKEM768 one is about 1.5 KB), how many addresses may have one in
+ * reassembly at once (also at most SDTLS_OPT_MAX_HANDSHAKES), and how long
+ * an incomplete one is kept. */
+#define MAX_PENDING_BYTES 8192
+#define MAX_PENDING 256
+#define PENDING_TTL_NS (3000 * NS_PER_MS)
+
 typedef struct peer {
   sdtls_server *server;
   sdtls_conn *conn;
@@ -46,6 +67,19 @@ typedef struct peer {
   struct peer *next_due; /* handle_timeout's list of due peers */
   uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
 } peer;
+
+/* A ClientHello in reassembly from an address with no connection. */
+typedef struct pending_ch {
+  sdtls_peer_key key;
+  uint64_t hash;
+  sdtls_time expires;
+  sdtls_ch_fragment first; /* record version, message_seq and length */
+  uint64_t max_record_seq;
+  uint64_t bytes_in; /* datagrams received: what an answer may not exceed */
+  size_t covered;    /* bytes of the message received so far */
+  uint8_t *body;     /* message_len bytes */
+  uint8_t *seen;     /* one bit per byte of body */
+} pending_ch;
 
 struct sdtls_server {
   sdtls_config *config;
@@ -63,6 +97,10 @@ struct sdtls_server {
   peer **peers; /* every peer: a min-heap on `due` */
   size_t count, peers_cap;
   size_t handshakes;
+  bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
+  bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
+  pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly */
+  size_t n_pending, max_pending;
   peer *dead_head;
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
@@ -231,6 +269,7 @@ removed:
 
 /* ---- ending connections ---- */
 
+
 static void mark_dead(peer *p, int reason) {
   if (p->dead) {
     return;
@@ -273,10 +312,21 @@ static void check_ended(peer *p) {
   }
 }
 
+static void pending_free(pending_ch *c) {
+  if (c != NULL) {
+    free(c->body);
+    free(c->seen);
+    free(c);
+  }
+}
+
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
     sdtls_conn_destroy(s->peers[i]->conn);
     free(s->peers[i]);
+  }
+  for (size_t i = 0; i < s->n_pending; i++) {
+    pending_free(s->pending[i]);
   }
   free(s->peers);
   free(s->slots);
@@ -420,6 +470,9 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   s->max_peers = (size_t)config->max_peers;
   s->max_handshakes = (size_t)config->max_handshakes;
   s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
+  s->allow_dtls13 = config->max_version == SDTLS_DTLS1_3 && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3);
+  s->hrr_cookies = sdtls_engine_has_hrr_cookie() != 0;
+  s->max_pending = s->max_handshakes < MAX_PENDING ? s->max_handshakes : MAX_PENDING;
   *out = s;
   return SDTLS_OK;
 }
@@ -463,7 +516,8 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
 /* Creates a connection for a ClientHello that may make one and feeds it. */
 static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                        const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
-                       bool handover, const uint8_t *datagram, size_t len, sdtls_time now) {
+                       bool handover, const uint8_t *prefix, size_t prefix_len,
+                       const uint8_t *datagram, size_t len, sdtls_time now) {
   if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
@@ -485,13 +539,19 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     free(p);
     return rc;
   }
-  if (handover &&
-      !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn), ch->message_seq, ch->record_seq)) {
+  if (prefix != NULL ? !sdtls_engine_hrr_handover(sdtls_conn_engine(p->conn), ch->message_seq,
+                                                  ch->record_seq, prefix, prefix_len)
+                     : handover && !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn),
+                                                                 ch->message_seq, ch->record_seq)) {
     /* Only a record number at the very end of the 48-bit space gets here. */
     sdtls_conn_destroy(p->conn);
     free(p);
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
+  }
+  if (prefix == NULL && (ch->cookie_len != 0 || ch->message_seq != 0)) {
+    /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
+    SSL_set_max_proto_version(sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
   }
   table_insert(s, p);
   p->handshaking = true;
@@ -508,13 +568,100 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   return 0;
 }
 
+/* ---- DTLS 1.3: stateless HelloRetryRequest cookies (RFC 9147 5.1) ---- */
+
+#define HRR_NOT_TAKEN 1 /* not a ClientHello the exchange can take: go on */
+
+/* A DTLS 1.3 ClientHello with cookies on. The first one is answered with a
+ * HelloRetryRequest whose cookie carries all the server needs later (the
+ * hash of this ClientHello, the suite and group the engine will choose),
+ * and nothing is kept. The second, with a valid cookie, creates the
+ * connection; the engine glue gives it the transcript of the first round
+ * (src/engine/handover_upstream.cc). */
+static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                                 const uint8_t *addr, size_t addr_len,
+                                 const sdtls_client_hello *ch, const sdtls_ch13 *x, peer *old,
+                                 uint64_t bytes_in, const uint8_t *datagram, size_t len,
+                                 sdtls_time now) {
+  uint8_t hrr[512];
+  sdtls_hrr_state st;
+  if (!x->has_cookie) {
+    int sha384 = 0;
+    memset(&st, 0, sizeof(st));
+    if (!sdtls_engine_tls13_choose(s->config->ctx, ch->cipher_suites, ch->cipher_suites_len,
+                                   x->groups, x->groups_len, &st.cipher, &st.group, &sha384)) {
+      return HRR_NOT_TAKEN; /* no shared suite or group: the engine says so */
+    }
+    st.ask_share = !sdtls_ch13_has_share(x, st.group);
+    st.hash_len = sdtls_client_hello_hash(datagram, len, sha384, st.hash);
+    uint8_t cookie[SDTLS_HRR_COOKIE_MAX];
+    size_t cookie_len = sdtls_hrr_cookie_make(&s->keys, key, ch, now, &st, cookie);
+    size_t n = sdtls_hello_retry_request(ch, &st, cookie, cookie_len, hrr, sizeof(hrr));
+    if (n == 0 || n > bytes_in) {
+      /* Never answer with more than was asked: no amplification. */
+      s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+      return 0;
+    }
+    if (!s->free_pending) {
+      s->in_send = true;
+      s->cb.send(s->user_data, addr, addr_len, hrr, n);
+      s->in_send = false;
+      s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
+    }
+    return 0;
+  }
+  if (!sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
+      !sdtls_ch13_has_share(x, st.group)) {
+    s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
+    return 0; /* a second HelloRetryRequest is not allowed: the client times out */
+  }
+  /* The transcript so far, as the engine's buffer takes it: message_hash
+   * (RFC 8446 4.4.1; header, 8 filler bytes the engine skips, the hash),
+   * then the HelloRetryRequest in TLS form. */
+  size_t n = sdtls_hello_retry_request(ch, &st, x->cookie, x->cookie_len, hrr, sizeof(hrr));
+  if (n == 0) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  uint8_t prefix[4 + 8 + 48 + sizeof(hrr)];
+  size_t p = 0;
+  prefix[p++] = 254; /* message_hash */
+  prefix[p++] = 0;
+  prefix[p++] = 0;
+  prefix[p++] = (uint8_t)st.hash_len;
+  memset(&prefix[p], 0, 8);
+  p += 8;
+  memcpy(&prefix[p], st.hash, st.hash_len);
+  p += st.hash_len;
+  memcpy(&prefix[p], hrr + SDTLS_RECORD_HEADER_LEN, 4);
+  p += 4;
+  size_t hrr_body = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN;
+  memcpy(&prefix[p], hrr + hrr_body, n - hrr_body);
+  p += n - hrr_body;
+  if (old != NULL) {
+    /* A new, address-proven handshake from a known peer (RFC 6347 4.2.8). */
+    mark_dead(old, SDTLS_E_CLOSED);
+    reap(s);
+  }
+  return create_peer(s, key, hash, addr, addr_len, ch, true, prefix, p, datagram, len, now);
+}
+
 /* A ClientHello at epoch 0 from an address with no connection (or one
  * replacing an established connection, RFC 6347 4.2.8). */
 static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
                                const uint8_t *addr, size_t addr_len,
-                               const sdtls_client_hello *ch, peer *old,
+                               const sdtls_client_hello *ch, peer *old, uint64_t bytes_in,
                                const uint8_t *datagram, size_t len, sdtls_time now) {
   bool handover;
+  sdtls_ch13 x;
+  if (s->cookies && s->hrr_cookies && s->allow_dtls13 && sdtls_client_hello_13(ch, &x) &&
+      x.offers13) {
+    int r = handle_client_hello13(s, key, hash, addr, addr_len, ch, &x, old, bytes_in, datagram,
+                                  len, now);
+    if (r != HRR_NOT_TAKEN) {
+      return r;
+    }
+  }
   if (s->cookies) {
     if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
       if (ch->cookie_len != 0) {
@@ -541,7 +688,153 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, handover, datagram, len, now);
+  return create_peer(s, key, hash, addr, addr_len, ch, handover, NULL, 0, datagram, len, now);
+}
+
+/* ---- ClientHello reassembly ---- */
+
+static pending_ch *pending_find(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                                size_t *index) {
+  for (size_t i = 0; i < s->n_pending; i++) {
+    pending_ch *c = s->pending[i];
+    if (c->hash == hash && memcmp(c->key.bytes, key->bytes, sizeof(key->bytes)) == 0) {
+      *index = i;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static void pending_remove(sdtls_server *s, size_t i) {
+  pending_free(s->pending[i]);
+  s->pending[i] = s->pending[--s->n_pending];
+}
+
+/* Drops expired reassemblies, and when `room` is asked for and none is
+ * left, the oldest. */
+static void pending_expire(sdtls_server *s, sdtls_time now, bool room) {
+  for (size_t i = 0; i < s->n_pending;) {
+    if (now >= s->pending[i]->expires) {
+      pending_remove(s, i);
+    } else {
+      i++;
+    }
+  }
+  if (room && s->n_pending > 0 && s->n_pending >= s->max_pending) {
+    size_t oldest = 0;
+    for (size_t i = 1; i < s->n_pending; i++) {
+      if (s->pending[i]->expires < s->pending[oldest]->expires) {
+        oldest = i;
+      }
+    }
+    pending_remove(s, oldest);
+  }
+}
+
+/* A fragment of a known peer's datagram that belongs to a new ClientHello
+ * from its address (a restart, RFC 6347 4.2.8): the first fragment carries
+ * another client random than the one that made the connection, the others
+ * continue a reassembly such a first fragment began. */
+static bool restart_fragment(sdtls_server *s, const peer *p, const sdtls_peer_key *key,
+                             uint64_t hash, const uint8_t *datagram, size_t len,
+                             sdtls_ch_fragment *f) {
+  if (sdtls_client_hello_fragment_parse(datagram, len, f) != SDTLS_CH_OK ||
+      (f->fragment_offset == 0 && f->fragment_len == f->message_len)) {
+    return false;
+  }
+  if (f->fragment_offset == 0) {
+    /* client_version (2 bytes), then the random */
+    return f->fragment_len >= 2 + SDTLS_RANDOM_LEN &&
+           memcmp(f->fragment + 2, p->random, SDTLS_RANDOM_LEN) != 0;
+  }
+  size_t index;
+  return pending_find(s, key, hash, &index) != NULL;
+}
+
+/* One fragment of a ClientHello from an address with no connection (or, as
+ * a restart, from a known peer's, `old`). When it completes the message,
+ * the whole ClientHello is handled as if it had come in one datagram. */
+static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
+                           const uint8_t *addr, size_t addr_len, const sdtls_ch_fragment *f,
+                           peer *old, size_t len, sdtls_time now) {
+  if (f->message_len > MAX_PENDING_BYTES) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  size_t index = 0;
+  pending_ch *c = pending_find(s, key, hash, &index);
+  if (c != NULL && (c->first.message_len != f->message_len ||
+                    c->first.message_seq != f->message_seq || now >= c->expires)) {
+    /* Another ClientHello (a restart, the one after a cookie): start over. */
+    pending_remove(s, index);
+    c = NULL;
+  }
+  if (c == NULL) {
+    pending_expire(s, now, true);
+    c = calloc(1, sizeof(*c));
+    if (c != NULL) {
+      c->body = malloc(f->message_len);
+      c->seen = calloc((f->message_len + 7) / 8, 1);
+    }
+    if (c == NULL || c->body == NULL || c->seen == NULL) {
+      pending_free(c);
+      return SDTLS_E_NOMEM;
+    }
+    c->key = *key;
+    c->hash = hash;
+    c->first = *f;
+    c->first.fragment = NULL;
+    c->expires = sdtls_time_add(now, PENDING_TTL_NS);
+    index = s->n_pending;
+    s->pending[s->n_pending++] = c;
+  }
+  c->bytes_in += len;
+  if (f->record_seq > c->max_record_seq) {
+    c->max_record_seq = f->record_seq;
+  }
+  for (size_t i = 0; i < f->fragment_len; i++) {
+    size_t at = f->fragment_offset + i;
+    uint8_t bit = (uint8_t)(1u << (at % 8));
+    if (!(c->seen[at / 8] & bit)) {
+      c->seen[at / 8] |= bit;
+      c->body[at] = f->fragment[i];
+      c->covered++;
+    } else if (c->body[at] != f->fragment[i]) {
+      /* Bytes that differ from what came before: another ClientHello (or
+       * a spoofed fragment) took this place. The newest begins again. */
+      memset(c->seen, 0, (c->first.message_len + 7) / 8);
+      c->covered = 0;
+      c->bytes_in = len;
+      c->max_record_seq = f->record_seq;
+      i = (size_t)-1; /* this fragment again, from its start */
+    }
+  }
+  if (c->covered < c->first.message_len) {
+    return 0;
+  }
+  /* Whole: one unfragmented record carrying the last record number. */
+  uint8_t whole[SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + MAX_PENDING_BYTES];
+  sdtls_ch_fragment head = c->first;
+  head.record_seq = c->max_record_seq;
+  size_t n = sdtls_client_hello_assemble(&head, c->body, whole, sizeof(whole));
+  uint64_t bytes_in = c->bytes_in;
+  pending_remove(s, index);
+  sdtls_client_hello ch;
+  if (n == 0 || sdtls_client_hello_parse(whole, n, &ch) != SDTLS_CH_OK) {
+    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+    return 0;
+  }
+  /* A known peer's connection may have ended while this one came in. */
+  if (old != NULL && (old->dead || table_find(s, key, hash) != old)) {
+    old = NULL;
+  }
+  if (old != NULL && memcmp(ch.random, old->random, SDTLS_RANDOM_LEN) == 0) {
+    OPENSSL_cleanse(whole, n);
+    return 0; /* its own ClientHello after all: the connection has it */
+  }
+  int rc = handle_client_hello(s, key, hash, addr, addr_len, &ch, old, bytes_in, whole, n, now);
+  OPENSSL_cleanse(whole, n);
+  return rc;
 }
 
 int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
@@ -566,7 +859,9 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
   peer *p = table_find(s, &key, hash);
   sdtls_client_hello ch;
 
-  if (len == 0 || len > MAX_DATAGRAM || !sdtls_record_header_ok(datagram, len)) {
+  if (len == 0 || len > MAX_DATAGRAM ||
+      !(sdtls_record_header_ok(datagram, len) ||
+        (p != NULL && sdtls_record_is_unified(datagram, len)))) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
   } else if (p != NULL) {
     /* A ClientHello with another client random than the one that made the
@@ -574,24 +869,36 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
      * 4.2.8): it goes through the cookie exchange, and only a valid cookie
      * replaces the connection. Retransmitted and duplicated ClientHellos
      * (same random) are the connection's business. */
+    sdtls_ch_fragment frag;
     if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
         memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
-      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, datagram, len, now);
+      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, len, datagram, len, now);
+    } else if (s->cookies && restart_fragment(s, p, &key, hash, datagram, len, &frag)) {
+      /* The same, in fragments (an X25519MLKEM768 ClientHello). */
+      rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, p, len, now);
     } else if (!p->dead) {
       sdtls_conn_feed(p->conn, datagram, len, now);
       check_ended(p);
       refresh_due(s, p, 0);
     }
   } else {
+    sdtls_ch_fragment frag;
     switch (sdtls_client_hello_parse(datagram, len, &ch)) {
       case SDTLS_CH_OK:
-        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, datagram, len, now);
+        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, len, datagram, len,
+                                 now);
         break;
       case SDTLS_CH_NOT_CLIENT_HELLO:
         s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
         break;
       case SDTLS_CH_MALFORMED:
-        s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+        /* A fragment of a ClientHello (RFC 6347 4.2.3) is reassembled. */
+        if (sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
+            (frag.fragment_offset != 0 || frag.fragment_len != frag.message_len)) {
+          rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, NULL, len, now);
+        } else {
+          s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
+        }
         break;
     }
   }

@@ -102,7 +102,24 @@ static int ticket_cb(SSL *ssl, uint8_t *key_name, uint8_t *iv, EVP_CIPHER_CTX *c
   return rc;
 }
 
+/* Client: every session the engine establishes or receives a ticket for
+ * (DTLS 1.3 sends tickets after the handshake) is kept on its connection;
+ * taking the reference (return 1). */
+static int new_session_cb(SSL *ssl, SSL_SESSION *session) {
+  sdtls_conn *conn = SSL_get_app_data(ssl);
+  if (conn == NULL || SSL_is_server(ssl)) {
+    return 0;
+  }
+  sdtls_conn_set_latest_session(conn, session);
+  return 1;
+}
+
 int sdtls_session_install(sdtls_config *config) {
+  /* No cache of the engine's own: the client's sessions go to its
+   * connection (new_session_cb), the server's into tickets. */
+  SSL_CTX_set_session_cache_mode(config->ctx,
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+  SSL_CTX_sess_set_new_cb(config->ctx, new_session_cb);
   if (!config->session_tickets) {
     SSL_CTX_set_options(config->ctx, SSL_OP_NO_TICKET);
     return SDTLS_OK;
@@ -129,7 +146,10 @@ int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *le
   if (!sdtls_conn_is_done(conn)) {
     return SDTLS_E_STATE;
   }
-  SSL_SESSION *s = SSL_get_session(sdtls_conn_engine((sdtls_conn *)conn));
+  SSL_SESSION *s = sdtls_conn_latest_session(conn);
+  if (s == NULL) {
+    s = SSL_get_session(sdtls_conn_engine((sdtls_conn *)conn));
+  }
   if (s == NULL || !SSL_SESSION_is_resumable(s)) {
     return SDTLS_E_STATE;
   }

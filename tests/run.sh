@@ -4,8 +4,9 @@
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
 # flags, as a distribution builds it, and the Go, Python and Rust packages'
-# suites against that build. Warnings are errors in every C build.
-# The last lines are ctest's summary.
+# suites against that build. Warnings are errors in every C build. A
+# second-engine stage builds and tests the same with a current BoringSSL
+# (see below). The last lines are ctest's summary (Debian's engine).
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
 set -eu
@@ -56,6 +57,34 @@ sh "$root/python/run-tests.sh" "$build"
 
 # ---- Rust bindings (bindings/rust): cargo test and clippy ---------------
 sh "$root/bindings/rust/test.sh" "$build"
+
+# ---- Second engine ---------------------------------------------------------
+# The same library, tool and tests built against a current BoringSSL (DTLS
+# 1.3, X25519MLKEM768) from Debian's chromium source package, fetched once by
+# packaging/fetch-boringssl-current.sh and cached (~/.cache/sdtls): the
+# simulator, server, ABI, CLI, interop and DTLS 1.3 tests (dimpl included),
+# then DTLS 1.2 between the two engines' tools. A plain Release build
+# (Debian's hardening flags are the release build's business above).
+# SDTLS_CURRENT_ENGINE=0 skips the stage; SDTLS_CURRENT_ENGINE_DIR names
+# another upstream-layout tree.
+if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
+    stage_start=$(date +%s)
+    tree=${SDTLS_CURRENT_ENGINE_DIR:-$(sh "$root/packaging/fetch-boringssl-current.sh")}
+    fetched=$(date +%s)
+    # The dimpl peer's cargo build is kept beside the engine tree, so that it
+    # is built once per machine, like the engine's source is fetched once.
+    cmake -S "$root" -B "$build/current" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON \
+          -DSDTLS_BORINGSSL_DIR="$tree" \
+          -DSDTLS_DIMPL_TARGET_DIR="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sdtls/dimpl-target" >/dev/null
+    ninja -C "$build/current" -j "$jobs"
+    built=$(date +%s)
+    (cd "$build/current" && ctest -j "$jobs" --output-on-failure -E '^(valgrind_sim|bench)')
+    bash "$root/tests/dtls13/engines_fallback.sh" "$build/release/src/tool/sdtls" \
+        "$build/current/src/tool/sdtls" "$build/current/tests/dtls13/fallback"
+    echo "second engine ($tree): fetch $((fetched - stage_start)) s," \
+         "build $((built - fetched)) s, tests $(($(date +%s) - built)) s"
+fi
+# ----------------------------------------------------------------------------
 
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure

@@ -17,8 +17,8 @@ static void client_usage(FILE *out) {
           "\n"
           "Connects to a DTLS server (HOST:PORT or [IPv6]:PORT). After the handshake\n"
           "prints a summary line on stderr:\n"
-          "  connected <version> <cipher> [peer sha-256 <fingerprint>] [psk <identity>]\n"
-          "            [srtp <profile>] [alpn <protocol>] [resumed|full]\n"
+          "  connected <version> <cipher> [<group>] [peer sha-256 <fingerprint>]\n"
+          "            [psk <identity>] [srtp <profile>] [alpn <protocol>] [resumed|full]\n"
           "(each part in brackets only when it applies; full/resumed with --session),\n"
           "sends each stdin line (without its newline) as one datagram and prints each\n"
           "received datagram as one line on stdout. At the end of stdin it waits for\n"
@@ -46,6 +46,7 @@ static void client_usage(FILE *out) {
           "  --session FILE          resume the session saved in FILE if there is one;\n"
           "                          after the handshake save the new one there (mode 0600)\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
+          CONFIG_USAGE_VERSIONS
           "  --timeout SEC           wait for replies after the end of stdin (default 2)\n"
           "  --handshake-timeout SEC give up the handshake after SEC (default 30)\n"
           "  --export LABEL:LEN      print \"EXPORT <label> <hex>\" on stdout: LEN bytes of\n"

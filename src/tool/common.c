@@ -126,6 +126,7 @@ void print_session(const char *prefix, const sdtls_conn *conn, bool offered_sess
       sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
     fp[0] = '\0';
   }
+  const char *group = sdtls_conn_group(conn);
   const char *psk = sdtls_conn_psk_identity(conn);
   const char *srtp = sdtls_srtp_profile_name(sdtls_conn_srtp_profile(conn));
   const char *alpn = sdtls_conn_alpn(conn);
@@ -134,8 +135,9 @@ void print_session(const char *prefix, const sdtls_conn *conn, bool offered_sess
                                                          : "";
   /* One write: a reader never sees half the line. */
   char line[1024];
-  snprintf(line, sizeof(line), "%s %s %s%s%s%s%s%s%s%s%s%s\n", prefix,
+  snprintf(line, sizeof(line), "%s %s %s%s%s%s%s%s%s%s%s%s%s%s\n", prefix,
            version != NULL ? version : "?", cipher != NULL ? cipher : "?",
+           group != NULL ? " " : "", group != NULL ? group : "",
            fp[0] != '\0' ? " peer sha-256 " : "", fp, psk != NULL ? " psk " : "",
            psk != NULL ? psk : "", srtp != NULL ? " srtp " : "", srtp != NULL ? srtp : "",
            alpn != NULL ? " alpn " : "", alpn != NULL ? alpn : "", session);
@@ -228,6 +230,18 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
     return -1;
   case OPT_EXPORT:
     o->export_spec = arg;
+    return -1;
+  case OPT_GROUPS:
+    o->groups = arg;
+    return -1;
+  case OPT_MAX_VERSION:
+    if (strcmp(arg, "1.2") == 0) {
+      o->max_version = SDTLS_DTLS1_2;
+    } else if (strcmp(arg, "1.3") == 0) {
+      o->max_version = SDTLS_DTLS1_3;
+    } else {
+      return usage_error(prog, NULL, "--max-version must be 1.2 or 1.3");
+    }
     return -1;
   default:
     return usage_exit(usage, opt);
@@ -325,6 +339,16 @@ sdtls_config *config_opts_new(const config_opts *o) {
   for (size_t i = 0; ok && i < o->n_fingerprints; i++) {
     ok = check_rc(sdtls_config_add_peer_fingerprint(config, o->fingerprints[i]),
                   "--fingerprint");
+  }
+  if (ok && o->max_version != 0) {
+    ok = config_set(config, SDTLS_OPT_MAX_VERSION, o->max_version, "--max-version");
+  }
+  if (ok && o->groups != NULL) {
+    rc = sdtls_config_set_groups(config, o->groups);
+    if (rc != SDTLS_OK) {
+      report_sdtls_error("--groups", rc, "a group name this engine does not know");
+      ok = false;
+    }
   }
   if (ok && o->keylog != NULL) {
     ok = keylog_enable(config, o->keylog) == 0;

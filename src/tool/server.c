@@ -25,7 +25,7 @@ static void server_usage(FILE *out) {
           "port 0 picks a free one). An unknown address first gets a stateless cookie\n"
           "exchange (HelloVerifyRequest); only a client that returns the cookie gets a\n"
           "connection. Prints \"listening <address>\" and, per peer, on stderr:\n"
-          "  accepted <peer> <version> <cipher> [peer sha-256 <fingerprint>]\n"
+          "  accepted <peer> <version> <cipher> [<group>] [peer sha-256 <fingerprint>]\n"
           "           [psk <identity>] [srtp <profile>] [alpn <protocol>] [resumed]\n"
           "  closed <peer>                     the peer sent close_notify\n"
           "  closed <peer> <reason>            the connection ended otherwise\n"
@@ -63,6 +63,7 @@ static void server_usage(FILE *out) {
           "                          default: a random secret per run\n"
           "  --echo                  send every received datagram back to its peer\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
+          CONFIG_USAGE_VERSIONS
           "  --max-peers N           most connections at once, 1..1000000 (default 1024);\n"
           "                          a client beyond it is not answered after its cookie\n"
           "  --idle-timeout SEC      evict a peer that sent nothing for SEC seconds\n"

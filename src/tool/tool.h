@@ -49,10 +49,11 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns);
 /* Prints "<prefix>sha-256 AA:BB:..." for a digest to `stream`. */
 void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]);
 
-/* One line on stderr, written at once: "<prefix> <version> <cipher>" and,
- * each only when it applies, " peer sha-256 <fingerprint>" (the peer sent a
- * certificate), " psk <identity>", " srtp <profile>", " alpn <protocol>"
- * and " resumed" (or " full" when `offered_session` and not resumed). */
+/* One line on stderr, written at once: "<prefix> <version> <cipher>", then
+ * " <group>" when the handshake had a key exchange, and, each only when it
+ * applies, " peer sha-256 <fingerprint>" (the peer sent a certificate),
+ * " psk <identity>", " srtp <profile>", " alpn <protocol>" and " resumed"
+ * (or " full" when `offered_session` and not resumed). */
 void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session);
 
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
@@ -91,6 +92,8 @@ enum {
   OPT_PSK,
   OPT_KEYLOG,
   OPT_EXPORT,
+  OPT_GROUPS,
+  OPT_MAX_VERSION,
   OPT_COMMAND
 };
 #define CONFIG_LONG_OPTIONS                                                                 \
@@ -102,7 +105,17 @@ enum {
       {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},                          \
       {"psk", required_argument, NULL, OPT_PSK},                                            \
       {"keylog", required_argument, NULL, OPT_KEYLOG},                                      \
-      {"export", required_argument, NULL, OPT_EXPORT}
+      {"export", required_argument, NULL, OPT_EXPORT},                                      \
+      {"groups", required_argument, NULL, OPT_GROUPS},                                      \
+      {"max-version", required_argument, NULL, OPT_MAX_VERSION}
+
+/* The usage lines of the shared --groups and --max-version. */
+#define CONFIG_USAGE_VERSIONS                                                               \
+  "  --groups LIST           key exchange groups, most preferred first, joined by\n"      \
+  "                          ':' (X25519, P-256, X25519MLKEM768 ...; default: the\n"      \
+  "                          engine's)\n"                                                 \
+  "  --max-version V         newest protocol version, 1.2 or 1.3 (default: the\n"         \
+  "                          newest the engine speaks)\n"
 
 #define MAX_FINGERPRINTS 16 /* the library's limit per config */
 #define PSK_MAX 64          /* bytes */
@@ -123,6 +136,8 @@ typedef struct config_opts {
   const char *export_spec; /* --export LABEL:LEN as given */
   char export_label[256];  /* ... and parsed by config_opts_check() */
   long export_len;
+  const char *groups;     /* NULL: the engine's */
+  int max_version;        /* 0: the newest the engine speaks, else SDTLS_DTLS1_* */
 } config_opts;
 
 /* For what getopt_long() returned that a command's own cases did not take:

@@ -21,9 +21,9 @@ grep -Eq "^listening ${host//[/\\[}:$SERVER_PORT\$" server.err || fail "listenin
 sample_lines 1000 >expected.txt
 echo_client client "$host:$SERVER_PORT" expected.txt
 
-# "connected DTLSv1.2 <IANA cipher> peer sha-256 <server fingerprint>"
+# "connected DTLSv1.2 <IANA cipher> [<group>] peer sha-256 <server fingerprint>"
 fp=$(openssl_fp srv.pem)
-grep -Eq "^connected DTLSv1\.[23] TLS_[A-Z0-9_]+ peer sha-256 $fp\$" client.err ||
+grep -Eq "^connected DTLSv1\.[23] TLS_[A-Z0-9_]+( [A-Za-z0-9_-]+)? peer sha-256 $fp\$" client.err ||
     fail "connected line: $(cat client.err)"
 
 # The server reported the peer, then its close_notify.

@@ -15,8 +15,12 @@ done
 for f in keys.log client.log; do
     [ -f $f ] || fail "no key log file $f"
     [ "$(stat -c %a $f)" = 600 ] || fail "$f mode $(stat -c %a $f)"
-    grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}' $f && fail "unexpected key log lines in $f"
-    [ "$(grep -c '^CLIENT_RANDOM' $f)" -eq 2 ] || fail "expected 2 lines: $(cat $f)"
+    # DTLS 1.2: one CLIENT_RANDOM line; DTLS 1.3 (a current engine): its five
+    # traffic secrets, one CLIENT_TRAFFIC_SECRET_0 per handshake.
+    grep -Evx 'CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}|(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64}([0-9a-f]{32})?' \
+        $f && fail "unexpected key log lines in $f"
+    [ $(($(grep -c '^CLIENT_RANDOM' $f) + $(grep -c '^CLIENT_TRAFFIC_SECRET_0' $f))) -eq 2 ] ||
+        fail "expected 2 handshakes in $f: $(cat $f)"
     [ "$(cut -d' ' -f2 $f | sort -u | wc -l)" -eq 2 ] || fail "two handshakes, one client random"
 done
 cmp -s keys.log client.log || fail "client and server logged different secrets"

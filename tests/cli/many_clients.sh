@@ -59,8 +59,12 @@ server_stats server "$SERVER_PID"
 [ "$(stat_of closed)" -eq "$N" ] || fail "closed: $STATS"
 [ "$(stat_of peers)" -eq 0 ] || fail "peers left: $STATS"
 [ "$(stat_of evicted)" -eq 0 ] && [ "$(stat_of dropped_limit)" -eq 0 ] || fail "$STATS"
+# DTLS 1.2 clients go through the HelloVerifyRequest; DTLS 1.3 ones (a
+# current engine) below half of the handshake limit do not (the server's
+# bounded unvalidated state, README "DTLS 1.3 in the server").
+n12=$(grep -l '^connected DTLSv1\.2 ' c*.err 2>/dev/null | wc -l)
 if cookies_expected server; then
-    [ "$(stat_of cookies_sent)" -ge "$N" ] || fail "fewer cookie exchanges than clients: $STATS"
+    [ "$(stat_of cookies_sent)" -ge "$n12" ] || fail "fewer cookie exchanges than DTLS 1.2 clients: $STATS"
 fi
 note "$N clients: all connected after ${connected_ms} ms, all done after ${total_ms} ms"
 echo PASS

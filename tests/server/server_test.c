@@ -304,10 +304,14 @@ static struct sockaddr_in addr_of(uint32_t ip, uint16_t port) {
 
 typedef struct world_opts {
   int64_t cookies, max_peers, max_handshakes, idle_ms, lifetime_ms, handshake_ms;
+  /* The clients' newest version: DTLS 1.2, where the cookie exchange is a
+   * HelloVerifyRequest, unless a test asks for DTLS 1.3. */
+  int64_t client_max_version;
+  const char *client_groups, *server_groups; /* NULL: the engine's */
 } world_opts;
 
 static world_opts default_opts(void) {
-  world_opts o = {1, 1024, 256, 300000, 60000, 30000};
+  world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL, NULL};
   return o;
 }
 
@@ -322,12 +326,15 @@ static world *world_new(world_opts o) {
       sdtls_config_set_option(w->scfg, SDTLS_OPT_MAX_HANDSHAKES, o.max_handshakes) != 0 ||
       sdtls_config_set_option(w->scfg, SDTLS_OPT_IDLE_TIMEOUT_MS, o.idle_ms) != 0 ||
       sdtls_config_set_option(w->scfg, SDTLS_OPT_COOKIE_LIFETIME_MS, o.lifetime_ms) != 0 ||
-      sdtls_config_set_option(w->scfg, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, o.handshake_ms) != 0) {
+      sdtls_config_set_option(w->scfg, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, o.handshake_ms) != 0 ||
+      (o.server_groups != NULL && sdtls_config_set_groups(w->scfg, o.server_groups) != 0)) {
     CHECK_FAIL_("server config");
     return NULL;
   }
   if (sdtls_config_new(&w->ccfg) != 0 ||
-      sdtls_config_set_option(w->ccfg, SDTLS_OPT_VERIFY_PEER, 0) != 0) {
+      sdtls_config_set_option(w->ccfg, SDTLS_OPT_VERIFY_PEER, 0) != 0 ||
+      sdtls_config_set_option(w->ccfg, SDTLS_OPT_MAX_VERSION, o.client_max_version) != 0 ||
+      (o.client_groups != NULL && sdtls_config_set_groups(w->ccfg, o.client_groups) != 0)) {
     CHECK_FAIL_("client config");
     return NULL;
   }
@@ -1489,6 +1496,414 @@ static void test_feature_and_errors(void) {
   sdtls_config_free(cfg);
 }
 
+/* ---- DTLS 1.3 (with an engine that speaks it) ---- */
+
+/* Runs the world until every client is connected (or ended), moving time
+ * to the next deadline of the server or a client when nothing is in
+ * flight, for at most `limit`. */
+static void run_timers(world *w, sdtls_time limit, bool until_quiet) {
+  sdtls_time end = w->now + limit;
+  for (int guard = 0; guard < 100000; guard++) {
+    pump(w);
+    bool all = !until_quiet;
+    sdtls_time next = sdtls_server_next_deadline(w->server);
+    for (int i = 0; i < w->nclients; i++) {
+      client *c = w->clients[i];
+      if (c->conn == NULL) {
+        continue;
+      }
+      if (!c->done && !c->closed) {
+        all = false;
+      }
+      sdtls_time t = sdtls_conn_next_deadline(c->conn);
+      next = t < next ? t : next;
+      if (until_quiet && t != SDTLS_TIME_NEVER) {
+        all = false;
+      }
+    }
+    if (all || next == SDTLS_TIME_NEVER || next > end) {
+      return;
+    }
+    w->now = next > w->now ? next : w->now;
+    sdtls_server_handle_timeout(w->server, w->now);
+    for (int i = 0; i < w->nclients; i++) {
+      if (w->clients[i]->conn != NULL) {
+        sdtls_conn_handle_timeout(w->clients[i]->conn, w->now);
+      }
+    }
+  }
+}
+
+/* The engine's default groups lack the post-quantum hybrid: both name it. */
+static world_opts pq_opts(void) {
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  o.client_groups = "X25519MLKEM768:X25519:P-256";
+  o.server_groups = "X25519MLKEM768:X25519:P-256";
+  return o;
+}
+
+/* Until every client is connected (or ended). */
+static void settle(world *w, sdtls_time limit) { run_timers(w, limit, false); }
+
+static bool skip_without_dtls13(void) {
+  if (!sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
+    printf("  (skipped: the engine does not speak DTLS 1.3)\n");
+    return true;
+  }
+  return false;
+}
+
+static size_t sent_to(world *w, uint16_t port) {
+  size_t n = 0;
+  for (int i = 0; i < w->nlog; i++) {
+    if (ntohs(w->log[i].addr.sin_port) == port) {
+      n += w->log[i].len;
+    }
+  }
+  return n;
+}
+
+static bool is_hrr(const pkt *p) {
+  static const uint8_t kHrrRandom[4] = {0xcf, 0x21, 0xad, 0x74};
+  return p->len > 25 + 2 + 32 && REC_TYPE(p->data) == 22 && HS_TYPE(p->data) == 2 &&
+         memcmp(p->data + 25 + 2, kHrrRandom, 4) == 0;
+}
+
+/* An X25519MLKEM768 ClientHello does not fit a 1200-byte datagram: the
+ * server reassembles it, validates the address with a stateless
+ * HelloRetryRequest cookie (no state kept, the answer smaller than the
+ * request), takes the second ClientHello (also in fragments) and routes the
+ * client's unified-header records; data flows both ways, at one instant (no
+ * retransmission). */
+static void test_dtls13_fragmented_client_hello(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = pq_opts();
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  w->echo = true;
+  client *c = client_add(w, addr_of(0x7f000001, 40001));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  CHECKF(w->to_server.n >= 2, "the ClientHello took %zu datagram(s)", w->to_server.n);
+  const size_t ch_datagrams = w->to_server.n;
+  size_t ch_bytes = 0;
+  for (size_t i = 0; i < w->to_server.n; i++) {
+    ch_bytes += w->to_server.items[w->to_server.head + i].len;
+    CHECK(w->to_server.items[w->to_server.head + i].len <= 1200);
+  }
+  const sdtls_time t0 = w->now;
+  /* The first ClientHello: a HelloRetryRequest and nothing kept. */
+  while (deliver_one_to_server(w)) {
+  }
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  REQUIRE_EQ(w->to_client.n, 1);
+  pkt *hrr = &w->to_client.items[w->to_client.head];
+  CHECK(is_hrr(hrr));
+  CHECKF(hrr->len < ch_bytes, "HelloRetryRequest of %zu bytes", hrr->len);
+  printf("  HelloRetryRequest %zu bytes\n", hrr->len);
+  pump(w);
+  REQUIRE(c->done);
+  CHECK_EQ(w->now, t0); /* no retransmission was needed */
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  CHECK_STREQ(sdtls_conn_group(c->conn), "X25519MLKEM768");
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 1);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_REJECTED), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
+  CHECK_EQ(w->handshakes, 1);
+  size_t flight = sent_to(w, 40001);
+  printf("  ClientHello %zu bytes in %zu datagrams, server sent %zu bytes\n", ch_bytes,
+         ch_datagrams, flight);
+  for (int i = 0; i < 5; i++) {
+    char msg[32];
+    int n = snprintf(msg, sizeof(msg), "ping%d", i);
+    CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)msg, (size_t)n, w->now), 0);
+  }
+  pump(w);
+  CHECK_EQ(w->data_events, 5);
+  CHECK_EQ(c->rx_count, 5);
+  CHECK(c->rx_len > 0 && memcmp(c->rx, "echo:ping0:40001", 16) == 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_UNKNOWN_PEER), 0);
+  /* A KeyUpdate and data after it. */
+  CHECK_EQ(sdtls_conn_key_update(c->conn, w->now), 0);
+  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"after", 5, w->now), 0);
+  /* Timers settle once everything is acknowledged; idle eviction stays. */
+  run_timers(w, 30 * SEC, true);
+  CHECK_EQ(w->data_events, 6);
+  CHECK_EQ(c->rx_count, 6);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), 0);
+  CHECK_EQ(sdtls_conn_next_deadline(c->conn), SDTLS_TIME_NEVER);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(sdtls_conn_close(c->conn, w->now), 0);
+  pump(w);
+  CHECK_EQ(w->closes, 1);
+  world_free(w);
+}
+
+/* A ClientHello with an X25519 share (one datagram): the HelloRetryRequest
+ * asks for no other share, and the handshake completes at once. */
+static void test_dtls13_small_client_hello(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  o.client_groups = "X25519";
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *c = client_add(w, addr_of(0x7f000001, 40002));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  const sdtls_time t0 = w->now;
+  settle(w, 10 * SEC);
+  REQUIRE(c->done);
+  CHECK_EQ(w->now, t0);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  CHECK_STREQ(sdtls_conn_group(c->conn), "X25519");
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 1);
+  printf("  X25519-only client: connected after %llu ms, server sent %zu bytes\n",
+         (unsigned long long)((w->now - t0) / MS), sent_to(w, 40002));
+  world_free(w);
+}
+
+/* A client capped at DTLS 1.2 gets the HelloVerifyRequest and the
+ * hand-over, with this engine too. */
+static void test_dtls13_engine_hvr_for_dtls12(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world *w = world_new(default_opts());
+  REQUIRE(w != NULL);
+  const sdtls_time t0 = w->now;
+  client *c = client_connect(w, addr_of(0x7f000001, 40003));
+  REQUIRE(c != NULL);
+  CHECK_EQ(w->now, t0);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.2");
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 1);
+  world_free(w);
+}
+
+/* A flood of spoofed DTLS 1.3 ClientHellos (X25519MLKEM768, two datagrams
+ * each, from distinct addresses): each gets a stateless HelloRetryRequest
+ * smaller than the request and nothing is kept; a real client still gets
+ * through with DTLS 1.3. Prints the measurement. */
+static void test_dtls13_flood(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world *w = world_new(pq_opts());
+  REQUIRE(w != NULL);
+  /* The first flight of a real X25519MLKEM768 client, as captured. */
+  client *t = client_add(w, addr_of(0x7f000063, 9));
+  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  pkt frag[4];
+  size_t nfrag = 0, flight_len = 0;
+  while (nfrag < 4 && q_pop(&w->to_server, &frag[nfrag])) {
+    flight_len += frag[nfrag].len;
+    nfrag++;
+  }
+  sdtls_conn_free(t->conn);
+  t->conn = NULL;
+  REQUIRE(nfrag >= 2);
+  /* Warm up (lazy engine state, the log of sent datagrams). */
+  for (int i = 0; i < 300; i++) {
+    struct sockaddr_in a = addr_of(0x0b000000u + (uint32_t)i, 7);
+    for (size_t f = 0; f < nfrag; f++) {
+      pkt in = {a, frag[f].len, frag[f].data};
+      deliver_to_server(w, &in);
+    }
+  }
+  q_clear(&w->to_client);
+
+  const int kFlood = 20000;
+  size_t before = heap_in_use();
+  size_t bytes = 0, hrrs = 0, too_big = 0, largest = 0;
+  for (int i = 0; i < kFlood; i++) {
+    struct sockaddr_in a = addr_of(0x0c000000u + (uint32_t)i, (uint16_t)(2000 + i % 50000));
+    for (size_t f = 0; f < nfrag; f++) {
+      pkt in = {a, frag[f].len, frag[f].data};
+      CHECK_EQ(deliver_to_server(w, &in), 0);
+    }
+    pkt out;
+    while (q_pop(&w->to_client, &out)) {
+      bytes += out.len;
+      hrrs += is_hrr(&out);
+      too_big += out.len > flight_len;
+      largest = out.len > largest ? out.len : largest;
+      free(out.data);
+    }
+  }
+  long long grown = (long long)heap_in_use() - (long long)before;
+  CHECKF(grown < 64 * 1024, "heap grew by %lld bytes over the flood", grown);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 0);
+  CHECK_EQ(hrrs, (size_t)kFlood);
+  CHECK_EQ(too_big, 0);
+  CHECK_EQ(sdtls_server_next_deadline(w->server), SDTLS_TIME_NEVER);
+  printf("  flood of %d spoofed ClientHellos (%zu datagrams, %zu bytes each): no connection, "
+         "heap %+lld bytes; %zu HelloRetryRequests of %zu bytes, %.1f bytes sent per datagram "
+         "received (%.3f of the bytes received)\n",
+         kFlood, nfrag, flight_len, grown, hrrs, largest,
+         (double)bytes / (double)(kFlood * (int)nfrag),
+         (double)bytes / (double)((size_t)kFlood * flight_len));
+
+  /* A real client in the middle of it: DTLS 1.3, address validated. */
+  client *c = client_add(w, addr_of(0x7f000001, 40004));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  settle(w, 5 * SEC);
+  CHECK(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  for (size_t f = 0; f < nfrag; f++) {
+    free(frag[f].data);
+  }
+  world_free(w);
+}
+
+/* Second ClientHellos with a forged, altered or replayed-elsewhere cookie
+ * are refused and make nothing. */
+static void test_dtls13_bad_cookies(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *c = client_add(w, addr_of(0x7f000001, 40006));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  deliver_one_to_server(w);                 /* ClientHello 1 */
+  REQUIRE(deliver_one_to_client(w));        /* the HelloRetryRequest */
+  pkt ch2;
+  REQUIRE(q_pop(&w->to_server, &ch2));      /* ClientHello 2, with the cookie */
+  /* The same from another address: the cookie is bound to the address. */
+  pkt other = {addr_of(0x7f000002, 40006), ch2.len, ch2.data};
+  CHECK_EQ(deliver_to_server(w, &other), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_REJECTED), 1);
+  /* One flipped byte anywhere in the cookie's MAC or fields. */
+  uint8_t bad[2048];
+  memcpy(bad, ch2.data, ch2.len);
+  size_t at = ch2.len - 1;
+  for (size_t i = 25 + 2 + 32; i + 6 < ch2.len; i++) {
+    if (bad[i] == 0 && bad[i + 1] == 44) { /* the cookie extension */
+      at = i + 6 + 3;
+      break;
+    }
+  }
+  bad[at] ^= 1;
+  pkt forged = {c->addr, ch2.len, bad};
+  CHECK_EQ(deliver_to_server(w, &forged), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_REJECTED), 2);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  /* The genuine one goes through. */
+  pkt good = {c->addr, ch2.len, ch2.data};
+  CHECK_EQ(deliver_to_server(w, &good), 0);
+  free(ch2.data);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  pump(w);
+  CHECK(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  world_free(w);
+}
+
+/* A DTLS 1.3 client starts over from the same address with a new
+ * X25519MLKEM768 ClientHello (in fragments): after the HelloRetryRequest
+ * cookie it replaces the old connection (RFC 6347 4.2.8); a spoofed first
+ * fragment alone replaces nothing. */
+static void test_dtls13_client_restart(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world *w = world_new(pq_opts());
+  REQUIRE(w != NULL);
+  struct sockaddr_in a = addr_of(0x7f000001, 40007);
+  client *first = client_connect(w, a);
+  REQUIRE(first != NULL);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  /* The same client, restarted: a new connection object at the address. */
+  sdtls_conn_free(first->conn);
+  first->conn = NULL;
+  first->addr = addr_of(0, 0); /* no longer routed to */
+  /* Only its first fragment, spoofed: nothing changes. */
+  client *spoof = client_add(w, a);
+  REQUIRE_EQ(sdtls_conn_start(spoof->conn, w->now), 0);
+  pkt f0;
+  REQUIRE(q_pop(&w->to_server, &f0));
+  q_clear(&w->to_server);
+  CHECK_EQ(deliver_to_server(w, &f0), 0);
+  free(f0.data);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(w->closes, 0);
+  sdtls_conn_free(spoof->conn);
+  spoof->conn = NULL;
+  spoof->addr = addr_of(0, 0);
+  q_clear(&w->to_client);
+  /* The real restart. */
+  client *again = client_add(w, a);
+  REQUIRE_EQ(sdtls_conn_start(again->conn, w->now), 0);
+  pump(w);
+  CHECK(again->done);
+  CHECK_STREQ(sdtls_conn_version(again->conn), "DTLSv1.3");
+  CHECK_EQ(w->closes, 1);
+  CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 2);
+  world_free(w);
+}
+
+/* ClientHello fragments that never complete: bounded memory, no state
+ * beyond it, no answer; a real client still connects. */
+static void test_dtls13_incomplete_fragments(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = pq_opts();
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *t = client_add(w, addr_of(0x7f000063, 9));
+  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  pkt first;
+  REQUIRE(q_pop(&w->to_server, &first));
+  q_clear(&w->to_server);
+  sdtls_conn_free(t->conn);
+  t->conn = NULL;
+  /* Warm up, then measure 10000 addresses' first fragments. */
+  for (int i = 0; i < 300; i++) {
+    struct sockaddr_in a = addr_of(0x0e000000u + (uint32_t)i, 7);
+    pkt in = {a, first.len, first.data};
+    deliver_to_server(w, &in);
+  }
+  size_t before = heap_in_use();
+  for (int i = 0; i < 10000; i++) {
+    struct sockaddr_in a = addr_of(0x0f000000u + (uint32_t)i, 7);
+    pkt in = {a, first.len, first.data};
+    CHECK_EQ(deliver_to_server(w, &in), 0);
+  }
+  long long grown = (long long)heap_in_use() - (long long)before;
+  CHECKF(grown < 64 * 1024, "heap grew by %lld bytes", grown);
+  printf("  10000 addresses' first ClientHello fragments (%zu bytes each) after 300: heap "
+         "%+lld bytes, nothing sent\n", first.len, grown);
+  CHECK_EQ(w->to_client.n, 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 0);
+  /* A fragment that does not fit its message, one of a too large message. */
+  uint8_t bad[64];
+  memcpy(bad, first.data, sizeof(bad));
+  bad[22] = 0xff; /* fragment_offset beyond the message */
+  struct sockaddr_in a = addr_of(0x7f000002, 9);
+  pkt in = {a, sizeof(bad), bad};
+  uint64_t malformed = ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED);
+  CHECK_EQ(deliver_to_server(w, &in), 0);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), malformed + 1);
+  free(first.data);
+  client *c = client_add(w, addr_of(0x7f000001, 40005));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  settle(w, 5 * SEC);
+  CHECK(c->done);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  world_free(w);
+}
+
 int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"parser_bounds", test_parser_bounds},
@@ -1512,6 +1927,13 @@ int main(int argc, char **argv) {
       {"server_free_in_callbacks", test_server_free_in_callbacks},
       {"junk_does_not_keep_peer_alive", test_junk_does_not_keep_peer_alive},
       {"timeout_handles_every_due_peer", test_timeout_handles_every_due_peer},
+      {"dtls13_fragmented_client_hello", test_dtls13_fragmented_client_hello},
+      {"dtls13_small_client_hello", test_dtls13_small_client_hello},
+      {"dtls13_engine_hvr_for_dtls12", test_dtls13_engine_hvr_for_dtls12},
+      {"dtls13_flood", test_dtls13_flood},
+      {"dtls13_bad_cookies", test_dtls13_bad_cookies},
+      {"dtls13_client_restart", test_dtls13_client_restart},
+      {"dtls13_incomplete_fragments", test_dtls13_incomplete_fragments},
   };
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
 #ifdef SERVER_TEST_EXPECT_GLUE
