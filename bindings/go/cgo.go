@@ -310,6 +310,12 @@ func (c cconn) handleTimeout(now time.Time) (int, uint64) {
 	return int(rc), uint64(d)
 }
 
+func (c cconn) keyUpdate(now time.Time) (int, uint64) {
+	var d C.sdtls_time
+	rc := C.sdtlsgo_conn_key_update(c.p, cTime(now), &d)
+	return int(rc), uint64(d)
+}
+
 func (c cconn) nextDeadline() uint64 { return uint64(C.sdtls_conn_next_deadline(c.p)) }
 
 func (c cconn) close(now time.Time) int { return int(C.sdtls_conn_close(c.p, cTime(now))) }

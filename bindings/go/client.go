@@ -281,6 +281,21 @@ func (c *ClientConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// KeyUpdate (DTLS 1.3) renews this side's traffic keys and asks the peer
+// to renew its own (see Conn.KeyUpdate).
+func (c *ClientConn) KeyUpdate() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	if err := c.conn.KeyUpdate(time.Now()); err != nil {
+		return err
+	}
+	c.flush()
+	return nil
+}
+
 // Close sends close_notify, releases the connection and closes the socket.
 func (c *ClientConn) Close() error {
 	c.mu.Lock()

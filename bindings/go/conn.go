@@ -192,6 +192,20 @@ func (c *Conn) Send(data []byte, now time.Time) error {
 	return c.err("send", rc)
 }
 
+// KeyUpdate (DTLS 1.3) sends a KeyUpdate so that this side's records use
+// fresh keys from now on, and asks the peer to update its own. The engine
+// retransmits it until acknowledged: keep serving NextDeadline. A DTLS 1.2
+// connection returns a usage error (CodeUnsupported).
+func (c *Conn) KeyUpdate(now time.Time) error {
+	defer runtime.KeepAlive(c)
+	if err := c.usable("key update"); err != nil {
+		return err
+	}
+	rc, d := c.cc.keyUpdate(now)
+	c.collect(d)
+	return c.err("key update", rc)
+}
+
 // NextDeadline is when HandleTimeout must next be called; the zero Time
 // means never. It changes after every call: ask again.
 func (c *Conn) NextDeadline() time.Time { return goTime(c.deadline) }

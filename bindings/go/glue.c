@@ -114,6 +114,12 @@ int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtls_time now, sdtls_time *de
   return rc;
 }
 
+int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline) {
+  int rc = sdtls_conn_key_update(conn, now);
+  *deadline = sdtls_conn_next_deadline(conn);
+  return rc;
+}
+
 /* ---- a server and the connections it owns ---- */
 
 static int server_send(void *user, const uint8_t *addr, size_t addr_len, const uint8_t *datagram,

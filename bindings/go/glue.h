@@ -65,6 +65,7 @@ int sdtlsgo_conn_receive(sdtls_conn *conn, const uint8_t *data, size_t len, sdtl
 int sdtlsgo_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now,
                       sdtls_time *deadline);
 int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
+int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
 
 int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **out);
 /* `box` is the server's (its user_data). */

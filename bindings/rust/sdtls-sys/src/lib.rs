@@ -377,6 +377,9 @@ extern "C" {
     pub fn sdtls_config_set_groups(config: *mut sdtls_config, groups: *const c_char) -> c_int;
     pub fn sdtls_conn_group(conn: *const sdtls_conn) -> *const c_char;
 
+    // DTLS 1.3 KeyUpdate (SDTLS_1.1)
+    pub fn sdtls_conn_key_update(conn: *mut sdtls_conn, now: sdtls_time) -> c_int;
+
     // Server
     pub fn sdtls_server_new(
         config: *mut sdtls_config,

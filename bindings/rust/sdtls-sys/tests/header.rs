@@ -365,6 +365,7 @@ fn every_declared_function_resolves_in_the_library() {
         sdtls_conn_alpn,
         sdtls_config_set_groups,
         sdtls_conn_group,
+        sdtls_conn_key_update,
         sdtls_server_new,
         sdtls_server_free,
         sdtls_server_receive,

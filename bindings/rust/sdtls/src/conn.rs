@@ -570,6 +570,16 @@ impl Conn {
         call_check(|| unsafe { sys::sdtls_conn_handle_timeout(raw, to_ns(now)) }, self.conn_err())
     }
 
+    /// DTLS 1.3: sends a KeyUpdate, so this side's records use fresh keys
+    /// from now on, and asks the peer to update its own (the engine
+    /// retransmits it until acknowledged: keep serving
+    /// [`next_deadline`](Conn::next_deadline)). A DTLS 1.2 connection
+    /// returns a usage error (the C code `SDTLS_E_UNSUPPORTED`).
+    pub fn key_update(&mut self, now: Instant) -> Result<()> {
+        let raw = self.raw;
+        call_check(|| unsafe { sys::sdtls_conn_key_update(raw, to_ns(now)) }, self.conn_err())
+    }
+
     /// Sends close_notify (when connected) and moves to [`State::Closed`].
     pub fn close(&mut self, now: Instant) -> Result<()> {
         let raw = self.raw;

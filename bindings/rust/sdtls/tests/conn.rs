@@ -106,6 +106,17 @@ fn close_notify_ends_both_sides() {
 }
 
 #[test]
+fn key_update_is_refused_on_dtls12() {
+    let pki = Pki::new();
+    let ccfg = pki.client().max_version(sdtls::Version::Dtls12).build().unwrap();
+    let scfg = pki.server().build().unwrap();
+    let (mut c, _s) = connected_pair(&ccfg, &scfg);
+    assert_eq!(c.protocol_version(), Some("DTLSv1.2"));
+    let err = c.key_update(Instant::now()).unwrap_err();
+    assert_eq!(err.code(), sys::SDTLS_E_UNSUPPORTED);
+}
+
+#[test]
 fn groups() {
     let pki = Pki::new();
     // DTLS 1.2 also checks the P-256 certificate's curve against the
