@@ -3,8 +3,8 @@
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
-# flags, as a distribution builds it, and the Go, Python and Rust packages'
-# suites against that build. Warnings are errors in every C build.
+# flags, as a distribution builds it, and the Go, Python, Rust and Java
+# packages' suites against that build. Warnings are errors in every C build.
 # The last lines are ctest's summary.
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
@@ -56,6 +56,13 @@ sh "$root/python/run-tests.sh" "$build"
 
 # ---- Rust bindings (bindings/rust): cargo test and clippy ---------------
 sh "$root/bindings/rust/test.sh" "$build"
+
+# ---- Java binding (bindings/java, java/) ------------------------------------
+# Turns SDTLS_BUILD_JAVA on in the release build (SWIG, the JNI library over
+# its libsdtls.a) and runs Maven's JUnit tests against it; under a minute
+# once Maven's repository (in the build directory) is filled.
+sh "$root/java/run-tests.sh" "$build/release"
+# --- end of the Java binding ------------------------------------------------
 
 cd "$build/release"
 exec ctest -j "$jobs" --output-on-failure

@@ -139,7 +139,7 @@ static void sdtlsjava_set_bytes(JNIEnv *jenv, jobjectArray array, const uint8_t 
 %typemap(in) SWIGTYPE **out ($*1_ltype temp = NULL) { $1 = &temp; }
 %typemap(argout) SWIGTYPE **out {
   jlong ptr = 0;
-  *($*1_ltype *)(void *)&ptr = *$1;
+  memcpy(&ptr, $1, sizeof *$1); /* SWIG's own pointer-in-jlong form */
   JCALL4(SetLongArrayRegion, jenv, $input, 0, 1, &ptr);
 }
 
