@@ -99,7 +99,7 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
 
 /* New handles out (sdtls_config_new ...): returned as (borrowed-looking)
  * pointers. The pythonic layer does not use these; it makes handles through
- * the holders below, which own them. */
+ * the holders (bindings/python/holders.i), which own them. */
 %typemap(in, numinputs=0) SWIGTYPE **out ($*1_ltype temp = NULL) { $1 = &temp; }
 %typemap(argout) SWIGTYPE **out {
   %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0));
