@@ -3,9 +3,9 @@
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
-# flags, as a distribution builds it, and the Go, Python and Rust packages'
-# suites against that build. Warnings are errors in every C build. A
-# second-engine stage builds and tests the same with a current BoringSSL
+# flags, as a distribution builds it, and the Go, Python, Rust and Java
+# packages' suites against that build. Warnings are errors in every C build.
+# A second-engine stage builds and tests the same with a current BoringSSL
 # (see below). The last lines are ctest's summary (Debian's engine).
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
@@ -57,6 +57,13 @@ sh "$root/python/run-tests.sh" "$build"
 
 # ---- Rust bindings (bindings/rust): cargo test and clippy ---------------
 sh "$root/bindings/rust/test.sh" "$build"
+
+# ---- Java binding (bindings/java, java/) ------------------------------------
+# Turns SDTLS_BUILD_JAVA on in the release build (SWIG, the JNI library over
+# its libsdtls.a) and runs Maven's JUnit tests against it; under a minute
+# once Maven's repository (in the build directory) is filled.
+sh "$root/java/run-tests.sh" "$build/release"
+# --- end of the Java binding ------------------------------------------------
 
 # ---- Second engine ---------------------------------------------------------
 # The same library, tool and tests built against a current BoringSSL (DTLS

@@ -12,7 +12,8 @@ import sdtls._sdtls as ll
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "abi" / "sdtls.h"
-INTERFACE = ROOT / "bindings" / "python" / "sdtls.i"
+# The shared interface and the Python part of it (bindings/sdtls.i includes it).
+INTERFACE = [ROOT / "bindings" / "sdtls.i", *sorted((ROOT / "bindings" / "python").glob("*.i"))]
 
 
 def test_version_matches_the_c_library() -> None:
@@ -40,10 +41,11 @@ def test_every_constant_of_the_header_is_wrapped() -> None:
 def test_every_pointer_length_pair_has_a_typemap() -> None:
     """SWIG matches multi-argument typemaps by parameter name: a function
     added to the header with a new (pointer, length) pair needs its names in
-    the %apply list of sdtls.i, or Python would have to pass the length."""
+    the %apply list of bindings/sdtls.i, or Python would have to pass the length."""
     header = HEADER.read_text()
     pairs = set(re.findall(r"const (?:uint8_t|char) \*(\w+),\s*size_t (\w+)", header))
-    applied = set(re.findall(r"\(const (?:uint8_t|char) \*(\w+), size_t (\w+)\)", INTERFACE.read_text()))
+    text = "".join(p.read_text() for p in INTERFACE)
+    applied = set(re.findall(r"\(const (?:uint8_t|char) \*(\w+), size_t (\w+)\)", text))
     assert pairs - applied == set()
 
 

@@ -1,260 +1,22 @@
 /*
- * SWIG interface for sdtls: the private module sdtls._sdtls.
+ * The Python part of the SWIG interface, after the header (bindings/sdtls.i
+ * includes it): the handle holders, trampolines and queue drains that the
+ * pythonic layer (python/src/sdtls/) drives, as the module sdtls._sdtls.
  *
- * Two parts:
- *   1. The whole public header, %include'd as it is: every function, enum and
- *      constant of abi/sdtls.h appears here without a hand edit. The typemaps
- *      below make its argument shapes usable from Python (buffers in, out
- *      parameters returned); a new function that uses one of these shapes
- *      needs nothing more.
- *   2. Handle holders ("pyconfig", "pyconn", "pyserver") that the pythonic
- *      layer (python/src/sdtls/) drives. Each owns its C handle through a
- *      PyCapsule whose destructor frees it exactly once, whatever order the
- *      Python objects die in. The C callbacks go to trampolines here that
- *      QUEUE what they produce (datagrams to send, events) in C; Python takes
- *      a whole queue in one call. The only callbacks that enter Python are
- *      the key log and the PSK lookup, and only when the user set one. The
- *      GIL is released around every call that does crypto.
+ * Handle holders ("pyconfig", "pyconn", "pyserver"): each owns its C handle
+ * through a PyCapsule whose destructor frees it exactly once, whatever order
+ * the Python objects die in. The C callbacks go to trampolines here that
+ * QUEUE what they produce (datagrams to send, events) in C, in the shared
+ * byte queue of bindings/sdtls.i; Python takes a whole queue in one call.
+ * The only callbacks that enter Python are the key log and the PSK lookup,
+ * and only when the user set one. The GIL is released around every call
+ * that does crypto.
  *
  * The holder functions return a negative SDTLS_E_* code (or SDTLSPY_E_BUSY)
  * as a Python int where the pythonic layer raises the matching sdtls.Error;
  * they raise only MemoryError, TypeError/ValueError for bad argument types,
  * and an exception that the key log or PSK lookup callback raised.
  */
-%module(package="sdtls") _sdtls
-
-%{
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-
-#include "sdtls.h"
-
-#if defined(Py_LIMITED_API) && Py_LIMITED_API + 0 < 0x030B0000
-#error "sdtls needs the buffer protocol: build for the limited API of Python 3.11 or later, or without it"
-#endif
-%}
-
-%include <stdint.i>
-%include <typemaps.i>
-
-/* ------------------------------------------------------------------------ */
-/* Typemaps for the header's argument shapes                                 */
-/* ------------------------------------------------------------------------ */
-
-%fragment("sdtlspy_buffer", "header") %{
-/* Borrow the bytes of any C-contiguous buffer (bytes, bytearray,
- * memoryview, ...) without copying. */
-static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
-  if (PyUnicode_Check(obj)) {
-    PyErr_SetString(PyExc_TypeError, "a bytes-like object is required, not 'str'");
-    return -1;
-  }
-  return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
-}
-%}
-
-/* (pointer, length) pairs in: a bytes-like object, not copied. */
-%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (Py_buffer view, int got = 0) {
-  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
-  got = 1;
-  $1 = ($1_ltype)view.buf;
-  $2 = (size_t)view.len;
-}
-%typemap(freearg) (const uint8_t *BYTES, size_t BYTES_LEN) { if (got$argnum) PyBuffer_Release(&view$argnum); }
-%typemap(typecheck) (const uint8_t *BYTES, size_t BYTES_LEN) { $1 = PyObject_CheckBuffer($input); }
-/* Every (pointer, length) pair of the header by its parameter names; SWIG
- * matches multi-argument typemaps by name. A new pair with new names needs
- * one entry here (python/tests/test_lowlevel.py checks that none is missing). */
-%apply (const uint8_t *BYTES, size_t BYTES_LEN) {
-  (const uint8_t *data, size_t len),
-  (const uint8_t *datagram, size_t len),
-  (const uint8_t *pem, size_t len),
-  (const uint8_t *cert_pem, size_t cert_len),
-  (const uint8_t *key_pem, size_t key_len),
-  (const uint8_t *addr, size_t addr_len),
-  (const uint8_t *secret, size_t len),
-  (const uint8_t *key, size_t key_len),
-  (const uint8_t *session, size_t len),
-  (const char *label, size_t label_len)
-};
-
-/* An optional (pointer, length) pair: None passes NULL (export context). */
-%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *context, size_t context_len) (Py_buffer view, int got = 0) {
-  if ($input == Py_None) {
-    $1 = NULL;
-    $2 = 0;
-  } else {
-    if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
-    got = 1;
-    $1 = ($1_ltype)view.buf;
-    $2 = (size_t)view.len;
-  }
-}
-%typemap(freearg) (const uint8_t *context, size_t context_len) { if (got$argnum) PyBuffer_Release(&view$argnum); }
-
-/* A fixed 32-byte digest in. */
-%typemap(in, fragment="sdtlspy_buffer") const uint8_t digest[32] (Py_buffer view, int got = 0) {
-  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
-  got = 1;
-  if (view.len != 32) {
-    PyErr_SetString(PyExc_ValueError, "a SHA-256 digest is 32 bytes");
-    SWIG_fail;
-  }
-  $1 = ($1_ltype)view.buf;
-}
-%typemap(freearg) const uint8_t digest[32] { if (got$argnum) PyBuffer_Release(&view$argnum); }
-
-/* A fixed 32-byte digest out: returned as bytes after the status. */
-%typemap(in, numinputs=0) uint8_t out[32] (uint8_t temp[32]) { memset(temp, 0, sizeof temp); $1 = temp; }
-%typemap(argout) uint8_t out[32] {
-  %append_output(PyBytes_FromStringAndSize((const char *)$1, 32));
-}
-
-/* An output buffer whose length the caller chooses: takes the length,
- * returns bytes (the exporter). */
-%typemap(in) (uint8_t *out, size_t out_len) {
-  unsigned long long n;
-  int res = SWIG_AsVal_unsigned_SS_long_SS_long($input, &n);
-  if (!SWIG_IsOK(res) || n > (1u << 20)) {
-    PyErr_SetString(PyExc_ValueError, "length must be an int in 0..1048576");
-    SWIG_fail;
-  }
-  $2 = (size_t)n;
-  $1 = (uint8_t *)calloc(1, $2 ? $2 : 1);
-  if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
-}
-%typemap(argout) (uint8_t *out, size_t out_len) {
-  %append_output(PyBytes_FromStringAndSize((const char *)$1, (Py_ssize_t)$2));
-}
-%typemap(freearg) (uint8_t *out, size_t out_len) { free($1); }
-
-/* A text output buffer (the fingerprint formatter): returns str. */
-%typemap(in, numinputs=0) (char *out, size_t out_len) (char temp[128]) {
-  memset(temp, 0, sizeof temp);
-  $1 = temp;
-  $2 = sizeof temp;
-}
-%typemap(argout) (char *out, size_t out_len) {
-  %append_output(PyUnicode_FromString($1));
-}
-
-/* New handles out (sdtls_config_new ...): returned as (borrowed-looking)
- * pointers. The pythonic layer does not use these; it makes handles through
- * the holders below, which own them. */
-%typemap(in, numinputs=0) SWIGTYPE **out ($*1_ltype temp = NULL) { $1 = &temp; }
-%typemap(argout) SWIGTYPE **out {
-  %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0));
-}
-
-/* Static strings out (sdtls_version). */
-%typemap(in, numinputs=0) const char **string (const char *temp = NULL) { $1 = ($1_ltype)&temp; }
-%typemap(argout) const char **string {
-  %append_output(*$1 ? PyUnicode_FromString(*$1) : (Py_INCREF(Py_None), Py_None));
-}
-
-/* Borrowed (pointer, length) out: copied into bytes (peer certificate,
- * peer address). */
-%typemap(in, numinputs=0) (const uint8_t **PTR, size_t *LEN) (const uint8_t *p = NULL, size_t n = 0) {
-  $1 = ($1_ltype)&p;
-  $2 = &n;
-}
-%typemap(argout) (const uint8_t **PTR, size_t *LEN) {
-  PyObject *o;
-  if (*$1 != NULL) {
-    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
-  } else {
-    Py_INCREF(Py_None);
-    o = Py_None;
-  }
-  %append_output(o);
-}
-
-/* Library-allocated strings out (sdtls_certificate_generate): returned as
- * str, then released (and wiped) with sdtls_free(). */
-%typemap(in, numinputs=0) char **cert_pem (char *temp = NULL), char **key_pem (char *temp = NULL) {
-  $1 = &temp;
-}
-%typemap(argout) char **cert_pem, char **key_pem {
-  PyObject *o;
-  if (*$1 != NULL) {
-    o = PyUnicode_FromString(*$1);
-  } else {
-    Py_INCREF(Py_None);
-    o = Py_None;
-  }
-  %append_output(o);
-}
-%typemap(freearg) char **cert_pem, char **key_pem { sdtls_free(*$1); }
-%apply (const uint8_t **PTR, size_t *LEN) { (const uint8_t **der, size_t *len), (const uint8_t **addr, size_t *addr_len) };
-
-%apply int64_t *OUTPUT { int64_t *value };
-
-%fragment("sdtlspy_wipe", "header") %{
-/* Overwrites secrets before their memory goes (not optimised away). */
-static void sdtlspy_wipe(void *p, size_t n) {
-  volatile uint8_t *v = (volatile uint8_t *)p;
-  while (n--) *v++ = 0;
-}
-%}
-
-/* A library-allocated byte string out (sdtls_conn_get_session): returned as
- * bytes (None when the call failed), then released, and wiped, with
- * sdtls_free(). */
-%typemap(in, numinputs=0) (uint8_t **session, size_t *len) (uint8_t *p = NULL, size_t n = 0) {
-  $1 = &p;
-  $2 = &n;
-}
-%typemap(argout) (uint8_t **session, size_t *len) {
-  PyObject *o;
-  if (*$1 != NULL) {
-    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
-  } else {
-    Py_INCREF(Py_None);
-    o = Py_None;
-  }
-  %append_output(o);
-}
-%typemap(freearg) (uint8_t **session, size_t *len) {
-  if ($1 != NULL) sdtls_free(*$1);
-}
-
-/* The SRTP keying struct out (sdtls_conn_srtp_keying): a tuple (profile,
- * key_len, salt_len, client_write, server_write, local_write, remote_write),
- * each *_write as bytes of key_len + salt_len, or None when the call failed.
- * The struct lives on the C stack and is wiped before the wrapper returns. */
-%typemap(in, numinputs=0, fragment="sdtlspy_wipe") sdtls_srtp_keying *out (sdtls_srtp_keying temp) {
-  memset(&temp, 0, sizeof temp);
-  temp.size = sizeof temp;
-  $1 = &temp;
-}
-%typemap(argout) sdtls_srtp_keying *out {
-  PyObject *o;
-  size_t n = $1->key_len + $1->salt_len;
-  if (result == 0 && n <= SDTLS_SRTP_MAX_MASTER_LEN) {
-    o = Py_BuildValue("(inny#y#y#y#)", $1->profile, (Py_ssize_t)$1->key_len, (Py_ssize_t)$1->salt_len,
-                      (const char *)$1->client_write, (Py_ssize_t)n, (const char *)$1->server_write,
-                      (Py_ssize_t)n, (const char *)$1->local_write, (Py_ssize_t)n,
-                      (const char *)$1->remote_write, (Py_ssize_t)n);
-    if (o == NULL) SWIG_fail;
-  } else {
-    Py_INCREF(Py_None);
-    o = Py_None;
-  }
-  %append_output(o);
-}
-%typemap(freearg) sdtls_srtp_keying *out {
-  if ($1 != NULL) sdtlspy_wipe($1, sizeof *$1);
-}
-
-/* ------------------------------------------------------------------------ */
-/* The public header, as it is                                               */
-/* ------------------------------------------------------------------------ */
-
-%include "sdtls.h"
 
 /* ------------------------------------------------------------------------ */
 /* Holders, trampolines and queues                                           */
@@ -267,50 +29,6 @@ static void sdtlspy_wipe(void *p, size_t n) {
 /* A server connection that is gone (its on_close ran, or the server was
  * freed). The pythonic layer raises ConnectionClosed. */
 #define SDTLSPY_E_GONE (-1001)
-
-enum { EV_CONNECT = 1, EV_HANDSHAKE_DONE = 2, EV_DATA = 3, EV_CLOSE = 4 };
-
-/* A growable byte queue of records. Written by the trampolines with the GIL
- * released, read with the GIL held; the holder's busy flag keeps the two
- * apart. */
-typedef struct pyq {
-  uint8_t *buf;
-  size_t len, cap;
-} pyq;
-
-static int pyq_reserve(pyq *q, size_t more) {
-  if (q->cap - q->len >= more) return 0;
-  size_t cap = q->cap ? q->cap : 4096;
-  while (cap - q->len < more) {
-    if (cap > SIZE_MAX / 2) return -1;
-    cap *= 2;
-  }
-  uint8_t *p = (uint8_t *)realloc(q->buf, cap);
-  if (p == NULL) return -1;
-  q->buf = p;
-  q->cap = cap;
-  return 0;
-}
-
-static void pyq_put(pyq *q, const void *p, size_t n) { /* after pyq_reserve */
-  if (n) memcpy(q->buf + q->len, p, n);
-  q->len += n;
-}
-
-static void pyq_reset(pyq *q) {
-  q->len = 0;
-  if (q->cap > (1u << 20)) { /* do not keep a burst's memory */
-    free(q->buf);
-    q->buf = NULL;
-    q->cap = 0;
-  }
-}
-
-static void pyq_free(pyq *q) {
-  free(q->buf);
-  q->buf = NULL;
-  q->len = q->cap = 0;
-}
 
 /* One queued record: this header, then addr_len bytes of address, then
  * data_len bytes. Headers are copied in and out with memcpy (no alignment
@@ -326,12 +44,12 @@ typedef struct pyrec {
   uint32_t detail_len;
 } pyrec;
 
-static int pyq_record(pyq *q, const pyrec *r, const void *addr, const void *data, const char *detail) {
-  if (pyq_reserve(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
-  pyq_put(q, r, sizeof *r);
-  pyq_put(q, addr, r->addr_len);
-  pyq_put(q, data, r->data_len);
-  pyq_put(q, detail, r->detail_len);
+static int pyrec_put(bq *q, const pyrec *r, const void *addr, const void *data, const char *detail) {
+  if (bq_reserve(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
+  bq_put(q, r, sizeof *r);
+  bq_put(q, addr, r->addr_len);
+  bq_put(q, data, r->data_len);
+  bq_put(q, detail, r->detail_len);
   return 0;
 }
 
@@ -454,23 +172,19 @@ static pyconfig *get_config(PyObject *cap) {
 typedef struct pyconn {
   sdtls_conn *conn;
   pyhooks *hooks;
-  pyq out; /* [uint32 len][bytes] ... */
-  pyq ev;  /* pyrec records */
+  bq out; /* [uint32 len][bytes] ... */
+  bq ev;  /* pyrec records */
   int busy;
   int lost; /* an event could not be queued (out of memory) */
 } pyconn;
 
 static int conn_send_cb(void *user_data, const uint8_t *datagram, size_t len) {
   pyconn *c = (pyconn *)user_data;
-  uint32_t n = (uint32_t)len;
-  if (pyq_reserve(&c->out, sizeof n + len) != 0) return -1; /* counts as lost */
-  pyq_put(&c->out, &n, sizeof n);
-  pyq_put(&c->out, datagram, len);
-  return 0;
+  return bq_datagram(&c->out, datagram, len); /* a failure counts as lost */
 }
 
 static void conn_event(pyconn *c, const pyrec *r, const void *data, const char *detail) {
-  if (pyq_record(&c->ev, r, NULL, data, detail) != 0) c->lost = 1;
+  if (pyrec_put(&c->ev, r, NULL, data, detail) != 0) c->lost = 1;
 }
 
 static void conn_on_handshake_done(void *user_data) {
@@ -497,8 +211,8 @@ static void pyconn_capsule_free(PyObject *cap) {
   if (c == NULL) return;
   sdtls_conn_free(c->conn); /* no callback follows a free */
   hooks_unref(c->hooks);
-  pyq_free(&c->out);
-  pyq_free(&c->ev);
+  bq_free(&c->out);
+  bq_free(&c->ev);
   free(c);
 }
 
@@ -522,8 +236,8 @@ typedef struct pyslot {
 typedef struct pyserver {
   sdtls_server *srv;
   pyhooks *hooks;
-  pyq out; /* pyrec (addr, data) records */
-  pyq ev;
+  bq out; /* pyrec (addr, data) records */
+  bq ev;
   int busy;
   int lost;
   pyslot *slots;
@@ -544,14 +258,14 @@ static sdtls_conn *server_lookup(const pyserver *s, uint64_t id) {
 
 static void server_event(pyserver *s, const pyrec *r, const void *addr, const void *data,
                          const char *detail) {
-  if (pyq_record(&s->ev, r, addr, data, detail) != 0) s->lost = 1;
+  if (pyrec_put(&s->ev, r, addr, data, detail) != 0) s->lost = 1;
 }
 
 static int server_send_cb(void *user_data, const uint8_t *addr, size_t addr_len, const uint8_t *datagram,
                           size_t len) {
   pyserver *s = (pyserver *)user_data;
   pyrec r = {0, 0, 0, NULL, NULL, (uint32_t)addr_len, (uint32_t)len, 0};
-  return pyq_record(&s->out, &r, addr, datagram, NULL) == 0 ? 0 : -1;
+  return pyrec_put(&s->out, &r, addr, datagram, NULL) == 0 ? 0 : -1;
 }
 
 static void server_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
@@ -622,8 +336,8 @@ static void pyserver_capsule_free(PyObject *cap) {
   if (s == NULL) return;
   server_release(s);
   hooks_unref(s->hooks);
-  pyq_free(&s->out);
-  pyq_free(&s->ev);
+  bq_free(&s->out);
+  bq_free(&s->ev);
   free(s);
 }
 
@@ -692,7 +406,7 @@ static int addr_from_py(PyObject *obj, struct sockaddr_storage *ss, size_t *len)
 
 /* ---- draining queues ---------------------------------------------------- */
 
-static PyObject *take_datagrams(pyq *q) {
+static PyObject *take_datagrams(bq *q) {
   size_t n = 0;
   for (size_t off = 0; off < q->len; n++) {
     uint32_t len;
@@ -714,14 +428,14 @@ static PyObject *take_datagrams(pyq *q) {
     }
     PyList_SetItem(list, (Py_ssize_t)i, b);
   }
-  pyq_reset(q);
+  bq_reset(q);
   return list;
 }
 
 /* Events as tuples: (kind, id, payload, reason, detail, version, cipher)
  * where payload is the data (EV_DATA), the peer address (EV_CONNECT) or
  * None. */
-static PyObject *take_events(pyq *q, int with_addr) {
+static PyObject *take_events(bq *q, int with_addr) {
   PyObject *list = PyList_New(0);
   if (list == NULL) return NULL;
   size_t off = 0;
@@ -751,16 +465,16 @@ static PyObject *take_events(pyq *q, int with_addr) {
     if (t == NULL || PyList_Append(list, t) != 0) {
       Py_XDECREF(t);
       Py_DECREF(list);
-      pyq_reset(q); /* drop the rest rather than hand them out twice */
+      bq_reset(q); /* drop the rest rather than hand them out twice */
       return NULL;
     }
     Py_DECREF(t);
   }
-  pyq_reset(q);
+  bq_reset(q);
   return list;
 }
 
-static PyObject *take_server_datagrams(pyq *q) {
+static PyObject *take_server_datagrams(bq *q) {
   PyObject *list = PyList_New(0);
   if (list == NULL) return NULL;
   size_t off = 0;
@@ -776,12 +490,12 @@ static PyObject *take_server_datagrams(pyq *q) {
     if (t == NULL || PyList_Append(list, t) != 0) {
       Py_XDECREF(t);
       Py_DECREF(list);
-      pyq_reset(q);
+      bq_reset(q);
       return NULL;
     }
     Py_DECREF(t);
   }
-  pyq_reset(q);
+  bq_reset(q);
   return list;
 }
 
@@ -821,10 +535,6 @@ static PyObject *rc_result(int rc) {
 
 %constant int SDTLSPY_E_BUSY = SDTLSPY_E_BUSY;
 %constant int SDTLSPY_E_GONE = SDTLSPY_E_GONE;
-%constant int EV_CONNECT = EV_CONNECT;
-%constant int EV_HANDSHAKE_DONE = EV_HANDSHAKE_DONE;
-%constant int EV_DATA = EV_DATA;
-%constant int EV_CLOSE = EV_CLOSE;
 
 %inline %{
 /* A new config holder (capsule), or an int error. */
@@ -1004,7 +714,7 @@ PyObject *pyconn_take_events(PyObject *cap) {
   BUSY_CHECK(c);
   if (c->lost) {
     c->lost = 0;
-    pyq_reset(&c->ev);
+    bq_reset(&c->ev);
     return PyErr_NoMemory();
   }
   return take_events(&c->ev, 0);
@@ -1053,7 +763,7 @@ PyObject *pyserver_free(PyObject *cap) {
   if (s == NULL) return NULL;
   BUSY_CHECK(s);
   server_release(s); /* datagrams already queued (close_notify) may still be taken */
-  pyq_reset(&s->ev);
+  bq_reset(&s->ev);
   return PyLong_FromLong(0);
 }
 
@@ -1105,7 +815,7 @@ PyObject *pyserver_take_events(PyObject *cap) {
   BUSY_CHECK(s);
   if (s->lost) {
     s->lost = 0;
-    pyq_reset(&s->ev);
+    bq_reset(&s->ev);
     return PyErr_NoMemory();
   }
   return take_events(&s->ev, 1);

@@ -1,0 +1,204 @@
+/*
+ * The Python part of the SWIG interface (bindings/sdtls.i includes it before
+ * the header): typemaps that make the header's argument shapes usable from
+ * Python, buffers in and out parameters returned. The shared %apply lists in
+ * bindings/sdtls.i name the header's parameters; these typemaps give the
+ * shapes they apply (BYTES pairs, PTR/LEN out pairs) their Python form.
+ */
+%{
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#if defined(Py_LIMITED_API) && Py_LIMITED_API + 0 < 0x030B0000
+#error "sdtls needs the buffer protocol: build for the limited API of Python 3.11 or later, or without it"
+#endif
+%}
+
+%fragment("sdtlspy_buffer", "header") %{
+/* Borrow the bytes of any C-contiguous buffer (bytes, bytearray,
+ * memoryview, ...) without copying. */
+static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
+  if (PyUnicode_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "a bytes-like object is required, not 'str'");
+    return -1;
+  }
+  return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
+}
+%}
+
+/* (pointer, length) pairs in: a bytes-like object, not copied. */
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (Py_buffer view, int got = 0) {
+  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+  got = 1;
+  $1 = ($1_ltype)view.buf;
+  $2 = (size_t)view.len;
+}
+%typemap(freearg) (const uint8_t *BYTES, size_t BYTES_LEN) { if (got$argnum) PyBuffer_Release(&view$argnum); }
+%typemap(typecheck) (const uint8_t *BYTES, size_t BYTES_LEN) { $1 = PyObject_CheckBuffer($input); }
+
+/* An optional (pointer, length) pair: None passes NULL (export context). */
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *context, size_t context_len) (Py_buffer view, int got = 0) {
+  if ($input == Py_None) {
+    $1 = NULL;
+    $2 = 0;
+  } else {
+    if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+    got = 1;
+    $1 = ($1_ltype)view.buf;
+    $2 = (size_t)view.len;
+  }
+}
+%typemap(freearg) (const uint8_t *context, size_t context_len) { if (got$argnum) PyBuffer_Release(&view$argnum); }
+
+/* A fixed 32-byte digest in. */
+%typemap(in, fragment="sdtlspy_buffer") const uint8_t digest[32] (Py_buffer view, int got = 0) {
+  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+  got = 1;
+  if (view.len != 32) {
+    PyErr_SetString(PyExc_ValueError, "a SHA-256 digest is 32 bytes");
+    SWIG_fail;
+  }
+  $1 = ($1_ltype)view.buf;
+}
+%typemap(freearg) const uint8_t digest[32] { if (got$argnum) PyBuffer_Release(&view$argnum); }
+
+/* A fixed 32-byte digest out: returned as bytes after the status. */
+%typemap(in, numinputs=0) uint8_t out[32] (uint8_t temp[32]) { memset(temp, 0, sizeof temp); $1 = temp; }
+%typemap(argout) uint8_t out[32] {
+  %append_output(PyBytes_FromStringAndSize((const char *)$1, 32));
+}
+
+/* An output buffer whose length the caller chooses: takes the length,
+ * returns bytes (the exporter). */
+%typemap(in) (uint8_t *out, size_t out_len) {
+  unsigned long long n;
+  int res = SWIG_AsVal_unsigned_SS_long_SS_long($input, &n);
+  if (!SWIG_IsOK(res) || n > (1u << 20)) {
+    PyErr_SetString(PyExc_ValueError, "length must be an int in 0..1048576");
+    SWIG_fail;
+  }
+  $2 = (size_t)n;
+  $1 = (uint8_t *)calloc(1, $2 ? $2 : 1);
+  if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
+}
+%typemap(argout) (uint8_t *out, size_t out_len) {
+  %append_output(PyBytes_FromStringAndSize((const char *)$1, (Py_ssize_t)$2));
+}
+%typemap(freearg) (uint8_t *out, size_t out_len) { free($1); }
+
+/* A text output buffer (the fingerprint formatter): returns str. */
+%typemap(in, numinputs=0) (char *out, size_t out_len) (char temp[128]) {
+  memset(temp, 0, sizeof temp);
+  $1 = temp;
+  $2 = sizeof temp;
+}
+%typemap(argout) (char *out, size_t out_len) {
+  %append_output(PyUnicode_FromString($1));
+}
+
+/* New handles out (sdtls_config_new ...): returned as (borrowed-looking)
+ * pointers. The pythonic layer does not use these; it makes handles through
+ * the holders (bindings/python/holders.i), which own them. */
+%typemap(in, numinputs=0) SWIGTYPE **out ($*1_ltype temp = NULL) { $1 = &temp; }
+%typemap(argout) SWIGTYPE **out {
+  %append_output(SWIG_NewPointerObj(SWIG_as_voidptr(*$1), $*1_descriptor, 0));
+}
+
+/* Static strings out (sdtls_version). */
+%typemap(in, numinputs=0) const char **string (const char *temp = NULL) { $1 = ($1_ltype)&temp; }
+%typemap(argout) const char **string {
+  %append_output(*$1 ? PyUnicode_FromString(*$1) : (Py_INCREF(Py_None), Py_None));
+}
+
+/* Borrowed (pointer, length) out: copied into bytes (peer certificate,
+ * peer address). */
+%typemap(in, numinputs=0) (const uint8_t **PTR, size_t *LEN) (const uint8_t *p = NULL, size_t n = 0) {
+  $1 = ($1_ltype)&p;
+  $2 = &n;
+}
+%typemap(argout) (const uint8_t **PTR, size_t *LEN) {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+
+/* Library-allocated strings out (sdtls_certificate_generate): returned as
+ * str, then released (and wiped) with sdtls_free(). */
+%typemap(in, numinputs=0) char **cert_pem (char *temp = NULL), char **key_pem (char *temp = NULL) {
+  $1 = &temp;
+}
+%typemap(argout) char **cert_pem, char **key_pem {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyUnicode_FromString(*$1);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) char **cert_pem, char **key_pem { sdtls_free(*$1); }
+
+%fragment("sdtlspy_wipe", "header") %{
+/* Overwrites secrets before their memory goes (not optimised away). */
+static void sdtlspy_wipe(void *p, size_t n) {
+  volatile uint8_t *v = (volatile uint8_t *)p;
+  while (n--) *v++ = 0;
+}
+%}
+
+/* A library-allocated byte string out (sdtls_conn_get_session): returned as
+ * bytes (None when the call failed), then released, and wiped, with
+ * sdtls_free(). */
+%typemap(in, numinputs=0) (uint8_t **session, size_t *len) (uint8_t *p = NULL, size_t n = 0) {
+  $1 = &p;
+  $2 = &n;
+}
+%typemap(argout) (uint8_t **session, size_t *len) {
+  PyObject *o;
+  if (*$1 != NULL) {
+    o = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) (uint8_t **session, size_t *len) {
+  if ($1 != NULL) sdtls_free(*$1);
+}
+
+/* The SRTP keying struct out (sdtls_conn_srtp_keying): a tuple (profile,
+ * key_len, salt_len, client_write, server_write, local_write, remote_write),
+ * each *_write as bytes of key_len + salt_len, or None when the call failed.
+ * The struct lives on the C stack and is wiped before the wrapper returns. */
+%typemap(in, numinputs=0, fragment="sdtlspy_wipe") sdtls_srtp_keying *out (sdtls_srtp_keying temp) {
+  memset(&temp, 0, sizeof temp);
+  temp.size = sizeof temp;
+  $1 = &temp;
+}
+%typemap(argout) sdtls_srtp_keying *out {
+  PyObject *o;
+  size_t n = $1->key_len + $1->salt_len;
+  if (result == 0 && n <= SDTLS_SRTP_MAX_MASTER_LEN) {
+    o = Py_BuildValue("(inny#y#y#y#)", $1->profile, (Py_ssize_t)$1->key_len, (Py_ssize_t)$1->salt_len,
+                      (const char *)$1->client_write, (Py_ssize_t)n, (const char *)$1->server_write,
+                      (Py_ssize_t)n, (const char *)$1->local_write, (Py_ssize_t)n,
+                      (const char *)$1->remote_write, (Py_ssize_t)n);
+    if (o == NULL) SWIG_fail;
+  } else {
+    Py_INCREF(Py_None);
+    o = Py_None;
+  }
+  %append_output(o);
+}
+%typemap(freearg) sdtls_srtp_keying *out {
+  if ($1 != NULL) sdtlspy_wipe($1, sizeof *$1);
+}
+

@@ -1,0 +1,381 @@
+package dev.sdtls;
+
+import dev.sdtls.internal.SWIGTYPE_p_jconn;
+import dev.sdtls.internal.SWIGTYPE_p_sdtls_conn;
+import dev.sdtls.internal.SdtlsNative;
+import dev.sdtls.internal.sdtls_role;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * One DTLS association with one peer, sans-I/O: it never touches a socket
+ * or a clock. The application
+ * <ul>
+ *   <li>feeds every datagram from the peer to {@link #receive},
+ *   <li>sends every datagram that {@link #pollDatagram} (or
+ *       {@link #datagramsToSend}) hands out,
+ *   <li>passes the time into every call that may need it, asks
+ *       {@link #nextDeadline} when the connection next needs to act and
+ *       calls {@link #handleTimeout} then,
+ *   <li>takes what happened (handshake done, data, end) from
+ *       {@link #pollEvent}.
+ * </ul>
+ *
+ * <p>Time is a monotonic count of nanoseconds chosen by the caller
+ * ({@code System.nanoTime() - start}, a test's virtual clock ...): never
+ * negative, never going backwards for one connection.
+ *
+ * <p>{@link #close()} frees the connection (without sending; call
+ * {@link #shutdown} first for an orderly end); a connection that is never
+ * closed is freed when it becomes unreachable. Methods are synchronized: one
+ * thread at a time uses the C connection, as the library requires.
+ *
+ * <p>{@link #receive} and {@link #handleTimeout} throw only for misuse; the
+ * end of the connection, whatever ended it, is an {@link Event.Closed}.
+ */
+public final class Connection implements AutoCloseable {
+  static {
+    NativeLibrary.load();
+  }
+
+  private static final int EV_HANDSHAKE_DONE = SdtlsNative.EV_HANDSHAKE_DONE;
+  private static final int EV_DATA = SdtlsNative.EV_DATA;
+  private static final int EV_CLOSE = SdtlsNative.EV_CLOSE;
+
+  private final SWIGTYPE_p_jconn holder;
+  private final SWIGTYPE_p_sdtls_conn conn;
+  private final Role role;
+  private final Cleaner.Cleanable cleanable;
+  private final ArrayDeque<byte[]> datagrams = new ArrayDeque<>();
+  private final ArrayDeque<Event> events = new ArrayDeque<>();
+  private boolean closed;
+
+  private Connection(Config config, Role role) {
+    Objects.requireNonNull(config, "config");
+    SWIGTYPE_p_jconn[] out = new SWIGTYPE_p_jconn[1];
+    int rc;
+    synchronized (config) {
+      rc = SdtlsNative.jconn_new(config.handle(),
+          role == Role.CLIENT ? sdtls_role.SDTLS_ROLE_CLIENT : sdtls_role.SDTLS_ROLE_SERVER, out);
+      Reference.reachabilityFence(config);
+    }
+    if (rc != 0) {
+      throw new SdtlsException(rc, "");
+    }
+    this.holder = out[0];
+    this.conn = SdtlsNative.jconn_handle(holder);
+    this.role = role;
+    SWIGTYPE_p_jconn h = holder;
+    this.cleanable = Config.CLEANER.register(this, () -> SdtlsNative.jconn_free(h));
+  }
+
+  /**
+   * A client connection. With peer verification on (the default) the
+   * server's certificate must hold {@code serverName}; null sends no name
+   * (for fingerprint pinning or a config that does not verify).
+   */
+  public static Connection client(Config config, String serverName) {
+    Connection c = new Connection(config, Role.CLIENT);
+    if (serverName != null) {
+      try {
+        c.check(SdtlsNative.sdtls_conn_set_server_name(c.conn, serverName));
+      } catch (RuntimeException e) {
+        c.close();
+        throw e;
+      }
+    }
+    return c;
+  }
+
+  /** A server connection (one peer; the config needs a certificate or a PSK). */
+  public static Connection server(Config config) {
+    return new Connection(config, Role.SERVER);
+  }
+
+  /** Starts the handshake: a client's first flight is then ready to send; a server waits. */
+  public synchronized void start(long now) {
+    try {
+      check(SdtlsNative.sdtls_conn_start(live(), time(now)));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Feeds one datagram from the peer (not retained). */
+  public synchronized void receive(byte[] datagram, long now) {
+    Objects.requireNonNull(datagram, "datagram");
+    try {
+      checkUsage(SdtlsNative.sdtls_conn_receive(live(), datagram, time(now)));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
+   * Sends {@code data} as one record in one datagram (then ready to send).
+   * Throws before the handshake is done, for more than
+   * {@link #maxDataSize()} bytes, and the connection's error once it has
+   * ended.
+   */
+  public synchronized void send(byte[] data, long now) {
+    Objects.requireNonNull(data, "data");
+    try {
+      check(SdtlsNative.sdtls_conn_send(live(), data, time(now)));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** When {@link #handleTimeout} must be called next, in the caller's nanoseconds; empty for never. */
+  public synchronized OptionalLong nextDeadline() {
+    try {
+      long t = SdtlsNative.sdtls_conn_next_deadline(live());
+      return t < 0 ? OptionalLong.empty() : OptionalLong.of(t); // SDTLS_TIME_NEVER is -1 here
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Acts on expired timers: retransmits, or ends a handshake that took too long. */
+  public synchronized void handleTimeout(long now) {
+    try {
+      checkUsage(SdtlsNative.sdtls_conn_handle_timeout(live(), time(now)));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Sends close_notify (then ready to send) when connected, and closes; twice is harmless. */
+  public synchronized void shutdown(long now) {
+    try {
+      checkUsage(SdtlsNative.sdtls_conn_close(live(), time(now)));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The next datagram to send to the peer, or null when there is none. */
+  public synchronized byte[] pollDatagram() {
+    if (datagrams.isEmpty()) {
+      fetchDatagrams();
+    }
+    return datagrams.poll();
+  }
+
+  /** Every datagram to send to the peer, in order (emptied). */
+  public synchronized List<byte[]> datagramsToSend() {
+    fetchDatagrams();
+    List<byte[]> all = new ArrayList<>(datagrams);
+    datagrams.clear();
+    return all;
+  }
+
+  /** The next event, or null when there is none. */
+  public synchronized Event pollEvent() {
+    if (events.isEmpty()) {
+      fetchEvents();
+    }
+    return events.poll();
+  }
+
+  /** The connection's state. */
+  public synchronized State state() {
+    try {
+      return State.values()[SdtlsNative.sdtls_conn_state(live()).swigValue()];
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The role it was made with. */
+  public Role role() {
+    return role;
+  }
+
+  /** The negotiated protocol version ("DTLSv1.2"), or null before the handshake is done. */
+  public synchronized String version() {
+    try {
+      return SdtlsNative.sdtls_conn_version(live());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The negotiated cipher suite (IANA name), or null before the handshake is done. */
+  public synchronized String cipher() {
+    try {
+      return SdtlsNative.sdtls_conn_cipher(live());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The largest {@link #send} now accepts, or 0 before the handshake is done. */
+  public synchronized int maxDataSize() {
+    try {
+      return (int) SdtlsNative.sdtls_conn_max_data_size(live());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The human-readable detail of the last failure, or "". */
+  public synchronized String errorDetail() {
+    try {
+      return SdtlsNative.sdtls_conn_error_detail(live());
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The peer's leaf certificate (DER), or null when it sent none or the handshake is not done. */
+  public synchronized byte[] peerCertificate() {
+    try {
+      byte[][] der = new byte[1][];
+      return SdtlsNative.sdtls_conn_peer_certificate(live(), der) == 0 ? der[0] : null;
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /**
+   * RFC 5705 keying material: {@code length} bytes for {@code label} and an
+   * optional {@code context} (null is no context, unlike an empty one).
+   */
+  public synchronized byte[] exportKeyingMaterial(String label, byte[] context, int length) {
+    Objects.requireNonNull(label, "label");
+    byte[] out = new byte[length];
+    try {
+      check(SdtlsNative.sdtls_conn_export_keying_material(live(), out,
+          label.getBytes(StandardCharsets.UTF_8), context));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    return out;
+  }
+
+  /**
+   * Frees the connection without sending (its keys are wiped); datagrams
+   * and events not yet taken are dropped. Closing twice is harmless.
+   */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    datagrams.clear();
+    events.clear();
+    cleanable.clean();
+  }
+
+  @Override
+  public String toString() {
+    synchronized (this) {
+      return "Connection[" + role + " " + (closed ? "freed" : state()) + "]";
+    }
+  }
+
+  // ---- the queues -----------------------------------------------------------
+
+  /** The holder's datagram queue: [uint32 len, native order][bytes] ... */
+  private void fetchDatagrams() {
+    live();
+    byte[] raw;
+    try {
+      raw = SdtlsNative.jconn_take_datagrams(holder);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    if (raw == null) {
+      return;
+    }
+    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+    while (b.hasRemaining()) {
+      byte[] d = new byte[b.getInt()];
+      b.get(d);
+      datagrams.add(d);
+    }
+  }
+
+  /**
+   * The holder's event queue: six int32 in native order (kind, reason,
+   * data_len, detail_len, version_len, cipher_len), then those bytes
+   * (bindings/java/holders.i).
+   */
+  private void fetchEvents() {
+    live();
+    byte[] raw;
+    int[] lost = new int[1];
+    try {
+      raw = SdtlsNative.jconn_take_events(holder, lost);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+    if (raw != null) {
+      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+      while (b.hasRemaining()) {
+        int kind = b.getInt();
+        int reason = b.getInt();
+        byte[] data = new byte[b.getInt()];
+        byte[] detail = new byte[b.getInt()];
+        byte[] version = new byte[b.getInt()];
+        byte[] cipher = new byte[b.getInt()];
+        b.get(data).get(detail).get(version).get(cipher);
+        if (kind == EV_DATA) {
+          events.add(new Event.Data(data));
+        } else if (kind == EV_HANDSHAKE_DONE) {
+          events.add(new Event.HandshakeDone(ascii(version), ascii(cipher)));
+        } else if (kind == EV_CLOSE) {
+          events.add(new Event.Closed(reason, ascii(detail)));
+        }
+      }
+    }
+    if (lost[0] != 0) {
+      throw new SdtlsException(lost[0], "an event was lost for want of memory");
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------
+
+  private SWIGTYPE_p_sdtls_conn live() {
+    if (closed) {
+      throw new IllegalStateException("the connection is closed (freed)");
+    }
+    return conn;
+  }
+
+  private static long time(long now) {
+    if (now < 0) {
+      throw new IllegalArgumentException("now must be a non-negative count of nanoseconds");
+    }
+    return now;
+  }
+
+  private static String ascii(byte[] b) {
+    return new String(b, StandardCharsets.US_ASCII);
+  }
+
+  /** Throws the connection's error for any failure. */
+  private void check(int rc) {
+    if (rc != 0) {
+      throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_INVALID_ARGUMENT ? "" : errorDetail());
+    }
+  }
+
+  /** Throws only for misuse and internal failures; an ended connection is an event. */
+  private void checkUsage(int rc) {
+    if (rc == 0) {
+      return;
+    }
+    SdtlsException.Category c = SdtlsException.categoryOf(rc);
+    if (c == SdtlsException.Category.USAGE || c == SdtlsException.Category.INTERNAL) {
+      throw new SdtlsException(rc, errorDetail());
+    }
+  }
+}
