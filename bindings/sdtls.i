@@ -11,7 +11,7 @@
  *                           to what it reads after them
  *   bindings/<lang>/holders.i   the language's handle holders, trampolines
  *                           and queue drains, which its idiomatic layer
- *                           (python/src/sdtls/, java/src/main/java/) drives
+ *                           (python/src/sdtls/, bindings/java/src/main/java/) drives
  *
  * Every function, enum and constant of abi/sdtls.h appears in each module
  * without a hand edit; a new function that uses one of the shapes below

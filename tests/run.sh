@@ -62,7 +62,7 @@ sh "$root/bindings/rust/test.sh" "$build"
 # Turns SDTLS_BUILD_JAVA on in the release build (SWIG, the JNI library over
 # its libsdtls.a) and runs Maven's JUnit tests against it; under a minute
 # once Maven's repository (in the build directory) is filled.
-sh "$root/java/run-tests.sh" "$build/release"
+sh "$root/bindings/java/run-tests.sh" "$build/release"
 # --- end of the Java binding ------------------------------------------------
 
 # ---- Second engine ---------------------------------------------------------

@@ -1,7 +1,7 @@
 /*
  * The Java part of the SWIG interface, after the header (bindings/sdtls.i
  * includes it): the connection holder that the Java layer
- * (java/src/main/java/dev/sdtls/Connection.java) drives.
+ * (bindings/java/src/main/java/dev/sdtls/Connection.java) drives.
  *
  * A holder ("jconn") owns one sdtls_conn and two queues. Its callbacks go
  * to trampolines here that QUEUE what they produce (datagrams to send,

@@ -2,7 +2,7 @@
  * The Java part of the SWIG interface (bindings/sdtls.i includes it before
  * the header): the Java form of the header's argument shapes. The generated
  * classes (package dev.sdtls.internal, class SdtlsNative) are the private
- * layer under java/src/main/java/dev/sdtls/, as sdtls._sdtls is Python's.
+ * layer under bindings/java/src/main/java/dev/sdtls/, as sdtls._sdtls is Python's.
  *
  *   uint64_t, sdtls_time          long (the caller keeps it non-negative)
  *   (pointer, length) in          byte[]; null passes NULL, and the header

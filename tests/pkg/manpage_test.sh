@@ -1,5 +1,5 @@
 #!/bin/sh
-# The man page (doc/sdtls.1) and the tool agree: for each command (client,
+# The man page (src/tool/sdtls.1) and the tool agree: for each command (client,
 # server, cert) every option of `sdtls COMMAND --help` is described in the
 # page's section for that command and named in its SYNOPSIS line, and the
 # page names no option that --help lacks; every command of `sdtls --help`

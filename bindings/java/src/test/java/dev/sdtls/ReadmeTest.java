@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeTest {
   @Test
   void theReadmeExampleRuns(@TempDir Path dir) throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "..", "README.md"));
     Matcher m = Pattern.compile("(?s)\n```java\n(.*?)\n```").matcher(readme);
     assertTrue(m.find(), "README.md has a ```java block");
     Path source = dir.resolve("Example.java");

@@ -5,12 +5,12 @@
 # tests against it, offline after the first run (Maven's repository is
 # BUILD_DIR/java/m2).
 #
-#   sh java/run-tests.sh BUILD_DIR      (tests/run.sh: its release build)
+#   sh bindings/java/run-tests.sh BUILD_DIR      (tests/run.sh: its release build)
 #
 # Needs swig, a JDK (17) and Maven; installs the Debian packages that are
 # missing (swig is Debian 12's 4.1; SWIG_EXECUTABLE may name another).
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:?usage: run-tests.sh BUILD_DIR}" && pwd)
 
 missing=
@@ -27,4 +27,4 @@ fi
 
 cmake -S "$root" -B "$build" -DSDTLS_BUILD_JAVA=ON ${SWIG_EXECUTABLE:+-DSWIG_EXECUTABLE="$SWIG_EXECUTABLE"} >/dev/null
 cmake --build "$build" --target sdtls_java
-exec mvn -q -B -f "$root/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="$build/java/m2" test
+exec mvn -q -B -f "$root/bindings/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="$build/java/m2" test
