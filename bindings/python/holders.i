@@ -682,6 +682,15 @@ PyObject *pyconn_handle_timeout(PyObject *cap, uint64_t now_ns) {
   return rc_result(rc);
 }
 
+PyObject *pyconn_key_update(PyObject *cap, uint64_t now_ns) {
+  pyconn *c = get_conn(cap);
+  if (c == NULL) return NULL;
+  BUSY_CHECK(c);
+  int rc;
+  ENGINE_CALL(c, rc, sdtls_conn_key_update(c->conn, now_ns));
+  return rc_result(rc);
+}
+
 PyObject *pyconn_close(PyObject *cap, uint64_t now_ns) {
   pyconn *c = get_conn(cap);
   if (c == NULL) return NULL;
@@ -843,6 +852,17 @@ PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_
   int rc;
   ENGINE_CALL(s, rc, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
+  return rc_result(rc);
+}
+
+PyObject *pyserver_conn_key_update(PyObject *cap, uint64_t id, uint64_t now_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  sdtls_conn *conn = server_lookup(s, id);
+  if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
+  int rc;
+  ENGINE_CALL(s, rc, sdtls_conn_key_update(conn, now_ns));
   return rc_result(rc);
 }
 

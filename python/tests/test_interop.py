@@ -184,7 +184,7 @@ def test_python_m_sdtls_against_the_tool(tool: str, tmp_path: "os.PathLike[str]"
                            input=b"alpha\nbeta\n", capture_output=True, timeout=30)
         assert r.returncode == 0, r.stderr
         assert re.match(rb"EXPORT EXPERIMENTAL-x [0-9a-f]{16}\nalpha\nbeta\n$", r.stdout), r.stdout
-        assert re.search(rb"connected DTLSv1\.2 TLS_\w+ peer sha-256 [0-9A-F:]{95}", r.stderr)
+        assert re.search(rb"connected DTLSv1\.2 TLS_\w+(?: (?:X25519\w*|P-\d+))? peer sha-256 [0-9A-F:]{95}", r.stderr)
         r = subprocess.run([sys.executable, "-m", "sdtls", "client", f"127.0.0.1:{port}", "--server-name",
                             "localhost", "--handshake-timeout", "5"], input=b"", capture_output=True, timeout=30)
         assert r.returncode == 1 and b"failed" in r.stderr  # the system CAs do not trust it
@@ -295,7 +295,7 @@ def test_psk_client_to_sdtls_tool_server(tool: str) -> None:
             assert c.connection.psk_identity == PSK_ID and c.connection.peer_certificate is None
             c.send(b"psk datagram")
             assert c.recv(timeout=5) == b"psk datagram"
-        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 TLS_ECDHE_PSK_\w+ psk device-1")  # type: ignore[arg-type]
+        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 TLS_ECDHE_PSK_\w+(?: (?:X25519\w*|P-\d+))? psk device-1")  # type: ignore[arg-type]
         # a wrong identity is refused with an alert
         bad = sdtls.Config(psks={"nobody": bytes.fromhex(PSK_HEX)}, ciphers="ECDHE-PSK-CHACHA20-POLY1305")
         with pytest.raises(sdtls.AlertError):
@@ -318,7 +318,7 @@ def test_srtp_client_to_sdtls_tool_server(tool: str, certs: Certs) -> None:
             ekm = bytes.fromhex(re.search(rb"EXPORT EXTRACTOR-dtls_srtp ([0-9a-f]{120})", out).group(1).decode())  # type: ignore[union-attr]
             assert k.client_write == ekm[0:16] + ekm[32:46] and k.server_write == ekm[16:32] + ekm[46:60]
             assert k.local_write == k.client_write
-        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+ srtp SRTP_AES128_CM_SHA1_80")  # type: ignore[arg-type]
+        read_until(p.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+(?: (?:X25519\w*|P-\d+))? srtp SRTP_AES128_CM_SHA1_80")  # type: ignore[arg-type]
     finally:
         stop(p)
 
@@ -335,13 +335,13 @@ def test_sdtls_tool_client_to_python_m_sdtls_server_psk_srtp(tool: str) -> None:
                             "--srtp", "SRTP_AEAD_AES_128_GCM", "--alpn", "coap", "--export", "EXTRACTOR-dtls_srtp:56",
                             "--timeout", "2"], input=b"one\n", capture_output=True, timeout=30)
         assert r.returncode == 0, r.stderr
-        assert re.search(rb"connected DTLSv1\.2 TLS_ECDHE_PSK_\w+ psk device-1 srtp SRTP_AEAD_AES_128_GCM alpn coap",
+        assert re.search(rb"connected DTLSv1\.2 TLS_ECDHE_PSK_\w+(?: (?:X25519\w*|P-\d+))? psk device-1 srtp SRTP_AEAD_AES_128_GCM alpn coap",
                          r.stderr), r.stderr
         theirs = re.search(rb"EXPORT EXTRACTOR-dtls_srtp ([0-9a-f]{112})", r.stdout)
         assert theirs is not None and r.stdout.endswith(b"one\n"), r.stdout
         ours = read_until(srv.stdout, rb"EXPORT EXTRACTOR-dtls_srtp [0-9a-f]{112}")  # type: ignore[arg-type]
         assert theirs.group(1) in ours
-        read_until(srv.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+ psk device-1 srtp SRTP_AEAD_AES_128_GCM "
+        read_until(srv.stderr, rb"accepted 127\.0\.0\.1:\d+ DTLSv1\.2 \S+(?: (?:X25519\w*|P-\d+))? psk device-1 srtp SRTP_AEAD_AES_128_GCM "
                                rb"alpn coap")  # type: ignore[arg-type]
     finally:
         stop(srv)
@@ -362,7 +362,7 @@ def test_python_m_sdtls_client_sessions_and_pins_against_the_tool(tool: str, cer
                                 f"sha-256:{fp}", "--alpn", "coap", "--groups", "X25519:P-256", "--session", session,
                                 "--timeout", "2"], input=b"x\n", capture_output=True, timeout=30)
             assert r.returncode == 0, r.stderr
-            assert re.search(rb"connected DTLSv1\.2 \S+ peer sha-256 [0-9A-F:]{95} alpn coap " + want + b"\n",
+            assert re.search(rb"connected DTLSv1\.2 \S+(?: (?:X25519\w*|P-\d+))? peer sha-256 [0-9A-F:]{95} alpn coap " + want + b"\n",
                              r.stderr), r.stderr
             assert r.stdout == b"x\n"
             assert os.stat(session).st_mode & 0o777 == 0o600

@@ -416,6 +416,22 @@ def test_groups(certs: Certs) -> None:
             sdtls.Config(groups=bad)
 
 
+def test_key_update(certs: Certs) -> None:
+    """KeyUpdate is DTLS 1.3's: on DTLS 1.2 it is refused with a UsageError
+    (SDTLS_E_UNSUPPORTED); where the engine speaks 1.3, data flows after it."""
+    server = sdtls.Config(certificate=certs.cert, private_key=certs.key)
+    link = connect(sdtls.Config(cadata=certs.cert, max_version="1.2"), server)
+    with pytest.raises(sdtls.UsageError) as e:
+        link.a.key_update()
+    assert e.value.code == -15
+    if not sdtls.has_feature("dtls1_3"):
+        return
+    link = connect(sdtls.Config(cadata=certs.cert, min_version="1.3"), server)
+    link.a.key_update()
+    link.a.send(b"after")
+    link.run(lambda: any(isinstance(e, sdtls.DatagramReceived) for e in link.b_events))
+
+
 # ---- features and the low-level module ------------------------------------------------------------
 
 

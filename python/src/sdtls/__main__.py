@@ -13,8 +13,8 @@
                            [--timeout SEC] [--handshake-timeout SEC] [--export LABEL:LEN]
 
 The summary lines on stderr are the C tool's:
-    connected <version> <cipher> [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed|full]
-    accepted <peer> <version> <cipher> [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed]
+    connected <version> <cipher> [<group>] [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed|full]
+    accepted <peer> <version> <cipher> [<group>] [peer sha-256 <fp>] [psk <id>] [srtp <profile>] [alpn <proto>] [resumed]
 (full/resumed on the client with --session).
 
 Exit status: 0 success, 1 failure, 2 usage error.
@@ -45,6 +45,8 @@ def _say(*parts: Any, file: TextIO = sys.stderr) -> None:
 
 def _session(prefix: str, conn: Any, session_file: bool = False) -> str:
     parts = [prefix, conn.version, conn.cipher]
+    if conn.group is not None:
+        parts.append(conn.group)
     if conn.peer_fingerprint:
         parts += ["peer sha-256", conn.peer_fingerprint]
     if conn.psk_identity is not None:

@@ -403,6 +403,14 @@ class Connection(_Queries):
             elif kind == _EV_CLOSE:
                 append(ConnectionTerminated(_termination(reason, detail), None))
 
+    def key_update(self, now: Optional[float] = None) -> None:
+        """DTLS 1.3: renews this side's traffic keys and asks the peer to renew
+        its own (queued; retransmitted until acknowledged, so keep serving
+        ``get_timer()``). Raises :class:`UsageError` on a DTLS 1.2 connection."""
+        rc = c.pyconn_key_update(self._cap, self._now(now))
+        if rc:
+            self._check(rc)
+
     def close(self, now: Optional[float] = None) -> None:
         """Sends close_notify (queued) when connected and closes; closing twice is harmless."""
         self._check_usage(int(c.pyconn_close(self._cap, self._now(now))))
@@ -467,6 +475,13 @@ class ServerConnection(_Queries):
             if rc != GONE and rc > -999:
                 detail = str(c.sdtls_conn_error_detail(self._handle()))
             raise error_from_code(rc, detail)
+
+    def key_update(self, now: Optional[float] = None) -> None:
+        """DTLS 1.3: renews this side's traffic keys (see :meth:`Connection.key_update`)."""
+        s = self._srv()
+        rc = c.pyserver_conn_key_update(s._cap, self._id, s._now(now))
+        if rc:
+            raise error_from_code(rc)
 
     def close(self, now: Optional[float] = None) -> None:
         """Sends close_notify and removes the peer (a :class:`ConnectionTerminated`
