@@ -4,7 +4,8 @@
 # (clang, libFuzzer) and runs the threads test under TSan, then
 # every test through ctest on a Release build made with Debian's hardening
 # flags, as a distribution builds it, and the Go, Python, Rust and Java
-# packages' suites against that build. Warnings are errors in every C build.
+# packages' suites against that build, with processes of different languages
+# talking to each other. Warnings are errors in every C build.
 # A second-engine stage builds and tests the same with a current BoringSSL
 # (see below). The last lines are ctest's summary (Debian's engine).
 #
@@ -57,6 +58,14 @@ sh "$root/python/run-tests.sh" "$build"
 
 # ---- Rust bindings (bindings/rust): cargo test and clippy ---------------
 sh "$root/bindings/rust/test.sh" "$build"
+
+# ---- Cross-language interop (tests/interop/cross_language.sh) -----------
+# Real processes over UDP on 127.0.0.1, data both ways: Go client <-> Python
+# server, Rust client <-> C tool server, Go client <-> Rust server. Reuses
+# what the three stages above left in $build (the Go staging install, the
+# venv, the Rust target directory); a missing peer fails it. Seconds.
+bash "$root/tests/interop/cross_language.sh" "$build"
+# ---- end of the cross-language interop stage ----------------------------
 
 # ---- Java binding (bindings/java, java/) ------------------------------------
 # Turns SDTLS_BUILD_JAVA on in the release build (SWIG, the JNI library over
