@@ -258,9 +258,17 @@ static int capture_send(void *user, const uint8_t *datagram, size_t len) {
   return 0;
 }
 
+static size_t srv_max_peers; /* 0: the default (1024) */
+
+static void server_set_max_peers(size_t n) { srv_max_peers = n; }
+
 static int server_setup(void) {
   if (config_make(&srv_cfg, true, BENCH_MTU_HANDSHAKE, false) != 0 ||
       sdtls_config_set_option(srv_cfg, SDTLS_OPT_COOKIES, 1) != 0) {
+    return -1;
+  }
+  if (srv_max_peers > 0 &&
+      sdtls_config_set_option(srv_cfg, SDTLS_OPT_MAX_PEERS, (int)srv_max_peers) != 0) {
     return -1;
   }
   sdtls_server_callbacks cb = {sizeof(cb), srv_send, NULL, srv_done, NULL, srv_close};
@@ -300,7 +308,11 @@ static int server_hello_verify(uint64_t i) {
                                                                                         : -1;
 }
 
-static int server_connection(uint64_t i) {
+/* A new client at address number `i` through the cookie exchange and the
+ * handshake; with `close`, then its close_notify (the server must end up
+ * with no peer), without, the client is freed once established and the
+ * server keeps the peer. */
+static int server_connect(uint64_t i, bool close) {
   struct sockaddr_in sin = address(i);
   endpoint to_server, client;
   memset(&to_server, 0, sizeof(to_server));
@@ -309,6 +321,7 @@ static int server_connection(uint64_t i) {
   active = &client;
   const sdtls_time now = bench_now();
   const uint64_t handshakes = srv_handshakes, closes = srv_closes;
+  const uint64_t peers = sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS);
   int rc = -1;
   bool closed = false;
   if (sdtls_conn_new(client_cfg[0], SDTLS_ROLE_CLIENT, &callbacks, &client, &client.conn) !=
@@ -333,20 +346,39 @@ static int server_connection(uint64_t i) {
       if (sdtls_conn_state(client.conn) != SDTLS_STATE_CONNECTED) {
         goto out;
       }
+      if (!close) {
+        /* Both ends established; drop the client silently. */
+        rc = sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS) == peers + 1 ? 0 : -1;
+        goto out;
+      }
       sdtls_conn_close(client.conn, now);
       closed = true;
     }
   }
-  rc = closed && srv_closes == closes + 1 &&
-               sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS) == 0
-           ? 0
-           : -1;
+  if (close) {
+    rc = closed && srv_closes == closes + 1 &&
+                 sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS) == peers
+             ? 0
+             : -1;
+  }
 out:
   active = NULL;
   sdtls_conn_free(client.conn);
   bench_inbox_clear(&client.inbox);
   bench_inbox_clear(&to_server.inbox);
   return rc;
+}
+
+static int server_connection(uint64_t i) { return server_connect(i, true); }
+
+static int server_peers_up(uint64_t first, size_t n) {
+  const uint64_t peers = sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS);
+  for (size_t k = 0; k < n; k++) {
+    if (server_connect(first + k, false) != 0) {
+      return -1;
+    }
+  }
+  return sdtls_server_counter_get(server, SDTLS_COUNTER_PEERS) == peers + n ? 0 : -1;
 }
 
 static void server_teardown(void) {
@@ -370,5 +402,7 @@ const bench_backend bench_impl = {
     .server_hello_verify = server_hello_verify,
     .server_connection = server_connection,
     .server_teardown = server_teardown,
+    .server_set_max_peers = server_set_max_peers,
+    .server_peers_up = server_peers_up,
     .server_note = "",
 };

@@ -109,6 +109,15 @@ typedef struct bench_backend {
    * then close_notify, after which the server has no peer. Returns 0. */
   int (*server_connection)(uint64_t i);
   void (*server_teardown)(void);
+  /* Memory per server peer (NULL where server_setup is): before
+   * server_setup(), the most peers the server will hold (0: the default). */
+  void (*server_set_max_peers)(size_t n);
+  /* Makes `n` established, idle peers on the server set up by
+   * server_setup(), each through the whole cookie exchange and handshake
+   * from a new address (numbers first..first+n-1); each client is freed
+   * once established, without close_notify, so that only the server's side
+   * stays. Returns 0 when the server holds n more peers. */
+  int (*server_peers_up)(uint64_t first, size_t n);
   const char *server_note;
 } bench_backend;
 

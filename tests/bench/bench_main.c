@@ -1,7 +1,7 @@
 /* The benchmark driver: the same code in every executable (see bench.h).
  *
  *   bench_<variant> [--round N] [--cases LIST] [--seconds S] [--count N]
- *                   [--sizes LIST] [--pairs N] [--quick]
+ *                   [--sizes LIST] [--pairs N] [--peers N] [--quick]
  *
  * Prints one JSON object per line on stdout, one per figure:
  *   {"variant":"sdtls-shared","round":1,"metric":"handshakes_per_s","value":812.5,"unit":"1/s"}
@@ -15,6 +15,8 @@
  *              in --sizes, the server reads it: MB/s, records/s, allocations
  *   server     sdtls_server: HelloVerifyRequests/s and connections/s
  *   memory     --pairs established idle pairs: heap, RSS and live blocks
+ *   server_memory  sdtls_server holding --peers established idle peers:
+ *              heap and live blocks per peer (the clients are freed)
  * Each timed case runs for --seconds (after a warm-up of a tenth of that),
  * or exactly --count operations when --count is given (for callgrind, which
  * is then told to count only inside bench_measured()). Rates are per second
@@ -42,6 +44,7 @@ static int opt_round = 1;
 static double opt_seconds = 0.5;
 static uint64_t opt_count; /* 0: timed */
 static size_t opt_pairs = 10000;
+static size_t opt_peers = 2000;
 static char opt_cases[256] = "info,handshake,resume,data,server";
 static char opt_sizes[256] = "16,1200,8000";
 
@@ -460,12 +463,48 @@ static void case_memory(void) {
   free(pairs);
 }
 
+/* The server's side alone: heap and live blocks per established idle peer
+ * of one sdtls_server. Each peer is a new client address through the cookie
+ * exchange and the handshake; the client is freed once established (its
+ * memory is returned before the next one is made, so the delta is the
+ * server's). */
+static void case_server_memory(void) {
+  if (be->server_peers_up == NULL) {
+    emit_na("server_heap_per_peer", "B/peer", be->server_note);
+    emit_na("server_blocks_per_peer", "blocks/peer", be->server_note);
+    return;
+  }
+  size_t n = opt_peers;
+  be->server_set_max_peers(n + 1);
+  tick();
+  if (be->server_setup() != 0) {
+    die("server setup failed");
+  }
+  /* One peer first, outside the span: lazily built engine and server state
+   * (hash table growth is in the span, as it would be in a real server). */
+  if (be->server_peers_up(0, 1) != 0) {
+    die("server peer setup failed");
+  }
+  size_t heap0 = heap_in_use();
+  uint64_t live0 = bench_alloc_calls - bench_free_calls;
+  if (be->server_peers_up(1, n) != 0) {
+    die("server peers setup failed");
+  }
+  size_t heap1 = heap_in_use();
+  uint64_t live1 = bench_alloc_calls - bench_free_calls;
+  emit("server_heap_per_peer", ((double)heap1 - (double)heap0) / (double)n, "B/peer");
+  emit("server_blocks_per_peer", ((double)live1 - (double)live0) / (double)n, "blocks/peer");
+  emit("server_memory_peers", (double)n, "peers");
+  be->server_teardown();
+  be->server_set_max_peers(0);
+}
+
 /* ---- main ---- */
 
 static void usage(void) {
   fprintf(stderr,
           "usage: bench_%s [--round N] [--cases LIST] [--seconds S] [--count N]\n"
-          "                [--sizes LIST] [--pairs N] [--quick]\n",
+          "                [--sizes LIST] [--pairs N] [--peers N] [--quick]\n",
           BENCH_VARIANT);
   exit(2);
 }
@@ -484,6 +523,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--quick") == 0) {
       opt_seconds = 0.05;
       opt_pairs = 500;
+      opt_peers = 200;
       continue;
     }
     if (v == NULL) {
@@ -502,11 +542,13 @@ int main(int argc, char **argv) {
       copy_arg(opt_sizes, sizeof(opt_sizes), v);
     } else if (strcmp(a, "--pairs") == 0) {
       opt_pairs = strtoul(v, NULL, 10);
+    } else if (strcmp(a, "--peers") == 0) {
+      opt_peers = strtoul(v, NULL, 10);
     } else {
       usage();
     }
   }
-  if (opt_pairs == 0 || opt_seconds <= 0) {
+  if (opt_pairs == 0 || opt_peers == 0 || opt_seconds <= 0) {
     usage();
   }
   pool_grow(64);
@@ -520,5 +562,6 @@ int main(int argc, char **argv) {
   if (has_case("data")) case_data();
   if (has_case("server")) case_server();
   if (has_case("memory")) case_memory();
+  if (has_case("server_memory")) case_server_memory();
   return 0;
 }

@@ -10,7 +10,12 @@ sdtls/raw BoringSSL and sdtls/OpenSSL as a Markdown table (stdout) and JSON
 also runs under `valgrind --tool=callgrind` for a fixed count, counting only
 inside bench_measured(): instructions per record, free of timing noise.
 
-    tests/bench/run.py [--bin-dir DIR] [--json FILE] [--quick] [--callgrind]
+    tests/bench/run.py [--bin-dir DIR] [--json FILE] [--quick] [--callgrind] [--udp]
+
+With --udp (or --udp-only), bench_udp also runs an sdtls client end to end
+over loopback UDP against an sdtls_server echo thread (plain and with
+recvmmsg/sendmmsg) and against `gnutls-serv --udp --echo` (started here):
+handshake time, ping round trips, echo throughput.
 
 Exits 1 when a variant failed or a figure is missing (the smoke test's check),
 never because something is slow. Standard library only.
@@ -54,6 +59,8 @@ METRICS += [
     ("heap_per_pair", "Heap per idle established pair (B, mallinfo2)", "all"),
     ("rss_per_pair", "RSS per idle established pair (B)", "all"),
     ("blocks_per_pair", "Live heap blocks per idle pair", "all"),
+    ("server_heap_per_peer", "sdtls_server heap per established idle peer (B, mallinfo2)", "sdtls"),
+    ("server_blocks_per_peer", "sdtls_server live heap blocks per idle peer", "sdtls"),
 ]
 for _s in SIZES:
     METRICS.append(("data%d_allocs" % _s, "Allocations per %d B datagram (send+receive)" % _s, "all"))
@@ -158,8 +165,9 @@ class Run:
                 self.run_exe(variant, exe_name, ["--round", str(r), "--cases", cases,
                                                  "--seconds", str(a.seconds)])
         for variant, exe_name, _ in VARIANTS:
-            log("memory: %s, %d pairs" % (variant, a.pairs))
-            self.run_exe(variant, exe_name, ["--cases", "memory", "--pairs", str(a.pairs)])
+            log("memory: %s, %d pairs, %d server peers" % (variant, a.pairs, a.peers))
+            self.run_exe(variant, exe_name, ["--cases", "memory,server_memory",
+                                             "--pairs", str(a.pairs), "--peers", str(a.peers)])
 
     def run_callgrind(self):
         a = self.args
@@ -253,7 +261,8 @@ class Run:
             "cpu": cpu_model(), "cpus": os.cpu_count(), "commit": git_commit(),
             "mode": "quick" if self.args.quick else "full",
             "rounds": self.args.rounds, "seconds_per_case": self.args.seconds,
-            "memory_pairs": self.args.pairs, "info": self.info, "figures": figures,
+            "memory_pairs": self.args.pairs, "server_memory_peers": self.args.peers,
+            "info": self.info, "figures": figures,
             "errors": self.errors,
         }
         if self.args.callgrind:
@@ -365,8 +374,9 @@ def markdown_timed(run):
                 fmt_ratio(run.ratio("sdtls-shared", "openssl", metric))]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines.append("Median (min–max) of %d round(s) of %.2g s per case; memory from %d pairs, "
-                 "measured once. MB = 10^6 bytes." % (a.rounds, a.seconds, a.pairs))
+    lines.append("Median (min–max) of %d round(s) of %.2g s per case; memory from %d pairs "
+                 "and %d server peers, measured once. MB = 10^6 bytes." % (
+                     a.rounds, a.seconds, a.pairs, a.peers))
     return "\n".join(lines)
 
 
@@ -398,6 +408,167 @@ def markdown_callgrind(run):
     return "\n".join(lines)
 
 
+# ---- --udp: end to end over loopback UDP (bench_udp, udp_bench.c) ----
+
+# (key, column heading, bench_udp --server, sizes); "gnutls" is started here.
+UDP_SERVERS = [
+    ("sdtls", "sdtls_server thread (recvfrom/sendto)", "sdtls", "16,1200"),
+    ("sdtls-mmsg", "sdtls_server thread (recvmmsg/sendmmsg)", "sdtls-mmsg", "16,1200"),
+    # gnutls-serv's UDP echo answers at most 254 bytes of a record: 16 B only.
+    ("gnutls", "gnutls-serv --udp --echo", None, "16"),
+]
+UDP_METRICS = [
+    ("udp_handshake_ms", "Handshake over loopback (ms, one)"),
+    ("udp_rtt16_median_us", "16 B ping round trip, median (µs)"),
+    ("udp_rtt16_p99_us", "16 B ping round trip, p99 (µs)"),
+    ("udp_rtt1200_median_us", "1200 B ping round trip, median (µs)"),
+    ("udp_rtt1200_p99_us", "1200 B ping round trip, p99 (µs)"),
+    ("udp_echo16_dgrams_per_s", "16 B echo: datagrams/s"),
+    ("udp_echo16_mb_per_s", "16 B echo: MB/s"),
+    ("udp_echo16_client_cpu_us", "16 B echo: client CPU per echo (µs)"),
+    ("udp_echo1200_dgrams_per_s", "1200 B echo: datagrams/s"),
+    ("udp_echo1200_mb_per_s", "1200 B echo: MB/s"),
+    ("udp_echo1200_client_cpu_us", "1200 B echo: client CPU per echo (µs)"),
+    ("udp_echo16_lost", "16 B echo: datagrams lost"),
+    ("udp_echo1200_lost", "1200 B echo: datagrams lost"),
+]
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+class Udp:
+    """bench_udp against each server, a.rounds interleaved rounds."""
+
+    def __init__(self, args):
+        self.args = args
+        self.values = {}   # (server key, metric) -> [value, ...]
+        self.errors = []
+        self.skipped = {}  # server key -> why
+
+    def start_gnutls(self, tmp):
+        gnutls, openssl = shutil.which("gnutls-serv"), shutil.which("openssl")
+        if gnutls is None or openssl is None:
+            self.skipped["gnutls"] = "gnutls-serv or openssl (for its certificate) not found"
+            return None, None
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "30", "-subj", "/CN=bench.test"],
+                       capture_output=True, check=True)
+        port = free_udp_port()
+        # It prints every datagram it echoes: to /dev/null.
+        proc = subprocess.Popen([gnutls, "--udp", "--echo", "-q", "-p", str(port),
+                                 "--x509certfile", cert, "--x509keyfile", key],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        return proc, "127.0.0.1:%d" % port
+
+    def run(self):
+        a = self.args
+        exe = os.path.join(a.bin_dir, "bench_udp")
+        tmp = tempfile.mkdtemp(prefix="sdtls-udp-")
+        proc, addr = self.start_gnutls(tmp)
+        try:
+            for r in range(1, a.rounds + 1):
+                servers = UDP_SERVERS[(r - 1) % len(UDP_SERVERS):] + \
+                    UDP_SERVERS[:(r - 1) % len(UDP_SERVERS)]
+                for key, _, server, sizes in servers:
+                    if key in self.skipped:
+                        continue
+                    if server is None:
+                        server = addr
+                    log("udp round %d/%d: %s" % (r, a.rounds, key))
+                    cmd = [exe, "--server", server, "--label", key, "--sizes", sizes,
+                           "--seconds", str(a.udp_seconds), "--pings", str(a.udp_pings)]
+                    try:
+                        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+                    except subprocess.TimeoutExpired:
+                        self.errors.append("udp %s: timeout" % key)
+                        continue
+                    for line in p.stdout.splitlines():
+                        try:
+                            obj = json.loads(line)
+                        except ValueError:
+                            continue
+                        if obj.get("value") is not None:
+                            self.values.setdefault((key, obj["metric"]), []).append(
+                                float(obj["value"]))
+                    if p.returncode != 0:
+                        self.errors.append("udp %s: exit %d: %s" % (key, p.returncode,
+                                                                      p.stderr.strip()[-300:]))
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def stats(self, key, metric):
+        v = self.values.get((key, metric))
+        if not v:
+            return None
+        return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+
+    def missing(self):
+        out = []
+        for key, _, _, sizes in UDP_SERVERS:
+            if key in self.skipped:
+                continue
+            for metric, _ in UDP_METRICS:
+                m = re.search(r"(\d+)_", metric)
+                if m and m.group(1) not in sizes.split(","):
+                    continue
+                if not self.values.get((key, metric)):
+                    out.append("udp %s: %s" % (key, metric))
+        return out
+
+    def markdown(self):
+        a = self.args
+        heads = [h for _, h, _, _ in UDP_SERVERS]
+        lines = ["| Loopback UDP, sdtls client against | " + " | ".join(heads) + " |",
+                 "|---|" + "---:|" * len(heads)]
+        for metric, label in UDP_METRICS:
+            row = [label]
+            for key, _, _, _ in UDP_SERVERS:
+                st = self.stats(key, metric)
+                if key in self.skipped:
+                    row.append("skipped")
+                elif st is None:
+                    row.append("–")
+                elif st["n"] == 1 or st["min"] == st["max"]:
+                    row.append(fmt(st["median"]))
+                else:
+                    row.append("%s (%s–%s)" % (fmt(st["median"]), fmt(st["min"]), fmt(st["max"])))
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+        lines.append("Median (min–max) of %d round(s); per size %d pings, then %.2g s of echo with "
+                     "32 records in flight; wall-clock rates, client and server on one 2-way "
+                     "machine. MB = 10^6 bytes of payload echoed." % (
+                         a.rounds, a.udp_pings, a.udp_seconds))
+        for key, why in self.skipped.items():
+            lines.append("%s skipped: %s" % (key, why))
+        return "\n".join(lines)
+
+    def to_json(self):
+        out = {}
+        for key, head, _, _ in UDP_SERVERS:
+            out[key] = {"label": head, "figures": {}}
+            if key in self.skipped:
+                out[key]["skipped"] = self.skipped[key]
+            for metric, label in UDP_METRICS:
+                st = self.stats(key, metric)
+                if st is not None:
+                    out[key]["figures"][metric] = dict(st, label=label,
+                                                       values=self.values[(key, metric)])
+        return {"servers": out, "rounds": self.args.rounds, "pings": self.args.udp_pings,
+                "seconds": self.args.udp_seconds, "errors": self.errors}
+
+
 def log(msg):
     print("[bench] " + msg, file=sys.stderr, flush=True)
 
@@ -418,23 +589,43 @@ def main():
     p.add_argument("--callgrind-only", action="store_true",
                    help="only the callgrind measurement (implies --callgrind)")
     p.add_argument("--callgrind-dir", help="keep the callgrind.out files here")
+    p.add_argument("--peers", type=int,
+                   help="sdtls_server peers for the server memory case (default 2000; quick 200)")
+    p.add_argument("--udp", action="store_true",
+                   help="also the end-to-end loopback UDP section (bench_udp; about 30 s)")
+    p.add_argument("--udp-only", action="store_true", help="only the UDP section (implies --udp)")
+    p.add_argument("--udp-seconds", type=float, help="seconds of echo per size (default 1; quick 0.1)")
+    p.add_argument("--udp-pings", type=int, help="pings per size (default 2000; quick 200)")
     a = p.parse_args()
     if a.callgrind_only:
         a.callgrind = True
+    if a.udp_only:
+        a.udp = True
+    a.peers = a.peers or (200 if a.quick else 2000)
+    a.udp_seconds = a.udp_seconds or (0.1 if a.quick else 1.0)
+    a.udp_pings = a.udp_pings or (200 if a.quick else 2000)
     a.rounds = a.rounds or (1 if a.quick else 5)
     a.seconds = a.seconds or (0.05 if a.quick else 0.75)
     a.pairs = a.pairs or (500 if a.quick else 10000)
-    for _, exe_name, _ in VARIANTS:
+    needed = [] if a.udp_only else [e for _, e, _ in VARIANTS]
+    if a.udp:
+        needed.append("bench_udp")
+    for exe_name in needed:
         path = os.path.join(a.bin_dir, exe_name)
         if not os.access(path, os.X_OK):
             sys.exit("run.py: %s not found; build first: ninja -C build/rel %s" % (path, exe_name))
 
     run = Run(a)
     t0 = time.monotonic()
-    if not a.callgrind_only:
+    only = a.callgrind_only or a.udp_only
+    if not only:
         run.timed()
-    if a.callgrind:
+    if a.callgrind and not a.udp_only:
         run.run_callgrind()
+    udp = None
+    if a.udp:
+        udp = Udp(a)
+        udp.run()
     log("done in %.0f s" % (time.monotonic() - t0))
 
     print("CPU: %s (%d CPUs), commit %s, %s mode" % (
@@ -446,13 +637,18 @@ def main():
                   "on the wire" % (variant, i.get("library"), i.get("protocol"), i.get("cipher"),
                                    i.get("group"), i.get("handshake_datagrams"),
                                    i.get("handshake_bytes"), i.get("record16_wire_bytes")))
-    if not a.callgrind_only:
+    if not only:
         print()
         print(markdown_timed(run))
-    if a.callgrind:
+    if a.callgrind and not a.udp_only:
         print()
         print(markdown_callgrind(run))
+    if udp is not None:
+        print()
+        print(udp.markdown())
     doc = run.to_json()
+    if udp is not None:
+        doc["udp"] = udp.to_json()
     if a.json:
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=2)
@@ -460,6 +656,11 @@ def main():
     missing = run.missing()
     if a.callgrind_only:
         missing = [m for m in missing if "callgrind" in m]
+    if a.udp_only:
+        missing = []
+    if udp is not None:
+        missing += udp.missing()
+        run.errors += udp.errors
     problems = run.errors + missing
     if problems:
         print("\nPROBLEMS:", file=sys.stderr)
