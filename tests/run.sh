@@ -67,7 +67,7 @@ sh "$root/bindings/rust/test.sh" "$build"
 bash "$root/tests/interop/cross_language.sh" "$build"
 # ---- end of the cross-language interop stage ----------------------------
 
-# ---- Java binding (bindings/java, java/) ------------------------------------
+# ---- Java binding (bindings/java) ------------------------------------------
 # Turns SDTLS_BUILD_JAVA on in the release build (SWIG, the JNI library over
 # its libsdtls.a) and runs Maven's JUnit tests against it; under a minute
 # once Maven's repository (in the build directory) is filled.
