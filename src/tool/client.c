@@ -44,7 +44,7 @@ static void client_usage(FILE *out) {
           "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM)\n"
           "  --alpn LIST             offer these ALPN protocols, joined by ','\n"
           "  --session FILE          resume the session saved in FILE if there is one;\n"
-          "                          after the handshake save the new one there (mode 0600)\n"
+          "                          before closing save the new one there (mode 0600)\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
           CONFIG_USAGE_VERSIONS
           "  --timeout SEC           wait for replies after the end of stdin (default 2)\n"
@@ -151,17 +151,10 @@ static bool save_session(const sdtls_conn *conn, const char *path) {
   return ok;
 }
 
-/* Prints the connected line and the exported keying material, and saves
- * the session. */
+/* Prints the connected line and the exported keying material. */
 static int announce(client *c, const config_opts *copts, const char *session_file) {
   print_session("connected", c->conn, session_file != NULL);
-  if (!print_export(copts, c->conn)) {
-    return -1;
-  }
-  if (session_file != NULL && !save_session(c->conn, session_file)) {
-    return -1;
-  }
-  return 0;
+  return print_export(copts, c->conn) ? 0 : -1;
 }
 
 /* Receives every queued datagram and feeds it to the connection. */
@@ -416,8 +409,11 @@ int cmd_client(int argc, char **argv) {
       if (in.eof) {
         sdtls_time since = c.last_rx > eof_at ? c.last_rx : eof_at;
         if (c.received >= c.sent || c.now >= since + reply_timeout) {
+          /* The session is saved at the end: DTLS 1.3 servers send their
+           * tickets after the handshake. */
+          status = session_file == NULL || save_session(c.conn, session_file) ? EXIT_OK
+                                                                               : EXIT_FAIL;
           sdtls_conn_close(c.conn, c.now);
-          status = EXIT_OK;
           goto out;
         }
       }

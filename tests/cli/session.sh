@@ -20,7 +20,7 @@ run_client() { # NAME
     [ "$(cat "$1.out")" = "session-$1" ] || fail "client $1: no echo"
 }
 expect_summary() { # NAME full|resumed
-    grep -Eq "^connected DTLSv1\\.2 [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? peer sha-256 [0-9A-F:]{95} $2\$" "$1.err" ||
+    grep -Eq "^connected DTLSv1\\.[23] [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? peer sha-256 [0-9A-F:]{95} $2\$" "$1.err" ||
         fail "client $1: expected '$2': $(cat "$1.err")"
 }
 

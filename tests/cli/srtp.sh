@@ -20,9 +20,9 @@ client() { # client NAME PROFILES
 
 # The client's order does not matter: the server picks its first.
 client gcm SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM
-grep -Eq '^connected DTLSv1\.2 [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? peer sha-256 [0-9A-F:]{95} srtp SRTP_AEAD_AES_128_GCM$' gcm.err ||
+grep -Eq '^connected DTLSv1\.[23] [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? peer sha-256 [0-9A-F:]{95} srtp SRTP_AEAD_AES_128_GCM$' gcm.err ||
     fail "client summary: $(cat gcm.err)"
-wait_for server.err '^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.2 [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? srtp SRTP_AEAD_AES_128_GCM$' 5 ||
+wait_for server.err '^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.[23] [A-Z0-9_]+( (X25519[A-Z0-9]*|P-[0-9]+))? srtp SRTP_AEAD_AES_128_GCM$' 5 ||
     fail "server summary: $(cat server.err)"
 ours=$(sed -n 's/^EXPORT EXTRACTOR-dtls_srtp \([0-9a-f]\{120\}\)$/\1/p' gcm.out)
 [ -n "$ours" ] || fail "client export: $(cat gcm.out)"

@@ -38,7 +38,7 @@ cmake --build "$work/app" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fa
 for flavour in shared static; do
     exe=$work/app/example_$flavour
     out=$("$exe" "$cert" "$key") || { echo "$out"; fail "example_$flavour exited $?"; }
-    echo "$out" | grep -q '^connected DTLSv1.2 TLS_ECDHE_ECDSA_WITH_' || { echo "$out"; fail "$flavour: no handshake"; }
+    echo "$out" | grep -Eq '^connected DTLSv1\.[23] TLS_' || { echo "$out"; fail "$flavour: no handshake"; }
     echo "$out" | grep -q '^client received: hello, datagram world$' || { echo "$out"; fail "$flavour: no echo"; }
     needed=$(objdump -p "$exe" | awk '/NEEDED/ { print $2 }' | tr '\n' ' ')
     case $flavour in
