@@ -5,6 +5,8 @@
 # independent of BoringSSL) then decrypts the Finished messages and the
 # application data of both directions with either side's key log, and
 # decrypts nothing without one or with the key log of another session.
+# DTLS 1.2 (the clients cap it): Debian 12's tshark 4.0 does not decrypt DTLS
+# 1.3, which a current engine would otherwise negotiate.
 . "$(dirname "$0")/common.sh"
 setup "$@"
 require tshark python3
@@ -14,10 +16,10 @@ start_sdtls_server server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --ec
     --keylog server.keys
 start_relay "$SERVER_PORT" capture.pcap
 printf 'keylog-one\nkeylog-two\n' >lines.txt
-echo_client client "127.0.0.1:$RELAY_PORT" lines.txt --keylog client.keys
+echo_client client "127.0.0.1:$RELAY_PORT" lines.txt --keylog client.keys --max-version 1.2
 # A session that is not in the capture.
 echo other | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem \
-    --server-name localhost --keylog other.keys >other.out 2>other.err || fail "other client exited $?"
+    --server-name localhost --keylog other.keys --max-version 1.2 >other.out 2>other.err || fail "other client exited $?"
 kill "$RELAY_PID"
 wait_exit "$RELAY_PID" 5 || fail "relay did not stop"
 cmp -s client.keys <(head -n1 server.keys) || fail "client and server logged different secrets"
