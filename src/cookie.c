@@ -163,39 +163,58 @@ int sdtls_record_is_unified(const uint8_t *dgram, size_t len) {
 
 /* ---- ClientHello fragments ---- */
 
+/* The record and handshake headers of a ClientHello at epoch 0: on
+ * success `r` holds what follows the handshake header in the record. */
+typedef struct ch_header {
+  record rec;
+  reader r;
+  uint64_t msg_len, msg_seq, frag_off, frag_len;
+} ch_header;
+
+static sdtls_ch_result parse_ch_header(const uint8_t *dgram, size_t len, ch_header *h) {
+  if (!parse_record_header(dgram, len, &h->rec)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (h->rec.type != CT_HANDSHAKE || h->rec.epoch != 0) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  h->r = (reader){h->rec.body, h->rec.body_len};
+  uint64_t msg_type;
+  if (!rd_uint(&h->r, 1, &msg_type)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  if (msg_type != MT_CLIENT_HELLO) {
+    return SDTLS_CH_NOT_CLIENT_HELLO;
+  }
+  if (!rd_uint(&h->r, 3, &h->msg_len) || !rd_uint(&h->r, 2, &h->msg_seq) ||
+      !rd_uint(&h->r, 3, &h->frag_off) || !rd_uint(&h->r, 3, &h->frag_len)) {
+    return SDTLS_CH_MALFORMED;
+  }
+  return SDTLS_CH_OK;
+}
+
 int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
                                       sdtls_ch_fragment *out) {
   if (out == NULL) {
     return SDTLS_CH_MALFORMED;
   }
   memset(out, 0, sizeof(*out));
-  record rec;
-  if (!parse_record_header(dgram, len, &rec)) {
+  ch_header h;
+  sdtls_ch_result rc = parse_ch_header(dgram, len, &h);
+  if (rc != SDTLS_CH_OK) {
+    return rc;
+  }
+  if (h.frag_len == 0 || h.frag_len > h.r.left || h.frag_off > h.msg_len ||
+      h.frag_len > h.msg_len - h.frag_off) {
     return SDTLS_CH_MALFORMED;
   }
-  if (rec.type != CT_HANDSHAKE || rec.epoch != 0) {
-    return SDTLS_CH_NOT_CLIENT_HELLO;
-  }
-  reader r = {rec.body, rec.body_len};
-  uint64_t msg_type, msg_len, msg_seq, frag_off, frag_len;
-  if (!rd_uint(&r, 1, &msg_type)) {
-    return SDTLS_CH_MALFORMED;
-  }
-  if (msg_type != MT_CLIENT_HELLO) {
-    return SDTLS_CH_NOT_CLIENT_HELLO;
-  }
-  if (!rd_uint(&r, 3, &msg_len) || !rd_uint(&r, 2, &msg_seq) || !rd_uint(&r, 3, &frag_off) ||
-      !rd_uint(&r, 3, &frag_len) || frag_len == 0 || frag_len > r.left ||
-      frag_off > msg_len || frag_len > msg_len - frag_off) {
-    return SDTLS_CH_MALFORMED;
-  }
-  out->record_seq = rec.seq;
-  out->record_version = rec.version;
-  out->message_seq = (uint16_t)msg_seq;
-  out->message_len = (size_t)msg_len;
-  out->fragment_offset = (size_t)frag_off;
-  out->fragment = r.p;
-  out->fragment_len = (size_t)frag_len;
+  out->record_seq = h.rec.seq;
+  out->record_version = h.rec.version;
+  out->message_seq = (uint16_t)h.msg_seq;
+  out->message_len = (size_t)h.msg_len;
+  out->fragment_offset = (size_t)h.frag_off;
+  out->fragment = h.r.p;
+  out->fragment_len = (size_t)h.frag_len;
   return SDTLS_CH_OK;
 }
 
@@ -236,30 +255,17 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
     return SDTLS_CH_MALFORMED;
   }
   memset(out, 0, sizeof(*out));
-  record rec;
-  if (!parse_record_header(dgram, len, &rec)) {
-    return SDTLS_CH_MALFORMED;
+  ch_header h;
+  sdtls_ch_result rc = parse_ch_header(dgram, len, &h);
+  if (rc != SDTLS_CH_OK) {
+    return rc;
   }
-  if (rec.type != CT_HANDSHAKE || rec.epoch != 0) {
-    return SDTLS_CH_NOT_CLIENT_HELLO;
-  }
-
-  reader r = {rec.body, rec.body_len};
-  uint64_t msg_type, msg_len, msg_seq, frag_off, frag_len;
-  if (!rd_uint(&r, 1, &msg_type)) {
-    return SDTLS_CH_MALFORMED;
-  }
-  if (msg_type != MT_CLIENT_HELLO) {
-    return SDTLS_CH_NOT_CLIENT_HELLO;
-  }
-  if (!rd_uint(&r, 3, &msg_len) || !rd_uint(&r, 2, &msg_seq) || !rd_uint(&r, 3, &frag_off) ||
-      !rd_uint(&r, 3, &frag_len)) {
-    return SDTLS_CH_MALFORMED;
-  }
-  /* Only an unfragmented ClientHello, and nothing but it in the record
-   * (RFC 6347 4.2.1 asks the server to hold no state, so a fragment could
-   * never be reassembled). */
-  if (frag_off != 0 || frag_len != msg_len || msg_len != r.left) {
+  record rec = h.rec;
+  reader r = h.r;
+  uint64_t msg_seq = h.msg_seq;
+  /* Only a whole ClientHello, and nothing but it in the record: the
+   * server reassembles fragments first (sdtls_client_hello_assemble). */
+  if (h.frag_off != 0 || h.frag_len != h.msg_len || h.msg_len != r.left) {
     return SDTLS_CH_MALFORMED;
   }
 
