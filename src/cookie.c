@@ -218,31 +218,41 @@ int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
   return SDTLS_CH_OK;
 }
 
+/* Writes an epoch-0 record header and the header of one unfragmented
+ * handshake message (message_seq `msg_seq`, `body_len` bytes of body to
+ * follow) at out[0..25]; returns the 25. */
+static size_t put_handshake_headers(uint8_t *out, uint16_t record_version, uint64_t record_seq,
+                                    uint8_t msg_type, uint16_t msg_seq, size_t body_len) {
+  size_t n = 0;
+  out[n++] = CT_HANDSHAKE;
+  put_be(&out[n], record_version, 2);
+  n += 2;
+  put_be(&out[n], 0, 2); /* epoch 0 */
+  n += 2;
+  put_be(&out[n], record_seq & SDTLS_MAX_RECORD_SEQ, 6);
+  n += 6;
+  put_be(&out[n], SDTLS_HANDSHAKE_HEADER_LEN + body_len, 2);
+  n += 2;
+  out[n++] = msg_type;
+  put_be(&out[n], body_len, 3);
+  n += 3;
+  put_be(&out[n], msg_seq, 2);
+  n += 2;
+  put_be(&out[n], 0, 3); /* fragment_offset */
+  n += 3;
+  put_be(&out[n], body_len, 3); /* fragment_length: the whole message */
+  n += 3;
+  return n;
+}
+
 size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
                                    uint8_t *out, size_t out_cap) {
   size_t n = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len;
   if (frag->message_len + SDTLS_HANDSHAKE_HEADER_LEN > MAX_RECORD_BODY || n > out_cap) {
     return 0;
   }
-  size_t i = 0;
-  out[i++] = CT_HANDSHAKE;
-  put_be(&out[i], frag->record_version, 2);
-  i += 2;
-  put_be(&out[i], 0, 2); /* epoch 0 */
-  i += 2;
-  put_be(&out[i], frag->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
-  i += 6;
-  put_be(&out[i], SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len, 2);
-  i += 2;
-  out[i++] = MT_CLIENT_HELLO;
-  put_be(&out[i], frag->message_len, 3);
-  i += 3;
-  put_be(&out[i], frag->message_seq, 2);
-  i += 2;
-  put_be(&out[i], 0, 3);
-  i += 3;
-  put_be(&out[i], frag->message_len, 3);
-  i += 3;
+  size_t i = put_handshake_headers(out, frag->record_version, frag->record_seq, MT_CLIENT_HELLO,
+                                   frag->message_seq, frag->message_len);
   memcpy(&out[i], body, frag->message_len);
   return n;
 }
@@ -474,30 +484,11 @@ size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
     return 0;
   }
   const size_t body_len = 2 + 1 + SDTLS_COOKIE_LEN;
-  const size_t fragment_len = SDTLS_HANDSHAKE_HEADER_LEN + body_len;
-  size_t n = 0;
-  /* Record header: handshake, DTLS 1.0 (RFC 6347 4.2.1 recommends it for
-   * the HelloVerifyRequest whatever version will be negotiated), epoch 0,
-   * the ClientHello's record sequence number. */
-  out[n++] = CT_HANDSHAKE;
-  out[n++] = 0xfe;
-  out[n++] = 0xff;
-  out[n++] = 0;
-  out[n++] = 0;
-  put_be(&out[n], ch->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
-  n += 6;
-  put_be(&out[n], fragment_len, 2);
-  n += 2;
-  /* Handshake header: message_seq 0, unfragmented. */
-  out[n++] = MT_HELLO_VERIFY_REQUEST;
-  put_be(&out[n], body_len, 3);
-  n += 3;
-  put_be(&out[n], 0, 2);
-  n += 2;
-  put_be(&out[n], 0, 3);
-  n += 3;
-  put_be(&out[n], body_len, 3);
-  n += 3;
+  /* DTLS 1.0 on the record (RFC 6347 4.2.1 recommends it for the
+   * HelloVerifyRequest whatever version will be negotiated), the
+   * ClientHello's record sequence number, message_seq 0. */
+  size_t n = put_handshake_headers(out, 0xfeff, ch->record_seq, MT_HELLO_VERIFY_REQUEST, 0,
+                                   body_len);
   /* server_version, cookie. */
   out[n++] = 0xfe;
   out[n++] = 0xff;
@@ -703,25 +694,8 @@ size_t sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_s
   if (n_total > out_cap || cookie_len > UINT16_MAX) {
     return 0;
   }
-  size_t n = 0;
-  out[n++] = CT_HANDSHAKE;
-  out[n++] = 0xfe;
-  out[n++] = 0xfd; /* DTLS 1.2 on the record layer (RFC 9147 5.3) */
-  put_be(&out[n], 0, 2);
-  n += 2;
-  put_be(&out[n], ch->record_seq & SDTLS_MAX_RECORD_SEQ, 6);
-  n += 6;
-  put_be(&out[n], SDTLS_HANDSHAKE_HEADER_LEN + body_len, 2);
-  n += 2;
-  out[n++] = MT_SERVER_HELLO;
-  put_be(&out[n], body_len, 3);
-  n += 3;
-  put_be(&out[n], 0, 2); /* message_seq 0 */
-  n += 2;
-  put_be(&out[n], 0, 3);
-  n += 3;
-  put_be(&out[n], body_len, 3);
-  n += 3;
+  /* DTLS 1.2 on the record layer (RFC 9147 5.3), message_seq 0. */
+  size_t n = put_handshake_headers(out, 0xfefd, ch->record_seq, MT_SERVER_HELLO, 0, body_len);
   out[n++] = 0xfe; /* legacy_version: DTLS 1.2 */
   out[n++] = 0xfd;
   memcpy(&out[n], kHrrRandom, SDTLS_RANDOM_LEN);
