@@ -7,8 +7,10 @@
  *            the C config calls the key log with it as user data for as
  *            long as any connection or server made from it lives
  *   jconn    one sdtls_conn and its datagram and event queues
- *   jserver  one sdtls_server, its queues, and the slots that name its
- *            connections to Java by id (never by pointer)
+ *   jserver  one sdtls_server, its queues, the slots that name its
+ *            connections to Java by id (never by pointer), and the
+ *            fingerprints pinned per peer address, which its on_connect
+ *            trampoline sets on each new connection
  *
  * Every callback goes to a trampoline here that QUEUES what it produces
  * (datagrams to send, events, key log lines) in C; Java takes a whole queue
@@ -299,7 +301,7 @@ jbyteArray jsrtp_keying(JNIEnv *jenv, sdtls_conn *conn, int *lost) {
  * ip_len used), int32 port, int32 IPv6 scope id. */
 #define JADDR_LEN 28
 
-static int jaddr_put(bq *q, const uint8_t *addr, size_t addr_len) {
+static void jaddr_make(uint8_t out[JADDR_LEN], const uint8_t *addr, size_t addr_len) {
   int32_t ip_len = 0, port = 0, scope = 0;
   uint8_t ip[16];
   memset(ip, 0, sizeof ip);
@@ -319,13 +321,54 @@ static int jaddr_put(bq *q, const uint8_t *addr, size_t addr_len) {
     port = ntohs(a.sin6_port);
     scope = (int32_t)a.sin6_scope_id;
   }
+  memcpy(out, &ip_len, 4);
+  memcpy(out + 4, ip, 16);
+  memcpy(out + 20, &port, 4);
+  memcpy(out + 24, &scope, 4);
+}
+
+static int jaddr_put(bq *q, const uint8_t *addr, size_t addr_len) {
+  uint8_t a[JADDR_LEN];
+  jaddr_make(a, addr, addr_len);
   if (bq_reserve(q, JADDR_LEN) != 0) return -1;
-  bq_put(q, &ip_len, sizeof ip_len);
-  bq_put(q, ip, sizeof ip);
-  bq_put(q, &port, sizeof port);
-  bq_put(q, &scope, sizeof scope);
+  bq_put(q, a, sizeof a);
   return 0;
 }
+
+/* The sockaddr of (ip: 4 or 16 bytes, port, IPv6 scope id) in *ss; its
+ * length, or 0 for a bad address. */
+static size_t jsockaddr(struct sockaddr_storage *ss, const uint8_t *ip, size_t ip_len, int port,
+                        int scope_id) {
+  memset(ss, 0, sizeof *ss);
+  if (ip == NULL || port < 0 || port > 65535) return 0;
+  if (ip_len == 4) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    memcpy(&a.sin_addr, ip, 4);
+    memcpy(ss, &a, sizeof a);
+    return sizeof a;
+  }
+  if (ip_len == 16) {
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons((uint16_t)port);
+    a.sin6_scope_id = (uint32_t)scope_id;
+    memcpy(&a.sin6_addr, ip, 16);
+    memcpy(ss, &a, sizeof a);
+    return sizeof a;
+  }
+  return 0;
+}
+
+/* A fingerprint the server pins on every connection made for one peer
+ * address (the application's per-peer pin, which only on_connect may set). */
+typedef struct jpin {
+  uint8_t addr[JADDR_LEN];
+  char fingerprint[128];
+} jpin;
 
 /* A server's connections are named to Java by an id (slot index and
  * generation), never by pointer: the pointer dies when on_close returns, and
@@ -350,6 +393,8 @@ typedef struct jserver {
   int lost;
   jslot *slots;
   uint32_t nslots, slots_cap, free_head;
+  jpin *pins;
+  size_t npins, pins_cap;
 } jserver;
 
 static int64_t jslot_id(const jserver *s, uint32_t i) {
@@ -432,6 +477,20 @@ static void jserver_on_connect(void *user_data, sdtls_conn *conn, const uint8_t 
   s->slots[i].conn = conn;
   s->slots[i].next_free = JNO_SLOT;
   sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
+  if (s->npins != 0) {
+    uint8_t key[JADDR_LEN];
+    jaddr_make(key, addr, addr_len);
+    for (size_t p = 0; p < s->npins; p++) {
+      if (memcmp(s->pins[p].addr, key, sizeof key) == 0 &&
+          sdtls_conn_add_peer_fingerprint(conn, s->pins[p].fingerprint) != 0) {
+        /* Never let a peer through without its pin: refuse it. Its close
+         * event follows its connect event. */
+        jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
+        sdtls_server_close_peer(s->srv, conn, 0);
+        return;
+      }
+    }
+  }
   jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
 }
 
@@ -494,6 +553,7 @@ void jserver_free(jserver *s) {
   sdtls_server_free(s->srv); /* frees its connections; no callback follows */
   jconfig_unref(s->config);
   free(s->slots);
+  free(s->pins);
   bq_free(&s->out);
   bq_free(&s->ev);
   free(s);
@@ -516,25 +576,56 @@ sdtls_conn *jserver_conn(jserver *s, int64_t id) {
  * port, IPv6 scope id). */
 int jserver_receive(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
                     const uint8_t *datagram, size_t len, sdtls_time now) {
-  if (s == NULL || addr == NULL || port < 0 || port > 65535) return SDTLS_E_INVALID_ARGUMENT;
-  if (addr_len == 4) {
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    memcpy(&a.sin_addr, addr, 4);
-    return sdtls_server_receive(s->srv, (const uint8_t *)&a, sizeof a, datagram, len, now);
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  return sdtls_server_receive(s->srv, (const uint8_t *)&ss, n, datagram, len, now);
+}
+
+/* Pins `fingerprint` (as sdtls_conn_add_peer_fingerprint() takes it) on
+ * every connection made from now on for the peer at (addr, port, scope
+ * id). Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_LIMIT (16 per address)
+ * or SDTLS_E_NOMEM. */
+int jserver_pin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
+                const char *fingerprint) {
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0 || fingerprint == NULL || strlen(fingerprint) >= sizeof s->pins->fingerprint)
+    return SDTLS_E_INVALID_ARGUMENT;
+  jpin pin;
+  memset(&pin, 0, sizeof pin);
+  jaddr_make(pin.addr, (const uint8_t *)&ss, n);
+  strcpy(pin.fingerprint, fingerprint);
+  size_t same = 0;
+  for (size_t p = 0; p < s->npins; p++) {
+    if (memcmp(s->pins[p].addr, pin.addr, JADDR_LEN) == 0) same++;
   }
-  if (addr_len == 16) {
-    struct sockaddr_in6 a;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons((uint16_t)port);
-    a.sin6_scope_id = (uint32_t)scope_id;
-    memcpy(&a.sin6_addr, addr, 16);
-    return sdtls_server_receive(s->srv, (const uint8_t *)&a, sizeof a, datagram, len, now);
+  if (same >= 16) return SDTLS_E_LIMIT;
+  if (s->npins == s->pins_cap) {
+    size_t cap = s->pins_cap ? s->pins_cap * 2 : 8;
+    jpin *p = (jpin *)realloc(s->pins, cap * sizeof *p);
+    if (p == NULL) return SDTLS_E_NOMEM;
+    s->pins = p;
+    s->pins_cap = cap;
   }
-  return SDTLS_E_INVALID_ARGUMENT;
+  s->pins[s->npins++] = pin;
+  return 0;
+}
+
+/* Removes the pins of the peer at (addr, port, scope id); returns how many. */
+int jserver_unpin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id) {
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  uint8_t key[JADDR_LEN];
+  jaddr_make(key, (const uint8_t *)&ss, n);
+  size_t kept = 0;
+  for (size_t p = 0; p < s->npins; p++) {
+    if (memcmp(s->pins[p].addr, key, sizeof key) != 0) s->pins[kept++] = s->pins[p];
+  }
+  int removed = (int)(s->npins - kept);
+  s->npins = kept;
+  return removed;
 }
 
 /* Sends close_notify to every peer and removes them (their close events

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 
 /**
  * Many DTLS peers behind one UDP socket, sans-I/O: it never touches a
@@ -126,15 +127,10 @@ public final class Server implements AutoCloseable {
    */
   public synchronized void receive(byte[] datagram, InetSocketAddress from, long now) {
     Objects.requireNonNull(datagram, "datagram");
-    Objects.requireNonNull(from, "from");
-    InetAddress ip = from.getAddress();
-    if (ip == null) {
-      throw new IllegalArgumentException("an unresolved address: " + from);
-    }
-    int scope = ip instanceof Inet6Address a6 ? a6.getScopeId() : 0;
+    InetAddress ip = ip(from);
     live();
     try {
-      check(SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope, datagram, time(now)));
+      check(SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope(ip), datagram, time(now)));
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -219,6 +215,60 @@ public final class Server implements AutoCloseable {
     } finally {
       Reference.reachabilityFence(this);
     }
+  }
+
+  /**
+   * Expects every connection made from now on for the peer at {@code peer}
+   * to present a certificate with this SHA-256 fingerprint ("sha-256
+   * AB:CD:..." as SDP writes it, or "AB:CD:..."): WebRTC's per-peer pin,
+   * beside those of the config. The check replaces the CA chain check, and
+   * the server asks that peer for a certificate; a mismatch fails the
+   * handshake with {@code SDTLS_E_VERIFY}. At most 16 per address; the pins
+   * stay until {@link #unpinPeer}. A connection already made is not
+   * affected.
+   */
+  public synchronized void pinPeerFingerprint(InetSocketAddress peer, String fingerprint) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    String f = Config.fingerprintArg(fingerprint.strip());
+    if (!SDP_SHA256.matcher(f).matches()) {
+      throw new SdtlsException(SdtlsNative.SDTLS_E_INVALID_ARGUMENT, "not a sha-256 fingerprint: " + fingerprint);
+    }
+    InetAddress ip = ip(peer);
+    live();
+    try {
+      check(SdtlsNative.jserver_pin(holder, ip.getAddress(), peer.getPort(), scope(ip), f));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Removes the fingerprints pinned for {@code peer}; returns how many there were. */
+  public synchronized int unpinPeer(InetSocketAddress peer) {
+    InetAddress ip = ip(peer);
+    live();
+    try {
+      int n = SdtlsNative.jserver_unpin(holder, ip.getAddress(), peer.getPort(), scope(ip));
+      check(Math.min(n, 0));
+      return n;
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  private static final Pattern SDP_SHA256 =
+      Pattern.compile("(?i)sha-256[ :][0-9a-f]{2}(:[0-9a-f]{2}){31}");
+
+  private static InetAddress ip(InetSocketAddress a) {
+    Objects.requireNonNull(a, "address");
+    InetAddress ip = a.getAddress();
+    if (ip == null) {
+      throw new IllegalArgumentException("an unresolved address: " + a);
+    }
+    return ip;
+  }
+
+  private static int scope(InetAddress ip) {
+    return ip instanceof Inet6Address a6 ? a6.getScopeId() : 0;
   }
 
   /**

@@ -182,6 +182,57 @@ class ServerTest {
   }
 
   @Test
+  void aPinnedPeerMustPresentThatCertificate() {
+    Certificate serverCert = Certificate.generate("server.test", 1);
+    Certificate clientCert = Certificate.generate("client.test", 1);
+    Certificate other = Certificate.generate("client.test", 1);
+    InetSocketAddress a = addr("192.0.2.1", 5000);
+    InetSocketAddress b = addr("192.0.2.2", 5000);
+    InetSocketAddress c = addr("192.0.2.3", 5000);
+    Map<InetSocketAddress, Connection> clients = new LinkedHashMap<>();
+    try (Config serverConfig = new Config().certificate(serverCert);
+        Config clientConfig = new Config().certificate(clientCert).peerFingerprint(serverCert.fingerprint());
+        Server server = new Server(serverConfig)) {
+      server.pinPeerFingerprint(a, clientCert.fingerprint());
+      server.pinPeerFingerprint(b, "sha-256 " + other.fingerprint());
+      for (InetSocketAddress x : List.of(a, b, c)) {
+        Connection client = Connection.client(clientConfig, null);
+        clients.put(x, client);
+        client.start(0);
+      }
+      pump(server, clients, 0);
+      assertEquals(State.CONNECTED, clients.get(a).state(), "the pinned certificate");
+      assertEquals(State.FAILED, clients.get(b).state(), "another certificate than the pinned one");
+      assertEquals(State.CONNECTED, clients.get(c).state(), "no pin for this address");
+      Map<InetSocketAddress, ServerEvent.Closed> closed = new LinkedHashMap<>();
+      for (ServerEvent e : drain(server)) {
+        if (e instanceof ServerEvent.Closed x) {
+          closed.put(x.connection().address(), x);
+        }
+      }
+      assertEquals(Set.of(b), closed.keySet());
+      assertEquals(SdtlsException.Category.VERIFY, closed.get(b).error().category());
+      ServerConnection pinned = server.connections().stream()
+          .filter(v -> v.address().equals(a)).findFirst().orElseThrow();
+      assertEquals(clientCert.fingerprint(), pinned.peerFingerprint());
+
+      SdtlsException bad = assertThrows(SdtlsException.class, () -> server.pinPeerFingerprint(a, "AB:CD"));
+      assertEquals(SdtlsException.Category.USAGE, bad.category());
+      for (int i = 1; i < 16; i++) {
+        server.pinPeerFingerprint(a, other.fingerprint());
+      }
+      SdtlsException limit = assertThrows(SdtlsException.class,
+          () -> server.pinPeerFingerprint(a, other.fingerprint()));
+      assertEquals(SdtlsNative.SDTLS_E_LIMIT, limit.code());
+      assertEquals(16, server.unpinPeer(a));
+      assertEquals(0, server.unpinPeer(a));
+      assertEquals(1, server.unpinPeer(b));
+    } finally {
+      clients.values().forEach(Connection::close);
+    }
+  }
+
+  @Test
   void misuseAfterCloseThrowsAndNothingCrashes() {
     Certificate cert = Certificate.generate("server.test", 1);
     InetSocketAddress a = addr("127.0.0.1", 40001);
@@ -213,6 +264,7 @@ class ServerTest {
     assertThrows(IllegalStateException.class, server::nextDeadline);
     assertThrows(IllegalStateException.class, () -> server.counter(Server.Counter.PEERS));
     assertThrows(IllegalStateException.class, () -> server.shutdown(0));
+    assertThrows(IllegalStateException.class, () -> server.pinPeerFingerprint(a, cert.fingerprint()));
 
     // The client goes on alone, and is closed and used after.
     client.send(new byte[] {1}, 0);
