@@ -1,19 +1,28 @@
 /*
  * The Java part of the SWIG interface, after the header (bindings/sdtls.i
- * includes it): the connection holder that the Java layer
- * (bindings/java/src/main/java/dev/sdtls/Connection.java) drives.
+ * includes it): the holders that the Java layer
+ * (bindings/java/src/main/java/dev/sdtls/) drives.
  *
- * A holder ("jconn") owns one sdtls_conn and two queues. Its callbacks go
- * to trampolines here that QUEUE what they produce (datagrams to send,
- * events) in C; Java takes a whole queue as one byte[] in one call and
- * splits it itself, so no call crosses from C into Java at all: no JNI
- * global reference, no attached thread, nothing for a garbage collector to
- * order. The Java object frees the holder exactly once (close(), or its
- * Cleaner); the connection holds its own reference to the config, so the
- * config may be closed first (the header's lifetime rules).
+ *   jconfig  the config and its key log queue; reference counted, since
+ *            the C config calls the key log with it as user data for as
+ *            long as any connection or server made from it lives
+ *   jconn    one sdtls_conn and its datagram and event queues
+ *   jserver  one sdtls_server, its queues, the slots that name its
+ *            connections to Java by id (never by pointer), and the
+ *            fingerprints pinned per peer address, which its on_connect
+ *            trampoline sets on each new connection
  *
- * The key log and the PSK lookup (callbacks into the language) and the
- * multi-peer server are not wrapped for Java yet.
+ * Every callback goes to a trampoline here that QUEUES what it produces
+ * (datagrams to send, events, key log lines) in C; Java takes a whole queue
+ * as one byte[] in one call and splits it itself, so no call crosses from C
+ * into Java at all: no JNI global reference, no attached thread, nothing for
+ * a garbage collector to order. Each Java object frees its holder exactly
+ * once (close(), or its Cleaner). A connection or server holds its own
+ * reference to the C config and to its jconfig, so the config may be closed
+ * first (the header's lifetime rules).
+ *
+ * The PSK lookup (a callback that must answer synchronously) is not
+ * wrapped for Java: pre-shared keys are added to the config.
  */
 
 /* Holder functions take the JNIEnv they are called with. */
@@ -21,6 +30,50 @@
 %apply int *OUTPUT { int *lost };
 
 %{
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+/* ---- the config ----------------------------------------------------------- */
+
+/* Key log lines beyond this many queued bytes are dropped (counted), so a
+ * key log that is switched on and never read does not grow without end. */
+#define JCONFIG_KEYLOG_MAX (4u << 20)
+
+/* The config's holder. The Java Config holds one reference, and so does
+ * every jconn and jserver made from it; the last release frees it, after
+ * every C handle that could call the key log with it is gone. The key log
+ * is called from whichever thread drives a connection: the queue has a
+ * lock. */
+typedef struct jconfig {
+  atomic_int refs;
+  sdtls_config *cfg; /* the Java Config's reference; NULL once it dropped it */
+  pthread_mutex_t mu;
+  bq keylog;         /* [uint32 len][line] ... under mu */
+  uint64_t dropped;  /* key log lines dropped, under mu */
+} jconfig;
+
+static void jconfig_ref(jconfig *c) { atomic_fetch_add(&c->refs, 1); }
+
+static void jconfig_unref(jconfig *c) {
+  if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1) return;
+  pthread_mutex_destroy(&c->mu);
+  if (c->keylog.buf != NULL) memset(c->keylog.buf, 0, c->keylog.len); /* secrets */
+  bq_free(&c->keylog);
+  free(c);
+}
+
+static void jconfig_keylog_cb(void *user_data, const char *line) {
+  jconfig *c = (jconfig *)user_data;
+  size_t n = strlen(line);
+  pthread_mutex_lock(&c->mu);
+  if (c->keylog.len + n > JCONFIG_KEYLOG_MAX || bq_datagram(&c->keylog, (const uint8_t *)line, n) != 0)
+    c->dropped++;
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- the connection --------------------------------------------------------- */
 /* The event queue's record, all fields in native byte order, copied in
  * with memcpy (no alignment assumed): six int32 (kind, reason, data_len,
  * detail_len, version_len, cipher_len), then the data, the error detail,
@@ -28,6 +81,7 @@
  * library's ASCII). java/.../Connection.java reads it with a ByteBuffer. */
 typedef struct jconn {
   sdtls_conn *conn;
+  jconfig *config; /* referenced */
   bq out; /* [uint32 len][bytes] ... (bq_datagram) */
   bq ev;  /* the records above */
   int lost; /* an event could not be queued (out of memory) */
@@ -85,10 +139,70 @@ static jbyteArray jconn_take(JNIEnv *jenv, bq *q) {
 %}
 
 %inline %{
+/* A new config holder with the secure defaults: 0 and *out set, or
+ * sdtls_config_new()'s error. */
+int jconfig_new(jconfig **out) {
+  if (out == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  *out = NULL;
+  jconfig *c = (jconfig *)calloc(1, sizeof *c);
+  if (c == NULL) return SDTLS_E_NOMEM;
+  if (pthread_mutex_init(&c->mu, NULL) != 0) {
+    free(c);
+    return SDTLS_E_NOMEM;
+  }
+  int rc = sdtls_config_new(&c->cfg);
+  if (rc != 0) {
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return rc;
+  }
+  atomic_init(&c->refs, 1);
+  *out = c;
+  return 0;
+}
+
+/* Drops the Java Config's references (the C config's and the holder's).
+ * Exactly once; NULL is ignored. Connections and servers keep theirs. */
+void jconfig_free(jconfig *c) {
+  if (c == NULL) return;
+  sdtls_config_free(c->cfg);
+  c->cfg = NULL;
+  jconfig_unref(c);
+}
+
+/* The C config, for the header's setters. Valid until jconfig_free(). */
+sdtls_config *jconfig_handle(jconfig *c) { return c ? c->cfg : NULL; }
+
+/* Switches the key log on (lines queue in the holder) or off. */
+int jconfig_set_keylog(jconfig *c, int on) {
+  if (c == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  return sdtls_config_set_keylog(c->cfg, on ? jconfig_keylog_cb : NULL, on ? c : NULL);
+}
+
+/* The queued key log lines as one byte[] of [uint32 len][line] records, or
+ * null when there are none; the number dropped since the last call in
+ * *lost (an int[1]). */
+jbyteArray jconfig_take_keylog(JNIEnv *jenv, jconfig *c, int *lost) {
+  if (lost != NULL) *lost = 0;
+  if (c == NULL) return NULL;
+  pthread_mutex_lock(&c->mu);
+  if (lost != NULL) *lost = c->dropped > INT32_MAX ? INT32_MAX : (int)c->dropped;
+  c->dropped = 0;
+  jbyteArray a = NULL;
+  if (c->keylog.len != 0) {
+    a = (*jenv)->NewByteArray(jenv, (jsize)c->keylog.len);
+    if (a != NULL) (*jenv)->SetByteArrayRegion(jenv, a, 0, (jsize)c->keylog.len, (const jbyte *)c->keylog.buf);
+    memset(c->keylog.buf, 0, c->keylog.len);
+    bq_reset(&c->keylog);
+  }
+  pthread_mutex_unlock(&c->mu);
+  return a;
+}
+
 /* A new holder with its connection in SDTLS_STATE_NEW: 0 and *out set, or
  * sdtls_conn_new()'s error (SDTLS_E_NOMEM when the holder cannot be
  * allocated). */
-int jconn_new(sdtls_config *config, sdtls_role role, jconn **out) {
+int jconn_new(jconfig *config, sdtls_role role, jconn **out) {
   if (out == NULL) return SDTLS_E_INVALID_ARGUMENT;
   *out = NULL;
   jconn *c = (jconn *)calloc(1, sizeof *c);
@@ -100,11 +214,13 @@ int jconn_new(sdtls_config *config, sdtls_role role, jconn **out) {
   cb.on_handshake_done = jconn_on_handshake_done;
   cb.on_data = jconn_on_data;
   cb.on_close = jconn_on_close;
-  int rc = sdtls_conn_new(config, role, &cb, c, &c->conn);
+  int rc = sdtls_conn_new(config ? config->cfg : NULL, role, &cb, c, &c->conn);
   if (rc != 0) {
     free(c);
     return rc;
   }
+  c->config = config;
+  jconfig_ref(config);
   *out = c;
   return 0;
 }
@@ -114,6 +230,7 @@ int jconn_new(sdtls_config *config, sdtls_role role, jconn **out) {
 void jconn_free(jconn *c) {
   if (c == NULL) return;
   sdtls_conn_free(c->conn); /* no callback follows a free */
+  jconfig_unref(c->config); /* after the free: no key log call follows */
   bq_free(&c->out);
   bq_free(&c->ev);
   free(c);
@@ -137,5 +254,406 @@ jbyteArray jconn_take_events(JNIEnv *jenv, jconn *c, int *lost) {
   if (lost != NULL) *lost = c->lost ? SDTLS_E_NOMEM : 0;
   c->lost = 0;
   return jconn_take(jenv, &c->ev);
+}
+%}
+
+/* ------------------------------------------------------------------------ */
+/* SRTP keying                                                               */
+/* ------------------------------------------------------------------------ */
+
+%inline %{
+/* The SRTP keying material of `conn` as one byte[]: three int32 in native
+ * order (profile, key_len, salt_len), then client_write, server_write,
+ * local_write and remote_write, key_len + salt_len bytes each; null with
+ * sdtls_conn_srtp_keying()'s error in *lost (an int[1]) when there is
+ * none. The C copy is wiped. */
+jbyteArray jsrtp_keying(JNIEnv *jenv, sdtls_conn *conn, int *lost) {
+  sdtls_srtp_keying k;
+  memset(&k, 0, sizeof k);
+  k.size = sizeof k;
+  int rc = sdtls_conn_srtp_keying(conn, &k);
+  if (lost != NULL) *lost = rc;
+  jbyteArray a = NULL;
+  size_t n = k.key_len + k.salt_len;
+  if (rc == 0 && n <= SDTLS_SRTP_MAX_MASTER_LEN) {
+    int32_t h[3] = {(int32_t)k.profile, (int32_t)k.key_len, (int32_t)k.salt_len};
+    a = (*jenv)->NewByteArray(jenv, (jsize)(sizeof h + 4 * n));
+    if (a != NULL) {
+      (*jenv)->SetByteArrayRegion(jenv, a, 0, (jsize)sizeof h, (const jbyte *)h);
+      (*jenv)->SetByteArrayRegion(jenv, a, (jsize)sizeof h, (jsize)n, (const jbyte *)k.client_write);
+      (*jenv)->SetByteArrayRegion(jenv, a, (jsize)(sizeof h + n), (jsize)n, (const jbyte *)k.server_write);
+      (*jenv)->SetByteArrayRegion(jenv, a, (jsize)(sizeof h + 2 * n), (jsize)n, (const jbyte *)k.local_write);
+      (*jenv)->SetByteArrayRegion(jenv, a, (jsize)(sizeof h + 3 * n), (jsize)n, (const jbyte *)k.remote_write);
+    }
+  }
+  memset(&k, 0, sizeof k);
+  return a;
+}
+%}
+
+/* ------------------------------------------------------------------------ */
+/* The multi-peer server                                                     */
+/* ------------------------------------------------------------------------ */
+
+%{
+/* A peer address as Java takes it, every field written one by one in
+ * native order: int32 ip_len (4 or 16), 16 bytes of address (the first
+ * ip_len used), int32 port, int32 IPv6 scope id. */
+#define JADDR_LEN 28
+
+static void jaddr_make(uint8_t out[JADDR_LEN], const uint8_t *addr, size_t addr_len) {
+  int32_t ip_len = 0, port = 0, scope = 0;
+  uint8_t ip[16];
+  memset(ip, 0, sizeof ip);
+  sa_family_t family = AF_UNSPEC;
+  if (addr != NULL && addr_len >= sizeof family) memcpy(&family, addr, sizeof family);
+  if (family == AF_INET && addr_len >= sizeof(struct sockaddr_in)) {
+    struct sockaddr_in a;
+    memcpy(&a, addr, sizeof a);
+    ip_len = 4;
+    memcpy(ip, &a.sin_addr, 4);
+    port = ntohs(a.sin_port);
+  } else if (family == AF_INET6 && addr_len >= sizeof(struct sockaddr_in6)) {
+    struct sockaddr_in6 a;
+    memcpy(&a, addr, sizeof a);
+    ip_len = 16;
+    memcpy(ip, &a.sin6_addr, 16);
+    port = ntohs(a.sin6_port);
+    scope = (int32_t)a.sin6_scope_id;
+  }
+  memcpy(out, &ip_len, 4);
+  memcpy(out + 4, ip, 16);
+  memcpy(out + 20, &port, 4);
+  memcpy(out + 24, &scope, 4);
+}
+
+static int jaddr_put(bq *q, const uint8_t *addr, size_t addr_len) {
+  uint8_t a[JADDR_LEN];
+  jaddr_make(a, addr, addr_len);
+  if (bq_reserve(q, JADDR_LEN) != 0) return -1;
+  bq_put(q, a, sizeof a);
+  return 0;
+}
+
+/* The sockaddr of (ip: 4 or 16 bytes, port, IPv6 scope id) in *ss; its
+ * length, or 0 for a bad address. */
+static size_t jsockaddr(struct sockaddr_storage *ss, const uint8_t *ip, size_t ip_len, int port,
+                        int scope_id) {
+  memset(ss, 0, sizeof *ss);
+  if (ip == NULL || port < 0 || port > 65535) return 0;
+  if (ip_len == 4) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    memcpy(&a.sin_addr, ip, 4);
+    memcpy(ss, &a, sizeof a);
+    return sizeof a;
+  }
+  if (ip_len == 16) {
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons((uint16_t)port);
+    a.sin6_scope_id = (uint32_t)scope_id;
+    memcpy(&a.sin6_addr, ip, 16);
+    memcpy(ss, &a, sizeof a);
+    return sizeof a;
+  }
+  return 0;
+}
+
+/* A fingerprint the server pins on every connection made for one peer
+ * address (the application's per-peer pin, which only on_connect may set). */
+typedef struct jpin {
+  uint8_t addr[JADDR_LEN];
+  char fingerprint[128];
+} jpin;
+
+/* A server's connections are named to Java by an id (slot index and
+ * generation), never by pointer: the pointer dies when on_close returns, and
+ * a Java view that outlives it finds an empty slot instead of freed memory. */
+typedef struct jslot {
+  sdtls_conn *conn;
+  uint32_t gen;
+  uint32_t next_free;
+} jslot;
+
+#define JNO_SLOT UINT32_MAX
+
+/* The server's holder. Its datagram queue holds [address][int32 len][bytes]
+ * records; its event queue records are: int32 kind, int32 reason, int64 id,
+ * four int32 (data_len, detail_len, version_len, cipher_len), then those
+ * bytes (a connect event's data is the peer's address). */
+typedef struct jserver {
+  sdtls_server *srv;
+  jconfig *config; /* referenced */
+  bq out;
+  bq ev;
+  int lost;
+  jslot *slots;
+  uint32_t nslots, slots_cap, free_head;
+  jpin *pins;
+  size_t npins, pins_cap;
+} jserver;
+
+static int64_t jslot_id(const jserver *s, uint32_t i) {
+  return (int64_t)(((uint64_t)s->slots[i].gen << 32) | i);
+}
+
+/* The slot of one of the server's connections, or JNO_SLOT. */
+static uint32_t jconn_slot(const jserver *s, const sdtls_conn *conn) {
+  uintptr_t v = (uintptr_t)sdtls_conn_get_app_data(conn);
+  return v == 0 || v - 1 >= s->nslots ? JNO_SLOT : (uint32_t)(v - 1);
+}
+
+static int64_t jconn_id(const jserver *s, const sdtls_conn *conn) {
+  uint32_t i = jconn_slot(s, conn);
+  return i == JNO_SLOT ? -1 : jslot_id(s, i);
+}
+
+static void jserver_event(jserver *s, int32_t kind, int32_t reason, int64_t id, const uint8_t *addr,
+                          size_t addr_len, const void *data, size_t data_len, const char *detail,
+                          const char *version, const char *cipher) {
+  int32_t h[6];
+  h[0] = (int32_t)(addr != NULL ? JADDR_LEN : data_len);
+  h[1] = detail ? (int32_t)strlen(detail) : 0;
+  h[2] = version ? (int32_t)strlen(version) : 0;
+  h[3] = cipher ? (int32_t)strlen(cipher) : 0;
+  size_t n = 2 * sizeof(int32_t) + sizeof id + 4 * sizeof(int32_t) + (size_t)h[0] + (size_t)h[1] +
+             (size_t)h[2] + (size_t)h[3];
+  if (bq_reserve(&s->ev, n) != 0) {
+    s->lost = 1;
+    return;
+  }
+  bq_put(&s->ev, &kind, sizeof kind);
+  bq_put(&s->ev, &reason, sizeof reason);
+  bq_put(&s->ev, &id, sizeof id);
+  bq_put(&s->ev, h, 4 * sizeof(int32_t));
+  if (addr != NULL) {
+    jaddr_put(&s->ev, addr, addr_len); /* reserved above */
+  } else {
+    bq_put(&s->ev, data, data_len);
+  }
+  bq_put(&s->ev, detail, (size_t)h[1]);
+  bq_put(&s->ev, version, (size_t)h[2]);
+  bq_put(&s->ev, cipher, (size_t)h[3]);
+}
+
+static int jserver_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
+                           const uint8_t *datagram, size_t len) {
+  jserver *s = (jserver *)user_data;
+  size_t mark = s->out.len;
+  if (bq_reserve(&s->out, JADDR_LEN + sizeof(uint32_t) + len) != 0) return -1;
+  if (jaddr_put(&s->out, addr, addr_len) != 0 || bq_datagram(&s->out, datagram, len) != 0) {
+    s->out.len = mark;
+    return -1;
+  }
+  return 0;
+}
+
+static void jserver_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr,
+                               size_t addr_len) {
+  jserver *s = (jserver *)user_data;
+  uint32_t i;
+  if (s->free_head != JNO_SLOT) {
+    i = s->free_head;
+    s->free_head = s->slots[i].next_free;
+  } else {
+    if (s->nslots == s->slots_cap) {
+      uint32_t cap = s->slots_cap ? s->slots_cap * 2 : 16;
+      jslot *p = (jslot *)realloc(s->slots, cap * sizeof *p);
+      if (p == NULL) {
+        s->lost = 1;
+        sdtls_server_close_peer(s->srv, conn, 0); /* cannot track it: refuse it */
+        return;
+      }
+      s->slots = p;
+      s->slots_cap = cap;
+    }
+    i = s->nslots++;
+    s->slots[i].gen = 0;
+  }
+  s->slots[i].conn = conn;
+  s->slots[i].next_free = JNO_SLOT;
+  sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
+  if (s->npins != 0) {
+    uint8_t key[JADDR_LEN];
+    jaddr_make(key, addr, addr_len);
+    for (size_t p = 0; p < s->npins; p++) {
+      if (memcmp(s->pins[p].addr, key, sizeof key) == 0 &&
+          sdtls_conn_add_peer_fingerprint(conn, s->pins[p].fingerprint) != 0) {
+        /* Never let a peer through without its pin: refuse it. Its close
+         * event follows its connect event. */
+        jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
+        sdtls_server_close_peer(s->srv, conn, 0);
+        return;
+      }
+    }
+  }
+  jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
+}
+
+static void jserver_on_handshake_done(void *user_data, sdtls_conn *conn) {
+  jserver *s = (jserver *)user_data;
+  jserver_event(s, EV_HANDSHAKE_DONE, 0, jconn_id(s, conn), NULL, 0, NULL, 0, NULL,
+                sdtls_conn_version(conn), sdtls_conn_cipher(conn));
+}
+
+static void jserver_on_data(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len) {
+  jserver *s = (jserver *)user_data;
+  jserver_event(s, EV_DATA, 0, jconn_id(s, conn), NULL, 0, data, len, NULL, NULL, NULL);
+}
+
+static void jserver_on_close(void *user_data, sdtls_conn *conn, int reason) {
+  jserver *s = (jserver *)user_data;
+  uint32_t i = jconn_slot(s, conn);
+  jserver_event(s, EV_CLOSE, reason, i == JNO_SLOT ? -1 : jslot_id(s, i), NULL, 0, NULL, 0,
+                sdtls_conn_error_detail(conn), NULL, NULL);
+  if (i == JNO_SLOT) return;
+  /* The server frees conn when this returns: the slot goes now. */
+  s->slots[i].conn = NULL;
+  s->slots[i].gen++;
+  s->slots[i].next_free = s->free_head;
+  s->free_head = i;
+}
+%}
+
+%inline %{
+/* A new server holder: 0 and *out set, or sdtls_server_new()'s error. */
+int jserver_new(jconfig *config, jserver **out) {
+  if (out == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  *out = NULL;
+  jserver *s = (jserver *)calloc(1, sizeof *s);
+  if (s == NULL) return SDTLS_E_NOMEM;
+  s->free_head = JNO_SLOT;
+  sdtls_server_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.size = sizeof cb;
+  cb.send = jserver_send_cb;
+  cb.on_connect = jserver_on_connect;
+  cb.on_handshake_done = jserver_on_handshake_done;
+  cb.on_data = jserver_on_data;
+  cb.on_close = jserver_on_close;
+  int rc = sdtls_server_new(config ? config->cfg : NULL, &cb, s, &s->srv);
+  if (rc != 0) {
+    free(s);
+    return rc;
+  }
+  s->config = config;
+  jconfig_ref(config);
+  *out = s;
+  return 0;
+}
+
+/* Frees the server and its connections (without sending) and the holder.
+ * Exactly once; NULL is ignored. */
+void jserver_free(jserver *s) {
+  if (s == NULL) return;
+  sdtls_server_free(s->srv); /* frees its connections; no callback follows */
+  jconfig_unref(s->config);
+  free(s->slots);
+  free(s->pins);
+  bq_free(&s->out);
+  bq_free(&s->ev);
+  free(s);
+}
+
+/* The server, for the header's functions (deadline, timers, counters ...).
+ * Valid until jserver_free(). */
+sdtls_server *jserver_handle(jserver *s) { return s ? s->srv : NULL; }
+
+/* The connection named by `id`, or NULL when it has ended. Valid until the
+ * next call on the server. */
+sdtls_conn *jserver_conn(jserver *s, int64_t id) {
+  if (s == NULL || id < 0) return NULL;
+  uint32_t i = (uint32_t)id;
+  if (i >= s->nslots || s->slots[i].gen != (uint32_t)((uint64_t)id >> 32)) return NULL;
+  return s->slots[i].conn;
+}
+
+/* Feeds one datagram from the peer at (addr: 4 or 16 bytes of IP address,
+ * port, IPv6 scope id). */
+int jserver_receive(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
+                    const uint8_t *datagram, size_t len, sdtls_time now) {
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  return sdtls_server_receive(s->srv, (const uint8_t *)&ss, n, datagram, len, now);
+}
+
+/* Pins `fingerprint` (as sdtls_conn_add_peer_fingerprint() takes it) on
+ * every connection made from now on for the peer at (addr, port, scope
+ * id). Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_LIMIT (16 per address)
+ * or SDTLS_E_NOMEM. */
+int jserver_pin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
+                const char *fingerprint) {
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0 || fingerprint == NULL || strlen(fingerprint) >= sizeof s->pins->fingerprint)
+    return SDTLS_E_INVALID_ARGUMENT;
+  jpin pin;
+  memset(&pin, 0, sizeof pin);
+  jaddr_make(pin.addr, (const uint8_t *)&ss, n);
+  strcpy(pin.fingerprint, fingerprint);
+  size_t same = 0;
+  for (size_t p = 0; p < s->npins; p++) {
+    if (memcmp(s->pins[p].addr, pin.addr, JADDR_LEN) == 0) same++;
+  }
+  if (same >= 16) return SDTLS_E_LIMIT;
+  if (s->npins == s->pins_cap) {
+    size_t cap = s->pins_cap ? s->pins_cap * 2 : 8;
+    jpin *p = (jpin *)realloc(s->pins, cap * sizeof *p);
+    if (p == NULL) return SDTLS_E_NOMEM;
+    s->pins = p;
+    s->pins_cap = cap;
+  }
+  s->pins[s->npins++] = pin;
+  return 0;
+}
+
+/* Removes the pins of the peer at (addr, port, scope id); returns how many. */
+int jserver_unpin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id) {
+  struct sockaddr_storage ss;
+  size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  uint8_t key[JADDR_LEN];
+  jaddr_make(key, (const uint8_t *)&ss, n);
+  size_t kept = 0;
+  for (size_t p = 0; p < s->npins; p++) {
+    if (memcmp(s->pins[p].addr, key, sizeof key) != 0) s->pins[kept++] = s->pins[p];
+  }
+  int removed = (int)(s->npins - kept);
+  s->npins = kept;
+  return removed;
+}
+
+/* Sends close_notify to every peer and removes them (their close events
+ * are queued). */
+int jserver_close_all(jserver *s, sdtls_time now) {
+  if (s == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  for (uint32_t i = 0; i < s->nslots; i++) {
+    if (s->slots[i].conn != NULL) {
+      int rc = sdtls_server_close_peer(s->srv, s->slots[i].conn, now);
+      if (rc != 0) return rc;
+    }
+  }
+  return 0;
+}
+
+/* The queued datagrams as one byte[] of [address][uint32 len][bytes]
+ * records, or null when there are none. */
+jbyteArray jserver_take_datagrams(JNIEnv *jenv, jserver *s) {
+  return s ? jconn_take(jenv, &s->out) : NULL;
+}
+
+/* The queued events as one byte[] of the records above, or null when there
+ * are none; SDTLS_E_NOMEM in *lost when an event was dropped or a peer
+ * refused for want of memory (lost is an int[1]). */
+jbyteArray jserver_take_events(JNIEnv *jenv, jserver *s, int *lost) {
+  if (s == NULL) return NULL;
+  if (lost != NULL) *lost = s->lost ? SDTLS_E_NOMEM : 0;
+  s->lost = 0;
+  return jconn_take(jenv, &s->ev);
 }
 %}

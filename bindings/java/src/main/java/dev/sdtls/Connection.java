@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * One DTLS association with one peer, sans-I/O: it never touches a socket
@@ -63,7 +64,7 @@ public final class Connection implements AutoCloseable {
     SWIGTYPE_p_jconn[] out = new SWIGTYPE_p_jconn[1];
     int rc;
     synchronized (config) {
-      rc = SdtlsNative.jconn_new(config.handle(),
+      rc = SdtlsNative.jconn_new(config.holder(),
           role == Role.CLIENT ? sdtls_role.SDTLS_ROLE_CLIENT : sdtls_role.SDTLS_ROLE_SERVER, out);
       Reference.reachabilityFence(config);
     }
@@ -249,17 +250,124 @@ public final class Connection implements AutoCloseable {
   /**
    * RFC 5705 keying material: {@code length} bytes for {@code label} and an
    * optional {@code context} (null is no context, unlike an empty one).
+   * Only once connected.
    */
-  public synchronized byte[] exportKeyingMaterial(String label, byte[] context, int length) {
-    Objects.requireNonNull(label, "label");
-    byte[] out = new byte[length];
+  public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
+    return query(c -> Queries.exportKeyingMaterial(c, label, context, length));
+  }
+
+  /** The SHA-256 fingerprint of the peer's certificate ("AB:CD:..."), or null when it sent none. */
+  public String peerFingerprint() {
+    return query(Queries::peerFingerprint);
+  }
+
+  /** The ALPN protocol the handshake selected, or null (none, or not done). */
+  public String alpn() {
+    return query(SdtlsNative::sdtls_conn_alpn);
+  }
+
+  /**
+   * The key exchange group the handshake used ("X25519"), or null (not
+   * done, or no key exchange: a resumed DTLS 1.2 session, plain PSK).
+   */
+  public String group() {
+    return query(SdtlsNative::sdtls_conn_group);
+  }
+
+  /** The PSK identity the handshake used, or null (no PSK suite, or not done). */
+  public String pskIdentity() {
+    return query(SdtlsNative::sdtls_conn_psk_identity);
+  }
+
+  /** The negotiated SRTP profile, or null (no DTLS-SRTP, or not done). */
+  public SrtpProfile srtpProfile() {
+    return query(Queries::srtpProfile);
+  }
+
+  /** The SRTP keying material of the negotiated profile, or null when none was negotiated. */
+  public SrtpKeying srtpKeying() {
+    return query(Queries::srtpKeying);
+  }
+
+  /** Whether the handshake resumed a session ({@link #setSession}). */
+  public boolean sessionResumed() {
+    return query(c -> SdtlsNative.sdtls_conn_session_resumed(c) != 0);
+  }
+
+  /**
+   * Client: the session of the finished handshake, for {@link #setSession}
+   * on a later connection to the same server; null when there is none (not
+   * done, or the server issued no ticket; with DTLS 1.3 the ticket comes
+   * after the handshake: ask once data has flowed). The bytes hold the
+   * session's master secret: keep them as secret as a key.
+   */
+  public byte[] session() {
+    return query(c -> {
+      byte[][] out = new byte[1][];
+      int rc = SdtlsNative.sdtls_conn_get_session(c, out);
+      if (rc == SdtlsNative.SDTLS_E_STATE) {
+        return null;
+      }
+      check(rc);
+      return out[0];
+    });
+  }
+
+  /**
+   * Client, before {@link #start}: offers a session from {@link #session()}
+   * of an earlier connection. If the server still accepts it the handshake
+   * is abbreviated ({@link #sessionResumed()}); if not, a full one follows.
+   */
+  public void setSession(byte[] session) {
+    Objects.requireNonNull(session, "session");
+    query(c -> {
+      int rc = SdtlsNative.sdtls_conn_set_session(c, session);
+      if (rc != 0) {
+        throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_INVALID_ARGUMENT ? "not a session" : "");
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Expects the peer's certificate to have this SHA-256 fingerprint, for
+   * this connection only (WebRTC: each peer's SDP brings its own), as
+   * {@link Config#peerFingerprint} takes it. Before {@link #start} (a
+   * server: before the first datagram).
+   */
+  public void addPeerFingerprint(String fingerprint) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    String f = Config.fingerprintArg(fingerprint);
+    query(c -> {
+      int rc = SdtlsNative.sdtls_conn_add_peer_fingerprint(c, f);
+      if (rc != 0) {
+        throw new SdtlsException(rc, "fingerprint " + fingerprint);
+      }
+      return null;
+    });
+  }
+
+  /**
+   * DTLS 1.3: sends a KeyUpdate (then ready to send), so that this side's
+   * records use fresh keys, and asks the peer to renew its own; it is
+   * retransmitted until acknowledged, so keep serving {@link #nextDeadline}.
+   * Throws {@code SDTLS_E_UNSUPPORTED} on a DTLS 1.2 connection and
+   * {@code SDTLS_E_STATE} before the handshake is done.
+   */
+  public void keyUpdate(long now) {
+    query(c -> {
+      check(SdtlsNative.sdtls_conn_key_update(c, time(now)));
+      return null;
+    });
+  }
+
+  /** One call on the live C connection, under this object's lock. */
+  private synchronized <T> T query(Function<SWIGTYPE_p_sdtls_conn, T> f) {
     try {
-      check(SdtlsNative.sdtls_conn_export_keying_material(live(), out,
-          label.getBytes(StandardCharsets.UTF_8), context));
+      return f.apply(live());
     } finally {
       Reference.reachabilityFence(this);
     }
-    return out;
   }
 
   /**

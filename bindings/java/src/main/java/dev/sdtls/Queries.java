@@ -1,0 +1,88 @@
+package dev.sdtls;
+
+import dev.sdtls.internal.SWIGTYPE_p_sdtls_conn;
+import dev.sdtls.internal.SdtlsNative;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The queries both kinds of connection answer, on a live C connection: the
+ * caller holds the lock that serialises it and has checked that it lives.
+ */
+final class Queries {
+  private Queries() {}
+
+  static State state(SWIGTYPE_p_sdtls_conn c) {
+    return State.values()[SdtlsNative.sdtls_conn_state(c).swigValue()];
+  }
+
+  static String errorDetail(SWIGTYPE_p_sdtls_conn c) {
+    return SdtlsNative.sdtls_conn_error_detail(c);
+  }
+
+  static byte[] peerCertificate(SWIGTYPE_p_sdtls_conn c) {
+    byte[][] der = new byte[1][];
+    return SdtlsNative.sdtls_conn_peer_certificate(c, der) == 0 ? der[0] : null;
+  }
+
+  static String peerFingerprint(SWIGTYPE_p_sdtls_conn c) {
+    byte[] digest = new byte[32];
+    if (SdtlsNative.sdtls_conn_peer_fingerprint_sha256(c, digest) != 0) {
+      return null;
+    }
+    String[] text = new String[1];
+    int rc = SdtlsNative.sdtls_fingerprint_format(digest, text);
+    if (rc != 0) {
+      throw new SdtlsException(rc, "");
+    }
+    return text[0];
+  }
+
+  static SrtpProfile srtpProfile(SWIGTYPE_p_sdtls_conn c) {
+    int p = SdtlsNative.sdtls_conn_srtp_profile(c);
+    return p == 0 ? null : SrtpProfile.of(p);
+  }
+
+  /** The layout is jsrtp_keying()'s (bindings/java/holders.i). */
+  static SrtpKeying srtpKeying(SWIGTYPE_p_sdtls_conn c) {
+    int[] rc = new int[1];
+    byte[] raw = SdtlsNative.jsrtp_keying(c, rc);
+    if (raw == null) {
+      if (rc[0] == 0 || rc[0] == SdtlsNative.SDTLS_E_STATE) {
+        return null;
+      }
+      throw new SdtlsException(rc[0], "");
+    }
+    try {
+      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+      SrtpProfile profile = SrtpProfile.of(b.getInt());
+      int keyLength = b.getInt();
+      int saltLength = b.getInt();
+      byte[][] w = new byte[4][keyLength + saltLength];
+      for (byte[] a : w) {
+        b.get(a);
+      }
+      return new SrtpKeying(profile, keyLength, saltLength, w[0], w[1], w[2], w[3]);
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+  }
+
+  static byte[] exportKeyingMaterial(SWIGTYPE_p_sdtls_conn c, String label, byte[] context,
+      int length) {
+    Objects.requireNonNull(label, "label");
+    if (length < 0) {
+      throw new IllegalArgumentException("length must not be negative");
+    }
+    byte[] out = new byte[length];
+    int rc = SdtlsNative.sdtls_conn_export_keying_material(c, out,
+        label.getBytes(StandardCharsets.UTF_8), context);
+    if (rc != 0) {
+      throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_STATE ? "keying material is exported once connected" : "");
+    }
+    return out;
+  }
+}
