@@ -7,7 +7,8 @@
 # packages' suites against that build, with processes of different languages
 # talking to each other. Warnings are errors in every C build.
 # A second-engine stage builds and tests the same with a current BoringSSL
-# (see below). The last lines are ctest's summary (Debian's engine).
+# (see below), and a packaging stage builds, installs, tests and purges the
+# Debian packages. The last lines are ctest's summary (Debian's engine).
 #
 #   sh tests/run.sh            (BUILD_DIR and JOBS may be set)
 set -eu
@@ -99,6 +100,17 @@ if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
         "$build/current/src/tool/sdtls" "$build/current/tests/dtls13/fallback"
     echo "second engine ($tree): fetch $((fetched - stage_start)) s," \
          "build $((built - fetched)) s, tests $(($(date +%s) - built)) s"
+fi
+# ----------------------------------------------------------------------------
+
+# ---- Debian packages (tests/pkg/deb_test.sh) ----------------------------
+# The source package from this checkout, dpkg-buildpackage with its own test
+# suite (Debian's flags, the Python suite against python3-sdtls), lintian,
+# the .debs installed with apt, their autopkgtests (pkg-config and CMake
+# consumers, the tool, python3-sdtls), then purged; about 5 minutes. Needs
+# root: as another user it says it skips. SDTLS_SKIP_DEB=1 skips it.
+if [ "${SDTLS_SKIP_DEB:-0}" != 1 ]; then
+    JOBS=$jobs sh "$root/tests/pkg/deb_test.sh" "$build/debian" || [ $? -eq 77 ]
 fi
 # ----------------------------------------------------------------------------
 

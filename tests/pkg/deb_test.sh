@@ -31,6 +31,7 @@ done
 
 start=$(date +%s)
 tree=$(sh "$root/packaging/debian/prepare-source.sh" "$out")
+apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends debhelper lintian >/dev/null
 apt-get build-dep -y -q "$tree" >/dev/null
 
