@@ -8,14 +8,15 @@
  * the Python objects die in. The C callbacks go to trampolines here that
  * QUEUE what they produce (datagrams to send, events) in C, in the shared
  * byte queue of bindings/sdtls.i; Python takes a whole queue in one call.
- * The only callbacks that enter Python are the key log and the PSK lookup,
- * and only when the user set one. The GIL is released around every call
- * that does crypto.
+ * The only callbacks that enter Python are the key log, the PSK lookup and
+ * a server's on_connect hook, and only when the user set one. The GIL is
+ * released around every call that does crypto.
  *
  * The holder functions return a negative SDTLS_E_* code (or SDTLSPY_E_BUSY)
  * as a Python int where the pythonic layer raises the matching sdtls.Error;
  * they raise only MemoryError, TypeError/ValueError for bad argument types,
- * and an exception that the key log or PSK lookup callback raised.
+ * and an exception that the key log, PSK lookup or on_connect callback
+ * raised.
  */
 
 /* ------------------------------------------------------------------------ */
@@ -236,6 +237,12 @@ typedef struct pyslot {
 typedef struct pyserver {
   sdtls_server *srv;
   pyhooks *hooks;
+  /* on_connect(address, conn) -> bool, or NULL: the pythonic layer's
+   * wrapper of the user's hook. It holds no reference to the Server (a
+   * weak one), so capsule -> callable makes no cycle the GC cannot see.
+   * Dropped when the capsule dies. */
+  PyObject *on_connect;
+  sdtls_time now; /* the running receive's time, for a refusal */
   bq out; /* pyrec (addr, data) records */
   bq ev;
   int busy;
@@ -268,9 +275,51 @@ static int server_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
   return pyrec_put(&s->out, &r, addr, datagram, NULL) == 0 ? 0 : -1;
 }
 
+static PyObject *addr_to_py(const uint8_t *addr, size_t len);
+
+/* Asks Python whether to keep a new peer: on_connect(address, conn), with
+ * the GIL, inside the C server's on_connect, the one place where a server's
+ * connection takes sdtls_conn_add_peer_fingerprint() (the wrapper pins
+ * there through `conn`, a raw handle valid during the call only). True
+ * keeps the peer; False, or an exception, refuses it. The exception is kept
+ * and raised when the sdtls call that fed the ClientHello returns. */
+static int ask_on_connect(pyserver *s, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
+  int keep = 0;
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyObject *fn = s->on_connect;
+  Py_INCREF(fn); /* alive for the call, whatever the call does */
+  PyObject *a = addr_to_py(addr, addr_len);
+  PyObject *h = a != NULL ? SWIG_NewPointerObj(SWIG_as_voidptr(conn), SWIGTYPE_p_sdtls_conn, 0) : NULL;
+  PyObject *r = h != NULL ? PyObject_CallFunctionObjArgs(fn, a, h, NULL) : NULL;
+  if (r == NULL) {
+    keep_pending();
+  } else {
+    keep = PyObject_IsTrue(r);
+    if (keep < 0) {
+      keep_pending();
+      keep = 0;
+    }
+  }
+  Py_XDECREF(r);
+  Py_XDECREF(h);
+  Py_XDECREF(a);
+  Py_DECREF(fn);
+  PyGILState_Release(g);
+  return keep;
+}
+
+/* A refused peer (the hook said no, or no slot could be had) is closed
+ * before its ClientHello is fed, so nothing is sent to it; it gets no slot
+ * and no app data, and its on_close is not reported (server_on_close skips
+ * a connection without a slot). Its client retransmits the ClientHello,
+ * which asks the hook again, and eventually times out. */
 static void server_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
   pyserver *s = (pyserver *)user_data;
   uint32_t i;
+  if (s->on_connect != NULL && !ask_on_connect(s, conn, addr, addr_len)) {
+    sdtls_server_close_peer(s->srv, conn, s->now);
+    return;
+  }
   if (s->free_head != NO_SLOT) {
     i = s->free_head;
     s->free_head = s->slots[i].next_free;
@@ -280,7 +329,7 @@ static void server_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *
       pyslot *p = (pyslot *)realloc(s->slots, cap * sizeof *p);
       if (p == NULL) {
         s->lost = 1;
-        sdtls_server_close_peer(s->srv, conn, 0); /* cannot track it: refuse it */
+        sdtls_server_close_peer(s->srv, conn, s->now); /* cannot track it: refuse it */
         return;
       }
       s->slots = p;
@@ -311,6 +360,7 @@ static void server_on_data(void *user_data, sdtls_conn *conn, const uint8_t *dat
 
 static void server_on_close(void *user_data, sdtls_conn *conn, int reason) {
   pyserver *s = (pyserver *)user_data;
+  if (sdtls_conn_get_app_data(conn) == NULL) return; /* refused in on_connect: never reported */
   uint32_t i = conn_slot(conn);
   const char *detail = sdtls_conn_error_detail(conn);
   pyrec r = {EV_CLOSE, reason, slot_id(s, i), NULL, NULL, 0, 0, (uint32_t)strlen(detail)};
@@ -336,6 +386,7 @@ static void pyserver_capsule_free(PyObject *cap) {
   if (s == NULL) return;
   server_release(s);
   hooks_unref(s->hooks);
+  Py_XDECREF(s->on_connect);
   bq_free(&s->out);
   bq_free(&s->ev);
   free(s);
@@ -729,10 +780,15 @@ PyObject *pyconn_take_events(PyObject *cap) {
   return take_events(&c->ev, 0);
 }
 
-/* A new server holder (capsule), or an int error. */
-PyObject *pyserver_new(PyObject *config_cap) {
+/* A new server holder (capsule), or an int error. on_connect is None or
+ * on_connect(address, conn) -> bool (see ask_on_connect). */
+PyObject *pyserver_new(PyObject *config_cap, PyObject *on_connect) {
   pyconfig *cfg = get_config(config_cap);
   if (cfg == NULL) return NULL;
+  if (on_connect != Py_None && !PyCallable_Check(on_connect)) {
+    PyErr_SetString(PyExc_TypeError, "on_connect must be callable or None");
+    return NULL;
+  }
   pyserver *s = (pyserver *)calloc(1, sizeof *s);
   if (s == NULL) return PyErr_NoMemory();
   s->free_head = NO_SLOT;
@@ -750,10 +806,15 @@ PyObject *pyserver_new(PyObject *config_cap) {
     return PyLong_FromLong(rc);
   }
   s->hooks = hooks_ref(cfg->hooks);
+  if (on_connect != Py_None) {
+    Py_INCREF(on_connect);
+    s->on_connect = on_connect;
+  }
   PyObject *cap = PyCapsule_New(s, "sdtls.server", pyserver_capsule_free);
   if (cap == NULL) {
     server_release(s);
     hooks_unref(s->hooks);
+    Py_XDECREF(s->on_connect);
     free(s);
   }
   return cap;
@@ -786,6 +847,7 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
   if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
   Py_buffer view;
   if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  s->now = now_ns;
   int rc;
   ENGINE_CALL(s, rc, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
                                           (size_t)view.len, now_ns));

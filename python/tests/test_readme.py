@@ -18,16 +18,16 @@ def examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
-def test_there_are_five() -> None:
-    assert len(examples()) == 5
+def test_there_are_six() -> None:
+    assert len(examples()) == 6
 
 
-@pytest.mark.parametrize("n", range(5))
+@pytest.mark.parametrize("n", range(6))
 def test_example_runs(n: int, tmp_path: Path) -> None:
     code = examples()[n]
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     expected = {0: "DatagramReceived(data=b'hello'", 1: "b'HELLO'", 2: "b'hello'",
                 3: "SrtpKeying(profile=<SrtpProfile.SRTP_AEAD_AES_128_GCM: 7>, key_len=16, salt_len=12)",
-                4: "resumed True"}[n]
+                4: "resumed True", 5: "pinned True"}[n]
     assert expected in r.stdout

@@ -34,6 +34,7 @@ from ._connection import (
     DatagramReceived,
     Event,
     HandshakeCompleted,
+    OnConnect,
     PeerConnected,
     Role,
     Server,
@@ -69,7 +70,7 @@ __all__ = [
     "AlertError", "ConnectionClosed", "Error", "HandshakeTimeout", "InternalError", "ProtocolError",
     "UsageError", "VerifyError", "Config", "fingerprint", "format_fingerprint", "generate_certificate",
     "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
-    "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
+    "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
     "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
     "srtp_profile_name",
 ]

@@ -17,6 +17,7 @@ from ._connection import (
     ConnectionTerminated,
     DatagramReceived,
     HandshakeCompleted,
+    OnConnect,
     Server,
     ServerConnection,
 )
@@ -184,16 +185,22 @@ class DatagramServer:
     it replies with ``connection.send()``. An exception from it is logged and
     that peer is closed; the server goes on. ``serve_forever()`` runs until
     ``shutdown()`` (from any thread).
+
+    ``on_connect(address)`` decides per peer as it connects, as
+    :class:`Server`'s does (None accepts, False refuses, fingerprints pin
+    that peer's certificate); an exception from it refuses the peer and is
+    logged, and the server goes on.
     """
 
-    def __init__(self, handler: Handler, host: str, port: int, config: Config) -> None:
+    def __init__(self, handler: Handler, host: str, port: int, config: Config, *,
+                 on_connect: Optional[OnConnect] = None) -> None:
         self.handler = handler
         info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)[0]
         self.socket = socket.socket(info[0], socket.SOCK_DGRAM)
         try:
             self.socket.bind(info[4])
             self.socket.setblocking(False)
-            self.server = Server(config)
+            self.server = Server(config, on_connect=on_connect)
         except BaseException:
             self.socket.close()
             raise
@@ -238,7 +245,10 @@ class DatagramServer:
                             data, addr = self.socket.recvfrom(_RECV_SIZE)
                         except (BlockingIOError, ConnectionRefusedError):
                             break
-                        self.server.receive_datagram(data, addr)
+                        try:
+                            self.server.receive_datagram(data, addr)
+                        except Exception:  # on_connect or psk_lookup raised: that peer is refused
+                            log.exception("sdtls: a callback failed on a datagram from %s", addr)
                 timer = self.server.get_timer()
                 if timer is not None and time.monotonic() >= timer:
                     self.server.handle_timer()
@@ -262,7 +272,9 @@ class DatagramServer:
                 pass
 
 
-def serve(handler: Handler, host: str, port: int, config: Config) -> None:
+def serve(handler: Handler, host: str, port: int, config: Config, *,
+          on_connect: Optional[OnConnect] = None) -> None:
     """Serves DTLS on ``host:port`` until interrupted: ``handler(connection,
-    data)`` for each datagram from each peer (see :class:`DatagramServer`)."""
-    DatagramServer(handler, host, port, config).serve_forever()
+    data)`` for each datagram from each peer; ``on_connect(address)``
+    decides per peer (see :class:`DatagramServer`)."""
+    DatagramServer(handler, host, port, config, on_connect=on_connect).serve_forever()

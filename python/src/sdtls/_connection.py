@@ -14,9 +14,9 @@ import enum
 import math
 import time
 import weakref
-from collections import deque
+from collections import abc, deque
 from dataclasses import dataclass, field
-from typing import Any, Deque, Iterable, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Iterable, Optional, Tuple, Union
 
 from ._config import Config, SrtpProfile, _fingerprint_arg, _fingerprints, format_fingerprint
 from ._errors import Error, UsageError, error_from_code, GONE
@@ -25,6 +25,10 @@ from ._low import TIME_NEVER, c
 #: A peer address as Python's socket module writes it: ``(host, port)`` or,
 #: for IPv6, ``(host, port, flowinfo, scope_id)``.
 Address = Tuple[Any, ...]
+
+#: A :class:`Server`'s ``on_connect`` hook: called with a new peer's address,
+#: returns None/True (accept), False (refuse) or the fingerprint(s) to pin.
+OnConnect = Callable[[Address], Union[None, bool, str, Iterable[str]]]
 
 _EV_CONNECT = int(c.EV_CONNECT)
 _EV_HANDSHAKE_DONE = int(c.EV_HANDSHAKE_DONE)
@@ -497,6 +501,15 @@ class ServerConnection(_Queries):
         return f"<sdtls.ServerConnection {self.address!r}{'' if self.alive else ' gone'}>"
 
 
+def _on_connect_trampoline(ref: "weakref.ReferenceType[Server]") -> Callable[[Address, Any], bool]:
+    # What the C holder calls: it holds the Server weakly, so the capsule's
+    # reference to it makes no cycle (a capsule is invisible to the GC).
+    def on_connect(address: Address, conn: Any) -> bool:
+        server = ref()
+        return server is not None and server._run_on_connect(address, conn)
+    return on_connect
+
+
 class Server:
     """Many DTLS peers behind one UDP socket, sans-I/O (``sdtls_server``).
 
@@ -504,10 +517,40 @@ class Server:
     for a verified ClientHello (:class:`PeerConnected`). Events carry the
     peer's :class:`ServerConnection`; replies go out through
     ``datagrams_to_send()`` as ``(data, address)`` pairs.
+
+    ``on_connect(address)``, when given, decides per peer, as each one
+    passes the cookie exchange and before its handshake goes on (the C
+    server's ``on_connect``). It returns
+
+    - None (or True): accept the peer, verified as the :class:`Config` says;
+    - a fingerprint or an iterable of them (SDP's ``"sha-256 AB:..."`` or
+      :func:`fingerprint`'s bare form): accept it and expect its certificate
+      to match one of these (or one of the Config's ``peer_fingerprints``).
+      The server asks the client for a certificate, and the match replaces
+      the CA check. WebRTC: each peer's SDP brings its own. An empty
+      iterable is the same as None;
+    - False: refuse it.
+
+    A refused peer gets no connection and no event. Nothing is sent to it,
+    just as for a ClientHello that fails the cookie check, so its client
+    retransmits (the hook is asked again) and then times out. When the
+    hook raises, or returns a fingerprint that does not parse, the peer is
+    refused too and the exception comes out of the ``receive_datagram()``
+    that fed the ClientHello, after that call has done all of its work.
+    The hook runs inside that call, so it must be quick (a dict lookup).
+    From inside it, ``close()`` is deferred until the call returns (the
+    peer is refused); any other call on the server raises
+    :class:`UsageError`.
     """
 
-    def __init__(self, config: Config) -> None:
-        cap = c.pyserver_new(config._cap)
+    def __init__(self, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
+        if on_connect is not None and not callable(on_connect):
+            raise TypeError("on_connect must be callable or None")
+        self._on_connect = on_connect
+        self._in_hook = False
+        self._close_deferred = False
+        hook = None if on_connect is None else _on_connect_trampoline(weakref.ref(self))
+        cap = c.pyserver_new(config._cap, hook)
         if isinstance(cap, int):
             raise error_from_code(cap, "a server needs a certificate or a PSK"
                                   if cap == int(c.SDTLS_E_CREDENTIALS) else "")
@@ -515,6 +558,40 @@ class Server:
         self._events: Deque[Event] = deque()
         self._views: dict[int, ServerConnection] = {}
         self._last_ns = 0
+
+    @property
+    def on_connect(self) -> Optional[OnConnect]:
+        """The per-peer hook given to the constructor, or None."""
+        return self._on_connect
+
+    def _run_on_connect(self, address: Address, conn: Any) -> bool:
+        # Called from C, inside receive_datagram(), with the new peer's raw
+        # connection (valid during this call only). True keeps the peer.
+        hook = self._on_connect
+        if self._close_deferred:
+            return False
+        if hook is None:
+            return True
+        self._in_hook = True
+        try:
+            answer = hook(address)
+        finally:
+            self._in_hook = False
+        if self._close_deferred:
+            return False
+        if answer is None or answer is True:
+            return True
+        if answer is False:
+            return False
+        if not isinstance(answer, (str, abc.Iterable)):
+            raise TypeError(f"on_connect must return None, a bool or fingerprints, not {type(answer).__name__}")
+        for fp in _fingerprints(answer):
+            if not isinstance(fp, str):
+                raise TypeError(f"on_connect returned a fingerprint that is not a str: {fp!r}")
+            rc = int(c.sdtls_conn_add_peer_fingerprint(conn, _fingerprint_arg(fp)))
+            if rc:
+                raise error_from_code(rc, f"on_connect's fingerprint {fp!r} for {address!r}")
+        return True
 
     def _now(self, now: Optional[float]) -> int:
         ns = _ns(now)
@@ -524,8 +601,17 @@ class Server:
         return ns
 
     def receive_datagram(self, data: bytes, addr: Address, now: Optional[float] = None) -> None:
-        """Feeds one datagram from ``addr`` (a numeric ``(host, port)``)."""
-        rc = c.pyserver_receive(self._cap, data, addr, self._now(now))
+        """Feeds one datagram from ``addr`` (a numeric ``(host, port)``).
+        Raises what ``on_connect`` (or the Config's ``psk_lookup``) raised
+        while it ran."""
+        if self._in_hook:
+            raise UsageError(int(c.SDTLS_E_IN_CALLBACK), "not from inside on_connect", name="in callback")
+        try:
+            rc = c.pyserver_receive(self._cap, data, addr, self._now(now))
+        finally:
+            if self._close_deferred:
+                self._close_deferred = False
+                self.close(now)
         if rc:
             raise error_from_code(rc)
 
@@ -600,7 +686,11 @@ class Server:
 
     def close(self, now: Optional[float] = None) -> None:
         """Sends close_notify to every peer (queued; take them with
-        ``datagrams_to_send()``) and frees the C server. Idempotent."""
+        ``datagrams_to_send()``) and frees the C server. Idempotent. From
+        inside ``on_connect``: deferred until ``receive_datagram()`` returns."""
+        if self._in_hook:
+            self._close_deferred = True
+            return
         if c.pyserver_handle(self._cap) is None:
             return
         ns = self._now(now)

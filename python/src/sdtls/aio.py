@@ -32,6 +32,7 @@ from ._connection import (
     ConnectionTerminated,
     DatagramReceived,
     HandshakeCompleted,
+    OnConnect,
     Server,
     ServerConnection as _View,
 )
@@ -287,11 +288,17 @@ class DTLSServer(asyncio.DatagramProtocol):
     """Many DTLS peers on one UDP socket (made by :func:`serve`): one
     ``handler(peer)`` task per peer, started once its handshake is done. When
     the handler returns, the peer is closed; when it raises, the error is
-    logged and the peer closed."""
+    logged and the peer closed.
 
-    def __init__(self, handler: Handler, config: Config) -> None:
+    ``on_connect(address)`` decides per peer as it connects, as
+    :class:`sdtls.Server`'s does (None accepts, False refuses, fingerprints
+    pin that peer's certificate); it is a plain function, called on the
+    loop. An exception from it refuses the peer and is logged; the server
+    goes on."""
+
+    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
         self._handler = handler
-        self.server = Server(config)
+        self.server = Server(config, on_connect=on_connect)
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
         self._timer = _Timer(self._loop, self._on_timer)
@@ -310,7 +317,10 @@ class DTLSServer(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         if self.server.closed:
             return
-        self.server.receive_datagram(data, addr)
+        try:
+            self.server.receive_datagram(data, addr)
+        except Exception:  # on_connect or psk_lookup raised: that peer is refused
+            log.exception("sdtls: a callback failed on a datagram from %s", addr)
         self._process()
 
     def error_received(self, exc: Exception) -> None:
@@ -364,7 +374,11 @@ class DTLSServer(asyncio.DatagramProtocol):
                 peer.close()
 
     def close(self) -> None:
-        """Stops the handlers, sends close_notify to every peer and closes the socket."""
+        """Stops the handlers, sends close_notify to every peer and closes the socket.
+        From inside ``on_connect``: as soon as the datagram has been handled."""
+        if self.server._in_hook:
+            self._loop.call_soon(self.close)
+            return
         for task in list(self._tasks):
             task.cancel()
         if not self.server.closed:
@@ -401,10 +415,13 @@ class DTLSServer(asyncio.DatagramProtocol):
         await self.wait_closed()
 
 
-async def serve(handler: Handler, host: str, port: int, config: Config) -> DTLSServer:
+async def serve(handler: Handler, host: str, port: int, config: Config, *,
+                on_connect: Optional[OnConnect] = None) -> DTLSServer:
     """Serves DTLS for many peers on one UDP socket at ``host:port``: each
     peer whose handshake completes gets ``await handler(peer)`` in a task of
-    its own (see :class:`DTLSServer`). Returns the server, already serving."""
+    its own; ``on_connect(address)`` decides per peer (see
+    :class:`DTLSServer`). Returns the server, already serving."""
     loop = asyncio.get_running_loop()
-    _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config), local_addr=(host, port))
+    _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config, on_connect=on_connect),
+                                                   local_addr=(host, port))
     return proto
