@@ -80,7 +80,9 @@ sh "$root/bindings/java/run-tests.sh" "$build/release"
 # 1.3, X25519MLKEM768) from Debian's chromium source package, fetched once by
 # packaging/fetch-boringssl-current.sh and cached (~/.cache/sdtls): the
 # simulator, server, ABI, CLI, interop and DTLS 1.3 tests (dimpl included),
-# then DTLS 1.2 between the two engines' tools. A plain Release build
+# then DTLS 1.2 between the two engines' tools; the Python suite
+# (python_pytest, in the Python stage's venv, against the module built here)
+# and the Java tests run on it too. A plain Release build
 # (Debian's hardening flags are the release build's business above).
 # SDTLS_CURRENT_ENGINE=0 skips the stage; SDTLS_CURRENT_ENGINE_DIR names
 # another upstream-layout tree.
@@ -92,10 +94,12 @@ if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     # is built once per machine, like the engine's source is fetched once.
     cmake -S "$root" -B "$build/current" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSDTLS_WERROR=ON \
           -DSDTLS_BORINGSSL_DIR="$tree" \
+          -DSDTLS_BUILD_PYTHON=ON -DPython_EXECUTABLE="$build/python-venv/bin/python" \
           -DSDTLS_DIMPL_TARGET_DIR="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sdtls/dimpl-target" >/dev/null
     ninja -C "$build/current" -j "$jobs"
     built=$(date +%s)
     (cd "$build/current" && ctest -j "$jobs" --output-on-failure -E '^(valgrind_sim|bench)')
+    MAVEN_REPO=$build/release/java/m2 sh "$root/bindings/java/run-tests.sh" "$build/current"
     bash "$root/tests/dtls13/engines_fallback.sh" "$build/release/src/tool/sdtls" \
         "$build/current/src/tool/sdtls" "$build/current/tests/dtls13/fallback"
     echo "second engine ($tree): fetch $((fetched - stage_start)) s," \

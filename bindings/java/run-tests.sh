@@ -3,7 +3,7 @@
 # the given CMake build (SDTLS_BUILD_JAVA=ON: SWIG over bindings/sdtls.i,
 # linked with that build's libsdtls.a) and runs Maven's compile and the JUnit
 # tests against it, offline after the first run (Maven's repository is
-# BUILD_DIR/java/m2).
+# BUILD_DIR/java/m2, or MAVEN_REPO).
 #
 #   sh bindings/java/run-tests.sh BUILD_DIR      (tests/run.sh: its release build)
 #
@@ -27,4 +27,4 @@ fi
 
 cmake -S "$root" -B "$build" -DSDTLS_BUILD_JAVA=ON ${SWIG_EXECUTABLE:+-DSWIG_EXECUTABLE="$SWIG_EXECUTABLE"} >/dev/null
 cmake --build "$build" --target sdtls_java
-exec mvn -q -B -f "$root/bindings/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="$build/java/m2" test
+exec mvn -q -B -f "$root/bindings/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="${MAVEN_REPO:-$build/java/m2}" test
