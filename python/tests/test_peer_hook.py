@@ -482,3 +482,48 @@ async def test_aio_close_from_the_hook(certs: Certs) -> None:
                                 timeout=0.5)
     await asyncio.wait_for(server.wait_closed(), 5)
     assert server.server.closed
+
+
+async def test_aio_close_from_the_hook_refuses_that_peer(certs: Certs) -> None:
+    # As Server.close() from inside the hook: the peer being decided is
+    # refused, so it gets nothing after its cookie (not the server's flight,
+    # which with DTLS 1.3 would complete its handshake against a closed server).
+    box: list[sdtls.aio.DTLSServer] = []
+    asked: list[Any] = []
+
+    def on_connect(addr: Any) -> Answer:
+        asked.append(addr)
+        box[0].close()
+        return None
+
+    server = await sdtls.aio.serve(upper, "127.0.0.1", 0, sdtls.Config(certificate=certs.cert, private_key=certs.key),
+                                   on_connect=on_connect)
+    box.append(server)
+    got: list[bytes] = []
+    arrived = asyncio.Event()
+
+    class Raw(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            got.append(data)
+            arrived.set()
+
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(Raw, remote_addr=("127.0.0.1", server.address[1]))
+    try:
+        cli = sdtls.Connection(sdtls.Config(cadata=certs.cert), "client", server_name="localhost")
+        cli.start()
+        for d in cli.datagrams_to_send():
+            transport.sendto(d)
+        await asyncio.wait_for(arrived.wait(), 5)  # the cookie (HelloVerifyRequest / HelloRetryRequest)
+        assert asked == []
+        for d in got:
+            cli.receive_datagram(d)
+        got.clear()
+        for d in cli.datagrams_to_send():  # the ClientHello with the cookie: the hook runs, and closes
+            transport.sendto(d)
+        await asyncio.wait_for(server.wait_closed(), 5)
+        await asyncio.sleep(0.2)
+        assert len(asked) == 1 and server.server.closed
+        assert got == []
+    finally:
+        transport.close()
