@@ -15,6 +15,14 @@ import pytest
 import sdtls
 
 
+#: Whether the engine speaks DTLS 1.3: then a handshake with the default
+#: version range negotiates it (the newest the engine speaks), else 1.2.
+DTLS13 = sdtls.has_feature("dtls1_3")
+DEFAULT_VERSION = "DTLSv1.3" if DTLS13 else "DTLSv1.2"
+#: The cipher suites a default certificate handshake may pick, as a regex.
+DEFAULT_CIPHERS = r"TLS_(?:AES_\d+_GCM_SHA\d+|CHACHA20_POLY1305_SHA256)" if DTLS13 else r"TLS_ECDHE_\w+"
+
+
 @dataclass
 class Certs:
     cert: bytes

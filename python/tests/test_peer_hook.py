@@ -16,7 +16,7 @@ import pytest
 import sdtls
 import sdtls.aio
 from sdtls import _sdtls as c
-from conftest import Certs, Link
+from conftest import DTLS13, Certs, Link
 
 A = ("127.0.0.1", 40001)
 B = ("127.0.0.1", 40002)
@@ -87,7 +87,13 @@ def test_pins_each_peer_on_its_own(certs: Certs, client_a: tuple[bytes, bytes], 
     assert sdtls.fingerprint(client_b[0]) in end.error.detail  # the detail names what B showed
     assert not any(isinstance(e, sdtls.HandshakeCompleted) for e in bad.b_events)
     bad.run(lambda: any(isinstance(e, sdtls.ConnectionTerminated) for e in bad.a_events))
-    assert not any(isinstance(e, sdtls.HandshakeCompleted) for e in bad.a_events)
+    client_end = first(bad.a_events, sdtls.ConnectionTerminated)
+    assert isinstance(client_end.error, sdtls.AlertError), client_end  # the server's alert
+    if version == "1.2":
+        assert not any(isinstance(e, sdtls.HandshakeCompleted) for e in bad.a_events)
+    else:  # DTLS 1.3: the client is done before the server has checked its certificate
+        done = first(bad.a_events, sdtls.HandshakeCompleted)
+        assert done.version == "DTLSv1.3" and bad.a_events.index(done) < bad.a_events.index(client_end)
     assert asked == [A, B]
     # A is still served
     assert [v.address for v in server.connections] == [A]
@@ -410,8 +416,14 @@ def test_blocking_server(blocking_server: sdtls.DatagramServer, certs: Certs, cl
     with sdtls.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=10) as a:
         a.send(b"hi")
         assert a.recv(timeout=5) == b"HI"
-    with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
-        sdtls.connect("127.0.0.1", port, cfg(client_b), server_name="localhost", timeout=10)
+    if DTLS13:  # the client is done before the server checks its certificate; the server's alert comes next
+        with sdtls.connect("127.0.0.1", port, cfg(client_b), server_name="localhost", timeout=10) as b:
+            assert b.connection.version == "DTLSv1.3"
+            with pytest.raises(sdtls.AlertError):
+                b.recv(timeout=5)
+    else:
+        with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
+            sdtls.connect("127.0.0.1", port, cfg(client_b), server_name="localhost", timeout=10)
     with caplog.at_level(logging.ERROR, logger="sdtls"):
         raising_ports.update(range(1, 65536))  # whichever port the next client gets
         try:
@@ -443,8 +455,14 @@ async def test_aio_server(certs: Certs, client_a: tuple[bytes, bytes], client_b:
         a.send(b"hi")
         assert await asyncio.wait_for(a.recv(), 5) == b"HI"
         a.close()
-        with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
-            await sdtls.aio.connect("127.0.0.1", port, cfg(client_b), server_name="localhost")
+        if DTLS13:  # the client is done before the server checks its certificate; the server's alert comes next
+            b = await sdtls.aio.connect("127.0.0.1", port, cfg(client_b), server_name="localhost")
+            with pytest.raises(sdtls.AlertError):  # (it may have come before connect() returned)
+                await asyncio.wait_for(b.recv(), 5)
+            b.close()
+        else:
+            with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
+                await sdtls.aio.connect("127.0.0.1", port, cfg(client_b), server_name="localhost")
         refused_ports.update(range(1, 65536))
         try:
             with pytest.raises(sdtls.HandshakeTimeout):
@@ -482,3 +500,48 @@ async def test_aio_close_from_the_hook(certs: Certs) -> None:
                                 timeout=0.5)
     await asyncio.wait_for(server.wait_closed(), 5)
     assert server.server.closed
+
+
+async def test_aio_close_from_the_hook_refuses_that_peer(certs: Certs) -> None:
+    # As Server.close() from inside the hook: the peer being decided is
+    # refused, so it gets nothing after its cookie (not the server's flight,
+    # which with DTLS 1.3 would complete its handshake against a closed server).
+    box: list[sdtls.aio.DTLSServer] = []
+    asked: list[Any] = []
+
+    def on_connect(addr: Any) -> Answer:
+        asked.append(addr)
+        box[0].close()
+        return None
+
+    server = await sdtls.aio.serve(upper, "127.0.0.1", 0, sdtls.Config(certificate=certs.cert, private_key=certs.key),
+                                   on_connect=on_connect)
+    box.append(server)
+    got: list[bytes] = []
+    arrived = asyncio.Event()
+
+    class Raw(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            got.append(data)
+            arrived.set()
+
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(Raw, remote_addr=("127.0.0.1", server.address[1]))
+    try:
+        cli = sdtls.Connection(sdtls.Config(cadata=certs.cert), "client", server_name="localhost")
+        cli.start()
+        for d in cli.datagrams_to_send():
+            transport.sendto(d)
+        await asyncio.wait_for(arrived.wait(), 5)  # the cookie (HelloVerifyRequest / HelloRetryRequest)
+        assert asked == []
+        for d in got:
+            cli.receive_datagram(d)
+        got.clear()
+        for d in cli.datagrams_to_send():  # the ClientHello with the cookie: the hook runs, and closes
+            transport.sendto(d)
+        await asyncio.wait_for(server.wait_closed(), 5)
+        await asyncio.sleep(0.2)
+        assert len(asked) == 1 and server.server.closed
+        assert got == []
+    finally:
+        transport.close()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 
 import sdtls
-from conftest import Certs, make_link
+from conftest import DTLS13, Certs, make_link
 
 
 def test_connections_on_threads(certs: Certs) -> None:
@@ -59,7 +60,18 @@ def test_keylog_from_threads(certs: Certs) -> None:
         t.start()
     for t in threads:
         t.join(60)
-    assert len(lines) >= 15 and all(line.startswith("CLIENT_RANDOM ") for line in lines)
+    if DTLS13:
+        # DTLS 1.3: the five traffic secrets of each handshake, one
+        # CLIENT_TRAFFIC_SECRET_0 per handshake (as tests/cli/keylog.sh)
+        assert all(re.fullmatch(KEYLOG13, line) for line in lines), lines
+        assert len([line for line in lines if line.startswith("CLIENT_TRAFFIC_SECRET_0 ")]) == 15
+        assert not any(line.startswith("CLIENT_RANDOM ") for line in lines)
+    else:
+        assert len(lines) >= 15 and all(line.startswith("CLIENT_RANDOM ") for line in lines)
+
+
+KEYLOG13 = (r"(?:CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0"
+            r"|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64}(?:[0-9a-f]{32})?")
 
 
 def test_keylog_callback_raising(certs: Certs) -> None:
@@ -77,7 +89,8 @@ def test_keylog_callback_raising(certs: Certs) -> None:
     link = make_link(client, server)
     with pytest.raises(Boom) as e:
         link.run(link.connected)
-    assert str(e.value).startswith("CLIENT_RANDOM ")
+    # the first line the client logs: DTLS 1.2's one, or 1.3's first secret
+    assert str(e.value).startswith("CLIENT_HANDSHAKE_TRAFFIC_SECRET " if DTLS13 else "CLIENT_RANDOM ")
     link.run(link.connected)  # nothing else raises; the handshake finished
     link.a.send(b"after")
     link.step()

@@ -166,12 +166,6 @@ async def cmd_client(a: argparse.Namespace) -> int:
         return 1
     _say(_session("connected", client.connection, bool(a.session)))
     _print_export(a.export, client.connection)
-    if a.session:
-        saved = client.connection.get_session()
-        if saved is None:
-            _say(f"warning: no session to save in {a.session}: the server issued no ticket")
-        else:
-            _write_session(a.session, saved)
 
     async def printer() -> None:
         async for data in client:
@@ -193,6 +187,14 @@ async def cmd_client(a: argparse.Namespace) -> int:
             await asyncio.wait_for(asyncio.shield(reader), a.timeout)
         except asyncio.TimeoutError:
             pass
+        if a.session:
+            # Saved at the end, as the C tool does: DTLS 1.3 servers send
+            # their tickets after the handshake.
+            saved = client.connection.get_session()
+            if saved is None:
+                _say(f"warning: no session to save in {a.session}: the server issued no ticket")
+            else:
+                _write_session(a.session, saved)
     except Error as e:
         _say(f"connection with {host}:{port} failed: {e}")
         status = 1

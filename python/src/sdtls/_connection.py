@@ -244,7 +244,8 @@ class _Queries:
     def export_keying_material(self, label: Union[str, bytes], length: int,
                                context: Optional[bytes] = None) -> bytes:
         """RFC 5705 keying material (``length`` bytes) for ``label`` and an
-        optional ``context`` (None differs from ``b""``). Only once connected."""
+        optional ``context`` (with DTLS 1.2 None differs from ``b""``; DTLS
+        1.3's exporter takes them alike, RFC 8446 7.5). Only once connected."""
         lab = label.encode() if isinstance(label, str) else bytes(label)
         rc, out = c.sdtls_conn_export_keying_material(self._handle(), length, lab, context)
         if rc != 0:

@@ -375,8 +375,11 @@ class DTLSServer(asyncio.DatagramProtocol):
 
     def close(self) -> None:
         """Stops the handlers, sends close_notify to every peer and closes the socket.
-        From inside ``on_connect``: as soon as the datagram has been handled."""
+        From inside ``on_connect``: the peer being decided is refused (as
+        :meth:`sdtls.Server.close` from there), and the server closes as soon
+        as the datagram has been handled."""
         if self.server._in_hook:
+            self.server.close()  # deferred by the Server until receive_datagram() returns; refuses the peer
             self._loop.call_soon(self.close)
             return
         for task in list(self._tasks):
