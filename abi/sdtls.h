@@ -529,7 +529,8 @@ SDTLS_EXTERN int sdtls_conn_peer_fingerprint_sha256(const sdtls_conn *conn, uint
 
 /* RFC 5705 keying material exporter: fills out[0..out_len) from the
  * connection's master secret, `label` (bytes, copied) and an optional
- * `context` (NULL = no context, which differs from an empty one).
+ * `context` (NULL = no context, which in DTLS 1.2 differs from an empty one;
+ * in DTLS 1.3 the two are the same, RFC 8446 7.5).
  * Only once connected. Returns 0, SDTLS_E_STATE or SDTLS_E_INVALID_ARGUMENT.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out,

@@ -312,7 +312,8 @@ func (c *Conn) ConnectionState() ConnectionState {
 }
 
 // ExportKeyingMaterial derives length bytes from the connection's secret
-// (RFC 5705); a nil context means none, which differs from an empty one.
+// (RFC 5705); a nil context means none, which in DTLS 1.2 differs from an
+// empty one (in DTLS 1.3 the two are the same, RFC 8446 7.5).
 func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
 	defer runtime.KeepAlive(c)
 	if err := c.usable("export"); err != nil {

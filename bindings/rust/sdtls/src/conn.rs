@@ -303,7 +303,8 @@ macro_rules! conn_queries {
         }
 
         /// RFC 5705 exporter: fills `out` from the master secret, `label` and
-        /// an optional `context` (`None` differs from an empty one).
+        /// an optional `context` (`None` differs from an empty one in DTLS 1.2;
+        /// in DTLS 1.3 the two are the same, RFC 8446 7.5).
         pub fn export_keying_material(
             &self,
             label: &[u8],
