@@ -81,8 +81,8 @@ sh "$root/bindings/java/run-tests.sh" "$build/release"
 # packaging/fetch-boringssl-current.sh and cached (~/.cache/sdtls): the
 # simulator, server, ABI, CLI, interop and DTLS 1.3 tests (dimpl included),
 # then DTLS 1.2 between the two engines' tools; the Python suite
-# (python_pytest, in the Python stage's venv, against the module built here)
-# and the Java tests run on it too. A plain Release build
+# (python_pytest, in the Python stage's venv, against the module built here),
+# the Go, Rust and Java tests run on it too. A plain Release build
 # (Debian's hardening flags are the release build's business above).
 # SDTLS_CURRENT_ENGINE=0 skips the stage; SDTLS_CURRENT_ENGINE_DIR names
 # another upstream-layout tree.
@@ -99,6 +99,8 @@ if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     ninja -C "$build/current" -j "$jobs"
     built=$(date +%s)
     (cd "$build/current" && ctest -j "$jobs" --output-on-failure -E '^(valgrind_sim|bench)')
+    sh "$root/bindings/go/test.sh" "$build/current"
+    sh "$root/bindings/rust/test.sh" "$build" current
     MAVEN_REPO=$build/release/java/m2 sh "$root/bindings/java/run-tests.sh" "$build/current"
     bash "$root/tests/dtls13/engines_fallback.sh" "$build/release/src/tool/sdtls" \
         "$build/current/src/tool/sdtls" "$build/current/tests/dtls13/fallback"

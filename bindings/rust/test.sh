@@ -4,22 +4,28 @@
 # build's sdtls tool (they fail without it), then clippy with warnings as
 # errors where it is installed.
 #
-#   sh bindings/rust/test.sh BUILD_DIR     (BUILD_DIR/release holds the build)
+#   sh bindings/rust/test.sh BUILD_DIR [VARIANT]
+#
+# BUILD_DIR/VARIANT holds the CMake build (VARIANT: release, the default;
+# tests/run.sh also passes current, the build on the current engine, where
+# only the tests run: clippy once is enough).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
+variant=${2:-release}
 jobs=${JOBS:-$(nproc)}
 PATH=$PATH:${CARGO_HOME:-${HOME:-/root}/.cargo}/bin
 command -v cargo >/dev/null || { echo "bindings/rust/test.sh: cargo not found" >&2; exit 1; }
 rust() {
     sub=$1
     shift
-    SDTLS_LIB_DIR="$build/release/src" SDTLS_INCLUDE_DIR="$root/abi" \
-    LD_LIBRARY_PATH="$build/release/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    SDTLS_TOOL="$build/release/src/tool/sdtls" CARGO_TARGET_DIR="$build/rust" \
+    SDTLS_LIB_DIR="$build/$variant/src" SDTLS_INCLUDE_DIR="$root/abi" \
+    LD_LIBRARY_PATH="$build/$variant/src${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    SDTLS_TOOL="$build/$variant/src/tool/sdtls" CARGO_TARGET_DIR="$build/rust" \
         cargo "$sub" --locked --manifest-path "$root/bindings/rust/Cargo.toml" -j "$jobs" "$@"
 }
 rust test
+[ "$variant" = release ] || exit 0
 if cargo clippy --version >/dev/null 2>&1; then
     rust clippy --all-targets -- -D warnings
 else
