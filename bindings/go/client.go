@@ -40,6 +40,9 @@ var _ net.Conn = (*ClientConn)(nil)
 // Dial connects to addr ("host:port") over network ("udp", "udp4" or
 // "udp6") and completes the handshake before it returns; ctx bounds both.
 // When cfg.ServerName is empty, the host part of addr is sent and verified.
+// Under DTLS 1.3 the client finishes before the server has checked its
+// certificate: a server that refuses it ends the connection just after,
+// and the first Read returns the server's alert (ErrAlert).
 func Dial(ctx context.Context, network, addr string, cfg *Config, opts ...DialOption) (*ClientConn, error) {
 	if !strings.HasPrefix(network, "udp") {
 		return nil, usageError("dial", "network %q is not a datagram network", network)
@@ -370,7 +373,9 @@ func (c *ClientConn) SRTPKeying() (*SRTPKeying, error) {
 }
 
 // Session returns the session, to resume it later with WithSession. It
-// is secret.
+// is secret. Under DTLS 1.3 the ticket comes after the handshake and Read
+// receives it: ask once a Read has returned data (before that, Session
+// fails with CodeState).
 func (c *ClientConn) Session() ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -333,7 +333,10 @@ func (c *Conn) SRTPKeying() (*SRTPKeying, error) {
 }
 
 // Session returns the session of a finished client handshake, for
-// SetSession on a later connection. It is secret.
+// SetSession on a later connection. It is secret. Under DTLS 1.3 the
+// server's ticket comes after the handshake (NewSessionTicket): until it
+// has been received, Session fails with CodeState; ask once data has
+// flowed.
 func (c *Conn) Session() ([]byte, error) {
 	defer runtime.KeepAlive(c)
 	if err := c.usable("session"); err != nil {

@@ -1,5 +1,7 @@
-// Package sdtls is DTLS (RFC 6347, DTLS 1.2) for Go over the sdtls C
-// library, whose engine is BoringSSL.
+// Package sdtls is DTLS 1.2 (RFC 6347) and, with an engine that has it
+// (HasFeature(FeatureDTLS13)), DTLS 1.3 (RFC 9147) for Go over the sdtls C
+// library, whose engine is BoringSSL. A connection agrees on the newest
+// version both sides allow (Config.MinVersion, MaxVersion).
 //
 // Three layers, each over the same C calls:
 //

@@ -96,7 +96,7 @@ type SRTPKeying struct {
 
 // ConnectionState describes an established connection.
 type ConnectionState struct {
-	Version         string      // "DTLSv1.2"
+	Version         string      // "DTLSv1.2" or "DTLSv1.3"
 	CipherSuite     string      // IANA name, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
 	ALPN            string      // the negotiated application protocol, or ""
 	Group           string      // the key exchange group ("X25519", "P-256"), or "" (none, e.g. plain PSK; see Config.Groups)
