@@ -299,38 +299,17 @@ static bool pins_fingerprints(const sdtls_conn *conn) {
   return conn->n_fingerprints > 0 || conn->config->n_fingerprints > 0;
 }
 
-static int digest_order(const void *a, const void *b) { return memcmp(a, b, 32); }
-
-/* The session context: a digest of everything that decided how the peer
- * was authenticated (verification mode, the name checked, the pinned
- * fingerprints, the client's PSK). A session is resumed only under the
- * same context, so a session made under one policy (or for one name, or
- * one pin) never stands in for authentication under another: the engine
- * does not authenticate the peer again on resumption. */
+/* The session context (see sdtls_session_context() in session.c): a
+ * connection that adds nothing of its own (no server name, no pins) has
+ * its config's, computed once when the config was frozen. */
 static void session_context(const sdtls_conn *conn, uint8_t out[SHA256_DIGEST_LENGTH]) {
   const sdtls_config *c = conn->config;
-  SHA256_CTX h;
-  SHA256_Init(&h);
-  static const char label[] = "sdtls session context v1";
-  SHA256_Update(&h, label, sizeof(label));
-  const uint8_t mode[2] = {(uint8_t)c->verify_peer, (uint8_t)c->require_client_cert};
-  SHA256_Update(&h, mode, sizeof(mode));
-  const char *name = conn->server_name != NULL ? conn->server_name : "";
-  SHA256_Update(&h, name, strlen(name) + 1);
-  sdtls_fingerprint pins[2 * SDTLS_MAX_FINGERPRINTS];
-  size_t n = 0;
-  for (size_t i = 0; i < c->n_fingerprints; i++) pins[n++] = c->fingerprints[i];
-  for (size_t i = 0; i < conn->n_fingerprints; i++) pins[n++] = conn->fingerprints[i];
-  qsort(pins, n, sizeof(pins[0]), digest_order); /* the order they were given in is no policy */
-  SHA256_Update(&h, pins, n * sizeof(pins[0]));
-  if (conn->role == SDTLS_ROLE_CLIENT && c->n_psks > 0) {
-    uint8_t key_digest[SHA256_DIGEST_LENGTH];
-    SHA256(c->psks[0].key, c->psks[0].key_len, key_digest);
-    SHA256_Update(&h, c->psks[0].identity, strlen(c->psks[0].identity) + 1);
-    SHA256_Update(&h, key_digest, sizeof(key_digest));
-    OPENSSL_cleanse(key_digest, sizeof(key_digest));
+  if (conn->server_name == NULL && conn->n_fingerprints == 0) {
+    memcpy(out, c->session_ctx[conn->role == SDTLS_ROLE_SERVER], SHA256_DIGEST_LENGTH);
+    return;
   }
-  SHA256_Final(out, &h);
+  sdtls_session_context(c, conn->role, conn->server_name, conn->fingerprints,
+                        conn->n_fingerprints, out);
 }
 
 /* A resumed handshake with pinned fingerprints: the session's peer
@@ -1028,8 +1007,7 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
     return SDTLS_E_STATE;
   }
   /* Kept until the handshake starts, when the session context is known. */
-  SSL_SESSION *s = SSL_SESSION_from_bytes(session, len, conn->config->ctx);
-  ERR_clear_error();
+  SSL_SESSION *s = sdtls_session_import(conn->config, session, len);
   if (s == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
