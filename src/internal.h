@@ -118,7 +118,15 @@ int sdtls_alpn_install(sdtls_config *config);
 /* The engine reads time through SSL_CTX_set_current_time_cb with no SSL
  * pointer, so the caller's "now" is handed over through a thread-local slot
  * set around each engine call. */
-void sdtls_engine_time_set(sdtls_time now);
+#ifndef __cplusplus
+/* initial-exec: a plain offset from the thread pointer instead of a
+ * __tls_get_addr call, for 8 bytes of the static TLS surplus that glibc
+ * keeps for libraries loaded later (a Python extension that embeds
+ * libsdtls.a is one). Set inline: it is on every record's path. */
+extern _Thread_local sdtls_time sdtls_engine_now
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+static inline void sdtls_engine_time_set(sdtls_time now) { sdtls_engine_now = now; }
+#endif
 void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out);
 
 /* ---- errors.c ---- */
