@@ -128,6 +128,7 @@ void sdtls_config_free(sdtls_config *config) {
   if (config == NULL || atomic_fetch_sub(&config->refs, 1) != 1) {
     return;
   }
+  sdtls_session_import_clear(config); /* before the context it was parsed with */
   SSL_CTX_free(config->ctx);
   pthread_mutex_destroy(&config->lock);
   if (config->psks != NULL) {

@@ -11,19 +11,13 @@
 
 #include "internal.h"
 
-/* initial-exec: a plain offset from the thread pointer instead of a
- * __tls_get_addr call per engine call, for 8 bytes of the static TLS
- * surplus that glibc keeps for libraries loaded later (a Python extension
- * that embeds libsdtls.a is one). */
-static _Thread_local sdtls_time current_now __attribute__((tls_model("initial-exec")));
-
-void sdtls_engine_time_set(sdtls_time now) { current_now = now; }
+_Thread_local sdtls_time sdtls_engine_now; /* the model is set in internal.h */
 
 void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out) {
   (void)ssl;
   /* An offset keeps the engine's "timer not armed" value (zero) out of
    * reach even when the caller's clock starts at 0. */
-  const sdtls_time t = sdtls_time_add(current_now, 1000000000ull);
+  const sdtls_time t = sdtls_time_add(sdtls_engine_now, 1000000000ull);
   out->tv_sec = (time_t)(t / 1000000000ull);
   out->tv_usec = (suseconds_t)((t % 1000000000ull) / 1000u);
 }

@@ -70,6 +70,14 @@ struct sdtls_config {
   size_t alpn_len;
   sdtls_ticket_key ticket_current, ticket_previous;
   bool has_ticket_key, has_ticket_previous;
+  /* The session context of a client [0] and a server [1] connection that
+   * add no server name or pins of their own (session.c, at freezing). */
+  uint8_t session_ctx[2][32];
+  /* The session sdtls_conn_set_session() last parsed and its bytes (lock
+   * held; session.c): the same bytes again reuse it. */
+  SSL_SESSION *import_session;
+  uint8_t *import_bytes;
+  size_t import_len;
 };
 
 /* A PSK is configured (table or lookup). */
@@ -91,6 +99,18 @@ int sdtls_config_check_mutable(sdtls_config *config);
  * config is frozen (with its lock held) ---- */
 int sdtls_psk_install(sdtls_config *config);
 int sdtls_session_install(sdtls_config *config);
+
+/* The session context of a connection (see session.c). */
+void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
+                           const sdtls_fingerprint *conn_pins, size_t n_conn_pins,
+                           uint8_t out[32]);
+
+/* The session in `bytes` (a reference the caller frees), or NULL if they
+ * are not one. Repeated bytes reuse the session parsed last time. */
+SSL_SESSION *sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len);
+
+/* Frees (and wipes) what sdtls_session_import() keeps. */
+void sdtls_session_import_clear(sdtls_config *config);
 int sdtls_alpn_install(sdtls_config *config);
 
 /* ---- engine_time.c ---- */
@@ -98,7 +118,15 @@ int sdtls_alpn_install(sdtls_config *config);
 /* The engine reads time through SSL_CTX_set_current_time_cb with no SSL
  * pointer, so the caller's "now" is handed over through a thread-local slot
  * set around each engine call. */
-void sdtls_engine_time_set(sdtls_time now);
+#ifndef __cplusplus
+/* initial-exec: a plain offset from the thread pointer instead of a
+ * __tls_get_addr call, for 8 bytes of the static TLS surplus that glibc
+ * keeps for libraries loaded later (a Python extension that embeds
+ * libsdtls.a is one). Set inline: it is on every record's path. */
+extern _Thread_local sdtls_time sdtls_engine_now
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+static inline void sdtls_engine_time_set(sdtls_time now) { sdtls_engine_now = now; }
+#endif
 void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out);
 
 /* ---- errors.c ---- */

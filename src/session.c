@@ -7,6 +7,8 @@
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -114,7 +116,46 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *session) {
   return 1;
 }
 
+static int digest_order(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* The session context: a digest of everything that decided how the peer
+ * was authenticated (verification mode, the name checked, the pinned
+ * fingerprints, the client's PSK). A session is resumed only under the
+ * same context, so a session made under one policy (or for one name, or
+ * one pin) never stands in for authentication under another: the engine
+ * does not authenticate the peer again on resumption. */
+void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
+                           const sdtls_fingerprint *conn_pins, size_t n_conn_pins,
+                           uint8_t out[SHA256_DIGEST_LENGTH]) {
+  SHA256_CTX h;
+  SHA256_Init(&h);
+  static const char label[] = "sdtls session context v1";
+  SHA256_Update(&h, label, sizeof(label));
+  const uint8_t mode[2] = {(uint8_t)c->verify_peer, (uint8_t)c->require_client_cert};
+  SHA256_Update(&h, mode, sizeof(mode));
+  const char *name = server_name != NULL ? server_name : "";
+  SHA256_Update(&h, name, strlen(name) + 1);
+  sdtls_fingerprint pins[2 * SDTLS_MAX_FINGERPRINTS];
+  size_t n = 0;
+  for (size_t i = 0; i < c->n_fingerprints; i++) pins[n++] = c->fingerprints[i];
+  for (size_t i = 0; i < n_conn_pins; i++) pins[n++] = conn_pins[i];
+  qsort(pins, n, sizeof(pins[0]), digest_order); /* the order they were given in is no policy */
+  SHA256_Update(&h, pins, n * sizeof(pins[0]));
+  if (role == SDTLS_ROLE_CLIENT && c->n_psks > 0) {
+    uint8_t key_digest[SHA256_DIGEST_LENGTH];
+    SHA256(c->psks[0].key, c->psks[0].key_len, key_digest);
+    SHA256_Update(&h, c->psks[0].identity, strlen(c->psks[0].identity) + 1);
+    SHA256_Update(&h, key_digest, sizeof(key_digest));
+    OPENSSL_cleanse(key_digest, sizeof(key_digest));
+  }
+  SHA256_Final(out, &h);
+}
+
 int sdtls_session_install(sdtls_config *config) {
+  /* What every connection without a server name or pins of its own uses:
+   * the config no longer changes. */
+  sdtls_session_context(config, SDTLS_ROLE_CLIENT, NULL, NULL, 0, config->session_ctx[0]);
+  sdtls_session_context(config, SDTLS_ROLE_SERVER, NULL, NULL, 0, config->session_ctx[1]);
   /* No cache of the engine's own: the client's sessions go to its
    * connection (new_session_cb), the server's into tickets. */
   SSL_CTX_set_session_cache_mode(config->ctx,
@@ -162,6 +203,62 @@ int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *le
   *session = bytes; /* OPENSSL_malloc'd: sdtls_free() wipes and frees it */
   *len = n;
   return SDTLS_OK;
+}
+
+/* Sessions larger than this are parsed every time instead of being kept. */
+#define MAX_IMPORT_KEPT 16384
+
+/* A client that resumes many connections from one stored session would
+ * otherwise parse it (certificates included) on every
+ * sdtls_conn_set_session(). The engine treats a session object as
+ * immutable once made (a renewed ticket makes a new one), so one parsed
+ * object can be offered by any number of connections, as an application
+ * using the engine directly would do; each offer is still checked against
+ * its connection's session context when the handshake starts (begin() in
+ * conn.c). One entry per config, keyed by the exact bytes: at most one
+ * parsed session and one copy of its bytes (up to MAX_IMPORT_KEPT), both
+ * wiped when replaced or when the config is freed. The bytes hold the
+ * master secret, so they are compared in constant time. */
+SSL_SESSION *sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len) {
+  pthread_mutex_lock(&config->lock);
+  if (config->import_session != NULL && config->import_len == len &&
+      CRYPTO_memcmp(config->import_bytes, bytes, len) == 0) {
+    SSL_SESSION *s = config->import_session;
+    SSL_SESSION_up_ref(s);
+    pthread_mutex_unlock(&config->lock);
+    return s;
+  }
+  pthread_mutex_unlock(&config->lock);
+  SSL_SESSION *s = SSL_SESSION_from_bytes(bytes, len, config->ctx);
+  ERR_clear_error();
+  if (s == NULL || len > MAX_IMPORT_KEPT) {
+    return s;
+  }
+  uint8_t *copy = OPENSSL_malloc(len); /* OPENSSL_free wipes it */
+  if (copy == NULL) {
+    ERR_clear_error();
+    return s; /* not kept: nothing else changes */
+  }
+  memcpy(copy, bytes, len);
+  SSL_SESSION_up_ref(s);
+  pthread_mutex_lock(&config->lock);
+  SSL_SESSION *old = config->import_session;
+  uint8_t *old_bytes = config->import_bytes;
+  config->import_session = s;
+  config->import_bytes = copy;
+  config->import_len = len;
+  pthread_mutex_unlock(&config->lock);
+  SSL_SESSION_free(old);
+  OPENSSL_free(old_bytes);
+  return s;
+}
+
+void sdtls_session_import_clear(sdtls_config *config) {
+  SSL_SESSION_free(config->import_session);
+  OPENSSL_free(config->import_bytes);
+  config->import_session = NULL;
+  config->import_bytes = NULL;
+  config->import_len = 0;
 }
 
 int sdtls_conn_session_resumed(const sdtls_conn *conn) {

@@ -292,7 +292,8 @@ typedef struct client_round {
   size_t new_session_len;
 } client_round;
 
-static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_round *r) {
+static void run_round_keep(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_round *r,
+                           int keep_client_config) {
   fixture fx;
   r->connected = r->resumed = 0;
   r->error = SDTLS_E_INTERNAL;
@@ -314,7 +315,12 @@ static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_
       sdtls_conn_get_session(CLIENT(&fx), &r->new_session, &r->new_session_len) != 0)
     r->connected = 0;
   fx.sc = NULL; /* the caller's */
+  if (keep_client_config) fx.cc = NULL;
   fixture_teardown(&fx);
+}
+
+static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_round *r) {
+  run_round_keep(cc, sc, seed, r, 0);
 }
 
 static void test_resumption(void) {
@@ -430,6 +436,60 @@ static void test_resumption_keeps_authentication(void) {
   sdtls_config_free(s2);
 }
 
+/* One client config offering stored sessions again and again (the config
+ * keeps the last one it parsed): the same bytes resume every time, other
+ * bytes replace it, altered bytes are never taken for it, and a connection
+ * whose pin differs still never resumes it. */
+static void test_resumption_same_bytes(void) {
+  char fp_server[128], fp_other[128];
+  fingerprint_text(&g_server, fp_server, sizeof(fp_server));
+  fingerprint_text(&g_other, fp_other, sizeof(fp_other));
+  sdtls_config *sc = config_make(&g_server, 0, NULL), *cc = config_make(NULL, 1, NULL);
+  REQUIRE(sc != NULL && cc != NULL);
+  client_round a = {.conn_pin = fp_server, .want_session = 1};
+  run_round_keep(cc, sc, 80, &a, 1);
+  REQUIRE(a.connected);
+  client_round b = {.conn_pin = fp_server, .want_session = 1};
+  run_round_keep(cc, sc, 81, &b, 1);
+  REQUIRE(b.connected);
+  for (int i = 0; i < 3; i++) {
+    client_round r = {.conn_pin = fp_server, .session = a.new_session, .session_len = a.new_session_len};
+    run_round_keep(cc, sc, 82 + (uint64_t)i, &r, 1);
+    CHECK(r.connected && r.resumed);
+  }
+  /* Another session replaces the kept one; both still resume. */
+  client_round r = {.conn_pin = fp_server, .session = b.new_session, .session_len = b.new_session_len};
+  run_round_keep(cc, sc, 85, &r, 1);
+  CHECK(r.connected && r.resumed);
+  r.session = a.new_session;
+  r.session_len = a.new_session_len;
+  run_round_keep(cc, sc, 86, &r, 1);
+  CHECK(r.connected && r.resumed);
+  /* The kept session under another pin: a full handshake, which the pin fails. */
+  r.conn_pin = fp_other;
+  run_round_keep(cc, sc, 87, &r, 1);
+  CHECK(!r.connected && !r.resumed);
+  CHECK_EQ(r.error, SDTLS_E_VERIFY);
+  /* The same length, the first byte changed (no longer a session): not
+   * taken for the kept one. */
+  uint8_t *altered = malloc(a.new_session_len);
+  REQUIRE(altered != NULL);
+  memcpy(altered, a.new_session, a.new_session_len);
+  altered[0] ^= 0x01;
+  fixture fx;
+  REQUIRE(fixture_init(&fx, 88, START, cc, sc));
+  REQUIRE(fixture_conns(&fx));
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), altered, a.new_session_len), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), a.new_session, a.new_session_len), 0);
+  fx.cc = fx.sc = NULL; /* kept */
+  fixture_teardown(&fx);
+  free(altered);
+  sdtls_free(a.new_session);
+  sdtls_free(b.new_session);
+  sdtls_config_free(cc);
+  sdtls_config_free(sc);
+}
+
 /* ---- ALPN ---- */
 
 static void test_alpn(void) {
@@ -509,6 +569,7 @@ int main(int argc, char **argv) {
       {"srtp_keying", test_srtp_keying},       {"fingerprint_pinning", test_fingerprint_pinning},
       {"psk", test_psk},                       {"resumption", test_resumption},
       {"resumption_keeps_authentication", test_resumption_keeps_authentication},
+      {"resumption_same_bytes", test_resumption_same_bytes},
       {"alpn", test_alpn},                     {"groups", test_groups},
       {"features", test_features},
   };
