@@ -14,8 +14,10 @@ import (
 // ClientConn is a DTLS client over a connected datagram socket: a net.Conn
 // where each Write sends one datagram and each Read returns one (a buffer
 // too small for it gets its first bytes, as with UDP). It needs no
-// goroutine of its own: Read drives the connection. Close sends
-// close_notify. Read returns io.EOF after the peer's close_notify.
+// goroutine of its own: Read and Write drive the connection (retransmit,
+// take acknowledgements and tickets), so a client that only writes works
+// too. Close sends close_notify. Read returns io.EOF after the peer's
+// close_notify.
 type ClientConn struct {
 	sock net.Conn
 	cfg  *compiledConfig
@@ -259,12 +261,32 @@ func (c *ClientConn) Read(p []byte) (int, error) {
 
 // Write sends p as one record in one datagram; p must fit
 // (ConnectionState, MaxDataSize).
+//
+// Write also drives the connection, so that a client that only writes
+// still completes what the handshake left to do: when no Read is running,
+// it first takes the datagrams already waiting on the socket, without
+// blocking (their data waits for the next Read, in order; at most 256
+// unread datagrams are held, the rest stay in the socket's buffer), and it
+// acts on an expired timer. That retransmits the client's last handshake
+// flight when it was lost (the Finished of DTLS 1.3, which the server
+// acknowledges; the CCS and Finished of a resumed DTLS 1.2 handshake, sent
+// again when the server repeats its flight) and takes the server's DTLS 1.3
+// ACKs and session tickets. Until the server has the flight it drops the
+// client's data: DTLS does not resend data, so the first Writes after a
+// lost flight may be lost. Write does not read a socket that is not a
+// syscall.Conn (a *net.UDPConn is one); it still acts on timers.
 func (c *ClientConn) Write(p []byte) (int, error) {
 	c.writeDLMu.Lock()
 	dl := c.writeDL
 	c.writeDLMu.Unlock()
 	if !dl.IsZero() && !time.Now().Before(dl) {
 		return 0, os.ErrDeadlineExceeded
+	}
+	// A Read blocked on the socket (holding readMu) reads and acts for
+	// itself: Write leaves the socket, and its deadline, to it.
+	reading := c.readMu.TryLock()
+	if reading {
+		defer c.readMu.Unlock()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -274,7 +296,9 @@ func (c *ClientConn) Write(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
-	if err := c.conn.Send(p, time.Now()); err != nil {
+	now := time.Now()
+	c.drive(now, reading)
+	if err := c.conn.Send(p, now); err != nil {
 		if errors.Is(err, ErrClosed) && c.err == nil {
 			c.err = err
 		}
@@ -282,6 +306,32 @@ func (c *ClientConn) Write(p []byte) (int, error) {
 	}
 	c.flush()
 	return len(p), nil
+}
+
+// maxHeld bounds the data events Write keeps for a later Read.
+const maxHeld = 256
+
+// drive feeds what is waiting on the socket (when read: c.readMu is held)
+// and acts on an expired timer, without blocking. Called with c.mu held.
+func (c *ClientConn) drive(now time.Time, read bool) {
+	if read && c.conn.held() < maxHeld {
+		c.dlMu.Lock()
+		// A past deadline (the user's read deadline, or the timer's) would
+		// fail the read before it looks: none while taking what is there.
+		c.sock.SetReadDeadline(time.Time{})
+		for c.conn.held() < maxHeld {
+			n, ok := readNow(c.sock, c.rbuf)
+			if !ok {
+				break
+			}
+			_ = c.conn.Receive(c.rbuf[:n], now)
+		}
+		c.sock.SetReadDeadline(earliest(c.readDL, c.timerDL))
+		c.dlMu.Unlock()
+	}
+	if t := c.conn.NextDeadline(); !t.IsZero() && !now.Before(t) {
+		_ = c.conn.HandleTimeout(now)
+	}
 }
 
 // KeyUpdate (DTLS 1.3) renews this side's traffic keys and asks the peer
@@ -374,8 +424,8 @@ func (c *ClientConn) SRTPKeying() (*SRTPKeying, error) {
 
 // Session returns the session, to resume it later with WithSession. It
 // is secret. Under DTLS 1.3 the ticket comes after the handshake and Read
-// receives it: ask once a Read has returned data (before that, Session
-// fails with CodeState).
+// receives it (Write also takes it, once it has arrived): ask once a Read
+// has returned data (before the ticket, Session fails with CodeState).
 func (c *ClientConn) Session() ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

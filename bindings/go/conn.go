@@ -256,6 +256,9 @@ func (c *Conn) NextEvent() (Event, bool) {
 	return e, true
 }
 
+// held is how many events wait for NextEvent.
+func (c *Conn) held() int { return len(c.events) - c.evN }
+
 // Close releases the connection without sending anything (Shutdown first
 // for an orderly end). Closing twice is harmless.
 func (c *Conn) Close() error {

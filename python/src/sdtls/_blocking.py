@@ -27,6 +27,8 @@ from ._low import c
 log = logging.getLogger("sdtls")
 
 _RECV_SIZE = 65535
+#: The most received datagrams DTLSClient.send() keeps for a later recv().
+_MAX_HELD = 256
 
 
 def default_client_config() -> Config:
@@ -43,7 +45,19 @@ class DTLSClient:
     """A DTLS client on a connected UDP socket (made by :func:`connect`).
 
     ``send()`` sends one datagram; ``recv()`` returns the next one. Not
-    thread-safe: one thread at a time.
+    thread-safe: one thread at a time (``send()`` reads the socket too).
+
+    Both drive the connection, so a client that only sends works: before
+    sending, ``send()`` takes the datagrams already waiting on the socket,
+    without blocking (their data waits for the next ``recv()``, in order; at
+    most 256 unread datagrams are held, the rest stay in the socket's
+    buffer), and acts on an expired timer. That retransmits the client's
+    last handshake flight when it was lost (the Finished of DTLS 1.3, which
+    the server acknowledges; the CCS and Finished of a resumed DTLS 1.2
+    handshake, sent again when the server repeats its flight) and takes the
+    server's DTLS 1.3 ACKs and session tickets. Until the server has that
+    flight it drops the client's data, and DTLS does not resend data: the
+    first sends after a lost flight may be lost.
     """
 
     def __init__(self, sock: socket.socket, connection: Connection) -> None:
@@ -77,6 +91,23 @@ class DTLSClient:
                 self._ended_clean = ev.error is None
                 self._ended = ev.error or ConnectionClosed(int(c.SDTLS_E_CLOSED), "the peer closed the connection")
 
+    def _drive(self) -> None:
+        """Takes what is waiting on the socket and acts on an expired timer,
+        without blocking."""
+        while len(self._inbox) < _MAX_HELD:
+            try:
+                data = self.socket.recv(_RECV_SIZE)
+            except BlockingIOError:
+                break
+            except ConnectionRefusedError:
+                continue  # an ICMP refusal: as a lost datagram
+            self.connection.receive_datagram(data)
+            self._events()
+        timer = self.connection.get_timer()
+        if timer is not None and time.monotonic() >= timer:
+            self.connection.handle_timer()
+        self._events()
+
     def _step(self, until: Optional[float]) -> None:
         """Waits for one datagram or timer (or until ``until``) and acts."""
         self._flush()
@@ -108,7 +139,13 @@ class DTLSClient:
             self._step(until)
 
     def send(self, data: bytes) -> None:
-        """Sends ``data`` as one datagram (at most ``connection.max_data_size`` bytes)."""
+        """Sends ``data`` as one datagram (at most ``connection.max_data_size``
+        bytes), after taking what has arrived and acting on the timer (see
+        :class:`DTLSClient`). Raises the error that ended the connection, or
+        :class:`ConnectionClosed` once the peer has closed."""
+        if self._ended is not None:
+            raise self._ended
+        self._drive()
         if self._ended is not None:
             raise self._ended
         self.connection.send(data)

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package sdtls
+
+import "net"
+
+// readNow: Write takes nothing from the socket on this system.
+func readNow(sock net.Conn, p []byte) (int, bool) { return 0, false }
