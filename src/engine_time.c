@@ -11,7 +11,9 @@
 
 #include "internal.h"
 
-_Thread_local sdtls_time sdtls_engine_now; /* the model is set in internal.h */
+/* initial-exec here too: GCC takes the model of the definition, not of the
+ * declaration in internal.h, for the accesses in this file. */
+_Thread_local sdtls_time sdtls_engine_now __attribute__((tls_model("initial-exec")));
 
 void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out) {
   (void)ssl;

@@ -1,7 +1,10 @@
 #!/bin/sh
-# The shared library exports sdtls_* and nothing else, all in a version node.
+# The shared library exports sdtls_* and nothing else, all in a version node;
+# with a second argument, the static library asks nothing of the dynamic
+# loader either.
 set -eu
 lib=$1
+static=${2:-}
 bad=$(nm -D --defined-only "$lib" | awk '$3 !~ /^sdtls_/ && $3 !~ /^SDTLS_/ { print $3 }')
 if [ -n "$bad" ]; then
     echo "FAIL: $lib exports symbols outside sdtls_*:"; echo "$bad" | head -20
@@ -29,6 +32,13 @@ done
 if objdump -T "$lib" | grep -Eq 'GLIBCXX|CXXABI| _Z'; then
     echo "FAIL: C++ runtime symbols in the dynamic table:"
     objdump -T "$lib" | grep -E 'GLIBCXX|CXXABI| _Z' | head
+    exit 1
+fi
+# libsdtls.a: the engine's clock slot is initial-exec TLS (src/internal.h),
+# so no object wants __tls_get_addr, which would make every program linked
+# with it need ld.so's symbols.
+if [ -n "$static" ] && nm "$static" | grep -q ' U __tls_get_addr$'; then
+    echo "FAIL: $static wants __tls_get_addr (a thread-local without its initial-exec model)"
     exit 1
 fi
 echo "OK: $count sdtls_* functions, SONAME $soname, needs: $needed"
