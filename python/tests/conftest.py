@@ -6,6 +6,7 @@ import os
 import random
 import shutil
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -166,3 +167,17 @@ def need(what: str, ok: bool) -> None:
     if os.environ.get("SDTLS_TEST_STRICT") == "1":
         pytest.fail(f"{what} is needed (SDTLS_TEST_STRICT=1)")
     pytest.skip(f"{what} not available")
+
+
+def serve_in_thread(server: sdtls.DatagramServer) -> Callable[[], None]:
+    """Runs ``server.serve_forever()`` on a daemon thread; returns the function
+    that shuts the server down and checks that its thread ended."""
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+
+    def stop() -> None:
+        server.shutdown()
+        t.join(10)
+        assert not t.is_alive(), "serve_forever() did not return after shutdown()"
+
+    return stop

@@ -13,7 +13,7 @@ from typing import Iterator, Optional
 import pytest
 
 import sdtls
-from conftest import DTLS13, Certs, free_udp_port
+from conftest import DTLS13, Certs, free_udp_port, serve_in_thread
 
 
 @pytest.fixture
@@ -24,12 +24,9 @@ def echo_server(server_config: sdtls.Config) -> Iterator[sdtls.DatagramServer]:
         conn.send(b"echo " + data)
 
     server = sdtls.DatagramServer(handler, "127.0.0.1", 0, server_config)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    stop_server = serve_in_thread(server)
     yield server
-    server.shutdown()
-    t.join(10)
-    assert not t.is_alive()
+    stop_server()
 
 
 def test_connect_send_recv(echo_server: sdtls.DatagramServer, client_config: sdtls.Config, certs: Certs) -> None:
@@ -89,8 +86,7 @@ def test_peer_close_ends_recv(server_config: sdtls.Config, client_config: sdtls.
         conn.close()
 
     server = sdtls.DatagramServer(handler, "127.0.0.1", 0, server_config)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    stop_server = serve_in_thread(server)
     try:
         client = sdtls.connect("127.0.0.1", server.server_address[1], client_config, server_name="localhost")
         client.send(b"hi")
@@ -101,8 +97,7 @@ def test_peer_close_ends_recv(server_config: sdtls.Config, client_config: sdtls.
             client.send(b"more")
         client.close()
     finally:
-        server.shutdown()
-        t.join(10)
+        stop_server()
 
 
 class DropRelay:
@@ -163,8 +158,7 @@ def test_send_only_client_retransmits_its_last_flight(certs: Certs, version: str
 
     server = sdtls.DatagramServer(handler, "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key, initial_timeout=0.1))
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    stop_server = serve_in_thread(server)
     ccfg = sdtls.Config(cadata=certs.cert, max_version=version, initial_timeout=0.1)
     port = server.server_address[1]
     relay: Optional[DropRelay] = None
@@ -216,5 +210,4 @@ def test_send_only_client_retransmits_its_last_flight(certs: Certs, version: str
     finally:
         if relay is not None:
             relay.close()
-        server.shutdown()
-        t.join(10)
+        stop_server()

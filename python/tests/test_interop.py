@@ -9,14 +9,13 @@ import selectors
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import pytest
 
 import sdtls
-from conftest import DEFAULT_CIPHERS, DEFAULT_VERSION, Certs, free_udp_port, need, sdtls_tool
+from conftest import DEFAULT_CIPHERS, DEFAULT_VERSION, Certs, free_udp_port, need, sdtls_tool, serve_in_thread
 
 # What a default certificate handshake between two sdtls endpoints negotiates
 # (both on this engine): its newest version, as the tools print it.
@@ -93,15 +92,13 @@ def test_client_to_openssl_s_server(openssl: str, certs: Certs) -> None:
         stop(p)
 
 
-def serve_in_thread(config: sdtls.Config) -> tuple[sdtls.DatagramServer, threading.Thread]:
+def echo_server(config: sdtls.Config) -> tuple[sdtls.DatagramServer, Callable[[], None]]:
     server = sdtls.DatagramServer(lambda conn, data: conn.send(b"echo " + data), "127.0.0.1", 0, config)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    return server, t
+    return server, serve_in_thread(server)
 
 
 def test_openssl_s_client_to_server(openssl: str, server_config: sdtls.Config) -> None:
-    server, t = serve_in_thread(server_config)
+    server, stop_server = echo_server(server_config)
     port = server.server_address[1]
     p = subprocess.Popen([openssl, "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}", "-quiet"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -113,8 +110,7 @@ def test_openssl_s_client_to_server(openssl: str, server_config: sdtls.Config) -
         assert server.server.counters()["cookies_sent"] >= 1
     finally:
         stop(p)
-        server.shutdown()
-        t.join(10)
+        stop_server()
 
 
 @pytest.fixture
@@ -141,7 +137,7 @@ def test_client_to_sdtls_tool_server(tool: str, certs: Certs) -> None:
 
 
 def test_sdtls_tool_client_to_server(tool: str, certs: Certs, server_config: sdtls.Config) -> None:
-    server, t = serve_in_thread(server_config)
+    server, stop_server = echo_server(server_config)
     port = server.server_address[1]
     p = subprocess.Popen([tool, "client", f"127.0.0.1:{port}", "--ca", str(certs.cert_file), "--server-name",
                           "localhost", "--timeout", "2"],
@@ -154,8 +150,7 @@ def test_sdtls_tool_client_to_server(tool: str, certs: Certs, server_config: sdt
         assert p.wait(10) == 0
     finally:
         stop(p)
-        server.shutdown()
-        t.join(10)
+        stop_server()
 
 
 def test_python_m_sdtls_against_the_tool(tool: str, tmp_path: "os.PathLike[str]") -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import threading
 import weakref
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
@@ -16,7 +15,7 @@ import pytest
 import sdtls
 import sdtls.aio
 from sdtls import _sdtls as c
-from conftest import DTLS13, Certs, Link
+from conftest import DTLS13, Certs, Link, serve_in_thread
 
 A = ("127.0.0.1", 40001)
 B = ("127.0.0.1", 40002)
@@ -398,12 +397,9 @@ raising_ports: set[int] = set()
 def blocking_server(certs: Certs, pinned: Callable[[Any], Answer]) -> Iterator[sdtls.DatagramServer]:
     server = sdtls.DatagramServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key), on_connect=pinned)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    stop_server = serve_in_thread(server)
     yield server
-    server.shutdown()
-    t.join(10)
-    assert not t.is_alive()
+    stop_server()
 
 
 def test_blocking_server(blocking_server: sdtls.DatagramServer, certs: Certs, client_a: tuple[bytes, bytes],

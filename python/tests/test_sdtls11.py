@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from typing import Optional
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 import sdtls
 import sdtls._sdtls as ll
 import sdtls.aio
-from conftest import DTLS13, Certs, Link
+from conftest import DTLS13, Certs, Link, serve_in_thread
 
 KEY = bytes(range(16))
 
@@ -348,8 +347,7 @@ def test_session_not_resumed_under_other_pins(certs: Certs, other_certs: tuple[b
 def test_resumption_through_connect_and_aio(certs: Certs) -> None:
     server = sdtls.DatagramServer(lambda peer, data: peer.send(data), "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key, alpn=["coap"]))
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    stop_server = serve_in_thread(server)
     port = server.server_address[1]
     config = sdtls.Config(alpn="coap")
     fp = sdtls.fingerprint(certs.cert)
@@ -379,8 +377,7 @@ def test_resumption_through_connect_and_aio(certs: Certs) -> None:
 
         asyncio.run(aio())
     finally:
-        server.shutdown()
-        t.join(10)
+        stop_server()
 
 
 # ---- ALPN and groups ------------------------------------------------------------------------------
