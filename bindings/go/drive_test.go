@@ -73,52 +73,14 @@ func startDropRelay(t testing.TB, server string) *dropRelay {
 	return r
 }
 
-// recordingServer accepts DTLS connections, sends every datagram it
-// receives to got and echoes it back.
-func recordingServer(t testing.TB, cfg *Config) (addr string, got chan string) {
-	t.Helper()
-	l, err := Listen("udp4", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = make(chan string, 4096)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.AcceptDTLS()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 2048)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					got <- string(buf[:n])
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	return l.Addr().String(), got
-}
-
 // testWriteOnly: a client that only writes, whose final handshake flight
 // was lost once, still gets its data to the server: Write retransmits the
 // flight (on its timer, or on the server's retransmission). Then Read
 // returns every echo, in order, that arrived while it only wrote.
 func testWriteOnly(t *testing.T, version uint16, resume bool) {
 	cert, key := testCert(t, "localhost")
-	addr, got := recordingServer(t, &Config{Certificate: cert, PrivateKey: key, InitialRetransmit: 100 * time.Millisecond})
+	ts := startEcho(t, &Config{Certificate: cert, PrivateKey: key, InitialRetransmit: 100 * time.Millisecond})
+	addr, got := ts.addr, ts.got
 	ccfg := &Config{RootCAs: cert, ServerName: "localhost", MaxVersion: version, InitialRetransmit: 100 * time.Millisecond}
 	var opts []DialOption
 	if resume {

@@ -18,10 +18,11 @@ type testServer struct {
 	cert  []byte
 	addr  string
 	conns chan *ServerConn
+	got   chan string // every datagram received, while there is room
 }
 
 // startEcho runs a Listener on loopback whose connections echo every
-// datagram back.
+// datagram back (and record it in got).
 func startEcho(t testing.TB, cfg *Config) *testServer {
 	t.Helper()
 	if cfg == nil {
@@ -32,7 +33,8 @@ func startEcho(t testing.TB, cfg *Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{l: l, cert: cfg.Certificate, addr: l.Addr().String(), conns: make(chan *ServerConn, 1024)}
+	ts := &testServer{l: l, cert: cfg.Certificate, addr: l.Addr().String(),
+		conns: make(chan *ServerConn, 1024), got: make(chan string, 4096)}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -51,6 +53,10 @@ func startEcho(t testing.TB, cfg *Config) *testServer {
 					n, err := c.Read(buf)
 					if err != nil {
 						return
+					}
+					select {
+					case ts.got <- string(buf[:n]):
+					default:
 					}
 					if _, err := c.Write(buf[:n]); err != nil {
 						return
