@@ -284,8 +284,8 @@ func (c *ClientConn) Write(p []byte) (int, error) {
 	}
 	// A Read blocked on the socket (holding readMu) reads and acts for
 	// itself: Write leaves the socket, and its deadline, to it.
-	reading := c.readMu.TryLock()
-	if reading {
+	mayRead := c.readMu.TryLock() // false while a Read holds it
+	if mayRead {
 		defer c.readMu.Unlock()
 	}
 	c.mu.Lock()
@@ -297,7 +297,7 @@ func (c *ClientConn) Write(p []byte) (int, error) {
 		return 0, c.err
 	}
 	now := time.Now()
-	c.drive(now, reading)
+	c.drive(now, mayRead)
 	if err := c.conn.Send(p, now); err != nil {
 		if errors.Is(err, ErrClosed) && c.err == nil {
 			c.err = err
