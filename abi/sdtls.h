@@ -69,9 +69,10 @@
  *     connection after its on_close returned or after its server was
  *     freed, and using one connection or server from two threads at once.
  *
- * ABI: only the functions and the frozen values below are part of the ABI.
- * Option and error values are never renumbered or reused. Structs passed in
- * carry their size as first member, so fields can be appended later.
+ * ABI: only the functions and the frozen values of this header are part of
+ * the ABI. Option and error values are never renumbered or reused. Structs
+ * passed in carry their size as first member, so fields can be appended
+ * later.
  */
 #ifndef SDTLS_H
 #define SDTLS_H
@@ -285,7 +286,9 @@ SDTLS_EXTERN int sdtls_config_set_certificate_file(sdtls_config *config, const c
                                                    const char *key_path);
 
 /* Same as sdtls_config_set_certificate_file() from PEM bytes in memory; the
- * bytes are copied (the caller keeps ownership).
+ * bytes are copied (the caller keeps ownership). Returns 0,
+ * SDTLS_E_CREDENTIALS, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or
+ * SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                                   size_t cert_len, const uint8_t *key_pem,
@@ -302,7 +305,9 @@ SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const ui
 SDTLS_EXTERN int sdtls_config_set_ca(sdtls_config *config, const char *ca_file,
                                      const char *ca_dir);
 
-/* Adds trusted CA certificates from PEM bytes (copied). Same returns.
+/* Adds trusted CA certificates from PEM bytes (copied). Returns 0,
+ * SDTLS_E_CREDENTIALS (no certificate, or a damaged one: then none of them
+ * is added), SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len);
 
@@ -490,9 +495,10 @@ SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
 
-/* Queries. Each may be called at any time, also inside callbacks, from the
- * thread that uses the connection; a returned string is owned by the
- * connection (do not free it). */
+/* Queries, sdtls_conn_state() to sdtls_conn_get_app_data(): each may be
+ * called at any time, also inside callbacks, from the thread that uses the
+ * connection; a returned string is owned by the connection (do not free
+ * it). */
 
 /* The connection's state (SDTLS_STATE_FAILED for NULL).
  * Thread-safety: one thread at a time per connection (the caller serialises). */
@@ -633,8 +639,10 @@ SDTLS_EXTERN int sdtls_conn_srtp_keying(const sdtls_conn *conn, sdtls_srtp_keyin
 SDTLS_EXTERN int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint);
 
 /* The same for one connection (WebRTC: each peer's SDP brings its own), in
- * SDTLS_STATE_NEW only (a server's connection: from on_connect). Returns
- * as above, or SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
+ * SDTLS_STATE_NEW only (a server's connection: from on_connect). Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_UNSUPPORTED, SDTLS_E_LIMIT (as
+ * sdtls_config_add_peer_fingerprint() does), SDTLS_E_NOMEM, SDTLS_E_STATE
+ * or SDTLS_E_IN_CALLBACK.
  * Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint);
 
