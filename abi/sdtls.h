@@ -323,7 +323,7 @@ SDTLS_EXTERN int sdtls_config_set_ciphers(sdtls_config *config, const char *ciph
  * secret, from inside whichever sdtls call drives a handshake, on that
  * thread (the callback must be safe to call from every thread that drives
  * connections of this config), under the callback rule at the top of this
- * header. Off by default. `cb` NULL switches it off;
+ * header (sdtls(3)). Off by default. `cb` NULL switches it off;
  * `user_data` is passed back and never freed. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
@@ -669,10 +669,10 @@ SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity
  * does not hold. Writes the key into key[0..key_max) and returns its length
  * (1..key_max), or 0 for an unknown identity (the handshake then fails).
  * Called from inside the sdtls call that drives the handshake, on that
- * thread, under the callback rule at the top of this header: it must be
- * safe to call from every thread that drives connections of this config.
- * It is asked again when a session of an identity it answered for
- * resumes (see "Session resumption"). */
+ * thread, under the callback rule at the top of this header (sdtls(3)): it
+ * must be safe to call from every thread that drives connections of this
+ * config. It is asked again when a session of an identity it answered for
+ * resumes (see "Session resumption", sdtls_session(3)). */
 typedef size_t (*sdtls_psk_lookup_cb)(void *user_data, const char *identity, uint8_t *key,
                                       size_t key_max);
 
