@@ -11,6 +11,14 @@
 # from the header, so a new function has its page, its SYNOPSIS line, its
 # description and its alias as soon as it is declared and commented.
 #
+# Why so: the header's comments are what the pages must agree with, and a
+# copy would drift; taken from the header, a page says what the header says
+# and a fix to a comment fixes the page. Why awk: it is everywhere CMake
+# builds sdtls, so the build needs nothing more (no pandoc, no Python), as
+# abi/check-symbols.sh needs nothing more. Why Markdown for the rest: it is
+# what a maintainer writes without knowing roff (libcurl made the same
+# choice), and its ```c blocks are compiled by the test.
+#
 # Run by abi/man/mkman.sh (POSIX awk: Debian's mawk, gawk, busybox):
 #   awk -v header=abi/sdtls.h -v list=abi/symbols-in-versions -v outdir=DIR \
 #       -v date=YYYY-MM-DD -f mkman.awk abi/man/*.3.md
@@ -36,7 +44,6 @@
 
 function die(msg) {
     print "mkman: " msg > "/dev/stderr"
-    failed = 1
     exit 1
 }
 
@@ -236,7 +243,7 @@ function read_decl(first,   text, s, depth, t) {
     return text
 }
 
-function read_header(   s, raw, comment, comment_raw, after_code, k, decl, name, flat, cb) {
+function read_header(   s, raw, comment, after_code, k, decl, name, flat, cb) {
     hcount = 0
     while ((getline s < header) > 0) H[++hcount] = s
     close(header)
@@ -276,7 +283,6 @@ function read_header(   s, raw, comment, comment_raw, after_code, k, decl, name,
             if (after_code) { item_code[nitems] = item_code[nitems] "\n" raw; continue }
             if (comment != "" && cur_sec) add_item("note", "", comment, "")
             comment = comment_text(raw)
-            comment_raw = raw
             continue
         }
         if (!cur_sec) continue                            # include guard, SDTLS_EXTERN

@@ -145,6 +145,8 @@ fi
 
 # The pages as groff, man and lexgrog read them (the aliases are their
 # pages, as checked above).
+[ $render -eq 0 ] || command -v groff >/dev/null ||
+    fail "groff is needed to read the pages (Debian: groff-base; packaging/setup-debian.sh installs it)"
 [ $render -eq 1 ] && while read -r page; do
     f=$mandir/man3/$page.3 rel=man3/$page.3
     warnings=$(cd "$mandir" && groff -man -ww -z "$rel" 2>&1) || fail "groff failed on $rel"
