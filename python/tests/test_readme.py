@@ -1,4 +1,4 @@
-"""The Python examples of the project's README run as they are."""
+"""The examples of the Python guide (python/README.md) run as they are."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def examples() -> list[str]:
