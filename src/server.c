@@ -416,8 +416,13 @@ static int hook_enter(void *owner) {
 
 static void hook_leave(void *owner) { leave(((peer *)owner)->server); }
 
-static void hook_engine_callback(void *owner, bool running) {
-  ((peer *)owner)->server->in_engine_cb = running;
+static bool hook_engine_callback(void *owner, bool running) {
+  sdtls_server *s = ((peer *)owner)->server;
+  if (running && s->free_pending) {
+    return false; /* no callback after sdtls_server_free() */
+  }
+  s->in_engine_cb = running;
+  return true;
 }
 
 static const sdtls_conn_hooks server_hooks = {
