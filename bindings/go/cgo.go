@@ -386,11 +386,7 @@ func (c cconn) exportKeyingMaterial(label string, context []byte, hasContext boo
 			ctx = (*C.uint8_t)(unsafe.Pointer(&zero[0]))
 		}
 	}
-	var op *C.uint8_t
-	if n > 0 {
-		op = bptr(out)
-	}
-	rc := C.sdtls_conn_export_keying_material(c.p, op, C.size_t(n),
+	rc := C.sdtls_conn_export_keying_material(c.p, bptr(out), C.size_t(n),
 		(*C.char)(unsafe.Pointer(bptr(lb))), C.size_t(len(lb)), ctx, C.size_t(len(context)))
 	if rc != 0 {
 		return nil, int(rc)

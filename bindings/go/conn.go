@@ -349,10 +349,20 @@ func (c *Conn) Session() ([]byte, error) {
 	return s, newError("session", rc, "")
 }
 
+// exportKeyingMaterial names the cause of each failure: the C call
+// returns SDTLS_E_INVALID_ARGUMENT for a bad length as for anything the
+// engine refuses, and SDTLS_E_STATE only when not connected.
 func exportKeyingMaterial(cc cconn, label string, context []byte, length int) ([]byte, error) {
-	if length < 0 {
-		return nil, usageError("export", "negative length")
+	if length < 1 {
+		return nil, usageError("export", "length %d: at least 1 byte is exported", length)
 	}
 	out, rc := cc.exportKeyingMaterial(label, context, context != nil, length)
-	return out, newError("export", rc, "")
+	detail := ""
+	switch Code(rc) {
+	case CodeState:
+		detail = "keying material is exported once connected"
+	case CodeInvalidArgument:
+		detail = "the engine refused the label, context or length"
+	}
+	return out, newError("export", rc, detail)
 }
