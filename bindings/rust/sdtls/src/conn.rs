@@ -207,12 +207,21 @@ pub(crate) mod q {
         (sys::sdtls_conn_peer_fingerprint_sha256(raw, out.as_mut_ptr()) == 0)
             .then_some(Fingerprint(out))
     }
+    /// Names the cause of each failure: the C call returns
+    /// SDTLS_E_INVALID_ARGUMENT for a zero length as for anything the
+    /// engine refuses, and SDTLS_E_STATE only when not connected.
     pub unsafe fn export_keying_material(
         raw: *const sys::sdtls_conn,
         label: &[u8],
         context: Option<&[u8]>,
         out: &mut [u8],
     ) -> Result<()> {
+        if out.is_empty() {
+            return Err(Error::new(
+                sys::SDTLS_E_INVALID_ARGUMENT,
+                "out is empty: at least 1 byte is exported",
+            ));
+        }
         let (cp, cl) = context.map_or((std::ptr::null(), 0), |c| (c.as_ptr(), c.len()));
         let rc = sys::sdtls_conn_export_keying_material(
             raw,
@@ -223,7 +232,13 @@ pub(crate) mod q {
             cp,
             cl,
         );
-        check(rc)
+        match rc {
+            sys::SDTLS_E_STATE => Err(Error::new(rc, "keying material is exported once connected")),
+            sys::SDTLS_E_INVALID_ARGUMENT => {
+                Err(Error::new(rc, "the engine refused the label, context or length"))
+            }
+            _ => check(rc),
+        }
     }
     pub unsafe fn srtp_profile(raw: *const sys::sdtls_conn) -> Option<SrtpProfile> {
         u16::try_from(sys::sdtls_conn_srtp_profile(raw)).ok().and_then(SrtpProfile::from_id)
