@@ -388,36 +388,55 @@ pub(crate) fn give_back(spare: &mut Vec<Vec<u8>>, mut buf: Vec<u8>) {
     }
 }
 
+// The callbacks from C. Each body runs under `guard`, the user's closures
+// and this crate's own code alike: no panic unwinds into the C library
+// (where it would abort the process, or leave the engine half-way through
+// a message).
+
 unsafe extern "C" fn on_send(ud: *mut c_void, d: *const u8, len: usize) -> c_int {
-    // SAFETY: ud is the connection's Shared; no other reference to it is
-    // live while a C call runs; the bytes are valid during the call.
-    let sh = &mut *(ud as *mut Shared);
-    let bytes = std::slice::from_raw_parts(d, len);
-    match &mut sh.send {
-        Some(f) => guard(-1, || if f(bytes).is_ok() { 0 } else { -1 }),
-        None => {
-            let v = filled(&mut sh.spare, bytes);
-            sh.transmit.push_back(v);
-            0
+    guard(-1, || {
+        // SAFETY: ud is the connection's Shared; no other reference to it
+        // is live while a C call runs; the bytes are valid during the call.
+        let sh = &mut *(ud as *mut Shared);
+        let bytes = std::slice::from_raw_parts(d, len);
+        match &mut sh.send {
+            Some(f) => {
+                if f(bytes).is_ok() {
+                    0
+                } else {
+                    -1
+                }
+            }
+            None => {
+                let v = filled(&mut sh.spare, bytes);
+                sh.transmit.push_back(v);
+                0
+            }
         }
-    }
+    })
 }
 
 unsafe extern "C" fn on_handshake_done(ud: *mut c_void) {
-    let sh = &mut *(ud as *mut Shared);
-    sh.events.push_back(Event::HandshakeDone);
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        sh.events.push_back(Event::HandshakeDone);
+    })
 }
 
 unsafe extern "C" fn on_data(ud: *mut c_void, d: *const u8, len: usize) {
-    let sh = &mut *(ud as *mut Shared);
-    let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
-    sh.events.push_back(Event::Data(v));
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+        sh.events.push_back(Event::Data(v));
+    })
 }
 
 unsafe extern "C" fn on_close(ud: *mut c_void, reason: c_int) {
-    let sh = &mut *(ud as *mut Shared);
-    let err = (reason != 0).then(|| Error::of_conn(sh.raw, reason));
-    sh.events.push_back(Event::Closed(err));
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let err = (reason != 0).then(|| Error::of_conn(sh.raw, reason));
+        sh.events.push_back(Event::Closed(err));
+    })
 }
 
 /// One DTLS association with one peer, sans-I/O: feed it datagrams with
