@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -217,6 +218,12 @@ func (cfg *Config) build() (*compiledConfig, error) {
 		runtime.SetFinalizer(cc, nil)
 		return nil, newError("config: "+what, rc, "")
 	}
+	// A file setter's failure names the file and why, as the C tool does.
+	failFile := func(what string, rc int, paths ...string) (*compiledConfig, error) {
+		cc.release()
+		runtime.SetFinalizer(cc, nil)
+		return nil, newError("config: "+what, rc, fileDetail(rc, paths...))
+	}
 	if cfg.InsecureSkipVerify {
 		if rc := c.setOption(optVerifyPeer, 0); rc != 0 {
 			return fail("InsecureSkipVerify", rc)
@@ -259,7 +266,7 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	if cfg.CertificateFile != "" || cfg.PrivateKeyFile != "" {
 		if rc := c.setCertificateFile(cfg.CertificateFile, cfg.PrivateKeyFile); rc != 0 {
-			return fail("CertificateFile "+cfg.CertificateFile, rc)
+			return failFile("CertificateFile/PrivateKeyFile", rc, cfg.CertificateFile, cfg.PrivateKeyFile)
 		}
 		cc.server = true
 	}
@@ -270,7 +277,7 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	if cfg.RootCAFile != "" || cfg.RootCADir != "" {
 		if rc := c.setCA(cfg.RootCAFile, cfg.RootCADir); rc != 0 {
-			return fail("RootCAFile/RootCADir", rc)
+			return failFile("RootCAFile/RootCADir", rc, cfg.RootCAFile, cfg.RootCADir)
 		}
 	}
 	if cfg.CipherSuites != "" {
@@ -380,4 +387,30 @@ func (k *keyLogger) log(line string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	_, _ = io.WriteString(k.w, line+"\n")
+}
+
+// fileDetail says which of the files a setter was given failed and why: the
+// operating system's reason when one cannot be opened, else what the
+// library refused in it.
+func fileDetail(rc int, paths ...string) string {
+	var named []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		named = append(named, p)
+		f, err := os.Open(p)
+		if err != nil {
+			return err.Error() // "open PATH: no such file or directory"
+		}
+		f.Close()
+	}
+	list := strings.Join(named, ", ")
+	switch Code(rc) {
+	case CodeFile:
+		return list + ": not a readable file or directory of the expected kind"
+	case CodeCredentials:
+		return list + ": no usable certificate or key, a damaged one, or a key of another certificate"
+	}
+	return list
 }
