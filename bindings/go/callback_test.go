@@ -148,10 +148,10 @@ func TestListenerKeyLogWriterPanicRefusesThePeer(t *testing.T) {
 	echo(t, c, []byte("served"))
 }
 
-// Item of the hostile review: a PSKLookup that closes its own server Conn
-// segfaulted. The close is applied when the call that made the lookup
-// returns: nothing that call produced is sent, the handshake does not
-// complete and the client times out.
+// A PSKLookup that closed its own server Conn segfaulted (the connection
+// and its queue freed under the C call). The close is applied when the
+// call that made the lookup returns: nothing that call produced is sent,
+// the handshake does not complete and the client times out.
 func TestPSKLookupClosesItsConn(t *testing.T) {
 	psk := []PSK{{Identity: "device-1", Key: bytes.Repeat([]byte{1}, 16)}}
 	var srv *Conn
