@@ -16,15 +16,16 @@
  * a ClientHello may span several datagrams (a post-quantum key share does
  * not fit one): its fragments are reassembled in a bounded buffer per
  * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
- * MAX_PENDING) addresses at once, each for at most PENDING_TTL; when the
- * budget is used up, a new one evicts one from the networks that hold the
- * most, at random: pending_make_room), and the whole ClientHello then goes
- * through the same checks as one that came in one datagram. A ClientHello that offers DTLS 1.3 is
- * answered with a stateless HelloRetryRequest cookie (RFC 9147 5.1) when
- * the engine glue can take the second ClientHello over; a
- * HelloVerifyRequest leads to DTLS 1.2 only (RFC 9147 5.3; the engine's
- * client enforces it). Later datagrams of known peers, DTLS 1.3's
- * unified-header records included, go to their connection.
+ * MAX_PENDING) addresses at once, each for at most PENDING_TTL; when all
+ * are in use, a new one evicts one drawn at random from the older half,
+ * fullest networks first: pending_make_room), and the whole ClientHello
+ * then goes through the same checks as one that came in one datagram. A
+ * ClientHello that offers DTLS 1.3 is answered with a stateless
+ * HelloRetryRequest cookie (RFC 9147 5.1) when the engine glue can take
+ * the second ClientHello over; a HelloVerifyRequest leads to DTLS 1.2 only
+ * (RFC 9147 5.3; the engine's client enforces it). Later datagrams of
+ * known peers, DTLS 1.3's unified-header records included, go to their
+ * connection.
  *
  * Connections end through one path: whatever ends them (the engine, the
  * application, a timer) marks the peer dead; once the connection's own call
@@ -776,12 +777,12 @@ static void pending_remove(sdtls_server *s, size_t i) {
  *   cannot make it the fullest and so pick the newcomer at once);
  * - a spoofer whose addresses lie in fewer networks than half the budget,
  *   less the clients' reassemblies in progress, never evicts the lone
- *   reassembly of a client's network, at any rate: of the older half, more
- *   than it has networks are its own, so some network of its has more;
+ *   reassembly of a client's network, at any rate: more of the older half
+ *   are its own than it has networks, so one of its networks has two;
  * - past that half budget, a spoofer who forges any source address evicts
  *   it after k more with probability about 1 - exp(-2k/budget), drawn anew
  *   for each retransmission; one who forges addresses in the client's own
- *   network, within a few more. */
+ *   network evicts it within a few more. */
 static void pending_make_room(sdtls_server *s, sdtls_time now) {
   for (size_t i = 0; i < s->n_pending;) {
     if (now >= s->pending[i]->expires) {
