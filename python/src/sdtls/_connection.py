@@ -35,6 +35,8 @@ _EV_HANDSHAKE_DONE = int(c.EV_HANDSHAKE_DONE)
 _EV_DATA = int(c.EV_DATA)
 _EV_CLOSE = int(c.EV_CLOSE)
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
+_E_STATE = int(c.SDTLS_E_STATE)
+_E_INVALID_ARGUMENT = int(c.SDTLS_E_INVALID_ARGUMENT)
 _USAGE = (int(c.SDTLS_CATEGORY_USAGE), int(c.SDTLS_CATEGORY_INTERNAL))
 
 
@@ -150,6 +152,22 @@ def _termination(reason: int, detail: str) -> Optional[Error]:
     return None if reason == 0 else error_from_code(reason, detail)
 
 
+def _export_refused(version: Optional[str], cipher: Optional[str], label_len: int, length: int,
+                    context: Optional[bytes]) -> str:
+    """Why the engine's exporter refused arguments the binding takes: the
+    limits of the negotiated protocol (RFC 8446 7.1 and 7.5 for DTLS 1.3,
+    RFC 5705 4 for DTLS 1.2)."""
+    if version == "DTLSv1.3":
+        # HKDF-Expand-Label: the label goes after "dtls13" in 255 bytes at
+        # most, and HKDF-Expand gives at most 255 hash lengths.
+        if label_len > 249:
+            return f"a DTLS 1.3 exporter label is at most 249 bytes, not {label_len}"
+        hash_len = 48 if (cipher or "").endswith("SHA384") else 32
+        return f"DTLS 1.3 exports at most {255 * hash_len} bytes with {cipher}, not {length}"
+    n = len(context) if context is not None else 0
+    return f"a DTLS 1.2 exporter context is at most 65535 bytes, not {n}"
+
+
 class _Queries:
     """Queries on a live C connection, shared by both kinds of connection."""
 
@@ -243,13 +261,23 @@ class _Queries:
 
     def export_keying_material(self, label: Union[str, bytes], length: int,
                                context: Optional[bytes] = None) -> bytes:
-        """RFC 5705 keying material (``length`` bytes) for ``label`` and an
-        optional ``context`` (with DTLS 1.2 None differs from ``b""``; DTLS
-        1.3's exporter takes them alike, RFC 8446 7.5). Only once connected."""
+        """RFC 5705 keying material (``length`` bytes, 1..1048576) for
+        ``label`` and an optional ``context`` (with DTLS 1.2 None differs
+        from ``b""``; DTLS 1.3's exporter takes them alike, RFC 8446 7.5).
+        Only once connected. Raises ValueError for a length out of range,
+        :class:`UsageError` before the handshake is done or for what the
+        protocol cannot export (a DTLS 1.3 label over 249 bytes or more
+        than 255 hash lengths; a DTLS 1.2 context of 64 KiB or more)."""
         lab = label.encode() if isinstance(label, str) else bytes(label)
-        rc, out = c.sdtls_conn_export_keying_material(self._handle(), length, lab, context)
-        if rc != 0:
-            raise error_from_code(int(rc), "keying material is exported once connected")
+        h = self._handle()
+        rc, out = c.sdtls_conn_export_keying_material(h, length, lab, context)
+        if rc == _E_STATE:
+            raise error_from_code(rc, "keying material is exported once connected")
+        if rc == _E_INVALID_ARGUMENT:  # the length is in range (ValueError otherwise): the engine refused
+            version, cipher = c.sdtls_conn_version(h), c.sdtls_conn_cipher(h)
+            raise error_from_code(rc, _export_refused(version, cipher, len(lab), length, context))
+        if rc != 0:  # a code the C library may add: never hand out the zeroed buffer as keys
+            raise error_from_code(rc)
         return bytes(out)
 
 
