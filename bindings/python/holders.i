@@ -59,7 +59,9 @@ static int pyrec_put(bq *q, const pyrec *r, const void *addr, const void *data, 
 /* The Python callables of a config, shared by the config and every
  * connection and server made from it, so that they outlive every C call
  * that may use them (each holder drops its reference after freeing its C
- * handle). Reference counted under the GIL. */
+ * handle). Reference counted under the GIL. A capsule's references are
+ * invisible to the cycle collector: the pythonic layer passes functions
+ * that reach its Config only weakly (sdtls/_config.py, _hook). */
 typedef struct pyhooks {
   long refs;
   PyObject *keylog;     /* or NULL */

@@ -25,6 +25,10 @@ import random
 import subprocess
 import sys
 import textwrap
+import weakref
+from typing import Callable
+
+import pytest
 
 import sdtls
 from conftest import Certs, Link, make_link
@@ -149,3 +153,65 @@ def test_thousands_of_objects_dropped_in_random_orders(certs: Certs) -> None:
             if rng.random() < 0.05:
                 gc.collect()
     gc.collect()
+
+
+def with_keylog(cfg: sdtls.Config, callback: Callable[..., object]) -> None:
+    cfg.set_keylog(callback)
+
+
+def with_psk_lookup(cfg: sdtls.Config, callback: Callable[..., object]) -> None:
+    cfg.set_psk_lookup(callback)
+
+
+@pytest.mark.parametrize("set_callback", [with_keylog, with_psk_lookup])
+def test_config_whose_callback_refers_to_it_is_collected(set_callback: Callable[..., None]) -> None:
+    """A key log or PSK lookup that refers back to its Config (a bound
+    method of an object holding it, a closure) makes a cycle the collector
+    frees, C config included."""
+    refs = []
+    for _ in range(100):
+        cfg = sdtls.Config()
+        set_callback(cfg, lambda *args, cfg=cfg: cfg)
+        refs.append(weakref.ref(cfg))
+    del cfg
+    gc.collect()
+    assert [r for r in refs if r() is not None] == []
+
+
+def test_cycles_through_connections_and_servers_are_collected() -> None:
+    """The same through what is made from the config: a key log that holds
+    a connection of its config, a PSK lookup that holds a server of its
+    config, after a handshake that called both."""
+    lines: list[str] = []
+    holder: list[object] = []
+    key = b"k" * 16
+    client = sdtls.Config(psks={"id": key}, keylog=lambda line, holder=holder: lines.append(line))
+    server_config = sdtls.Config(psk_lookup=lambda identity, holder=holder: key if holder else None)
+    link = make_link(client, server_config, server=True)
+    holder += [link.a, link.b, client, server_config]
+    link.run(link.connected)
+    assert lines and link.a.psk_identity == "id"
+    refs = [weakref.ref(o) for o in holder]
+    del link, client, server_config, holder
+    gc.collect()
+    assert [r() for r in refs if r() is not None] == []
+
+
+def test_callbacks_outlive_the_configs_python_object(certs: Certs) -> None:
+    """The C side holds a config's callbacks through a weak reference to
+    the Config: a connection keeps its Config alive, so a Config nobody
+    else holds still logs keys and looks up PSKs for it."""
+    lines: list[str] = []
+    asked: list[str] = []
+
+    def lookup(identity: str) -> bytes:
+        asked.append(identity)
+        return b"k" * 16
+
+    cli = sdtls.Connection(sdtls.Config(psks={"id": b"k" * 16}, keylog=lines.append), "client")
+    srv = sdtls.Connection(sdtls.Config(psk_lookup=lookup), "server")
+    gc.collect()
+    link = Link(cli, srv)
+    cli.start(link.now)
+    link.run(link.connected)
+    assert lines and asked == ["id"] and cli.psk_identity == "id"

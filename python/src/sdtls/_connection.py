@@ -302,7 +302,7 @@ class Connection(_Queries):
     from distinct threads at once (the GIL is released during crypto).
     """
 
-    __slots__ = ("_cap", "_raw", "_events", "_last_ns", "_role", "__weakref__")
+    __slots__ = ("_cap", "_raw", "_config", "_events", "_last_ns", "_role", "__weakref__")
 
     def __init__(self, config: Config, role: Union[str, Role] = "client", *,
                  server_name: Optional[str] = None,
@@ -314,6 +314,10 @@ class Connection(_Queries):
             raise error_from_code(cap, "a server needs a certificate or a PSK" if r == Role.SERVER else "")
         self._cap: object = cap
         self._raw: Any = c.pyconn_handle(cap)
+        # The config's key log and PSK lookup reach their callables through
+        # it (held weakly by the C side, see Config): it lives as long as
+        # this connection.
+        self._config = config
         self._events: Deque[Event] = deque()
         self._last_ns = 0
         self._role = r
@@ -576,6 +580,7 @@ class Server:
         if on_connect is not None and not callable(on_connect):
             raise TypeError("on_connect must be callable or None")
         self._on_connect = on_connect
+        self._config = config  # as Connection's
         self._in_hook = False
         self._close_deferred = False
         hook = None if on_connect is None else _on_connect_trampoline(weakref.ref(self))
