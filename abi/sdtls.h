@@ -26,20 +26,29 @@
  * or server is used by one thread at a time (the caller serialises). Distinct
  * handles may be used from distinct threads at once.
  *
- * Callbacks: a connection calls its callbacks only from inside the sdtls call
- * that the application made on it (receive, handle_timeout, start, send,
- * close), a server only from inside a call on the server or on one of its
+ * Callbacks: every callback (the send callbacks; the event callbacks
+ * on_connect, on_handshake_done, on_data and on_close; the PSK lookup and
+ * the key log) is called only from inside an sdtls call the application
+ * made, on that thread: a connection's from inside a call on it (start,
+ * receive, handle_timeout, send, key_update, close), a server's and its
+ * connections' from inside a call on the server or on one of its
  * connections. The one rule for calls made from inside a callback, on the
  * handle that called it (a server and its connections count as one):
- *   - any callback, the send callback included, may free the handle
- *     (sdtls_conn_free(), sdtls_server_free()) and make every query
- *     (sdtls_conn_state() ...). A free is deferred until the outer call
- *     returns, and no callback of any kind follows it: datagrams the engine
- *     still had to send are dropped;
- *   - the event callbacks (on_connect, on_handshake_done, on_data, on_close)
- *     may also call sdtls_conn_send(), sdtls_conn_close() and
+ *   - any callback may free the handle (sdtls_conn_free(),
+ *     sdtls_server_free()) and make every query (sdtls_conn_state() ...).
+ *     A free is deferred until the outer call returns, and no callback of
+ *     any kind follows it: datagrams the engine still had to send are
+ *     dropped;
+ *   - the event callbacks may also call sdtls_conn_send(),
+ *     sdtls_conn_key_update(), sdtls_conn_close() and
  *     sdtls_server_close_peer();
- *   - every other call on that handle returns SDTLS_E_IN_CALLBACK.
+ *   - the PSK lookup and the key log, which run in the middle of the
+ *     engine's handshake, may also call sdtls_conn_close() and
+ *     sdtls_server_close_peer() on their connection (0 is returned): the
+ *     close is applied when the outer call returns, and no event of that
+ *     connection follows it but a server's on_close (SDTLS_E_CLOSED);
+ *   - every other call on that handle returns SDTLS_E_IN_CALLBACK and
+ *     changes nothing.
  *
  * Handles and their lifetimes (what language bindings and garbage
  * collectors rely on):
@@ -306,9 +315,10 @@ SDTLS_EXTERN int sdtls_config_set_ciphers(sdtls_config *config, const char *ciph
 
 /* Key logging (NSS key log format, for Wireshark): when set, `cb` is called
  * with one line (no newline, NUL-terminated, valid during the call) per
- * secret, from inside whichever sdtls call completes a handshake, on that
+ * secret, from inside whichever sdtls call drives a handshake, on that
  * thread (the callback must be safe to call from every thread that drives
- * connections of this config). Off by default. `cb` NULL switches it off;
+ * connections of this config), under the callback rule at the top of this
+ * header. Off by default. `cb` NULL switches it off;
  * `user_data` is passed back and never freed. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
@@ -651,8 +661,10 @@ SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity
  * does not hold. Writes the key into key[0..key_max) and returns its length
  * (1..key_max), or 0 for an unknown identity (the handshake then fails).
  * Called from inside the sdtls call that drives the handshake, on that
- * thread: it must be safe to call from every thread that drives
- * connections of this config. */
+ * thread, under the callback rule at the top of this header: it must be
+ * safe to call from every thread that drives connections of this config.
+ * It is asked again when a session of an identity it answered for
+ * resumes (see "Session resumption"). */
 typedef size_t (*sdtls_psk_lookup_cb)(void *user_data, const char *identity, uint8_t *key,
                                       size_t key_max);
 
@@ -675,6 +687,21 @@ SDTLS_EXTERN const char *sdtls_conn_psk_identity(const sdtls_conn *conn);
 /* ------------------------------------------------------------------------ */
 /* Session resumption (RFC 5077 tickets). Since SDTLS_1.1.                   */
 /* ------------------------------------------------------------------------ */
+
+/* A resumed handshake does not authenticate the peer again, so a session
+ * resumes only where a full handshake under the same config would have
+ * authenticated the same peer: it is bound to a digest of everything that
+ * decides authentication on the side that made it (SDTLS_OPT_VERIFY_PEER,
+ * SDTLS_OPT_REQUIRE_CLIENT_CERT, the trust anchors, the server name, the
+ * pinned fingerprints, the PSKs: a client's key, a server's whole table
+ * and whether it has a lookup). Under another policy a client does not
+ * offer the session and a server does not accept it: a full handshake
+ * follows, which succeeds or fails on its own merits. A server asks its
+ * PSK lookup again when a session of an identity the lookup answered for
+ * resumes, and ends the handshake (SDTLS_E_VERIFY, an unknown_psk_identity
+ * alert) if the lookup no longer knows it. So servers that share a ticket
+ * secret resume each other's sessions only if they share this policy
+ * too; give each policy its own secret to make that plain. */
 
 /* Client: the session of a finished handshake as an opaque byte string,
  * for sdtls_conn_set_session() on a later connection to the same server.
@@ -707,8 +734,9 @@ SDTLS_EXTERN int sdtls_conn_session_resumed(const sdtls_conn *conn);
  * copied, wiped when replaced or freed). New tickets use it; tickets made
  * under the secret it replaces are still accepted (and renewed), older
  * ones are not (a full handshake follows). Servers behind one address that
- * set the same secrets accept each other's tickets (they should pass the
- * same clock, e.g. CLOCK_REALTIME in ns, since tickets carry its time).
+ * set the same secrets accept each other's tickets when they share the
+ * authentication policy (above), and they should pass the same clock (e.g.
+ * CLOCK_REALTIME in ns), since tickets carry its time.
  * Without a call, a random secret is drawn when the config is first used.
  * Unlike the other setters, allowed at any time, also on a frozen config
  * in use by other threads (rotate it every few hours).

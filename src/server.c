@@ -1,4 +1,4 @@
-/* sdtls_server: many peers behind one socket (DESIGN.md, "Stateless cookie
+/* sdtls_server: many peers behind one socket (docs/design.md, "Stateless cookie
  * exchange").
  *
  * An unknown address gets a stateless HelloVerifyRequest and nothing is kept
@@ -105,6 +105,7 @@ struct sdtls_server {
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
   bool in_send; /* inside the application's send callback */
+  bool in_engine_cb; /* inside a connection's PSK lookup or key log */
   bool free_pending; /* sdtls_server_free() from a callback: no callback follows */
 
   uint64_t counters[SDTLS_COUNTER_PEERS + 1];
@@ -406,7 +407,7 @@ static int hook_app_close(void *owner, sdtls_conn *conn, sdtls_time now) {
 
 static int hook_enter(void *owner) {
   sdtls_server *s = ((peer *)owner)->server;
-  if (s->in_send) {
+  if (s->in_send || s->in_engine_cb) {
     return SDTLS_E_IN_CALLBACK;
   }
   s->depth++;
@@ -414,6 +415,15 @@ static int hook_enter(void *owner) {
 }
 
 static void hook_leave(void *owner) { leave(((peer *)owner)->server); }
+
+static bool hook_engine_callback(void *owner, bool running) {
+  sdtls_server *s = ((peer *)owner)->server;
+  if (running && s->free_pending) {
+    return false; /* no callback after sdtls_server_free() */
+  }
+  s->in_engine_cb = running;
+  return true;
+}
 
 static const sdtls_conn_hooks server_hooks = {
     .send = hook_send,
@@ -423,6 +433,7 @@ static const sdtls_conn_hooks server_hooks = {
     .close = hook_app_close,
     .enter = hook_enter,
     .leave = hook_leave,
+    .engine_callback = hook_engine_callback,
 };
 
 /* ---- life cycle ---- */
@@ -986,6 +997,12 @@ static int close_peer(sdtls_server *s, peer *p, sdtls_time now) {
     return SDTLS_E_IN_CALLBACK;
   }
   if (p->dead) {
+    return 0;
+  }
+  if (sdtls_conn_in_engine_callback(p->conn)) {
+    /* Its engine is mid-handshake: the connection's own call closes it
+     * through here once the engine has returned. */
+    sdtls_conn_defer_close(p->conn, now);
     return 0;
   }
   s->depth++;

@@ -59,10 +59,17 @@ type Config struct {
 	//
 	// Like crypto/tls's GetConfigForClient it runs during the handshake,
 	// here on the Listener's single goroutine with the Listener locked:
-	// every peer waits while it runs, so it must be quick (a map lookup),
-	// and it must not call the Listener or its ServerConns, which would
-	// deadlock. Only Listeners use it: a server Conn takes
-	// Conn.AddPeerFingerprint, Dial takes WithPeerFingerprint.
+	// every peer waits while it runs, so it must be quick (a map lookup).
+	// Only Listeners use it: a server Conn takes Conn.AddPeerFingerprint,
+	// Dial takes WithPeerFingerprint.
+	//
+	// Inside this hook, PSKLookup and KeyLogWriter, when a Listener's
+	// goroutine runs them: the Listener's and its ServerConns' queries
+	// (Stats, ConnectionState, ...) answer; Listener.Close and
+	// ServerConn.Close take effect when the callback returns (a Listener
+	// closed there sends nothing more, not even the handshake in progress);
+	// every other call on them returns an *Error with CodeInCallback.
+	// The same holds for a Conn inside the calls on it (see Conn).
 	GetPeerFingerprints func(remote net.Addr) ([]string, error)
 
 	// MTU is the largest datagram sent, in bytes (default 1200).
@@ -97,8 +104,11 @@ type Config struct {
 	// PSKs are pre-shared keys: a client offers the first, a server accepts
 	// any. PSKLookup lets a server find keys the table does not hold
 	// (return nil for an unknown identity); it is called from the goroutine
-	// that drives the handshake. PSKIdentityHint is what a server sends.
-	// PSKAllowCBC also allows the engine's non-AEAD PSK suites.
+	// that drives the handshake (see GetPeerFingerprints for what it may
+	// call there). A panic in it refuses the identity and is returned, as
+	// a *CallbackPanicError, by the Conn call that made it.
+	// PSKIdentityHint is what a server sends. PSKAllowCBC also allows the
+	// engine's non-AEAD PSK suites.
 	PSKs            []PSK
 	PSKLookup       func(identity string) []byte
 	PSKIdentityHint string
@@ -114,7 +124,12 @@ type Config struct {
 	SessionTicketsDisabled bool
 
 	// KeyLogWriter receives the secrets in NSS key log format, for
-	// Wireshark. Insecure: for debugging only.
+	// Wireshark. Insecure: for debugging only. It is written from the
+	// goroutine that drives the handshake (see GetPeerFingerprints for
+	// what it may call there). A panic in it loses the line and is
+	// returned, as a *CallbackPanicError, by the call that wrote it: a
+	// Conn's call (the connection goes on), Dial (which fails); a Listener
+	// refuses the peer whose handshake it was.
 	KeyLogWriter io.Writer
 
 	// Server (Listen) settings; 0 keeps the library's default.

@@ -567,7 +567,7 @@ static bool offer_cookie(world *w, const uint8_t *ch, size_t len, struct sockadd
 
 static const char kGlueMessage[] =
     "the engine fields set by the cookie hand-over glue (src/engine/handover_android.cc) no "
-    "longer mean what DESIGN.md (\"Stateless cookie exchange\") says";
+    "longer mean what docs/design.md (\"Stateless cookie exchange\") says";
 
 /* ---- tests ---- */
 
