@@ -238,7 +238,21 @@ typedef enum sdtls_option {
   /* Server: most connections at once (handshaking or established). A
    * verified ClientHello beyond it is dropped. 1..1000000; default 1024. */
   SDTLS_OPT_MAX_PEERS = 9,
-  /* Server: most connections still in their handshake. Default 256. */
+  /* Server: most connections still in their handshake. Default 256.
+   * It also bounds the ClientHellos the server reassembles from addresses
+   * without a connection (one that spans datagrams, as an X25519MLKEM768
+   * one does): min(this, 256) addresses at once, at most 8 KiB each, for at
+   * most 3 s. When that budget is full a new one evicts another, drawn at
+   * random (under a per-server secret) from the older half of them, among
+   * those whose network (the /24 of an IPv4 or IPv4-mapped address, the /64
+   * of an IPv6 one) has the most in reassembly. So a reassembly outlives
+   * half a budget of newer ones, whatever their source; spoofed first
+   * fragments from fewer networks than half the budget (less the clients'
+   * reassemblies in progress) never evict a client's that is alone in its
+   * network, at any rate; past the half budget, a spoofer who forges any
+   * source address evicts it with k more with a probability of about
+   * 1 - exp(-2k / budget), drawn anew at each retransmission (one who
+   * forges addresses in the client's own network, with a few more). */
   SDTLS_OPT_MAX_HANDSHAKES = 10,
   /* Server: a connection that has not heard from its peer for this many
    * milliseconds is evicted. Once connected, only a record that

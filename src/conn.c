@@ -264,13 +264,11 @@ static int finish(sdtls_conn *conn, int rc) {
  * another clock: the engine's is restored after it. */
 sdtls_conn *sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now) {
   sdtls_conn *conn = SSL_get_app_data(ssl);
-  if (conn == NULL || conn->free_pending || conn->close_pending || conn->in_engine_cb) {
+  if (conn == NULL || conn->free_pending || conn->close_pending || conn->in_engine_cb ||
+      (conn->hooks != NULL && !conn->hooks->engine_callback(conn->owner, true))) {
     return NULL;
   }
   conn->in_engine_cb = true;
-  if (conn->hooks != NULL) {
-    conn->hooks->engine_callback(conn->owner, true);
-  }
   *saved_now = sdtls_engine_now;
   return conn;
 }

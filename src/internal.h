@@ -162,9 +162,11 @@ typedef struct sdtls_conn_hooks {
   /* May reap and free the connection (and the server): the connection's
    * call must not touch it afterwards. */
   void (*leave)(void *owner);
-  /* The connection's PSK lookup or key log starts (true) or ends (false):
-   * meanwhile the server refuses what the callback rule refuses. */
-  void (*engine_callback)(void *owner, bool running);
+  /* The connection's PSK lookup or key log is about to start (true) or
+   * has ended (false): meanwhile the server refuses what the callback rule
+   * refuses. Returns false (at the start) when no callback may be made:
+   * the server is being freed. */
+  bool (*engine_callback)(void *owner, bool running);
 } sdtls_conn_hooks;
 
 /* Creates a server-role connection owned by a server: events go to `hooks`

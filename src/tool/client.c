@@ -115,7 +115,8 @@ static bool is_ip_literal(const char *host) {
 static bool offer_session(sdtls_conn *conn, const char *path) {
   uint8_t *data = NULL;
   size_t len = 0;
-  int got = read_small_file(path, "session file", SESSION_MAX, true, &data, &len);
+  int got = read_small_file(path, "session file", SESSION_MAX, READ_MISSING_OK, &data,
+                            &len);
   if (got <= 0) {
     return got == 0;
   }

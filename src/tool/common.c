@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -504,21 +503,17 @@ static void keylog_line(void *user_data, const char *line) {
 }
 
 int keylog_enable(sdtls_config *config, const char *path) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  /* Anyone who reads a key log can decrypt the traffic. A FIFO that
+   * another program reads, and /dev/null, are fine. */
+  int fd = open_output(path, "key log file", OUT_SECRET | OUT_APPEND);
   if (fd < 0) {
-    errorf("cannot open key log file %s: %s", path, strerror(errno));
-    return -1;
-  }
-  /* A key log holds secrets: also when it was there before. */
-  if (fchmod(fd, 0600) != 0) {
-    errorf("cannot set the mode of key log file %s: %s", path, strerror(errno));
-    close(fd);
     return -1;
   }
   keylog_file = fdopen(fd, "a");
   if (keylog_file == NULL) {
+    int err = errno;
     close(fd);
-    errorf("cannot open key log file %s: %s", path, strerror(errno));
+    errorf("%s: cannot write the key log file: %s", path, strerror(err));
     return -1;
   }
   int rc = sdtls_config_set_keylog(config, keylog_line, keylog_file);

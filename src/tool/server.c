@@ -355,7 +355,7 @@ static void server_send_line(server *srv, line_kind kind, const char *line, size
 static bool load_ticket_secret(sdtls_config *config, const char *path) {
   uint8_t *secret = NULL;
   size_t len = 0;
-  if (read_small_file(path, "ticket secret file", 64, false, &secret, &len) < 0) {
+  if (read_small_file(path, "ticket secret file", 64, READ_PIPE_OK, &secret, &len) < 0) {
     return false;
   }
   int rc = len < 32 ? SDTLS_E_INVALID_ARGUMENT : sdtls_config_set_ticket_secret(config, secret, len);

@@ -162,15 +162,33 @@ bool print_export(const config_opts *o, const sdtls_conn *conn);
  * out[0..max). Returns the length, or 0 for bad text or more than max. */
 size_t parse_hex(const char *s, uint8_t *out, size_t max);
 
-/* ---- files.c ---- */
+/* ---- files.c ----
+ * Files of secrets and state. No open can wait for a FIFO's other end; the
+ * tool never changes the mode of a file it is given. */
 
+/* Flags of read_small_file(). */
+#define READ_MISSING_OK 1u /* a file that does not exist is no error */
+#define READ_PIPE_OK 2u    /* a pipe or FIFO is read too, not only a regular file */
 /* Reads a whole small file (at most `max` bytes) into *out (malloc'd; wipe
- * and free it). Returns 1, 0 if it does not exist (with `missing_ok`), or
- * -1 after a message naming it. */
-int read_small_file(const char *path, const char *what, size_t max, bool missing_ok,
+ * and free it). Anything but a regular file (or, with READ_PIPE_OK, a pipe)
+ * is refused; a FIFO with no writer is an error at once. Returns 1, 0 if it
+ * does not exist (with READ_MISSING_OK), or -1 after a message naming it and
+ * its role `what` ("session file"). */
+int read_small_file(const char *path, const char *what, size_t max, unsigned flags,
                     uint8_t **out, size_t *len);
-/* Replaces `path` with `data` atomically (a temporary file in the same
- * directory, renamed), mode 0600. False after a message naming it. */
+
+/* Flags of open_output(). */
+#define OUT_APPEND 1u /* append, rather than replace a regular file's contents */
+#define OUT_SECRET 2u /* created 0600; an existing regular file that group or
+                       * others can read is refused */
+/* Opens `path` for writing, created if missing (mode 0666 less the umask,
+ * 0600 with OUT_SECRET); a device or FIFO is written as it is, its mode
+ * untouched, and a FIFO with no reader is an error at once. Returns a
+ * blocking fd, or -1 after a message naming it and its role `what`. */
+int open_output(const char *path, const char *what, unsigned flags);
+/* Replaces the regular file `path` with `data` atomically (a temporary file
+ * in the same directory, mode 0600, renamed); an existing `path` that is not
+ * a regular file is refused. False after a message naming it. */
 bool write_secret_file(const char *path, const char *what, const uint8_t *data, size_t len);
 /* Wipes and frees a buffer from read_small_file(). */
 void wipe_free(uint8_t *buf, size_t len);
@@ -208,8 +226,8 @@ typedef struct io_events {
 bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev);
 
-/* Key log: appends NSS key log lines to `path` (created 0600; also made
- * 0600 if it was there). */
+/* Key log: appends NSS key log lines to `path`, opened by open_output()
+ * (OUT_SECRET). */
 int keylog_enable(sdtls_config *config, const char *path);
 void keylog_close(void);
 
