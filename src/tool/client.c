@@ -31,7 +31,7 @@ static void client_usage(FILE *out) {
           "                          bundle " SYSTEM_CA_BUNDLE "\n"
           "  --insecure              do not verify the server's certificate\n"
           "  --server-name NAME      name to send and verify (default: HOST)\n"
-          "  --fingerprint sha-256:AA:BB:...\n"
+          "  --fingerprint [sha-256:]AA:BB:...\n"
           "                          accept only a server certificate with this SHA-256\n"
           "                          fingerprint, instead of the CA and name checks\n"
           "                          (repeatable: any of them; SDP's \"sha-256 AA:...\" too)\n"

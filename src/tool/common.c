@@ -247,6 +247,32 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
   }
 }
 
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* --fingerprint's argument as the library takes it: the bare form that SDP
+ * attributes and sdtls.fingerprint() print ("AB:CD:...", no hash name) gets
+ * "sha-256:" in front, so that it can be pasted as it is; anything else is
+ * handed over unchanged, for the library to judge. Returns `arg` or buf. */
+static const char *fingerprint_arg(const char *arg, char *buf, size_t buf_len) {
+  bool bare = strlen(arg) >= 3 && hex_value(arg[0]) >= 0 && hex_value(arg[1]) >= 0 &&
+              arg[2] == ':';
+  if (!bare || (size_t)snprintf(buf, buf_len, "sha-256:%s", arg) >= buf_len) {
+    return arg;
+  }
+  return buf;
+}
+
 int config_opts_check(config_opts *o, const char *prog) {
   if ((o->cert == NULL) != (o->key == NULL)) {
     return usage_error(prog, NULL, "--cert and --key go together");
@@ -287,13 +313,15 @@ int config_opts_check(config_opts *o, const char *prog) {
     status = usage_error(prog, NULL, "--psk-identity wants 1 to 128 bytes");
   }
   for (size_t i = 0; status < 0 && i < o->n_fingerprints; i++) {
-    int rc = sdtls_config_add_peer_fingerprint(probe, o->fingerprints[i]);
+    char buf[FINGERPRINT_TEXT_MAX];
+    int rc = sdtls_config_add_peer_fingerprint(
+        probe, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf)));
     if (rc == SDTLS_E_UNSUPPORTED) {
       status = usage_error(prog, NULL, "--fingerprint: only sha-256 is supported, not '%s'",
                            o->fingerprints[i]);
     } else if (rc != SDTLS_OK) {
       status = usage_error(prog, NULL,
-                           "--fingerprint wants sha-256:AA:BB:... (32 hex pairs), not '%s'",
+                           "--fingerprint wants [sha-256:]AA:BB:... (32 hex pairs), not '%s'",
                            o->fingerprints[i]);
     }
   }
@@ -336,7 +364,9 @@ sdtls_config *config_opts_new(const config_opts *o) {
              check_rc(sdtls_config_add_psk(config, o->psk_identity, o->psk, o->psk_len),
                       "--psk"));
   for (size_t i = 0; ok && i < o->n_fingerprints; i++) {
-    ok = check_rc(sdtls_config_add_peer_fingerprint(config, o->fingerprints[i]),
+    char buf[FINGERPRINT_TEXT_MAX];
+    ok = check_rc(sdtls_config_add_peer_fingerprint(
+                      config, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf))),
                   "--fingerprint");
   }
   if (ok && o->max_version != 0) {
@@ -380,19 +410,6 @@ bool print_export(const config_opts *o, const sdtls_conn *conn) {
   bool ok = fputs(line, stdout) != EOF && fflush(stdout) == 0;
   explicit_bzero(line, sizeof(line));
   return ok;
-}
-
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 size_t parse_hex(const char *s, uint8_t *out, size_t max) {

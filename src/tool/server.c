@@ -43,7 +43,7 @@ static void server_usage(FILE *out) {
           "  --ca FILE               CA certificates (PEM) that client certificates are\n"
           "                          verified against (with --require-client-cert)\n"
           "  --require-client-cert   require a client certificate signed by --ca\n"
-          "  --fingerprint sha-256:AA:BB:...\n"
+          "  --fingerprint [sha-256:]AA:BB:...\n"
           "                          require a client certificate with this SHA-256\n"
           "                          fingerprint (repeatable: any of them), instead of --ca\n"
           "  --psk-identity ID --psk HEX\n"

@@ -118,6 +118,7 @@ enum {
   "                          newest the engine speaks)\n"
 
 #define MAX_FINGERPRINTS 16 /* the library's limit per config */
+#define FINGERPRINT_TEXT_MAX 112 /* "sha-256:" and 32 hex pairs, with room */
 #define PSK_MAX 64          /* bytes */
 #define EXPORT_MAX 1024     /* bytes of --export */
 
@@ -127,7 +128,7 @@ typedef struct config_opts {
   long mtu;               /* 0: the library's default */
   const char *srtp;       /* SRTP profiles, ':'-separated */
   const char *alpn;       /* ALPN protocols, ','-separated */
-  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates */
+  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates, as given */
   size_t n_fingerprints;
   const char *psk_identity; /* with psk: a pre-shared key */
   uint8_t psk[PSK_MAX];
