@@ -53,6 +53,13 @@ static void client_usage(FILE *out) {
           "                          RFC 5705 keying material for LABEL (LEN 1..1024), e.g.\n"
           "                          EXTRACTOR-dtls_srtp:60 for SRTP_AES128_CM_SHA1_80\n"
           "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
+          "  -v, --verbose           on stderr, lines starting with '*': each datagram of\n"
+          "                          the handshake (time, direction, size, contents), the\n"
+          "                          handshake time, the negotiated parameters and the\n"
+          "                          server's certificate (the leaf: subject, issuer,\n"
+          "                          validity, alt names, key)\n"
+          "  -vv                     ... and every datagram after the handshake, with one\n"
+          "                          line per DTLS record (type, epoch, sequence, length)\n"
           "  --help                  this help\n"
           "\n"
           "Exit status: 0 success, 1 handshake/verification/network failure, 2 usage.\n");
@@ -62,6 +69,7 @@ typedef struct client {
   int fd;
   sdtls_conn *conn;
   bool handshake_done;
+  sdtls_time handshake_done_at;
   bool closed;      /* on_close was called */
   int close_reason; /* its reason */
   unsigned long sent, received;
@@ -69,10 +77,12 @@ typedef struct client {
   sdtls_time last_rx; /* time the last application datagram arrived */
   bool stdout_failed;
   bool refused; /* ECONNREFUSED on the socket: nothing listens at the server's port */
+  trace tr;     /* datagram counts and --verbose */
 } client;
 
 static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
   client *c = user_data;
+  trace_datagram(&c->tr, NULL, true, datagram, len, c->now);
   if (net_send(c->fd, datagram, len, NULL) == 0) {
     return 0;
   }
@@ -85,6 +95,7 @@ static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
 static void client_on_handshake_done(void *user_data) {
   client *c = user_data;
   c->handshake_done = true;
+  c->handshake_done_at = c->now;
 }
 
 static void client_on_data(void *user_data, const uint8_t *data, size_t len) {
@@ -152,9 +163,14 @@ static bool save_session(const sdtls_conn *conn, const char *path) {
   return ok;
 }
 
-/* Prints the connected line and the exported keying material. */
+/* Prints the connected line (with --verbose, the handshake's time and
+ * parameters too) and the exported keying material. */
 static int announce(client *c, const config_opts *copts, const char *session_file) {
   print_session("connected", c->conn, session_file != NULL);
+  trace_handshake_done(&c->tr, NULL, c->handshake_done_at);
+  if (c->tr.verbose > 0) {
+    print_parameters(NULL, c->conn);
+  }
   return print_export(copts, c->conn) ? 0 : -1;
 }
 
@@ -168,6 +184,7 @@ static void client_read_socket(client *c) {
       return;
     }
     c->now = now_ns();
+    trace_datagram(&c->tr, NULL, false, buf, (size_t)n, c->now);
     sdtls_conn_receive(c->conn, buf, (size_t)n, c->now);
     sdtls_state st = sdtls_conn_state(c->conn);
     if (st == SDTLS_STATE_FAILED || st == SDTLS_STATE_CLOSED) {
@@ -186,16 +203,21 @@ int cmd_client(int argc, char **argv) {
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
       {"session", required_argument, NULL, OPT_SESSION},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
   const char *server_name = NULL, *session_file = NULL;
   bool insecure = false;
+  int verbose = 0;
   sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
   argv[0] = prog;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
     switch (opt) {
+    case 'v':
+      verbose += verbose < 2 ? 1 : 0;
+      break;
     case OPT_INSECURE:
       insecure = true;
       break;
@@ -270,6 +292,7 @@ int cmd_client(int argc, char **argv) {
   client c;
   memset(&c, 0, sizeof(c));
   c.fd = -1;
+  c.tr.verbose = verbose;
   /* A PSK client offers only the PSK suite: the key is what authenticates
    * the server, so no certificate suite may stand in for it. */
   if (psk) {
@@ -327,6 +350,7 @@ int cmd_client(int argc, char **argv) {
   }
   int sigfd = signals_install(false);
   c.now = now_ns();
+  c.tr.start = c.tr.handshake_start = c.now;
   rc = sdtls_conn_start(c.conn, c.now);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot start the handshake", rc, sdtls_conn_error_detail(c.conn));
@@ -442,7 +466,9 @@ int cmd_client(int argc, char **argv) {
     }
     c.now = now_ns();
     if (c.now >= sdtls_conn_next_deadline(c.conn)) {
+      c.tr.on_timer = true;
       sdtls_conn_handle_timeout(c.conn, c.now);
+      c.tr.on_timer = false;
     }
   }
 

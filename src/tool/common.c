@@ -143,6 +143,41 @@ void print_session(const char *prefix, const sdtls_conn *conn, bool offered_sess
   fputs(line, stderr);
 }
 
+void print_parameters(const char *peer, const sdtls_conn *conn) {
+  char prefix[160];
+  snprintf(prefix, sizeof(prefix), "* %s%s", peer != NULL ? peer : "", peer != NULL ? " " : "");
+  const char *version = sdtls_conn_version(conn), *cipher = sdtls_conn_cipher(conn);
+  const char *group = sdtls_conn_group(conn), *alpn = sdtls_conn_alpn(conn);
+  const char *srtp = sdtls_srtp_profile_name(sdtls_conn_srtp_profile(conn));
+  const char *psk = sdtls_conn_psk_identity(conn);
+  fprintf(stderr,
+          "%sversion: %s\n%scipher: %s\n%sgroup: %s\n%sALPN: %s\n%sSRTP profile: %s\n"
+          "%sresumed: %s\n%sPSK identity: %s\n",
+          prefix, version != NULL ? version : "?", prefix, cipher != NULL ? cipher : "?", prefix,
+          group != NULL ? group : "none (no key exchange)", prefix, alpn != NULL ? alpn : "none",
+          prefix, srtp != NULL ? srtp : "none", prefix,
+          sdtls_conn_session_resumed(conn) ? "yes" : "no", prefix, psk != NULL ? psk : "none");
+  const uint8_t *der = NULL;
+  size_t len = 0;
+  if (sdtls_conn_peer_certificate(conn, &der, &len) != SDTLS_OK) {
+    fprintf(stderr, "%speer certificate: none%s\n", prefix,
+            sdtls_conn_session_resumed(conn) ? " (a resumed session does not send it again)"
+                                             : "");
+    return;
+  }
+  /* The library hands out the leaf only, not the chain. */
+  fprintf(stderr, "%speer certificate (the leaf, %zu bytes):\n", prefix, len);
+  char inner[170];
+  snprintf(inner, sizeof(inner), "%s  ", prefix);
+  print_certificate(stderr, inner, der, len);
+  uint8_t digest[32];
+  char fp[96];
+  if (sdtls_conn_peer_fingerprint_sha256(conn, digest) == SDTLS_OK &&
+      sdtls_fingerprint_format(digest, fp, sizeof(fp)) == SDTLS_OK) {
+    fprintf(stderr, "%sfingerprint: sha-256 %s\n", inner, fp);
+  }
+}
+
 bool write_line(const uint8_t *data, size_t len) {
   return fwrite(data, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
 }
