@@ -41,7 +41,9 @@ static void client_usage(FILE *out) {
           "  --cert FILE --key FILE  client certificate and key (PEM)\n"
           "  --srtp PROFILES         offer DTLS-SRTP (RFC 5764) with these profiles, joined\n"
           "                          by ':' (SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32,\n"
-          "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM)\n"
+          "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM); a server\n"
+          "                          that chooses none is a warning\n"
+          "  --require-srtp          ... a failure (exit 1) instead\n"
           "  --alpn LIST             offer these ALPN protocols, joined by ','\n"
           "  --session FILE          resume the session saved in FILE if there is one;\n"
           "                          before closing save the new one there (mode 0600)\n"
@@ -164,12 +166,26 @@ static bool save_session(const sdtls_conn *conn, const char *path) {
 }
 
 /* Prints the connected line (with --verbose, the handshake's time and
- * parameters too) and the exported keying material. */
-static int announce(client *c, const config_opts *copts, const char *session_file) {
+ * parameters too), says when the server chose no SRTP profile of --srtp
+ * (an error with --require-srtp), and prints the exported keying material.
+ * -1 after an error message. */
+static int announce(client *c, const config_opts *copts, const char *session_file,
+                    bool require_srtp) {
   print_session("connected", c->conn, session_file != NULL);
   trace_handshake_done(&c->tr, NULL, c->handshake_done_at);
   if (c->tr.verbose > 0) {
     print_parameters(NULL, c->conn);
+  }
+  /* use_srtp is an extension: a server that takes none of the profiles
+   * completes the handshake without it (RFC 5764 4.1.1), and a media
+   * application would then have no SRTP keys. */
+  if (copts->srtp != NULL && sdtls_conn_srtp_profile(c->conn) == 0) {
+    if (require_srtp) {
+      errorf("the server chose no SRTP profile (offered %s)", copts->srtp);
+      return -1;
+    }
+    fprintf(stderr, "warning: the server chose no SRTP profile (offered %s): no SRTP keys\n",
+            copts->srtp);
   }
   return print_export(copts, c->conn) ? 0 : -1;
 }
@@ -195,7 +211,14 @@ static void client_read_socket(client *c) {
 
 int cmd_client(int argc, char **argv) {
   static char prog[] = "sdtls client";
-  enum { OPT_INSECURE = OPT_COMMAND, OPT_NAME, OPT_TIMEOUT, OPT_HS_TIMEOUT, OPT_SESSION };
+  enum {
+    OPT_INSECURE = OPT_COMMAND,
+    OPT_NAME,
+    OPT_TIMEOUT,
+    OPT_HS_TIMEOUT,
+    OPT_SESSION,
+    OPT_REQUIRE_SRTP
+  };
   static const struct option options[] = {
       CONFIG_LONG_OPTIONS,
       {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -203,12 +226,13 @@ int cmd_client(int argc, char **argv) {
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
       {"session", required_argument, NULL, OPT_SESSION},
+      {"require-srtp", no_argument, NULL, OPT_REQUIRE_SRTP},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
   const char *server_name = NULL, *session_file = NULL;
-  bool insecure = false;
+  bool insecure = false, require_srtp = false;
   int verbose = 0;
   sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
   argv[0] = prog;
@@ -217,6 +241,9 @@ int cmd_client(int argc, char **argv) {
     switch (opt) {
     case 'v':
       verbose += verbose < 2 ? 1 : 0;
+      break;
+    case OPT_REQUIRE_SRTP:
+      require_srtp = true;
       break;
     case OPT_INSECURE:
       insecure = true;
@@ -256,6 +283,9 @@ int cmd_client(int argc, char **argv) {
   int checked = config_opts_check(&copts, prog);
   if (checked >= 0) {
     return checked;
+  }
+  if (require_srtp && copts.srtp == NULL) {
+    return usage_error(prog, NULL, "--require-srtp needs --srtp");
   }
   bool pinned = copts.n_fingerprints > 0, psk = copts.psk_len > 0;
   if (copts.ca != NULL && insecure) {
@@ -385,7 +415,8 @@ int cmd_client(int argc, char **argv) {
     }
     if (c.handshake_done && !announced) {
       announced = true;
-      if (announce(&c, &copts, session_file) != 0) {
+      if (announce(&c, &copts, session_file, require_srtp) != 0) {
+        sdtls_conn_close(c.conn, c.now);
         goto out;
       }
     }
