@@ -190,6 +190,18 @@ static int announce(client *c, const config_opts *copts, const char *session_fil
   return print_export(copts, c->conn) ? 0 : -1;
 }
 
+/* After a failure: the alerts by which a server says that it wanted a
+ * client certificate, when none was sent. In DTLS 1.2 that is
+ * handshake_failure after a CertificateRequest (the tool saw it in the
+ * clear), in DTLS 1.3 certificate_required (RFC 8446 4.4.2.4). */
+static void explain_failure(const client *c, const config_opts *copts, int err) {
+  int alert = failure_alert(err, sdtls_conn_error_detail(c->conn));
+  if (copts->cert == NULL && copts->psk_len == 0 &&
+      (alert == 116 || (alert == 40 && c->tr.certificate_request))) {
+    fprintf(stderr, "%s: the server requires a client certificate (--cert/--key)\n", tool_name);
+  }
+}
+
 /* Receives every queued datagram and feeds it to the connection. */
 static void client_read_socket(client *c) {
   uint8_t buf[65536];
@@ -411,6 +423,7 @@ int cmd_client(int argc, char **argv) {
       snprintf(what, sizeof(what), "%s with %s failed", announced ? "connection" : "handshake",
                peer_text);
       report_sdtls_error(what, err, sdtls_conn_error_detail(c.conn));
+      explain_failure(&c, &copts, err);
       goto out;
     }
     if (c.handshake_done && !announced) {

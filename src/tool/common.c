@@ -178,6 +178,22 @@ void print_parameters(const char *peer, const sdtls_conn *conn) {
   }
 }
 
+int failure_alert(int err, const char *detail) {
+  if (err != SDTLS_E_ALERT || detail == NULL) {
+    return -1;
+  }
+  const char *open = strrchr(detail, '(');
+  long alert;
+  char digits[8];
+  size_t n = open != NULL ? strcspn(open + 1, ")") : 0;
+  if (n == 0 || n >= sizeof(digits) || strcmp(open + 1 + n, ")") != 0) {
+    return -1;
+  }
+  memcpy(digits, open + 1, n);
+  digits[n] = '\0';
+  return parse_long(digits, 0, 255, &alert) ? (int)alert : -1;
+}
+
 bool write_line(const uint8_t *data, size_t len) {
   return fwrite(data, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
 }

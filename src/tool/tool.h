@@ -62,6 +62,10 @@ void print_session(const char *prefix, const sdtls_conn *conn, bool offered_sess
  * fingerprint, or that it sent none. `peer` may be NULL. */
 void print_parameters(const char *peer, const sdtls_conn *conn);
 
+/* The alert number of a failure: for SDTLS_E_ALERT, the "(N)" that ends
+ * sdtls_conn_error_detail()'s "peer sent fatal alert: <name> (N)"; else -1. */
+int failure_alert(int err, const char *detail);
+
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
 bool write_line(const uint8_t *data, size_t len);
 
