@@ -56,6 +56,16 @@ void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32
  * (or " full" when `offered_session` and not resumed). */
 void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session);
 
+/* --verbose, after the handshake: on stderr, "* [<peer> ]<name>: <value>"
+ * for the version, cipher, group, ALPN, SRTP profile, resumption and PSK
+ * identity, then the peer's certificate (print_certificate()) and its
+ * fingerprint, or that it sent none. `peer` may be NULL. */
+void print_parameters(const char *peer, const sdtls_conn *conn);
+
+/* The alert number of a failure: for SDTLS_E_ALERT, the "(N)" that ends
+ * sdtls_conn_error_detail()'s "peer sent fatal alert: <name> (N)"; else -1. */
+int failure_alert(int err, const char *detail);
+
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
 bool write_line(const uint8_t *data, size_t len);
 
@@ -118,6 +128,7 @@ enum {
   "                          newest the engine speaks)\n"
 
 #define MAX_FINGERPRINTS 16 /* the library's limit per config */
+#define FINGERPRINT_TEXT_MAX 112 /* "sha-256:" and 32 hex pairs, with room */
 #define PSK_MAX 64          /* bytes */
 #define EXPORT_MAX 1024     /* bytes of --export */
 
@@ -127,7 +138,7 @@ typedef struct config_opts {
   long mtu;               /* 0: the library's default */
   const char *srtp;       /* SRTP profiles, ':'-separated */
   const char *alpn;       /* ALPN protocols, ','-separated */
-  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates */
+  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates, as given */
   size_t n_fingerprints;
   const char *psk_identity; /* with psk: a pre-shared key */
   uint8_t psk[PSK_MAX];
@@ -302,6 +313,41 @@ long net_recv_connected(int fd, uint8_t *buf, size_t len);
  * with errno set: a lost datagram (ENOBUFS...) is DTLS's to retransmit; on a
  * connected socket ECONNREFUSED may show here instead of in a receive. */
 int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
+
+/* ---- trace.c ----
+ * --verbose: datagrams counted, timed and described from their DTLS record
+ * headers, which the tool reads itself. */
+
+typedef struct trace {
+  int verbose;         /* 0, 1 (-v: datagrams of the handshake) or 2 (-vv: all, and records) */
+  sdtls_time start;    /* times are printed from here */
+  sdtls_time handshake_start; /* the handshake's time is counted from here */
+  bool on_timer;       /* the library call running is sdtls_*_handle_timeout() */
+  bool handshake_done; /* set by trace_handshake_done() */
+  unsigned long sent, received, timer_sent; /* datagrams */
+  unsigned long long sent_bytes, received_bytes;
+  bool certificate_request; /* a plaintext CertificateRequest came (DTLS 1.2) */
+} trace;
+
+/* Counts a datagram sent or received at `now`; with `verbose` (and, at 1,
+ * until the handshake is done) prints "* [<peer> ]<ms> ms >|< <n> bytes
+ * [(timer)]: <contents>" on stderr, and at 2 one "*   >|< record ..." line
+ * per record. Received datagrams of the handshake are read also without
+ * `verbose`, for `certificate_request`. `peer` may be NULL. */
+void trace_datagram(trace *tr, const char *peer, bool sent, const uint8_t *d, size_t len,
+                    sdtls_time now);
+/* Marks the handshake done; with `verbose` prints its time and counts. */
+void trace_handshake_done(trace *tr, const char *peer, sdtls_time now);
+/* The TLS name of an alert ("handshake_failure"). */
+const char *alert_name(int alert);
+
+/* ---- certinfo.c ---- */
+
+/* What a DER certificate says, one "<prefix><field>: <value>" line each on
+ * `out`: subject, issuer, validity, subject alt names, key (and the
+ * signature algorithm); a "cannot parse" line where it stops making sense.
+ * Certificate text is escaped (\xHH) to printable ASCII. */
+void print_certificate(FILE *out, const char *prefix, const uint8_t *der, size_t len);
 
 /* ---- commands ---- */
 int cmd_cert(int argc, char **argv);
