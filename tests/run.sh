@@ -15,7 +15,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-$(nproc)}
-sh "$root/packaging/setup-debian.sh"
+sh "$root/packaging/setup-debian.sh" test
 
 # Sanitizers first: the in-process C tests (simulator, server, ABI).
 cmake -S "$root" -B "$build/asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSDTLS_SANITIZE=ON \
