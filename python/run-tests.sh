@@ -38,6 +38,10 @@ wheel=$(ls "$dist"/sdtls-*.whl)
 
 (cd "$root/python" && "$venv/bin/python" -m mypy --strict --cache-dir "$build/python-mypy")
 
+# The engine tree the wheel's CMake build embedded, whose licence texts the
+# wheel must carry (test_wheel.py).
+engine=$(sed -n 's/^SDTLS_BORINGSSL_DIR:PATH=//p' "$build/python-build/CMakeCache.txt")
+
 cd "$root/python"
-export SDTLS_WHEEL="$wheel" SDTLS_TOOL="$build/release/src/tool/sdtls" SDTLS_TEST_STRICT=1
+export SDTLS_WHEEL="$wheel" SDTLS_ENGINE_DIR="$engine" SDTLS_TOOL="$build/release/src/tool/sdtls" SDTLS_TEST_STRICT=1
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests

@@ -56,6 +56,27 @@ else()
 endif()
 message(STATUS "sdtls: embedding BoringSSL from ${BORINGSSL_ROOT} (${SDTLS_ENGINE_LAYOUT} layout)")
 
+# The engine's licence texts, relative to its tree, which an artefact that
+# holds its object code carries (see NOTICE): the tree's LICENSE (Android's
+# layout: OpenSSL, SSLeay, ISC, and MIT for third_party/fiat; upstream's:
+# Apache-2.0) and, in upstream's, third_party/fiat's own, as that directory
+# is compiled in and licensed on its own. They come from the tree at build
+# time and are never committed.
+if(NOT EXISTS "${BORINGSSL_ROOT}LICENSE")
+  message(FATAL_ERROR "${SDTLS_BORINGSSL_DIR} has no LICENSE: the artefacts could not carry the engine's licence")
+endif()
+set(SDTLS_ENGINE_LICENSE_FILES LICENSE)
+if(EXISTS "${BORINGSSL_ROOT}third_party/fiat/LICENSE")
+  list(APPEND SDTLS_ENGINE_LICENSE_FILES third_party/fiat/LICENSE)
+endif()
+# Copies them into DEST at configure time, with their paths in the tree (a
+# changed source file configures again).
+function(sdtls_copy_engine_licenses dest)
+  foreach(_f IN LISTS SDTLS_ENGINE_LICENSE_FILES)
+    configure_file("${BORINGSSL_ROOT}${_f}" "${dest}/${_f}" COPYONLY)
+  endforeach()
+endfunction()
+
 # Warnings in the engine are the engine's business: keep our -Werror off it.
 set(_engine_flags -w -fno-exceptions -fno-rtti)
 add_library(sdtls_engine_crypto STATIC ${crypto_sources} ${_asm})

@@ -3,7 +3,8 @@
 # the given CMake build (SDTLS_BUILD_JAVA=ON: SWIG over bindings/sdtls.i,
 # linked with that build's libsdtls.a) and runs Maven's compile and the JUnit
 # tests against it, offline after the first run (Maven's repository is
-# BUILD_DIR/java/m2, or MAVEN_REPO).
+# BUILD_DIR/java/m2, or MAVEN_REPO), packs the jar and checks the licence
+# files in it.
 #
 #   sh bindings/java/run-tests.sh BUILD_DIR      (tests/run.sh: its release build)
 #
@@ -27,4 +28,24 @@ fi
 
 cmake -S "$root" -B "$build" -DSDTLS_BUILD_JAVA=ON ${SWIG_EXECUTABLE:+-DSWIG_EXECUTABLE="$SWIG_EXECUTABLE"} >/dev/null
 cmake --build "$build" --target sdtls_java
-exec mvn -q -B -f "$root/bindings/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="${MAVEN_REPO:-$build/java/m2}" test
+# package: the JUnit tests, then the jar.
+mvn -q -B -f "$root/bindings/java/pom.xml" -Dsdtls.build.dir="$build" -Dmaven.repo.local="${MAVEN_REPO:-$build/java/m2}" package
+
+# The jar carries sdtls's LICENSE and NOTICE and the licence texts of the
+# engine tree whose code the JNI library of this build holds, byte for byte.
+engine=$(sed -n 's/^SDTLS_BORINGSSL_DIR:PATH=//p' "$build/CMakeCache.txt")
+python3 - "$build"/bindings/java/maven/sdtls-*.jar "$root" "$engine" <<'PY'
+import sys, zipfile
+from pathlib import Path
+jar, root, engine = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+expected = {"META-INF/LICENSE": root / "LICENSE", "META-INF/NOTICE": root / "NOTICE",
+            "META-INF/boringssl/LICENSE": engine / "LICENSE"}
+if (engine / "third_party/fiat/LICENSE").is_file():
+    expected["META-INF/boringssl/third_party/fiat/LICENSE"] = engine / "third_party/fiat/LICENSE"
+with zipfile.ZipFile(jar) as z:
+    names = set(z.namelist())
+    wrong = [n for n, src in expected.items() if n not in names or z.read(n) != src.read_bytes()]
+if wrong:
+    sys.exit(f"java: {jar} lacks, or has another text in, {', '.join(wrong)}")
+print(f"java: {Path(jar).name} carries {', '.join(sorted(expected))}")
+PY

@@ -36,6 +36,30 @@ def test_wheel_contents(wheel: Path) -> None:
     assert not [n for n in names if "libsdtls" in n]
 
 
+def test_wheel_carries_the_licences(wheel: Path) -> None:
+    """PEP 639: License-Expression, and in dist-info/licenses sdtls's LICENSE and
+    NOTICE and the licence texts of the engine compiled into the extension, from
+    the tree the wheel was built with (SDTLS_ENGINE_DIR; python/run-tests.sh)."""
+    root = Path(__file__).resolve().parents[2]
+    zf = zipfile.ZipFile(wheel)
+    dist_info = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA")).rsplit("/", 1)[0]
+    licenses = f"{dist_info}/licenses/"
+    fields = zf.read(f"{dist_info}/METADATA").decode().splitlines()
+    assert "License-Expression: Apache-2.0" in fields
+    assert {"License-File: LICENSE", "License-File: NOTICE"} <= set(fields)
+    for name in ("LICENSE", "NOTICE"):
+        assert zf.read(licenses + name) == (root / name).read_bytes(), name
+    engine_dir = os.environ.get("SDTLS_ENGINE_DIR", "")
+    need("the engine tree the wheel was built with (SDTLS_ENGINE_DIR)", Path(engine_dir, "LICENSE").is_file())
+    engine = Path(engine_dir)
+    carried = {n[len(licenses + "boringssl/"):] for n in zf.namelist() if n.startswith(licenses + "boringssl/")}
+    assert "LICENSE" in carried
+    if (engine / "third_party/fiat/LICENSE").is_file():
+        assert "third_party/fiat/LICENSE" in carried
+    for name in carried:
+        assert zf.read(licenses + "boringssl/" + name) == (engine / name).read_bytes(), name
+
+
 def test_extension_exports_only_its_init(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
     ext = next((tmp_path / "sdtls").glob("_sdtls_ext*.so"))

@@ -5,7 +5,8 @@
 # Debian's hardening flags, lintian (no errors), then the .debs installed
 # with apt, the autopkgtests run against them (pkg-config and CMake
 # consumers outside the tree, the tool and its man page, python3-sdtls over
-# loopback), `sdtls --help`, and the packages purged, leaving no file behind.
+# loopback), `sdtls --help`, each package's copyright file (Apache-2.0 for
+# sdtls's files), and the packages purged, leaving no file behind.
 #
 #   sh tests/pkg/deb_test.sh [OUT]       (OUT: build/debian; JOBS may be set)
 #
@@ -56,6 +57,14 @@ apt-get install -y -q --no-install-recommends $debs >/dev/null
 apt-get install -y -q --no-install-recommends build-essential cmake ninja-build pkg-config man-db >/dev/null
 
 sdtls --help >/dev/null || fail "sdtls --help"
+# Each package's copyright file: sdtls's own files (Files: *) are Apache-2.0,
+# and the engine compiled into libsdtls keeps its own licences.
+for p in $packages; do
+    c=/usr/share/doc/$p/copyright
+    [ "$(awk '/^Files: \*$/ { f = 1; next } f && /^License:/ { print $2; exit }' "$c")" = Apache-2.0 ] ||
+        fail "$c does not give sdtls's files (Files: *) the Apache-2.0 licence"
+    grep -q '^License: OpenSSL and SSLeay$' "$c" || fail "$c lacks the engine's licences"
+done
 sh "$tree/debian/tests/installed"
 sh "$tree/debian/tests/python"
 
