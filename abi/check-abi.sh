@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The ABI only grows. Compares a built libsdtls against the recorded baseline
 # (abi/libsdtls.abi, written by `abidw`) and fails when a function or type of
 # the public header was removed or changed. Added functions pass

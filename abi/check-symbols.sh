@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The symbol list abi/symbols-in-versions is the ABI's table of contents:
 # one line per public function with its version node and the release that
 # introduced it. This check holds it against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdtls — DTLS for datagrams, behind a small, stable C ABI.
  *

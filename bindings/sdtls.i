@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The SWIG interface of sdtls, one for every language: run SWIG on this file
  * with the language's flag (-python, -java) and -I bindings -I abi.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # apt in a PRIVATE state directory, for the fetch-boringssl scripts (sourced,
 # not run): deb-src entries for Debian's main component are derived from the
 # machine's own apt sources (so no host name is written here), and apt's

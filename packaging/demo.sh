@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The main job, end to end: installs what building needs if it is missing
 # (or, without root or sudo, says what to ask an administrator for), builds
 # sdtls and its tool in build/demo, makes a self-signed certificate, starts

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fetch a current BoringSSL (upstream layout, DTLS 1.3, X25519MLKEM768) from
 # Debian's `chromium` source package of the next release (trixie), unpack only
 # third_party/boringssl/src into a cache and print the tree's path (with a

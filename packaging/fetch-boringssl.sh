@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fetch BoringSSL's source from Debian's source package
 # android-platform-external-boringssl with apt, unpack it into a cache and
 # print the tree's path (with a trailing slash, as android-sources.cmake wants).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs what sdtls needs on Debian 12, skipping what is already there:
 #
 #   setup-debian.sh build   building the library and the tool (packaging/demo.sh)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throughput of the sans-I/O API against pyOpenSSL's memory-BIO DTLS.
 
 Not a test: ``python python/bench.py [--seconds S] [--c-bench PATH]``.

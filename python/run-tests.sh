@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Python stage of tests/run.sh: builds the wheel the ordinary way
 # (`pip wheel ./python`, isolated build with SWIG from PyPI), installs it in a
 # fresh venv with the pinned test tools, and runs mypy --strict and pytest

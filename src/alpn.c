@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ALPN (RFC 7301): the config's list in wire form, offered by clients and
  * matched by servers in their own order of preference. */
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compile BoringSSL from source into static archives that are linked into
 # libsdtls with every engine symbol hidden (see docs/design.md, "Where BoringSSL
 # comes from"). Two source layouts are understood:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Self-signed certificates, fingerprints and memory the library hands out.
  *
  * sdtls_certificate_generate() makes what WebRTC-style deployments use: an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_config: settings shared by connections, kept in an engine SSL_CTX
  * plus the few values sdtls applies per connection. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_conn: one DTLS association, sans-I/O.
  *
  * Datagrams reach the engine through a custom BIO whose read side returns the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stateless cookie exchange (RFC 6347 4.2.1). See cookie.h and docs/design.md. */
 #include "cookie.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stateless cookie exchange (RFC 6347 4.2.1; RFC 9147 5.1 for DTLS 1.3): a
  * bounds-checked parser of a datagram's first DTLS record holding a
  * ClientHello (or a fragment of one), the cookie (an HMAC over the peer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The caller's clock, handed to the engine.
  *
  * BoringSSL reads time through SSL_CTX_set_current_time_cb, which Debian's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error codes, their names and categories, and the mapping from the
  * engine's error queue to them. */
 #include <ctype.h>

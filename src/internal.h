@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private declarations shared by the library's modules. Not installed. */
 #ifndef SDTLS_INTERNAL_H
 #define SDTLS_INTERNAL_H

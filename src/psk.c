@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pre-shared keys (RFC 4279): a table of identities and keys on the
  * config, an optional lookup for identities the table lacks, and the
  * engine's PSK callbacks over them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_server: many peers behind one socket (docs/design.md, "Stateless cookie
  * exchange").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Session resumption with RFC 5077 tickets (and DTLS 1.3's NewSessionTicket). Servers protect tickets with
  * keys derived from a secret the application may set and rotate (the
  * current secret seals, the current and the previous one open); clients

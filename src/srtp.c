@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DTLS-SRTP (RFC 5764): the profiles offered, the one negotiated, and its
  * keying material split the way SRTP stacks take it. */
 #include <openssl/err.h>

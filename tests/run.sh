@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: installs what is missing, builds sdtls (and the
 # embedded BoringSSL) in build/, runs the C tests under ASan+UBSan, fuzzes
 # (clang, libFuzzer) and runs the threads test under TSan, then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Makes the C API's man pages (section 3) from abi/sdtls.h, the page
 # sources abi/man/*.3.md and abi/symbols-in-versions: how and why in
 # abi/man/mkman.awk. CMake runs it at build time (target sdtls_man) and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package sdtls
 
 // The only calls from C into Go: the PSK lookup, the key log and a

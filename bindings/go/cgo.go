@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package sdtls
 
 // All calls into the C library are in this file (and the trampolines in

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package sdtls is DTLS 1.2 (RFC 6347) and, with an engine that has it
 // (HasFeature(FeatureDTLS13)), DTLS 1.3 (RFC 9147) for Go over the sdtls C
 // library, whose engine is BoringSSL. A connection agrees on the newest

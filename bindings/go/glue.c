@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The C side of the Go binding; see glue.h. */
 #include <malloc.h>
 #include <stddef.h>

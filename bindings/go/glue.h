@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The C side of the Go binding: trampolines that QUEUE what sdtls's
  * callbacks produce (datagrams to send, received data, events) in C memory,
  * so that Go crosses into C once per call and reads the whole queue after it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Tests the Go binding against a CMake build of sdtls:
 #   sh bindings/go/test.sh BUILD_DIR
 # installs BUILD_DIR into a staging directory (DESTDIR), points cgo at it

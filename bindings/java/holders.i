@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Java part of the SWIG interface, after the header (bindings/sdtls.i
  * includes it): the holders that the Java layer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Java stage of tests/run.sh: builds the Java binding's JNI library in
 # the given CMake build (SDTLS_BUILD_JAVA=ON: SWIG over bindings/sdtls.i,
 # linked with that build's libsdtls.a) and runs Maven's compile and the JUnit

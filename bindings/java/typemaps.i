@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Java part of the SWIG interface (bindings/sdtls.i includes it before
  * the header): the Java form of the header's argument shapes. The generated

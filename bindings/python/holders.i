@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Python part of the SWIG interface, after the header (bindings/sdtls.i
  * includes it): the handle holders, trampolines and queue drains that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Python part of the SWIG interface (bindings/sdtls.i includes it before
  * the header): typemaps that make the header's argument shapes usable from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Rust stage of tests/run.sh: cargo test (unit, integration, doc tests)
 # against a release build's libsdtls.so, the interop tests driving that
 # build's sdtls tool (they fail without it), then clippy with warnings as

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Prepares the Debian source package of sdtls from this checkout, then
 # `dpkg-buildpackage -b -us -uc` in the tree it prints builds the .debs:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: certificates, configs, and a deterministic datagram pump."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """sdtls.aio: asyncio clients and a multi-peer server on one socket."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Blocking connect() and serve() over loopback UDP."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``python -m sdtls`` and the files it keeps secrets and state in, as the C
 tool does (src/tool/files.c, tests/cli/files.sh): a secret file it creates
 is 0600 whatever the umask, an existing one that group or others can read

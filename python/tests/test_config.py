@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Config keywords, credentials, and the errors they raise."""
 
 from __future__ import annotations

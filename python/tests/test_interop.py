@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Interop over loopback: OpenSSL's s_server and s_client, the sdtls tool,
 pyOpenSSL in the same interpreter, and python -m sdtls."""
 

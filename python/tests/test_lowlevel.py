@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The SWIG module: the header is there as it is, and the typemaps cover it."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Handles are freed exactly once, whatever order the Python objects die in.
 
 SDTLS_GC_ROUNDS scales the random test up. tests/run.sh runs the whole

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Server(on_connect=...): deciding per peer as it connects (refuse, or pin
 its certificate), in the sans-I/O Server and the blocking and asyncio
 servers; hooks that raise, and close/GC orders around the hook."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The examples of the Python guide (python/README.md) run as they are."""
 
 from __future__ import annotations

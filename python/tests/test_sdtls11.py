@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What came with the C ABI's SDTLS_1.1: DTLS-SRTP keying, fingerprint
 pinning, pre-shared keys, session resumption with tickets, ALPN and key
 exchange groups, on the sans-I/O objects, the blocking and asyncio layers."""

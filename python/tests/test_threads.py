@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Threads: distinct connections in parallel; misuse refused, not crashed."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The built wheel: self-contained, abi3 where possible, installs in a clean venv.
 
 SDTLS_WHEEL names the wheel to check (tests/run.sh builds it with

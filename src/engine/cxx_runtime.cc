@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The two pieces of the C++ runtime that upstream BoringSSL's C++ code
 // refers to (measured: the link of libsdtls.a into a C program lists exactly
 // these) without needing libstdc++ for them:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cookie hand-over glue for Android's BoringSSL layout (Debian's
 // android-platform-external-boringssl). See docs/design.md, "Stateless cookie
 // exchange": after sdtls has answered a ClientHello with a HelloVerifyRequest

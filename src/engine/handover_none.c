@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* No cookie hand-over glue for this engine layout: the fields it sets are
  * private to the engine and are known only for Android's layout
  * (handover_android.cc) and upstream's (handover_upstream.cc); see

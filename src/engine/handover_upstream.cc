@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cookie hand-over glue for upstream BoringSSL's layout (gen/sources.cmake;
 // e.g. the tree in Debian's chromium source package, fetched by
 // packaging/fetch-boringssl-current.sh). Same three facts as

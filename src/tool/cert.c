@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls cert: make a self-signed ECDSA P-256 certificate and key. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a peer's certificate says, for --verbose: a small DER walker over
  * the X.509 fields a person debugging a handshake looks at first (subject,
  * issuer, validity, subject alternative names, key and signature types).

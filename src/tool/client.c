@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls client: connect to a DTLS server; stdin lines go out as datagrams,
  * received datagrams come out as lines on stdout. */
 #include <arpa/inet.h>

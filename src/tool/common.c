@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the tool's commands: time, messages, parsing, command
  * lines, configuration, signals, the wait of the event loops, key logging and
  * a line reader. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading --cert/--key/--ca. The tool reads each file and checks it before
  * the library sees it, so that a failure names the file that failed: the
  * library's sdtls_config_set_certificate_file() says only "file could not be

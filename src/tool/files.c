@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The files the tool reads secrets or state from (--cert, --key, --ca,
  * --session, --ticket-secret-file) and writes secrets to (--keylog,
  * --session, cert --key).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls: a DTLS client, server and certificate maker on top of libsdtls. */
 #include <stdio.h>
 #include <string.h>

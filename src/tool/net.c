@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP sockets and addresses (IPv4 and IPv6). */
 #include <arpa/inet.h>
 #include <errno.h>

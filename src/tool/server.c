@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls server: serve DTLS clients on one UDP socket.
  *
  * The event loop (socket, stdin, signals, timers) talks to a small "peers"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sdtls command-line tool: shared declarations. The tool uses only the
  * public API (sdtls.h); sockets, clocks and the event loop live here. */
 #ifndef SDTLS_TOOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* --verbose: every datagram the tool sends (its send callback) and
  * receives (its receive loop) is counted and timed here, and described from
  * its DTLS record headers, read by the tool itself: the public API says

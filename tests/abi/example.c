@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A complete sdtls program: a client and a server connection in one process,
  * datagrams carried by hand from one to the other (a real program would use
  * sendto/recvfrom), time from CLOCK_MONOTONIC. Built against the installed

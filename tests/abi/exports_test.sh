@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The shared library exports sdtls_* and nothing else, all in a version node;
 # with a second argument, the static library asks nothing of the dynamic
 # loader either.

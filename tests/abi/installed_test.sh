@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the build into a scratch prefix, builds tests/abi/example.c against
 # it with pkg-config alone, and runs it: the installed header, library,
 # symlinks and sdtls.pc are enough for a user. The man pages of the API are

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # abi/man/mkman.sh and tests/abi/man_pages_test.sh catch what they are there
 # for: on a scratch copy of abi/, each case below breaks one thing and the
 # generator or the check must fail, saying what. The untouched copy passes.

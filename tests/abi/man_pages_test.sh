@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The C API's man pages (made by abi/man/mkman.sh, installed to man3) against
 # the ABI:
 #   - every function of abi/symbols-in-versions has a page: FUNCTION.3 is

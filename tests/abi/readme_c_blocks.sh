@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Writes each ```c block of README.md to OUT_DIR/block1.c, block2.c, ...
 # (the lines between "```c" and the next "```"), for the tests that build
 # the README's programs.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every ```c block of README.md is a whole program: it compiles on its own
 # with `cc -std=c11 -Wall -Wextra -Werror -c` against the public header
 # (included as <sdtls/sdtls.h>, as installed) and links against the built

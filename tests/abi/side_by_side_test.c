@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OpenSSL's libssl and libsdtls in one process: an OpenSSL DTLS 1.2 client
  * handshakes with an sdtls server connection and data flows both ways. If
  * libsdtls exported any engine symbol, the dynamic linker would bind one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Variants (b) and (c): an engine driven directly, the way an application
  * would use it without sdtls. The same file is compiled twice:
  *   - against the BoringSSL that sdtls embeds (the very archives that go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Variant (a)/(a'): sdtls through its public ABI only (abi/sdtls.h), linked
  * against libsdtls.so.1 or the self-contained libsdtls.a.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmark's two halves: the driver (bench_main.c: timing, counting,
  * JSON output, the in-memory wire) and one backend per executable
  * (backend_sdtls.c for sdtls through its public ABI, backend_raw.c for

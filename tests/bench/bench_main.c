@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The benchmark driver: the same code in every executable (see bench.h).
  *
  *   bench_<variant> [--round N] [--cases LIST] [--seconds S] [--count N]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A counting allocator compiled into each benchmark executable (no
  * LD_PRELOAD, no --wrap).
  *

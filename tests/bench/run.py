@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """sdtls benchmark driver: sdtls (shared and static) against the BoringSSL it
 embeds, driven directly, and against Debian's OpenSSL 3.
 

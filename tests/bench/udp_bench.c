@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* End to end over loopback UDP: an sdtls client (public ABI only) against an
  * echo server through real sockets on 127.0.0.1.
  *

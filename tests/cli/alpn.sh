@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --alpn on both roles: the server picks its first protocol that the client
 # offers and both summary lines name it; no common protocol ends the
 # handshake with no_application_protocol (exit 1); a client that offers

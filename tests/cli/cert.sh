@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sdtls cert: the files, their modes, the key/certificate pair, the names,
 # the validity, and a fingerprint that matches openssl's.
 . "$(dirname "$0")/lib.sh"

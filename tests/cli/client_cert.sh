@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --require-client-cert with --ca: a client with a certificate the CA list
 # holds is accepted (and its fingerprint logged); without one, or with
 # another, the handshake fails on both sides. A client without one is told

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --cert/--key/--ca problems (client and server) are failures (exit 1) whose
 # message names the file that failed, and only that one: a missing or empty
 # key file, a key of another certificate ("key does not match certificate"),

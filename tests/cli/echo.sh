@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Client and server over loopback (IPv4 or IPv6: $3 = 4 or 6): handshake with
 # verification against the server's own certificate, several datagrams
 # through an echoing server, intact and in order; the status lines; a clean

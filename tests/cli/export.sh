@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --export LABEL:LEN prints "EXPORT <label> <2*LEN lowercase hex>" on stdout
 # before any data; different connections export different keys.
 . "$(dirname "$0")/lib.sh"

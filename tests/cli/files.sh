@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The files the tool writes secrets to (--keylog, cert --key) and reads
 # secrets or state from (--session, --ticket-secret-file, --key): a device or
 # FIFO keeps its mode; a FIFO with nobody at the other end is refused at once,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --fingerprint pins the peer's certificate instead of the CA and name
 # checks: a client pins the server, a server pins client certificates (and
 # requires one). It takes "sha-256:AA:...", SDP's "sha-256 AA:..." and the

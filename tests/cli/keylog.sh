@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --keylog FILE (server and client) appends one NSS key log line per
 # handshake (a new file is made 0600) that matches the session (Wireshark's CLIENT_RANDOM
 # format); client and server log the same line for one handshake.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the CLI and interop tests (bash). Source it after
 # setting nothing; call `setup "$@"` with the test's arguments:
 #   $1 = path of the sdtls tool, $2 = scratch directory (emptied).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The server's limits and cookies: --max-peers refuses a client beyond the
 # limit (after its cookie exchange) and lets one in again when a peer
 # leaves; --idle-timeout evicts a silent peer (and not one that talks);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A stdin line longer than the tool's 64 KiB line buffer is refused whole
 # (a message on stderr; no piece of it is sent) and the lines after it still
 # go out: client -> server, server -> client, and a long last line without a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # One echo server, 50 clients at once on one socket: every client makes its
 # cookie exchange and handshake while all the others are connected, gets back
 # exactly its own lines (each client's are unique: no cross-talk), and exits

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The client against the network:
 # - no server on the port: the ICMP port unreachable (ECONNREFUSED on the
 #   client's connected socket) ends the handshake at once, exit 1, "connection

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The tool's readers of bytes from the network (tests/cli/parse_test.c):
 # what --verbose says of a peer certificate, checked against openssl's view
 # of certificates it made (RSA, EC, Ed25519; a CA-issued one; alt names of

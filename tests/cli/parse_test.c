@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sdtls tool's readers of bytes from the network, without a network:
  * print_certificate() (src/tool/certinfo.c) and the record reader of
  * trace_datagram() (src/tool/trace.c), for tests/cli/parse.sh.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --psk-identity/--psk: a PSK-only server (no certificate) with a hint, a
 # client with the right key (ECDHE-PSK-CHACHA20-POLY1305, data both ways),
 # a wrong key (records that do not authenticate are dropped, as DTLS does:

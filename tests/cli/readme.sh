@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # README.md's usage block (section "The `sdtls` tool") and `sdtls COMMAND
 # --help` name the same options, for cert, server and client, so neither can
 # drift from the other; the section also points at --help.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks `sdtls client --verbose` against the datagrams that went over the
 wire, for tests/cli/verbose.sh.
 

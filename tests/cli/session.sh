@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --session FILE: the first run makes a full handshake and saves the session
 # (mode 0600); the next resumes it (both summary lines say so); a file that
 # holds no session means a full handshake with a warning. --ticket-secret-file

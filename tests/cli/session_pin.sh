@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A session must not get around fingerprint pinning. A client that pins a
 # fingerprint and offers a session made with a server whose certificate has
 # another one must not connect: the library does not offer that session (a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --srtp on both roles: the summary lines name the negotiated profile (the
 # server's preference among those the client offers), --export on both
 # sides prints the same EXTRACTOR-dtls_srtp keying material for one

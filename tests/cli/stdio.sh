@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A server without --echo: received datagrams go to its stdout, its stdin
 # lines go to the peer; the client keeps running while its stdin is open.
 . "$(dirname "$0")/lib.sh"

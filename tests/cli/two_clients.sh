@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # One server, two clients at once: both handshakes complete while the other
 # connection is open, and each client gets back exactly its own datagrams.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """UDP peers for tests/cli/network.sh, on 127.0.0.1 (a free port).
 
     udp_peer.py silent PORT_FILE LOG

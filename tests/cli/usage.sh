@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Command-line handling: --help (0, on stdout), --version, usage errors (2,
 # usage on stderr, nothing on stdout).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --version and --verbose, on either engine:
 # - --version names the library and engine, the protocol versions, features
 #   and key exchange groups, and what it lists holds: DTLS 1.3 is negotiated

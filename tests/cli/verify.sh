@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Verification failures end the client with exit 1 and a message naming the
 # failure; nothing reaches stdout and the server logs the failed handshake.
 . "$(dirname "$0")/lib.sh"

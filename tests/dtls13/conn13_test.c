@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DTLS 1.3 through the unchanged ABI, over the network simulator: version
  * range options, the feature query, post-handshake timers (ACKs, KeyUpdate,
  * NewSessionTicket) through next_deadline/handle_timeout, KeyUpdate, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # DTLS 1.3 interop with dimpl (an independent sans-I/O DTLS 1.2/1.3 stack in
 # Rust, built here with cargo as a test peer; dimpl-peer/), both directions,
 # X25519 (dimpl has no ML-KEM), and DTLS 1.2 between the two. Also sdtls to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # DTLS 1.2 between sdtls built with Debian's engine (DTLS 1.2 only) and sdtls
 # built with a current one (DTLS 1.3): each side's server with the other's
 # client, the cookie exchange on (tests/run.sh runs it in its second-engine

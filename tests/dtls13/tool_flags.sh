@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The tool's --groups and --max-version (client and server) and the group in
 # its connected/accepted lines, on whichever engine it was built with.
 . "$(dirname "$0")/../cli/lib.sh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the public API as a sequence of calls.
  *
  * The input is decoded into calls on up to 3 configs, 4 connections and 2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: what a client connection receives, across a handshake
  * and after it (operations: fuzz_common.h). Seeds: make_corpus.c. */
 #include "fuzz_conn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See fuzz_common.h. */
 #include "fuzz_common.h"
 

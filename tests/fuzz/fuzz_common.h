@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the libFuzzer targets, their replay driver and the corpus maker.
  *
  * Everything here runs in the fuzz build only (cmake -DSDTLS_FUZZ=ON), where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See fuzz_conn.h. Besides the sanitizers, the driver checks what the
  * header promises and aborts (a finding) when it does not hold:
  *   - no datagram larger than the MTU; no callback after a free;

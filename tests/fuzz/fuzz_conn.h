@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The driver of the two sdtls_conn datagram targets (client_datagrams,
  * server_datagrams): one connection of `role`, fed the operations of
  * fuzz_common.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Makes the seed corpora of the fuzz targets from real handshakes, in the
  * fuzz build (so the engine's fuzzer-mode records match the targets').
  *

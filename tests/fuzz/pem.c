@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the credential inputs. The first byte picks the calls,
  * the next two where the input splits into certificate and key:
  *   sdtls_certificate_fingerprint_sha256(whole input)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs a fuzz target on files, without libFuzzer: the regression
  * reproducers in tests/fuzz/regressions/<target>/ (hex text, '#' starts a
  * comment line) and any raw input. Exits non-zero when a file cannot be

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The fuzz stage: builds the libFuzzer targets with clang (ASan + UBSan,
 # the engine in BoringSSL's unsafe fuzzer mode), makes the seed corpora from
 # real handshakes, replays every regression reproducer, then runs each

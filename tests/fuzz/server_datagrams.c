@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: what a server-role sdtls_conn (no cookie exchange)
  * receives, across a handshake and after it (operations: fuzz_common.h).
  * Seeds: make_corpus.c. */

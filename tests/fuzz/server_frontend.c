@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: sdtls_server, the stateless front end and the peers
  * behind it. Operations (fuzz_common.h): datagrams from one of four
  * addresses (the tag's argument), time steps, sends from a live peer, and

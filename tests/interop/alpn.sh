@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # ALPN (RFC 7301) against OpenSSL: an sdtls client offering protocols to
 # `openssl s_server -alpn` gets OpenSSL's pick (and no common protocol ends
 # with no_application_protocol); `openssl s_client -alpn` gets the sdtls

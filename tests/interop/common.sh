@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the interop tests (on top of tests/cli/lib.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Cross-language interop: real processes over UDP on 127.0.0.1, data both
 # ways (the client sends, the server echoes, the client checks), one
 # close_notify at the end:

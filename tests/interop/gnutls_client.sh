@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `gnutls-cli --udp` -> sdtls server: the server's cookie exchange
 # (HelloVerifyRequest, seen on the wire), GnuTLS verifies the sdtls server's
 # certificate and name, data goes both ways, GnuTLS's close ends the peer.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sdtls client -> `gnutls-serv --udp --echo`, which makes a cookie exchange
 # (HelloVerifyRequest, checked on the wire through a relay). Datagrams come
 # back intact; both IPv4 and IPv6 (gnutls-serv listens on both).

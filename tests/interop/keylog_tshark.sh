@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The key log decrypts a capture: an sdtls client and an echoing sdtls
 # server, both with --keylog, talk through a relay that writes every datagram
 # to a pcap file. tshark (Wireshark's dissector, an implementation

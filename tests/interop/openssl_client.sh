@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # `openssl s_client -dtls1_2` -> sdtls server: the server's cookie exchange
 # (HelloVerifyRequest, seen on the wire), OpenSSL verifies the sdtls server's
 # certificate and name, data goes both ways, OpenSSL's close_notify

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Client certificates across implementations: `openssl s_client -cert` to an
 # sdtls server that requires one, and an sdtls client with --cert to
 # `openssl s_server -Verify`. Each side checks the other's certificate.

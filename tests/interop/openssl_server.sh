@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sdtls client -> `openssl s_server -dtls1_2`, which answers the first
 # ClientHello with a HelloVerifyRequest (checked in its -trace and on the
 # wire through a relay). Data both ways, keying material equal on both sides,

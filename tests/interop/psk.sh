@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Pre-shared keys (RFC 4279) across implementations, with the suite they all
 # share, ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD):
 #   sdtls client -> openssl s_server -nocert -psk     data both ways

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A UDP relay between one DTLS client and a server that logs what it sees.
 
     relay.py PORT_FILE SERVER_HOST SERVER_PORT LOG [SECONDS [PCAP]]

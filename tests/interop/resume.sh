@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Session resumption (RFC 5077 tickets) against OpenSSL, both ways:
 #   sdtls client --session FILE -> openssl s_server: the second run resumes
 #     (our summary says "resumed", s_server says "Reused session-id" and sent

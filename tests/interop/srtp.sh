@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # DTLS-SRTP (RFC 5764) against OpenSSL, both ways: the negotiated profile is
 # the same on both sides, and the EXTRACTOR-dtls_srtp keying material (60
 # bytes for SRTP_AES128_CM_SHA1_80: two 16-byte keys, two 14-byte salts)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The CMake package as a user meets it: `cmake --install` into a scratch
 # prefix, the prefix moved elsewhere (the package must be relocatable), then
 # tests/pkg/consumer (find_package(sdtls 0.1 CONFIG REQUIRED)) builds

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages end to end, as tests/run.sh's packaging stage: the
 # source package from this checkout (packaging/debian/prepare-source.sh),
 # `dpkg-buildpackage -b -us -uc` with its test suite (dh_auto_test) and

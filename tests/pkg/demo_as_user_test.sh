@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # README's Quick start as a user without root meets it on a fresh machine:
 # packaging/demo.sh run by an unprivileged user (sdtls-demo, created for the
 # run if missing) on a copy of this tree, with the build tools installed,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The man page (src/tool/sdtls.1) and the tool agree: for each command (client,
 # server, cert) every option of `sdtls COMMAND --help` is described in the
 # page's section for that command and named in its SYNOPSIS line, and the

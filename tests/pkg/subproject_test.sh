@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sdtls inside another project's build (add_subdirectory, then FetchContent):
 # tests/pkg/subproject builds tests/abi/example.c against sdtls::sdtls and
 # sdtls::sdtls_static and runs both. Compiles the engine again (about a

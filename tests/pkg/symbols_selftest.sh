@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # abi/check-symbols.sh catches what it is there for: on a scratch copy of
 # abi/ it adds a function to the header only, then to the list, then to a
 # new node of the map (SDTLS_1.99, a node no release has yet), and checks that each step fails with the

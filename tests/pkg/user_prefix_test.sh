@@ -1,7 +1,8 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # README's "Install" for a user without root: `cmake --install` into a prefix
 # of one's own, then moved (nothing installed may name where it was put), and
-# README's C client (the ```c block that connects to 127.0.0.1:4433, its port
+# The C guide's client (docs/c.md: the ```c block that connects to 127.0.0.1:4433, its port
 # changed to the server's) built against it
 #   - with pkg-config, only PKG_CONFIG_PATH set: sdtls (libsdtls.so.1, run
 #     with LD_LIBRARY_PATH) and sdtls-static (libsdtls.a: ldd shows no
@@ -25,10 +26,10 @@ prefix=$work/prefix
 libdir=$(dirname "$(find "$prefix" -name libsdtls.so.1 | head -n 1)")
 [ -f "$libdir/pkgconfig/sdtls.pc" ] || fail "no sdtls.pc beside libsdtls.so.1 in $libdir"
 
-# The README's client, talking to the port of our server instead of 4433.
-sh "$src/tests/abi/readme_c_blocks.sh" "$src/README.md" "$work"
+# The the C guide's client, talking to the port of our server instead of 4433.
+sh "$src/tests/abi/readme_c_blocks.sh" "$src/docs/c.md" "$work"
 client_src=$(grep -l 'htons(4433)' "$work"/block*.c | head -n 1)
-[ -n "$client_src" ] || fail "README.md has no C client for 127.0.0.1:4433"
+[ -n "$client_src" ] || fail "docs/c.md has no C client for 127.0.0.1:4433"
 
 # The installed tool: a certificate (the client trusts ca.pem, for the name
 # localhost) and an echo server on a port the kernel picks.
@@ -66,12 +67,12 @@ for pc in sdtls sdtls-static; do
         fail "$pc.pc: includedir is $(pkg-config --variable=includedir $pc), not $includedir"
 done
 cc -std=c11 -Wall -Wextra -Werror "$work/client.c" $(pkg-config --cflags --libs sdtls) -o "$work/client_pc" ||
-    fail "README's client does not build with pkg-config --cflags --libs sdtls"
+    fail "the C guide's client does not build with pkg-config --cflags --libs sdtls"
 [ "$(libsdtls_of "$work/client_pc")" = "$libdir/libsdtls.so.1" ] ||
     fail "client_pc does not load $libdir/libsdtls.so.1: $(ldd "$work/client_pc")"
 run_client "$work/client_pc"
 cc -std=c11 -Wall -Wextra -Werror "$work/client.c" $(pkg-config --cflags --libs sdtls-static) -o "$work/client_pc_static" ||
-    fail "README's client does not build with pkg-config --cflags --libs sdtls-static"
+    fail "the C guide's client does not build with pkg-config --cflags --libs sdtls-static"
 [ -z "$(libsdtls_of "$work/client_pc_static")" ] || fail "client_pc_static loads libsdtls: $(ldd "$work/client_pc_static")"
 run_client "$work/client_pc_static"
 
@@ -81,7 +82,7 @@ command -v ninja >/dev/null && generator="-G Ninja"
 cmake -S "$src/tests/pkg/consumer" -B "$work/app" $generator -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$prefix" -DSDTLS_EXAMPLE="$work/client.c" >"$work/configure.log" 2>&1 ||
     fail "find_package(sdtls) failed"
-cmake --build "$work/app" >"$work/build.log" 2>&1 || fail "README's client does not build with find_package(sdtls)"
+cmake --build "$work/app" >"$work/build.log" 2>&1 || fail "the C guide's client does not build with find_package(sdtls)"
 [ "$(libsdtls_of "$work/app/example_shared")" = "$libdir/libsdtls.so.1" ] ||
     fail "the sdtls::sdtls build does not load $libdir/libsdtls.so.1: $(ldd "$work/app/example_shared")"
 run_client "$work/app/example_shared"

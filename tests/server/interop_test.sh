@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sdtls_server (through the `sdtls server` tool) against real DTLS 1.2
 # clients over loopback UDP: `openssl s_client` and `gnutls-cli`, at the same
 # time on one server socket. Each must go through the HelloVerifyRequest,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_server in process: sdtls client connections and hand-made datagrams
  * against one server, with datagrams carried by queues and a virtual clock.
  * Nothing here sleeps or touches a socket. */

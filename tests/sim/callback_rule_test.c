@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The header's one callback rule for the callbacks the engine makes from
  * inside its own work, the PSK lookup and the key log: every call the
  * application can make from inside them, on a plain connection and on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A very small test framework for the C tests (the `sdtls_check` library,
  * which does not link libsdtls: the sim tests and tests/server use it).
  *

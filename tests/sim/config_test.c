@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_config: a setter that returns an error leaves the config exactly
  * as it was, so a handshake made afterwards behaves as if the refused call
  * had never been made; damaged PEM input is refused whole. */

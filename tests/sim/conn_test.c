@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls_conn over the network simulator, through the public API only:
  * handshake and data on clean and impaired links, anti-replay, timeouts and
  * retransmission back-off, MTU, size limits, close_notify, verification and

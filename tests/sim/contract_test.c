@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The header's contract, function by function: every public function with
  * NULL handles and arguments, and every connection call in every state,
  * returns what abi/sdtls.h says it returns. One row per call; a row that

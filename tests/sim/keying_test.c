@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keying and authentication beyond a plain handshake, in the simulator:
  * DTLS-SRTP keying material, fingerprint pinning, PSK, session resumption
  * with rotating ticket secrets, and ALPN. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Misuse of sdtls_conn and hostile input, through the public API only:
  * wrong call order, NULL arguments, re-entrant calls from callbacks, frees
  * from callbacks, garbage datagrams in every state, and a small fuzz loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deterministic network simulator; see netsim.h. */
 #include "netsim.h"
 

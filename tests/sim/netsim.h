@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A deterministic network simulator for sdtls tests.
  *
  * Two endpoints, A and B, are joined by a link whose two directions are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Self-tests of the network simulator (no DTLS involved): the impairments
  * do what they say, deterministically, and the run loop serves timers. */
 #include <stdlib.h>

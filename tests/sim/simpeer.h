@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: an sdtls_conn attached to one side of a netsim, with
  * callbacks that record everything and can misbehave on request. */
 #ifndef SIMPEER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test certificates, made at test time (TEST-ONLY keys; never use elsewhere).
  *
  * ECDSA P-256 certificates come from the library's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DTLS-SRTP (RFC 5764) end to end, as a VoIP or video stack does it: two
  * endpoints that pin each other's certificate fingerprint (as exchanged in
  * SDP's a=fingerprint) make a DTLS handshake that negotiates an SRTP

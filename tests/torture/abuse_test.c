@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Abuse through the public API (tests/server/server_test.c covers more of
  * sdtls_server: limits, junk from a known peer, cookie checks):
  *   - a spoofed ClientHello flood: no connection, no memory, no answer

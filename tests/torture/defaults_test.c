@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secure defaults, through the public API over the simulator:
  *   - a default client (verification on) refuses a server certificate it
  *     does not trust, and a trusted one for another name;

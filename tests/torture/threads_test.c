@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Threads (run under ThreadSanitizer by tests/run.sh, plainly elsewhere):
  * one config, frozen by whichever thread first makes a connection from it,
  * shared by several threads that each drive their own sdtls_server and

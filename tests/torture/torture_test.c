@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fault-injection torture: seeded runs of a verifying sdtls client against
  * an sdtls_server (cookie exchange on) over the network simulator, per
  * impairment profile. Virtual time only: nothing sleeps.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key material is wiped on free: a malloc interposer (this program's own
  * malloc/free, forwarding to glibc's) looks into every block as it is
  * freed, before glibc gets it back (so reading it is defined), for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Finds libsdtls, in this order:
 //!   1. feature `vendored`: builds the C library from this repository with
 //!      CMake (the `cmake` crate) and links the self-contained static

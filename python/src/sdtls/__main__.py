@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``python -m sdtls client|server|cert``: the C tool's commands, in Python.
 
     python -m sdtls cert   --cert FILE --key FILE [--cn NAME] [--days N]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Blocking sockets over the sans-I/O objects: :func:`connect` and :func:`serve`."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Configuration, certificates and fingerprints."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sans-I/O connections and the multi-peer server.
 
 Nothing here opens a socket or sleeps: datagrams go in through

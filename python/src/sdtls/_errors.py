@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exceptions: one class per sdtls error category."""
 
 from __future__ import annotations

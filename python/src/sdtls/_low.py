@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The SWIG module, loaded once.
 
 ``sdtls._sdtls`` is SWIG's Python proxy over the C extension ``sdtls._sdtls_ext``;

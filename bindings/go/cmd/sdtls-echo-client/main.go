@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command sdtls-echo-client is the Go side of the cross-language interop
 // test (tests/interop/cross_language.sh): it dials a DTLS echo server
 // written in another language, sends N datagrams one at a time, checks that

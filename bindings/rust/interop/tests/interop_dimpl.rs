@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Interoperability with dimpl, an independent pure-Rust DTLS 1.2 stack
 //! (sans-I/O too), in memory: sdtls client against a dimpl server and a
 //! dimpl client against sdtls::Server (cookie exchange), data both ways and

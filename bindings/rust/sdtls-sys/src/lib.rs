@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Raw declarations of libsdtls's C ABI (`abi/sdtls.h`, symbol versions
 //! `SDTLS_1` and `SDTLS_1.1`), written by hand from the header.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The declarations cannot drift from the C header: every SDTLS_EXTERN
 //! function of `abi/sdtls.h` is declared here with as many parameters (and
 //! resolves in the linked library), every constant and enum value has the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! In-memory figures of the Rust binding, comparable with the C benchmark
 //! (tests/bench): full handshakes/s (client+server made, handshake, both
 //! freed; MTU 1200) and 1200-byte records/s one way (the client sends, its

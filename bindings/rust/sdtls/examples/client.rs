@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Says hello to a DTLS echo server at the address given (default
 //! 127.0.0.1:4433; for instance `sdtls server --listen 127.0.0.1:4433
 //! --cert cert.pem --key key.pem --echo`, with `cp cert.pem ca.pem`) that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! A DTLS echo server over one `std::net::UdpSocket`: every datagram a peer
 //! sends comes back to it. The Rust side of tests/interop/cross_language.sh.
 //!

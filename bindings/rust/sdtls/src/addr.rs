@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `SocketAddr` <-> the bytes of a `struct sockaddr_in`/`sockaddr_in6`, as
 //! `recvfrom()` fills them (the form sdtls_server takes).
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};

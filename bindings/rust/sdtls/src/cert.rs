@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Self-signed certificates and SHA-256 fingerprints (RFC 8122 form).
 use std::ffi::{c_char, CStr, CString};
 use std::fmt;

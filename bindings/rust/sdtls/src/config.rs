@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `ConfigBuilder` -> `Config`: settings shared by connections and servers.
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::os::unix::ffi::OsStrExt;

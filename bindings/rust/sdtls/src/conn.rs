@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `Conn`: one DTLS association, sans-I/O.
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_void, CStr};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `Error`: the C library's category, code and detail, or a panic caught in
 //! one of your callbacks.
 use std::any::Any;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Safe, sans-I/O DTLS over libsdtls (the C library of this repository,
 //! BoringSSL inside, a stable C ABI).
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `Server`: many peers behind one socket (sdtls_server), with per-peer
 //! views by id.
 use std::collections::{HashMap, VecDeque};

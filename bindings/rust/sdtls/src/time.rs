@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! `Instant` <-> the C library's nanosecond clock.
 //!
 //! On Linux, `std::time::Instant` is CLOCK_MONOTONIC, and the nanoseconds

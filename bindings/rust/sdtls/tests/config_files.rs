@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! A file setter's error names the file and why, as the C tool does.
 use sdtls::Config;
 

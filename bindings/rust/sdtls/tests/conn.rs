@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! One connection pair in memory: handshake, data, keying, options, errors,
 //! time, drop orders, panics in callbacks, threads.
 mod common;

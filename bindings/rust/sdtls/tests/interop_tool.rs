@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Interoperability with the `sdtls` command-line tool (the C library's own
 //! client and server) over real UDP sockets on 127.0.0.1.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The Rust example in the crate's README.md is examples/client.rs
 //! (which `cargo test` builds), word for word but for the file's licence
 //! line, which the README leaves out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! sdtls::Server in memory: several clients at their own addresses, the
 //! cookie exchange, per-peer views by id, closing, eviction, panics, drop
 //! orders.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! dimpl-peer: a DTLS client or echo server over UDP, for interop tests.
 //!
 //!   dimpl-peer client HOST:PORT --cert C.der --key K.der [--version 1.2|1.3]

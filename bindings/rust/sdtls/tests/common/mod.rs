@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 use std::time::{Duration, Instant};

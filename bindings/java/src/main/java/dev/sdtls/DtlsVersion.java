@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dev.sdtls;
 
 /** The protocol versions a {@link Config} may allow (DTLS 1.0 is not available). */
