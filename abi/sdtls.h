@@ -26,20 +26,29 @@
  * or server is used by one thread at a time (the caller serialises). Distinct
  * handles may be used from distinct threads at once.
  *
- * Callbacks: a connection calls its callbacks only from inside the sdtls call
- * that the application made on it (receive, handle_timeout, start, send,
- * close), a server only from inside a call on the server or on one of its
+ * Callbacks: every callback (the send callbacks; the event callbacks
+ * on_connect, on_handshake_done, on_data and on_close; the PSK lookup and
+ * the key log) is called only from inside an sdtls call the application
+ * made, on that thread: a connection's from inside a call on it (start,
+ * receive, handle_timeout, send, key_update, close), a server's and its
+ * connections' from inside a call on the server or on one of its
  * connections. The one rule for calls made from inside a callback, on the
  * handle that called it (a server and its connections count as one):
- *   - any callback, the send callback included, may free the handle
- *     (sdtls_conn_free(), sdtls_server_free()) and make every query
- *     (sdtls_conn_state() ...). A free is deferred until the outer call
- *     returns, and no callback of any kind follows it: datagrams the engine
- *     still had to send are dropped;
- *   - the event callbacks (on_connect, on_handshake_done, on_data, on_close)
- *     may also call sdtls_conn_send(), sdtls_conn_close() and
+ *   - any callback may free the handle (sdtls_conn_free(),
+ *     sdtls_server_free()) and make every query (sdtls_conn_state() ...).
+ *     A free is deferred until the outer call returns, and no callback of
+ *     any kind follows it: datagrams the engine still had to send are
+ *     dropped;
+ *   - the event callbacks may also call sdtls_conn_send(),
+ *     sdtls_conn_key_update(), sdtls_conn_close() and
  *     sdtls_server_close_peer();
- *   - every other call on that handle returns SDTLS_E_IN_CALLBACK.
+ *   - the PSK lookup and the key log, which run in the middle of the
+ *     engine's handshake, may also call sdtls_conn_close() and
+ *     sdtls_server_close_peer() on their connection (0 is returned): the
+ *     close is applied when the outer call returns, and no event of that
+ *     connection follows it but a server's on_close (SDTLS_E_CLOSED);
+ *   - every other call on that handle returns SDTLS_E_IN_CALLBACK and
+ *     changes nothing.
  *
  * Handles and their lifetimes (what language bindings and garbage
  * collectors rely on):
@@ -60,9 +69,10 @@
  *     connection after its on_close returned or after its server was
  *     freed, and using one connection or server from two threads at once.
  *
- * ABI: only the functions and the frozen values below are part of the ABI.
- * Option and error values are never renumbered or reused. Structs passed in
- * carry their size as first member, so fields can be appended later.
+ * ABI: only the functions and the frozen values of this header are part of
+ * the ABI. Option and error values are never renumbered or reused. Structs
+ * passed in carry their size as first member, so fields can be appended
+ * later.
  */
 #ifndef SDTLS_H
 #define SDTLS_H
@@ -228,7 +238,21 @@ typedef enum sdtls_option {
   /* Server: most connections at once (handshaking or established). A
    * verified ClientHello beyond it is dropped. 1..1000000; default 1024. */
   SDTLS_OPT_MAX_PEERS = 9,
-  /* Server: most connections still in their handshake. Default 256. */
+  /* Server: most connections still in their handshake. Default 256.
+   * It also bounds the ClientHellos the server reassembles from addresses
+   * without a connection (one that spans datagrams, as an X25519MLKEM768
+   * one does): min(this, 256) addresses at once, at most 8 KiB each, for at
+   * most 3 s. When that budget is full a new one evicts another, drawn at
+   * random (under a per-server secret) from the older half of them, among
+   * those whose network (the /24 of an IPv4 or IPv4-mapped address, the /64
+   * of an IPv6 one) has the most in reassembly. So a reassembly outlives
+   * half a budget of newer ones, whatever their source; spoofed first
+   * fragments from fewer networks than half the budget (less the clients'
+   * reassemblies in progress) never evict a client's that is alone in its
+   * network, at any rate; past the half budget, a spoofer who forges any
+   * source address evicts it with k more with a probability of about
+   * 1 - exp(-2k / budget), drawn anew at each retransmission (one who
+   * forges addresses in the client's own network, with a few more). */
   SDTLS_OPT_MAX_HANDSHAKES = 10,
   /* Server: a connection that has not heard from its peer for this many
    * milliseconds is evicted. Once connected, only a record that
@@ -276,7 +300,9 @@ SDTLS_EXTERN int sdtls_config_set_certificate_file(sdtls_config *config, const c
                                                    const char *key_path);
 
 /* Same as sdtls_config_set_certificate_file() from PEM bytes in memory; the
- * bytes are copied (the caller keeps ownership).
+ * bytes are copied (the caller keeps ownership). Returns 0,
+ * SDTLS_E_CREDENTIALS, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or
+ * SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                                   size_t cert_len, const uint8_t *key_pem,
@@ -293,7 +319,9 @@ SDTLS_EXTERN int sdtls_config_set_certificate_pem(sdtls_config *config, const ui
 SDTLS_EXTERN int sdtls_config_set_ca(sdtls_config *config, const char *ca_file,
                                      const char *ca_dir);
 
-/* Adds trusted CA certificates from PEM bytes (copied). Same returns.
+/* Adds trusted CA certificates from PEM bytes (copied). Returns 0,
+ * SDTLS_E_CREDENTIALS (no certificate, or a damaged one: then none of them
+ * is added), SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len);
 
@@ -306,9 +334,10 @@ SDTLS_EXTERN int sdtls_config_set_ciphers(sdtls_config *config, const char *ciph
 
 /* Key logging (NSS key log format, for Wireshark): when set, `cb` is called
  * with one line (no newline, NUL-terminated, valid during the call) per
- * secret, from inside whichever sdtls call completes a handshake, on that
+ * secret, from inside whichever sdtls call drives a handshake, on that
  * thread (the callback must be safe to call from every thread that drives
- * connections of this config). Off by default. `cb` NULL switches it off;
+ * connections of this config), under the callback rule at the top of this
+ * header (sdtls(3)). Off by default. `cb` NULL switches it off;
  * `user_data` is passed back and never freed. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
@@ -480,9 +509,10 @@ SDTLS_EXTERN int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now);
  * Thread-safety: one thread at a time per connection (the caller serialises). */
 SDTLS_EXTERN int sdtls_conn_close(sdtls_conn *conn, sdtls_time now);
 
-/* Queries. Each may be called at any time, also inside callbacks, from the
- * thread that uses the connection; a returned string is owned by the
- * connection (do not free it). */
+/* Queries, sdtls_conn_state() to sdtls_conn_get_app_data(): each may be
+ * called at any time, also inside callbacks, from the thread that uses the
+ * connection; a returned string is owned by the connection (do not free
+ * it). */
 
 /* The connection's state (SDTLS_STATE_FAILED for NULL).
  * Thread-safety: one thread at a time per connection (the caller serialises). */
@@ -623,8 +653,10 @@ SDTLS_EXTERN int sdtls_conn_srtp_keying(const sdtls_conn *conn, sdtls_srtp_keyin
 SDTLS_EXTERN int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint);
 
 /* The same for one connection (WebRTC: each peer's SDP brings its own), in
- * SDTLS_STATE_NEW only (a server's connection: from on_connect). Returns
- * as above, or SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
+ * SDTLS_STATE_NEW only (a server's connection: from on_connect). Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_UNSUPPORTED, SDTLS_E_LIMIT (as
+ * sdtls_config_add_peer_fingerprint() does), SDTLS_E_NOMEM, SDTLS_E_STATE
+ * or SDTLS_E_IN_CALLBACK.
  * Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint);
 
@@ -651,8 +683,10 @@ SDTLS_EXTERN int sdtls_config_add_psk(sdtls_config *config, const char *identity
  * does not hold. Writes the key into key[0..key_max) and returns its length
  * (1..key_max), or 0 for an unknown identity (the handshake then fails).
  * Called from inside the sdtls call that drives the handshake, on that
- * thread: it must be safe to call from every thread that drives
- * connections of this config. */
+ * thread, under the callback rule at the top of this header (sdtls(3)): it
+ * must be safe to call from every thread that drives connections of this
+ * config. It is asked again when a session of an identity it answered for
+ * resumes (see "Session resumption", sdtls_session(3)). */
 typedef size_t (*sdtls_psk_lookup_cb)(void *user_data, const char *identity, uint8_t *key,
                                       size_t key_max);
 
@@ -675,6 +709,21 @@ SDTLS_EXTERN const char *sdtls_conn_psk_identity(const sdtls_conn *conn);
 /* ------------------------------------------------------------------------ */
 /* Session resumption (RFC 5077 tickets). Since SDTLS_1.1.                   */
 /* ------------------------------------------------------------------------ */
+
+/* A resumed handshake does not authenticate the peer again, so a session
+ * resumes only where a full handshake under the same config would have
+ * authenticated the same peer: it is bound to a digest of everything that
+ * decides authentication on the side that made it (SDTLS_OPT_VERIFY_PEER,
+ * SDTLS_OPT_REQUIRE_CLIENT_CERT, the trust anchors, the server name, the
+ * pinned fingerprints, the PSKs: a client's key, a server's whole table
+ * and whether it has a lookup). Under another policy a client does not
+ * offer the session and a server does not accept it: a full handshake
+ * follows, which succeeds or fails on its own merits. A server asks its
+ * PSK lookup again when a session of an identity the lookup answered for
+ * resumes, and ends the handshake (SDTLS_E_VERIFY, an unknown_psk_identity
+ * alert) if the lookup no longer knows it. So servers that share a ticket
+ * secret resume each other's sessions only if they share this policy
+ * too; give each policy its own secret to make that plain. */
 
 /* Client: the session of a finished handshake as an opaque byte string,
  * for sdtls_conn_set_session() on a later connection to the same server.
@@ -707,8 +756,9 @@ SDTLS_EXTERN int sdtls_conn_session_resumed(const sdtls_conn *conn);
  * copied, wiped when replaced or freed). New tickets use it; tickets made
  * under the secret it replaces are still accepted (and renewed), older
  * ones are not (a full handshake follows). Servers behind one address that
- * set the same secrets accept each other's tickets (they should pass the
- * same clock, e.g. CLOCK_REALTIME in ns, since tickets carry its time).
+ * set the same secrets accept each other's tickets when they share the
+ * authentication policy (above), and they should pass the same clock (e.g.
+ * CLOCK_REALTIME in ns), since tickets carry its time.
  * Without a call, a random secret is drawn when the config is first used.
  * Unlike the other setters, allowed at any time, also on a frozen config
  * in use by other threads (rotate it every few hours).

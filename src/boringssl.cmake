@@ -1,5 +1,5 @@
 # Compile BoringSSL from source into static archives that are linked into
-# libsdtls with every engine symbol hidden (see DESIGN.md, "Where BoringSSL
+# libsdtls with every engine symbol hidden (see docs/design.md, "Where BoringSSL
 # comes from"). Two source layouts are understood:
 #   - Android's (Debian's android-platform-external-boringssl): android-sources.cmake
 #   - upstream's: gen/sources.cmake

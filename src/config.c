@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +81,18 @@ static bool engine_speaks(int64_t version) {
   return version == SDTLS_DTLS1_2;
 }
 
+/* Under the callback rule (conn.c: the engine is in the middle of a
+ * handshake when it logs a secret). */
 static void keylog_trampoline(const SSL *ssl, const char *line) {
   sdtls_config *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-  if (c != NULL && c->keylog != NULL) {
+  if (c == NULL || c->keylog == NULL) {
+    return;
+  }
+  sdtls_time saved_now;
+  sdtls_conn *conn = sdtls_conn_engine_callback_begin(ssl, &saved_now);
+  if (conn != NULL) {
     c->keylog(c->keylog_user, line);
+    sdtls_conn_engine_callback_end(conn, saved_now);
   }
 }
 
@@ -468,6 +477,12 @@ int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *c
       sk_X509_pop_free(certs, X509_free);
       return SDTLS_E_NOMEM; /* a directory lookup is only recorded here */
     }
+    /* Part of the trust policy a session is bound to (session.c). */
+    SHA256_CTX h;
+    SHA256_Init(&h);
+    SHA256_Update(&h, config->ca_dirs, sizeof(config->ca_dirs));
+    SHA256_Update(&h, ca_dir, strlen(ca_dir) + 1);
+    SHA256_Final(config->ca_dirs, &h);
     config->has_trust = true;
   }
   if (certs != NULL) {

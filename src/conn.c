@@ -4,7 +4,8 @@
  * datagram being fed by sdtls_conn_receive() (once) and whose write side hands
  * each engine write — one datagram, the engine packs records up to the MTU —
  * to the send callback. Callbacks are made only from inside the application's
- * own call; `depth` and `in_send` tell which calls are allowed then. */
+ * own call; `depth`, `in_send` and `in_engine_cb` tell which calls are
+ * allowed then (the header's callback rule). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -42,7 +43,11 @@ struct sdtls_conn {
 
   int depth;         /* > 0 while an event callback runs */
   bool in_send;      /* true while the send callback runs */
+  bool in_engine_cb; /* true while the PSK lookup or the key log runs */
   bool free_pending; /* sdtls_conn_free() called from a callback */
+  bool close_pending; /* sdtls_conn_close() from inside the engine: applied
+                         when the outer call returns, at close_at */
+  sdtls_time close_at;
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
   bool dtls13;       /* connected with DTLS 1.3: timers run after the handshake */
@@ -170,7 +175,7 @@ static void bio_method_init(void) {
 /* ---- events ---- */
 
 static void emit_handshake_done(sdtls_conn *conn) {
-  if (conn->free_pending) {
+  if (conn->free_pending || conn->close_pending) {
     return;
   }
   conn->depth++;
@@ -185,7 +190,7 @@ static void emit_handshake_done(sdtls_conn *conn) {
 }
 
 static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
-  if (conn->free_pending) {
+  if (conn->free_pending || conn->close_pending) {
     return;
   }
   conn->depth++;
@@ -200,7 +205,8 @@ static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
 }
 
 static void emit_close(sdtls_conn *conn, int reason) {
-  if (conn->free_pending || conn->close_reported) {
+  /* Not after a close the application asked for (it is not reported). */
+  if (conn->free_pending || conn->close_pending || conn->close_reported) {
     return;
   }
   conn->close_reported = true;
@@ -260,15 +266,66 @@ static void destroy(sdtls_conn *conn) {
   free(conn);
 }
 
-static bool in_callback(const sdtls_conn *conn) { return conn->depth > 0 || conn->in_send; }
+static bool in_callback(const sdtls_conn *conn) {
+  return conn->depth > 0 || conn->in_send || conn->in_engine_cb;
+}
 
-/* Every call that may make callbacks ends here: a free requested inside a
- * callback happens once the outermost call unwinds. */
+/* Every call that may make callbacks ends here: a close or a free
+ * requested inside a callback happens once the outermost call unwinds. A
+ * server's connection is closed by its server, which is inside its own
+ * call then (it reaps the connection when that call returns). */
 static int finish(sdtls_conn *conn, int rc) {
-  if (conn->free_pending && !in_callback(conn)) {
+  if (in_callback(conn)) {
+    return rc;
+  }
+  if (conn->close_pending && !conn->free_pending) {
+    conn->close_pending = false;
+    if (conn->hooks != NULL) {
+      conn->hooks->close(conn->owner, conn, conn->close_at);
+    } else {
+      sdtls_conn_shutdown(conn, conn->close_at);
+    }
+  }
+  if (conn->free_pending) {
     destroy(conn);
   }
   return rc;
+}
+
+/* The PSK lookup and the key log are called by the engine from the middle
+ * of its own work (a handshake message half processed), so inside them
+ * nothing may drive this connection: like the send callback, they may
+ * free it (deferred) and query it; unlike it, they may also close it, and
+ * that close too waits until the application's call returns (see
+ * finish()). Once a free or a close was asked for, no such callback
+ * follows (NULL: skip it). The callback may drive other connections with
+ * another clock: the engine's is restored after it. */
+sdtls_conn *sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now) {
+  sdtls_conn *conn = SSL_get_app_data(ssl);
+  if (conn == NULL || conn->free_pending || conn->close_pending || conn->in_engine_cb ||
+      (conn->hooks != NULL && !conn->hooks->engine_callback(conn->owner, true))) {
+    return NULL;
+  }
+  conn->in_engine_cb = true;
+  *saved_now = sdtls_engine_now;
+  return conn;
+}
+
+void sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now) {
+  sdtls_engine_time_set(saved_now);
+  if (conn->hooks != NULL) {
+    conn->hooks->engine_callback(conn->owner, false);
+  }
+  conn->in_engine_cb = false;
+}
+
+bool sdtls_conn_in_engine_callback(const sdtls_conn *conn) { return conn->in_engine_cb; }
+
+void sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now) {
+  if (!conn->close_pending) {
+    conn->close_pending = true;
+    conn->close_at = now;
+  }
 }
 
 /* The application's own calls on a server's connection run inside the
@@ -511,7 +568,7 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
 }
 
 static bool alive(const sdtls_conn *conn) {
-  return !conn->free_pending &&
+  return !conn->free_pending && !conn->close_pending &&
          (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED);
 }
 
@@ -597,7 +654,7 @@ static int read_records(sdtls_conn *conn, sdtls_time now) {
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
     sdtls_engine_time_set(now);
-  } while (!conn->free_pending && conn->state == SDTLS_STATE_CONNECTED &&
+  } while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
            (conn->in != NULL || SSL_has_pending(conn->ssl)));
   if (used > 0) {
     wipe(plaintext, used);
@@ -625,6 +682,16 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     }
     if (!resumed_pin_ok(conn)) {
       return fail(conn, SDTLS_E_VERIFY); /* the detail names both fingerprints */
+    }
+    if (!sdtls_psk_still_known(conn)) {
+      snprintf(conn->detail, sizeof(conn->detail),
+               "the resumed session's PSK identity is no longer accepted");
+      SSL_send_fatal_alert(conn->ssl, SSL_AD_UNKNOWN_PSK_IDENTITY);
+      ERR_clear_error();
+      return fail(conn, SDTLS_E_VERIFY);
+    }
+    if (!alive(conn)) {
+      return SDTLS_OK; /* closed or freed from the PSK lookup: finish() */
     }
     connected(conn, now);
     emit_handshake_done(conn);
@@ -1142,12 +1209,12 @@ int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
      * handshake runs any datagram does (below: its deadline bounds a peer
      * that only sends junk). */
     rc = SDTLS_OK;
-    if (!conn->free_pending) {
+    if (alive(conn)) {
       sdtls_engine_time_set(now);
       rc = read_records(conn, now);
     }
     if (conn->state == SDTLS_STATE_CONNECTED) {
-      if (rc == SDTLS_OK && conn->dtls13 && !conn->free_pending) {
+      if (rc == SDTLS_OK && conn->dtls13 && alive(conn)) {
         update_retransmit_deadline(conn, now);
       }
       uint64_t seq = SSL_get_read_sequence(conn->ssl);
@@ -1246,7 +1313,7 @@ int sdtls_conn_key_update(sdtls_conn *conn, sdtls_time now) {
   if (conn == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (conn->in_send) {
+  if (conn->in_send || conn->in_engine_cb) {
     return SDTLS_E_IN_CALLBACK;
   }
   const sdtls_conn_hooks *hooks = conn->hooks;
@@ -1277,7 +1344,7 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
   if (conn == NULL || (data == NULL && len > 0)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (conn->in_send) {
+  if (conn->in_send || conn->in_engine_cb) {
     return SDTLS_E_IN_CALLBACK;
   }
   if (conn->hooks != NULL) {
@@ -1363,6 +1430,10 @@ int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
   }
   if (conn->in_send) {
     return SDTLS_E_IN_CALLBACK;
+  }
+  if (conn->in_engine_cb) {
+    sdtls_conn_defer_close(conn, now); /* finish() applies it */
+    return SDTLS_OK;
   }
   if (conn->hooks != NULL) {
     return conn->hooks->close(conn->owner, conn, now); /* as sdtls_server_close_peer() */

@@ -1,4 +1,4 @@
-/* Stateless cookie exchange (RFC 6347 4.2.1). See cookie.h and DESIGN.md. */
+/* Stateless cookie exchange (RFC 6347 4.2.1). See cookie.h and docs/design.md. */
 #include "cookie.h"
 
 #include <netinet/in.h>

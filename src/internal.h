@@ -73,6 +73,12 @@ struct sdtls_config {
   /* The session context of a client [0] and a server [1] connection that
    * add no server name or pins of their own (session.c, at freezing). */
   uint8_t session_ctx[2][32];
+  /* The CA directories given to sdtls_config_set_ca(), as a running
+   * SHA-256 over their paths (their files are read lazily, at
+   * verification), and the digest of the whole trust policy's anchors
+   * taken when the config is frozen (session.c). */
+  uint8_t ca_dirs[32];
+  uint8_t trust[32];
   /* The session sdtls_conn_set_session() last parsed and its bytes (lock
    * held; session.c): the same bytes again reuse it. */
   SSL_SESSION *import_session;
@@ -156,6 +162,11 @@ typedef struct sdtls_conn_hooks {
   /* May reap and free the connection (and the server): the connection's
    * call must not touch it afterwards. */
   void (*leave)(void *owner);
+  /* The connection's PSK lookup or key log is about to start (true) or
+   * has ended (false): meanwhile the server refuses what the callback rule
+   * refuses. Returns false (at the start) when no callback may be made:
+   * the server is being freed. */
+  bool (*engine_callback)(void *owner, bool running);
 } sdtls_conn_hooks;
 
 /* Creates a server-role connection owned by a server: events go to `hooks`
@@ -173,6 +184,21 @@ void sdtls_conn_destroy(sdtls_conn *conn);
 /* The handshake finished and the connection is (or was, before a close)
  * connected: the negotiated parameters can be read. NULL gives false. */
 bool sdtls_conn_is_done(const sdtls_conn *conn);
+
+/* The callbacks the engine makes from inside its own call (the PSK
+ * lookup, the key log) are bracketed by these (see conn.c): begin returns
+ * the connection, or NULL when the callback must not be made (the
+ * connection is being freed or closed); end restores the engine's clock
+ * from `saved_now`. */
+sdtls_conn *sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now);
+void sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now);
+bool sdtls_conn_in_engine_callback(const sdtls_conn *conn);
+/* Asks for a close that the outermost call on `conn` applies on return. */
+void sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now);
+
+/* Server, resumed PSK session: the identity is still one this config
+ * accepts (its table, or its lookup asked again). psk.c. */
+bool sdtls_psk_still_known(sdtls_conn *conn);
 
 /* The engine object, for the cookie hand-over glue. */
 SSL *sdtls_conn_engine(sdtls_conn *conn);
@@ -197,7 +223,7 @@ sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
 /* Prepares a fresh server SSL object to accept a ClientHello that carried a
  * valid cookie after one HelloVerifyRequest: sets the next expected and the
  * next written handshake message_seq to `message_seq`, and the epoch-0 write
- * record sequence to continue after `record_seq` (see DESIGN.md). Returns 1
+ * record sequence to continue after `record_seq` (see docs/design.md). Returns 1
  * on success, 0 when this engine layout has no glue. */
 int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq);
 int sdtls_engine_has_cookie_handover(void);

@@ -87,23 +87,73 @@ static unsigned client_cb(SSL *ssl, const char *hint, char *identity, unsigned m
   return (unsigned)k->key_len;
 }
 
+/* The application's lookup, under the callback rule (conn.c): 0 when the
+ * connection is being closed or freed, or the lookup does not know the
+ * identity. */
+static unsigned ask_lookup(const sdtls_config *c, SSL *ssl, const char *identity, uint8_t *psk,
+                           unsigned max_psk_len) {
+  sdtls_time saved_now;
+  sdtls_conn *conn = sdtls_conn_engine_callback_begin(ssl, &saved_now);
+  if (conn == NULL) {
+    return 0;
+  }
+  size_t n = c->psk_lookup(c->psk_lookup_user, identity, psk, max_psk_len);
+  sdtls_conn_engine_callback_end(conn, saved_now);
+  return n <= max_psk_len ? (unsigned)n : 0;
+}
+
+static const sdtls_psk *table_find(const sdtls_config *c, const char *identity) {
+  for (size_t i = 0; i < c->n_psks; i++) {
+    if (strcmp(c->psks[i].identity, identity) == 0) {
+      return &c->psks[i];
+    }
+  }
+  return NULL;
+}
+
 /* Server: the table first, then the application's lookup. */
 static unsigned server_cb(SSL *ssl, const char *identity, uint8_t *psk, unsigned max_psk_len) {
   const sdtls_config *c = config_of(ssl);
   if (c == NULL || identity == NULL) {
     return 0;
   }
-  for (size_t i = 0; i < c->n_psks; i++) {
-    if (strcmp(c->psks[i].identity, identity) == 0 && c->psks[i].key_len <= max_psk_len) {
-      memcpy(psk, c->psks[i].key, c->psks[i].key_len);
-      return (unsigned)c->psks[i].key_len;
+  const sdtls_psk *k = table_find(c, identity);
+  if (k != NULL) {
+    if (k->key_len > max_psk_len) {
+      return 0;
     }
+    memcpy(psk, k->key, k->key_len);
+    return (unsigned)k->key_len;
   }
-  if (c->psk_lookup != NULL) {
-    size_t n = c->psk_lookup(c->psk_lookup_user, identity, psk, max_psk_len);
-    return n <= max_psk_len ? (unsigned)n : 0;
+  return c->psk_lookup != NULL ? ask_lookup(c, ssl, identity, psk, max_psk_len) : 0;
+}
+
+/* A resumed session skips the PSK callbacks. The session context already
+ * binds it to this server's table (session.c); an identity that came from
+ * a lookup is put to the lookup again, so an identity the application
+ * has since dropped does not live on in its tickets. */
+bool sdtls_psk_still_known(sdtls_conn *conn) {
+  SSL *ssl = sdtls_conn_engine(conn);
+  const sdtls_config *c = config_of(ssl);
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+  if (!SSL_session_reused(ssl) || !SSL_is_server(ssl) || cipher == NULL ||
+      SSL_CIPHER_get_auth_nid(cipher) != NID_auth_psk) {
+    return true;
   }
-  return 0;
+  const char *identity = SSL_get_psk_identity(ssl);
+  if (identity == NULL) {
+    return false;
+  }
+  if (table_find(c, identity) != NULL) {
+    return true;
+  }
+  if (c->psk_lookup == NULL) {
+    return false;
+  }
+  uint8_t key[PSK_MAX_PSK_LEN];
+  unsigned n = ask_lookup(c, ssl, identity, key, sizeof(key));
+  OPENSSL_cleanse(key, sizeof(key));
+  return n > 0;
 }
 
 int sdtls_psk_install(sdtls_config *config) {

@@ -1,4 +1,4 @@
-/* sdtls_server: many peers behind one socket (DESIGN.md, "Stateless cookie
+/* sdtls_server: many peers behind one socket (docs/design.md, "Stateless cookie
  * exchange").
  *
  * An unknown address gets a stateless HelloVerifyRequest and nothing is kept
@@ -16,14 +16,16 @@
  * a ClientHello may span several datagrams (a post-quantum key share does
  * not fit one): its fragments are reassembled in a bounded buffer per
  * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
- * MAX_PENDING) addresses at once, oldest dropped first, each for at most
- * PENDING_TTL), and the whole ClientHello then goes through the same checks
- * as one that came in one datagram. A ClientHello that offers DTLS 1.3 is
- * answered with a stateless HelloRetryRequest cookie (RFC 9147 5.1) when
- * the engine glue can take the second ClientHello over; a
- * HelloVerifyRequest leads to DTLS 1.2 only (RFC 9147 5.3; the engine's
- * client enforces it). Later datagrams of known peers, DTLS 1.3's
- * unified-header records included, go to their connection.
+ * MAX_PENDING) addresses at once, each for at most PENDING_TTL; when all
+ * are in use, a new one evicts one drawn at random from the older half,
+ * fullest networks first: pending_make_room), and the whole ClientHello
+ * then goes through the same checks as one that came in one datagram. A
+ * ClientHello that offers DTLS 1.3 is answered with a stateless
+ * HelloRetryRequest cookie (RFC 9147 5.1) when the engine glue can take
+ * the second ClientHello over; a HelloVerifyRequest leads to DTLS 1.2 only
+ * (RFC 9147 5.3; the engine's client enforces it). Later datagrams of
+ * known peers, DTLS 1.3's unified-header records included, go to their
+ * connection.
  *
  * Connections end through one path: whatever ends them (the engine, the
  * application, a timer) marks the peer dead; once the connection's own call
@@ -47,8 +49,8 @@
 
 /* ClientHello reassembly: the largest ClientHello taken in fragments (an
  * X25519MLKEM768 one is about 1.5 KB), how many addresses may have one in
- * reassembly at once (also at most SDTLS_OPT_MAX_HANDSHAKES), and how long
- * an incomplete one is kept. */
+ * reassembly at once (also at most SDTLS_OPT_MAX_HANDSHAKES: the budget
+ * pending_make_room shares out), and how long an incomplete one is kept. */
 #define MAX_PENDING_BYTES 8192
 #define MAX_PENDING 256
 #define PENDING_TTL_NS (3000 * NS_PER_MS)
@@ -72,6 +74,8 @@ typedef struct peer {
 typedef struct pending_ch {
   sdtls_peer_key key;
   uint64_t hash;
+  uint64_t network;     /* prefix_id() of the address */
+  size_t network_count; /* reassemblies from that network, this one included */
   sdtls_time expires;
   sdtls_ch_fragment first; /* record version, message_seq and length */
   uint64_t max_record_seq;
@@ -99,12 +103,15 @@ struct sdtls_server {
   size_t handshakes;
   bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
   bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
-  pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly */
+  pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly, oldest first */
   size_t n_pending, max_pending;
+  uint64_t evict_key[2]; /* keys the eviction choices (pending_random) */
+  uint64_t evict_draws;
   peer *dead_head;
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
   bool in_send; /* inside the application's send callback */
+  bool in_engine_cb; /* inside a connection's PSK lookup or key log */
   bool free_pending; /* sdtls_server_free() from a callback: no callback follows */
 
   uint64_t counters[SDTLS_COUNTER_PEERS + 1];
@@ -406,7 +413,7 @@ static int hook_app_close(void *owner, sdtls_conn *conn, sdtls_time now) {
 
 static int hook_enter(void *owner) {
   sdtls_server *s = ((peer *)owner)->server;
-  if (s->in_send) {
+  if (s->in_send || s->in_engine_cb) {
     return SDTLS_E_IN_CALLBACK;
   }
   s->depth++;
@@ -414,6 +421,15 @@ static int hook_enter(void *owner) {
 }
 
 static void hook_leave(void *owner) { leave(((peer *)owner)->server); }
+
+static bool hook_engine_callback(void *owner, bool running) {
+  sdtls_server *s = ((peer *)owner)->server;
+  if (running && s->free_pending) {
+    return false; /* no callback after sdtls_server_free() */
+  }
+  s->in_engine_cb = running;
+  return true;
+}
 
 static const sdtls_conn_hooks server_hooks = {
     .send = hook_send,
@@ -423,6 +439,7 @@ static const sdtls_conn_hooks server_hooks = {
     .close = hook_app_close,
     .enter = hook_enter,
     .leave = hook_leave,
+    .engine_callback = hook_engine_callback,
 };
 
 /* ---- life cycle ---- */
@@ -453,7 +470,8 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
     /* This engine layout has no hand-over glue (sdtls_has_feature). */
     rc = SDTLS_E_UNSUPPORTED;
   } else if (sdtls_cookie_keys_init(&s->keys, (uint64_t)config->cookie_lifetime_ms) != 0 ||
-             !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key))) {
+             !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key)) ||
+             !RAND_bytes((uint8_t *)s->evict_key, sizeof(s->evict_key))) {
     rc = SDTLS_E_INTERNAL;
   }
   if (rc != SDTLS_OK) {
@@ -729,14 +747,78 @@ static pending_ch *pending_find(sdtls_server *s, const sdtls_peer_key *key, uint
   return NULL;
 }
 
-static void pending_remove(sdtls_server *s, size_t i) {
-  pending_free(s->pending[i]);
-  s->pending[i] = s->pending[--s->n_pending];
+/* The network an address belongs to, which shares one part of the
+ * reassembly budget: its /24 for IPv4 (an IPv4-mapped IPv6 address, as a
+ * dual-stack socket reports IPv4 peers, counts as IPv4), its /64 and zone
+ * for IPv6. As a keyed hash, so that networks compare as one number. */
+static uint64_t prefix_id(const sdtls_server *s, const sdtls_peer_key *key) {
+  static const uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  uint8_t net[16] = {0};
+  const uint8_t *addr = &key->bytes[4];
+  if (key->bytes[0] == 4) {
+    net[0] = 4;
+    memcpy(&net[1], addr, 3);
+  } else if (memcmp(addr, kV4Mapped, sizeof(kV4Mapped)) == 0) {
+    net[0] = 4;
+    memcpy(&net[1], addr + sizeof(kV4Mapped), 3);
+  } else {
+    net[0] = 6;
+    memcpy(&net[1], addr, 8);
+    memcpy(&net[9], &key->bytes[20], 4); /* the zone (scope id) */
+  }
+  return SIPHASH_24(s->hash_key, net, sizeof(net));
 }
 
-/* Drops expired reassemblies, and when `room` is asked for and none is
- * left, the oldest. */
-static void pending_expire(sdtls_server *s, sdtls_time now, bool room) {
+/* A number a spoofer cannot predict: SipHash under a per-server random key
+ * of a counter (cheaper than the engine's RAND_bytes per datagram). */
+static uint64_t pending_random(sdtls_server *s) {
+  uint64_t draw = s->evict_draws++;
+  return SIPHASH_24(s->evict_key, (const uint8_t *)&draw, sizeof(draw));
+}
+
+/* Adds `c` as the newest reassembly; there is room. */
+static void pending_add(sdtls_server *s, pending_ch *c) {
+  c->network_count = 1;
+  for (size_t i = 0; i < s->n_pending; i++) {
+    if (s->pending[i]->network == c->network) {
+      s->pending[i]->network_count++;
+      c->network_count++;
+    }
+  }
+  s->pending[s->n_pending++] = c;
+}
+
+/* Removes and frees one; the others keep their order (oldest first). */
+static void pending_remove(sdtls_server *s, size_t i) {
+  pending_ch *c = s->pending[i];
+  for (size_t j = 0; j < s->n_pending; j++) {
+    if (s->pending[j]->network == c->network) {
+      s->pending[j]->network_count--;
+    }
+  }
+  pending_free(c);
+  memmove(&s->pending[i], &s->pending[i + 1], (s->n_pending - i - 1) * sizeof(s->pending[0]));
+  s->n_pending--;
+}
+
+/* Makes room for a new reassembly: drops the expired ones and, when the
+ * budget is still used up, evicts one. Not the oldest, which a spoofer's
+ * first fragments sent between a client's two datagrams would reach after
+ * exactly one budget's worth: one drawn at random, under a key a spoofer
+ * cannot know, from the older half of the reassemblies, among those whose
+ * network (prefix_id) has the most in reassembly. So
+ * - a newcomer outlives half a budget of newer ones, whatever their source
+ *   (the half is taken first: a spoofer who knows the client's network
+ *   cannot make it the fullest and so pick the newcomer at once);
+ * - a spoofer whose addresses lie in fewer networks than half the budget,
+ *   less the clients' reassemblies in progress, never evicts the lone
+ *   reassembly of a client's network, at any rate: more of the older half
+ *   are its own than it has networks, so one of its networks has two;
+ * - past that half budget, a spoofer who forges any source address evicts
+ *   it after k more with probability about 1 - exp(-2k/budget), drawn anew
+ *   for each retransmission; one who forges addresses in the client's own
+ *   network evicts it within a few more. */
+static void pending_make_room(sdtls_server *s, sdtls_time now) {
   for (size_t i = 0; i < s->n_pending;) {
     if (now >= s->pending[i]->expires) {
       pending_remove(s, i);
@@ -744,14 +826,27 @@ static void pending_expire(sdtls_server *s, sdtls_time now, bool room) {
       i++;
     }
   }
-  if (room && s->n_pending > 0 && s->n_pending >= s->max_pending) {
-    size_t oldest = 0;
-    for (size_t i = 1; i < s->n_pending; i++) {
-      if (s->pending[i]->expires < s->pending[oldest]->expires) {
-        oldest = i;
-      }
+  if (s->n_pending == 0 || s->n_pending < s->max_pending) {
+    return;
+  }
+  const size_t older = (s->n_pending + 1) / 2; /* the array is oldest first */
+  size_t most = 0, candidates = 0;
+  for (size_t i = 0; i < older; i++) {
+    size_t count = s->pending[i]->network_count;
+    if (count > most) {
+      most = count;
+      candidates = 1;
+    } else if (count == most) {
+      candidates++;
     }
-    pending_remove(s, oldest);
+  }
+  /* Bias of the modulo: below 2^-56. */
+  uint64_t pick = pending_random(s) % candidates;
+  for (size_t i = 0; i < older; i++) {
+    if (s->pending[i]->network_count == most && pick-- == 0) {
+      pending_remove(s, i);
+      return;
+    }
   }
 }
 
@@ -794,7 +889,7 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
     c = NULL;
   }
   if (c == NULL) {
-    pending_expire(s, now, true);
+    pending_make_room(s, now);
     c = calloc(1, sizeof(*c));
     if (c != NULL) {
       c->body = malloc(f->message_len);
@@ -806,11 +901,12 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
     }
     c->key = *key;
     c->hash = hash;
+    c->network = prefix_id(s, key);
     c->first = *f;
     c->first.fragment = NULL;
     c->expires = sdtls_time_add(now, PENDING_TTL_NS);
     index = s->n_pending;
-    s->pending[s->n_pending++] = c;
+    pending_add(s, c);
   }
   c->bytes_in += len;
   if (f->record_seq > c->max_record_seq) {
@@ -1010,6 +1106,12 @@ static int close_peer(sdtls_server *s, peer *p, sdtls_time now) {
     return SDTLS_E_IN_CALLBACK;
   }
   if (p->dead) {
+    return 0;
+  }
+  if (sdtls_conn_in_engine_callback(p->conn)) {
+    /* Its engine is mid-handshake: the connection's own call closes it
+     * through here once the engine has returned. */
+    sdtls_conn_defer_close(p->conn, now);
     return 0;
   }
   s->depth++;

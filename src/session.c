@@ -1,4 +1,4 @@
-/* Session resumption with RFC 5077 tickets. Servers protect tickets with
+/* Session resumption with RFC 5077 tickets (and DTLS 1.3's NewSessionTicket). Servers protect tickets with
  * keys derived from a secret the application may set and rotate (the
  * current secret seals, the current and the previous one open); clients
  * carry sessions between connections as opaque bytes. */
@@ -8,6 +8,7 @@
 #include <openssl/mem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,21 +119,100 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *session) {
 
 static int digest_order(const void *a, const void *b) { return memcmp(a, b, 32); }
 
-/* The session context: a digest of everything that decided how the peer
- * was authenticated (verification mode, the name checked, the pinned
- * fingerprints, the client's PSK). A session is resumed only under the
- * same context, so a session made under one policy (or for one name, or
- * one pin) never stands in for authentication under another: the engine
- * does not authenticate the peer again on resumption. */
+/* The trust anchors as a set: the certificates in the engine's store
+ * (sorted, so the order they were added in does not matter) and the CA
+ * directories' paths. Taken once, when the config is frozen. */
+static int trust_digest(sdtls_config *c) {
+  STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(c->ctx));
+  size_t n = 0, count = sk_X509_OBJECT_num(objects);
+  uint8_t(*certs)[32] = count > 0 ? malloc(count * 32) : NULL;
+  if (count > 0 && certs == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  for (size_t i = 0; i < count; i++) {
+    X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    uint8_t *der = NULL;
+    int len = x != NULL ? i2d_X509(x, &der) : 0;
+    if (len > 0) {
+      SHA256(der, (size_t)len, certs[n++]);
+    }
+    OPENSSL_free(der);
+  }
+  ERR_clear_error();
+  SHA256_CTX h;
+  SHA256_Init(&h);
+  SHA256_Update(&h, c->ca_dirs, sizeof(c->ca_dirs));
+  if (n > 0) {
+    qsort(certs, n, 32, digest_order);
+    SHA256_Update(&h, certs, n * 32);
+  }
+  SHA256_Final(c->trust, &h);
+  free(certs);
+  return SDTLS_OK;
+}
+
+static int psk_order(const void *a, const void *b) {
+  return strcmp(((const sdtls_psk *)a)->identity, ((const sdtls_psk *)b)->identity);
+}
+
+/* A PSK's identity and a digest of its key (the key itself never enters
+ * a digest that is stored in tickets). */
+static void hash_psk(SHA256_CTX *h, const sdtls_psk *k) {
+  uint8_t key_digest[SHA256_DIGEST_LENGTH];
+  SHA256(k->key, k->key_len, key_digest);
+  SHA256_Update(h, k->identity, strlen(k->identity) + 1);
+  SHA256_Update(h, key_digest, sizeof(key_digest));
+  OPENSSL_cleanse(key_digest, sizeof(key_digest));
+}
+
+/* A server's PSKs: every identity and key of the table, in identity order
+ * (a server accepts any of them), and whether a lookup answers for the
+ * rest (a resumed session of a looked-up identity is checked again with
+ * the lookup: sdtls_psk_still_known()). */
+static void hash_server_psks(SHA256_CTX *h, const sdtls_config *c) {
+  const uint8_t lookup = c->psk_lookup != NULL;
+  SHA256_Update(h, &lookup, 1);
+  if (c->n_psks == 0) {
+    return;
+  }
+  sdtls_psk *sorted = malloc(c->n_psks * sizeof(*sorted));
+  if (sorted == NULL) {
+    /* Unique to this config: its sessions resume nowhere else. */
+    SHA256_Update(h, &c, sizeof(c));
+    return;
+  }
+  memcpy(sorted, c->psks, c->n_psks * sizeof(*sorted));
+  qsort(sorted, c->n_psks, sizeof(*sorted), psk_order);
+  for (size_t i = 0; i < c->n_psks; i++) {
+    hash_psk(h, &sorted[i]);
+  }
+  OPENSSL_cleanse(sorted, c->n_psks * sizeof(*sorted));
+  free(sorted);
+}
+
+/* The session context: a digest of everything that decides how the peer
+ * is authenticated on this side — the verification mode and the
+ * client-certificate requirement, the trust anchors, the name checked, the
+ * pinned fingerprints, the PSKs (a client's first, a server's whole table
+ * and whether it has a lookup). The engine does not authenticate the peer
+ * again on resumption, so a session resumes only under the same context:
+ * a session made under one policy never stands in for authentication
+ * under another (a server with another trust store, client-certificate
+ * policy or PSK table makes a full handshake instead). Servers that share
+ * a ticket secret therefore resume each other's sessions only when they
+ * share this policy too (docs/design.md, "Sessions are bound to their
+ * authentication policy"). */
 void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
                            const sdtls_fingerprint *conn_pins, size_t n_conn_pins,
                            uint8_t out[SHA256_DIGEST_LENGTH]) {
   SHA256_CTX h;
   SHA256_Init(&h);
-  static const char label[] = "sdtls session context v1";
+  static const char label[] = "sdtls session context v2";
   SHA256_Update(&h, label, sizeof(label));
-  const uint8_t mode[2] = {(uint8_t)c->verify_peer, (uint8_t)c->require_client_cert};
+  const uint8_t mode[3] = {(uint8_t)c->verify_peer, (uint8_t)c->require_client_cert,
+                           (uint8_t)role};
   SHA256_Update(&h, mode, sizeof(mode));
+  SHA256_Update(&h, c->trust, sizeof(c->trust));
   const char *name = server_name != NULL ? server_name : "";
   SHA256_Update(&h, name, strlen(name) + 1);
   sdtls_fingerprint pins[2 * SDTLS_MAX_FINGERPRINTS];
@@ -141,17 +221,19 @@ void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *s
   for (size_t i = 0; i < n_conn_pins; i++) pins[n++] = conn_pins[i];
   qsort(pins, n, sizeof(pins[0]), digest_order); /* the order they were given in is no policy */
   SHA256_Update(&h, pins, n * sizeof(pins[0]));
-  if (role == SDTLS_ROLE_CLIENT && c->n_psks > 0) {
-    uint8_t key_digest[SHA256_DIGEST_LENGTH];
-    SHA256(c->psks[0].key, c->psks[0].key_len, key_digest);
-    SHA256_Update(&h, c->psks[0].identity, strlen(c->psks[0].identity) + 1);
-    SHA256_Update(&h, key_digest, sizeof(key_digest));
-    OPENSSL_cleanse(key_digest, sizeof(key_digest));
+  if (role == SDTLS_ROLE_SERVER) {
+    hash_server_psks(&h, c);
+  } else if (c->n_psks > 0) {
+    hash_psk(&h, &c->psks[0]);
   }
   SHA256_Final(out, &h);
 }
 
 int sdtls_session_install(sdtls_config *config) {
+  int rc = trust_digest(config);
+  if (rc != SDTLS_OK) {
+    return rc;
+  }
   /* What every connection without a server name or pins of its own uses:
    * the config no longer changes. */
   sdtls_session_context(config, SDTLS_ROLE_CLIENT, NULL, NULL, 0, config->session_ctx[0]);

@@ -17,9 +17,11 @@ build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-$(nproc)}
 sh "$root/packaging/setup-debian.sh"
 
-# Sanitizers first: the in-process C tests (simulator, server, ABI).
+# Sanitizers first: the in-process C tests (simulator, server, ABI). (The
+# Python module of this build comes after the Python stage, whose venv it is
+# built for: off until then, also when an earlier run left it on.)
 cmake -S "$root" -B "$build/asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSDTLS_SANITIZE=ON \
-      -DSDTLS_WERROR=ON -DSDTLS_BUILD_TOOL=OFF >/dev/null
+      -DSDTLS_WERROR=ON -DSDTLS_BUILD_TOOL=OFF -DSDTLS_BUILD_PYTHON=OFF >/dev/null
 ninja -C "$build/asan" -j "$jobs"
 (cd "$build/asan" && ctest -j "$jobs" -L memcheck --output-on-failure)
 
@@ -55,6 +57,14 @@ sh "$root/bindings/go/test.sh" "$build/release"
 # Builds the wheel with pip, installs it in a fresh venv and runs mypy and
 # pytest against it (interop with the tool just built). Its own script:
 sh "$root/python/run-tests.sh" "$build"
+# Then the Python suite under ASan+UBSan: the ASan build above with its
+# Python module (over its sanitized libsdtls.so, for the venv's interpreter),
+# run with the sanitizer runtimes preloaded (python_pytest; see
+# bindings/python/CMakeLists.txt). Two minutes; the interop tests skip (no
+# tool in that build; they ran just above).
+cmake -S "$root" -B "$build/asan" -DSDTLS_BUILD_PYTHON=ON -DPython_EXECUTABLE="$build/python-venv/bin/python" >/dev/null
+ninja -C "$build/asan" -j "$jobs" sdtls_python
+(cd "$build/asan" && ctest --output-on-failure --no-tests=error -R '^python_pytest$')
 # ------------------------------------------------------------------------------
 
 # ---- Rust bindings (bindings/rust): cargo test and clippy ---------------

@@ -232,7 +232,12 @@ type box struct{ p *C.sdtlsgo_box }
 
 func newBox() box { return box{C.sdtlsgo_box_new()} }
 
-func (b box) free() { C.sdtlsgo_box_free(b.p) }
+func (b box) free() {
+	if b.p.panicked != 0 {
+		callbackPanics.Delete(uintptr(unsafe.Pointer(b.p)))
+	}
+	C.sdtlsgo_box_free(b.p)
+}
 
 // take appends what the callbacks queued to dst and empties the queue.
 // It reads C memory directly: no call into C unless the queue was large.
@@ -288,31 +293,31 @@ func (c cconn) free() {
 
 func (c cconn) start(now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_conn_start(c.p, cTime(now), &d)
+	rc := C.sdtlsgo_conn_start(c.p, c.box.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
 func (c cconn) receive(b []byte, now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_conn_receive(c.p, bptr(b), C.size_t(len(b)), cTime(now), &d)
+	rc := C.sdtlsgo_conn_receive(c.p, c.box.p, bptr(b), C.size_t(len(b)), cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
 func (c cconn) send(b []byte, now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_conn_send(c.p, bptr(b), C.size_t(len(b)), cTime(now), &d)
+	rc := C.sdtlsgo_conn_send(c.p, c.box.p, bptr(b), C.size_t(len(b)), cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
 func (c cconn) handleTimeout(now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_conn_handle_timeout(c.p, cTime(now), &d)
+	rc := C.sdtlsgo_conn_handle_timeout(c.p, c.box.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
 func (c cconn) keyUpdate(now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_conn_key_update(c.p, cTime(now), &d)
+	rc := C.sdtlsgo_conn_key_update(c.p, c.box.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
 
@@ -386,11 +391,7 @@ func (c cconn) exportKeyingMaterial(label string, context []byte, hasContext boo
 			ctx = (*C.uint8_t)(unsafe.Pointer(&zero[0]))
 		}
 	}
-	var op *C.uint8_t
-	if n > 0 {
-		op = bptr(out)
-	}
-	rc := C.sdtls_conn_export_keying_material(c.p, op, C.size_t(n),
+	rc := C.sdtls_conn_export_keying_material(c.p, bptr(out), C.size_t(n),
 		(*C.char)(unsafe.Pointer(bptr(lb))), C.size_t(len(lb)), ctx, C.size_t(len(context)))
 	if rc != 0 {
 		return nil, int(rc)
@@ -455,7 +456,7 @@ func (s cserver) receive(addr, b []byte, now time.Time) (int, uint64) {
 
 func (s cserver) handleTimeout(now time.Time) (int, uint64) {
 	var d C.sdtls_time
-	rc := C.sdtlsgo_server_handle_timeout(s.p, cTime(now), &d)
+	rc := C.sdtlsgo_server_handle_timeout(s.p, s.box.p, cTime(now), &d)
 	return int(rc), uint64(d)
 }
 

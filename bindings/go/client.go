@@ -44,7 +44,8 @@ var _ net.Conn = (*ClientConn)(nil)
 // When cfg.ServerName is empty, the host part of addr is sent and verified.
 // Under DTLS 1.3 the client finishes before the server has checked its
 // certificate: a server that refuses it ends the connection just after,
-// and the first Read returns the server's alert (ErrAlert).
+// and the first Read returns the server's alert (ErrAlert). A panic in
+// cfg.KeyLogWriter fails Dial with a *CallbackPanicError.
 func Dial(ctx context.Context, network, addr string, cfg *Config, opts ...DialOption) (*ClientConn, error) {
 	if !strings.HasPrefix(network, "udp") {
 		return nil, usageError("dial", "network %q is not a datagram network", network)
@@ -137,9 +138,12 @@ func (c *ClientConn) handshake(ctx context.Context) error {
 		}
 		n, err := c.sock.Read(c.rbuf)
 		now := time.Now()
+		// The handshake's failures show in the Conn's state; a panic in
+		// KeyLogWriter is returned by the call alone.
+		var callErr error
 		switch {
 		case err == nil:
-			_ = c.conn.Receive(c.rbuf[:n], now)
+			callErr = c.conn.Receive(c.rbuf[:n], now)
 		case isTimeout(err):
 			if err := ctx.Err(); err != nil {
 				return err
@@ -147,9 +151,13 @@ func (c *ClientConn) handshake(ctx context.Context) error {
 			if !ctxDL.IsZero() && !now.Before(ctxDL) {
 				return context.DeadlineExceeded
 			}
-			_ = c.conn.HandleTimeout(now)
+			callErr = c.conn.HandleTimeout(now)
 		default:
 			return err // connection refused: nothing listens there
+		}
+		var panicked *CallbackPanicError
+		if errors.As(callErr, &panicked) {
+			return callErr
 		}
 		c.flush()
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -59,10 +60,17 @@ type Config struct {
 	//
 	// Like crypto/tls's GetConfigForClient it runs during the handshake,
 	// here on the Listener's single goroutine with the Listener locked:
-	// every peer waits while it runs, so it must be quick (a map lookup),
-	// and it must not call the Listener or its ServerConns, which would
-	// deadlock. Only Listeners use it: a server Conn takes
-	// Conn.AddPeerFingerprint, Dial takes WithPeerFingerprint.
+	// every peer waits while it runs, so it must be quick (a map lookup).
+	// Only Listeners use it: a server Conn takes Conn.AddPeerFingerprint,
+	// Dial takes WithPeerFingerprint.
+	//
+	// Inside this hook, PSKLookup and KeyLogWriter, when a Listener's
+	// goroutine runs them: the Listener's and its ServerConns' queries
+	// (Stats, ConnectionState, ...) answer; Listener.Close and
+	// ServerConn.Close take effect when the callback returns (a Listener
+	// closed there sends nothing more, not even the handshake in progress);
+	// every other call on them returns an *Error with CodeInCallback.
+	// The same holds for a Conn inside the calls on it (see Conn).
 	GetPeerFingerprints func(remote net.Addr) ([]string, error)
 
 	// MTU is the largest datagram sent, in bytes (default 1200).
@@ -97,8 +105,11 @@ type Config struct {
 	// PSKs are pre-shared keys: a client offers the first, a server accepts
 	// any. PSKLookup lets a server find keys the table does not hold
 	// (return nil for an unknown identity); it is called from the goroutine
-	// that drives the handshake. PSKIdentityHint is what a server sends.
-	// PSKAllowCBC also allows the engine's non-AEAD PSK suites.
+	// that drives the handshake (see GetPeerFingerprints for what it may
+	// call there). A panic in it refuses the identity and is returned, as
+	// a *CallbackPanicError, by the Conn call that made it.
+	// PSKIdentityHint is what a server sends. PSKAllowCBC also allows the
+	// engine's non-AEAD PSK suites.
 	PSKs            []PSK
 	PSKLookup       func(identity string) []byte
 	PSKIdentityHint string
@@ -114,7 +125,12 @@ type Config struct {
 	SessionTicketsDisabled bool
 
 	// KeyLogWriter receives the secrets in NSS key log format, for
-	// Wireshark. Insecure: for debugging only.
+	// Wireshark. Insecure: for debugging only. It is written from the
+	// goroutine that drives the handshake (see GetPeerFingerprints for
+	// what it may call there). A panic in it loses the line and is
+	// returned, as a *CallbackPanicError, by the call that wrote it: a
+	// Conn's call (the connection goes on), Dial (which fails); a Listener
+	// refuses the peer whose handshake it was.
 	KeyLogWriter io.Writer
 
 	// Server (Listen) settings; 0 keeps the library's default.
@@ -202,6 +218,12 @@ func (cfg *Config) build() (*compiledConfig, error) {
 		runtime.SetFinalizer(cc, nil)
 		return nil, newError("config: "+what, rc, "")
 	}
+	// A file setter's failure names the file and why, as the C tool does.
+	failFile := func(what string, rc int, paths ...string) (*compiledConfig, error) {
+		cc.release()
+		runtime.SetFinalizer(cc, nil)
+		return nil, newError("config: "+what, rc, fileDetail(rc, paths...))
+	}
 	if cfg.InsecureSkipVerify {
 		if rc := c.setOption(optVerifyPeer, 0); rc != 0 {
 			return fail("InsecureSkipVerify", rc)
@@ -244,7 +266,7 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	if cfg.CertificateFile != "" || cfg.PrivateKeyFile != "" {
 		if rc := c.setCertificateFile(cfg.CertificateFile, cfg.PrivateKeyFile); rc != 0 {
-			return fail("CertificateFile "+cfg.CertificateFile, rc)
+			return failFile("CertificateFile/PrivateKeyFile", rc, cfg.CertificateFile, cfg.PrivateKeyFile)
 		}
 		cc.server = true
 	}
@@ -255,7 +277,7 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	if cfg.RootCAFile != "" || cfg.RootCADir != "" {
 		if rc := c.setCA(cfg.RootCAFile, cfg.RootCADir); rc != 0 {
-			return fail("RootCAFile/RootCADir", rc)
+			return failFile("RootCAFile/RootCADir", rc, cfg.RootCAFile, cfg.RootCADir)
 		}
 	}
 	if cfg.CipherSuites != "" {
@@ -365,4 +387,30 @@ func (k *keyLogger) log(line string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	_, _ = io.WriteString(k.w, line+"\n")
+}
+
+// fileDetail says which of the files a setter was given failed and why: the
+// operating system's reason when one cannot be opened, else what the
+// library refused in it.
+func fileDetail(rc int, paths ...string) string {
+	var named []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		named = append(named, p)
+		f, err := os.Open(p)
+		if err != nil {
+			return err.Error() // "open PATH: no such file or directory"
+		}
+		f.Close()
+	}
+	list := strings.Join(named, ", ")
+	switch Code(rc) {
+	case CodeFile:
+		return list + ": not a readable file or directory of the expected kind"
+	case CodeCredentials:
+		return list + ": no usable certificate or key, a damaged one, or a key of another certificate"
+	}
+	return list
 }

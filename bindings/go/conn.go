@@ -37,6 +37,12 @@ type Event struct {
 // A Conn is not safe for concurrent use. Close releases it; a Conn that
 // becomes unreachable without Close is released by the garbage collector,
 // but that is only a safety net.
+//
+// The Config's PSKLookup and KeyLogWriter run inside the call that drives
+// the handshake (Receive, mostly). From inside them, on this Conn, Close
+// and the queries (State, ConnectionState, Err ...) may be called; every
+// call that changes the Conn returns an *Error with CodeInCallback. A
+// panic in one becomes the call's error (a *CallbackPanicError).
 type Conn struct {
 	// Methods that call into C end with runtime.KeepAlive(c): the cleanup
 	// must not free cc while a call on it runs.
@@ -46,6 +52,10 @@ type Conn struct {
 	role     Role
 	deadline uint64
 	freed    bool
+	// driving: a C call that may call back into user code (PSKLookup,
+	// KeyLogWriter) is in progress. A call on the Conn meanwhile comes
+	// from inside such a callback (a Conn is not for concurrent use).
+	driving bool
 
 	buf    []byte   // what the C queue held, copied in one go
 	out    [][]byte // datagrams to send, slices of buf
@@ -88,11 +98,52 @@ func (c *Conn) err(op string, rc int) error {
 	return newError(op, rc, detail)
 }
 
+// usable refuses a query on a closed Conn.
 func (c *Conn) usable(op string) error {
 	if c.freed {
 		return &Error{Code: CodeInvalidArgument, Category: CategoryUsage, Op: op, Detail: "connection was closed"}
 	}
 	return nil
+}
+
+// movable also refuses, inside a callback of a call on this Conn, a call
+// that changes it: the C call in progress is half-way through a handshake
+// message.
+func (c *Conn) movable(op string) error {
+	if err := c.usable(op); err != nil {
+		return err
+	}
+	if c.driving {
+		return inCallbackError(op)
+	}
+	return nil
+}
+
+// drive makes call, a C call that may run callbacks, and takes what it
+// queued. A panic in a user callback is the call's error. A Close inside a
+// callback takes effect here, once the C call has returned: the Conn is
+// released and nothing the call produced is kept.
+func (c *Conn) drive(op string, call func(cconn) (int, uint64)) error {
+	defer runtime.KeepAlive(c)
+	if err := c.movable(op); err != nil {
+		return err
+	}
+	c.driving = true
+	rc, d := call(c.cc)
+	c.driving = false
+	panicErr := c.cc.box.takePanic()
+	if c.freed {
+		c.release()
+		if panicErr != nil {
+			return panicErr
+		}
+		return &Error{Code: CodeClosed, Category: CategoryClosed, Op: op, Detail: "closed inside a callback"}
+	}
+	c.collect(d)
+	if panicErr != nil {
+		return panicErr
+	}
+	return c.err(op, rc)
 }
 
 // collect takes what the callbacks queued during the last call.
@@ -127,7 +178,7 @@ func (c *Conn) collect(deadline uint64) {
 // SetServerName sets the name a client sends and verifies (StateNew only).
 func (c *Conn) SetServerName(name string) error {
 	defer runtime.KeepAlive(c)
-	if err := c.usable("server name"); err != nil {
+	if err := c.movable("server name"); err != nil {
 		return err
 	}
 	return c.err("server name", c.cc.setServerName(name))
@@ -137,7 +188,7 @@ func (c *Conn) SetServerName(name string) error {
 // ("sha-256 AB:CD:..."), in StateNew.
 func (c *Conn) AddPeerFingerprint(fingerprint string) error {
 	defer runtime.KeepAlive(c)
-	if err := c.usable("peer fingerprint"); err != nil {
+	if err := c.movable("peer fingerprint"); err != nil {
 		return err
 	}
 	return c.err("peer fingerprint", c.cc.addPeerFingerprint(fingerprint))
@@ -147,7 +198,7 @@ func (c *Conn) AddPeerFingerprint(fingerprint string) error {
 // the same server (client, StateNew).
 func (c *Conn) SetSession(session []byte) error {
 	defer runtime.KeepAlive(c)
-	if err := c.usable("set session"); err != nil {
+	if err := c.movable("set session"); err != nil {
 		return err
 	}
 	return c.err("set session", c.cc.setSession(session))
@@ -155,41 +206,23 @@ func (c *Conn) SetSession(session []byte) error {
 
 // Start begins the handshake: a client queues its first flight.
 func (c *Conn) Start(now time.Time) error {
-	defer runtime.KeepAlive(c)
-	if err := c.usable("start"); err != nil {
-		return err
-	}
-	rc, d := c.cc.start(now)
-	c.collect(d)
-	return c.err("start", rc)
+	return c.drive("start", func(cc cconn) (int, uint64) { return cc.start(now) })
 }
 
 // Receive feeds one datagram from the peer. Records that fail
 // authentication are dropped silently; the error is the one that ended the
 // connection, if it ended now or before.
 func (c *Conn) Receive(datagram []byte, now time.Time) error {
-	defer runtime.KeepAlive(c)
-	if err := c.usable("receive"); err != nil {
-		return err
-	}
 	if len(datagram) == 0 {
-		return nil
+		return c.movable("receive")
 	}
-	rc, d := c.cc.receive(datagram, now)
-	c.collect(d)
-	return c.err("receive", rc)
+	return c.drive("receive", func(cc cconn) (int, uint64) { return cc.receive(datagram, now) })
 }
 
 // Send queues data as one record in one datagram (at most MaxDataSize
 // bytes).
 func (c *Conn) Send(data []byte, now time.Time) error {
-	defer runtime.KeepAlive(c)
-	if err := c.usable("send"); err != nil {
-		return err
-	}
-	rc, d := c.cc.send(data, now)
-	c.collect(d)
-	return c.err("send", rc)
+	return c.drive("send", func(cc cconn) (int, uint64) { return cc.send(data, now) })
 }
 
 // KeyUpdate (DTLS 1.3) sends a KeyUpdate so that this side's records use
@@ -197,13 +230,7 @@ func (c *Conn) Send(data []byte, now time.Time) error {
 // retransmits it until acknowledged: keep serving NextDeadline. A DTLS 1.2
 // connection returns a usage error (CodeUnsupported).
 func (c *Conn) KeyUpdate(now time.Time) error {
-	defer runtime.KeepAlive(c)
-	if err := c.usable("key update"); err != nil {
-		return err
-	}
-	rc, d := c.cc.keyUpdate(now)
-	c.collect(d)
-	return c.err("key update", rc)
+	return c.drive("key update", func(cc cconn) (int, uint64) { return cc.keyUpdate(now) })
 }
 
 // NextDeadline is when HandleTimeout must next be called; the zero Time
@@ -213,20 +240,14 @@ func (c *Conn) NextDeadline() time.Time { return goTime(c.deadline) }
 // HandleTimeout acts on expired timers: retransmits, or fails the
 // handshake with ErrTimeout. Calling it early is harmless.
 func (c *Conn) HandleTimeout(now time.Time) error {
-	defer runtime.KeepAlive(c)
-	if err := c.usable("handle timeout"); err != nil {
-		return err
-	}
-	rc, d := c.cc.handleTimeout(now)
-	c.collect(d)
-	return c.err("handle timeout", rc)
+	return c.drive("handle timeout", func(cc cconn) (int, uint64) { return cc.handleTimeout(now) })
 }
 
 // Shutdown queues close_notify (when connected) and moves to StateClosed.
 // No EventClosed follows for it.
 func (c *Conn) Shutdown(now time.Time) error {
 	defer runtime.KeepAlive(c)
-	if err := c.usable("shutdown"); err != nil {
+	if err := c.movable("shutdown"); err != nil {
 		return err
 	}
 	rc := c.cc.close(now)
@@ -260,15 +281,24 @@ func (c *Conn) NextEvent() (Event, bool) {
 func (c *Conn) held() int { return len(c.events) - c.evN }
 
 // Close releases the connection without sending anything (Shutdown first
-// for an orderly end). Closing twice is harmless.
+// for an orderly end). Closing twice is harmless. Inside PSKLookup or
+// KeyLogWriter, during a call on this Conn, the release waits until that
+// call returns, and nothing the call produced is sent or reported: the
+// handshake in progress does not complete (the call returns ErrClosed).
 func (c *Conn) Close() error {
 	if c.freed {
 		return nil
 	}
 	c.freed = true
+	if !c.driving {
+		c.release()
+	}
+	return nil
+}
+
+func (c *Conn) release() {
 	c.cleanup.Stop()
 	c.cc.free()
-	return nil
 }
 
 // State is the connection's state.
@@ -349,10 +379,20 @@ func (c *Conn) Session() ([]byte, error) {
 	return s, newError("session", rc, "")
 }
 
+// exportKeyingMaterial names the cause of each failure: the C call
+// returns SDTLS_E_INVALID_ARGUMENT for a bad length as for anything the
+// engine refuses, and SDTLS_E_STATE only when not connected.
 func exportKeyingMaterial(cc cconn, label string, context []byte, length int) ([]byte, error) {
-	if length < 0 {
-		return nil, usageError("export", "negative length")
+	if length < 1 {
+		return nil, usageError("export", "length %d: at least 1 byte is exported", length)
 	}
 	out, rc := cc.exportKeyingMaterial(label, context, context != nil, length)
-	return out, newError("export", rc, "")
+	detail := ""
+	switch Code(rc) {
+	case CodeState:
+		detail = "keying material is exported once connected"
+	case CodeInvalidArgument:
+		detail = "the engine refused the label, context or length"
+	}
+	return out, newError("export", rc, detail)
 }

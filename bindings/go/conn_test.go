@@ -3,6 +3,7 @@ package sdtls
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,6 +13,7 @@ type pair struct {
 	t              testing.TB
 	client, server *Conn
 	now            time.Time
+	cerrs, serrs   []error // what Receive returned on each side, in order
 }
 
 func newPair(t testing.TB, ccfg, scfg *Config) *pair {
@@ -29,17 +31,21 @@ func newPair(t testing.TB, ccfg, scfg *Config) *pair {
 }
 
 // pump moves datagrams both ways until neither side has any; it returns
-// the events of each side.
+// the events of each side and records Receive's errors.
 func (p *pair) pump() (cev, sev []Event) {
 	for moved := true; moved; {
 		moved = false
 		for d := p.client.NextDatagram(); d != nil; d = p.client.NextDatagram() {
 			moved = true
-			_ = p.server.Receive(d, p.now)
+			if err := p.server.Receive(d, p.now); err != nil {
+				p.serrs = append(p.serrs, err)
+			}
 		}
 		for d := p.server.NextDatagram(); d != nil; d = p.server.NextDatagram() {
 			moved = true
-			_ = p.client.Receive(d, p.now)
+			if err := p.client.Receive(d, p.now); err != nil {
+				p.cerrs = append(p.cerrs, err)
+			}
 		}
 		for e, ok := p.client.NextEvent(); ok; e, ok = p.client.NextEvent() {
 			e.Data = bytes.Clone(e.Data)
@@ -249,6 +255,28 @@ func TestConfigErrors(t *testing.T) {
 	defer c.Close()
 	if err := c.Start(time.Now()); !errors.Is(err, ErrUsage) {
 		t.Fatalf("start: %v", err)
+	}
+}
+
+// An export's error names its cause: a zero length was reported as "not
+// connected" (the C call returns SDTLS_E_INVALID_ARGUMENT for it).
+func TestExportKeyingMaterialErrorsNameTheirCause(t *testing.T) {
+	cert, key := testCert(t, "server.test")
+	p := newPair(t, &Config{RootCAs: cert, ServerName: "server.test"}, &Config{Certificate: cert, PrivateKey: key})
+	var e *Error
+	if _, err := p.client.ExportKeyingMaterial("EXPERIMENTAL test", nil, 16); !errors.As(err, &e) ||
+		e.Code != CodeState || !strings.Contains(e.Detail, "connected") {
+		t.Fatalf("before the handshake: %v", err)
+	}
+	p.handshake()
+	for _, n := range []int{0, -1} {
+		if _, err := p.client.ExportKeyingMaterial("EXPERIMENTAL test", nil, n); !errors.As(err, &e) ||
+			e.Code != CodeInvalidArgument || !strings.Contains(e.Detail, "length") || strings.Contains(e.Detail, "connected") {
+			t.Fatalf("length %d: %v", n, err)
+		}
+	}
+	if out, err := p.client.ExportKeyingMaterial("EXPERIMENTAL test", nil, 1); err != nil || len(out) != 1 {
+		t.Fatalf("length 1: %v", err)
 	}
 }
 

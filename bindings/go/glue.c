@@ -61,6 +61,41 @@ static void push_close(sdtlsgo_box *box, const sdtls_conn *conn, int reason) {
        detail ? strlen(detail) : 0);
 }
 
+/* ---- the calls that may call back into Go ----
+ *
+ * Each call below that drives a handle pushes a frame naming the handle's
+ * box on this thread's stack of them for its duration: the callbacks into
+ * Go hand the innermost box to Go (a panic is recorded there, for the Go
+ * caller of that call), and sdtlsgo_driving() tells Go whether the
+ * goroutine asking runs inside a callback of a given handle's call. */
+
+typedef struct frame {
+  const sdtlsgo_box *box;
+  const struct frame *outer;
+} frame;
+
+static _Thread_local const frame *innermost;
+
+static void enter(frame *f, const sdtlsgo_box *box) {
+  f->box = box;
+  f->outer = innermost;
+  innermost = f;
+}
+
+static void leave(const frame *f) { innermost = f->outer; }
+
+/* The box of the call that made the callback in progress. */
+static sdtlsgo_box *current_box(void) {
+  return innermost != NULL ? (sdtlsgo_box *)innermost->box : NULL;
+}
+
+int sdtlsgo_driving(const sdtlsgo_box *box) {
+  for (const frame *f = innermost; f != NULL; f = f->outer) {
+    if (f->box == box) return 1;
+  }
+  return 0;
+}
+
 /* ---- a connection of its own (sdtls_conn_new) ---- */
 
 static int conn_send(void *user, const uint8_t *datagram, size_t len) {
@@ -88,35 +123,52 @@ int sdtlsgo_conn_new(sdtls_config *config, int role, sdtlsgo_box *box, sdtls_con
   return sdtls_conn_new(config, (sdtls_role)role, &cb, box, out);
 }
 
-int sdtlsgo_conn_start(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline) {
+int sdtlsgo_conn_start(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now, sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_conn_start(conn, now);
   *deadline = sdtls_conn_next_deadline(conn);
+  leave(&f);
   return rc;
 }
 
-int sdtlsgo_conn_receive(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now,
-                         sdtls_time *deadline) {
+int sdtlsgo_conn_receive(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
+                         sdtls_time now, sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_conn_receive(conn, data, len, now);
   *deadline = sdtls_conn_next_deadline(conn);
+  leave(&f);
   return rc;
 }
 
-int sdtlsgo_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now,
-                      sdtls_time *deadline) {
+int sdtlsgo_conn_send(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
+                      sdtls_time now, sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_conn_send(conn, data, len, now);
   *deadline = sdtls_conn_next_deadline(conn);
+  leave(&f);
   return rc;
 }
 
-int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline) {
+int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
+                                sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_conn_handle_timeout(conn, now);
   *deadline = sdtls_conn_next_deadline(conn);
+  leave(&f);
   return rc;
 }
 
-int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline) {
+int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
+                            sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_conn_key_update(conn, now);
   *deadline = sdtls_conn_next_deadline(conn);
+  leave(&f);
   return rc;
 }
 
@@ -134,7 +186,7 @@ static int server_send(void *user, const uint8_t *addr, size_t addr_len, const u
 static void server_connect(void *user, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
   sdtlsgo_box *box = user;
   if (box->on_connect != 0 &&
-      sdtlsgoOnConnect(box->on_connect, conn, (uint8_t *)addr, addr_len) != 0) {
+      sdtlsgoOnConnect(box->on_connect, box, conn, (uint8_t *)addr, addr_len) != 0) {
     sdtls_conn_close(conn, box->now);
     return;
   }
@@ -165,6 +217,8 @@ int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **ou
 int sdtlsgo_server_receive(sdtls_server *server, sdtlsgo_box *box, const uint8_t *addr,
                            size_t addr_len, const uint8_t *data, size_t len, sdtls_time now,
                            sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   box->now = now; /* for a refusal in server_connect */
   int rc = sdtls_server_receive(server, addr, addr_len, data, len, now);
   /* A busy server's reads never time out: run due timers here too. */
@@ -172,26 +226,33 @@ int sdtlsgo_server_receive(sdtls_server *server, sdtlsgo_box *box, const uint8_t
     rc = sdtls_server_handle_timeout(server, now);
   }
   *deadline = sdtls_server_next_deadline(server);
+  leave(&f);
   return rc;
 }
 
-int sdtlsgo_server_handle_timeout(sdtls_server *server, sdtls_time now, sdtls_time *deadline) {
+int sdtlsgo_server_handle_timeout(sdtls_server *server, sdtlsgo_box *box, sdtls_time now,
+                                  sdtls_time *deadline) {
+  frame f;
+  enter(&f, box);
   int rc = sdtls_server_handle_timeout(server, now);
   *deadline = sdtls_server_next_deadline(server);
+  leave(&f);
   return rc;
 }
 
 /* ---- callbacks into Go, through a cgo.Handle ---- */
 
 static size_t psk_lookup(void *user, const char *identity, uint8_t *key, size_t key_max) {
-  return sdtlsgoPSKLookup((uintptr_t)user, (char *)identity, key, key_max);
+  return sdtlsgoPSKLookup((uintptr_t)user, current_box(), (char *)identity, key, key_max);
 }
 
 int sdtlsgo_config_set_psk_lookup(sdtls_config *config, uintptr_t handle) {
   return sdtls_config_set_psk_lookup(config, psk_lookup, (void *)handle);
 }
 
-static void keylog(void *user, const char *line) { sdtlsgoKeylog((uintptr_t)user, (char *)line); }
+static void keylog(void *user, const char *line) {
+  sdtlsgoKeylog((uintptr_t)user, current_box(), (char *)line);
+}
 
 int sdtlsgo_config_set_keylog(sdtls_config *config, uintptr_t handle) {
   return sdtls_config_set_keylog(config, keylog, (void *)handle);

@@ -41,7 +41,9 @@ typedef struct sdtlsgo_rec {
 /* What callbacks produced since Go last read it. `dropped` counts records
  * lost to a failed allocation. A server's box also carries its on_connect
  * hook (a runtime/cgo.Handle, 0 for none) and the time of the call in
- * progress, which a refusal from the hook needs to close the peer. */
+ * progress, which a refusal from the hook needs to close the peer.
+ * `panicked` is set by Go when a user callback made during the call in
+ * progress panicked (Go keeps the panic until the caller takes it). */
 typedef struct sdtlsgo_box {
   uint8_t *buf;
   size_t len;
@@ -49,6 +51,7 @@ typedef struct sdtlsgo_box {
   uint64_t dropped;
   uintptr_t on_connect;
   sdtls_time now;
+  int panicked;
 } sdtlsgo_box;
 
 sdtlsgo_box *sdtlsgo_box_new(void);
@@ -58,21 +61,33 @@ void sdtlsgo_box_reset(sdtlsgo_box *box);
 
 int sdtlsgo_conn_new(sdtls_config *config, int role, sdtlsgo_box *box, sdtls_conn **out);
 /* The calls that may produce records, each also returning the connection's
- * next deadline through *deadline, so one crossing does both. */
-int sdtlsgo_conn_start(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
-int sdtlsgo_conn_receive(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now,
-                         sdtls_time *deadline);
-int sdtlsgo_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now,
-                      sdtls_time *deadline);
-int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
-int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtls_time now, sdtls_time *deadline);
+ * next deadline through *deadline, so one crossing does both. `box` is the
+ * connection's (a server's connection: its server's): user callbacks made
+ * during the call report to it (sdtlsgo_driving). */
+int sdtlsgo_conn_start(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now, sdtls_time *deadline);
+int sdtlsgo_conn_receive(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
+                         sdtls_time now, sdtls_time *deadline);
+int sdtlsgo_conn_send(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
+                      sdtls_time now, sdtls_time *deadline);
+int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
+                                sdtls_time *deadline);
+int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
+                            sdtls_time *deadline);
 
 int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **out);
 /* `box` is the server's (its user_data). */
 int sdtlsgo_server_receive(sdtls_server *server, sdtlsgo_box *box, const uint8_t *addr,
                            size_t addr_len, const uint8_t *data, size_t len, sdtls_time now,
                            sdtls_time *deadline);
-int sdtlsgo_server_handle_timeout(sdtls_server *server, sdtls_time now, sdtls_time *deadline);
+int sdtlsgo_server_handle_timeout(sdtls_server *server, sdtlsgo_box *box, sdtls_time now,
+                                  sdtls_time *deadline);
+
+/* 1 if the calling thread is inside one of the calls above made with
+ * `box`, at any depth (a callback may drive other handles), else 0. A
+ * goroutine that C calls back into stays on the calling thread until it
+ * returns: this tells Go whether a goroutine runs inside a callback of a
+ * given handle's call. `box` is only compared, never read. */
+int sdtlsgo_driving(const sdtlsgo_box *box);
 
 /* PSK lookup and key log through a runtime/cgo.Handle. */
 int sdtlsgo_config_set_psk_lookup(sdtls_config *config, uintptr_t handle);

@@ -23,7 +23,7 @@ type Listener struct {
 	cfg  *compiledConfig
 	hook cgo.Handle // Config.GetPeerFingerprints, called from srv's on_connect; 0 for none
 
-	mu      sync.Mutex // srv, views, pending, the C queue
+	mu      sync.Mutex // srv, views, pending, the C queue, and below
 	srv     cserver
 	views   map[cconn]*ServerConn
 	pending []*ServerConn
@@ -31,6 +31,16 @@ type Listener struct {
 	buf     []byte
 	closing bool
 	closed  bool
+
+	// What the user callbacks (PSKLookup, KeyLogWriter,
+	// GetPeerFingerprints) asked for inside the loop's C call in progress,
+	// on the loop's goroutine, which holds mu; settle applies it once the
+	// call has returned. Only the loop's calls make user callbacks.
+	closeInCall    bool          // Close
+	closeAfterCall []*ServerConn // ServerConn.Close
+	// What process must not send: anything (muteAll), or to one peer.
+	muteAll  bool
+	mutePeer netip.AddrPort
 
 	acceptSignal chan struct{}
 	done         chan struct{}
@@ -97,10 +107,13 @@ func (l *Listener) loop() {
 			l.mu.Unlock()
 			return
 		}
+		var fed netip.AddrPort // the peer whose datagram was fed, as the server knows it
 		switch {
 		case err == nil:
 			if n > 0 && from.IsValid() {
-				l.srv.receive(encodeSockaddr(from, &sa), buf[:n], now)
+				addr := encodeSockaddr(from, &sa)
+				l.srv.receive(addr, buf[:n], now)
+				fed = decodeSockaddr(addr)
 			}
 		case isTimeout(err):
 			l.srv.handleTimeout(now)
@@ -112,7 +125,12 @@ func (l *Listener) loop() {
 			// A transient error (an ICMP error queued on the socket):
 			// nothing to feed; read on.
 		}
-		l.process()
+		l.settle(fed, now)
+		if l.closeInCall {
+			l.mu.Unlock()
+			l.shutdown()
+			return
+		}
 		// The loop waits for exactly the server's next deadline.
 		if d := l.srv.nextDeadline(); d != l.armed {
 			l.armed = d
@@ -120,6 +138,50 @@ func (l *Listener) loop() {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// settle handles what the loop's last C call queued and what user
+// callbacks asked for inside it. Called with l.mu held.
+func (l *Listener) settle(fed netip.AddrPort, now time.Time) {
+	// A Listener closed inside a callback sends nothing that the call
+	// produced: the handshake in progress does not complete.
+	l.muteAll = l.closeInCall
+	// A panicking KeyLogWriter refuses the peer whose datagram was fed
+	// (its handshake is the one that was logged): nothing more is sent to
+	// it and it is closed. A panicking PSKLookup or GetPeerFingerprints
+	// refused it already (in the engine, in glue.c).
+	var panicked *CallbackPanicError
+	if errors.As(l.srv.box.takePanic(), &panicked) && panicked.Callback == "KeyLogWriter" {
+		l.mutePeer = fed
+	}
+	l.process()
+	l.muteAll = false
+	for _, v := range l.closeAfterCall {
+		if !v.dead {
+			v.closeLocked(now)
+		}
+	}
+	l.closeAfterCall = nil
+	if l.mutePeer.IsValid() {
+		for _, v := range l.views {
+			if v.raddr == l.mutePeer && !v.dead {
+				v.closeLocked(now)
+				break
+			}
+		}
+		l.mutePeer = netip.AddrPort{}
+	}
+}
+
+// lock takes l.mu and returns its unlock, unless the calling goroutine
+// runs inside a user callback made by the Listener's own C call: that
+// goroutine holds l.mu already.
+func (l *Listener) lock() (unlock func()) {
+	if l.srv.box.inCallback() {
+		return func() {}
+	}
+	l.mu.Lock()
+	return l.mu.Unlock
 }
 
 // afterCall handles what a C call made from another goroutine queued, and
@@ -148,7 +210,10 @@ func (l *Listener) process() {
 			h, addr, payload, rest = nextRecord(rest)
 			switch h.kind {
 			case recSend:
-				_, _ = l.pc.WriteToUDPAddrPort(payload, decodeSockaddr(addr))
+				to := decodeSockaddr(addr)
+				if !l.muteAll && (!l.mutePeer.IsValid() || to != l.mutePeer) {
+					_, _ = l.pc.WriteToUDPAddrPort(payload, to)
+				}
 			case recConnect:
 				c := l.srv.conn(h)
 				l.views[c] = newServerConn(l, c, decodeSockaddr(addr))
@@ -190,6 +255,9 @@ func (l *Listener) Accept() (net.Conn, error) { return l.AcceptDTLS() }
 
 // AcceptDTLS is Accept returning the *ServerConn.
 func (l *Listener) AcceptDTLS() (*ServerConn, error) {
+	if l.srv.box.inCallback() {
+		return nil, inCallbackError("accept") // only this goroutine could bring a peer
+	}
 	for {
 		l.mu.Lock()
 		for len(l.pending) > 0 {
@@ -214,8 +282,18 @@ func (l *Listener) AcceptDTLS() (*ServerConn, error) {
 }
 
 // Close sends close_notify to every peer, frees the server and closes the
-// socket. Connections handed out by Accept end with net.ErrClosed.
+// socket. Connections handed out by Accept end with net.ErrClosed. Inside
+// a user callback (see Config.GetPeerFingerprints) it returns at once and
+// the Listener closes when the callback returns; nothing the call that
+// made the callback produced is sent.
 func (l *Listener) Close() error {
+	if l.srv.box.inCallback() {
+		if l.closing || l.closed || l.closeInCall {
+			return net.ErrClosed
+		}
+		l.closeInCall = true
+		return nil
+	}
 	err := l.shutdown()
 	<-l.loopDone
 	return err
@@ -275,8 +353,7 @@ type ListenerStats struct {
 
 // Stats reads the server's counters.
 func (l *Listener) Stats() ListenerStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	defer l.lock()()
 	if l.closed {
 		return ListenerStats{}
 	}
@@ -290,6 +367,9 @@ func (l *Listener) Stats() ListenerStats {
 // stays valid for one more cookie lifetime. Servers behind one address
 // that share it accept each other's cookies.
 func (l *Listener) SetCookieSecret(secret []byte) error {
+	if l.srv.box.inCallback() {
+		return inCallbackError("cookie secret")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -367,6 +447,9 @@ func (v *ServerConn) setErr(err error) {
 
 // Read reads one datagram's data.
 func (v *ServerConn) Read(p []byte) (int, error) {
+	if v.l.srv.box.inCallback() {
+		return 0, inCallbackError("read") // only this goroutine could bring data
+	}
 	for {
 		select {
 		case <-v.rdl.ch():
@@ -404,6 +487,9 @@ func (v *ServerConn) Write(p []byte) (int, error) {
 		return 0, os.ErrDeadlineExceeded
 	}
 	l := v.l
+	if l.srv.box.inCallback() {
+		return 0, inCallbackError("write")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if v.dead {
@@ -436,16 +522,25 @@ func (v *ServerConn) closeLocked(now time.Time) {
 }
 
 // Close sends close_notify to the peer and removes it from the server.
+// Inside a user callback (see Config.GetPeerFingerprints) that happens
+// when the callback returns.
 func (v *ServerConn) Close() error {
 	l := v.l
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	inCall := l.srv.box.inCallback()
+	if !inCall {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+	}
 	if v.localClose {
 		return net.ErrClosed
 	}
-	if v.dead {
+	switch {
+	case v.dead:
 		v.localClose = true
-	} else {
+	case inCall:
+		v.localClose = true
+		l.closeAfterCall = append(l.closeAfterCall, v)
+	default:
 		v.closeLocked(time.Now())
 	}
 	v.mu.Lock()
@@ -477,8 +572,7 @@ func (v *ServerConn) SetWriteDeadline(t time.Time) error { v.wdl.set(t); return 
 
 // live runs fn on the C connection while the server holds it.
 func (v *ServerConn) live(fn func(cconn) error) error {
-	v.l.mu.Lock()
-	defer v.l.mu.Unlock()
+	defer v.l.lock()()
 	if v.dead {
 		return net.ErrClosed
 	}

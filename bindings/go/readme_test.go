@@ -1,20 +1,23 @@
 package sdtls
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
-// The ```go block of the repository's README.md is a whole program that
-// builds against this package.
+// The ```go block of the package's README.md is a whole program that
+// builds against this package and runs as shown.
 func TestReadmeExampleBuilds(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("README.md")
 	if err != nil {
-		t.Skip("README.md not found")
+		t.Fatalf("README.md: %v", err)
 	}
 	m := regexp.MustCompile("(?s)\n```go\n(.*?)\n```").FindSubmatch(readme)
 	if m == nil {
@@ -41,5 +44,12 @@ func TestReadmeExampleBuilds(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the README's Go example does not build: %v\n%s", err, out)
+	}
+	// And it runs as shown: an echo through its own server on a free port.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(dir, "readme")).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "hello (") {
+		t.Fatalf("the README's Go example printed %q (%v), want \"hello (...)\"", out, err)
 	}
 }

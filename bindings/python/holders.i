@@ -12,6 +12,13 @@
  * a server's on_connect hook, and only when the user set one. The GIL is
  * released around every call that does crypto.
  *
+ * One thread at a time per holder: a call that finds its holder in use by
+ * another thread is refused (SDTLSPY_E_BUSY), queries included, so that no
+ * query reads a handle while another thread's call changes or frees it
+ * (see guarded_query). Every entry settles that under the GIL, in the same
+ * C call that uses the handle; raw handles are handed to Python only inside
+ * such a call (the query's function, the on_connect hook).
+ *
  * The holder functions return a negative SDTLS_E_* code (or SDTLSPY_E_BUSY)
  * as a Python int where the pythonic layer raises the matching sdtls.Error;
  * they raise only MemoryError, TypeError/ValueError for bad argument types,
@@ -59,7 +66,9 @@ static int pyrec_put(bq *q, const pyrec *r, const void *addr, const void *data, 
 /* The Python callables of a config, shared by the config and every
  * connection and server made from it, so that they outlive every C call
  * that may use them (each holder drops its reference after freeing its C
- * handle). Reference counted under the GIL. */
+ * handle). Reference counted under the GIL. A capsule's references are
+ * invisible to the cycle collector: the pythonic layer passes functions
+ * that reach its Config only weakly (sdtls/_config.py, _hook). */
 typedef struct pyhooks {
   long refs;
   PyObject *keylog;     /* or NULL */
@@ -175,7 +184,8 @@ typedef struct pyconn {
   pyhooks *hooks;
   bq out; /* [uint32 len][bytes] ... */
   bq ev;  /* pyrec records */
-  int busy;
+  int busy;            /* a call runs (ENGINE_CALL, guarded_query) */
+  unsigned long owner; /* the thread that runs it, while busy */
   int lost; /* an event could not be queued (out of memory) */
 } pyconn;
 
@@ -245,7 +255,8 @@ typedef struct pyserver {
   sdtls_time now; /* the running receive's time, for a refusal */
   bq out; /* pyrec (addr, data) records */
   bq ev;
-  int busy;
+  int busy;            /* as pyconn's */
+  unsigned long owner;
   int lost;
   pyslot *slots;
   uint32_t nslots, slots_cap, free_head;
@@ -555,11 +566,13 @@ static PyObject *take_server_datagrams(bq *q) {
     if ((h)->busy) return PyLong_FromLong(SDTLSPY_E_BUSY); \
   } while (0)
 
-/* Wraps one engine call: busy flag on, GIL released, key log exceptions
- * re-raised afterwards. */
+/* Wraps one engine call: busy flag on (with this thread as its owner, for
+ * guarded_query), GIL released; the caller re-raises callback exceptions
+ * afterwards (rc_result). */
 #define ENGINE_CALL(h, rc, call)            \
   do {                                      \
     (h)->busy = 1;                          \
+    (h)->owner = PyThread_get_thread_ident(); \
     Py_BEGIN_ALLOW_THREADS                  \
     rc = (call);                            \
     Py_END_ALLOW_THREADS                    \
@@ -569,6 +582,59 @@ static PyObject *take_server_datagrams(bq *q) {
 static PyObject *rc_result(int rc) {
   if (raise_pending()) return NULL;
   return PyLong_FromLong(rc);
+}
+
+/* Whether a call of another thread holds the guard (busy, owner). */
+static int used_by_another_thread(int busy, unsigned long owner) {
+  return busy && owner != PyThread_get_thread_ident();
+}
+
+/* A query's result: (0, value), or (code, None) when it was refused. */
+static PyObject *query_refused(int code) {
+  return Py_BuildValue("(iO)", code, Py_None);
+}
+
+/* Runs fn(handle, *args), a call that makes no callback (a query, or a
+ * setter such as sdtls_conn_set_session), under the holder's guard
+ * (busy, owner). It is refused while another thread's call on the holder
+ * runs, so it never reads what that call is changing or frees. It is
+ * allowed from inside a callback of this thread's own running call, where
+ * the C library allows queries (and refuses the rest itself). The handle
+ * must have been looked up under the same GIL hold: no other thread can
+ * start a call on the holder before this returns, and none can find it free
+ * while fn runs (fn may be any callable, one that releases the GIL too).
+ * Returns (0, fn's result) or (SDTLSPY_E_BUSY, None). */
+static PyObject *guarded_query(int *busy, unsigned long *owner, void *handle, swig_type_info *type,
+                               PyObject *fn, PyObject *args) {
+  if (used_by_another_thread(*busy, *owner)) return query_refused(SDTLSPY_E_BUSY);
+  if (!PyCallable_Check(fn) || !PyTuple_Check(args)) {
+    PyErr_SetString(PyExc_TypeError, "a query is a callable and a tuple of its arguments after the handle");
+    return NULL;
+  }
+  Py_ssize_t n = PyTuple_Size(args);
+  PyObject *call = PyTuple_New(n + 1);
+  if (call == NULL) return NULL;
+  PyObject *h = SWIG_NewPointerObj(handle, type, 0);
+  if (h == NULL) {
+    Py_DECREF(call);
+    return NULL;
+  }
+  PyTuple_SetItem(call, 0, h); /* steals */
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *a = PyTuple_GetItem(args, i);
+    Py_INCREF(a);
+    PyTuple_SetItem(call, i + 1, a);
+  }
+  int nested = *busy; /* inside this thread's own call: its guard stays as it is */
+  if (!nested) {
+    *busy = 1;
+    *owner = PyThread_get_thread_ident();
+  }
+  PyObject *r = PyObject_Call(fn, call, NULL);
+  if (!nested) *busy = 0;
+  Py_DECREF(call);
+  if (r == NULL) return NULL;
+  return Py_BuildValue("(iN)", 0, r);
 }
 %}
 
@@ -686,9 +752,13 @@ PyObject *pyconn_new(PyObject *config_cap, int role) {
   return cap;
 }
 
-sdtls_conn *pyconn_handle(PyObject *cap) {
+/* fn(conn, *args) under the connection's guard (see guarded_query):
+ * (0, result) or (SDTLSPY_E_BUSY, None). Every query and setter of a
+ * connection goes through here. */
+PyObject *pyconn_query(PyObject *cap, PyObject *fn, PyObject *args) {
   pyconn *c = get_conn(cap);
-  return c ? c->conn : NULL;
+  if (c == NULL) return NULL;
+  return guarded_query(&c->busy, &c->owner, c->conn, SWIGTYPE_p_sdtls_conn, fn, args);
 }
 
 PyObject *pyconn_start(PyObject *cap, uint64_t now_ns) {
@@ -820,10 +890,21 @@ PyObject *pyserver_new(PyObject *config_cap, PyObject *on_connect) {
   return cap;
 }
 
-/* The raw server handle, or NULL once freed. */
-sdtls_server *pyserver_handle(PyObject *cap) {
+/* Whether the C server is freed (pyserver_free). Reads only the holder. */
+PyObject *pyserver_closed(PyObject *cap) {
   pyserver *s = get_server(cap);
-  return s ? s->srv : NULL;
+  if (s == NULL) return NULL;
+  return PyBool_FromLong(s->srv == NULL);
+}
+
+/* fn(server, *args) under the server's guard (see guarded_query):
+ * (0, result), (SDTLSPY_E_BUSY, None) or (SDTLS_E_CLOSED, None) once the
+ * server is freed. */
+PyObject *pyserver_query(PyObject *cap, PyObject *fn, PyObject *args) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  if (s->srv == NULL) return query_refused(SDTLS_E_CLOSED);
+  return guarded_query(&s->busy, &s->owner, s->srv, SWIGTYPE_p_sdtls_server, fn, args);
 }
 
 /* Frees the C server now (its connections too, without sending); the
@@ -892,15 +973,26 @@ PyObject *pyserver_take_events(PyObject *cap) {
   return take_events(&s->ev, 1);
 }
 
-/* A server connection's raw handle for the header's query functions, or
- * None when it is gone. Use it at once: it dies in the server's next call. */
-PyObject *pyserver_conn_handle(PyObject *cap, uint64_t id) {
+/* Whether the server still holds the connection `id`: 1 or 0, or
+ * SDTLSPY_E_BUSY (the slots change under another thread's call). */
+PyObject *pyserver_conn_alive(PyObject *cap, uint64_t id) {
   pyserver *s = get_server(cap);
   if (s == NULL) return NULL;
-  BUSY_CHECK(s);
+  if (used_by_another_thread(s->busy, s->owner)) return PyLong_FromLong(SDTLSPY_E_BUSY);
+  return PyLong_FromLong(server_lookup(s, id) != NULL);
+}
+
+/* fn(conn, *args) on the server's connection `id`, under the server's
+ * guard (see guarded_query): the lookup and the call are one step, so the
+ * connection cannot be freed between them. (0, result), or
+ * (SDTLSPY_E_BUSY or SDTLSPY_E_GONE, None). */
+PyObject *pyserver_conn_query(PyObject *cap, uint64_t id, PyObject *fn, PyObject *args) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  if (used_by_another_thread(s->busy, s->owner)) return query_refused(SDTLSPY_E_BUSY);
   sdtls_conn *conn = server_lookup(s, id);
-  if (conn == NULL) Py_RETURN_NONE;
-  return SWIG_NewPointerObj(SWIG_as_voidptr(conn), SWIGTYPE_p_sdtls_conn, 0);
+  if (conn == NULL) return query_refused(SDTLSPY_E_GONE);
+  return guarded_query(&s->busy, &s->owner, conn, SWIGTYPE_p_sdtls_conn, fn, args);
 }
 
 PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_t now_ns) {

@@ -70,16 +70,17 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
 }
 
 /* An output buffer whose length the caller chooses: takes the length,
- * returns bytes (the exporter). */
+ * returns bytes (the exporter). At least 1 byte, as the C function takes,
+ * and at most 1 MiB, which bounds what one call allocates. */
 %typemap(in) (uint8_t *out, size_t out_len) {
   unsigned long long n;
   int res = SWIG_AsVal_unsigned_SS_long_SS_long($input, &n);
-  if (!SWIG_IsOK(res) || n > (1u << 20)) {
-    PyErr_SetString(PyExc_ValueError, "length must be an int in 0..1048576");
+  if (!SWIG_IsOK(res) || n < 1 || n > (1u << 20)) {
+    PyErr_SetString(PyExc_ValueError, "length must be an int in 1..1048576");
     SWIG_fail;
   }
   $2 = (size_t)n;
-  $1 = (uint8_t *)calloc(1, $2 ? $2 : 1);
+  $1 = (uint8_t *)calloc(1, $2);
   if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
 }
 %typemap(argout) (uint8_t *out, size_t out_len) {

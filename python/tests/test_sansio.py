@@ -55,6 +55,40 @@ def test_handshake_and_data_both_ways(client_config: sdtls.Config, server_config
     cli.close()  # twice is harmless
 
 
+def test_exporter_errors_name_their_cause(client_config: sdtls.Config, server_config: sdtls.Config) -> None:
+    """Each refusal of export_keying_material() says what was wrong: the
+    state, the length, or the limit of the negotiated protocol's exporter;
+    a refused export changes nothing."""
+    link = make_link(client_config, server_config)
+    export = link.a.export_keying_material
+    with pytest.raises(sdtls.UsageError, match="exported once connected") as e:
+        export("EXPERIMENTAL-t", 16)
+    assert e.value.code == ll.SDTLS_E_STATE
+    link.run(link.connected)
+    for bad in (0, -1, (1 << 20) + 1, "16"):
+        with pytest.raises(ValueError, match=r"length must be an int in 1\.\.1048576"):
+            export("EXPERIMENTAL-t", bad)  # type: ignore[arg-type]
+    if DTLS13:  # HKDF-Expand-Label: "dtls13" + label in 255 bytes, 255 hash lengths out
+        assert len(export("x" * 249, 16)) == 16
+        with pytest.raises(sdtls.UsageError, match="DTLS 1.3 exporter label is at most 249 bytes, not 250") as e:
+            export("x" * 250, 16)
+        assert e.value.code == ll.SDTLS_E_INVALID_ARGUMENT
+        cipher = link.a.cipher
+        assert cipher is not None
+        most = 255 * (48 if cipher.endswith("SHA384") else 32)
+        assert len(export("EXPERIMENTAL-t", most)) == most
+        with pytest.raises(sdtls.UsageError, match=f"at most {most} bytes with {cipher}, not {most + 1}$"):
+            export("EXPERIMENTAL-t", most + 1)
+    else:  # RFC 5705: the context's length is a uint16
+        assert len(export("EXPERIMENTAL-t", 16, bytes(65535))) == 16
+        with pytest.raises(sdtls.UsageError, match="DTLS 1.2 exporter context is at most 65535 bytes, not 65536") as e:
+            export("EXPERIMENTAL-t", 16, bytes(65536))
+        assert e.value.code == ll.SDTLS_E_INVALID_ARGUMENT
+        assert len(export("x" * 1000, 1 << 20)) == 1 << 20
+    assert link.a.state == sdtls.State.CONNECTED
+    assert export("EXPERIMENTAL-t", 32) == link.b.export_keying_material("EXPERIMENTAL-t", 32)  # type: ignore[attr-defined]
+
+
 def test_errors_of_send(client_config: sdtls.Config, server_config: sdtls.Config) -> None:
     link = make_link(client_config, server_config)
     with pytest.raises(sdtls.UsageError) as e:

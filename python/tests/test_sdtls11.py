@@ -167,7 +167,7 @@ def test_a_servers_connection_cannot_be_pinned_from_python(certs: Certs) -> None
                 server=True)
     link.run(lambda: any(isinstance(e, sdtls.PeerConnected) for e in link.b_events))
     view = next(e.connection for e in link.b_events if isinstance(e, sdtls.PeerConnected))
-    rc = ll.sdtls_conn_add_peer_fingerprint(view._handle(), "sha-256 " + sdtls.fingerprint(certs.cert))
+    rc = view._query(ll.sdtls_conn_add_peer_fingerprint, "sha-256 " + sdtls.fingerprint(certs.cert))
     assert rc == ll.SDTLS_E_STATE
     assert not hasattr(view, "add_peer_fingerprint")
 
@@ -455,17 +455,17 @@ def test_low_level_out_parameters(certs: Certs) -> None:
     (the C copy released with sdtls_free), the SRTP struct as a tuple."""
     link = connect(sdtls.Config(cadata=certs.cert, srtp_profiles="SRTP_AES128_CM_SHA1_80"),
                    sdtls.Config(certificate=certs.cert, private_key=certs.key, srtp_profiles="SRTP_AES128_CM_SHA1_80"))
-    h = link.a._handle()
-    rc, session = ll.sdtls_conn_get_session(h)
+    query = link.a._query  # ll's function with the connection's handle, under its guard
+    rc, session = query(ll.sdtls_conn_get_session)
     assert rc == 0 and isinstance(session, bytes) and session == link.a.get_session()
-    rc, k = ll.sdtls_conn_srtp_keying(h)
+    rc, k = query(ll.sdtls_conn_srtp_keying)
     assert rc == 0 and k[:3] == (1, 16, 14) and all(len(x) == 30 for x in k[3:])
     fresh = sdtls.Connection(sdtls.Config(), "client", server_name="x")
-    assert tuple(ll.sdtls_conn_get_session(fresh._handle())) == (ll.SDTLS_E_STATE, None)
-    assert tuple(ll.sdtls_conn_srtp_keying(fresh._handle())) == (ll.SDTLS_E_STATE, None)
+    assert tuple(fresh._query(ll.sdtls_conn_get_session)) == (ll.SDTLS_E_STATE, None)
+    assert tuple(fresh._query(ll.sdtls_conn_srtp_keying)) == (ll.SDTLS_E_STATE, None)
     for _ in range(2000):  # no leak: the C allocations are freed on every call
-        ll.sdtls_conn_get_session(h)
-        ll.sdtls_conn_srtp_keying(h)
+        query(ll.sdtls_conn_get_session)
+        query(ll.sdtls_conn_srtp_keying)
 
 
 def test_config_of_every_kind_in_one(certs: Certs) -> None:

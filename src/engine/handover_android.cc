@@ -1,5 +1,5 @@
 // Cookie hand-over glue for Android's BoringSSL layout (Debian's
-// android-platform-external-boringssl). See DESIGN.md, "Stateless cookie
+// android-platform-external-boringssl). See docs/design.md, "Stateless cookie
 // exchange": after sdtls has answered a ClientHello with a HelloVerifyRequest
 // on the engine's behalf, the fresh server SSL object must continue the
 // exchange the client already sees. The fields set here are private to the

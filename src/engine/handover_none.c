@@ -1,6 +1,6 @@
 /* No cookie hand-over glue for this engine layout: the fields it sets are
  * private to the engine and were only verified for Android's layout (see
- * DESIGN.md). sdtls_server then needs SDTLS_OPT_COOKIES=0. */
+ * docs/design.md). sdtls_server then needs SDTLS_OPT_COOKIES=0. */
 #include "internal.h"
 
 int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq) {

@@ -1,7 +1,7 @@
 // Cookie hand-over glue for upstream BoringSSL's layout (gen/sources.cmake;
 // e.g. the tree in Debian's chromium source package, fetched by
 // packaging/fetch-boringssl-current.sh). Same three facts as
-// handover_android.cc (DESIGN.md, "Stateless cookie exchange"), in the
+// handover_android.cc (docs/design.md, "Stateless cookie exchange"), in the
 // fields this engine keeps them in (ssl/internal.h of the very tree that is
 // linked in):
 //   - DTLS1_STATE::handshake_read_seq: message_seq of the next handshake

@@ -1,9 +1,7 @@
 /* sdtls cert: make a self-signed ECDSA P-256 certificate and key. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -17,22 +15,17 @@ static void cert_usage(FILE *out) {
           "prints the certificate's fingerprint as \"sha-256 AA:BB:...\".\n"
           "\n"
           "  --cert FILE   certificate output file (replaced)\n"
-          "  --key FILE    private key output file (replaced, mode 0600)\n"
+          "  --key FILE    private key output file (replaced, mode 0600); one that\n"
+          "                group or others can read is refused\n"
           "  --cn NAME     common name (default: localhost)\n"
           "  --days N      validity in days, 1..36500 (default: 365)\n"
           "  --help        this help\n");
 }
 
-/* Writes `text` to `path` with `mode` (also applied to an existing file). */
-static int write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+/* Writes `text` to `path` (replaced; see open_output() for `flags`). */
+static int write_file(const char *path, const char *what, const char *text, unsigned flags) {
+  int fd = open_output(path, what, flags);
   if (fd < 0) {
-    errorf("cannot write %s: %s", path, strerror(errno));
-    return -1;
-  }
-  if (fchmod(fd, mode) != 0) {
-    errorf("cannot set the mode of %s: %s", path, strerror(errno));
-    close(fd);
     return -1;
   }
   size_t len = strlen(text), off = 0;
@@ -42,14 +35,14 @@ static int write_file(const char *path, const char *text, mode_t mode) {
       if (errno == EINTR) {
         continue;
       }
-      errorf("cannot write %s: %s", path, strerror(errno));
+      errorf("%s: cannot write the %s: %s", path, what, strerror(errno));
       close(fd);
       return -1;
     }
     off += (size_t)n;
   }
   if (close(fd) != 0) {
-    errorf("cannot write %s: %s", path, strerror(errno));
+    errorf("%s: cannot write the %s: %s", path, what, strerror(errno));
     return -1;
   }
   return 0;
@@ -107,7 +100,9 @@ int cmd_cert(int argc, char **argv) {
   }
   uint8_t digest[32];
   int status = EXIT_FAIL;
-  if (write_file(key_path, key_pem, 0600) == 0 && write_file(cert_path, cert_pem, 0644) == 0) {
+  /* The key first: if its file is refused, nothing is written. */
+  if (write_file(key_path, "key file", key_pem, OUT_SECRET) == 0 &&
+      write_file(cert_path, "certificate file", cert_pem, 0) == 0) {
     rc = sdtls_certificate_fingerprint_sha256((const uint8_t *)cert_pem, strlen(cert_pem), digest);
     if (rc == SDTLS_OK) {
       print_fingerprint(stdout, "", digest);

@@ -31,7 +31,7 @@ static void client_usage(FILE *out) {
           "                          bundle " SYSTEM_CA_BUNDLE "\n"
           "  --insecure              do not verify the server's certificate\n"
           "  --server-name NAME      name to send and verify (default: HOST)\n"
-          "  --fingerprint sha-256:AA:BB:...\n"
+          "  --fingerprint [sha-256:]AA:BB:...\n"
           "                          accept only a server certificate with this SHA-256\n"
           "                          fingerprint, instead of the CA and name checks\n"
           "                          (repeatable: any of them; SDP's \"sha-256 AA:...\" too)\n"
@@ -41,7 +41,9 @@ static void client_usage(FILE *out) {
           "  --cert FILE --key FILE  client certificate and key (PEM)\n"
           "  --srtp PROFILES         offer DTLS-SRTP (RFC 5764) with these profiles, joined\n"
           "                          by ':' (SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_32,\n"
-          "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM)\n"
+          "                          SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM); a server\n"
+          "                          that chooses none is a warning\n"
+          "  --require-srtp          ... a failure (exit 1) instead\n"
           "  --alpn LIST             offer these ALPN protocols, joined by ','\n"
           "  --session FILE          resume the session saved in FILE if there is one;\n"
           "                          before closing save the new one there (mode 0600)\n"
@@ -53,6 +55,13 @@ static void client_usage(FILE *out) {
           "                          RFC 5705 keying material for LABEL (LEN 1..1024), e.g.\n"
           "                          EXTRACTOR-dtls_srtp:60 for SRTP_AES128_CM_SHA1_80\n"
           "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
+          "  -v, --verbose           on stderr, lines starting with '*': each datagram of\n"
+          "                          the handshake (time, direction, size, contents), the\n"
+          "                          handshake time, the negotiated parameters and the\n"
+          "                          server's certificate (the leaf: subject, issuer,\n"
+          "                          validity, alt names, key)\n"
+          "  -vv                     ... and every datagram after the handshake, with one\n"
+          "                          line per DTLS record (type, epoch, sequence, length)\n"
           "  --help                  this help\n"
           "\n"
           "Exit status: 0 success, 1 handshake/verification/network failure, 2 usage.\n");
@@ -62,6 +71,7 @@ typedef struct client {
   int fd;
   sdtls_conn *conn;
   bool handshake_done;
+  sdtls_time handshake_done_at;
   bool closed;      /* on_close was called */
   int close_reason; /* its reason */
   unsigned long sent, received;
@@ -69,10 +79,12 @@ typedef struct client {
   sdtls_time last_rx; /* time the last application datagram arrived */
   bool stdout_failed;
   bool refused; /* ECONNREFUSED on the socket: nothing listens at the server's port */
+  trace tr;     /* datagram counts and --verbose */
 } client;
 
 static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
   client *c = user_data;
+  trace_datagram(&c->tr, NULL, true, datagram, len, c->now);
   if (net_send(c->fd, datagram, len, NULL) == 0) {
     return 0;
   }
@@ -85,6 +97,7 @@ static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
 static void client_on_handshake_done(void *user_data) {
   client *c = user_data;
   c->handshake_done = true;
+  c->handshake_done_at = c->now;
 }
 
 static void client_on_data(void *user_data, const uint8_t *data, size_t len) {
@@ -115,7 +128,8 @@ static bool is_ip_literal(const char *host) {
 static bool offer_session(sdtls_conn *conn, const char *path) {
   uint8_t *data = NULL;
   size_t len = 0;
-  int got = read_small_file(path, "session file", SESSION_MAX, true, &data, &len);
+  int got = read_small_file(path, "session file", SESSION_MAX, READ_MISSING_OK, &data,
+                            &len);
   if (got <= 0) {
     return got == 0;
   }
@@ -151,10 +165,41 @@ static bool save_session(const sdtls_conn *conn, const char *path) {
   return ok;
 }
 
-/* Prints the connected line and the exported keying material. */
-static int announce(client *c, const config_opts *copts, const char *session_file) {
+/* Prints the connected line (with --verbose, the handshake's time and
+ * parameters too), says when the server chose no SRTP profile of --srtp
+ * (an error with --require-srtp), and prints the exported keying material.
+ * -1 after an error message. */
+static int announce(client *c, const config_opts *copts, const char *session_file,
+                    bool require_srtp) {
   print_session("connected", c->conn, session_file != NULL);
+  trace_handshake_done(&c->tr, NULL, c->handshake_done_at);
+  if (c->tr.verbose > 0) {
+    print_parameters(NULL, c->conn);
+  }
+  /* use_srtp is an extension: a server that takes none of the profiles
+   * completes the handshake without it (RFC 5764 4.1.1), and a media
+   * application would then have no SRTP keys. */
+  if (copts->srtp != NULL && sdtls_conn_srtp_profile(c->conn) == 0) {
+    if (require_srtp) {
+      errorf("the server chose no SRTP profile (offered %s)", copts->srtp);
+      return -1;
+    }
+    fprintf(stderr, "warning: the server chose no SRTP profile (offered %s): no SRTP keys\n",
+            copts->srtp);
+  }
   return print_export(copts, c->conn) ? 0 : -1;
+}
+
+/* After a failure: the alerts by which a server says that it wanted a
+ * client certificate, when none was sent. In DTLS 1.2 that is
+ * handshake_failure after a CertificateRequest (the tool saw it in the
+ * clear), in DTLS 1.3 certificate_required (RFC 8446 4.4.2.4). */
+static void explain_failure(const client *c, const config_opts *copts, int err) {
+  int alert = failure_alert(err, sdtls_conn_error_detail(c->conn));
+  if (copts->cert == NULL && copts->psk_len == 0 &&
+      (alert == 116 || (alert == 40 && c->tr.certificate_request))) {
+    fprintf(stderr, "%s: the server requires a client certificate (--cert/--key)\n", tool_name);
+  }
 }
 
 /* Receives every queued datagram and feeds it to the connection. */
@@ -167,6 +212,7 @@ static void client_read_socket(client *c) {
       return;
     }
     c->now = now_ns();
+    trace_datagram(&c->tr, NULL, false, buf, (size_t)n, c->now);
     sdtls_conn_receive(c->conn, buf, (size_t)n, c->now);
     sdtls_state st = sdtls_conn_state(c->conn);
     if (st == SDTLS_STATE_FAILED || st == SDTLS_STATE_CLOSED) {
@@ -177,7 +223,14 @@ static void client_read_socket(client *c) {
 
 int cmd_client(int argc, char **argv) {
   static char prog[] = "sdtls client";
-  enum { OPT_INSECURE = OPT_COMMAND, OPT_NAME, OPT_TIMEOUT, OPT_HS_TIMEOUT, OPT_SESSION };
+  enum {
+    OPT_INSECURE = OPT_COMMAND,
+    OPT_NAME,
+    OPT_TIMEOUT,
+    OPT_HS_TIMEOUT,
+    OPT_SESSION,
+    OPT_REQUIRE_SRTP
+  };
   static const struct option options[] = {
       CONFIG_LONG_OPTIONS,
       {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -185,16 +238,25 @@ int cmd_client(int argc, char **argv) {
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT},
       {"session", required_argument, NULL, OPT_SESSION},
+      {"require-srtp", no_argument, NULL, OPT_REQUIRE_SRTP},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
   const char *server_name = NULL, *session_file = NULL;
-  bool insecure = false;
+  bool insecure = false, require_srtp = false;
+  int verbose = 0;
   sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
   argv[0] = prog;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
     switch (opt) {
+    case 'v':
+      verbose += verbose < 2 ? 1 : 0;
+      break;
+    case OPT_REQUIRE_SRTP:
+      require_srtp = true;
+      break;
     case OPT_INSECURE:
       insecure = true;
       break;
@@ -234,6 +296,9 @@ int cmd_client(int argc, char **argv) {
   if (checked >= 0) {
     return checked;
   }
+  if (require_srtp && copts.srtp == NULL) {
+    return usage_error(prog, NULL, "--require-srtp needs --srtp");
+  }
   bool pinned = copts.n_fingerprints > 0, psk = copts.psk_len > 0;
   if (copts.ca != NULL && insecure) {
     return usage_error(prog, NULL, "--ca and --insecure exclude each other");
@@ -269,6 +334,7 @@ int cmd_client(int argc, char **argv) {
   client c;
   memset(&c, 0, sizeof(c));
   c.fd = -1;
+  c.tr.verbose = verbose;
   /* A PSK client offers only the PSK suite: the key is what authenticates
    * the server, so no certificate suite may stand in for it. */
   if (psk) {
@@ -326,6 +392,7 @@ int cmd_client(int argc, char **argv) {
   }
   int sigfd = signals_install(false);
   c.now = now_ns();
+  c.tr.start = c.tr.handshake_start = c.now;
   rc = sdtls_conn_start(c.conn, c.now);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot start the handshake", rc, sdtls_conn_error_detail(c.conn));
@@ -356,11 +423,13 @@ int cmd_client(int argc, char **argv) {
       snprintf(what, sizeof(what), "%s with %s failed", announced ? "connection" : "handshake",
                peer_text);
       report_sdtls_error(what, err, sdtls_conn_error_detail(c.conn));
+      explain_failure(&c, &copts, err);
       goto out;
     }
     if (c.handshake_done && !announced) {
       announced = true;
-      if (announce(&c, &copts, session_file) != 0) {
+      if (announce(&c, &copts, session_file, require_srtp) != 0) {
+        sdtls_conn_close(c.conn, c.now);
         goto out;
       }
     }
@@ -441,7 +510,9 @@ int cmd_client(int argc, char **argv) {
     }
     c.now = now_ns();
     if (c.now >= sdtls_conn_next_deadline(c.conn)) {
+      c.tr.on_timer = true;
       sdtls_conn_handle_timeout(c.conn, c.now);
+      c.tr.on_timer = false;
     }
   }
 

@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +143,57 @@ void print_session(const char *prefix, const sdtls_conn *conn, bool offered_sess
   fputs(line, stderr);
 }
 
+void print_parameters(const char *peer, const sdtls_conn *conn) {
+  char prefix[160];
+  snprintf(prefix, sizeof(prefix), "* %s%s", peer != NULL ? peer : "", peer != NULL ? " " : "");
+  const char *version = sdtls_conn_version(conn), *cipher = sdtls_conn_cipher(conn);
+  const char *group = sdtls_conn_group(conn), *alpn = sdtls_conn_alpn(conn);
+  const char *srtp = sdtls_srtp_profile_name(sdtls_conn_srtp_profile(conn));
+  const char *psk = sdtls_conn_psk_identity(conn);
+  fprintf(stderr,
+          "%sversion: %s\n%scipher: %s\n%sgroup: %s\n%sALPN: %s\n%sSRTP profile: %s\n"
+          "%sresumed: %s\n%sPSK identity: %s\n",
+          prefix, version != NULL ? version : "?", prefix, cipher != NULL ? cipher : "?", prefix,
+          group != NULL ? group : "none (no key exchange)", prefix, alpn != NULL ? alpn : "none",
+          prefix, srtp != NULL ? srtp : "none", prefix,
+          sdtls_conn_session_resumed(conn) ? "yes" : "no", prefix, psk != NULL ? psk : "none");
+  const uint8_t *der = NULL;
+  size_t len = 0;
+  if (sdtls_conn_peer_certificate(conn, &der, &len) != SDTLS_OK) {
+    fprintf(stderr, "%speer certificate: none%s\n", prefix,
+            sdtls_conn_session_resumed(conn) ? " (a resumed session does not send it again)"
+                                             : "");
+    return;
+  }
+  /* The library hands out the leaf only, not the chain. */
+  fprintf(stderr, "%speer certificate (the leaf, %zu bytes):\n", prefix, len);
+  char inner[170];
+  snprintf(inner, sizeof(inner), "%s  ", prefix);
+  print_certificate(stderr, inner, der, len);
+  uint8_t digest[32];
+  char fp[96];
+  if (sdtls_conn_peer_fingerprint_sha256(conn, digest) == SDTLS_OK &&
+      sdtls_fingerprint_format(digest, fp, sizeof(fp)) == SDTLS_OK) {
+    fprintf(stderr, "%sfingerprint: sha-256 %s\n", inner, fp);
+  }
+}
+
+int failure_alert(int err, const char *detail) {
+  if (err != SDTLS_E_ALERT || detail == NULL) {
+    return -1;
+  }
+  const char *open = strrchr(detail, '(');
+  long alert;
+  char digits[8];
+  size_t n = open != NULL ? strcspn(open + 1, ")") : 0;
+  if (n == 0 || n >= sizeof(digits) || strcmp(open + 1 + n, ")") != 0) {
+    return -1;
+  }
+  memcpy(digits, open + 1, n);
+  digits[n] = '\0';
+  return parse_long(digits, 0, 255, &alert) ? (int)alert : -1;
+}
+
 bool write_line(const uint8_t *data, size_t len) {
   return fwrite(data, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
 }
@@ -248,6 +298,32 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
   }
 }
 
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* --fingerprint's argument as the library takes it: the bare form that SDP
+ * attributes and sdtls.fingerprint() print ("AB:CD:...", no hash name) gets
+ * "sha-256:" in front, so that it can be pasted as it is; anything else is
+ * handed over unchanged, for the library to judge. Returns `arg` or buf. */
+static const char *fingerprint_arg(const char *arg, char *buf, size_t buf_len) {
+  bool bare = strlen(arg) >= 3 && hex_value(arg[0]) >= 0 && hex_value(arg[1]) >= 0 &&
+              arg[2] == ':';
+  if (!bare || (size_t)snprintf(buf, buf_len, "sha-256:%s", arg) >= buf_len) {
+    return arg;
+  }
+  return buf;
+}
+
 int config_opts_check(config_opts *o, const char *prog) {
   if ((o->cert == NULL) != (o->key == NULL)) {
     return usage_error(prog, NULL, "--cert and --key go together");
@@ -288,13 +364,15 @@ int config_opts_check(config_opts *o, const char *prog) {
     status = usage_error(prog, NULL, "--psk-identity wants 1 to 128 bytes");
   }
   for (size_t i = 0; status < 0 && i < o->n_fingerprints; i++) {
-    int rc = sdtls_config_add_peer_fingerprint(probe, o->fingerprints[i]);
+    char buf[FINGERPRINT_TEXT_MAX];
+    int rc = sdtls_config_add_peer_fingerprint(
+        probe, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf)));
     if (rc == SDTLS_E_UNSUPPORTED) {
       status = usage_error(prog, NULL, "--fingerprint: only sha-256 is supported, not '%s'",
                            o->fingerprints[i]);
     } else if (rc != SDTLS_OK) {
       status = usage_error(prog, NULL,
-                           "--fingerprint wants sha-256:AA:BB:... (32 hex pairs), not '%s'",
+                           "--fingerprint wants [sha-256:]AA:BB:... (32 hex pairs), not '%s'",
                            o->fingerprints[i]);
     }
   }
@@ -337,7 +415,9 @@ sdtls_config *config_opts_new(const config_opts *o) {
              check_rc(sdtls_config_add_psk(config, o->psk_identity, o->psk, o->psk_len),
                       "--psk"));
   for (size_t i = 0; ok && i < o->n_fingerprints; i++) {
-    ok = check_rc(sdtls_config_add_peer_fingerprint(config, o->fingerprints[i]),
+    char buf[FINGERPRINT_TEXT_MAX];
+    ok = check_rc(sdtls_config_add_peer_fingerprint(
+                      config, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf))),
                   "--fingerprint");
   }
   if (ok && o->max_version != 0) {
@@ -381,19 +461,6 @@ bool print_export(const config_opts *o, const sdtls_conn *conn) {
   bool ok = fputs(line, stdout) != EOF && fflush(stdout) == 0;
   explicit_bzero(line, sizeof(line));
   return ok;
-}
-
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 size_t parse_hex(const char *s, uint8_t *out, size_t max) {
@@ -504,21 +571,17 @@ static void keylog_line(void *user_data, const char *line) {
 }
 
 int keylog_enable(sdtls_config *config, const char *path) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  /* Anyone who reads a key log can decrypt the traffic. A FIFO that
+   * another program reads, and /dev/null, are fine. */
+  int fd = open_output(path, "key log file", OUT_SECRET | OUT_APPEND);
   if (fd < 0) {
-    errorf("cannot open key log file %s: %s", path, strerror(errno));
-    return -1;
-  }
-  /* A key log holds secrets: also when it was there before. */
-  if (fchmod(fd, 0600) != 0) {
-    errorf("cannot set the mode of key log file %s: %s", path, strerror(errno));
-    close(fd);
     return -1;
   }
   keylog_file = fdopen(fd, "a");
   if (keylog_file == NULL) {
+    int err = errno;
     close(fd);
-    errorf("cannot open key log file %s: %s", path, strerror(errno));
+    errorf("%s: cannot write the key log file: %s", path, strerror(err));
     return -1;
   }
   int rc = sdtls_config_set_keylog(config, keylog_line, keylog_file);

@@ -2,7 +2,6 @@
  * the library sees it, so that a failure names the file that failed: the
  * library's sdtls_config_set_certificate_file() says only "file could not be
  * read" or "bad certificate, key or trust data" for either file. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,38 +11,12 @@
 #define MAX_CREDENTIAL_FILE (1u << 20) /* the library's limit for these files */
 
 /* A whole file (at most MAX_CREDENTIAL_FILE bytes) into *out (malloc'd; the
- * caller wipes and frees it). Returns false after a message naming `path`
+ * caller wipes and frees it). A pipe is read too: `--key <(command)` keeps
+ * a decrypted key off the disk. Returns false after a message naming `path`
  * and its role `what` ("key file"). */
 static bool read_credential_file(const char *path, const char *what, uint8_t **out,
                                  size_t *out_len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    errorf("%s: cannot read the %s: %s", path, what, strerror(errno));
-    return false;
-  }
-  uint8_t *buf = malloc(MAX_CREDENTIAL_FILE);
-  if (buf == NULL) {
-    fclose(f);
-    errorf("%s: cannot read the %s: %s", path, what, strerror(ENOMEM));
-    return false;
-  }
-  size_t n = fread(buf, 1, MAX_CREDENTIAL_FILE, f);
-  int err = ferror(f) ? errno : 0;
-  bool too_big = !ferror(f) && n == MAX_CREDENTIAL_FILE && fgetc(f) != EOF;
-  fclose(f);
-  if (err != 0 || too_big) {
-    if (too_big) {
-      errorf("%s: the %s is larger than %u bytes", path, what, MAX_CREDENTIAL_FILE);
-    } else {
-      errorf("%s: cannot read the %s: %s", path, what, strerror(err));
-    }
-    explicit_bzero(buf, n);
-    free(buf);
-    return false;
-  }
-  *out = buf;
-  *out_len = n;
-  return true;
+  return read_small_file(path, what, MAX_CREDENTIAL_FILE, READ_PIPE_OK, out, out_len) > 0;
 }
 
 /* ---- a look at the private key ---- */

@@ -1,6 +1,14 @@
-/* Small files the tool reads and writes whole: the client's --session file
- * and the server's --ticket-secret-file. Both hold secrets: they are wiped
- * after use and written with mode 0600. */
+/* The files the tool reads secrets or state from (--cert, --key, --ca,
+ * --session, --ticket-secret-file) and writes secrets to (--keylog,
+ * --session, cert --key).
+ *
+ * No open() here can wait: a FIFO opened for reading without a writer, or
+ * for writing without a reader, would block the tool forever, so every open
+ * is non-blocking (O_NONBLOCK is cleared afterwards where waiting for data is
+ * wanted). The tool never changes the mode of a file it is given: a file it
+ * creates for a secret is created 0600 (umask can only take bits away), a
+ * device or FIFO is written as it is, and an existing regular file that group
+ * or others can read is refused rather than filled with secrets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,14 +25,63 @@ void wipe_free(uint8_t *buf, size_t len) {
   }
 }
 
-int read_small_file(const char *path, const char *what, size_t max, bool missing_ok,
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISCHR(mode)) {
+    return "a character device";
+  }
+  if (S_ISBLK(mode)) {
+    return "a block device";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  return "not a regular file";
+}
+
+/* Clears O_NONBLOCK, so that reads and writes wait for a pipe's other end
+ * as they would for a slow disk. */
+static bool make_blocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0;
+}
+
+int read_small_file(const char *path, const char *what, size_t max, unsigned flags,
                     uint8_t **out, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT && missing_ok) {
+    if (errno == ENOENT && (flags & READ_MISSING_OK)) {
       return 0;
     }
     errorf("%s: cannot read the %s: %s", path, what, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    errorf("%s: cannot read the %s: %s", path, what, strerror(err));
+    return -1;
+  }
+  bool is_pipe = S_ISFIFO(st.st_mode);
+  if (!S_ISREG(st.st_mode) && !(is_pipe && (flags & READ_PIPE_OK))) {
+    close(fd);
+    errorf("%s: the %s is %s, not a regular file%s", path, what, file_kind(st.st_mode),
+           (flags & READ_PIPE_OK) ? " or a pipe" : "");
+    return -1;
+  }
+  /* A pipe's writer may still be producing: wait for it (a FIFO without a
+   * writer reads as empty at once). */
+  if (is_pipe && !make_blocking(fd)) {
+    int err = errno;
+    close(fd);
+    errorf("%s: cannot read the %s: %s", path, what, strerror(err));
     return -1;
   }
   uint8_t *buf = malloc(max + 1);
@@ -58,28 +115,93 @@ int read_small_file(const char *path, const char *what, size_t max, bool missing
     }
   }
   close(fd);
+  if (is_pipe && n == 0) {
+    free(buf);
+    errorf("%s: nothing to read from the %s (a FIFO with no writer?)", path, what);
+    return -1;
+  }
   *out = buf;
   *len = n;
   return 1;
 }
 
+int open_output(const char *path, const char *what, unsigned flags) {
+  /* No O_TRUNC: a refused file stays as it was. */
+  int fd = open(path,
+                O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC |
+                    ((flags & OUT_APPEND) ? O_APPEND : 0),
+                (flags & OUT_SECRET) ? 0600 : 0666);
+  if (fd < 0) {
+    int err = errno;
+    struct stat st;
+    if (err == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      errorf("%s: cannot write the %s: a FIFO with no reader (start the reader first)", path,
+             what);
+    } else {
+      errorf("%s: cannot write the %s: %s", path, what, strerror(err));
+    }
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    errorf("%s: cannot write the %s: %s", path, what, strerror(err));
+    return -1;
+  }
+  if (S_ISREG(st.st_mode)) {
+    /* Refused, not warned about: a warning would come after the secrets
+     * were already where group or others can read them, and making the
+     * file 0600 behind the user's back (as this tool once did) changes a
+     * mode the user may rely on. A file created just now is 0600 and never
+     * lands here. */
+    if ((flags & OUT_SECRET) && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+      close(fd);
+      errorf("%s: refusing to write the %s: group or others can read it (mode %04o); "
+             "chmod 600 %s, or name a new file",
+             path, what, (unsigned)(st.st_mode & 07777), path);
+      return -1;
+    }
+    if (!(flags & OUT_APPEND) && ftruncate(fd, 0) != 0) {
+      int err = errno;
+      close(fd);
+      errorf("%s: cannot write the %s: %s", path, what, strerror(err));
+      return -1;
+    }
+  }
+  if (!make_blocking(fd)) {
+    int err = errno;
+    close(fd);
+    errorf("%s: cannot write the %s: %s", path, what, strerror(err));
+    return -1;
+  }
+  return fd;
+}
+
 bool write_secret_file(const char *path, const char *what, const uint8_t *data, size_t len) {
+  /* The rename below replaces the directory entry: over a device node or
+   * FIFO (/dev/null as root) it would replace that, not write to it. */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    errorf("%s: the %s is %s, not a regular file", path, what, file_kind(st.st_mode));
+    return false;
+  }
   /* A temporary file beside it, so the rename is atomic and a reader never
-   * sees half a file. */
+   * sees half a file; mkstemp() creates it 0600. */
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
   if (tmp == NULL) {
-    errorf("cannot write the %s %s: %s", what, path, strerror(ENOMEM));
+    errorf("%s: cannot write the %s: %s", path, what, strerror(ENOMEM));
     return false;
   }
   snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    errorf("cannot write the %s %s: %s", what, path, strerror(errno));
+    errorf("%s: cannot write the %s: %s", path, what, strerror(errno));
     free(tmp);
     return false;
   }
-  bool ok = fchmod(fd, 0600) == 0;
+  bool ok = true;
   for (size_t off = 0; ok && off < len;) {
     ssize_t n = write(fd, data + off, len - off);
     if (n < 0 && errno == EINTR) {
@@ -99,7 +221,7 @@ bool write_secret_file(const char *path, const char *what, const uint8_t *data, 
   }
   if (!ok) {
     unlink(tmp);
-    errorf("cannot write the %s %s: %s", what, path, strerror(err != 0 ? err : EIO));
+    errorf("%s: cannot write the %s: %s", path, what, strerror(err != 0 ? err : EIO));
   }
   free(tmp);
   return ok;

@@ -43,7 +43,7 @@ static void server_usage(FILE *out) {
           "  --ca FILE               CA certificates (PEM) that client certificates are\n"
           "                          verified against (with --require-client-cert)\n"
           "  --require-client-cert   require a client certificate signed by --ca\n"
-          "  --fingerprint sha-256:AA:BB:...\n"
+          "  --fingerprint [sha-256:]AA:BB:...\n"
           "                          require a client certificate with this SHA-256\n"
           "                          fingerprint (repeatable: any of them), instead of --ca\n"
           "  --psk-identity ID --psk HEX\n"
@@ -77,6 +77,13 @@ static void server_usage(FILE *out) {
           "                          after its handshake: LEN bytes (1..1024) of RFC 5705\n"
           "                          keying material for LABEL\n"
           "  --keylog FILE           append NSS key log lines (for Wireshark) to FILE\n"
+          "  -v, --verbose           on stderr, lines starting with '*': each datagram\n"
+          "                          until its peer's handshake is done (time since the\n"
+          "                          start, peer, direction, size, contents), each peer's\n"
+          "                          handshake time (since its connection was made),\n"
+          "                          negotiated parameters and certificate (the leaf)\n"
+          "  -vv                     ... and every datagram after the handshake, with one\n"
+          "                          line per DTLS record (type, epoch, sequence, length)\n"
           "  --help                  this help\n");
 }
 
@@ -90,6 +97,7 @@ typedef struct peer {
   char name[128]; /* printable address */
   bool announced; /* handshake done and reported */
   bool dead;      /* ended (reported) */
+  trace tr;       /* its datagrams, for --verbose */
   struct peer *next;
 } peer;
 
@@ -101,6 +109,9 @@ struct server {
   sdtls_time now;
   peer *latest; /* where stdin lines go */
   bool stdout_failed;
+  int verbose;  /* 0, 1 or 2: --verbose */
+  trace tr;     /* datagrams of addresses that have no connection (cookie exchange) */
+  bool on_timer; /* in peers_handle_timeout() */
   /* backend state */
   sdtls_server *lib;
   peer *peers; /* live peers, newest first */
@@ -117,6 +128,10 @@ static void ev_handshake_done(server *srv, peer *p) {
   char prefix[160];
   snprintf(prefix, sizeof(prefix), "accepted %s", p->name);
   print_session(prefix, p->conn, false);
+  trace_handshake_done(&p->tr, p->name, srv->now);
+  if (srv->verbose > 0) {
+    print_parameters(p->name, p->conn);
+  }
   if (!print_export(srv->copts, p->conn)) {
     srv->stdout_failed = true;
   }
@@ -204,13 +219,34 @@ static void note_dropped(server *srv, const net_addr *from) {
   fprintf(stderr, "dropped %s limit\n", name);
 }
 
+/* --verbose: a datagram to or from `addr`, traced as its peer's, or as the
+ * server's when the address has no connection. */
+static void trace_peer_datagram(server *srv, const net_addr *addr, bool sent,
+                                const uint8_t *datagram, size_t len) {
+  peer *p = srv->peers;
+  while (p != NULL && (p->addr.len != addr->len || memcmp(&p->addr.ss, &addr->ss, addr->len) != 0)) {
+    p = p->next;
+  }
+  trace *tr = p != NULL ? &p->tr : &srv->tr;
+  char name[128];
+  net_format(addr, name, sizeof(name));
+  tr->on_timer = srv->on_timer;
+  trace_datagram(tr, name, sent, datagram, len, srv->now);
+}
+
 /* ---- backend: sdtls_server (cookie exchange, peer table, eviction) ---- */
 
 static int srv_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
                        const uint8_t *datagram, size_t len) {
   server *srv = user_data;
   net_addr to;
-  return net_addr_from(&to, addr, addr_len) ? net_send(srv->fd, datagram, len, &to) : -1;
+  if (!net_addr_from(&to, addr, addr_len)) {
+    return -1;
+  }
+  if (srv->verbose > 0) {
+    trace_peer_datagram(srv, &to, true, datagram, len);
+  }
+  return net_send(srv->fd, datagram, len, &to);
 }
 
 static void srv_connect_cb(void *user_data, sdtls_conn *conn, const uint8_t *addr,
@@ -225,6 +261,9 @@ static void srv_connect_cb(void *user_data, sdtls_conn *conn, const uint8_t *add
   p->conn = conn;
   net_addr_from(&p->addr, addr, addr_len); /* the library's sockaddr: it fits */
   net_format(&p->addr, p->name, sizeof(p->name));
+  p->tr.verbose = srv->verbose;
+  p->tr.start = srv->tr.start;
+  p->tr.handshake_start = srv->now;
   p->next = srv->peers;
   srv->peers = p;
   sdtls_conn_set_app_data(conn, p);
@@ -291,7 +330,11 @@ static sdtls_time peers_next_deadline(server *srv) {
   return sdtls_server_next_deadline(srv->lib);
 }
 
-static void peers_handle_timeout(server *srv) { sdtls_server_handle_timeout(srv->lib, srv->now); }
+static void peers_handle_timeout(server *srv) {
+  srv->on_timer = true;
+  sdtls_server_handle_timeout(srv->lib, srv->now);
+  srv->on_timer = false;
+}
 
 /* Prints the counters, sends close_notify to every peer and frees the
  * server. */
@@ -326,6 +369,9 @@ static void server_read_socket(server *srv) {
   long n;
   while ((n = net_recv(srv->fd, buf, sizeof(buf), &from)) >= 0) {
     srv->now = now_ns();
+    if (srv->verbose > 0) {
+      trace_peer_datagram(srv, &from, false, buf, (size_t)n);
+    }
     peers_receive(srv, &from, buf, (size_t)n);
   }
 }
@@ -355,7 +401,7 @@ static void server_send_line(server *srv, line_kind kind, const char *line, size
 static bool load_ticket_secret(sdtls_config *config, const char *path) {
   uint8_t *secret = NULL;
   size_t len = 0;
-  if (read_small_file(path, "ticket secret file", 64, false, &secret, &len) < 0) {
+  if (read_small_file(path, "ticket secret file", 64, READ_PIPE_OK, &secret, &len) < 0) {
     return false;
   }
   int rc = len < 32 ? SDTLS_E_INVALID_ARGUMENT : sdtls_config_set_ticket_secret(config, secret, len);
@@ -390,6 +436,7 @@ int cmd_server(int argc, char **argv) {
       {"no-cookies", no_argument, NULL, OPT_NO_COOKIES},
       {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   config_opts copts = {0};
@@ -398,10 +445,14 @@ int cmd_server(int argc, char **argv) {
   long max_peers = 0;
   sdtls_time idle_timeout = 0;
   bool idle_timeout_set = false;
+  int verbose = 0;
   argv[0] = prog;
   int opt;
-  while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
     switch (opt) {
+    case 'v':
+      verbose += verbose < 2 ? 1 : 0;
+      break;
     case OPT_LISTEN:
       listen_spec = optarg;
       break;
@@ -473,6 +524,7 @@ int cmd_server(int argc, char **argv) {
   srv.fd = -1;
   srv.echo = echo;
   srv.copts = &copts;
+  srv.verbose = srv.tr.verbose = verbose;
   int status = EXIT_FAIL;
   srv.config = config_opts_new(&copts);
   if (srv.config == NULL) {
@@ -524,6 +576,7 @@ int cmd_server(int argc, char **argv) {
     goto out;
   }
   int sigfd = signals_install(true);
+  srv.tr.start = now_ns();
   fprintf(stderr, "listening %s\n", bound_text);
 
   line_reader in;

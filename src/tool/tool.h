@@ -56,6 +56,16 @@ void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32
  * (or " full" when `offered_session` and not resumed). */
 void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session);
 
+/* --verbose, after the handshake: on stderr, "* [<peer> ]<name>: <value>"
+ * for the version, cipher, group, ALPN, SRTP profile, resumption and PSK
+ * identity, then the peer's certificate (print_certificate()) and its
+ * fingerprint, or that it sent none. `peer` may be NULL. */
+void print_parameters(const char *peer, const sdtls_conn *conn);
+
+/* The alert number of a failure: for SDTLS_E_ALERT, the "(N)" that ends
+ * sdtls_conn_error_detail()'s "peer sent fatal alert: <name> (N)"; else -1. */
+int failure_alert(int err, const char *detail);
+
 /* Writes `data` and a newline to stdout and flushes. False on failure. */
 bool write_line(const uint8_t *data, size_t len);
 
@@ -118,6 +128,7 @@ enum {
   "                          newest the engine speaks)\n"
 
 #define MAX_FINGERPRINTS 16 /* the library's limit per config */
+#define FINGERPRINT_TEXT_MAX 112 /* "sha-256:" and 32 hex pairs, with room */
 #define PSK_MAX 64          /* bytes */
 #define EXPORT_MAX 1024     /* bytes of --export */
 
@@ -127,7 +138,7 @@ typedef struct config_opts {
   long mtu;               /* 0: the library's default */
   const char *srtp;       /* SRTP profiles, ':'-separated */
   const char *alpn;       /* ALPN protocols, ','-separated */
-  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates */
+  const char *fingerprints[MAX_FINGERPRINTS]; /* pinned peer certificates, as given */
   size_t n_fingerprints;
   const char *psk_identity; /* with psk: a pre-shared key */
   uint8_t psk[PSK_MAX];
@@ -162,15 +173,33 @@ bool print_export(const config_opts *o, const sdtls_conn *conn);
  * out[0..max). Returns the length, or 0 for bad text or more than max. */
 size_t parse_hex(const char *s, uint8_t *out, size_t max);
 
-/* ---- files.c ---- */
+/* ---- files.c ----
+ * Files of secrets and state. No open can wait for a FIFO's other end; the
+ * tool never changes the mode of a file it is given. */
 
+/* Flags of read_small_file(). */
+#define READ_MISSING_OK 1u /* a file that does not exist is no error */
+#define READ_PIPE_OK 2u    /* a pipe or FIFO is read too, not only a regular file */
 /* Reads a whole small file (at most `max` bytes) into *out (malloc'd; wipe
- * and free it). Returns 1, 0 if it does not exist (with `missing_ok`), or
- * -1 after a message naming it. */
-int read_small_file(const char *path, const char *what, size_t max, bool missing_ok,
+ * and free it). Anything but a regular file (or, with READ_PIPE_OK, a pipe)
+ * is refused; a FIFO with no writer is an error at once. Returns 1, 0 if it
+ * does not exist (with READ_MISSING_OK), or -1 after a message naming it and
+ * its role `what` ("session file"). */
+int read_small_file(const char *path, const char *what, size_t max, unsigned flags,
                     uint8_t **out, size_t *len);
-/* Replaces `path` with `data` atomically (a temporary file in the same
- * directory, renamed), mode 0600. False after a message naming it. */
+
+/* Flags of open_output(). */
+#define OUT_APPEND 1u /* append, rather than replace a regular file's contents */
+#define OUT_SECRET 2u /* created 0600; an existing regular file that group or
+                       * others can read is refused */
+/* Opens `path` for writing, created if missing (mode 0666 less the umask,
+ * 0600 with OUT_SECRET); a device or FIFO is written as it is, its mode
+ * untouched, and a FIFO with no reader is an error at once. Returns a
+ * blocking fd, or -1 after a message naming it and its role `what`. */
+int open_output(const char *path, const char *what, unsigned flags);
+/* Replaces the regular file `path` with `data` atomically (a temporary file
+ * in the same directory, mode 0600, renamed); an existing `path` that is not
+ * a regular file is refused. False after a message naming it. */
 bool write_secret_file(const char *path, const char *what, const uint8_t *data, size_t len);
 /* Wipes and frees a buffer from read_small_file(). */
 void wipe_free(uint8_t *buf, size_t len);
@@ -208,8 +237,8 @@ typedef struct io_events {
 bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev);
 
-/* Key log: appends NSS key log lines to `path` (created 0600; also made
- * 0600 if it was there). */
+/* Key log: appends NSS key log lines to `path`, opened by open_output()
+ * (OUT_SECRET). */
 int keylog_enable(sdtls_config *config, const char *path);
 void keylog_close(void);
 
@@ -284,6 +313,41 @@ long net_recv_connected(int fd, uint8_t *buf, size_t len);
  * with errno set: a lost datagram (ENOBUFS...) is DTLS's to retransmit; on a
  * connected socket ECONNREFUSED may show here instead of in a receive. */
 int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
+
+/* ---- trace.c ----
+ * --verbose: datagrams counted, timed and described from their DTLS record
+ * headers, which the tool reads itself. */
+
+typedef struct trace {
+  int verbose;         /* 0, 1 (-v: datagrams of the handshake) or 2 (-vv: all, and records) */
+  sdtls_time start;    /* times are printed from here */
+  sdtls_time handshake_start; /* the handshake's time is counted from here */
+  bool on_timer;       /* the library call running is sdtls_*_handle_timeout() */
+  bool handshake_done; /* set by trace_handshake_done() */
+  unsigned long sent, received, timer_sent; /* datagrams */
+  unsigned long long sent_bytes, received_bytes;
+  bool certificate_request; /* a plaintext CertificateRequest came (DTLS 1.2) */
+} trace;
+
+/* Counts a datagram sent or received at `now`; with `verbose` (and, at 1,
+ * until the handshake is done) prints "* [<peer> ]<ms> ms >|< <n> bytes
+ * [(timer)]: <contents>" on stderr, and at 2 one "*   >|< record ..." line
+ * per record. Received datagrams of the handshake are read also without
+ * `verbose`, for `certificate_request`. `peer` may be NULL. */
+void trace_datagram(trace *tr, const char *peer, bool sent, const uint8_t *d, size_t len,
+                    sdtls_time now);
+/* Marks the handshake done; with `verbose` prints its time and counts. */
+void trace_handshake_done(trace *tr, const char *peer, sdtls_time now);
+/* The TLS name of an alert ("handshake_failure"). */
+const char *alert_name(int alert);
+
+/* ---- certinfo.c ---- */
+
+/* What a DER certificate says, one "<prefix><field>: <value>" line each on
+ * `out`: subject, issuer, validity, subject alt names, key (and the
+ * signature algorithm); a "cannot parse" line where it stops making sense.
+ * Certificate text is escaped (\xHH) to printable ASCII. */
+void print_certificate(FILE *out, const char *prefix, const uint8_t *der, size_t len);
 
 /* ---- commands ---- */
 int cmd_cert(int argc, char **argv);

@@ -577,7 +577,7 @@ def log(msg):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "rel", "tests", "bench"),
-                   help="directory of the bench_* executables (default: build/rel/tests/bench)")
+                   help="directory of the bench_* executables (default: build/release/tests/bench)")
     p.add_argument("--json", help="write the results as JSON to this file")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 round, short cases, 500 pairs (a few seconds)")
@@ -614,7 +614,7 @@ def main():
     for exe_name in needed:
         path = os.path.join(a.bin_dir, exe_name)
         if not os.access(path, os.X_OK):
-            sys.exit("run.py: %s not found; build first: ninja -C build/rel %s" % (path, exe_name))
+            sys.exit("run.py: %s not found; build first: ninja -C build/release %s" % (path, exe_name))
 
     run = Run(a)
     t0 = time.monotonic()

@@ -3,6 +3,7 @@
 # the validity, and a fingerprint that matches openssl's.
 . "$(dirname "$0")/lib.sh"
 setup "$@"
+umask 022
 
 "$SDTLS" cert --cert c.pem --key c.key --cn test.example --days 10 >fp.out 2>cert.err ||
     fail "sdtls cert exited $?"
@@ -13,7 +14,8 @@ grep -Eqx 'sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}' fp.out || fail "bad fingerprin
 [ "$(wc -l <fp.out)" -eq 1 ] || fail "more than one line on stdout"
 [ "$(cut -d' ' -f2 fp.out)" = "$(openssl_fp c.pem)" ] || fail "fingerprint differs from openssl's"
 
-# Modes: key 0600, certificate world-readable.
+# Modes: key 0600, certificate world-readable (0666 less the umask, set
+# above).
 [ "$(stat -c %a c.key)" = 600 ] || fail "key mode is $(stat -c %a c.key)"
 [ "$(stat -c %a c.pem)" = 644 ] || fail "certificate mode is $(stat -c %a c.pem)"
 
@@ -33,11 +35,26 @@ openssl verify -CAfile c.pem c.pem >/dev/null || fail "self-signature does not v
 openssl x509 -in c.pem -noout -checkend $((9 * 86400)) >/dev/null || fail "expires before 9 days"
 openssl x509 -in c.pem -noout -checkend $((11 * 86400)) >/dev/null && fail "valid for more than 10 days"
 
-# Defaults: CN localhost, 365 days. A second run replaces the files (and a
-# pre-existing key file gets mode 0600 too).
+# A key file that group or others can read is refused, and nothing is
+# written: the new key would be readable too.
 chmod 644 c.key
+cp c.key c.key.before
+cp c.pem c.pem.before
+"$SDTLS" cert --cert c.pem --key c.key >loose.out 2>loose.err
+rc=$?
+[ $rc -eq 1 ] || fail "world-readable key file: exit $rc, expected 1"
+grep -q '^sdtls: error: c\.key: refusing to write the key file: group or others can read it (mode 0644); chmod 600 c\.key, or name a new file$' loose.err ||
+    fail "world-readable key file: $(cat loose.err)"
+[ "$(stat -c %a c.key)" = 644 ] || fail "the refused key file's mode changed to $(stat -c %a c.key)"
+cmp -s c.key c.key.before && cmp -s c.pem c.pem.before || fail "files written after the refusal"
+[ ! -s loose.out ] || fail "a fingerprint printed after the refusal"
+
+# Defaults: CN localhost, 365 days. A second run replaces the files (the key
+# file keeps its mode 0600).
+chmod 600 c.key
 "$SDTLS" cert --cert c.pem --key c.key >fp2.out || fail "second run"
 [ "$(stat -c %a c.key)" = 600 ] || fail "replaced key mode is $(stat -c %a c.key)"
+cmp -s c.key c.key.before && fail "the key was not replaced"
 openssl x509 -in c.pem -noout -subject | grep -q 'CN = localhost' || fail "default CN is not localhost"
 openssl x509 -in c.pem -noout -checkend $((364 * 86400)) >/dev/null || fail "default validity < 364 days"
 cmp -s fp.out fp2.out && fail "two certificates with the same fingerprint"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # --fingerprint pins the peer's certificate instead of the CA and name
 # checks: a client pins the server, a server pins client certificates (and
-# requires one). A wrong fingerprint fails the handshake (exit 1) with a
+# requires one). It takes "sha-256:AA:...", SDP's "sha-256 AA:..." and the
+# bare "AA:..." that `sdtls cert`'s fingerprint ends in and sdtls.fingerprint()
+# (Python) returns. A wrong fingerprint fails the handshake (exit 1) with a
 # message naming the peer's fingerprint and the expected one.
 . "$(dirname "$0")/lib.sh"
 setup "$@"
@@ -32,6 +34,17 @@ lower=$(echo "$srv_fp" | tr A-F a-f)
 run_client sdp --fingerprint "sha-256:$other_fp" --fingerprint "sha-256 $lower"
 [ $RC -eq 0 ] || fail "client with the right fingerprint second exited $RC: $(cat sdp.err)"
 
+# The bare form, upper and lower case.
+run_client bare --fingerprint "$srv_fp"
+[ $RC -eq 0 ] || fail "bare fingerprint: exit $RC: $(cat bare.err)"
+grep -q "^connected DTLSv1\.[23] .* peer sha-256 $srv_fp\$" bare.err || fail "summary: $(cat bare.err)"
+run_client barelower --fingerprint "$lower"
+[ $RC -eq 0 ] || fail "bare lower-case fingerprint: exit $RC: $(cat barelower.err)"
+# ... pins as the others do.
+run_client barewrong --fingerprint "$other_fp"
+[ $RC -eq 1 ] || fail "wrong bare fingerprint: exit $RC"
+grep -q "$other_fp" barewrong.err || fail "message does not name the expected fingerprint: $(cat barewrong.err)"
+
 run_client wrong --fingerprint "sha-256:$other_fp"
 [ $RC -eq 1 ] || fail "wrong fingerprint: exit $RC"
 [ ! -s wrong.out ] || fail "wrong fingerprint: data came through"
@@ -48,7 +61,7 @@ run_client unpinned --ca srv.pem --server-name localhost
 kill "$SERVER_PID"
 wait_exit "$SERVER_PID" 5 || fail "server did not stop"
 start_sdtls_server pinning --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo \
-    --fingerprint "sha-256:$cli_fp"
+    --fingerprint "$cli_fp"
 run_client good --fingerprint "sha-256:$srv_fp" --cert cli.pem --key cli.key
 [ $RC -eq 0 ] || fail "client with the pinned certificate exited $RC: $(cat good.err)"
 wait_for pinning.err "^accepted 127\.0\.0\.1:[0-9]+ DTLSv1\.[23] .* peer sha-256 $cli_fp\$" 5 ||
@@ -71,6 +84,11 @@ expect_usage() {
 expect_usage client 127.0.0.1:9 --fingerprint "sha-1 AA:BB"
 grep -q 'sha-256' u.err || fail "sha-1: $(cat u.err)"
 expect_usage client 127.0.0.1:9 --fingerprint "sha-256:AA:BB"
+# A bare form that is not 32 pairs: the message quotes it as given.
+expect_usage client 127.0.0.1:9 --fingerprint "${srv_fp%:*}"
+grep -Fq "not '${srv_fp%:*}'" u.err || fail "bare, short: $(cat u.err)"
+expect_usage client 127.0.0.1:9 --fingerprint "$srv_fp:00"
+expect_usage server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --fingerprint "AB:CD"
 expect_usage client 127.0.0.1:9 --fingerprint "sha-256:$srv_fp" --insecure
 expect_usage client 127.0.0.1:9 --fingerprint "sha-256:$srv_fp" --ca srv.pem
 expect_usage server --listen 127.0.0.1:0 --cert srv.pem --key srv.key --fingerprint "sha-256:$cli_fp" \

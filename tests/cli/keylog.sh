@@ -1,6 +1,6 @@
 #!/bin/bash
 # --keylog FILE (server and client) appends one NSS key log line per
-# handshake (mode 0600) that matches the session (Wireshark's CLIENT_RANDOM
+# handshake (a new file is made 0600) that matches the session (Wireshark's CLIENT_RANDOM
 # format); client and server log the same line for one handshake.
 . "$(dirname "$0")/lib.sh"
 setup "$@"
@@ -25,10 +25,22 @@ for f in keys.log client.log; do
 done
 cmp -s keys.log client.log || fail "client and server logged different secrets"
 
-# A key log file that was there with a looser mode is made 0600.
+# A key log file that was there with a looser mode is refused, untouched:
+# group and others could read the secrets.
 : >loose.log
 chmod 644 loose.log
 echo y | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem --server-name localhost \
-    --keylog loose.log >c3.out 2>c3.err || fail "client 3 exited $?"
-[ "$(stat -c %a loose.log)" = 600 ] || fail "loose.log mode $(stat -c %a loose.log)"
+    --keylog loose.log >c3.out 2>c3.err
+rc=$?
+[ $rc -eq 1 ] || fail "loose key log: exit $rc, expected 1"
+grep -q '^sdtls: error: loose\.log: refusing to write the key log file: group or others can read it (mode 0644); chmod 600 loose\.log, or name a new file$' c3.err ||
+    fail "loose key log: $(cat c3.err)"
+[ "$(stat -c %a loose.log)" = 644 ] || fail "loose.log mode changed to $(stat -c %a loose.log)"
+[ ! -s loose.log ] || fail "key log lines written to loose.log"
+[ ! -s c3.out ] || fail "loose key log: the client connected anyway"
+# Once the user makes it 0600, it is appended to.
+chmod 600 loose.log
+echo z | timeout 20 "$SDTLS" client "127.0.0.1:$SERVER_PORT" --ca srv.pem --server-name localhost \
+    --keylog loose.log >c4.out 2>c4.err || fail "client 4 exited $?"
+grep -Eq '^(CLIENT_RANDOM|CLIENT_TRAFFIC_SECRET_0) ' loose.log || fail "nothing logged to loose.log"
 echo PASS

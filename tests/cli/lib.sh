@@ -167,6 +167,19 @@ start_sdtls_server() {
     [ -n "$SERVER_PORT" ] || fail "$name: cannot parse the port"
 }
 
+# start_udp_peer NAME MODE ARGS...: udp_peer.py (beside this file) in the
+# background, logging to NAME.log; sets PEER_PID and PEER_PORT.
+UDP_PEER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/udp_peer.py
+start_udp_peer() {
+    local name=$1
+    shift
+    local mode=$1
+    shift
+    spawn PEER_PID python3 "$UDP_PEER" "$mode" "$name.port" "$name.log" "$@"
+    wait_for "$name.port" '^[0-9]+$' 10 || fail "$name: udp_peer.py did not start"
+    PEER_PORT=$(cat "$name.port")
+}
+
 # make_cert NAME CN: NAME.pem / NAME.key via `sdtls cert`.
 make_cert() {
     "$SDTLS" cert --cert "$1.pem" --key "$1.key" --cn "$2" >"$1.fp" 2>"$1.cert.err" ||

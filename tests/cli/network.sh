@@ -11,22 +11,9 @@
 #   refused and it ends (exit 1, "connection ... failed: connection refused").
 . "$(dirname "$0")/lib.sh"
 setup "$@"
-PEER=$(dirname "$0")/udp_peer.py
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 make_cert srv localhost
-
-# start_udp_peer NAME MODE ARGS...: udp_peer.py in the background, logging
-# to NAME.log; sets PEER_PORT.
-start_udp_peer() {
-    local name=$1
-    shift
-    local mode=$1
-    shift
-    spawn PEER_PID python3 "$PEER" "$mode" "$name.port" "$name.log" "$@"
-    wait_for "$name.port" '^[0-9]+$' 10 || fail "$name: udp_peer.py did not start"
-    PEER_PORT=$(cat "$name.port")
-}
 
 # ---- no server: refused at once (the default handshake timeout is 30 s) ----
 for target in 127.0.0.1 '[::1]'; do

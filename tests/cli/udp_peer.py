@@ -6,8 +6,9 @@
         "got LEN" to LOG per datagram.
     udp_peer.py relay PORT_FILE LOG SERVER_PORT DROP_SECONDS
         Drops what the first client sends during DROP_SECONDS from its first
-        datagram ("dropped LEN" in LOG), then relays it to 127.0.0.1:SERVER_PORT
-        and the server's answers back ("c2s LEN" / "s2c LEN").
+        datagram ("dropped LEN HEX" in LOG), then relays it to
+        127.0.0.1:SERVER_PORT and the server's answers back ("c2s LEN HEX" /
+        "s2c LEN HEX"; HEX is the datagram).
 
 The port goes to PORT_FILE (written whole, then renamed). Exits after 60 s.
 """
@@ -53,12 +54,12 @@ def main():
                 if addr != client:
                     continue
                 if time.monotonic() - first_at < drop_seconds:
-                    log.write(f"dropped {len(data)}\n")
+                    log.write(f"dropped {len(data)} {data.hex()}\n")
                 else:
-                    log.write(f"c2s {len(data)}\n")
+                    log.write(f"c2s {len(data)} {data.hex()}\n")
                     upstream.send(data)
             elif client is not None:
-                log.write(f"s2c {len(data)}\n")
+                log.write(f"s2c {len(data)} {data.hex()}\n")
                 sock.sendto(data, client)
 
 

@@ -18,12 +18,13 @@ expect_help cert --help
 expect_help client -h
 # --help wins wherever it is.
 expect_help client 127.0.0.1:1 --insecure --help
-for opt in --export --keylog --srtp --alpn --fingerprint --psk-identity --psk --session; do
+for opt in --export --keylog --srtp --require-srtp --alpn --fingerprint --psk-identity --psk \
+    --session --verbose -vv; do
     grep -q -- "$opt" help.out || fail "client help lacks $opt"
 done
 expect_help server --help
 for opt in --no-cookies --max-peers --idle-timeout --echo --keylog --export --srtp --alpn \
-    --fingerprint --psk-identity --psk --psk-hint --ticket-secret-file; do
+    --fingerprint --psk-identity --psk --psk-hint --ticket-secret-file --verbose -vv; do
     grep -q -- "$opt" help.out || fail "server help lacks $opt"
 done
 grep -q 'ICE' help.out || fail "server help does not say when --no-cookies is fit"
@@ -56,6 +57,8 @@ usage_error client 127.0.0.1:4433 --insecure --export label:0
 usage_error client 127.0.0.1:4433 --insecure --export label:1025
 usage_error client 127.0.0.1:4433 --insecure --cert c.pem
 usage_error client 127.0.0.1:4433 --insecure --srtp SRTP_BOGUS
+usage_error client 127.0.0.1:4433 --insecure --require-srtp
+usage_error client 127.0.0.1:4433 --insecure --verbose=2
 usage_error client 127.0.0.1:4433 --insecure --alpn ''
 usage_error client 127.0.0.1:4433 --fingerprint nope
 usage_error client 127.0.0.1:4433 --psk-identity id

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "check.h"
 #include "cookie.h" /* the parser, tested directly (linked from sdtls_static) */
@@ -567,7 +568,7 @@ static bool offer_cookie(world *w, const uint8_t *ch, size_t len, struct sockadd
 
 static const char kGlueMessage[] =
     "the engine fields set by the cookie hand-over glue (src/engine/handover_android.cc) no "
-    "longer mean what DESIGN.md (\"Stateless cookie exchange\") says";
+    "longer mean what docs/design.md (\"Stateless cookie exchange\") says";
 
 /* ---- tests ---- */
 
@@ -1925,6 +1926,362 @@ static void test_dtls13_incomplete_fragments(void) {
   world_free(w);
 }
 
+/* ---- ClientHello reassembly under a flood of spoofed first fragments ---- */
+
+static void put_be(uint8_t *p, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    p[n - 1 - i] = (uint8_t)(v >> (8 * i));
+  }
+}
+
+/* Whether `p` is one fragment of a ClientHello, not all of it. */
+static bool is_ch_fragment(const pkt *p) {
+  return p->len > 25 && REC_TYPE(p->data) == 22 && REC_EPOCH(p->data) == 0 &&
+         HS_TYPE(p->data) == 1 && be(p->data + 22, 3) < be(p->data + 14, 3);
+}
+
+/* The ClientHello datagram `ch` (one record, all of the message) as two
+ * datagrams of one fragment each, as a client with a small MTU sends it:
+ * the first `at` bytes of the message, then the rest in the next record.
+ * The caller frees both. */
+static void split_client_hello(const pkt *ch, size_t at, pkt *first, pkt *second) {
+  const size_t msg_len = ch->len - 25;
+  const size_t lens[2] = {at, msg_len - at};
+  pkt *out[2] = {first, second};
+  for (size_t i = 0; i < 2; i++) {
+    out[i]->addr = ch->addr;
+    out[i]->len = 25 + lens[i];
+    out[i]->data = malloc(out[i]->len);
+    memcpy(out[i]->data, ch->data, 25);
+    memcpy(out[i]->data + 25, ch->data + 25 + (i == 0 ? 0 : at), lens[i]);
+    put_be(out[i]->data + 5, REC_SEQ(ch->data) + i, 6);
+    put_be(out[i]->data + 11, 12 + lens[i], 2);
+    put_be(out[i]->data + 19, i == 0 ? 0 : at, 3);
+    put_be(out[i]->data + 22, lens[i], 3);
+  }
+}
+
+static struct sockaddr_in6 addr6_of(const char *text, uint16_t port) {
+  struct sockaddr_in6 sin6;
+  memset(&sin6, 0, sizeof(sin6));
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  CHECK_EQ(inet_pton(AF_INET6, text, &sin6.sin6_addr), 1);
+  return sin6;
+}
+
+static int receive_from(world *w, const void *addr, size_t addr_len, const pkt *p) {
+  return sdtls_server_receive(w->server, addr, addr_len, p->data, p->len, w->now);
+}
+
+/* The i-th spoofed source of a flood: a sockaddr_in or sockaddr_in6. */
+typedef size_t (*spoof_source)(size_t i, struct sockaddr_storage *out);
+
+static size_t spoof_any_net24(size_t i, struct sockaddr_storage *out) {
+  /* a new /24 each, from 64.0.0.0 on (a spoofer forging any source) */
+  struct sockaddr_in a = addr_of(0x40000000u + ((uint32_t)i << 8) + 1, 1024);
+  memcpy(out, &a, sizeof(a));
+  return sizeof(a);
+}
+
+/* The i-th of addresses in the /24s from `net` on (`nets` of them), any
+ * host, ports from 1024 on. */
+static size_t spoof_in_net24s(uint32_t net, uint32_t nets, size_t i,
+                              struct sockaddr_storage *out) {
+  uint32_t host = (uint32_t)(i / nets % 254 + 1);
+  struct sockaddr_in a = addr_of(net + ((uint32_t)(i % nets) << 8) + host,
+                                 (uint16_t)(1024 + i / (nets * 254)));
+  memcpy(out, &a, sizeof(a));
+  return sizeof(a);
+}
+
+static size_t spoof_one_net24(size_t i, struct sockaddr_storage *out) {
+  return spoof_in_net24s(0xc6336400u, 1, i, out); /* 198.51.100.0/24 */
+}
+
+static size_t spoof_sixteen_net24s(size_t i, struct sockaddr_storage *out) {
+  return spoof_in_net24s(0x0a010000u, 16, i, out); /* 10.1.0.0/20 */
+}
+
+static size_t spoof_client_net24(size_t i, struct sockaddr_storage *out) {
+  return spoof_in_net24s(0xc0000200u, 1, i, out); /* 192.0.2.0/24, the client's */
+}
+
+static size_t spoof_one_net64(size_t i, struct sockaddr_storage *out) {
+  /* 2001:db8:2::/64, any interface identifier */
+  struct sockaddr_in6 a = addr6_of("2001:db8:2::", 5000);
+  put_be(a.sin6_addr.s6_addr + 8, i + 1, 8);
+  memcpy(out, &a, sizeof(a));
+  return sizeof(a);
+}
+
+static size_t spoof_mapped_net24(size_t i, struct sockaddr_storage *out) {
+  /* ::ffff:198.51.100.0/120, as a dual-stack socket reports IPv4 sources */
+  struct sockaddr_in6 a = addr6_of("::ffff:198.51.100.0", (uint16_t)(1024 + i / 254));
+  a.sin6_addr.s6_addr[15] = (uint8_t)(i % 254 + 1);
+  memcpy(out, &a, sizeof(a));
+  return sizeof(a);
+}
+
+/* `before` spoofed first fragments from spoof_before(0..), the first
+ * fragment of a ClientHello from `real`, `between` spoofed ones from
+ * spoof_between(0..), then its second fragment, all at one instant: whether
+ * the server answered the real address (the spoofed ones, incomplete, get
+ * nothing). */
+static bool reassembly_survives(const void *real, size_t real_len, size_t before,
+                                spoof_source spoof_before, size_t between,
+                                spoof_source spoof_between) {
+  world *w = world_new(default_opts());
+  if (w == NULL) {
+    return false;
+  }
+  uint8_t ch[2048];
+  pkt whole = {addr_of(0, 0), template_client_hello(w, ch), ch};
+  pkt first, second;
+  split_client_hello(&whole, whole.len / 2, &first, &second);
+  for (size_t i = 0; i < before + 1 + between; i++) {
+    if (i == before) {
+      CHECK_EQ(receive_from(w, real, real_len, &first), 0);
+      continue;
+    }
+    struct sockaddr_storage from;
+    size_t from_len = i < before ? spoof_before(i, &from) : spoof_between(i - before - 1, &from);
+    CHECK_EQ(receive_from(w, &from, from_len, &first), 0);
+  }
+  CHECK_EQ(w->sends, 0);
+  CHECK_EQ(receive_from(w, real, real_len, &second), 0);
+  bool answered = w->sends == 1 && w->nlog == 1 && is_hvr(&w->log[0]);
+  free(first.data);
+  free(second.data);
+  world_free(w);
+  return answered;
+}
+
+/* The ClientHello reassembly budget (min(SDTLS_OPT_MAX_HANDSHAKES, 256)
+ * reassemblies; 256 here) against spoofed first fragments sent between the
+ * two datagrams of a real ClientHello. The one that expired first used to
+ * be evicted, so a budget's worth of them, from anywhere, evicted the real
+ * one; and among reassemblies begun at the same instant (a batch of
+ * datagrams handed over with one time) the tie went to an array slot, so
+ * once the budget was full two sufficed. Now a newcomer outlives half a
+ * budget of newer ones from anywhere, its own network included, and
+ * spoofers in a few /24s (IPv4, IPv4-mapped IPv6) or one /64 evict only
+ * their own, however many they send. */
+static void test_reassembly_budget(void) {
+  struct sockaddr_in v4 = addr_of(0xc0000201u, 4433); /* 192.0.2.1 */
+  struct sockaddr_in6 v6 = addr6_of("2001:db8:1::1", 4433);
+  struct sockaddr_in6 mapped = addr6_of("::ffff:192.0.2.7", 4433);
+  const size_t budget = 256, half = 128;
+  CHECK(reassembly_survives(&v4, sizeof(v4), 0, NULL, 0, spoof_one_net24));
+  CHECK(reassembly_survives(&v4, sizeof(v4), 0, NULL, 255, spoof_one_net24));
+  CHECKF(reassembly_survives(&v4, sizeof(v4), 0, NULL, 256, spoof_one_net24),
+         "256 spoofed first fragments from one /24 evicted the real reassembly");
+  CHECKF(reassembly_survives(&v4, sizeof(v4), 0, NULL, 5000, spoof_sixteen_net24s),
+         "5000 spoofed first fragments from sixteen /24s evicted the real reassembly");
+  CHECKF(reassembly_survives(&v6, sizeof(v6), 0, NULL, 5000, spoof_one_net64),
+         "5000 spoofed first fragments from one /64 evicted the real reassembly");
+  CHECKF(reassembly_survives(&mapped, sizeof(mapped), 0, NULL, 5000, spoof_mapped_net24),
+         "5000 spoofed first fragments from one IPv4-mapped /24 evicted the real reassembly");
+  CHECKF(reassembly_survives(&v4, sizeof(v4), budget, spoof_any_net24, 2, spoof_any_net24),
+         "the budget full, 2 spoofed first fragments at the same instant evicted the real one");
+  CHECKF(reassembly_survives(&v4, sizeof(v4), budget, spoof_any_net24, half, spoof_any_net24),
+         "the budget full, half a budget of spoofed first fragments from anywhere evicted the "
+         "real reassembly");
+  CHECKF(reassembly_survives(&v4, sizeof(v4), budget, spoof_any_net24, half, spoof_client_net24),
+         "the budget full, half a budget of spoofed first fragments from the client's /24 "
+         "evicted the real reassembly");
+}
+
+/* ---- a real client's handshake through a flood of spoofed first fragments ---- */
+
+typedef struct flood {
+  world *w;
+  pkt first;         /* what every spoofed datagram carries: a real first fragment */
+  bool any_source;   /* each from another /24; else from 10.0.0.0/18's 64 /24s */
+  size_t between;    /* spoofed datagrams between two fragments of a ClientHello */
+  size_t budget;     /* as many as the reassembly budget holds */
+  bool split;        /* ClientHellos come in one datagram: split each in two */
+  uint32_t sent;     /* spoofed datagrams so far */
+  double seconds;    /* CPU time the server took for them */
+} flood;
+
+static void flood_spoof(flood *f, size_t n) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+  for (size_t i = 0; i < n; i++, f->sent++) {
+    uint32_t k = f->sent;
+    struct sockaddr_storage from;
+    if (f->any_source) {
+      spoof_any_net24(k & 0x3fffffu, &from);
+    } else {
+      spoof_in_net24s(0x0a000000u, 64, k, &from);
+    }
+    pkt in;
+    memcpy(&in.addr, &from, sizeof(in.addr));
+    in.len = f->first.len;
+    in.data = f->first.data;
+    CHECK_EQ(deliver_to_server(f->w, &in), 0);
+  }
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+  f->seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* Hands one datagram of the real client to the server behind the flood:
+ * before a ClientHello's first fragment the flood has filled the budget (it
+ * has been going on for a while), before each later fragment `between` more
+ * come. Counts the tries of each ClientHello (message_seq 0, then 1 after
+ * the server's cookie); false, and nothing delivered, on one beyond
+ * `max_tries`. */
+static bool flood_deliver(flood *f, pkt *p, int tries[2], int max_tries) {
+  if (is_ch_fragment(p)) {
+    if (be(p->data + 19, 3) == 0) {
+      uint64_t seq = HS_SEQ(p->data);
+      if (seq < 2 && ++tries[seq] > max_tries) {
+        return false;
+      }
+      flood_spoof(f, f->budget);
+    } else {
+      flood_spoof(f, f->between);
+    }
+  }
+  CHECK_EQ(deliver_to_server(f->w, p), 0);
+  return true;
+}
+
+/* One real client's handshake from `addr` through the flood, in virtual
+ * time (its retransmission timer moves the clock). Returns whether it
+ * connected with no ClientHello sent more than `max_tries` times;
+ * *tries_out gets the most times one was sent (max_tries + 1: too many). */
+static bool flood_trial(flood *f, struct sockaddr_in addr, int max_tries, int *tries_out) {
+  world *w = f->w;
+  client *c = client_add(w, addr);
+  int tries[2] = {0, 0};
+  bool within = sdtls_conn_start(c->conn, w->now) == 0;
+  for (int guard = 0; within && !c->done && !c->closed && guard < 100000; guard++) {
+    pkt p;
+    if (q_pop(&w->to_server, &p)) {
+      if (f->split && !is_ch_fragment(&p) && p.len > 25 && REC_TYPE(p.data) == 22 &&
+          REC_EPOCH(p.data) == 0 && HS_TYPE(p.data) == 1) {
+        pkt halves[2];
+        split_client_hello(&p, (p.len - 25) / 2, &halves[0], &halves[1]);
+        within = flood_deliver(f, &halves[0], tries, max_tries) &&
+                 flood_deliver(f, &halves[1], tries, max_tries);
+        free(halves[0].data);
+        free(halves[1].data);
+      } else {
+        within = flood_deliver(f, &p, tries, max_tries);
+      }
+      free(p.data);
+      continue;
+    }
+    if (deliver_one_to_client(w)) {
+      continue;
+    }
+    sdtls_time next = sdtls_server_next_deadline(w->server);
+    sdtls_time t = sdtls_conn_next_deadline(c->conn);
+    next = t < next ? t : next;
+    if (next == SDTLS_TIME_NEVER) {
+      break;
+    }
+    w->now = next > w->now ? next : w->now;
+    sdtls_server_handle_timeout(w->server, w->now);
+    sdtls_conn_handle_timeout(c->conn, w->now);
+  }
+  bool ok = within && c->done;
+  if (ok && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
+    CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+    CHECK_STREQ(sdtls_conn_group(c->conn), "X25519MLKEM768");
+  }
+  *tries_out = tries[0] > tries[1] ? tries[0] : tries[1];
+  sdtls_conn_free(c->conn);
+  c->conn = NULL;
+  q_clear(&w->to_server);
+  q_clear(&w->to_client);
+  return ok;
+}
+
+/* Runs `trials` clients through one flood; prints the figures. Returns how
+ * many connected within `max_tries` of each ClientHello; `first_try` gets
+ * how many needed only one. */
+static int flood_run(bool any_source, size_t between, int trials, int max_tries,
+                     int *first_try) {
+  world_opts o = sdtls_has_feature(SDTLS_FEATURE_DTLS1_3) ? pq_opts() : default_opts();
+  world *w = world_new(o);
+  if (w == NULL) {
+    return 0;
+  }
+  flood f = {.w = w, .any_source = any_source, .between = between, .budget = 256};
+  /* The first datagram of a real client's ClientHello: what is spoofed. */
+  client *t = client_add(w, addr_of(0x7f000063, 9));
+  CHECK_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  pkt ch;
+  if (!q_pop(&w->to_server, &ch)) {
+    CHECK_FAIL_("no ClientHello");
+    world_free(w);
+    return 0;
+  }
+  f.split = !is_ch_fragment(&ch);
+  CHECKF(!f.split || !sdtls_has_feature(SDTLS_FEATURE_DTLS1_3),
+         "the X25519MLKEM768 ClientHello fits one datagram");
+  if (f.split) {
+    pkt rest;
+    split_client_hello(&ch, (ch.len - 25) / 2, &f.first, &rest);
+    free(rest.data);
+    free(ch.data);
+  } else {
+    f.first = ch;
+  }
+  q_clear(&w->to_server);
+  sdtls_conn_free(t->conn);
+  t->conn = NULL;
+  int ok = 0, tries_hist[5] = {0};
+  *first_try = 0;
+  for (int i = 0; i < trials; i++) {
+    int tries = 0;
+    /* 192.0.2.0/24, a network the flood does not use */
+    if (flood_trial(&f, addr_of(0xc0000200u + (uint32_t)i + 1, 4433), max_tries, &tries)) {
+      ok++;
+      *first_try += tries == 1;
+    }
+    tries_hist[tries < 4 ? tries : 4]++;
+  }
+  printf("  flood of spoofed first fragments (%zu bytes) from %s: %zu between a ClientHello's "
+         "two datagrams (at one instant; the server took them at %.0f per CPU second): %d of %d %s "
+         "handshakes connected within %d tries of each ClientHello (most tries 1: %d, 2: %d, "
+         "3: %d, more: %d)\n",
+         f.first.len, any_source ? "a new /24 each" : "64 /24s", between,
+         (double)f.sent / f.seconds, ok, trials,
+         f.split ? "DTLS 1.2 (ClientHellos split in two)" : "X25519MLKEM768", max_tries,
+         tries_hist[1], tries_hist[2], tries_hist[3], tries_hist[4]);
+  free(f.first.data);
+  world_free(w);
+  return ok;
+}
+
+/* A real client's handshake (X25519MLKEM768 where the engine has it: both
+ * ClientHellos in two datagrams; else DTLS 1.2 with each ClientHello split
+ * in two) through a flood of spoofed first fragments that keeps the
+ * reassembly budget (256) full, at one virtual instant: the highest rate
+ * there is, as many between the two datagrams as the test sends.
+ * - From 64 /24s, 2000 between the datagrams: the client's reassemblies
+ *   are never the ones evicted; every handshake connects at the first try.
+ * - From a new /24 each (a spoofer forging any source), 128 between: half
+ *   the budget, which a newcomer always outlives: the same.
+ * - From a new /24 each, 256 between: the budget's worth, which evicted the
+ *   real reassembly every time when the oldest went first. Now each one
+ *   survives with probability about exp(-1), and a retransmission is a new
+ *   draw: only asserted that some handshakes connect within 3 tries (all
+ *   failed before); the figures are printed. 512 between: printed only. */
+static void test_reassembly_flood(void) {
+  int first_try = 0;
+  CHECK_EQ(flood_run(false, 2000, 8, 3, &first_try), 8);
+  CHECK_EQ(first_try, 8);
+  CHECK_EQ(flood_run(true, 128, 8, 3, &first_try), 8);
+  CHECK_EQ(first_try, 8);
+  CHECK(flood_run(true, 256, 16, 3, &first_try) > 0);
+  (void)flood_run(true, 512, 8, 3, &first_try);
+}
+
 int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"parser_bounds", test_parser_bounds},
@@ -1955,6 +2312,8 @@ int main(int argc, char **argv) {
       {"dtls13_bad_cookies", test_dtls13_bad_cookies},
       {"dtls13_client_restart", test_dtls13_client_restart},
       {"dtls13_incomplete_fragments", test_dtls13_incomplete_fragments},
+      {"reassembly_budget", test_reassembly_budget},
+      {"reassembly_flood", test_reassembly_flood},
   };
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
 #ifdef SERVER_TEST_EXPECT_GLUE

@@ -282,6 +282,7 @@ static void test_psk(void) {
  * connection and a session to offer. Out: whether both sides resumed, the
  * client's error, and (with want_session) the new session (sdtls_free). */
 typedef struct client_round {
+  const char *server_name;
   const char *conn_pin;
   const uint8_t *session;
   size_t session_len;
@@ -303,10 +304,16 @@ static void run_round_keep(sdtls_config *cc, sdtls_config *sc, uint64_t seed, cl
     CHECK_FAIL_("round %llu: set-up failed", (unsigned long long)seed);
     return;
   }
+  if (r->server_name != NULL)
+    CHECK_EQ(sdtls_conn_set_server_name(CLIENT(&fx), r->server_name), 0);
   if (r->conn_pin != NULL) CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), r->conn_pin), 0);
   if (r->session != NULL)
     CHECK_EQ(sdtls_conn_set_session(CLIENT(&fx), r->session, r->session_len), 0);
   r->connected = pair_handshake(fx.p, 10 * NETSIM_SEC);
+  /* DTLS 1.3 tickets, and an alert that ends a handshake, come after it. */
+  netsim_run_for(fx.sim, NETSIM_SEC);
+  r->connected = r->connected && sdtls_conn_state(CLIENT(&fx)) == SDTLS_STATE_CONNECTED &&
+                 sdtls_conn_state(SERVER(&fx)) == SDTLS_STATE_CONNECTED;
   r->resumed = sdtls_conn_session_resumed(CLIENT(&fx));
   CHECK_EQ(r->resumed, sdtls_conn_session_resumed(SERVER(&fx)));
   r->error = sdtls_conn_error(CLIENT(&fx));
@@ -434,6 +441,155 @@ static void test_resumption_keeps_authentication(void) {
   sdtls_config_free(ps);
   sdtls_config_free(s1);
   sdtls_config_free(s2);
+}
+
+
+/* Sets the newest version a config speaks (the sim's configs speak 1.2
+ * unless told otherwise). */
+static sdtls_config *at_version(sdtls_config *c, int64_t version) {
+  if (c != NULL && sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION, version) != 0) {
+    sdtls_config_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* A server asking for client certificates, trusting `trust`, sharing the
+ * fleet's ticket secret. */
+static sdtls_config *client_cert_server(const testcert *trust, int64_t version) {
+  uint8_t secret[32];
+  memset(secret, 9, sizeof(secret));
+  sdtls_config *c = at_version(config_make(&g_server, 1, trust), version);
+  if (c != NULL && (sdtls_config_set_option(c, SDTLS_OPT_REQUIRE_CLIENT_CERT, 1) != 0 ||
+                    sdtls_config_set_option(c, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000) != 0 ||
+                    sdtls_config_set_ticket_secret(c, secret, sizeof(secret)) != 0)) {
+    sdtls_config_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* A session resumes only where a full handshake under the same config
+ * would have authenticated the same peer (the session context covers the
+ * trust anchors and the client-certificate policy), on every version the
+ * engine speaks. */
+static void test_resumption_binds_trust(void) {
+  int64_t versions[2] = {SDTLS_DTLS1_2, SDTLS_DTLS1_3};
+  for (int v = 0; v < 2; v++) {
+    if (v == 1 && !sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) break;
+    uint64_t seed = 80 + 10 * (uint64_t)v;
+    /* Two servers of one fleet (one ticket secret): A trusts the client's
+     * certificate, B another one. */
+    sdtls_config *a = client_cert_server(&g_client, versions[v]);
+    sdtls_config *b = client_cert_server(&g_other, versions[v]);
+    REQUIRE(a && b);
+    client_round first = {.want_session = 1};
+    run_round(at_version(config_make(&g_client, 0, NULL), versions[v]), a, seed, &first);
+    REQUIRE(first.connected);
+    client_round r = {.session = first.new_session, .session_len = first.new_session_len};
+    run_round(at_version(config_make(&g_client, 0, NULL), versions[v]), a, seed + 1, &r);
+    CHECK(r.connected && r.resumed);
+    /* B refuses this client on a full handshake, so it must not let the
+     * session made with A stand in for it. */
+    run_round(at_version(config_make(&g_client, 0, NULL), versions[v]), b, seed + 2, &r);
+    CHECK(!r.resumed);
+    CHECK(!r.connected);
+    sdtls_free(first.new_session);
+
+    /* A client that trusts the server makes a session; a client config
+     * that does not trust it must not resume it. */
+    sdtls_config *plain = at_version(config_make(&g_server, 0, NULL), versions[v]);
+    REQUIRE(plain != NULL);
+    client_round trusted = {.server_name = "server.test", .want_session = 1};
+    run_round(at_version(config_make(NULL, 1, &g_server), versions[v]), plain, seed + 3, &trusted);
+    REQUIRE(trusted.connected);
+    client_round untrusting = {.server_name = "server.test",
+                               .session = trusted.new_session,
+                               .session_len = trusted.new_session_len};
+    run_round(at_version(config_make(NULL, 1, &g_server), versions[v]), plain, seed + 4, &untrusting);
+    CHECK(untrusting.connected && untrusting.resumed);
+    run_round(at_version(config_make(NULL, 1, &g_other), versions[v]), plain, seed + 5, &untrusting);
+    CHECK(!untrusting.resumed);
+    CHECK(!untrusting.connected);
+    CHECK_EQ(untrusting.error, SDTLS_E_VERIFY);
+    sdtls_free(trusted.new_session);
+    sdtls_config_free(plain);
+    sdtls_config_free(a);
+    sdtls_config_free(b);
+  }
+}
+
+static size_t lookup_none(void *user, const char *identity, uint8_t *key, size_t key_max) {
+  (void)identity;
+  (void)key;
+  (void)key_max;
+  (*(int *)user)++;
+  return 0;
+}
+
+static sdtls_config *psk_server(const char *identity, const uint8_t *key, size_t key_len,
+                                sdtls_psk_lookup_cb find, int *calls) {
+  uint8_t secret[32];
+  memset(secret, 10, sizeof(secret));
+  sdtls_config *c = plain_config();
+  if (c == NULL) return NULL;
+  if ((identity != NULL && sdtls_config_add_psk(c, identity, key, key_len) != 0) ||
+      (find != NULL && sdtls_config_set_psk_lookup(c, find, calls) != 0) ||
+      sdtls_config_set_option(c, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000) != 0 ||
+      sdtls_config_set_ticket_secret(c, secret, sizeof(secret)) != 0) {
+    sdtls_config_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static sdtls_config *psk_client(const char *identity) {
+  sdtls_config *c = plain_config();
+  if (c != NULL && sdtls_config_add_psk(c, identity, kKey, sizeof(kKey)) != 0) {
+    sdtls_config_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* The same for a server's PSKs: a server whose table lacks the identity
+ * does not resume a session made with it elsewhere in the fleet; an
+ * identity that came from a lookup is put to the lookup again. */
+static void test_resumption_binds_psk_table(void) {
+  sdtls_config *a = psk_server("device-1", kKey, sizeof(kKey), NULL, NULL);
+  sdtls_config *b = psk_server("device-0", (const uint8_t *)"other", 5, NULL, NULL);
+  REQUIRE(a && b);
+  client_round first = {.want_session = 1};
+  run_round(psk_client("device-1"), a, 100, &first);
+  REQUIRE(first.connected);
+  client_round r = {.session = first.new_session, .session_len = first.new_session_len};
+  run_round(psk_client("device-1"), a, 101, &r);
+  CHECK(r.connected && r.resumed);
+  run_round(psk_client("device-1"), b, 102, &r);
+  CHECK(!r.resumed);
+  CHECK(!r.connected);
+  sdtls_free(first.new_session);
+
+  /* Lookups: C knows "dynamic", D (same fleet) knows nothing. */
+  int c_calls = 0, d_calls = 0;
+  sdtls_config *c = psk_server(NULL, NULL, 0, lookup, &c_calls);
+  sdtls_config *d = psk_server(NULL, NULL, 0, lookup_none, &d_calls);
+  REQUIRE(c && d);
+  client_round dyn = {.want_session = 1};
+  run_round(psk_client("dynamic"), c, 103, &dyn);
+  REQUIRE(dyn.connected);
+  client_round again = {.session = dyn.new_session, .session_len = dyn.new_session_len};
+  run_round(psk_client("dynamic"), c, 104, &again);
+  CHECK(again.connected && again.resumed);
+  CHECK_EQ(c_calls, 2); /* the full handshake, and the resumed one's check */
+  run_round(psk_client("dynamic"), d, 105, &again);
+  CHECK(!again.connected);
+  CHECK(d_calls >= 1);
+  sdtls_free(dyn.new_session);
+  sdtls_config_free(a);
+  sdtls_config_free(b);
+  sdtls_config_free(c);
+  sdtls_config_free(d);
 }
 
 /* One client config offering stored sessions again and again (the config
@@ -570,6 +726,8 @@ int main(int argc, char **argv) {
       {"psk", test_psk},                       {"resumption", test_resumption},
       {"resumption_keeps_authentication", test_resumption_keeps_authentication},
       {"resumption_same_bytes", test_resumption_same_bytes},
+      {"resumption_binds_trust", test_resumption_binds_trust},
+      {"resumption_binds_psk_table", test_resumption_binds_psk_table},
       {"alpn", test_alpn},                     {"groups", test_groups},
       {"features", test_features},
   };

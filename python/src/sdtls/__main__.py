@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
+import stat
 import sys
+import tempfile
 from typing import Any, Optional, Sequence, TextIO
 
 from . import (Config, ConnectionClosed, Error, UsageError, aio, fingerprint, generate_certificate, __version__,
@@ -85,40 +88,186 @@ def _print_export(spec: Optional[tuple[str, int]], conn: Any) -> None:
         _say(f"EXPORT {label} {conn.export_keying_material(label, n).hex()}", file=sys.stdout)
 
 
+# ---- files of secrets and state ----
+#
+# As the C tool's (src/tool/files.c): no open can wait for a FIFO's other
+# end (every open is non-blocking; O_NONBLOCK is cleared afterwards where
+# waiting for data is wanted), the mode of a file the tool is given is
+# never changed (a file created for a secret is created 0600; a device or
+# FIFO is written as it is), and an existing regular file that group or
+# others can read is refused rather than filled with secrets.
+
+#: Largest certificate, key or CA file, as the C tool's (the library's limit).
+_CREDENTIAL_MAX = 1 << 20
+#: Largest --session file.
+_SESSION_MAX = 65536
+
+
+class FileRefused(Exception):
+    """A file the tool cannot or will not use; the message names it."""
+
+
+class _Missing(FileRefused):
+    """The file to read does not exist."""
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _read_small_file(path: str, what: str, limit: int, pipe_ok: bool = False) -> bytes:
+    """The whole file, at most `limit` bytes: a regular file, or with
+    `pipe_ok` a pipe or FIFO (``--key <(command)``). A FIFO with no writer
+    reads as empty at once and is an error, not a wait."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise _Missing(f"{path}: cannot read the {what}: {os.strerror(errno.ENOENT)}") from None
+    except OSError as e:
+        raise FileRefused(f"{path}: cannot read the {what}: {e.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    is_pipe = stat.S_ISFIFO(mode)
+    if not stat.S_ISREG(mode) and not (is_pipe and pipe_ok):
+        os.close(fd)
+        raise FileRefused(f"{path}: the {what} is {_file_kind(mode)}, not a regular file"
+                          + (" or a pipe" if pipe_ok else ""))
+    # A pipe's writer may still be producing: wait for it.
+    os.set_blocking(fd, True)
+    chunks: list[bytes] = []
+    size = 0
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        try:
+            while size <= limit:
+                chunk = f.read(limit + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as e:
+            raise FileRefused(f"{path}: cannot read the {what}: {e.strerror}") from None
+    if size > limit:
+        raise FileRefused(f"{path}: the {what} is larger than {limit} bytes")
+    if is_pipe and size == 0:
+        raise FileRefused(f"{path}: nothing to read from the {what} (a FIFO with no writer?)")
+    return b"".join(chunks)
+
+
+def _open_output(path: str, what: str, secret: bool, append: bool = False) -> int:
+    """A blocking fd to write `path`, created if missing (0600 for a
+    `secret`, else 0666 less the umask); a device or FIFO is written as it
+    is and a FIFO with no reader is an error at once. A regular file is
+    emptied unless `append`; for a `secret`, one that group or others can
+    read is refused first, untouched."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | (os.O_APPEND if append else 0)
+    try:
+        fd = os.open(path, flags, 0o600 if secret else 0o666)  # no O_TRUNC: a refused file stays as it was
+    except OSError as e:
+        reason = e.strerror
+        if e.errno == errno.ENXIO:
+            try:
+                if stat.S_ISFIFO(os.stat(path).st_mode):
+                    reason = "a FIFO with no reader (start the reader first)"
+            except OSError:
+                pass
+        raise FileRefused(f"{path}: cannot write the {what}: {reason}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode):
+            # Refused, not warned about: a warning would come after the
+            # secrets were where group or others can read them, and a chmod
+            # would change a mode the user may rely on. A file created just
+            # now is 0600 and never lands here.
+            if secret and st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+                raise FileRefused(f"{path}: refusing to write the {what}: group or others can read it (mode "
+                                  f"{stat.S_IMODE(st.st_mode):04o}); chmod 600 {path}, or name a new file")
+            if not append:
+                os.ftruncate(fd, 0)
+        os.set_blocking(fd, True)
+    except OSError as e:
+        os.close(fd)
+        raise FileRefused(f"{path}: cannot write the {what}: {e.strerror}") from None
+    except FileRefused:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_output(path: str, what: str, data: bytes, secret: bool) -> None:
+    fd = _open_output(path, what, secret)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise FileRefused(f"{path}: cannot write the {what}: {e.strerror}") from None
+
+
+def _write_secret_file(path: str, what: str, data: bytes) -> None:
+    """Replaces the regular file `path` with `data` atomically (a 0600
+    temporary file beside it, renamed); an existing `path` that is not a
+    regular file is refused: the rename would replace a device or FIFO, not
+    write to it."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):
+        raise FileRefused(f"{path}: the {what} is {_file_kind(mode)}, not a regular file")
+    directory, name = os.path.split(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=name + ".tmp", dir=directory or ".")  # mkstemp creates it 0600
+    except OSError as e:
+        raise FileRefused(f"{path}: cannot write the {what}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise FileRefused(f"{path}: cannot write the {what}: {e.strerror}") from None
+
+
 def _common_config(a: argparse.Namespace, **kw: Any) -> Config:
     """The settings both commands share, as the C tool's config options."""
     return Config(mtu=a.mtu, keylog=_keylog_writer(a.keylog), srtp_profiles=a.srtp, alpn=a.alpn, groups=a.groups,
                   peer_fingerprints=a.fingerprint, psks={a.psk_identity: a.psk} if a.psk_identity else None, **kw)
 
 
+def _credential(path: str, what: str) -> bytes:
+    """A certificate, key or CA file's PEM, read here rather than by the
+    library, so that a FIFO with no writer is an error, not a wait."""
+    return _read_small_file(path, what, _CREDENTIAL_MAX, pipe_ok=True)
+
+
 def _read_session(path: str) -> Optional[bytes]:
+    """The session saved in `path`; None when there is none yet."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(65537)
-    except FileNotFoundError:
+        data = _read_small_file(path, "session file", _SESSION_MAX)
+    except _Missing:
         return None
-    return data or None
-
-
-def _write_session(path: str, session: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(session)
+    if not data:
+        _say(f"warning: {path} holds no session: not resuming")
+        return None
+    return data
 
 
 def _keylog_writer(path: Optional[str]) -> Any:
     if path is None:
         return None
-    f = open(path, "a", buffering=1)
+    # Anyone who reads a key log can decrypt the traffic. A FIFO that
+    # another program reads, and /dev/null, are fine.
+    f = os.fdopen(_open_output(path, "key log file", secret=True, append=True), "a", buffering=1)
     return lambda line: f.write(line + "\n")
 
 
 def cmd_cert(a: argparse.Namespace) -> int:
     cert, key = generate_certificate(a.cn, a.days)
-    with open(a.key, "wb") as f:
-        f.write(key)
-    with open(a.cert, "wb") as f:
-        f.write(cert)
+    # The key first: if its file is refused, nothing is written.
+    _write_output(a.key, "key file", key, secret=True)
+    _write_output(a.cert, "certificate file", cert, secret=False)
     _say(f"sha-256 {fingerprint(cert)}", file=sys.stdout)
     return 0
 
@@ -141,11 +290,11 @@ async def cmd_client(a: argparse.Namespace) -> int:
     if a.insecure or pinned or psk:
         pass
     elif a.ca:
-        cfg.load_verify_locations(cafile=a.ca)
+        cfg.load_verify_locations(cadata=_credential(a.ca, "CA file"))
     else:
         cfg.load_default_certs()
     if a.cert:
-        cfg.load_cert_chain(a.cert, a.key)
+        cfg.load_cert_chain(_credential(a.cert, "certificate file"), _credential(a.key, "key file"))
     session = None
     if a.session:
         session = _read_session(a.session)
@@ -194,7 +343,7 @@ async def cmd_client(a: argparse.Namespace) -> int:
             if saved is None:
                 _say(f"warning: no session to save in {a.session}: the server issued no ticket")
             else:
-                _write_session(a.session, saved)
+                _write_secret_file(a.session, "session file", saved)
     except Error as e:
         _say(f"connection with {host}:{port} failed: {e}")
         status = 1
@@ -208,12 +357,16 @@ async def cmd_server(a: argparse.Namespace) -> int:
     host, port = a.listen
     ticket_secret = None
     if a.ticket_secret_file:
-        with open(a.ticket_secret_file, "rb") as f:
-            ticket_secret = f.read(65)
-    cfg = _common_config(a, certificate=a.cert, private_key=a.key, cookies=False if a.no_cookies else None,
-                         max_peers=a.max_peers, idle_timeout=a.idle_timeout,
-                         require_client_certificate=a.require_client_cert or None, cafile=a.ca,
-                         psk_identity_hint=a.psk_hint, ticket_secret=ticket_secret)
+        ticket_secret = _read_small_file(a.ticket_secret_file, "ticket secret file", 64, pipe_ok=True)
+        if len(ticket_secret) < 32:
+            raise FileRefused(f"{a.ticket_secret_file}: a ticket secret file holds 32 to 64 bytes, "
+                              f"not {len(ticket_secret)}")
+    cfg = _common_config(a, certificate=_credential(a.cert, "certificate file") if a.cert else None,
+                         private_key=_credential(a.key, "key file") if a.key else None,
+                         cookies=False if a.no_cookies else None, max_peers=a.max_peers,
+                         idle_timeout=a.idle_timeout, require_client_certificate=a.require_client_cert or None,
+                         cadata=_credential(a.ca, "CA file") if a.ca else None, psk_identity_hint=a.psk_hint,
+                         ticket_secret=ticket_secret)
     latest: list[aio.ServerConnection] = []
 
     async def handler(peer: aio.ServerConnection) -> None:
@@ -311,6 +464,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = parser()
     a = p.parse_args(argv)
+    if a.command == "cert" and a.cert == a.key:
+        p.error("--cert and --key must name different files")
     if a.command in ("client", "server"):
         if bool(a.cert) != bool(a.key):
             p.error("--cert and --key go together")
@@ -334,7 +489,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if a.command == "client":
             return asyncio.run(cmd_client(a))
         return asyncio.run(cmd_server(a))
-    except Error as e:
+    except (Error, FileRefused) as e:
         _say(f"sdtls: {e}")
         return 1
     except OSError as e:

@@ -6,6 +6,7 @@ import enum
 import os
 import re
 import ssl
+import weakref
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from ._errors import UsageError, error_from_code
@@ -319,7 +320,7 @@ class Config:
 
     def set_keylog(self, callback: Optional[Callable[[str], Any]]) -> None:
         """Sets (or, with None, clears) the key log callback."""
-        _check(int(c.pyconfig_set_keylog(self._cap, callback)), "keylog")
+        _check(int(c.pyconfig_set_keylog(self._cap, _hook(self, callback, "keylog"))), "keylog")
         self._keylog = callback
 
     @property
@@ -347,7 +348,7 @@ class Config:
 
     def set_psk_lookup(self, lookup: Optional[Callable[[str], Optional[bytes]]]) -> None:
         """Sets (or, with None, clears) the server's PSK lookup (see ``psk_lookup``)."""
-        _check(int(c.pyconfig_set_psk_lookup(self._cap, lookup)), "psk_lookup")
+        _check(int(c.pyconfig_set_psk_lookup(self._cap, _hook(self, lookup, "psk_lookup"))), "psk_lookup")
         self._psk_lookup = lookup
 
     @property
@@ -380,6 +381,29 @@ class Config:
         (``["X25519", "P-256"]``, or joined by ``":"``)."""
         joined = _joined(groups, ":")
         _check(int(c.sdtls_config_set_groups(self._raw, joined)), f"groups {joined!r}")
+
+
+def _hook(config: Config, callback: Optional[Callable[..., Any]], name: str) -> Optional[Callable[..., Any]]:
+    """What the C holder calls for the callback ``name`` of ``config``: a
+    function that finds the callback through a weak reference to the
+    config. The holder's reference is invisible to the cycle collector, so
+    it must not lead back to the config: a callback that refers to its
+    config (or to a connection made from it) would keep the whole cycle
+    alive for ever. The config keeps the callback (``_keylog``,
+    ``_psk_lookup``) and every Connection and Server keeps its config."""
+    if callback is None:
+        return None
+    if not callable(callback):
+        raise TypeError(f"{name} must be callable or None")
+    ref = weakref.ref(config)
+    attr = "_" + name
+
+    def call(*args: Any) -> Any:
+        cfg = ref()
+        fn = None if cfg is None else getattr(cfg, attr)
+        return None if fn is None else fn(*args)
+
+    return call
 
 
 def _read(path: PathOrPem) -> bytes:

@@ -35,6 +35,8 @@ _EV_HANDSHAKE_DONE = int(c.EV_HANDSHAKE_DONE)
 _EV_DATA = int(c.EV_DATA)
 _EV_CLOSE = int(c.EV_CLOSE)
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
+_E_STATE = int(c.SDTLS_E_STATE)
+_E_INVALID_ARGUMENT = int(c.SDTLS_E_INVALID_ARGUMENT)
 _USAGE = (int(c.SDTLS_CATEGORY_USAGE), int(c.SDTLS_CATEGORY_INTERNAL))
 
 
@@ -150,68 +152,108 @@ def _termination(reason: int, detail: str) -> Optional[Error]:
     return None if reason == 0 else error_from_code(reason, detail)
 
 
+def _error_and_detail(h: Any) -> tuple[int, str]:
+    # The code and its detail in one guarded query: read together.
+    return int(c.sdtls_conn_error(h)), str(c.sdtls_conn_error_detail(h))
+
+
+def _export_limits(h: Any) -> tuple[Optional[str], Optional[str]]:
+    # What the exporter's limits depend on, read in one guarded query.
+    return c.sdtls_conn_version(h), c.sdtls_conn_cipher(h)
+
+
+def _export_refused(version: Optional[str], cipher: Optional[str], label_len: int, length: int,
+                    context: Optional[bytes]) -> str:
+    """Why the engine's exporter refused arguments the binding takes: the
+    limits of the negotiated protocol (RFC 8446 7.1 and 7.5 for DTLS 1.3,
+    RFC 5705 4 for DTLS 1.2)."""
+    if version == "DTLSv1.3":
+        # HKDF-Expand-Label: the label goes after "dtls13" in 255 bytes at
+        # most, and HKDF-Expand gives at most 255 hash lengths.
+        if label_len > 249:
+            return f"a DTLS 1.3 exporter label is at most 249 bytes, not {label_len}"
+        hash_len = 48 if (cipher or "").endswith("SHA384") else 32
+        return f"DTLS 1.3 exports at most {255 * hash_len} bytes with {cipher}, not {length}"
+    n = len(context) if context is not None else 0
+    return f"a DTLS 1.2 exporter context is at most 65535 bytes, not {n}"
+
+
 class _Queries:
-    """Queries on a live C connection, shared by both kinds of connection."""
+    """Queries on a live C connection, shared by both kinds of connection.
+
+    Each one is a single call into the holder, which runs the C function
+    under the holder's one-thread-at-a-time guard: a query that finds the
+    connection (or its server) in use by another thread raises
+    :class:`UsageError` rather than read what that thread's call changes."""
 
     __slots__ = ()
 
-    def _handle(self) -> Any:
+    def _query(self, fn: Any, *args: Any) -> Any:
+        """``fn(handle, *args)`` under the guard; raises what refused it."""
         raise NotImplementedError
 
     @property
     def state(self) -> State:
         """The connection's state."""
-        return State(int(c.sdtls_conn_state(self._handle())))
+        return State(int(self._query(c.sdtls_conn_state)))
 
     @property
     def version(self) -> Optional[str]:
         """The negotiated protocol (``"DTLSv1.2"``), None before the handshake."""
-        v = c.sdtls_conn_version(self._handle())
+        v = self._query(c.sdtls_conn_version)
         return None if v is None else str(v)
 
     @property
     def cipher(self) -> Optional[str]:
         """The negotiated cipher suite (IANA name), None before the handshake."""
-        v = c.sdtls_conn_cipher(self._handle())
+        v = self._query(c.sdtls_conn_cipher)
         return None if v is None else str(v)
 
     @property
     def max_data_size(self) -> int:
         """The largest datagram ``send()`` accepts now (0 before the handshake)."""
-        return int(c.sdtls_conn_max_data_size(self._handle()))
+        return int(self._query(c.sdtls_conn_max_data_size))
 
     @property
     def peer_certificate(self) -> Optional[bytes]:
         """The peer's leaf certificate (DER), None if it sent none."""
-        rc, der = c.sdtls_conn_peer_certificate(self._handle())
+        rc, der = self._query(c.sdtls_conn_peer_certificate)
         return bytes(der) if rc == 0 else None
 
     @property
     def peer_fingerprint(self) -> Optional[str]:
         """SHA-256 fingerprint of the peer's certificate (``"AA:BB:..."``), or None."""
-        rc, digest = c.sdtls_conn_peer_fingerprint_sha256(self._handle())
+        rc, digest = self._query(c.sdtls_conn_peer_fingerprint_sha256)
         return format_fingerprint(bytes(digest)) if rc == 0 else None
 
     @property
     def error(self) -> Optional[Error]:
         """What ended the connection (None while healthy)."""
-        h = self._handle()
-        code = int(c.sdtls_conn_error(h))
-        return None if code == 0 else error_from_code(code, str(c.sdtls_conn_error_detail(h)))
+        code, detail = self._query(_error_and_detail)
+        return None if code == 0 else error_from_code(code, detail)
+
+    def _detail(self) -> str:
+        # The detail of an error a call just returned: "" when the
+        # connection is gone or already in another thread's hands (the
+        # error itself is still the call's).
+        try:
+            return str(self._query(c.sdtls_conn_error_detail))
+        except Error:
+            return ""
 
     @property
     def srtp_profile(self) -> Optional[SrtpProfile]:
         """The negotiated SRTP profile (an :class:`SrtpProfile`: its ``name``
         is the profile's name, its value the IANA number), None when none was
         (no DTLS-SRTP, or the handshake is not done)."""
-        p = int(c.sdtls_conn_srtp_profile(self._handle()))
+        p = int(self._query(c.sdtls_conn_srtp_profile))
         return SrtpProfile(p) if p else None
 
     def srtp_keying(self) -> Optional[SrtpKeying]:
         """The SRTP keying material of the negotiated profile, split by
         direction, or None when no profile was negotiated (or the handshake
         is not done)."""
-        rc, k = c.sdtls_conn_srtp_keying(self._handle())
+        rc, k = self._query(c.sdtls_conn_srtp_keying)
         if rc != 0 or k is None:
             return None
         profile, key_len, salt_len, cw, sw, lw, rw = k
@@ -220,36 +262,45 @@ class _Queries:
     @property
     def psk_identity(self) -> Optional[str]:
         """The PSK identity the handshake used, None without a PSK suite."""
-        v = c.sdtls_conn_psk_identity(self._handle())
+        v = self._query(c.sdtls_conn_psk_identity)
         return None if v is None else str(v)
 
     @property
     def alpn(self) -> Optional[str]:
         """The ALPN protocol the handshake selected, or None."""
-        v = c.sdtls_conn_alpn(self._handle())
+        v = self._query(c.sdtls_conn_alpn)
         return None if v is None else str(v)
 
     @property
     def group(self) -> Optional[str]:
         """The key exchange group the handshake used (``"X25519"``), None
         before it or without a key exchange (a resumed DTLS 1.2 session)."""
-        v = c.sdtls_conn_group(self._handle())
+        v = self._query(c.sdtls_conn_group)
         return None if v is None else str(v)
 
     @property
     def session_resumed(self) -> bool:
         """Whether the handshake resumed a session."""
-        return bool(c.sdtls_conn_session_resumed(self._handle()))
+        return bool(self._query(c.sdtls_conn_session_resumed))
 
     def export_keying_material(self, label: Union[str, bytes], length: int,
                                context: Optional[bytes] = None) -> bytes:
-        """RFC 5705 keying material (``length`` bytes) for ``label`` and an
-        optional ``context`` (with DTLS 1.2 None differs from ``b""``; DTLS
-        1.3's exporter takes them alike, RFC 8446 7.5). Only once connected."""
+        """RFC 5705 keying material (``length`` bytes, 1..1048576) for
+        ``label`` and an optional ``context`` (with DTLS 1.2 None differs
+        from ``b""``; DTLS 1.3's exporter takes them alike, RFC 8446 7.5).
+        Only once connected. Raises ValueError for a length out of range,
+        :class:`UsageError` before the handshake is done or for what the
+        protocol cannot export (a DTLS 1.3 label over 249 bytes or more
+        than 255 hash lengths; a DTLS 1.2 context of 64 KiB or more)."""
         lab = label.encode() if isinstance(label, str) else bytes(label)
-        rc, out = c.sdtls_conn_export_keying_material(self._handle(), length, lab, context)
-        if rc != 0:
-            raise error_from_code(int(rc), "keying material is exported once connected")
+        rc, out = self._query(c.sdtls_conn_export_keying_material, length, lab, context)
+        if rc == _E_STATE:
+            raise error_from_code(rc, "keying material is exported once connected")
+        if rc == _E_INVALID_ARGUMENT:  # the length is in range (ValueError otherwise): the engine refused
+            version, cipher = self._query(_export_limits)
+            raise error_from_code(rc, _export_refused(version, cipher, len(lab), length, context))
+        if rc != 0:  # a code the C library may add: never hand out the zeroed buffer as keys
+            raise error_from_code(rc)
         return bytes(out)
 
 
@@ -274,7 +325,7 @@ class Connection(_Queries):
     from distinct threads at once (the GIL is released during crypto).
     """
 
-    __slots__ = ("_cap", "_raw", "_events", "_last_ns", "_role", "__weakref__")
+    __slots__ = ("_cap", "_config", "_events", "_last_ns", "_role", "__weakref__")
 
     def __init__(self, config: Config, role: Union[str, Role] = "client", *,
                  server_name: Optional[str] = None,
@@ -285,20 +336,26 @@ class Connection(_Queries):
         if isinstance(cap, int):
             raise error_from_code(cap, "a server needs a certificate or a PSK" if r == Role.SERVER else "")
         self._cap: object = cap
-        self._raw: Any = c.pyconn_handle(cap)
+        # The config's key log and PSK lookup reach their callables through
+        # it (held weakly by the C side, see Config): it lives as long as
+        # this connection.
+        self._config = config
         self._events: Deque[Event] = deque()
         self._last_ns = 0
         self._role = r
         if server_name is not None:
-            self._check(int(c.sdtls_conn_set_server_name(self._raw, server_name)))
+            self._check(int(self._query(c.sdtls_conn_set_server_name, server_name)))
         if peer_fingerprints is not None:
             for fp in _fingerprints(peer_fingerprints):
                 self.add_peer_fingerprint(fp)
         if session is not None:
             self.set_session(session)
 
-    def _handle(self) -> Any:
-        return self._raw
+    def _query(self, fn: Any, *args: Any) -> Any:
+        rc, value = c.pyconn_query(self._cap, fn, args)
+        if rc:
+            raise error_from_code(rc)
+        return value
 
     def _now(self, now: Optional[float]) -> int:
         ns = _ns(now)
@@ -309,7 +366,7 @@ class Connection(_Queries):
 
     def _check(self, rc: int) -> None:
         if rc != 0:
-            raise error_from_code(rc, str(c.sdtls_conn_error_detail(self._raw)))
+            raise error_from_code(rc, self._detail())
 
     def _check_usage(self, rc: int) -> None:
         # Failures of the connection itself arrive as ConnectionTerminated.
@@ -324,7 +381,7 @@ class Connection(_Queries):
         """Expects the peer's certificate to have this SHA-256 fingerprint
         (as :class:`Config`'s ``peer_fingerprints``, for this connection
         only: WebRTC's per-peer SDP). Before ``start()`` only."""
-        rc = int(c.sdtls_conn_add_peer_fingerprint(self._raw, _fingerprint_arg(fingerprint)))
+        rc = int(self._query(c.sdtls_conn_add_peer_fingerprint, _fingerprint_arg(fingerprint)))
         if rc:
             raise error_from_code(rc, f"fingerprint {fingerprint!r}")
 
@@ -334,7 +391,7 @@ class Connection(_Queries):
         accepts it the handshake is abbreviated (``session_resumed``); if not,
         a full one follows. Raises :class:`UsageError` for bytes that are not
         a session."""
-        rc = int(c.sdtls_conn_set_session(self._raw, session))
+        rc = int(self._query(c.sdtls_conn_set_session, session))
         if rc:
             raise error_from_code(rc, "not a session" if rc == int(c.SDTLS_E_INVALID_ARGUMENT) else "")
 
@@ -343,7 +400,7 @@ class Connection(_Queries):
         a later connection's ``session=``; None when there is none (handshake
         not done, or the server issued no ticket). The bytes hold the
         session's master secret: keep them as secret as a key."""
-        rc, session = c.sdtls_conn_get_session(self._raw)
+        rc, session = self._query(c.sdtls_conn_get_session)
         if rc == int(c.SDTLS_E_STATE):
             return None
         self._check(int(rc))
@@ -427,7 +484,11 @@ class Connection(_Queries):
         self.close()
 
     def __repr__(self) -> str:
-        return f"<sdtls.Connection {self._role.name.lower()} {self.state.name}>"
+        try:
+            state = self.state.name
+        except UsageError:  # another thread's call runs on it
+            state = "in use"
+        return f"<sdtls.Connection {self._role.name.lower()} {state}>"
 
 
 # ---- the server -----------------------------------------------------------------
@@ -456,30 +517,30 @@ class ServerConnection(_Queries):
             raise error_from_code(GONE, "the server is gone")
         return s
 
-    def _handle(self) -> Any:
-        s = self._srv()
-        h = c.pyserver_conn_handle(s._cap, self._id)
-        if h is None:
-            raise error_from_code(GONE)
-        if h.__class__ is int:
-            raise error_from_code(h)
-        return h
+    def _query(self, fn: Any, *args: Any) -> Any:
+        rc, value = c.pyserver_conn_query(self._srv()._cap, self._id, fn, args)
+        if rc:
+            raise error_from_code(rc)
+        return value
 
     @property
     def alive(self) -> bool:
-        """Whether the server still holds this connection."""
+        """Whether the server still holds this connection. Raises
+        :class:`UsageError` while another thread's call runs on the server."""
         s = self._server()
-        return s is not None and c.pyserver_conn_handle(s._cap, self._id).__class__ not in (int, type(None))
+        if s is None:
+            return False
+        r = int(c.pyserver_conn_alive(s._cap, self._id))
+        if r < 0:
+            raise error_from_code(r)
+        return r == 1
 
     def send(self, data: bytes, now: Optional[float] = None) -> None:
         """Sends one datagram to this peer (queued in the server's ``datagrams_to_send()``)."""
         s = self._srv()
         rc = c.pyserver_conn_send(s._cap, self._id, data, s._now(now))
         if rc:
-            detail = ""
-            if rc != GONE and rc > -999:
-                detail = str(c.sdtls_conn_error_detail(self._handle()))
-            raise error_from_code(rc, detail)
+            raise error_from_code(rc, self._detail() if rc > -999 else "")
 
     def key_update(self, now: Optional[float] = None) -> None:
         """DTLS 1.3: renews this side's traffic keys (see :meth:`Connection.key_update`)."""
@@ -499,7 +560,16 @@ class ServerConnection(_Queries):
             raise error_from_code(rc)
 
     def __repr__(self) -> str:
-        return f"<sdtls.ServerConnection {self.address!r}{'' if self.alive else ' gone'}>"
+        try:
+            state = "" if self.alive else " gone"
+        except UsageError:  # another thread's call runs on the server
+            state = " in use"
+        return f"<sdtls.ServerConnection {self.address!r}{state}>"
+
+
+def _counters(h: Any, counters: list[tuple[str, int]]) -> dict[str, int]:
+    # Every counter in one guarded query: a consistent snapshot.
+    return {name: int(c.sdtls_server_counter_get(h, counter)) for name, counter in counters}
 
 
 def _on_connect_trampoline(ref: "weakref.ReferenceType[Server]") -> Callable[[Address, Any], bool]:
@@ -548,6 +618,7 @@ class Server:
         if on_connect is not None and not callable(on_connect):
             raise TypeError("on_connect must be callable or None")
         self._on_connect = on_connect
+        self._config = config  # as Connection's
         self._in_hook = False
         self._close_deferred = False
         hook = None if on_connect is None else _on_connect_trampoline(weakref.ref(self))
@@ -668,20 +739,25 @@ class Server:
             self._fetch_events()
         return [v for v in self._views.values() if v.alive]
 
+    def _query(self, fn: Any, *args: Any) -> Any:
+        # fn(server handle, *args) under the server's guard (see _Queries).
+        rc, value = c.pyserver_query(self._cap, fn, args)
+        if rc:
+            raise error_from_code(rc, "the server is closed" if rc == _E_CLOSED else "")
+        return value
+
     def counters(self) -> dict[str, int]:
         """The server's counters (cookies sent, connections created...)."""
-        h = c.pyserver_handle(self._cap)
-        if h is None:
+        if self.closed:
             return {}
-        names = [n for n in dir(c) if n.startswith("SDTLS_COUNTER_")]
-        return {n[len("SDTLS_COUNTER_"):].lower(): int(c.sdtls_server_counter_get(h, getattr(c, n))) for n in names}
+        counters = [(n[len("SDTLS_COUNTER_"):].lower(), int(getattr(c, n))) for n in dir(c)
+                    if n.startswith("SDTLS_COUNTER_")]
+        snapshot: dict[str, int] = self._query(_counters, counters)
+        return snapshot
 
     def set_cookie_secret(self, secret: bytes, now: Optional[float] = None) -> None:
         """Replaces the cookie secret (16..64 bytes; servers sharing one accept each other's cookies)."""
-        h = c.pyserver_handle(self._cap)
-        if h is None:
-            raise error_from_code(_E_CLOSED, "the server is closed")
-        rc = int(c.sdtls_server_set_cookie_secret(h, secret, self._now(now)))
+        rc = int(self._query(c.sdtls_server_set_cookie_secret, secret, self._now(now)))
         if rc:
             raise error_from_code(rc, "a cookie secret is 16..64 bytes")
 
@@ -692,7 +768,7 @@ class Server:
         if self._in_hook:
             self._close_deferred = True
             return
-        if c.pyserver_handle(self._cap) is None:
+        if self.closed:
             return
         ns = self._now(now)
         self._fetch_events()  # every peer gets its close_notify, also ones not seen yet
@@ -705,7 +781,7 @@ class Server:
 
     @property
     def closed(self) -> bool:
-        return c.pyserver_handle(self._cap) is None
+        return bool(c.pyserver_closed(self._cap))
 
     def __enter__(self) -> "Server":
         return self

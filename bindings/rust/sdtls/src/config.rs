@@ -169,6 +169,26 @@ fn path_cstring(what: &str, p: &Path) -> Result<CString> {
     })
 }
 
+/// A file setter's error, naming the file and why, as the C tool does: the
+/// operating system's reason when a file cannot be opened, else what the
+/// library refused in it.
+fn file_error(e: Error, paths: &[&Path]) -> Error {
+    for p in paths {
+        if let Err(io) = std::fs::File::open(p) {
+            return Error::new(e.code(), format!("{}: {io}", p.display()));
+        }
+    }
+    let list = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let why = match e.code() {
+        sys::SDTLS_E_FILE => "not a readable file or directory of the expected kind",
+        sys::SDTLS_E_CREDENTIALS => {
+            "no usable certificate or key, a damaged one, or a key of another certificate"
+        }
+        _ => return e,
+    };
+    Error::new(e.code(), format!("{list}: {why}"))
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -249,8 +269,9 @@ impl ConfigBuilder {
     pub fn certificate_files(self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
         let (c, k) = (cert.as_ref(), key.as_ref());
         self.apply("certificate_files", |cfg| {
-            let (c, k) = (path_cstring("cert", c)?, path_cstring("key", k)?);
-            check(unsafe { sys::sdtls_config_set_certificate_file(cfg, c.as_ptr(), k.as_ptr()) })
+            let (cs, ks) = (path_cstring("cert", c)?, path_cstring("key", k)?);
+            check(unsafe { sys::sdtls_config_set_certificate_file(cfg, cs.as_ptr(), ks.as_ptr()) })
+                .map_err(|e| file_error(e, &[c, k]))
         })
     }
 
@@ -266,8 +287,9 @@ impl ConfigBuilder {
     pub fn ca_file(self, path: impl AsRef<Path>) -> Self {
         let p = path.as_ref();
         self.apply("ca_file", |cfg| {
-            let p = path_cstring("ca_file", p)?;
-            check(unsafe { sys::sdtls_config_set_ca(cfg, p.as_ptr(), std::ptr::null()) })
+            let ps = path_cstring("ca_file", p)?;
+            check(unsafe { sys::sdtls_config_set_ca(cfg, ps.as_ptr(), std::ptr::null()) })
+                .map_err(|e| file_error(e, &[p]))
         })
     }
 
@@ -275,8 +297,9 @@ impl ConfigBuilder {
     pub fn ca_dir(self, path: impl AsRef<Path>) -> Self {
         let p = path.as_ref();
         self.apply("ca_dir", |cfg| {
-            let p = path_cstring("ca_dir", p)?;
-            check(unsafe { sys::sdtls_config_set_ca(cfg, std::ptr::null(), p.as_ptr()) })
+            let ps = path_cstring("ca_dir", p)?;
+            check(unsafe { sys::sdtls_config_set_ca(cfg, std::ptr::null(), ps.as_ptr()) })
+                .map_err(|e| file_error(e, &[p]))
         })
     }
 

@@ -207,12 +207,21 @@ pub(crate) mod q {
         (sys::sdtls_conn_peer_fingerprint_sha256(raw, out.as_mut_ptr()) == 0)
             .then_some(Fingerprint(out))
     }
+    /// Names the cause of each failure: the C call returns
+    /// SDTLS_E_INVALID_ARGUMENT for a zero length as for anything the
+    /// engine refuses, and SDTLS_E_STATE only when not connected.
     pub unsafe fn export_keying_material(
         raw: *const sys::sdtls_conn,
         label: &[u8],
         context: Option<&[u8]>,
         out: &mut [u8],
     ) -> Result<()> {
+        if out.is_empty() {
+            return Err(Error::new(
+                sys::SDTLS_E_INVALID_ARGUMENT,
+                "out is empty: at least 1 byte is exported",
+            ));
+        }
         let (cp, cl) = context.map_or((std::ptr::null(), 0), |c| (c.as_ptr(), c.len()));
         let rc = sys::sdtls_conn_export_keying_material(
             raw,
@@ -223,7 +232,13 @@ pub(crate) mod q {
             cp,
             cl,
         );
-        check(rc)
+        match rc {
+            sys::SDTLS_E_STATE => Err(Error::new(rc, "keying material is exported once connected")),
+            sys::SDTLS_E_INVALID_ARGUMENT => {
+                Err(Error::new(rc, "the engine refused the label, context or length"))
+            }
+            _ => check(rc),
+        }
     }
     pub unsafe fn srtp_profile(raw: *const sys::sdtls_conn) -> Option<SrtpProfile> {
         u16::try_from(sys::sdtls_conn_srtp_profile(raw)).ok().and_then(SrtpProfile::from_id)
@@ -373,36 +388,55 @@ pub(crate) fn give_back(spare: &mut Vec<Vec<u8>>, mut buf: Vec<u8>) {
     }
 }
 
+// The callbacks from C. Each body runs under `guard`, the user's closures
+// and this crate's own code alike: no panic unwinds into the C library
+// (where it would abort the process, or leave the engine half-way through
+// a message).
+
 unsafe extern "C" fn on_send(ud: *mut c_void, d: *const u8, len: usize) -> c_int {
-    // SAFETY: ud is the connection's Shared; no other reference to it is
-    // live while a C call runs; the bytes are valid during the call.
-    let sh = &mut *(ud as *mut Shared);
-    let bytes = std::slice::from_raw_parts(d, len);
-    match &mut sh.send {
-        Some(f) => guard(-1, || if f(bytes).is_ok() { 0 } else { -1 }),
-        None => {
-            let v = filled(&mut sh.spare, bytes);
-            sh.transmit.push_back(v);
-            0
+    guard(-1, || {
+        // SAFETY: ud is the connection's Shared; no other reference to it
+        // is live while a C call runs; the bytes are valid during the call.
+        let sh = &mut *(ud as *mut Shared);
+        let bytes = std::slice::from_raw_parts(d, len);
+        match &mut sh.send {
+            Some(f) => {
+                if f(bytes).is_ok() {
+                    0
+                } else {
+                    -1
+                }
+            }
+            None => {
+                let v = filled(&mut sh.spare, bytes);
+                sh.transmit.push_back(v);
+                0
+            }
         }
-    }
+    })
 }
 
 unsafe extern "C" fn on_handshake_done(ud: *mut c_void) {
-    let sh = &mut *(ud as *mut Shared);
-    sh.events.push_back(Event::HandshakeDone);
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        sh.events.push_back(Event::HandshakeDone);
+    })
 }
 
 unsafe extern "C" fn on_data(ud: *mut c_void, d: *const u8, len: usize) {
-    let sh = &mut *(ud as *mut Shared);
-    let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
-    sh.events.push_back(Event::Data(v));
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+        sh.events.push_back(Event::Data(v));
+    })
 }
 
 unsafe extern "C" fn on_close(ud: *mut c_void, reason: c_int) {
-    let sh = &mut *(ud as *mut Shared);
-    let err = (reason != 0).then(|| Error::of_conn(sh.raw, reason));
-    sh.events.push_back(Event::Closed(err));
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let err = (reason != 0).then(|| Error::of_conn(sh.raw, reason));
+        sh.events.push_back(Event::Closed(err));
+    })
 }
 
 /// One DTLS association with one peer, sans-I/O: feed it datagrams with

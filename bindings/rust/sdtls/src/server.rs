@@ -85,6 +85,11 @@ fn unspecified() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 0))
 }
 
+// The callbacks from C. Each body runs under `guard`, the user's closures
+// and this crate's own code alike: no panic unwinds into the C library
+// (where it would abort the process, or leave the engine half-way through
+// a message).
+
 unsafe extern "C" fn on_send(
     ud: *mut c_void,
     addr: *const u8,
@@ -92,19 +97,28 @@ unsafe extern "C" fn on_send(
     d: *const u8,
     len: usize,
 ) -> c_int {
-    // SAFETY: ud is the server's Shared, reached only from here while a C
-    // call runs; the bytes are valid during the call.
-    let sh = &mut *(ud as *mut Shared);
-    let to = from_sockaddr(std::slice::from_raw_parts(addr, addr_len)).unwrap_or_else(unspecified);
-    let bytes = std::slice::from_raw_parts(d, len);
-    match &mut sh.send {
-        Some(f) => guard(-1, || if f(to, bytes).is_ok() { 0 } else { -1 }),
-        None => {
-            let v = filled(&mut sh.spare, bytes);
-            sh.transmit.push_back((to, v));
-            0
+    guard(-1, || {
+        // SAFETY: ud is the server's Shared, reached only from here while a
+        // C call runs; the bytes are valid during the call.
+        let sh = &mut *(ud as *mut Shared);
+        let to =
+            from_sockaddr(std::slice::from_raw_parts(addr, addr_len)).unwrap_or_else(unspecified);
+        let bytes = std::slice::from_raw_parts(d, len);
+        match &mut sh.send {
+            Some(f) => {
+                if f(to, bytes).is_ok() {
+                    0
+                } else {
+                    -1
+                }
+            }
+            None => {
+                let v = filled(&mut sh.spare, bytes);
+                sh.transmit.push_back((to, v));
+                0
+            }
         }
-    }
+    })
 }
 
 unsafe extern "C" fn on_connect(
@@ -113,23 +127,28 @@ unsafe extern "C" fn on_connect(
     addr: *const u8,
     addr_len: usize,
 ) {
-    let sh = &mut *(ud as *mut Shared);
-    sh.next_id += 1;
-    let id = sh.next_id;
-    sys::sdtls_conn_set_app_data(conn, id as usize as *mut c_void);
-    let addr =
-        from_sockaddr(std::slice::from_raw_parts(addr, addr_len)).unwrap_or_else(unspecified);
-    sh.peers.insert(id, PeerEntry { raw: conn, addr });
-    sh.events.push_back(ServerEvent::NewPeer { peer: PeerId(id), addr });
-    if let Some(f) = &mut sh.on_connect {
-        let mut p = NewPeer { raw: conn, id: PeerId(id), addr, _life: std::marker::PhantomData };
-        guard((), || f(&mut p));
-    }
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        sh.next_id += 1;
+        let id = sh.next_id;
+        sys::sdtls_conn_set_app_data(conn, id as usize as *mut c_void);
+        let addr =
+            from_sockaddr(std::slice::from_raw_parts(addr, addr_len)).unwrap_or_else(unspecified);
+        sh.peers.insert(id, PeerEntry { raw: conn, addr });
+        sh.events.push_back(ServerEvent::NewPeer { peer: PeerId(id), addr });
+        if let Some(f) = &mut sh.on_connect {
+            let mut p =
+                NewPeer { raw: conn, id: PeerId(id), addr, _life: std::marker::PhantomData };
+            f(&mut p);
+        }
+    })
 }
 
 unsafe extern "C" fn on_handshake_done(ud: *mut c_void, conn: *mut sys::sdtls_conn) {
-    let sh = &mut *(ud as *mut Shared);
-    sh.events.push_back(ServerEvent::HandshakeDone { peer: PeerId(peer_id(conn)) });
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        sh.events.push_back(ServerEvent::HandshakeDone { peer: PeerId(peer_id(conn)) });
+    })
 }
 
 unsafe extern "C" fn on_data(
@@ -138,18 +157,22 @@ unsafe extern "C" fn on_data(
     d: *const u8,
     len: usize,
 ) {
-    let sh = &mut *(ud as *mut Shared);
-    let data = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
-    sh.events.push_back(ServerEvent::Data { peer: PeerId(peer_id(conn)), data });
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let data = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+        sh.events.push_back(ServerEvent::Data { peer: PeerId(peer_id(conn)), data });
+    })
 }
 
 unsafe extern "C" fn on_close(ud: *mut c_void, conn: *mut sys::sdtls_conn, reason: c_int) {
-    let sh = &mut *(ud as *mut Shared);
-    let id = peer_id(conn);
-    // The server frees `conn` when this returns: forget it now.
-    sh.peers.remove(&id);
-    let reason = (reason != 0).then(|| Error::of_conn(conn, reason));
-    sh.events.push_back(ServerEvent::Closed { peer: PeerId(id), reason });
+    guard((), || {
+        let sh = &mut *(ud as *mut Shared);
+        let id = peer_id(conn);
+        // The server frees `conn` when this returns: forget it now.
+        sh.peers.remove(&id);
+        let reason = (reason != 0).then(|| Error::of_conn(conn, reason));
+        sh.events.push_back(ServerEvent::Closed { peer: PeerId(id), reason });
+    })
 }
 
 /// Many DTLS peers behind one socket: a stateless cookie exchange for

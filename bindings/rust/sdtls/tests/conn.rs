@@ -137,6 +137,26 @@ fn groups() {
     assert_eq!(err.category(), Category::Usage);
 }
 
+/// An export's error names its cause: an empty `out` was reported like any
+/// refusal (the C call returns SDTLS_E_INVALID_ARGUMENT for a zero length,
+/// SDTLS_E_STATE only when not connected).
+#[test]
+fn exporter_errors_name_their_cause() {
+    let pki = Pki::new();
+    let mut c = Conn::client(&pki.client().build().unwrap(), "localhost").unwrap();
+    let e = c.export_keying_material(b"EXPERIMENTAL test", None, &mut [0u8; 16]).unwrap_err();
+    assert_eq!((e.category(), e.code()), (Category::Usage, sys::SDTLS_E_STATE));
+    assert!(e.detail().contains("connected"), "{e}");
+    c.start(Instant::now()).unwrap();
+
+    let (c, _s) = connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let e = c.export_keying_material(b"EXPERIMENTAL test", None, &mut []).unwrap_err();
+    assert_eq!((e.category(), e.code()), (Category::Usage, sys::SDTLS_E_INVALID_ARGUMENT));
+    assert!(e.detail().contains("empty") && !e.detail().contains("connected"), "{e}");
+    let mut one = [0u8; 1];
+    c.export_keying_material(b"EXPERIMENTAL test", None, &mut one).unwrap();
+}
+
 #[test]
 fn exporter_srtp_and_alpn() {
     let pki = Pki::new();

@@ -248,9 +248,10 @@ public final class Connection implements AutoCloseable {
   }
 
   /**
-   * RFC 5705 keying material: {@code length} bytes for {@code label} and an
-   * optional {@code context} (null is no context, unlike an empty one).
-   * Only once connected.
+   * RFC 5705 keying material: {@code length} bytes (at least 1, else an
+   * IllegalArgumentException) for {@code label} and an optional
+   * {@code context} (null is no context, unlike an empty one). Only once
+   * connected (else an SdtlsException with SDTLS_E_STATE).
    */
   public byte[] exportKeyingMaterial(String label, byte[] context, int length) {
     return query(c -> Queries.exportKeyingMaterial(c, label, context, length));

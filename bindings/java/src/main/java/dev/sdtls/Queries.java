@@ -71,17 +71,28 @@ final class Queries {
     }
   }
 
+  /**
+   * Names the cause of each failure: the C call returns
+   * SDTLS_E_INVALID_ARGUMENT for a zero length as for anything the engine
+   * refuses, and SDTLS_E_STATE only when not connected.
+   */
   static byte[] exportKeyingMaterial(SWIGTYPE_p_sdtls_conn c, String label, byte[] context,
       int length) {
     Objects.requireNonNull(label, "label");
-    if (length < 0) {
-      throw new IllegalArgumentException("length must not be negative");
+    if (length < 1) {
+      throw new IllegalArgumentException("length " + length + ": at least 1 byte is exported");
     }
     byte[] out = new byte[length];
     int rc = SdtlsNative.sdtls_conn_export_keying_material(c, out,
         label.getBytes(StandardCharsets.UTF_8), context);
+    if (rc == SdtlsNative.SDTLS_E_STATE) {
+      throw new SdtlsException(rc, "keying material is exported once connected");
+    }
+    if (rc == SdtlsNative.SDTLS_E_INVALID_ARGUMENT) {
+      throw new SdtlsException(rc, "the engine refused the label, context or length");
+    }
     if (rc != 0) {
-      throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_STATE ? "keying material is exported once connected" : "");
+      throw new SdtlsException(rc, "");
     }
     return out;
   }

@@ -203,6 +203,32 @@ class FeaturesTest {
     }
   }
 
+  /**
+   * An export's error names its cause: a zero length on a connected
+   * connection was reported as "exported once connected" would be, by its
+   * code alone (the C call returns SDTLS_E_INVALID_ARGUMENT for it).
+   */
+  @Test
+  void exportErrorsNameTheirCause() {
+    try (Config serverConfig = new Config().certificate(CERT);
+        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint());
+        Connection server = Connection.server(serverConfig);
+        Connection client = Connection.client(clientConfig, null)) {
+      SdtlsException early = assertThrows(SdtlsException.class,
+          () -> client.exportKeyingMaterial("EXPERIMENTAL x", null, 32));
+      assertEquals(SdtlsNative.SDTLS_E_STATE, early.code());
+      assertTrue(early.detail().contains("connected"), early.getMessage());
+      connect(client, server, 0);
+      for (int length : new int[] {0, -1}) {
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+            () -> client.exportKeyingMaterial("EXPERIMENTAL x", null, length));
+        assertTrue(bad.getMessage().contains("length"), bad.getMessage());
+        assertFalse(bad.getMessage().contains("connected"), bad.getMessage());
+      }
+      assertEquals(1, client.exportKeyingMaterial("EXPERIMENTAL x", null, 1).length);
+    }
+  }
+
   @Test
   void theKeyLogHasLines() {
     try (Config serverConfig = new Config().certificate(CERT).keyLog(true);

@@ -18,11 +18,11 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every ```java block of the repository's README.md compiles and runs. */
+/** Every ```java block of the binding's README.md compiles and runs. */
 class ReadmeTest {
   @Test
   void theReadmeExamplesRun(@TempDir Path dir) throws Exception {
-    String readme = Files.readString(Path.of("..", "..", "README.md"));
+    String readme = Files.readString(Path.of("README.md"));
     Matcher m = Pattern.compile("(?s)\n```java\n(.*?)\n```").matcher(readme);
     StringBuilder printed = new StringBuilder();
     int blocks = 0;

@@ -2,6 +2,7 @@
 //! (sans-I/O too), in memory: sdtls client against a dimpl server and a
 //! dimpl client against sdtls::Server (cookie exchange), data both ways and
 //! the DTLS-SRTP keys each side derives.
+#[path = "../../sdtls/tests/common/mod.rs"]
 mod common;
 
 use std::net::SocketAddr;

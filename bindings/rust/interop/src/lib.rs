@@ -1,0 +1,1 @@
+//! Nothing here: the crate holds the interop tests (tests/).
