@@ -975,7 +975,7 @@ static void abandon(sdtls_conn *conn) {
 
 static bool may_restart(const sdtls_conn *conn) {
   return conn->cookie_exchange && conn->restarts < MAX_RESTARTS && !conn->restart_pending &&
-         conn->role == SDTLS_ROLE_CLIENT && conn->hooks == NULL && !conn->free_pending &&
+         conn->role == SDTLS_ROLE_CLIENT && conn->hooks == NULL && alive(conn) &&
          conn->state == SDTLS_STATE_HANDSHAKING;
 }
 
