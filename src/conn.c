@@ -1089,10 +1089,11 @@ static int restart_watch(sdtls_conn *conn, sdtls_time now) {
 /* Whether an engine error may come from damage on the way: the engine's
  * own findings (a message it cannot parse or verify, a certificate that
  * does not verify), and the alerts with which a server says the same of
- * what it received. Other alerts are the server's decision (no shared
- * parameters, a client certificate refused, no application protocol),
- * which a new handshake would meet again: they end the connection at
- * once. */
+ * what it received, handshake_failure included (a ClientHello whose
+ * extensions were damaged leaves nothing to agree on). Other alerts are
+ * the server's decision on what it received intact (a certificate
+ * refused, a version or application protocol it will not speak), which a
+ * new handshake would meet again: they end the connection at once. */
 static bool may_be_damage(uint32_t error) {
   const int reason = ERR_GET_REASON(error);
   if (ERR_GET_LIB(error) != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET ||
@@ -1101,6 +1102,7 @@ static bool may_be_damage(uint32_t error) {
   }
   switch (reason - SSL_AD_REASON_OFFSET) {
     case SSL_AD_UNEXPECTED_MESSAGE:
+    case SSL_AD_HANDSHAKE_FAILURE:
     case SSL_AD_BAD_RECORD_MAC:
     case SSL_AD_RECORD_OVERFLOW:
     case SSL_AD_ILLEGAL_PARAMETER:
