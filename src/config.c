@@ -119,7 +119,8 @@ int sdtls_config_new(sdtls_config **out) {
   SSL_CTX_set_app_data(c->ctx, c);
   SSL_CTX_set_current_time_cb(c->ctx, sdtls_engine_time_cb);
   SSL_CTX_set_options(c->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
-  /* Resumption arrives with session tickets; until then nothing is cached. */
+  /* No session cache of the engine's: resumption is by tickets, set up when
+   * the config is frozen (session.c). */
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
   c->max_version = engine_speaks(SDTLS_DTLS1_3) ? SDTLS_DTLS1_3 : SDTLS_DTLS1_2;
   if (!SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||

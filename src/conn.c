@@ -20,7 +20,6 @@
 /* Largest plaintext of one DTLS record (RFC 6347 4.1). */
 #define MAX_PLAINTEXT 16384
 #define MAX_ADDR sizeof(struct sockaddr_in6) /* the largest address a server passes */
-#define NS_PER_MS 1000000ull
 
 struct sdtls_conn {
   sdtls_config *config;

@@ -1,8 +1,10 @@
-/* Stateless cookie exchange (RFC 6347 4.2.1): a bounds-checked parser of a
- * datagram's first DTLS record holding a ClientHello, the cookie (an HMAC
- * over the peer address and the ClientHello fields that stay the same in
- * both ClientHellos, under a rotating secret and a time bucket) and the
- * HelloVerifyRequest. Nothing here allocates. Not installed. */
+/* Stateless cookie exchange (RFC 6347 4.2.1; RFC 9147 5.1 for DTLS 1.3): a
+ * bounds-checked parser of a datagram's first DTLS record holding a
+ * ClientHello (or a fragment of one), the cookie (an HMAC over the peer
+ * address and the ClientHello fields that stay the same in both
+ * ClientHellos, under a rotating secret and a time bucket), the
+ * HelloVerifyRequest and the DTLS 1.3 HelloRetryRequest. Nothing here
+ * allocates. Not installed. */
 #ifndef SDTLS_COOKIE_H
 #define SDTLS_COOKIE_H
 

@@ -11,6 +11,8 @@
 
 #include "sdtls.h"
 
+#define NS_PER_MS UINT64_C(1000000) /* sdtls_time is in nanoseconds */
+
 /* now + ns, saturating at SDTLS_TIME_NEVER: a clock near its end must not
  * wrap a deadline into the past. */
 static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {

@@ -45,7 +45,6 @@
 
 /* Larger than any UDP payload: not a datagram a socket delivers. */
 #define MAX_DATAGRAM 65535
-#define NS_PER_MS UINT64_C(1000000)
 
 /* ClientHello reassembly: the largest ClientHello taken in fragments (an
  * X25519MLKEM768 one is about 1.5 KB), how many addresses may have one in

@@ -13,8 +13,8 @@
 #   sdtls_V-R.dsc, .debian.tar.xz  the source package (dpkg-source -b)
 #   sdtls-V/                       the unpacked source: the tree, boringssl/
 #                                  (the component) and debian/ (packaging/debian)
-# The engine tarball comes from the cache of packaging/fetch-boringssl.sh
-# (~/.cache/sdtls) or else from apt-get source, once; the build itself
+# The engine tarball comes from packaging/fetch-boringssl.sh --orig (its
+# cache, ~/.cache/sdtls, or else apt-get source, once); the build itself
 # fetches nothing. Uncommitted changes are not included (a warning says so).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,20 +49,9 @@ say "sdtls_$upstream.orig.tar.xz from $(git -C "$root" rev-parse --short HEAD)"
 git -C "$root" archive --format=tar --prefix="sdtls-$upstream/" HEAD | xz -T0 -6 >"$out/sdtls_$upstream.orig.tar.xz"
 
 # 2. The engine tarball, Debian's, unchanged.
-cache=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sdtls
-engine_tar=$cache/${engine_pkg}_$engine_version.orig.tar.xz
-if [ ! -f "$engine_tar" ]; then
-    say "downloading ${engine_pkg}_$engine_version.orig.tar.xz with apt-get source"
-    sh "$root/packaging/fetch-boringssl.sh" >/dev/null  # adds a deb-src entry if there is none
-    dl=$(mktemp -d)
-    (cd "$dl" && apt-get source --download-only --only-source "$engine_pkg" >&2) ||
-        die "apt-get source $engine_pkg failed"
-    [ -f "$dl/$(basename "$engine_tar")" ] ||
-        die "apt offers $(ls "$dl" | grep orig || echo nothing), not $(basename "$engine_tar"); update engine_version here and the copyright"
-    mkdir -p "$cache"
-    mv "$dl/$(basename "$engine_tar")" "$engine_tar"
-    rm -rf "$dl"
-fi
+engine_tar=$(sh "$root/packaging/fetch-boringssl.sh" --orig) || die "packaging/fetch-boringssl.sh --orig failed"
+[ "$(basename "$engine_tar")" = "${engine_pkg}_$engine_version.orig.tar.xz" ] ||
+    die "the engine tarball is $(basename "$engine_tar"), not ${engine_pkg}_$engine_version.orig.tar.xz; update engine_version here and the copyright"
 echo "$engine_sha256  $engine_tar" | sha256sum -c --quiet - ||
     die "$engine_tar is not Debian's tarball (SHA-256 differs)"
 cp "$engine_tar" "$out/sdtls_$upstream.orig-boringssl.tar.xz"

@@ -1,6 +1,7 @@
 /* No cookie hand-over glue for this engine layout: the fields it sets are
- * private to the engine and were only verified for Android's layout (see
- * docs/design.md). sdtls_server then needs SDTLS_OPT_COOKIES=0. */
+ * private to the engine and are known only for Android's layout
+ * (handover_android.cc) and upstream's (handover_upstream.cc); see
+ * docs/design.md. sdtls_server then needs SDTLS_OPT_COOKIES=0. */
 #include "internal.h"
 
 int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq) {

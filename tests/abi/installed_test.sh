@@ -10,9 +10,9 @@ trap 'rm -rf "$dest"' EXIT
 cmake --install "$build" --prefix "$dest/usr" >/dev/null
 pcdir=$(dirname "$(find "$dest" -name sdtls.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pcdir"
-# The .pc file names the configured prefix; point it at the scratch one
-# (--define-prefix would guess it wrong under a multiarch libdir such as
-# lib/x86_64-linux-gnu, as in the Debian build).
+# A build that names its prefix in sdtls.pc (SDTLS_PKGCONFIG_RELOCATABLE=OFF,
+# as Debian's does) needs it pointed at the scratch one; the relocatable
+# sdtls.pc gives the same (pkg_user_prefix tests it without this).
 pkg_config() { pkg-config --define-variable=prefix="$dest/usr" "$@"; }
 cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L "$src/example.c" \
    $(pkg_config --cflags --libs sdtls) -o "$dest/example"

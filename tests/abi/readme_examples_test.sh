@@ -11,13 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 mkdir -p "$dir/include/sdtls"
 cp "$abi/sdtls.h" "$dir/include/sdtls/sdtls.h"
 
-# block1.c, block2.c, ...: the lines between "```c" and the next "```".
-awk -v dir="$dir" '
-    /^```c[ \t]*$/ { n++; file = sprintf("%s/block%d.c", dir, n); inblock = 1; printf "" > file; next }
-    inblock && /^```/ { inblock = 0; close(file); next }
-    inblock { print > file }
-    END { if (inblock) { print "README.md: unterminated ```c block" > "/dev/stderr"; exit 1 } }
-' "$readme"
+sh "$(dirname "$0")/readme_c_blocks.sh" "$readme" "$dir"
 
 count=0
 for src in "$dir"/block*.c; do

@@ -63,9 +63,10 @@ rust() {
     SDTLS_TOOL="$tool" CARGO_TARGET_DIR="$build/rust" \
         timeout 600 cargo "$sub" --locked --manifest-path "$root/bindings/rust/Cargo.toml" "$@"
 }
-rust build -q -p sdtls --example echo_server || fail "building the Rust echo_server example"
+rust build -q -p sdtls --example echo_server --example client || fail "building the Rust examples"
 rust_server=$build/rust/debug/examples/echo_server
-[ -x "$rust_server" ] || fail "no $rust_server after cargo build"
+rust_client=$build/rust/debug/examples/client
+[ -x "$rust_server" ] && [ -x "$rust_client" ] || fail "no $rust_server or $rust_client after cargo build"
 
 # One certificate for the servers, from the C tool (prints its fingerprint).
 fp=$("$tool" cert --cert "$work/srv.pem" --key "$work/srv.key" --cn localhost) || fail "sdtls cert"
@@ -125,6 +126,15 @@ rust test -q -p sdtls --test interop_tool -- --exact rust_client_against_the_too
 grep -q '^test result: ok\. 1 passed' "$work/rust-tool.log" ||
     { cat "$work/rust-tool.log" >&2; fail "Rust client <-> C tool server: the test did not run"; }
 echo "cross-language: ok: Rust client <-> C tool server (interop_tool.rs)"
+
+# 2b. The Rust guide's example client (examples/client.rs, word for word the
+# README's) runs as shown: ca.pem in its directory, against the tool.
+start_server tool "$tool" server --listen 127.0.0.1:0 --echo --cert "$work/srv.pem" --key "$work/srv.key"
+cp "$work/srv.pem" "$work/ca.pem"
+(cd "$work" && LD_LIBRARY_PATH="$build/release/src" timeout 60 "$rust_client" "$ADDR") >"$work/rust-example.out" 2>&1 ||
+    { cat "$work/rust-example.out" >&2; fail "the Rust guide's example client"; }
+grep -qx hello "$work/rust-example.out" || { cat "$work/rust-example.out" >&2; fail "the Rust example printed no hello"; }
+echo "cross-language: ok: the Rust guide's example client <-> C tool server"
 
 # 3. Go client <-> Rust server (the certificate pinned by fingerprint).
 start_server rust env LD_LIBRARY_PATH="$build/release/src" "$rust_server" --listen 127.0.0.1:0 --once --cert "$work/srv.pem" --key "$work/srv.key"

@@ -92,7 +92,9 @@ fn vendored() {
             source.display()
         );
     }
-    for p in ["CMakeLists.txt", "src", "abi", "packaging/fetch-boringssl.sh"] {
+    for p in
+        ["CMakeLists.txt", "src", "abi", "packaging/fetch-boringssl.sh", "packaging/apt-private.sh"]
+    {
         println!("cargo:rerun-if-changed={}", source.join(p).display());
     }
 

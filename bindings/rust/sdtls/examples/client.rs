@@ -1,6 +1,7 @@
-//! Says hello to a DTLS echo server on 127.0.0.1:4433 (for instance
-//! `sdtls server --listen 127.0.0.1:4433 --cert cert.pem --key key.pem --echo`)
-//! that ca.pem vouches for, prints the reply and closes.
+//! Says hello to a DTLS echo server at the address given (default
+//! 127.0.0.1:4433; for instance `sdtls server --listen 127.0.0.1:4433
+//! --cert cert.pem --key key.pem --echo`, with `cp cert.pem ca.pem`) that
+//! ca.pem vouches for, prints the reply and closes.
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use sdtls::{Config, Conn, Event, State};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sock = UdpSocket::bind("127.0.0.1:0")?;
-    sock.connect("127.0.0.1:4433")?;
+    sock.connect(std::env::args().nth(1).as_deref().unwrap_or("127.0.0.1:4433"))?;
     let config = Config::builder().ca_file("ca.pem").build()?; // verification is on
     let mut conn = Conn::client(&config, "localhost")?; // sent (SNI) and verified
     let out = sock.try_clone()?;
