@@ -65,7 +65,41 @@ struct sdtls_conn {
   sdtls_time retransmit_deadline;
   sdtls_time last_activity;
 
+  /* Client: starting a damaged handshake over (see the section of that
+   * name). Per connection: */
+  SSL_SESSION *restart_session; /* the offered session, offered again */
+  uint32_t restart_reason;      /* the engine error that caused the last restart */
+  int restart_error;            /* its code, for a restart that hears nothing */
+  unsigned backoff_ms;          /* longest retransmission timer so far */
+  uint8_t restarts;
+  bool restart_pending;         /* at retransmit_deadline; the old engine is done */
+  bool cookie_exchange;         /* the server asked for a cookie */
+  /* Per handshake attempt: */
+  bool cookie_hello_sent;       /* its ClientHello with a cookie went out */
+  bool heard;                   /* it heard from the server */
+  uint8_t unanswered;           /* timers since it began, nothing heard */
+  uint8_t stuck;                /* repeats of stuck_key without progress */
+  uint32_t server_msgs;         /* 1 + highest epoch-0 message_seq heard */
+  uint64_t sent_seq0;           /* highest epoch-0 record number sent */
+  uint64_t stuck_key;           /* the first fed_key since the last progress */
+  uint64_t stuck_seq;           /* the record number it was last counted with */
+  /* The datagram being fed, as restart_screen() saw it: */
+  bool fed_new;                 /* a handshake message not heard before */
+  bool fed_protected;           /* a DTLS 1.3 encrypted record */
+  uint64_t fed_key;             /* its first handshake fragment, or NO_KEY */
+  uint64_t fed_seq;             /* that record's number */
+  const char *fed_state;        /* the engine's state before it, or NULL */
+  uint64_t fed_read_seq;        /* the engine's read sequence before it */
 };
+
+/* Client restarts (defined after sdtls_conn_start()). */
+static void restart_note_sent(sdtls_conn *conn, const uint8_t *data, size_t len);
+static bool restart_screen(sdtls_conn *conn);
+static int restart_watch(sdtls_conn *conn, sdtls_time now);
+static int restart_or_fail(sdtls_conn *conn, int ssl_error, sdtls_time now);
+static bool restart_takes_timer(const sdtls_conn *conn);
+static int restart_on_timer(sdtls_conn *conn, sdtls_time now);
+static void restart_note_timer(sdtls_conn *conn, sdtls_time now);
 
 /* ---- the BIO between engine and application ---- */
 
@@ -80,6 +114,9 @@ static int bio_write(BIO *bio, const char *data, int len) {
    * is dropped. */
   if (conn->free_pending) {
     return len;
+  }
+  if (conn->role == SDTLS_ROLE_CLIENT && conn->state == SDTLS_STATE_HANDSHAKING) {
+    restart_note_sent(conn, (const uint8_t *)data, (size_t)len);
   }
   conn->in_send = true;
   if (conn->hooks != NULL) {
@@ -218,6 +255,7 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
 /* ---- lifetime ---- */
 
 static void destroy(sdtls_conn *conn) {
+  SSL_SESSION_free(conn->restart_session);
   SSL_SESSION_free(conn->latest_session);
   SSL_free(conn->ssl); /* the engine wipes its keys */
   sdtls_config_free(conn->config);
@@ -380,6 +418,43 @@ static bool resumed_pin_ok(sdtls_conn *conn) {
   return verify_fingerprint(conn->ssl, &alert) == ssl_verify_ok;
 }
 
+/* A new engine object for `conn`, set up for its config and role; NULL when
+ * out of memory. */
+static SSL *engine_new(sdtls_conn *conn, unsigned initial_timeout_ms) {
+  const sdtls_config *config = conn->config;
+  SSL *ssl = SSL_new(config->ctx);
+  BIO *bio = ssl != NULL ? BIO_new(bio_method) : NULL;
+  if (bio == NULL) {
+    SSL_free(ssl);
+    ERR_clear_error();
+    return NULL;
+  }
+  BIO_set_data(bio, conn);
+  SSL_set_bio(ssl, bio, bio); /* the SSL owns the one BIO */
+  SSL_set_app_data(ssl, conn);
+  SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+  SSL_set_mtu(ssl, (unsigned)config->mtu);
+  DTLSv1_set_initial_timeout_duration(ssl, initial_timeout_ms);
+
+  if (conn->role == SDTLS_ROLE_CLIENT) {
+    SSL_set_connect_state(ssl);
+    SSL_set_verify(ssl, config->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+  } else {
+    SSL_set_accept_state(ssl);
+    int mode = SSL_VERIFY_NONE;
+    if (config->require_client_cert) {
+      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    SSL_set_verify(ssl, mode, NULL);
+    if (config->require_client_cert && !config->verify_peer) {
+      /* Ask for a certificate, accept whichever comes (pinning is the
+       * application's job then). */
+      SSL_set_custom_verify(ssl, mode, accept_any);
+    }
+  }
+  return ssl;
+}
+
 static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) {
   if (pthread_once(&bio_method_once, bio_method_init) != 0 || bio_method == NULL) {
     return SDTLS_E_INTERNAL;
@@ -402,35 +477,10 @@ static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) 
   conn->handshake_deadline = SDTLS_TIME_NEVER;
   conn->retransmit_deadline = SDTLS_TIME_NEVER;
 
-  conn->ssl = SSL_new(config->ctx);
-  BIO *bio = conn->ssl != NULL ? BIO_new(bio_method) : NULL;
-  if (bio == NULL) {
-    ERR_clear_error();
+  conn->ssl = engine_new(conn, (unsigned)config->initial_timeout_ms);
+  if (conn->ssl == NULL) {
     destroy(conn);
     return SDTLS_E_NOMEM;
-  }
-  BIO_set_data(bio, conn);
-  SSL_set_bio(conn->ssl, bio, bio); /* the SSL owns the one BIO */
-  SSL_set_app_data(conn->ssl, conn);
-  SSL_set_options(conn->ssl, SSL_OP_NO_QUERY_MTU);
-  SSL_set_mtu(conn->ssl, (unsigned)config->mtu);
-  DTLSv1_set_initial_timeout_duration(conn->ssl, (unsigned)config->initial_timeout_ms);
-
-  if (role == SDTLS_ROLE_CLIENT) {
-    SSL_set_connect_state(conn->ssl);
-    SSL_set_verify(conn->ssl, config->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-  } else {
-    SSL_set_accept_state(conn->ssl);
-    int mode = SSL_VERIFY_NONE;
-    if (config->require_client_cert) {
-      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    }
-    SSL_set_verify(conn->ssl, mode, NULL);
-    if (config->require_client_cert && !config->verify_peer) {
-      /* Ask for a certificate, accept whichever comes (pinning is the
-       * application's job then). */
-      SSL_set_custom_verify(conn->ssl, mode, accept_any);
-    }
   }
   *out = conn;
   return SDTLS_OK;
@@ -618,14 +668,17 @@ static int read_records(sdtls_conn *conn, sdtls_time now) {
 static int drive(sdtls_conn *conn, sdtls_time now) {
   sdtls_engine_time_set(now);
   if (conn->state == SDTLS_STATE_HANDSHAKING) {
+    if (conn->role == SDTLS_ROLE_CLIENT && !restart_screen(conn)) {
+      return SDTLS_OK; /* dropped */
+    }
     int r = SSL_do_handshake(conn->ssl);
     if (r != 1) {
       int err = SSL_get_error(conn->ssl, r);
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
         update_retransmit_deadline(conn, now);
-        return SDTLS_OK;
+        return restart_watch(conn, now);
       }
-      return fail_from_engine(conn, err);
+      return restart_or_fail(conn, err, now);
     }
     if (!resumed_pin_ok(conn)) {
       return fail(conn, SDTLS_E_VERIFY); /* the detail names both fingerprints */
@@ -757,7 +810,388 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
       return rc;
     }
   }
+  if (conn->offered_session != NULL) {
+    /* begin() hands it to the engine; a restart offers it again. */
+    SSL_SESSION_up_ref(conn->offered_session);
+    conn->restart_session = conn->offered_session;
+  }
   return finish(conn, begin(conn, now));
+}
+
+/* ---- client: starting a damaged handshake over ----
+ *
+ * Nothing in a handshake is authenticated before the server's Finished,
+ * and a datagram damaged on the way can leave it unable to finish. The
+ * engine fails at once on a damaged HelloVerifyRequest, HelloRetryRequest,
+ * ServerHello, Certificate, ServerKeyExchange or NewSessionTicket, and on
+ * the illegal_parameter alert with which a DTLS 1.3 server answers a
+ * cookie that does not open (RFC 9147 5.1). Other damage stalls it until
+ * its deadline, each side retransmitting what the other cannot use: a
+ * damaged cookie makes the server answer with another HelloVerifyRequest
+ * (RFC 6347 4.2.1), which the engine ignores (it takes one per handshake);
+ * a damaged ClientHello or ClientKeyExchange leaves the two sides with
+ * different keys; a damaged record number pushes a replay window past the
+ * other side's next records.
+ *
+ * A client whose server asked for a cookie (so one that takes a new
+ * handshake from the same address, RFC 6347 4.2.8, as sdtls_server does)
+ * then begins again from a fresh ClientHello in a new engine object (same
+ * config, server name, pins and offered session), at most MAX_RESTARTS
+ * times and within the same handshake deadline. It first tells the server
+ * (abandon()) and waits one initial retransmission timeout, dropping what
+ * still arrives for the abandoned handshake; the new engine's first timer
+ * is the longest one reached so far, so that restarting sends no faster
+ * than retransmitting.
+ *
+ * A restart must not hide a real failure. An alert that is the server's
+ * decision ends the connection at once (may_be_damage()). A failure the
+ * engine reports twice in a row is real (a certificate that does not
+ * verify) and ends the connection, at the cost of one retry; a restart
+ * that hears nothing back by its second timer (a server that takes no new
+ * handshake from this address) ends it with the failure that caused it.
+ * Once connected, a connection never restarts. */
+#define MAX_RESTARTS 2
+/* Flights the server sends again without the handshake moving before it
+ * is taken as stalled (restart_watch()). */
+#define STUCK_REPEATS 3
+#define NO_KEY 0
+
+/* DTLSPlaintext (RFC 6347 4.1): type, version, epoch, 48-bit sequence
+ * number, length; then a handshake message's header: type, length,
+ * message_seq, fragment_offset, fragment_length. */
+#define RECORD_HEADER_LEN 13
+#define HANDSHAKE_HEADER_LEN 12
+#define CONTENT_HANDSHAKE 22
+#define HS_CLIENT_HELLO 1
+#define HS_SERVER_HELLO 2
+#define HS_HELLO_VERIFY_REQUEST 3
+#define EXT_COOKIE 44
+
+/* The random of a HelloRetryRequest (RFC 8446 4.1.3). */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+static uint64_t read_be(const uint8_t *p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    v = v << 8 | p[i];
+  }
+  return v;
+}
+
+/* Whether a datagram starts with a handshake record of epoch 0 (its
+ * message type at RECORD_HEADER_LEN, message_seq 4 bytes further). */
+static bool starts_with_handshake0(const uint8_t *d, size_t len) {
+  return len >= RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN && d[0] == CONTENT_HANDSHAKE &&
+         read_be(d + 3, 2) == 0;
+}
+
+static uint64_t message_seq(const uint8_t *d) { return read_be(d + RECORD_HEADER_LEN + 4, 2); }
+
+/* Whether a datagram from the server asks for a cookie: a
+ * HelloVerifyRequest or a HelloRetryRequest. Judged so that one damaged
+ * byte does not hide it: a HelloVerifyRequest by its type or by its shape
+ * (one record: server_version 0xfe.., then a cookie that ends it), a
+ * HelloRetryRequest (a ServerHello) by its random (RFC 8446 4.1.3) or its
+ * cookie extension. */
+static bool asks_for_cookie(const uint8_t *d, size_t len) {
+  if (len < RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN || read_be(d + 3, 2) != 0) {
+    return false; /* not epoch 0 */
+  }
+  const uint8_t *body = d + RECORD_HEADER_LEN + HANDSHAKE_HEADER_LEN;
+  const size_t n = len - RECORD_HEADER_LEN - HANDSHAKE_HEADER_LEN;
+  if ((d[0] == CONTENT_HANDSHAKE && d[RECORD_HEADER_LEN] == HS_HELLO_VERIFY_REQUEST) ||
+      (n >= 3 && body[0] == 0xfe && n == 3 + (size_t)body[2] &&
+       read_be(d + 11, 2) == len - RECORD_HEADER_LEN)) {
+    return true;
+  }
+  /* legacy_version, random, session id, cipher suite, compression method,
+   * extensions */
+  size_t off = 2 + sizeof(hrr_random);
+  if (n < off + 1) {
+    return false;
+  }
+  if (memcmp(body + 2, hrr_random, sizeof(hrr_random)) == 0) {
+    return true;
+  }
+  if (d[RECORD_HEADER_LEN] != HS_SERVER_HELLO) {
+    return false;
+  }
+  off += 1 + body[off] + 2 + 1;
+  if (n < off + 2) {
+    return false;
+  }
+  size_t end = off + 2 + (size_t)read_be(body + off, 2);
+  end = end < n ? end : n;
+  for (off += 2; off < end && end - off >= 4; off += 4 + (size_t)read_be(body + off + 2, 2)) {
+    if (read_be(body + off, 2) == EXT_COOKIE) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A datagram the client's engine sends: a ClientHello with message_seq 1
+ * or more is the one that carries a cookie. */
+static void restart_note_sent(sdtls_conn *conn, const uint8_t *data, size_t len) {
+  if (starts_with_handshake0(data, len) && data[RECORD_HEADER_LEN] == HS_CLIENT_HELLO &&
+      message_seq(data) != 0) {
+    conn->cookie_hello_sent = true;
+    conn->cookie_exchange = true;
+  }
+  for (size_t off = 0; len - off >= RECORD_HEADER_LEN && (data[off] & 0xe0) != 0x20;
+       off += RECORD_HEADER_LEN + (size_t)read_be(data + off + 11, 2)) {
+    if (read_be(data + off + 3, 2) == 0 && read_be(data + off + 5, 6) > conn->sent_seq0) {
+      conn->sent_seq0 = read_be(data + off + 5, 6);
+    }
+  }
+}
+
+/* Ends the abandoned handshake on the server's side, which may hold a
+ * connection for it and keep sending its flight, which could reach the
+ * new handshake (and be taken for the answer to its ClientHello) until the
+ * new handshake's cookie replaces that connection: a fatal user_canceled
+ * alert from the engine, in its epoch, and the same in epoch 0 (a server
+ * that has not taken our keys), three times, as alerts are not
+ * retransmitted. After a failure, the engine has already sent its own. */
+#define ABANDON_ALERTS 3
+
+static void abandon(sdtls_conn *conn) {
+  SSL_send_fatal_alert(conn->ssl, SSL_AD_USER_CANCELLED);
+  ERR_clear_error();
+  uint8_t alert[RECORD_HEADER_LEN + 2] = {SSL3_RT_ALERT, 0xfe, 0xfd}; /* epoch 0 */
+  alert[12] = 2;                                             /* length */
+  alert[13] = SSL3_AL_FATAL;
+  alert[14] = SSL_AD_USER_CANCELLED;
+  for (int n = 0; n < ABANDON_ALERTS; n++) {
+    uint64_t seq = ++conn->sent_seq0;
+    for (int i = 0; i < 6; i++) {
+      alert[5 + i] = (uint8_t)(seq >> (8 * (5 - i)));
+    }
+    BIO_write(SSL_get_wbio(conn->ssl), alert, sizeof(alert));
+  }
+}
+
+static bool may_restart(const sdtls_conn *conn) {
+  return conn->cookie_exchange && conn->restarts < MAX_RESTARTS && !conn->restart_pending &&
+         conn->role == SDTLS_ROLE_CLIENT && conn->hooks == NULL && alive(conn) &&
+         conn->state == SDTLS_STATE_HANDSHAKING;
+}
+
+static int schedule_restart(sdtls_conn *conn, sdtls_time now) {
+  abandon(conn);
+  conn->restart_pending = true;
+  conn->retransmit_deadline =
+      sdtls_time_add(now, (uint64_t)conn->config->initial_timeout_ms * NS_PER_MS);
+  return SDTLS_OK;
+}
+
+/* Before the engine takes a datagram for the client's handshake: false
+ * drops it. Noted for restart_watch(): whether it holds a handshake
+ * message not heard before in this attempt or a protected record, and the
+ * engine's state. */
+static bool restart_screen(sdtls_conn *conn) {
+  const uint8_t *d = conn->in;
+  const size_t len = conn->in_len;
+  conn->fed_state = NULL;
+  if (conn->restart_pending) {
+    return false; /* for the abandoned handshake */
+  }
+  if (d == NULL) {
+    return true;
+  }
+  if (asks_for_cookie(d, len)) {
+    conn->cookie_exchange = true;
+  }
+  if (len == 0 || !((d[0] >= 20 && d[0] <= 23) || (d[0] & 0xe0) == 0x20)) {
+    return true; /* not a DTLS record (or a damaged one): nothing to watch */
+  }
+  if (conn->restarts > 0 && !conn->cookie_hello_sent && starts_with_handshake0(d, len) &&
+      message_seq(d) != 0) {
+    /* Before a handshake's ClientHello with a cookie, a server that asks
+     * for one sends it nothing past message_seq 0: this is the abandoned
+     * handshake's flight, which the engine would keep for later. */
+    return false;
+  }
+  conn->heard = true;
+  conn->fed_new = false;
+  conn->fed_protected = false;
+  /* Its first handshake fragment: message_seq and fragment_offset (plus
+   * one: 0 is none), and its record number. */
+  conn->fed_key = NO_KEY;
+  if (starts_with_handshake0(d, len)) {
+    conn->fed_key = (message_seq(d) << 32 | read_be(d + RECORD_HEADER_LEN + 6, 3)) + 1;
+    conn->fed_seq = read_be(d + 5, 6);
+  }
+  for (size_t off = 0; off < len;) {
+    const uint8_t *rec = d + off;
+    if ((rec[0] & 0xe0) == 0x20) {
+      /* DTLS 1.3's encrypted records (unified header), the datagram's
+       * last. (A DTLS 1.2 handshake's one encrypted message, Finished,
+       * moves the state machine when it opens.) */
+      conn->fed_protected = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
+      break;
+    }
+    if (len - off < RECORD_HEADER_LEN) {
+      break;
+    }
+    if (starts_with_handshake0(rec, len - off) && message_seq(rec) >= conn->server_msgs) {
+      conn->server_msgs = (uint32_t)message_seq(rec) + 1;
+      conn->fed_new = true;
+    }
+    off += RECORD_HEADER_LEN + (size_t)read_be(rec + 11, 2);
+  }
+  conn->fed_state = SSL_state_string_long(conn->ssl);
+  if (conn->fed_protected) {
+    conn->fed_read_seq = SSL_get_read_sequence(conn->ssl);
+  }
+  return true;
+}
+
+/* After the engine took a datagram and its handshake goes on: did the
+ * datagram move anything? A handshake message not heard before, a step of
+ * the engine's state machine or a DTLS 1.3 encrypted record the engine
+ * could open (its read sequence, epoch in the top 16 bits, moved past
+ * epoch 0) is progress. A server that sends the same flight again (a datagram that
+ * begins with the same handshake fragment, under a new record number: a
+ * copy the network duplicated is not another sending) STUCK_REPEATS times
+ * without any keeps sending what the engine cannot use, or its own flight
+ * because it cannot use ours: retransmitting will not help. Loss alone
+ * rarely does that: our flight lost as many times in a row while the
+ * server's retransmissions arrive. */
+static int restart_watch(sdtls_conn *conn, sdtls_time now) {
+  if (conn->fed_state == NULL) {
+    return SDTLS_OK;
+  }
+  /* (The engine's state names are static strings, one per state.) */
+  bool moved = conn->fed_new || SSL_state_string_long(conn->ssl) != conn->fed_state;
+  if (!moved && conn->fed_protected) {
+    const uint64_t read_seq = SSL_get_read_sequence(conn->ssl);
+    moved = read_seq != conn->fed_read_seq && (read_seq >> 48) != 0;
+  }
+  conn->fed_state = NULL;
+  if (moved) {
+    conn->stuck = 0;
+    conn->stuck_key = NO_KEY;
+  } else if (conn->stuck_key == NO_KEY) {
+    conn->stuck_key = conn->fed_key;
+    conn->stuck_seq = conn->fed_seq;
+  } else if (conn->fed_key == conn->stuck_key && conn->fed_seq > conn->stuck_seq) {
+    conn->stuck_seq = conn->fed_seq;
+    if (++conn->stuck >= STUCK_REPEATS && may_restart(conn)) {
+      return schedule_restart(conn, now);
+    }
+  }
+  return SDTLS_OK;
+}
+
+/* Whether an engine error may come from damage on the way: the engine's
+ * own findings (a message it cannot parse or verify, a certificate that
+ * does not verify), and the alerts with which a server says the same of
+ * what it received, handshake_failure included (a ClientHello whose
+ * extensions were damaged leaves nothing to agree on). Other alerts are
+ * the server's decision on what it received intact (a certificate
+ * refused, a version or application protocol it will not speak), which a
+ * new handshake would meet again: they end the connection at once. */
+static bool may_be_damage(uint32_t error) {
+  const int reason = ERR_GET_REASON(error);
+  if (ERR_GET_LIB(error) != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET ||
+      reason >= SSL_AD_REASON_OFFSET + 256) {
+    return true;
+  }
+  switch (reason - SSL_AD_REASON_OFFSET) {
+    case SSL_AD_UNEXPECTED_MESSAGE:
+    case SSL_AD_HANDSHAKE_FAILURE:
+    case SSL_AD_BAD_RECORD_MAC:
+    case SSL_AD_RECORD_OVERFLOW:
+    case SSL_AD_ILLEGAL_PARAMETER:
+    case SSL_AD_DECODE_ERROR:
+    case SSL_AD_DECRYPT_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/* The engine failed the handshake: start over, or fail the connection. */
+static int restart_or_fail(sdtls_conn *conn, int ssl_error, sdtls_time now) {
+  const uint32_t reason = ERR_peek_error();
+  if (ssl_error != SSL_ERROR_SSL || reason == 0 || reason == conn->restart_reason ||
+      !may_be_damage(reason) || !may_restart(conn)) {
+    return fail_from_engine(conn, ssl_error);
+  }
+  conn->restart_reason = reason;
+  /* Kept for a restart that hears nothing back; the detail stays in
+   * conn->detail until another failure. */
+  conn->restart_error = conn->fingerprint_mismatch
+                            ? SDTLS_E_VERIFY
+                            : sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail,
+                                                      sizeof(conn->detail));
+  ERR_clear_error();
+  return schedule_restart(conn, now);
+}
+
+static int restart_handshake(sdtls_conn *conn, sdtls_time now) {
+  const unsigned initial_ms = (unsigned)conn->config->initial_timeout_ms;
+  SSL *fresh = engine_new(conn, conn->backoff_ms > initial_ms ? conn->backoff_ms : initial_ms);
+  if (fresh == NULL) {
+    snprintf(conn->detail, sizeof(conn->detail), "out of memory starting the handshake over");
+    return fail(conn, SDTLS_E_NOMEM);
+  }
+  SSL_free(conn->ssl);
+  conn->ssl = fresh;
+  conn->restarts++;
+  conn->restart_pending = false;
+  conn->cookie_hello_sent = false;
+  conn->heard = false;
+  conn->unanswered = 0;
+  conn->stuck = 0;
+  conn->stuck_key = NO_KEY;
+  conn->server_msgs = 0;
+  conn->sent_seq0 = 0;
+  conn->fingerprint_mismatch = false;
+  if (conn->restart_session != NULL) {
+    SSL_SESSION_up_ref(conn->restart_session);
+    conn->offered_session = conn->restart_session;
+  }
+  int rc = conn->server_name != NULL ? apply_server_name(conn) : SDTLS_OK;
+  if (rc != SDTLS_OK) {
+    return fail(conn, rc);
+  }
+  const sdtls_time deadline = conn->handshake_deadline;
+  rc = begin(conn, now);
+  if (conn->state == SDTLS_STATE_HANDSHAKING) {
+    conn->handshake_deadline = deadline; /* a restart gets no more time */
+  }
+  return rc;
+}
+
+/* At a retransmission time: restart, or end a restart that heard nothing
+ * back (restart_on_timer()), instead of retransmitting. */
+static bool restart_takes_timer(const sdtls_conn *conn) {
+  return conn->restart_pending || (conn->restart_error != 0 && !conn->heard && conn->unanswered > 0);
+}
+
+static int restart_on_timer(sdtls_conn *conn, sdtls_time now) {
+  if (conn->restart_pending) {
+    return restart_handshake(conn, now);
+  }
+  return fail(conn, conn->restart_error); /* with the detail of that failure */
+}
+
+/* After a retransmission: its timer, and whether a restart is unanswered. */
+static void restart_note_timer(sdtls_conn *conn, sdtls_time now) {
+  if (conn->role != SDTLS_ROLE_CLIENT) {
+    return;
+  }
+  if (conn->retransmit_deadline != SDTLS_TIME_NEVER) {
+    uint64_t ms = (conn->retransmit_deadline - now) / NS_PER_MS;
+    conn->backoff_ms = ms > conn->backoff_ms ? (unsigned)ms : conn->backoff_ms;
+  }
+  if (conn->restarts > 0 && !conn->heard && conn->unanswered < UINT8_MAX) {
+    conn->unanswered++;
+  }
 }
 
 int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
@@ -947,6 +1381,8 @@ int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
                  : "handshake not finished within %lld ms",
              (long long)conn->config->handshake_timeout_ms);
     rc = fail(conn, SDTLS_E_TIMEOUT);
+  } else if (now >= conn->retransmit_deadline && restart_takes_timer(conn)) {
+    rc = restart_on_timer(conn, now);
   } else if (now >= conn->retransmit_deadline) {
     sdtls_engine_time_set(now);
     if (DTLSv1_handle_timeout(conn->ssl) < 0) {
@@ -955,6 +1391,7 @@ int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
       rc = fail(conn, SDTLS_E_TIMEOUT);
     } else if (alive(conn)) {
       update_retransmit_deadline(conn, now);
+      restart_note_timer(conn, now);
     }
   }
   return finish(conn, rc);

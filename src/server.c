@@ -590,6 +590,29 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
 
 #define HRR_NOT_TAKEN 1 /* not a ClientHello the exchange can take: go on */
 
+/* A ClientHello with a cookie that does not open (damaged on either way,
+ * expired, forged): a second HelloRetryRequest is not allowed, so the
+ * handshake is ended with an illegal_parameter alert (RFC 9147 5.1), which
+ * tells the client to start over without a cookie instead of waiting for
+ * its deadline. Stateless, as the HelloRetryRequest: the record number of
+ * the ClientHello, 15 bytes (less than any ClientHello). */
+static void send_illegal_parameter(sdtls_server *s, const uint8_t *addr, size_t addr_len,
+                                   const sdtls_client_hello *ch) {
+  /* A DTLS 1.2 record (RFC 9147 5.3), epoch 0 (bytes 3 and 4). */
+  uint8_t alert[SDTLS_RECORD_HEADER_LEN + 2] = {SSL3_RT_ALERT, 0xfe, 0xfd};
+  for (int i = 0; i < 6; i++) {
+    alert[5 + i] = (uint8_t)(ch->record_seq >> (8 * (5 - i)));
+  }
+  alert[12] = 2; /* length */
+  alert[13] = SSL3_AL_FATAL;
+  alert[14] = SSL_AD_ILLEGAL_PARAMETER;
+  if (!s->free_pending) {
+    s->in_send = true;
+    s->cb.send(s->user_data, addr, addr_len, alert, sizeof(alert));
+    s->in_send = false;
+  }
+}
+
 /* A DTLS 1.3 ClientHello with cookies on. The first one is answered with a
  * HelloRetryRequest whose cookie carries all the server needs later (the
  * hash of this ClientHello, the suite and group the engine will choose),
@@ -631,7 +654,8 @@ static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uin
   if (!sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
       !sdtls_ch13_has_share(x, st.group)) {
     s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
-    return 0; /* a second HelloRetryRequest is not allowed: the client times out */
+    send_illegal_parameter(s, addr, addr_len, ch);
+    return 0;
   }
   /* The transcript so far, as the engine's buffer takes it: message_hash
    * (RFC 8446 4.4.1; header, 8 filler bytes the engine skips, the hash),

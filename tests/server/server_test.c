@@ -1762,8 +1762,25 @@ static void test_dtls13_flood(void) {
   world_free(w);
 }
 
+/* The server's answer to a second ClientHello whose cookie it refuses: an
+ * illegal_parameter alert (RFC 9147 5.1: the client starts over instead
+ * of waiting for its deadline), in a DTLS 1.2 epoch-0 record carrying the
+ * ClientHello's record number, smaller than the ClientHello. */
+static void expect_illegal_parameter(world *w, const struct sockaddr_in *to, const pkt *ch2) {
+  pkt p;
+  REQUIRE(q_pop(&w->to_client, &p));
+  CHECK(p.addr.sin_addr.s_addr == to->sin_addr.s_addr && p.addr.sin_port == to->sin_port);
+  static const uint8_t head[] = {21, 0xfe, 0xfd, 0, 0};
+  CHECK_EQ(p.len, 15);
+  CHECK(p.len == 15 && memcmp(p.data, head, sizeof(head)) == 0);
+  CHECK(p.len == 15 && memcmp(p.data + 5, ch2->data + 5, 6) == 0); /* the record number */
+  CHECK(p.len == 15 && p.data[11] == 0 && p.data[12] == 2 && p.data[13] == 2 && p.data[14] == 47);
+  CHECK(p.len < ch2->len);
+  free(p.data);
+}
+
 /* Second ClientHellos with a forged, altered or replayed-elsewhere cookie
- * are refused and make nothing. */
+ * are refused and make nothing but the alert. */
 static void test_dtls13_bad_cookies(void) {
   if (skip_without_dtls13()) {
     return;
@@ -1782,6 +1799,7 @@ static void test_dtls13_bad_cookies(void) {
   pkt other = {addr_of(0x7f000002, 40006), ch2.len, ch2.data};
   CHECK_EQ(deliver_to_server(w, &other), 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_REJECTED), 1);
+  expect_illegal_parameter(w, &other.addr, &ch2);
   /* One flipped byte anywhere in the cookie's MAC or fields. */
   uint8_t bad[2048];
   memcpy(bad, ch2.data, ch2.len);
@@ -1797,6 +1815,9 @@ static void test_dtls13_bad_cookies(void) {
   CHECK_EQ(deliver_to_server(w, &forged), 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_REJECTED), 2);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
+  /* (Not delivered: the client would start over, which the simulator
+   * tests cover; here the genuine ClientHello follows.) */
+  expect_illegal_parameter(w, &c->addr, &ch2);
   /* The genuine one goes through. */
   pkt good = {c->addr, ch2.len, ch2.data};
   CHECK_EQ(deliver_to_server(w, &good), 0);
