@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One chosen datagram of a handshake damaged on the way (one byte
  * changed), between a verifying sdtls client and an sdtls_server with the
  * cookie exchange on, over the network simulator with a clean 10 ms link,
