@@ -221,7 +221,11 @@ typedef enum sdtls_option {
   /* A handshake not finished this many milliseconds after it started fails
    * with SDTLS_E_TIMEOUT; with DTLS 1.3 also a connection whose peer has
    * not acknowledged the handshake's last flight (Finished, tickets) by
-   * then. 100..3600000; default 30000. */
+   * then. A client whose server asked for a cookie starts a handshake
+   * that a damaged datagram broke over from a fresh ClientHello (at most
+   * twice) within this time; a failure that damage can cause (a
+   * certificate that does not verify, a message that does not parse) is
+   * then reported after one retry. 100..3600000; default 30000. */
   SDTLS_OPT_HANDSHAKE_TIMEOUT_MS = 5,
   /* Protocol version range as wire numbers: SDTLS_DTLS1_2 (0xfefd) or
    * SDTLS_DTLS1_3 (0xfefc). Defaults: min 1.2, max the newest the engine
