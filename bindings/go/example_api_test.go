@@ -15,6 +15,17 @@ import (
 	"sdtls.dev/sdtls"
 )
 
+// echoServer listens on a free loopback port and sends one datagram back
+// to each peer it accepts; the caller closes it.
+func echoServer(cfg *sdtls.Config) *sdtls.Listener {
+	l, err := sdtls.Listen("udp", "127.0.0.1:0", cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go echoOnce(l)
+	return l
+}
+
 // echoOnce serves one datagram back to each peer the listener accepts.
 func echoOnce(l *sdtls.Listener) {
 	for {
@@ -58,12 +69,8 @@ func ExampleHasFeature() {
 // chain (WebRTC: the fingerprint comes from the peer's SDP).
 func ExampleWithPeerFingerprint() {
 	cert, key, _ := sdtls.GenerateCertificate("server", 1)
-	l, err := sdtls.Listen("udp", "127.0.0.1:0", &sdtls.Config{Certificate: cert, PrivateKey: key})
-	if err != nil {
-		log.Fatal(err)
-	}
+	l := echoServer(&sdtls.Config{Certificate: cert, PrivateKey: key})
 	defer l.Close()
-	go echoOnce(l)
 
 	fp, _ := sdtls.Fingerprint(cert)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -82,16 +89,12 @@ func ExampleWithPeerFingerprint() {
 func ExampleDial_verifyError() {
 	cert, key, _ := sdtls.GenerateCertificate("localhost", 1)
 	other, _, _ := sdtls.GenerateCertificate("localhost", 1)
-	l, err := sdtls.Listen("udp", "127.0.0.1:0", &sdtls.Config{Certificate: cert, PrivateKey: key})
-	if err != nil {
-		log.Fatal(err)
-	}
+	l := echoServer(&sdtls.Config{Certificate: cert, PrivateKey: key})
 	defer l.Close()
-	go echoOnce(l)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = sdtls.Dial(ctx, "udp", l.Addr().String(), &sdtls.Config{RootCAs: other, ServerName: "localhost"})
+	_, err := sdtls.Dial(ctx, "udp", l.Addr().String(), &sdtls.Config{RootCAs: other, ServerName: "localhost"})
 	fmt.Println(errors.Is(err, sdtls.ErrVerify))
 	// Output: true
 }
@@ -100,12 +103,8 @@ func ExampleDial_verifyError() {
 // abbreviated.
 func ExampleWithSession() {
 	cert, key, _ := sdtls.GenerateCertificate("localhost", 1)
-	l, err := sdtls.Listen("udp", "127.0.0.1:0", &sdtls.Config{Certificate: cert, PrivateKey: key})
-	if err != nil {
-		log.Fatal(err)
-	}
+	l := echoServer(&sdtls.Config{Certificate: cert, PrivateKey: key})
 	defer l.Close()
-	go echoOnce(l)
 	client := &sdtls.Config{RootCAs: cert, ServerName: "localhost"}
 
 	dial := func(opts ...sdtls.DialOption) *sdtls.ClientConn {
@@ -136,12 +135,8 @@ func ExampleWithSession() {
 // Pre-shared keys: no certificates at all (DTLS 1.2's PSK suites).
 func ExampleConfig_psk() {
 	psk := []sdtls.PSK{{Identity: "device-1", Key: []byte("0123456789abcdef")}}
-	l, err := sdtls.Listen("udp", "127.0.0.1:0", &sdtls.Config{PSKs: psk})
-	if err != nil {
-		log.Fatal(err)
-	}
+	l := echoServer(&sdtls.Config{PSKs: psk})
 	defer l.Close()
-	go echoOnce(l)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
