@@ -109,20 +109,24 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns) {
   return true;
 }
 
-void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]) {
-  char text[96];
-  if (sdtls_fingerprint_format(digest, text, sizeof(text)) == SDTLS_OK) {
-    fprintf(stream, "%ssha-256 %s", prefix, text);
+void print_fingerprint(FILE *stream, const char *prefix, int hash, const uint8_t *digest,
+                       size_t digest_len) {
+  char text[SDTLS_FINGERPRINT_MAX_TEXT];
+  if (sdtls_fingerprint_format_hash(hash, digest, digest_len, SDTLS_FINGERPRINT_SDP, text,
+                                    sizeof(text)) == SDTLS_OK) {
+    fprintf(stream, "%s%s", prefix, text);
   }
 }
 
 void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session) {
   const char *version = sdtls_conn_version(conn);
   const char *cipher = sdtls_conn_cipher(conn);
-  char fp[96] = "";
-  uint8_t digest[32];
-  if (sdtls_conn_peer_fingerprint_sha256(conn, digest) == SDTLS_OK &&
-      sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
+  char fp[SDTLS_FINGERPRINT_MAX_TEXT] = "";
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+  size_t digest_len;
+  if (sdtls_conn_peer_fingerprint(conn, SDTLS_HASH_SHA256, digest, &digest_len) == SDTLS_OK &&
+      sdtls_fingerprint_format_hash(SDTLS_HASH_SHA256, digest, digest_len, SDTLS_FINGERPRINT_BARE,
+                                    fp, sizeof(fp)) != SDTLS_OK) {
     fp[0] = '\0';
   }
   const char *group = sdtls_conn_group(conn);
@@ -287,13 +291,20 @@ int config_opts_check(config_opts *o, const char *prog) {
     status = usage_error(prog, NULL, "--psk-identity wants 1 to 128 bytes");
   }
   for (size_t i = 0; status < 0 && i < o->n_fingerprints; i++) {
-    int rc = sdtls_config_add_peer_fingerprint(probe, o->fingerprints[i]);
+    int hash;
+    uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+    size_t digest_len;
+    int rc = sdtls_fingerprint_parse(o->fingerprints[i], &hash, digest, &digest_len);
     if (rc == SDTLS_E_UNSUPPORTED) {
-      status = usage_error(prog, NULL, "--fingerprint: only sha-256 is supported, not '%s'",
+      status = usage_error(prog, NULL,
+                           "--fingerprint: only sha-256, sha-384 and sha-512 are supported, "
+                           "not '%s'",
                            o->fingerprints[i]);
     } else if (rc != SDTLS_OK) {
       status = usage_error(prog, NULL,
-                           "--fingerprint wants sha-256:AA:BB:... (32 hex pairs), not '%s'",
+                           "--fingerprint wants sha-256:AA:BB:..., \"sha-256 AA:BB:...\" or "
+                           "AA:BB:... (sha-256, sha-384 or sha-512: 32, 48 or 64 hex pairs), "
+                           "not '%s'",
                            o->fingerprints[i]);
     }
   }
