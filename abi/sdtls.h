@@ -716,22 +716,22 @@ SDTLS_EXTERN int sdtls_fingerprint_format_hash(int hash, const uint8_t *digest, 
                                                int form, char *out, size_t out_len);
 
 /* Writes the `hash` (SDTLS_HASH_*) digest of the DER form of the first
- * certificate in `pem` (`len` bytes) into `out`, which holds
- * SDTLS_FINGERPRINT_MAX_DIGEST bytes, and its length into *out_len.
+ * certificate in `pem` (`len` bytes) into `digest`, which holds
+ * SDTLS_FINGERPRINT_MAX_DIGEST bytes, and its length into *digest_len.
  * Returns 0, SDTLS_E_CREDENTIALS (no certificate), SDTLS_E_NOMEM or
  * SDTLS_E_INVALID_ARGUMENT (NULL, an unknown hash). The caller owns the
  * buffers. Thread-safe. */
 SDTLS_EXTERN int sdtls_certificate_fingerprint(const uint8_t *pem, size_t len, int hash,
-                                               uint8_t *out, size_t *out_len);
+                                               uint8_t *digest, size_t *digest_len);
 
 /* Writes the `hash` (SDTLS_HASH_*) digest of the peer's leaf certificate
- * (DER) into `out`, which holds SDTLS_FINGERPRINT_MAX_DIGEST bytes, and its
- * length into *out_len. Returns 0, SDTLS_E_STATE (no peer certificate, or
+ * (DER) into `digest`, which holds SDTLS_FINGERPRINT_MAX_DIGEST bytes, and
+ * its length into *digest_len. Returns 0, SDTLS_E_STATE (no peer certificate, or
  * the handshake is not done) or SDTLS_E_INVALID_ARGUMENT (NULL, an unknown
  * hash). The caller owns the buffers.
  * Thread-safety: one thread at a time per connection (the caller serialises). */
-SDTLS_EXTERN int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, uint8_t *out,
-                                             size_t *out_len);
+SDTLS_EXTERN int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, uint8_t *digest,
+                                             size_t *digest_len);
 
 /* ------------------------------------------------------------------------ */
 /* Pre-shared keys (RFC 4279). Since SDTLS_1.1.                              */
