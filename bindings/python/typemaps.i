@@ -113,7 +113,7 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
   keep = PyList_New(0); /* the UTF-8 bytes objects the array points into */
   if (count < 0 || keep == NULL) SWIG_fail;
   $2 = (size_t)count;
-  $1 = (const char *const *)calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
+  $1 = ($1_ltype)calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
   if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
   for (Py_ssize_t i = 0; i < count; i++) {
     PyObject *item = PySequence_GetItem($input, i);
