@@ -602,6 +602,17 @@ SDTLS_EXTERN void *sdtls_conn_get_app_data(const sdtls_conn *conn);
  * config is shared. */
 SDTLS_EXTERN int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *profiles);
 
+/* The same as an array of names, `names[0..n)` ("SRTP_AEAD_AES_128_GCM"),
+ * most preferred first (since SDTLS_1.2): names, like the string form and
+ * SDP, so that every list setter takes the same kind of array
+ * (sdtls_srtp_profile_name() gives a number's name). A name that is empty,
+ * longer than 255 bytes or holds ',' or ':' is refused, as are NULL,
+ * n == 0 and an unknown name; a refused call leaves the config unchanged.
+ * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_srtp_profiles_list(sdtls_config *config,
+                                                     const char *const *names, size_t n);
+
 /* The negotiated SRTP profile (SDTLS_SRTP_*), or 0 when none was (no
  * use_srtp, or the handshake is not done). Thread-safety: one thread at a
  * time per connection. */
@@ -645,9 +656,10 @@ SDTLS_EXTERN int sdtls_conn_srtp_keying(const sdtls_conn *conn, sdtls_srtp_keyin
 
 /* Expects the peer's certificate to have this fingerprint, given as SDP's
  * a=fingerprint writes it: "sha-256 AB:CD:..." (32 hex pairs, any case;
- * "sha-256:AB:CD:..." is accepted too). Once a config or a connection has
+ * "sha-256:AB:CD:..." is accepted too; since SDTLS_1.2 also sha-384,
+ * sha-512 and the bare form: whatever sdtls_fingerprint_parse() takes). Once a config or a connection has
  * an expected fingerprint, the peer must present a certificate (a server
- * asks the client for one) whose SHA-256 matches one of those set on the
+ * asks the client for one) whose digest matches one of those set on the
  * config or the connection, and that check replaces the CA chain and name
  * check. A mismatch fails the handshake with SDTLS_E_VERIFY, and the error
  * detail names the peer's fingerprint and the expected one. At most 16 per
@@ -664,6 +676,67 @@ SDTLS_EXTERN int sdtls_config_add_peer_fingerprint(sdtls_config *config, const c
  * or SDTLS_E_IN_CALLBACK.
  * Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint);
+
+/* Since SDTLS_1.2: fingerprints with any of RFC 8122's current hashes, in
+ * any of the forms peers write them. Before 1.2 the pins above took only
+ * "sha-256 ..." / "sha-256:..." and SDTLS_E_UNSUPPORTED for sha-384 and
+ * sha-512; since 1.2 they take every form sdtls_fingerprint_parse() does. */
+
+/* The hash functions of a fingerprint (their values are frozen). */
+#define SDTLS_HASH_SHA256 1
+#define SDTLS_HASH_SHA384 2
+#define SDTLS_HASH_SHA512 3
+
+/* The longest digest (sha-512) and the longest text form with its NUL
+ * ("sha-512 " and 64 hex pairs joined by ':'). */
+#define SDTLS_FINGERPRINT_MAX_DIGEST 64
+#define SDTLS_FINGERPRINT_MAX_TEXT 200
+
+/* Text forms for sdtls_fingerprint_format_hash(). */
+#define SDTLS_FINGERPRINT_SDP 0  /* "sha-256 AB:CD:..." (RFC 8122 a=fingerprint) */
+#define SDTLS_FINGERPRINT_BARE 1 /* "AB:CD:..." */
+
+/* Parses a fingerprint written as SDP writes it ("sha-256 AB:CD:..."), with
+ * a colon after the hash's name ("sha-256:AB:CD:...") or bare ("AB:CD:...",
+ * the hash then follows from the length: 32, 48 or 64 hex pairs are sha-256,
+ * sha-384, sha-512). Hash names and hex digits in any case; nothing else
+ * (no spaces around, no missing colons). On success sets *hash
+ * (SDTLS_HASH_*), digest[0..*digest_len) (`digest` holds
+ * SDTLS_FINGERPRINT_MAX_DIGEST bytes) and returns 0; returns
+ * SDTLS_E_UNSUPPORTED for a hash named by RFC 8122 that is not taken
+ * ("sha-1", "md5"...) and SDTLS_E_INVALID_ARGUMENT for anything else that
+ * is no fingerprint (or a NULL argument); then sets nothing. The caller owns
+ * every buffer. Thread-safe. */
+SDTLS_EXTERN int sdtls_fingerprint_parse(const char *text, int *hash, uint8_t *digest,
+                                         size_t *digest_len);
+
+/* Formats a digest of hash `hash` (SDTLS_HASH_*, `digest_len` its length)
+ * in the form `form` (SDTLS_FINGERPRINT_SDP: "sha-256 AB:CD:...",
+ * SDTLS_FINGERPRINT_BARE: "AB:CD:..."), upper-case hex, NUL-terminated,
+ * into `out`, which holds `out_len` bytes (SDTLS_FINGERPRINT_MAX_TEXT is
+ * always enough). Returns 0 or SDTLS_E_INVALID_ARGUMENT (NULL, an unknown
+ * hash or form, a length that is not the hash's, `out` too small: then
+ * `out` is untouched). The caller owns the buffers. Thread-safe. */
+SDTLS_EXTERN int sdtls_fingerprint_format_hash(int hash, const uint8_t *digest, size_t digest_len,
+                                               int form, char *out, size_t out_len);
+
+/* Writes the `hash` (SDTLS_HASH_*) digest of the DER form of the first
+ * certificate in `pem` (`len` bytes) into `digest`, which holds
+ * SDTLS_FINGERPRINT_MAX_DIGEST bytes, and its length into *digest_len.
+ * Returns 0, SDTLS_E_CREDENTIALS (no certificate), SDTLS_E_NOMEM or
+ * SDTLS_E_INVALID_ARGUMENT (NULL, an unknown hash). The caller owns the
+ * buffers. Thread-safe. */
+SDTLS_EXTERN int sdtls_certificate_fingerprint(const uint8_t *pem, size_t len, int hash,
+                                               uint8_t *digest, size_t *digest_len);
+
+/* Writes the `hash` (SDTLS_HASH_*) digest of the peer's leaf certificate
+ * (DER) into `digest`, which holds SDTLS_FINGERPRINT_MAX_DIGEST bytes, and
+ * its length into *digest_len. Returns 0, SDTLS_E_STATE (no peer certificate, or
+ * the handshake is not done) or SDTLS_E_INVALID_ARGUMENT (NULL, an unknown
+ * hash). The caller owns the buffers.
+ * Thread-safety: one thread at a time per connection (the caller serialises). */
+SDTLS_EXTERN int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, uint8_t *digest,
+                                             size_t *digest_len);
 
 /* ------------------------------------------------------------------------ */
 /* Pre-shared keys (RFC 4279). Since SDTLS_1.1.                              */
@@ -784,6 +857,16 @@ SDTLS_EXTERN int sdtls_config_set_ticket_secret(sdtls_config *config, const uint
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_alpn(sdtls_config *config, const char *protocols);
 
+/* The same as an array: `names[0..n)`, most preferred first (since
+ * SDTLS_1.2). Each name is taken as it is: one that is empty, longer than
+ * 255 bytes or holds ',' or ':' is refused (the joined form could not tell
+ * it from two names), and so are NULL and n == 0; a refused call leaves the
+ * config unchanged. The strings are copied; the caller keeps them. Returns
+ * 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_alpn_list(sdtls_config *config, const char *const *names,
+                                            size_t n);
+
 /* The protocol the handshake selected, or NULL (none, or not done). Owned
  * by the connection. Thread-safety: one thread at a time per connection. */
 SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
@@ -799,6 +882,15 @@ SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
  * does not know), SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_groups(sdtls_config *config, const char *groups);
+
+/* The same as an array of names, `names[0..n)`, most preferred first
+ * (since SDTLS_1.2). A name that is empty, longer than 255 bytes or holds
+ * ',' or ':' is refused, as are NULL, n == 0 and an unknown name; a refused
+ * call leaves the config unchanged. The strings are copied. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * Thread-safety: configure from one thread, before the config is shared. */
+SDTLS_EXTERN int sdtls_config_set_groups_list(sdtls_config *config, const char *const *names,
+                                              size_t n);
 
 /* The group the handshake's key exchange used ("X25519"), or NULL (not
  * done, or no key exchange: a resumed DTLS 1.2 session, plain PSK). A static

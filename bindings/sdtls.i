@@ -67,8 +67,12 @@
   (const uint8_t *secret, size_t len),
   (const uint8_t *key, size_t key_len),
   (const uint8_t *session, size_t len),
-  (const char *label, size_t label_len)
+  (const char *label, size_t label_len),
+  (const uint8_t *digest, size_t digest_len)
 };
+
+/* A fingerprint's hash out (sdtls_fingerprint_parse). */
+%apply int *OUTPUT { int *hash };
 
 /* Borrowed (pointer, length) out: copied into the language's bytes. */
 %apply (const uint8_t **PTR, size_t *LEN) { (const uint8_t **der, size_t *len), (const uint8_t **addr, size_t *addr_len) };

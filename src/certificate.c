@@ -218,8 +218,10 @@ static int no_password(char *buf, int size, int rwflag, void *userdata) {
   return 0;
 }
 
-int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len, uint8_t out[32]) {
-  if (pem == NULL || out == NULL || len > INT_MAX) {
+int sdtls_certificate_fingerprint(const uint8_t *pem, size_t len, int hash, uint8_t *out,
+                                  size_t *out_len) {
+  if (pem == NULL || out == NULL || out_len == NULL || len > INT_MAX ||
+      sdtls_digest_len(hash) == 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   if (len == 0) {
@@ -241,8 +243,7 @@ int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len, uint8_t
     const uint8_t *p = der;
     X509 *x509 = d2i_X509(NULL, &p, der_len);
     if (x509 != NULL && p == der + der_len) {
-      SHA256(der, (size_t)der_len, out);
-      ret = SDTLS_OK;
+      ret = sdtls_digest(hash, der, (size_t)der_len, out, out_len);
     }
     X509_free(x509);
   }
@@ -252,60 +253,17 @@ int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len, uint8_t
   return ret;
 }
 
-int sdtls_fingerprint_format(const uint8_t digest[32], char *out, size_t out_len) {
-  static const char hex[] = "0123456789ABCDEF";
-  if (digest == NULL || out == NULL || out_len < 96) {
+int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len, uint8_t out[32]) {
+  size_t out_len;
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+  if (out == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  char *p = out;
-  for (size_t i = 0; i < 32; i++) {
-    if (i > 0) {
-      *p++ = ':';
-    }
-    *p++ = hex[digest[i] >> 4];
-    *p++ = hex[digest[i] & 0x0f];
+  int rc = sdtls_certificate_fingerprint(pem, len, SDTLS_HASH_SHA256, digest, &out_len);
+  if (rc == SDTLS_OK) {
+    memcpy(out, digest, 32);
   }
-  *p = '\0';
-  return SDTLS_OK;
+  return rc;
 }
 
 void sdtls_free(void *ptr) { OPENSSL_free(ptr); }
-
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-int sdtls_fingerprint_parse(const char *text, sdtls_fingerprint *out) {
-  if (text == NULL) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  /* The hash function's name (RFC 8122 writes it lower case; any case is
-   * taken), a space or a colon, then 32 hex pairs joined by colons. */
-  size_t name_len = strcspn(text, " :");
-  if (text[name_len] == '\0') {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  static const char *const other_hashes[] = {"sha-1", "sha-224", "sha-384", "sha-512", "md5",
-                                             "md2"};
-  if (name_len != 7 || strncasecmp(text, "sha-256", 7) != 0) {
-    for (size_t i = 0; i < sizeof(other_hashes) / sizeof(other_hashes[0]); i++) {
-      if (strlen(other_hashes[i]) == name_len && strncasecmp(text, other_hashes[i], name_len) == 0) {
-        return SDTLS_E_UNSUPPORTED;
-      }
-    }
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  const char *p = text + name_len + 1;
-  for (size_t i = 0; i < 32; i++) {
-    int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
-    if (lo < 0 || p[2] != (i == 31 ? '\0' : ':')) {
-      return SDTLS_E_INVALID_ARGUMENT;
-    }
-    out->sha256[i] = (uint8_t)(hi << 4 | lo);
-    p += 3;
-  }
-  return SDTLS_OK;
-}

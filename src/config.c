@@ -564,7 +564,7 @@ int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerpr
     return rc;
   }
   sdtls_fingerprint fp;
-  rc = sdtls_fingerprint_parse(fingerprint, &fp);
+  rc = sdtls_pin_parse(fingerprint, &fp);
   if (rc != SDTLS_OK) {
     return rc;
   }

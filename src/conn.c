@@ -28,7 +28,7 @@ struct sdtls_conn {
   sdtls_role role;
   sdtls_state state;
   int error;
-  char detail[320];
+  char detail[480]; /* holds a fingerprint mismatch: two sha-512 fingerprints */
 
   sdtls_callbacks cb;
   void *user_data;
@@ -349,17 +349,31 @@ static enum ssl_verify_result_t accept_any(SSL *ssl, uint8_t *alert) {
   return ssl_verify_ok;
 }
 
-static bool fingerprint_listed(const sdtls_fingerprint *list, size_t n, const uint8_t d[32]) {
+/* The leaf's digests, each computed once, when a pin first needs it. */
+typedef struct leaf_digests {
+  const CRYPTO_BUFFER *leaf;
+  bool have[SDTLS_HASH_SHA512 + 1];
+  uint8_t digest[SDTLS_HASH_SHA512 + 1][SDTLS_FINGERPRINT_MAX_DIGEST];
+} leaf_digests;
+
+static bool fingerprint_listed(const sdtls_fingerprint *list, size_t n, leaf_digests *d) {
   for (size_t i = 0; i < n; i++) {
-    if (CRYPTO_memcmp(list[i].sha256, d, 32) == 0) {
+    int hash = list[i].hash;
+    if (!d->have[hash]) {
+      size_t len;
+      sdtls_digest(hash, CRYPTO_BUFFER_data(d->leaf), CRYPTO_BUFFER_len(d->leaf), d->digest[hash],
+                   &len);
+      d->have[hash] = true;
+    }
+    if (CRYPTO_memcmp(list[i].digest, d->digest[hash], list[i].len) == 0) {
       return true;
     }
   }
   return false;
 }
 
-/* Pinning (WebRTC): the peer's leaf must have one of the expected SHA-256
- * digests, set on the config or on the connection. */
+/* Pinning (WebRTC): the peer's leaf must have one of the expected digests
+ * (each in its own hash), set on the config or on the connection. */
 static enum ssl_verify_result_t verify_fingerprint(SSL *ssl, uint8_t *alert) {
   sdtls_conn *conn = SSL_get_app_data(ssl);
   const STACK_OF(CRYPTO_BUFFER) *chain = SSL_get0_peer_certificates(ssl);
@@ -369,22 +383,23 @@ static enum ssl_verify_result_t verify_fingerprint(SSL *ssl, uint8_t *alert) {
     *alert = SSL_AD_HANDSHAKE_FAILURE;
     return ssl_verify_invalid;
   }
-  const CRYPTO_BUFFER *leaf = sk_CRYPTO_BUFFER_value(chain, 0);
-  uint8_t d[32];
-  SHA256(CRYPTO_BUFFER_data(leaf), CRYPTO_BUFFER_len(leaf), d);
+  leaf_digests d = {.leaf = sk_CRYPTO_BUFFER_value(chain, 0)};
   const sdtls_config *c = conn->config;
-  if (fingerprint_listed(c->fingerprints, c->n_fingerprints, d) ||
-      fingerprint_listed(conn->fingerprints, conn->n_fingerprints, d)) {
+  if (fingerprint_listed(c->fingerprints, c->n_fingerprints, &d) ||
+      fingerprint_listed(conn->fingerprints, conn->n_fingerprints, &d)) {
     return ssl_verify_ok;
   }
-  char got[96], want[96]; /* 95 characters each: the detail holds both */
-  sdtls_fingerprint_format(d, got, sizeof(got));
-  sdtls_fingerprint_format(conn->n_fingerprints > 0 ? conn->fingerprints[0].sha256
-                                                    : c->fingerprints[0].sha256,
-                           want, sizeof(want));
+  /* The detail shows the first expected one and the peer's in its hash. */
+  const sdtls_fingerprint *want = conn->n_fingerprints > 0 ? &conn->fingerprints[0]
+                                                           : &c->fingerprints[0];
+  char got_text[SDTLS_FINGERPRINT_MAX_TEXT], want_text[SDTLS_FINGERPRINT_MAX_TEXT];
+  sdtls_fingerprint_format_hash(want->hash, d.digest[want->hash], want->len,
+                                SDTLS_FINGERPRINT_SDP, got_text, sizeof(got_text));
+  sdtls_fingerprint_format_hash(want->hash, want->digest, want->len, SDTLS_FINGERPRINT_SDP,
+                                want_text, sizeof(want_text));
   size_t n = conn->n_fingerprints + c->n_fingerprints;
-  snprintf(conn->detail, sizeof(conn->detail), "fingerprint mismatch: peer sha-256 %.95s, expected sha-256 %.95s%s",
-           got, want, n > 1 ? " (or another)" : "");
+  snprintf(conn->detail, sizeof(conn->detail), "fingerprint mismatch: peer %s, expected %s%s",
+           got_text, want_text, n > 1 ? " (or another)" : "");
   conn->fingerprint_mismatch = true;
   *alert = SSL_AD_BAD_CERTIFICATE;
   return ssl_verify_invalid;
@@ -1507,6 +1522,20 @@ int sdtls_conn_peer_fingerprint_sha256(const sdtls_conn *conn, uint8_t out[32]) 
   return rc;
 }
 
+int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, uint8_t *out,
+                                size_t *out_len) {
+  const uint8_t *der;
+  size_t len;
+  if (out == NULL || out_len == NULL || sdtls_digest_len(hash) == 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  int rc = sdtls_conn_peer_certificate(conn, &der, &len);
+  if (rc == SDTLS_OK) {
+    rc = sdtls_digest(hash, der, len, out, out_len);
+  }
+  return rc;
+}
+
 int sdtls_conn_export_keying_material(const sdtls_conn *conn, uint8_t *out, size_t out_len,
                                       const char *label, size_t label_len,
                                       const uint8_t *context, size_t context_len) {
@@ -1533,7 +1562,7 @@ int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
     return SDTLS_E_IN_CALLBACK;
   }
   sdtls_fingerprint fp;
-  int rc = sdtls_fingerprint_parse(fingerprint, &fp);
+  int rc = sdtls_pin_parse(fingerprint, &fp);
   if (rc != SDTLS_OK) {
     return rc;
   }

@@ -26,14 +26,25 @@ static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {
 #define SDTLS_MAX_PSK_IDENTITY 128
 #define SDTLS_MAX_PSK_KEY 64
 
-/* An expected peer certificate digest (SHA-256 of its DER). */
+/* An expected peer certificate digest: the hash (SDTLS_HASH_*), the
+ * digest's length and the digest, zero-padded (bytes only, no padding
+ * between members: the session context hashes and sorts whole structs). */
 typedef struct sdtls_fingerprint {
-  uint8_t sha256[32];
+  uint8_t hash;
+  uint8_t len;
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
 } sdtls_fingerprint;
 
-/* Parses "sha-256 AB:CD:..." (or "sha-256:AB:..."). Returns 0,
- * SDTLS_E_INVALID_ARGUMENT or SDTLS_E_UNSUPPORTED (another hash). */
-int sdtls_fingerprint_parse(const char *text, sdtls_fingerprint *out);
+/* sdtls_fingerprint_parse() into a pin. Same return values. */
+int sdtls_pin_parse(const char *text, sdtls_fingerprint *out);
+
+/* The length of a `hash` (SDTLS_HASH_*) digest, 0 for an unknown hash. */
+size_t sdtls_digest_len(int hash);
+
+/* The `hash` (SDTLS_HASH_*) digest of data[0..len) into out (64 bytes) and
+ * its length into *out_len. Returns 0 or SDTLS_E_INVALID_ARGUMENT (unknown
+ * hash). */
+int sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len);
 
 #ifndef __cplusplus
 typedef struct sdtls_psk {

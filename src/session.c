@@ -120,6 +120,11 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *session) {
 
 static int digest_order(const void *a, const void *b) { return memcmp(a, b, 32); }
 
+/* Pins as a set: whole structs (hash id, length, zero-padded digest). */
+static int pin_order(const void *a, const void *b) {
+  return memcmp(a, b, sizeof(sdtls_fingerprint));
+}
+
 /* The trust anchors as a set: the certificates in the engine's store
  * (sorted, so the order they were added in does not matter) and the CA
  * directories' paths. Taken once, when the config is frozen. */
@@ -220,7 +225,7 @@ void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *s
   size_t n = 0;
   for (size_t i = 0; i < c->n_fingerprints; i++) pins[n++] = c->fingerprints[i];
   for (size_t i = 0; i < n_conn_pins; i++) pins[n++] = conn_pins[i];
-  qsort(pins, n, sizeof(pins[0]), digest_order); /* the order they were given in is no policy */
+  qsort(pins, n, sizeof(pins[0]), pin_order); /* the order they were given in is no policy */
   SHA256_Update(&h, pins, n * sizeof(pins[0]));
   if (role == SDTLS_ROLE_SERVER) {
     hash_server_psks(&h, c);

@@ -19,6 +19,13 @@ import (
 var notExposed = map[string]string{
 	"sdtls_conn_set_app_data": "Go keeps per-peer state in its own map; C must not hold Go pointers",
 	"sdtls_conn_get_app_data": "as sdtls_conn_set_app_data",
+	// Superseded in SDTLS_1.2 by the functions every binding uses.
+	"sdtls_certificate_fingerprint_sha256": "sdtls_certificate_fingerprint takes the hash",
+	"sdtls_fingerprint_format":             "sdtls_fingerprint_format_hash writes every hash and form",
+	"sdtls_conn_peer_fingerprint_sha256":   "sdtls_conn_peer_fingerprint takes the hash",
+	"sdtls_config_set_srtp_profiles":       "sdtls_config_set_srtp_profiles_list takes each name as it is",
+	"sdtls_config_set_alpn":                "sdtls_config_set_alpn_list takes each name as it is",
+	"sdtls_config_set_groups":              "sdtls_config_set_groups_list takes each name as it is",
 }
 
 // headerPath finds the sdtls.h the package is built against: the source

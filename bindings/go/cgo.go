@@ -14,6 +14,7 @@ import "C"
 
 import (
 	"runtime/cgo"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -98,18 +99,80 @@ func generateCertificate(commonName string, days uint) (cert, key []byte, rc int
 	return cert, key, 0
 }
 
-func certificateFingerprint(pem []byte) (digest [32]byte, rc int) {
-	rc = int(C.sdtls_certificate_fingerprint_sha256(bptr(pem), C.size_t(len(pem)),
-		(*C.uint8_t)(unsafe.Pointer(&digest[0]))))
-	return digest, rc
+// The C library's hash ids and text forms (sdtls_fingerprint_*).
+var hashIDs = map[string]int{
+	HashSHA256: int(C.SDTLS_HASH_SHA256),
+	HashSHA384: int(C.SDTLS_HASH_SHA384),
+	HashSHA512: int(C.SDTLS_HASH_SHA512),
 }
 
-func formatFingerprint(digest [32]byte) string {
-	var out [128]C.char
-	if C.sdtls_fingerprint_format((*C.uint8_t)(unsafe.Pointer(&digest[0])), &out[0], C.size_t(len(out))) != 0 {
+const (
+	formSDP  = int(C.SDTLS_FINGERPRINT_SDP)
+	formBare = int(C.SDTLS_FINGERPRINT_BARE)
+)
+
+func certificateFingerprint(pem []byte, hash int) ([]byte, int) {
+	var d [C.SDTLS_FINGERPRINT_MAX_DIGEST]byte
+	var n C.size_t
+	rc := int(C.sdtls_certificate_fingerprint(bptr(pem), C.size_t(len(pem)), C.int(hash),
+		(*C.uint8_t)(unsafe.Pointer(&d[0])), &n))
+	if rc != 0 {
+		return nil, rc
+	}
+	return append([]byte(nil), d[:n]...), 0
+}
+
+// parseFingerprint is sdtls_fingerprint_parse. A string with a NUL byte
+// (which C would see cut short) is refused.
+func parseFingerprint(s string) (hash int, digest []byte, rc int) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return 0, nil, int(C.SDTLS_E_INVALID_ARGUMENT)
+	}
+	var d [C.SDTLS_FINGERPRINT_MAX_DIGEST]byte
+	var n C.size_t
+	var h C.int
+	rc = withCString(s, func(cs *C.char) C.int {
+		return C.sdtls_fingerprint_parse(cs, &h, (*C.uint8_t)(unsafe.Pointer(&d[0])), &n)
+	})
+	if rc != 0 {
+		return 0, nil, rc
+	}
+	return int(h), append([]byte(nil), d[:n]...), 0
+}
+
+// formatFingerprint is sdtls_fingerprint_format_hash ("" when refused).
+func formatFingerprint(hash int, digest []byte, form int) string {
+	var out [C.SDTLS_FINGERPRINT_MAX_TEXT]C.char
+	if len(digest) == 0 || C.sdtls_fingerprint_format_hash(C.int(hash), (*C.uint8_t)(unsafe.Pointer(&digest[0])),
+		C.size_t(len(digest)), C.int(form), &out[0], C.size_t(len(out))) != 0 {
 		return ""
 	}
 	return C.GoString(&out[0])
+}
+
+// withCStrings calls fn with names as a C array of C strings, freed after.
+// A name with a NUL byte (which C would see cut short) is refused.
+func withCStrings(names []string, fn func(**C.char, C.size_t) C.int) int {
+	if len(names) == 0 {
+		return int(C.SDTLS_E_INVALID_ARGUMENT)
+	}
+	arr := (*[1 << 20]*C.char)(C.calloc(C.size_t(len(names)), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	if arr == nil {
+		return int(C.SDTLS_E_NOMEM)
+	}
+	defer func() {
+		for i := range names {
+			C.free(unsafe.Pointer(arr[i]))
+		}
+		C.free(unsafe.Pointer(arr))
+	}()
+	for i, s := range names {
+		if strings.IndexByte(s, 0) >= 0 {
+			return int(C.SDTLS_E_INVALID_ARGUMENT)
+		}
+		arr[i] = C.CString(s)
+	}
+	return int(fn(&arr[0], C.size_t(len(names))))
 }
 
 func srtpProfileName(p SRTPProfile) string {
@@ -172,12 +235,14 @@ func (c *cconfig) setCiphers(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_ciphers(c.p, cs) })
 }
 
-func (c *cconfig) setGroups(s string) int {
-	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_groups(c.p, cs) })
+func (c *cconfig) setGroups(names []string) int {
+	return withCStrings(names, func(a **C.char, n C.size_t) C.int { return C.sdtls_config_set_groups_list(c.p, a, n) })
 }
 
-func (c *cconfig) setSRTPProfiles(s string) int {
-	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_srtp_profiles(c.p, cs) })
+func (c *cconfig) setSRTPProfiles(names []string) int {
+	return withCStrings(names, func(a **C.char, n C.size_t) C.int {
+		return C.sdtls_config_set_srtp_profiles_list(c.p, a, n)
+	})
 }
 
 func (c *cconfig) addPeerFingerprint(s string) int {
@@ -194,8 +259,8 @@ func (c *cconfig) setPSKIdentityHint(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_psk_identity_hint(c.p, cs) })
 }
 
-func (c *cconfig) setALPN(s string) int {
-	return withCString(s, func(cs *C.char) C.int { return C.sdtls_config_set_alpn(c.p, cs) })
+func (c *cconfig) setALPN(names []string) int {
+	return withCStrings(names, func(a **C.char, n C.size_t) C.int { return C.sdtls_config_set_alpn_list(c.p, a, n) })
 }
 
 func (c *cconfig) setTicketSecret(b []byte) int {
@@ -337,6 +402,20 @@ func (c cconn) setServerName(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_conn_set_server_name(c.p, cs) })
 }
 
+func (c cconn) peerFingerprint(hash string) (CertificateFingerprint, int) {
+	h, ok := hashIDs[hash]
+	if !ok {
+		return CertificateFingerprint{}, int(C.SDTLS_E_INVALID_ARGUMENT)
+	}
+	var d [C.SDTLS_FINGERPRINT_MAX_DIGEST]byte
+	var n C.size_t
+	rc := int(C.sdtls_conn_peer_fingerprint(c.p, C.int(h), (*C.uint8_t)(unsafe.Pointer(&d[0])), &n))
+	if rc != 0 {
+		return CertificateFingerprint{}, rc
+	}
+	return CertificateFingerprint{Hash: hash, Digest: append([]byte(nil), d[:n]...)}, 0
+}
+
 func (c cconn) addPeerFingerprint(s string) int {
 	return withCString(s, func(cs *C.char) C.int { return C.sdtls_conn_add_peer_fingerprint(c.p, cs) })
 }
@@ -373,9 +452,8 @@ func (c cconn) connectionState() ConnectionState {
 	var n C.size_t
 	if C.sdtls_conn_peer_certificate(c.p, &der, &n) == 0 {
 		s.PeerCertificate = C.GoBytes(unsafe.Pointer(der), C.int(n))
-		var d [32]byte
-		if C.sdtls_conn_peer_fingerprint_sha256(c.p, (*C.uint8_t)(unsafe.Pointer(&d[0]))) == 0 {
-			s.PeerFingerprint = "sha-256 " + formatFingerprint(d)
+		if fp, rc := c.peerFingerprint(HashSHA256); rc == 0 {
+			s.PeerFingerprint = fp.String()
 		}
 	}
 	return s

@@ -288,26 +288,18 @@ func (cfg *Config) build() (*compiledConfig, error) {
 		}
 	}
 	if len(cfg.Groups) > 0 {
-		for _, g := range cfg.Groups {
-			if g == "" || strings.ContainsAny(g, ":, ") {
-				cc.release()
-				runtime.SetFinalizer(cc, nil)
-				return nil, usageError("config", "bad key exchange group %q", g)
-			}
-		}
-		list := strings.Join(cfg.Groups, ":")
-		if rc := c.setGroups(list); rc != 0 {
+		if rc := c.setGroups(cfg.Groups); rc != 0 {
 			cc.release()
 			runtime.SetFinalizer(cc, nil)
 			err := newError("config: Groups", rc, "")
 			if e, ok := err.(*Error); ok && rc == int(CodeInvalidArgument) {
-				e.Detail = fmt.Sprintf("the engine does not know a group in %q", list)
+				e.Detail = fmt.Sprintf("a group name is empty, holds ',' or ':', or the engine does not know it: %q", cfg.Groups)
 			}
 			return nil, err
 		}
 	}
 	if len(cfg.SRTPProfiles) > 0 {
-		s, err := joinProfiles(cfg.SRTPProfiles)
+		s, err := profileNames(cfg.SRTPProfiles)
 		if err != nil {
 			cc.release()
 			runtime.SetFinalizer(cc, nil)
@@ -342,14 +334,9 @@ func (cfg *Config) build() (*compiledConfig, error) {
 		cc.server = true
 	}
 	if len(cfg.NextProtos) > 0 {
-		for _, p := range cfg.NextProtos {
-			if p == "" || strings.Contains(p, ",") {
-				cc.release()
-				runtime.SetFinalizer(cc, nil)
-				return nil, usageError("config", "bad ALPN protocol %q", p)
-			}
-		}
-		if rc := c.setALPN(strings.Join(cfg.NextProtos, ",")); rc != 0 {
+		// Each name as it is: the C library refuses one it could not
+		// tell from two (with ',' or ':'), an empty one and a long one.
+		if rc := c.setALPN(cfg.NextProtos); rc != 0 {
 			return fail("NextProtos", rc)
 		}
 	}

@@ -2,7 +2,7 @@
 
 package sdtls
 
-import "strings"
+import "strconv"
 
 // Role says which side of the handshake a Conn plays.
 type Role int
@@ -127,20 +127,74 @@ func GenerateCertificate(commonName string, days int) (certPEM, keyPEM []byte, e
 // certPEM the way SDP writes it (RFC 8122): "sha-256 AB:CD:...", the form
 // Config.PeerFingerprints takes.
 func Fingerprint(certPEM []byte) (string, error) {
-	d, rc := certificateFingerprint(certPEM)
-	if rc != 0 {
-		return "", newError("fingerprint", rc, "")
+	fp, err := FingerprintOf(certPEM, HashSHA256)
+	if err != nil {
+		return "", err
 	}
-	return "sha-256 " + formatFingerprint(d), nil
+	return fp.String(), nil
 }
 
-func joinProfiles(ps []SRTPProfile) (string, error) {
+// The hash functions of a fingerprint, by RFC 8122's names.
+const (
+	HashSHA256 = "sha-256"
+	HashSHA384 = "sha-384"
+	HashSHA512 = "sha-512"
+)
+
+// CertificateFingerprint is a certificate's digest in one hash (RFC 8122).
+// String gives SDP's form, "sha-256 AB:CD:...", the one form this package
+// writes, and Bare "AB:CD:...". The C library parses and formats them.
+type CertificateFingerprint struct {
+	Hash   string // HashSHA256, HashSHA384 or HashSHA512
+	Digest []byte
+}
+
+func (f CertificateFingerprint) String() string {
+	return formatFingerprint(hashIDs[f.Hash], f.Digest, formSDP)
+}
+
+// Bare is the fingerprint without the hash's name: "AB:CD:...".
+func (f CertificateFingerprint) Bare() string {
+	return formatFingerprint(hashIDs[f.Hash], f.Digest, formBare)
+}
+
+// ParseFingerprint parses a fingerprint in any form peers write it: SDP's
+// "sha-256 AB:CD:...", "sha-256:AB:CD:..." or bare "AB:CD:..." (the hash
+// then follows from the length), for sha-256, sha-384 and sha-512, any case.
+func ParseFingerprint(text string) (CertificateFingerprint, error) {
+	h, d, rc := parseFingerprint(text)
+	if rc != 0 {
+		return CertificateFingerprint{}, newError("fingerprint", rc, strconv.Quote(text))
+	}
+	for name, id := range hashIDs {
+		if id == h {
+			return CertificateFingerprint{Hash: name, Digest: d}, nil
+		}
+	}
+	return CertificateFingerprint{}, newError("fingerprint", int(CodeInternal), "")
+}
+
+// FingerprintOf returns the fingerprint of the first certificate in
+// certPEM in hash (HashSHA256, HashSHA384 or HashSHA512).
+func FingerprintOf(certPEM []byte, hash string) (CertificateFingerprint, error) {
+	h, ok := hashIDs[hash]
+	if !ok {
+		return CertificateFingerprint{}, usageError("fingerprint", "unknown hash %q", hash)
+	}
+	d, rc := certificateFingerprint(certPEM, h)
+	if rc != 0 {
+		return CertificateFingerprint{}, newError("fingerprint", rc, "")
+	}
+	return CertificateFingerprint{Hash: hash, Digest: d}, nil
+}
+
+func profileNames(ps []SRTPProfile) ([]string, error) {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.String()
 		if names[i] == "" {
-			return "", usageError("config", "unknown SRTP profile %#04x", int(p))
+			return nil, usageError("config", "unknown SRTP profile %#04x", int(p))
 		}
 	}
-	return strings.Join(names, ":"), nil
+	return names, nil
 }

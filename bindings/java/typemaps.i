@@ -160,7 +160,7 @@ static void sdtlsjava_set_bytes(JNIEnv *jenv, jobjectArray array, const uint8_t 
 %typemap(jtype) (char *out, size_t out_len) "String[]"
 %typemap(jstype) (char *out, size_t out_len) "String[]"
 %typemap(javain) (char *out, size_t out_len) "$javainput"
-%typemap(in, fragment="sdtlsjava_holder") (char *out, size_t out_len) (char temp[128], int ok = 0) {
+%typemap(in, fragment="sdtlsjava_holder") (char *out, size_t out_len) (char temp[SDTLS_FINGERPRINT_MAX_TEXT], int ok = 0) {
   memset(temp, 0, sizeof temp);
   ok = sdtlsjava_holder_ok(jenv, $input);
   $1 = ok ? temp : NULL;
@@ -194,6 +194,57 @@ static void sdtlsjava_set_bytes(JNIEnv *jenv, jobjectArray array, const uint8_t 
   $2 = &n;
 }
 %typemap(argout) (const uint8_t **PTR, size_t *LEN) { if (ok$argnum) sdtlsjava_set_bytes(jenv, $input, *$1, *$2); }
+
+/* A digest out (the SDTLS_1.2 fingerprint functions): byte[][] out, the
+ * digest's length as the call set it. */
+%typemap(jni) (uint8_t *digest, size_t *digest_len) "jobjectArray"
+%typemap(jtype) (uint8_t *digest, size_t *digest_len) "byte[][]"
+%typemap(jstype) (uint8_t *digest, size_t *digest_len) "byte[][]"
+%typemap(javain) (uint8_t *digest, size_t *digest_len) "$javainput"
+%typemap(in, fragment="sdtlsjava_holder") (uint8_t *digest, size_t *digest_len)
+    (uint8_t temp[SDTLS_FINGERPRINT_MAX_DIGEST], size_t n = 0, int ok = 0) {
+  ok = sdtlsjava_holder_ok(jenv, $input);
+  $1 = ok ? temp : NULL;
+  $2 = &n;
+}
+%typemap(argout) (uint8_t *digest, size_t *digest_len) {
+  if (ok$argnum && result == 0) sdtlsjava_set_bytes(jenv, $input, $1, *$2);
+}
+
+/* A list of names in (the SDTLS_1.2 list setters): String[]. The C
+ * function validates each name. JNI's modified UTF-8 writes U+0000 as two
+ * bytes, so a Java NUL never cuts a name short: such a name reaches C and is
+ * refused there or kept whole. */
+%typemap(jni) (const char *const *names, size_t n) "jobjectArray"
+%typemap(jtype) (const char *const *names, size_t n) "String[]"
+%typemap(jstype) (const char *const *names, size_t n) "String[]"
+%typemap(javain) (const char *const *names, size_t n) "$javainput"
+%typemap(in) (const char *const *names, size_t n) (jsize count = 0) {
+  $1 = NULL;
+  $2 = 0;
+  if ($input != NULL) {
+    count = JCALL1(GetArrayLength, jenv, $input);
+    $1 = ($1_ltype)calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
+    if ($1 == NULL) return SDTLS_E_NOMEM;
+    $2 = (size_t)count;
+    for (jsize i = 0; i < count; i++) {
+      jstring js = (jstring)JCALL2(GetObjectArrayElement, jenv, $input, i);
+      /* A null element stays NULL: the C function refuses it. */
+      ((const char **)$1)[i] = js != NULL ? JCALL2(GetStringUTFChars, jenv, js, NULL) : NULL;
+      if (js != NULL) JCALL1(DeleteLocalRef, jenv, js);
+    }
+  }
+}
+%typemap(freearg) (const char *const *names, size_t n) {
+  for (jsize i = 0; $1 != NULL && i < count$argnum; i++) {
+    if ($1[i] != NULL) {
+      jstring js = (jstring)JCALL2(GetObjectArrayElement, jenv, $input, i);
+      JCALL2(ReleaseStringUTFChars, jenv, js, $1[i]);
+      JCALL1(DeleteLocalRef, jenv, js);
+    }
+  }
+  free((void *)$1);
+}
 
 /* A library-allocated byte string out (sdtls_conn_get_session): byte[][]
  * out, the C copy released (and wiped) with sdtls_free(). */

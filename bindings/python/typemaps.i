@@ -89,8 +89,57 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
 }
 %typemap(freearg) (uint8_t *out, size_t out_len) { free($1); }
 
-/* A text output buffer (the fingerprint formatter): returns str. */
-%typemap(in, numinputs=0) (char *out, size_t out_len) (char temp[128]) {
+/* A digest out, up to SDTLS_FINGERPRINT_MAX_DIGEST bytes (the SDTLS_1.2
+ * fingerprint functions): returned as bytes of the length the call set. */
+%typemap(in, numinputs=0) (uint8_t *digest, size_t *digest_len)
+    (uint8_t temp[SDTLS_FINGERPRINT_MAX_DIGEST], size_t n = 0) {
+  memset(temp, 0, sizeof temp);
+  $1 = temp;
+  $2 = &n;
+}
+%typemap(argout) (uint8_t *digest, size_t *digest_len) {
+  %append_output(PyBytes_FromStringAndSize((const char *)$1, (Py_ssize_t)*$2));
+}
+
+/* A list of names in (the SDTLS_1.2 list setters): any sequence of str
+ * (a str itself is refused: it would be a list of its characters). The C
+ * function validates each name; one with a NUL byte, which C would see
+ * cut short, is refused here. */
+%typemap(in) (const char *const *names, size_t n) (PyObject *keep = NULL) {
+  if (PyUnicode_Check($input) || PyBytes_Check($input) || !PySequence_Check($input)) {
+    PyErr_SetString(PyExc_TypeError, "names must be a sequence of str");
+    SWIG_fail;
+  }
+  Py_ssize_t count = PySequence_Size($input);
+  keep = PyList_New(0); /* the UTF-8 bytes objects the array points into */
+  if (count < 0 || keep == NULL) SWIG_fail;
+  $2 = (size_t)count;
+  $1 = ($1_ltype)calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
+  if ($1 == NULL) { PyErr_NoMemory(); SWIG_fail; }
+  for (Py_ssize_t i = 0; i < count; i++) {
+    PyObject *item = PySequence_GetItem($input, i);
+    PyObject *utf8 = item != NULL && PyUnicode_Check(item) ? PyUnicode_AsUTF8String(item) : NULL;
+    Py_XDECREF(item);
+    char *s = NULL;
+    Py_ssize_t size = 0;
+    int ok = utf8 != NULL && PyList_Append(keep, utf8) == 0 &&
+             PyBytes_AsStringAndSize(utf8, &s, &size) == 0 && strlen(s) == (size_t)size;
+    Py_XDECREF(utf8); /* keep holds it */
+    if (!ok) {
+      PyErr_Clear();
+      PyErr_SetString(PyExc_ValueError, "each name must be a str without NUL bytes");
+      SWIG_fail;
+    }
+    ((const char **)$1)[i] = s;
+  }
+}
+%typemap(freearg) (const char *const *names, size_t n) {
+  free((void *)$1);
+  Py_XDECREF(keep$argnum);
+}
+
+/* A text output buffer (the fingerprint formatters): returns str. */
+%typemap(in, numinputs=0) (char *out, size_t out_len) (char temp[SDTLS_FINGERPRINT_MAX_TEXT]) {
   memset(temp, 0, sizeof temp);
   $1 = temp;
   $2 = sizeof temp;

@@ -99,14 +99,16 @@ int cmd_cert(int argc, char **argv) {
     report_sdtls_error("cannot generate a certificate", rc, NULL);
     return EXIT_FAIL;
   }
-  uint8_t digest[32];
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+  size_t digest_len;
   int status = EXIT_FAIL;
   /* The key first: if its file is refused, nothing is written. */
   if (write_file(key_path, "key file", key_pem, OUT_SECRET) == 0 &&
       write_file(cert_path, "certificate file", cert_pem, 0) == 0) {
-    rc = sdtls_certificate_fingerprint_sha256((const uint8_t *)cert_pem, strlen(cert_pem), digest);
+    rc = sdtls_certificate_fingerprint((const uint8_t *)cert_pem, strlen(cert_pem),
+                                       SDTLS_HASH_SHA256, digest, &digest_len);
     if (rc == SDTLS_OK) {
-      print_fingerprint(stdout, "", digest);
+      print_fingerprint(stdout, "", SDTLS_HASH_SHA256, digest, digest_len);
       fputc('\n', stdout);
       status = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
     } else {

@@ -110,20 +110,24 @@ bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns) {
   return true;
 }
 
-void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]) {
-  char text[96];
-  if (sdtls_fingerprint_format(digest, text, sizeof(text)) == SDTLS_OK) {
-    fprintf(stream, "%ssha-256 %s", prefix, text);
+void print_fingerprint(FILE *stream, const char *prefix, int hash, const uint8_t *digest,
+                       size_t digest_len) {
+  char text[SDTLS_FINGERPRINT_MAX_TEXT];
+  if (sdtls_fingerprint_format_hash(hash, digest, digest_len, SDTLS_FINGERPRINT_SDP, text,
+                                    sizeof(text)) == SDTLS_OK) {
+    fprintf(stream, "%s%s", prefix, text);
   }
 }
 
 void print_session(const char *prefix, const sdtls_conn *conn, bool offered_session) {
   const char *version = sdtls_conn_version(conn);
   const char *cipher = sdtls_conn_cipher(conn);
-  char fp[96] = "";
-  uint8_t digest[32];
-  if (sdtls_conn_peer_fingerprint_sha256(conn, digest) == SDTLS_OK &&
-      sdtls_fingerprint_format(digest, fp, sizeof(fp)) != SDTLS_OK) {
+  char fp[SDTLS_FINGERPRINT_MAX_TEXT] = "";
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+  size_t digest_len;
+  if (sdtls_conn_peer_fingerprint(conn, SDTLS_HASH_SHA256, digest, &digest_len) == SDTLS_OK &&
+      sdtls_fingerprint_format_hash(SDTLS_HASH_SHA256, digest, digest_len, SDTLS_FINGERPRINT_BARE,
+                                    fp, sizeof(fp)) != SDTLS_OK) {
     fp[0] = '\0';
   }
   const char *group = sdtls_conn_group(conn);
@@ -312,19 +316,6 @@ static int hex_value(char c) {
   return -1;
 }
 
-/* --fingerprint's argument as the library takes it: the bare form that SDP
- * attributes and sdtls.fingerprint() print ("AB:CD:...", no hash name) gets
- * "sha-256:" in front, so that it can be pasted as it is; anything else is
- * handed over unchanged, for the library to judge. Returns `arg` or buf. */
-static const char *fingerprint_arg(const char *arg, char *buf, size_t buf_len) {
-  bool bare = strlen(arg) >= 3 && hex_value(arg[0]) >= 0 && hex_value(arg[1]) >= 0 &&
-              arg[2] == ':';
-  if (!bare || (size_t)snprintf(buf, buf_len, "sha-256:%s", arg) >= buf_len) {
-    return arg;
-  }
-  return buf;
-}
-
 int config_opts_check(config_opts *o, const char *prog) {
   if ((o->cert == NULL) != (o->key == NULL)) {
     return usage_error(prog, NULL, "--cert and --key go together");
@@ -365,15 +356,20 @@ int config_opts_check(config_opts *o, const char *prog) {
     status = usage_error(prog, NULL, "--psk-identity wants 1 to 128 bytes");
   }
   for (size_t i = 0; status < 0 && i < o->n_fingerprints; i++) {
-    char buf[FINGERPRINT_TEXT_MAX];
-    int rc = sdtls_config_add_peer_fingerprint(
-        probe, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf)));
+    int hash;
+    uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+    size_t digest_len;
+    int rc = sdtls_fingerprint_parse(o->fingerprints[i], &hash, digest, &digest_len);
     if (rc == SDTLS_E_UNSUPPORTED) {
-      status = usage_error(prog, NULL, "--fingerprint: only sha-256 is supported, not '%s'",
+      status = usage_error(prog, NULL,
+                           "--fingerprint: only sha-256, sha-384 and sha-512 are supported, "
+                           "not '%s'",
                            o->fingerprints[i]);
     } else if (rc != SDTLS_OK) {
       status = usage_error(prog, NULL,
-                           "--fingerprint wants [sha-256:]AA:BB:... (32 hex pairs), not '%s'",
+                           "--fingerprint wants sha-256:AA:BB:..., \"sha-256 AA:BB:...\" or "
+                           "AA:BB:... (sha-256, sha-384 or sha-512: 32, 48 or 64 hex pairs), "
+                           "not '%s'",
                            o->fingerprints[i]);
     }
   }
@@ -416,9 +412,7 @@ sdtls_config *config_opts_new(const config_opts *o) {
              check_rc(sdtls_config_add_psk(config, o->psk_identity, o->psk, o->psk_len),
                       "--psk"));
   for (size_t i = 0; ok && i < o->n_fingerprints; i++) {
-    char buf[FINGERPRINT_TEXT_MAX];
-    ok = check_rc(sdtls_config_add_peer_fingerprint(
-                      config, fingerprint_arg(o->fingerprints[i], buf, sizeof(buf))),
+    ok = check_rc(sdtls_config_add_peer_fingerprint(config, o->fingerprints[i]),
                   "--fingerprint");
   }
   if (ok && o->max_version != 0) {

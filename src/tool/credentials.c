@@ -176,14 +176,17 @@ static const char *key_problem(const uint8_t *pem, size_t len) {
 bool load_certificate(sdtls_config *config, const char *cert_path, const char *key_path) {
   uint8_t *cert = NULL, *key = NULL;
   size_t cert_len = 0, key_len = 0;
-  uint8_t digest[32];
+  uint8_t digest[SDTLS_FINGERPRINT_MAX_DIGEST];
+  size_t digest_len;
   const char *problem;
   int rc;
   bool ok = false;
   if (!read_credential_file(cert_path, "certificate file", &cert, &cert_len)) {
     return false;
   }
-  if (cert_len == 0 || sdtls_certificate_fingerprint_sha256(cert, cert_len, digest) != SDTLS_OK) {
+  if (cert_len == 0 ||
+      sdtls_certificate_fingerprint(cert, cert_len, SDTLS_HASH_SHA256, digest, &digest_len) !=
+          SDTLS_OK) {
     errorf("%s: no certificate (PEM) in the certificate file", cert_path);
     goto out;
   }

@@ -47,8 +47,10 @@ bool parse_long(const char *s, long min, long max, long *out);
 /* Parses a non-negative decimal number of seconds ("2", "0.5") into ns. */
 bool parse_seconds(const char *s, double max_seconds, sdtls_time *out_ns);
 
-/* Prints "<prefix>sha-256 AA:BB:..." for a digest to `stream`. */
-void print_fingerprint(FILE *stream, const char *prefix, const uint8_t digest[32]);
+/* Prints "<prefix>sha-256 AA:BB:..." (the hash's name) for a digest to
+ * `stream`. */
+void print_fingerprint(FILE *stream, const char *prefix, int hash, const uint8_t *digest,
+                       size_t digest_len);
 
 /* One line on stderr, written at once: "<prefix> <version> <cipher>", then
  * " <group>" when the handshake had a key exchange, and, each only when it
@@ -129,7 +131,6 @@ enum {
   "                          newest the engine speaks)\n"
 
 #define MAX_FINGERPRINTS 16 /* the library's limit per config */
-#define FINGERPRINT_TEXT_MAX 112 /* "sha-256:" and 32 hex pairs, with room */
 #define PSK_MAX 64          /* bytes */
 #define EXPORT_MAX 1024     /* bytes of --export */
 

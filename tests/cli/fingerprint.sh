@@ -30,6 +30,20 @@ run_client colon --fingerprint "sha-256:$srv_fp"
 [ $RC -eq 0 ] || fail "pinned client exited $RC: $(cat colon.err)"
 [ "$(cat colon.out)" = "pinned-colon" ] || fail "no echo: $(cat colon.out)"
 grep -q "^connected DTLSv1\.[23] .* peer sha-256 $srv_fp\$" colon.err || fail "summary: $(cat colon.err)"
+# The bare form (the hash from its length) and sha-384 and sha-512.
+run_client bare --fingerprint "$srv_fp"
+[ $RC -eq 0 ] || fail "client with the bare fingerprint exited $RC: $(cat bare.err)"
+srv_fp384=$(openssl x509 -in srv.pem -noout -fingerprint -sha384 | sed 's/^.*=//')
+srv_fp512=$(openssl x509 -in srv.pem -noout -fingerprint -sha512 | sed 's/^.*=//')
+run_client sha384 --fingerprint "sha-384 $srv_fp384"
+[ $RC -eq 0 ] || fail "client pinning sha-384 exited $RC: $(cat sha384.err)"
+run_client sha512 --fingerprint "$srv_fp512"
+[ $RC -eq 0 ] || fail "client pinning a bare sha-512 exited $RC: $(cat sha512.err)"
+last=00
+[ "${srv_fp512: -2}" = 00 ] && last=FF
+run_client wrong512 --fingerprint "sha-512 ${srv_fp512%??}$last"
+[ $RC -eq 1 ] || fail "wrong sha-512 fingerprint: exit $RC"
+grep -q "sha-512 $srv_fp512" wrong512.err || fail "message does not name the peer's sha-512: $(cat wrong512.err)"
 # SDP's form, lower case, and one right among wrong ones.
 lower=$(echo "$srv_fp" | tr A-F a-f)
 run_client sdp --fingerprint "sha-256:$other_fp" --fingerprint "sha-256 $lower"
@@ -84,6 +98,8 @@ expect_usage() {
 }
 expect_usage client 127.0.0.1:9 --fingerprint "sha-1 AA:BB"
 grep -q 'sha-256' u.err || fail "sha-1: $(cat u.err)"
+expect_usage client 127.0.0.1:9 --fingerprint "sha-256 $srv_fp:00"
+expect_usage client 127.0.0.1:9 --fingerprint "AB:CD"
 expect_usage client 127.0.0.1:9 --fingerprint "sha-256:AA:BB"
 # A bare form that is not 32 pairs: the message quotes it as given.
 expect_usage client 127.0.0.1:9 --fingerprint "${srv_fp%:*}"

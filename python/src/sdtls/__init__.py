@@ -27,7 +27,7 @@ from ._errors import (
     UsageError,
     VerifyError,
 )
-from ._config import Config, SrtpProfile, fingerprint, format_fingerprint, generate_certificate, srtp_profile_name
+from ._config import Config, Fingerprint, SrtpProfile, fingerprint, format_fingerprint, generate_certificate, srtp_profile_name
 from ._connection import (
     Address,
     Connection,
@@ -69,7 +69,7 @@ def has_feature(name: str) -> bool:
 
 __all__ = [
     "AlertError", "ConnectionClosed", "Error", "HandshakeTimeout", "InternalError", "ProtocolError",
-    "UsageError", "VerifyError", "Config", "fingerprint", "format_fingerprint", "generate_certificate",
+    "UsageError", "VerifyError", "Config", "Fingerprint", "fingerprint", "format_fingerprint", "generate_certificate",
     "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
     "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
     "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import os
-import re
 import ssl
 import weakref
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
@@ -66,27 +65,98 @@ SrtpProfiles = Union[str, Sequence[Union[str, int]]]
 #: Pre-shared keys: ``{identity: key}`` or ``[(identity, key), ...]``.
 Psks = Union[Mapping[str, bytes], Iterable[tuple[str, bytes]]]
 
-_BARE_FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$")
+_HASHES = {
+    "sha-256": int(c.SDTLS_HASH_SHA256),
+    "sha-384": int(c.SDTLS_HASH_SHA384),
+    "sha-512": int(c.SDTLS_HASH_SHA512),
+}
+_HASH_NAMES = {v: k for k, v in _HASHES.items()}
 
 
-def _fingerprint_arg(fp: str) -> str:
-    """SDP's ``"sha-256 AB:..."`` (or ``"sha-256:AB:..."``) as it is; a bare
-    ``"AB:..."`` as :func:`fingerprint` writes it is taken as SHA-256."""
-    fp = fp.strip()
-    return "sha-256 " + fp if _BARE_FINGERPRINT.match(fp) else fp
+class Fingerprint:
+    """A certificate fingerprint (RFC 8122): a hash (``"sha-256"``,
+    ``"sha-384"`` or ``"sha-512"``) and the digest. ``str()`` gives SDP's
+    form, ``"sha-256 AB:CD:..."``, the one form this package writes;
+    :meth:`bare` gives ``"AB:CD:..."``. The C library parses and formats
+    (``sdtls_fingerprint_parse``, ``sdtls_fingerprint_format_hash``)."""
+
+    __slots__ = ("_hash", "_digest")
+
+    def __init__(self, hash: str, digest: bytes) -> None:
+        if hash not in _HASHES:
+            raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown hash {hash!r} (sha-256, sha-384, sha-512)")
+        self._hash = hash
+        self._digest = bytes(digest)
+        str(self)  # the C formatter checks the length
+
+    @classmethod
+    def parse(cls, text: str) -> "Fingerprint":
+        """Parses ``"sha-256 AB:..."``, ``"sha-256:AB:..."`` or a bare
+        ``"AB:..."`` (the hash follows from the length), any case. Raises
+        :class:`UsageError` (or the UNSUPPORTED error for sha-1, md5...)."""
+        if not isinstance(text, str):
+            raise TypeError(f"a fingerprint is a str, not {type(text).__name__}")
+        rc, hash_id, digest = c.sdtls_fingerprint_parse(text)
+        _check(int(rc), f"fingerprint {text!r}")
+        return cls(_HASH_NAMES[int(hash_id)], bytes(digest))
+
+    @classmethod
+    def of_certificate(cls, certificate: Union[str, bytes], hash: str = "sha-256") -> "Fingerprint":
+        """The fingerprint of a PEM certificate in ``hash``."""
+        if hash not in _HASHES:
+            raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown hash {hash!r} (sha-256, sha-384, sha-512)")
+        rc, digest = c.sdtls_certificate_fingerprint(_pem_bytes(certificate), _HASHES[hash])
+        _check(int(rc), "no certificate in the PEM data")
+        return cls(hash, bytes(digest))
+
+    @property
+    def hash(self) -> str:
+        return self._hash
+
+    @property
+    def digest(self) -> bytes:
+        return self._digest
+
+    def _format(self, form: int) -> str:
+        rc, text = c.sdtls_fingerprint_format_hash(_HASHES[self._hash], self._digest, form)
+        _check(int(rc), f"a {self._hash} digest is not {len(self._digest)} bytes")
+        return str(text)
+
+    def __str__(self) -> str:
+        return self._format(int(c.SDTLS_FINGERPRINT_SDP))
+
+    def bare(self) -> str:
+        """``"AB:CD:..."``, without the hash's name."""
+        return self._format(int(c.SDTLS_FINGERPRINT_BARE))
+
+    def __repr__(self) -> str:
+        return f"Fingerprint.parse({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fingerprint):
+            return NotImplemented
+        return self._hash == other._hash and self._digest == other._digest
+
+    def __hash__(self) -> int:
+        return hash((self._hash, self._digest))
 
 
-def _fingerprints(fps: Union[str, Iterable[str]]) -> list[str]:
-    return [fps] if isinstance(fps, str) else list(fps)
+#: A fingerprint: a :class:`Fingerprint`, or text in any form it parses.
+FingerprintLike = Union[str, Fingerprint]
 
 
-def _joined(value: Union[str, Iterable[str]], sep: str) -> str:
-    return value if isinstance(value, str) else sep.join(value)
+def _fingerprint_arg(fp: FingerprintLike) -> str:
+    """The text the C pin functions take: a Fingerprint's SDP form; text as
+    it is (the C library parses every form), without surrounding blanks as
+    before SDTLS_1.2."""
+    return str(fp) if isinstance(fp, Fingerprint) else fp.strip()
 
 
-def _srtp_names(profiles: SrtpProfiles) -> str:
-    if isinstance(profiles, str):
-        return profiles
+def _fingerprints(fps: Union[FingerprintLike, Iterable[FingerprintLike]]) -> list[FingerprintLike]:
+    return [fps] if isinstance(fps, (str, Fingerprint)) else list(fps)
+
+
+def _srtp_names(profiles: Sequence[Union[str, int]]) -> list[str]:
     names = []
     for p in profiles:
         if isinstance(p, str):
@@ -96,7 +166,7 @@ def _srtp_names(profiles: SrtpProfiles) -> str:
             if name is None:
                 raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown SRTP profile {p!r}")
             names.append(name)
-    return ":".join(names)
+    return names
 
 
 def _check(rc: int, what: str = "") -> None:
@@ -332,13 +402,17 @@ class Config:
         """Offers (client) or accepts (server) DTLS-SRTP with these profiles,
         most preferred first (names, :class:`SrtpProfile` values, or names
         joined by ``":"``)."""
+        known = f"(known: {', '.join(p.name for p in SrtpProfile)})"
+        if isinstance(profiles, str):
+            _check(int(c.sdtls_config_set_srtp_profiles(self._raw, profiles)), f"SRTP profiles {profiles!r} {known}")
+            return
         names = _srtp_names(profiles)
-        _check(int(c.sdtls_config_set_srtp_profiles(self._raw, names)),
-               f"SRTP profiles {names!r} (known: {', '.join(p.name for p in SrtpProfile)})")
+        _check(int(c.sdtls_config_set_srtp_profiles_list(self._raw, names)), f"SRTP profiles {names!r} {known}")
 
-    def add_peer_fingerprint(self, fingerprint: str) -> None:
-        """Expects the peer's certificate to have this SHA-256 fingerprint
-        (``"sha-256 AB:..."``, ``"sha-256:AB:..."`` or ``"AB:..."``); see
+    def add_peer_fingerprint(self, fingerprint: FingerprintLike) -> None:
+        """Expects the peer's certificate to have this fingerprint (a
+        :class:`Fingerprint`, or sha-256, sha-384 or sha-512 text:
+        ``"sha-256 AB:..."``, ``"sha-256:AB:..."`` or ``"AB:..."``); see
         ``peer_fingerprints``."""
         _check(int(c.sdtls_config_add_peer_fingerprint(self._raw, _fingerprint_arg(fingerprint))),
                f"fingerprint {fingerprint!r}")
@@ -369,19 +443,24 @@ class Config:
         _check(int(c.sdtls_config_set_ticket_secret(self._raw, secret)), "a ticket secret is 32..64 bytes")
 
     def set_alpn(self, protocols: Union[str, Iterable[str]]) -> None:
-        """ALPN protocols, most preferred first (a list, or joined by ``","``)."""
-        if not isinstance(protocols, str):
-            protocols = list(protocols)
-            if any("," in p or not p for p in protocols):
-                raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"ALPN names are 1..255 bytes without ',': {protocols!r}")
-        joined = _joined(protocols, ",")
-        _check(int(c.sdtls_config_set_alpn(self._raw, joined)), f"ALPN {joined!r}")
+        """ALPN protocols, most preferred first (a list, each name taken as
+        it is: one with ``","`` or ``":"`` is refused; or names joined by
+        ``","``)."""
+        if isinstance(protocols, str):
+            _check(int(c.sdtls_config_set_alpn(self._raw, protocols)), f"ALPN {protocols!r}")
+            return
+        names = list(protocols)
+        _check(int(c.sdtls_config_set_alpn_list(self._raw, names)),
+               f"ALPN names are 1..255 bytes without ',' or ':': {names!r}")
 
     def set_groups(self, groups: Union[str, Iterable[str]]) -> None:
         """Key exchange groups, most preferred first, by the engine's names
         (``["X25519", "P-256"]``, or joined by ``":"``)."""
-        joined = _joined(groups, ":")
-        _check(int(c.sdtls_config_set_groups(self._raw, joined)), f"groups {joined!r}")
+        if isinstance(groups, str):
+            _check(int(c.sdtls_config_set_groups(self._raw, groups)), f"groups {groups!r}")
+            return
+        names = list(groups)
+        _check(int(c.sdtls_config_set_groups_list(self._raw, names)), f"groups {names!r}")
 
 
 def _hook(config: Config, callback: Optional[Callable[..., Any]], name: str) -> Optional[Callable[..., Any]]:
@@ -424,15 +503,15 @@ def generate_certificate(common_name: str = "localhost", days: int = 365) -> tup
 
 
 def fingerprint(certificate: Union[str, bytes]) -> str:
-    """The SHA-256 fingerprint of a PEM certificate as SDP writes it
-    (``"AA:BB:..."``, RFC 8122)."""
-    rc, digest = c.sdtls_certificate_fingerprint_sha256(_pem_bytes(certificate))
-    _check(int(rc), "no certificate in the PEM data")
-    return format_fingerprint(bytes(digest))
+    """The SHA-256 fingerprint of a PEM certificate, bare (``"AA:BB:..."``).
+
+    Deprecated: ``str(Fingerprint.of_certificate(cert))`` gives SDP's whole
+    form, ``"sha-256 AA:BB:..."``, the one this package writes elsewhere."""
+    return Fingerprint.of_certificate(certificate).bare()
 
 
 def format_fingerprint(digest: bytes) -> str:
-    """Formats a 32-byte SHA-256 digest as ``"AA:BB:..."``."""
-    rc, text = c.sdtls_fingerprint_format(digest)
-    _check(int(rc))
-    return str(text)
+    """Formats a 32-byte SHA-256 digest as ``"AA:BB:..."``.
+
+    Deprecated: ``str(Fingerprint("sha-256", digest))`` gives SDP's form."""
+    return Fingerprint("sha-256", digest).bare()

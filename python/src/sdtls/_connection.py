@@ -19,7 +19,7 @@ from collections import abc, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Iterable, Optional, Tuple, Union
 
-from ._config import Config, SrtpProfile, _fingerprint_arg, _fingerprints, format_fingerprint
+from ._config import _HASHES, Config, Fingerprint, FingerprintLike, SrtpProfile, _fingerprint_arg, _fingerprints
 from ._errors import Error, UsageError, error_from_code, GONE
 from ._low import TIME_NEVER, c
 
@@ -223,9 +223,21 @@ class _Queries:
 
     @property
     def peer_fingerprint(self) -> Optional[str]:
-        """SHA-256 fingerprint of the peer's certificate (``"AA:BB:..."``), or None."""
-        rc, digest = self._query(c.sdtls_conn_peer_fingerprint_sha256)
-        return format_fingerprint(bytes(digest)) if rc == 0 else None
+        """SHA-256 fingerprint of the peer's certificate, bare
+        (``"AA:BB:..."``), or None.
+
+        Deprecated: :meth:`peer_certificate_fingerprint` gives a
+        :class:`Fingerprint` (``str()``: ``"sha-256 AA:BB:..."``)."""
+        fp = self.peer_certificate_fingerprint()
+        return None if fp is None else fp.bare()
+
+    def peer_certificate_fingerprint(self, hash: str = "sha-256") -> Optional[Fingerprint]:
+        """The fingerprint of the peer's certificate in ``hash`` (sha-256,
+        sha-384, sha-512), or None when it sent none."""
+        if hash not in _HASHES:
+            raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"unknown hash {hash!r} (sha-256, sha-384, sha-512)")
+        rc, digest = self._query(c.sdtls_conn_peer_fingerprint, _HASHES[hash])
+        return Fingerprint(hash, bytes(digest)) if rc == 0 else None
 
     @property
     def error(self) -> Optional[Error]:
@@ -378,8 +390,8 @@ class Connection(_Queries):
     def role(self) -> Role:
         return self._role
 
-    def add_peer_fingerprint(self, fingerprint: str) -> None:
-        """Expects the peer's certificate to have this SHA-256 fingerprint
+    def add_peer_fingerprint(self, fingerprint: FingerprintLike) -> None:
+        """Expects the peer's certificate to have this fingerprint
         (as :class:`Config`'s ``peer_fingerprints``, for this connection
         only: WebRTC's per-peer SDP). Before ``start()`` only."""
         rc = int(self._query(c.sdtls_conn_add_peer_fingerprint, _fingerprint_arg(fingerprint)))

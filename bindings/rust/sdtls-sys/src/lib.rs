@@ -148,6 +148,15 @@ pub const SDTLS_SRTP_AEAD_AES_128_GCM: c_int = 0x0007;
 pub const SDTLS_SRTP_AEAD_AES_256_GCM: c_int = 0x0008;
 pub const SDTLS_SRTP_MAX_MASTER_LEN: usize = 46;
 
+// Fingerprints (SDTLS_1.2)
+pub const SDTLS_HASH_SHA256: c_int = 1;
+pub const SDTLS_HASH_SHA384: c_int = 2;
+pub const SDTLS_HASH_SHA512: c_int = 3;
+pub const SDTLS_FINGERPRINT_MAX_DIGEST: usize = 64;
+pub const SDTLS_FINGERPRINT_MAX_TEXT: usize = 200;
+pub const SDTLS_FINGERPRINT_SDP: c_int = 0;
+pub const SDTLS_FINGERPRINT_BARE: c_int = 1;
+
 /// SRTP master keys and salts; set `size` to `size_of::<sdtls_srtp_keying>()`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -380,6 +389,50 @@ extern "C" {
 
     // DTLS 1.3 KeyUpdate (SDTLS_1.1)
     pub fn sdtls_conn_key_update(conn: *mut sdtls_conn, now: sdtls_time) -> c_int;
+
+    // Fingerprints in every hash and form, list setters (SDTLS_1.2)
+    pub fn sdtls_fingerprint_parse(
+        text: *const c_char,
+        hash: *mut c_int,
+        digest: *mut u8,
+        digest_len: *mut usize,
+    ) -> c_int;
+    pub fn sdtls_fingerprint_format_hash(
+        hash: c_int,
+        digest: *const u8,
+        digest_len: usize,
+        form: c_int,
+        out: *mut c_char,
+        out_len: usize,
+    ) -> c_int;
+    pub fn sdtls_certificate_fingerprint(
+        pem: *const u8,
+        len: usize,
+        hash: c_int,
+        digest: *mut u8,
+        digest_len: *mut usize,
+    ) -> c_int;
+    pub fn sdtls_conn_peer_fingerprint(
+        conn: *const sdtls_conn,
+        hash: c_int,
+        digest: *mut u8,
+        digest_len: *mut usize,
+    ) -> c_int;
+    pub fn sdtls_config_set_alpn_list(
+        config: *mut sdtls_config,
+        names: *const *const c_char,
+        n: usize,
+    ) -> c_int;
+    pub fn sdtls_config_set_srtp_profiles_list(
+        config: *mut sdtls_config,
+        names: *const *const c_char,
+        n: usize,
+    ) -> c_int;
+    pub fn sdtls_config_set_groups_list(
+        config: *mut sdtls_config,
+        names: *const *const c_char,
+        n: usize,
+    ) -> c_int;
 
     // Server
     pub fn sdtls_server_new(

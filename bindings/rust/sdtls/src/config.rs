@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sdtls_sys as sys;
 
-use crate::cert::{cstring, Certificate};
+use crate::cert::{cstring, set_names, Certificate};
 use crate::error::{check, guard, Error, Result};
 
 /// A DTLS protocol version.
@@ -351,11 +351,11 @@ impl ConfigBuilder {
     /// Offers (client) or accepts (server) DTLS-SRTP with these profiles,
     /// most preferred first.
     pub fn srtp_profiles(self, profiles: &[SrtpProfile]) -> Self {
-        let names: Vec<&str> = profiles.iter().map(|p| p.name()).collect();
-        let joined = names.join(":");
+        let names: Vec<String> = profiles.iter().map(|p| p.name().to_owned()).collect();
         self.apply("srtp_profiles", |cfg| {
-            let s = cstring("srtp_profiles", &joined)?;
-            check(unsafe { sys::sdtls_config_set_srtp_profiles(cfg, s.as_ptr()) })
+            set_names("srtp_profiles", &names, |a, n| unsafe {
+                sys::sdtls_config_set_srtp_profiles_list(cfg, a, n)
+            })
         })
     }
 
@@ -410,12 +410,13 @@ impl ConfigBuilder {
         self.option("psk_allow_cbc", sys::SDTLS_OPT_PSK_ALLOW_CBC, on.into())
     }
 
-    /// The application protocols (ALPN), most preferred first.
+    /// The application protocols (ALPN), most preferred first. Each name
+    /// is taken as it is: one with ',' or ':', empty or over 255 bytes is
+    /// refused (before 0.2 a name with ',' became two protocols).
     pub fn alpn(self, protocols: &[&str]) -> Self {
-        let joined = protocols.join(",");
+        let names: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
         self.apply("alpn", |cfg| {
-            let s = cstring("alpn", &joined)?;
-            check(unsafe { sys::sdtls_config_set_alpn(cfg, s.as_ptr()) })
+            set_names("alpn", &names, |a, n| unsafe { sys::sdtls_config_set_alpn_list(cfg, a, n) })
         })
     }
 
@@ -423,10 +424,11 @@ impl ConfigBuilder {
     /// (`"X25519"`, `"P-256"`; `"X25519MLKEM768"` with a current engine).
     /// In DTLS 1.2 the list also bounds the curve of an ECDSA certificate.
     pub fn groups(self, groups: &[&str]) -> Self {
-        let joined = groups.join(":");
+        let names: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
         self.apply("groups", |cfg| {
-            let s = cstring("groups", &joined)?;
-            check(unsafe { sys::sdtls_config_set_groups(cfg, s.as_ptr()) })
+            set_names("groups", &names, |a, n| unsafe {
+                sys::sdtls_config_set_groups_list(cfg, a, n)
+            })
         })
     }
 

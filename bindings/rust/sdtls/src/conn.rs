@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use sdtls_sys as sys;
 
-use crate::cert::{cstring, wipe, Fingerprint};
+use crate::cert::{cstring, wipe, CertificateFingerprint, Fingerprint, Hash};
 use crate::config::{Config, SrtpProfile};
 use crate::error::{call_check, check, guard, Error, Result};
 use crate::time::{from_ns, to_ns};
@@ -204,9 +204,24 @@ pub(crate) mod q {
         Some(std::slice::from_raw_parts(der, len))
     }
     pub unsafe fn peer_fingerprint(raw: *const sys::sdtls_conn) -> Option<Fingerprint> {
+        let fp = peer_certificate_fingerprint(raw, Hash::Sha256)?;
         let mut out = [0u8; 32];
-        (sys::sdtls_conn_peer_fingerprint_sha256(raw, out.as_mut_ptr()) == 0)
-            .then_some(Fingerprint(out))
+        out.copy_from_slice(fp.digest());
+        Some(Fingerprint(out))
+    }
+    pub unsafe fn peer_certificate_fingerprint(
+        raw: *const sys::sdtls_conn,
+        hash: Hash,
+    ) -> Option<CertificateFingerprint> {
+        let mut d = [0u8; sys::SDTLS_FINGERPRINT_MAX_DIGEST];
+        let mut n = 0usize;
+        (sys::sdtls_conn_peer_fingerprint(
+            raw,
+            CertificateFingerprint::hash_id(hash),
+            d.as_mut_ptr(),
+            &mut n,
+        ) == 0)
+            .then(|| CertificateFingerprint::from_raw(hash, &d[..n]))
     }
     /// Names the cause of each failure: the C call returns
     /// SDTLS_E_INVALID_ARGUMENT for a zero length as for anything the
@@ -316,6 +331,15 @@ macro_rules! conn_queries {
         /// The SHA-256 fingerprint of the peer's leaf certificate.
         pub fn peer_fingerprint(&self) -> Option<$crate::Fingerprint> {
             unsafe { $crate::conn::q::peer_fingerprint(self.raw_conn()) }
+        }
+
+        /// The fingerprint of the peer's leaf certificate in `hash`;
+        /// `Display` writes SDP's "sha-256 AB:..." form.
+        pub fn peer_certificate_fingerprint(
+            &self,
+            hash: $crate::Hash,
+        ) -> Option<$crate::CertificateFingerprint> {
+            unsafe { $crate::conn::q::peer_certificate_fingerprint(self.raw_conn(), hash) }
         }
 
         /// RFC 5705 exporter: fills `out` from the master secret, `label` and

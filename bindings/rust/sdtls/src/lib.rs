@@ -83,7 +83,7 @@ use std::ffi::CStr;
 
 pub use sdtls_sys as sys;
 
-pub use cert::{Certificate, Fingerprint};
+pub use cert::{Certificate, CertificateFingerprint, Fingerprint, Hash};
 pub use config::{Config, ConfigBuilder, SrtpProfile, Version};
 pub use conn::{Conn, Event, Role, Session, SrtpKeying, SrtpKeys, State};
 pub use error::{Category, Error, Result};

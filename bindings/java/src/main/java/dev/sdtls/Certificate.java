@@ -3,7 +3,6 @@
 package dev.sdtls;
 
 import dev.sdtls.internal.SdtlsNative;
-import java.nio.charset.StandardCharsets;
 
 /** A certificate and its private key, as PEM text. */
 public record Certificate(String certificatePem, String privateKeyPem) {
@@ -24,21 +23,20 @@ public record Certificate(String certificatePem, String privateKeyPem) {
   }
 
   /**
-   * The SHA-256 fingerprint of the certificate as SDP writes it
-   * ("AB:CD:..."), for {@link Config#peerFingerprint(String)} on the peer.
+   * The SHA-256 fingerprint of the certificate, bare ("AB:CD:..."), for
+   * {@link Config#peerFingerprint(String)} on the peer.
+   *
+   * @deprecated {@link #fingerprint(Fingerprint.Hash)} gives a
+   *     {@link Fingerprint}, whose {@code toString()} is SDP's whole form.
    */
+  @Deprecated
   public String fingerprint() {
-    byte[] digest = new byte[32];
-    int rc = SdtlsNative.sdtls_certificate_fingerprint_sha256(
-        certificatePem.getBytes(StandardCharsets.US_ASCII), digest);
-    String[] text = new String[1];
-    if (rc == 0) {
-      rc = SdtlsNative.sdtls_fingerprint_format(digest, text);
-    }
-    if (rc != 0) {
-      throw new SdtlsException(rc, "");
-    }
-    return text[0];
+    return fingerprint(Fingerprint.Hash.SHA_256).bare();
+  }
+
+  /** The certificate's fingerprint in {@code hash}. */
+  public Fingerprint fingerprint(Fingerprint.Hash hash) {
+    return Fingerprint.of(certificatePem, hash);
   }
 
   /** Does not print the private key. */

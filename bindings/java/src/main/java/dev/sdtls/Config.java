@@ -16,8 +16,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.ToIntFunction;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Settings shared by connections and servers: certificate, trust,
@@ -84,12 +82,19 @@ public final class Config implements AutoCloseable {
     return call(h -> SdtlsNative.sdtls_config_add_peer_fingerprint(h, f));
   }
 
-  /** SDP's "sha-256 AB:..." as it is; a bare "AB:..." is taken as SHA-256. */
-  static String fingerprintArg(String fingerprint) {
-    return fingerprint != null && SHA256_HEX.matcher(fingerprint).matches() ? "sha-256 " + fingerprint : fingerprint;
+  /** The same for a {@link Fingerprint} (any hash). */
+  public Config peerFingerprint(Fingerprint fingerprint) {
+    return peerFingerprint(fingerprint.toString());
   }
 
-  private static final Pattern SHA256_HEX = Pattern.compile("(?i)[0-9a-f]{2}(:[0-9a-f]{2}){31}");
+  /**
+   * The text as it is: the C library parses every form (sha-256, sha-384,
+   * sha-512; SDP's, with a colon, bare); blanks around it are dropped as
+   * before.
+   */
+  static String fingerprintArg(String fingerprint) {
+    return fingerprint != null ? fingerprint.strip() : null;
+  }
 
   /** false accepts any peer certificate: insecure, for tests only. */
   public Config verifyPeer(boolean verify) {
@@ -118,12 +123,14 @@ public final class Config implements AutoCloseable {
 
   /** The application protocols (ALPN), most preferred first. */
   public Config alpn(String... protocols) {
-    return call(h -> SdtlsNative.sdtls_config_set_alpn(h, String.join(",", protocols)));
+    // Each name as it is: the C library refuses one with ',' or ':' (it
+    // would be two in the joined form), an empty one and a long one.
+    return call(h -> SdtlsNative.sdtls_config_set_alpn_list(h, protocols));
   }
 
   /** The key exchange groups, most preferred first ("X25519", "P-256" ...). */
   public Config groups(String... groups) {
-    return call(h -> SdtlsNative.sdtls_config_set_groups(h, String.join(":", groups)));
+    return call(h -> SdtlsNative.sdtls_config_set_groups_list(h, groups));
   }
 
   /** Restricts the cipher suites (OpenSSL syntax, AEAD suites only). */
@@ -176,8 +183,8 @@ public final class Config implements AutoCloseable {
     if (profiles.length == 0) {
       throw new IllegalArgumentException("at least one SRTP profile");
     }
-    String names = Arrays.stream(profiles).map(Enum::name).collect(Collectors.joining(":"));
-    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles(h, names));
+    String[] names = Arrays.stream(profiles).map(Enum::name).toArray(String[]::new);
+    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles_list(h, names));
   }
 
   /** Server: issue session tickets so that clients can resume (default true). */

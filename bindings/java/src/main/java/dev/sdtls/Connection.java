@@ -264,6 +264,11 @@ public final class Connection implements AutoCloseable {
     return query(Queries::peerFingerprint);
   }
 
+  /** The fingerprint of the peer's certificate in {@code hash}, or null when it sent none. */
+  public Fingerprint peerCertificateFingerprint(Fingerprint.Hash hash) {
+    return query(c -> Fingerprint.ofPeer(c, hash));
+  }
+
   /** The ALPN protocol the handshake selected, or null (none, or not done). */
   public String alpn() {
     return query(SdtlsNative::sdtls_conn_alpn);

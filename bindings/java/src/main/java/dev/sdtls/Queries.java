@@ -31,16 +31,8 @@ final class Queries {
   }
 
   static String peerFingerprint(SWIGTYPE_p_sdtls_conn c) {
-    byte[] digest = new byte[32];
-    if (SdtlsNative.sdtls_conn_peer_fingerprint_sha256(c, digest) != 0) {
-      return null;
-    }
-    String[] text = new String[1];
-    int rc = SdtlsNative.sdtls_fingerprint_format(digest, text);
-    if (rc != 0) {
-      throw new SdtlsException(rc, "");
-    }
-    return text[0];
+    Fingerprint f = Fingerprint.ofPeer(c, Fingerprint.Hash.SHA_256);
+    return f == null ? null : f.bare();
   }
 
   static SrtpProfile srtpProfile(SWIGTYPE_p_sdtls_conn c) {

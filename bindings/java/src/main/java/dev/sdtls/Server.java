@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
-import java.util.regex.Pattern;
 
 /**
  * Many DTLS peers behind one UDP socket, sans-I/O: it never touches a
@@ -231,10 +230,9 @@ public final class Server implements AutoCloseable {
    */
   public synchronized void pinPeerFingerprint(InetSocketAddress peer, String fingerprint) {
     Objects.requireNonNull(fingerprint, "fingerprint");
-    String f = Config.fingerprintArg(fingerprint.strip());
-    if (!SDP_SHA256.matcher(f).matches()) {
-      throw new SdtlsException(SdtlsNative.SDTLS_E_INVALID_ARGUMENT, "not a sha-256 fingerprint: " + fingerprint);
-    }
+    // Parsed here, by the C library, so that a bad one is refused now
+    // rather than when the peer connects; handed on in SDP's form.
+    String f = Fingerprint.parse(fingerprint.strip()).toString();
     InetAddress ip = ip(peer);
     live();
     try {
@@ -256,9 +254,6 @@ public final class Server implements AutoCloseable {
       Reference.reachabilityFence(this);
     }
   }
-
-  private static final Pattern SDP_SHA256 =
-      Pattern.compile("(?i)sha-256[ :][0-9a-f]{2}(:[0-9a-f]{2}){31}");
 
   private static InetAddress ip(InetSocketAddress a) {
     Objects.requireNonNull(a, "address");
