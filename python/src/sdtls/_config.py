@@ -98,6 +98,12 @@ def _srtp_names(profiles: SrtpProfiles) -> str:
     return ":".join(names)
 
 
+# What the C setters take (abi/sdtls.h): the ALPN list as text (4096 bytes
+# on the wire) and the number of groups.
+ALPN_MAX_BYTES = 4095
+GROUPS_MAX = 32
+
+
 def _check(rc: int, what: str = "") -> None:
     if rc != 0:
         raise error_from_code(rc, what)
@@ -333,7 +339,7 @@ class Config:
         joined by ``":"``)."""
         names = _srtp_names(profiles)
         _check(int(c.sdtls_config_set_srtp_profiles(self._raw, names)),
-               f"SRTP profiles {names!r} (known: {', '.join(p.name for p in SrtpProfile)})")
+               f"SRTP profiles {names!r} (known, each at most once: {', '.join(p.name for p in SrtpProfile)})")
 
     def add_peer_fingerprint(self, fingerprint: str) -> None:
         """Expects the peer's certificate to have this SHA-256 fingerprint
@@ -344,7 +350,7 @@ class Config:
 
     def add_psk(self, identity: str, key: bytes) -> None:
         """Adds a pre-shared key (identity 1..128 bytes, key 1..64 bytes)."""
-        _check(int(c.sdtls_config_add_psk(self._raw, identity, key)), f"PSK identity {identity!r}")
+        _check(int(c.sdtls_config_add_psk(self._raw, identity, key)), f"PSK identity {identity[:40]!r}: 1..128 bytes")
 
     def set_psk_lookup(self, lookup: Optional[Callable[[str], Optional[bytes]]]) -> None:
         """Sets (or, with None, clears) the server's PSK lookup (see ``psk_lookup``)."""
@@ -357,7 +363,7 @@ class Config:
 
     def set_psk_identity_hint(self, hint: str) -> None:
         """Server: the PSK identity hint sent to clients (1..128 bytes)."""
-        _check(int(c.sdtls_config_set_psk_identity_hint(self._raw, hint)), f"PSK identity hint {hint!r}")
+        _check(int(c.sdtls_config_set_psk_identity_hint(self._raw, hint)), f"PSK identity hint {hint[:40]!r}: 1..128 bytes")
 
     def set_ticket_secret(self, secret: bytes) -> None:
         """Server: replaces the secret that protects session tickets (32..64
@@ -374,13 +380,16 @@ class Config:
             if any("," in p or not p for p in protocols):
                 raise UsageError(int(c.SDTLS_E_INVALID_ARGUMENT), f"ALPN names are 1..255 bytes without ',': {protocols!r}")
         joined = _joined(protocols, ",")
-        _check(int(c.sdtls_config_set_alpn(self._raw, joined)), f"ALPN {joined!r}")
+        _check(int(c.sdtls_config_set_alpn(self._raw, joined)),
+               f"ALPN {joined[:60]!r}: each name 1..255 bytes, at most {ALPN_MAX_BYTES} bytes joined by ',' "
+               f"(so that the ClientHello fits; got {len(joined.encode(errors='surrogateescape'))})")
 
     def set_groups(self, groups: Union[str, Iterable[str]]) -> None:
         """Key exchange groups, most preferred first, by the engine's names
         (``["X25519", "P-256"]``, or joined by ``":"``)."""
         joined = _joined(groups, ":")
-        _check(int(c.sdtls_config_set_groups(self._raw, joined)), f"groups {joined!r}")
+        _check(int(c.sdtls_config_set_groups(self._raw, joined)),
+               f"groups {joined[:60]!r}: names the engine knows, each at most once, at most {GROUPS_MAX}")
 
 
 def _hook(config: Config, callback: Optional[Callable[..., Any]], name: str) -> Optional[Callable[..., Any]]:

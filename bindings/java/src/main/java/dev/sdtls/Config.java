@@ -32,6 +32,12 @@ import java.util.stream.Collectors;
  * (its methods are synchronized).
  */
 public final class Config implements AutoCloseable {
+  /** The longest ALPN list {@link #alpn} takes, joined by ',' (4096 bytes on the wire). */
+  public static final int ALPN_MAX_BYTES = 4095;
+
+  /** The most groups {@link #groups} takes (each at most once). */
+  public static final int GROUPS_MAX = 32;
+
   static {
     NativeLibrary.load();
   }
@@ -116,12 +122,17 @@ public final class Config implements AutoCloseable {
 
   /** The application protocols (ALPN), most preferred first. */
   public Config alpn(String... protocols) {
-    return call(h -> SdtlsNative.sdtls_config_set_alpn(h, String.join(",", protocols)));
+    String joined = String.join(",", protocols);
+    return call(h -> SdtlsNative.sdtls_config_set_alpn(h, joined),
+        "ALPN: each name 1..255 bytes without ',', at most " + ALPN_MAX_BYTES
+            + " bytes joined by ',' (so that the ClientHello fits; got "
+            + joined.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + ")");
   }
 
   /** The key exchange groups, most preferred first ("X25519", "P-256" ...). */
   public Config groups(String... groups) {
-    return call(h -> SdtlsNative.sdtls_config_set_groups(h, String.join(":", groups)));
+    return call(h -> SdtlsNative.sdtls_config_set_groups(h, String.join(":", groups)),
+        "groups: names the engine knows, each at most once, at most " + GROUPS_MAX);
   }
 
   /** Restricts the cipher suites (OpenSSL syntax, AEAD suites only). */
@@ -151,12 +162,14 @@ public final class Config implements AutoCloseable {
   public Config psk(String identity, byte[] key) {
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(key, "key");
-    return call(h -> SdtlsNative.sdtls_config_add_psk(h, identity, key));
+    return call(h -> SdtlsNative.sdtls_config_add_psk(h, identity, key),
+        "PSK: an identity of 1..128 bytes, a key of 1..64 bytes");
   }
 
   /** Server: the PSK identity hint sent to clients (1..128 bytes). */
   public Config pskIdentityHint(String hint) {
-    return call(h -> SdtlsNative.sdtls_config_set_psk_identity_hint(h, hint));
+    return call(h -> SdtlsNative.sdtls_config_set_psk_identity_hint(h, hint),
+        "PSK identity hint: 1..128 bytes");
   }
 
   /** true also allows the engine's CBC-HMAC PSK suites (for constrained peers). */
@@ -175,7 +188,8 @@ public final class Config implements AutoCloseable {
       throw new IllegalArgumentException("at least one SRTP profile");
     }
     String names = Arrays.stream(profiles).map(Enum::name).collect(Collectors.joining(":"));
-    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles(h, names));
+    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles(h, names),
+        "SRTP profiles: each at most once");
   }
 
   /** Server: issue session tickets so that clients can resume (default true). */
@@ -286,9 +300,17 @@ public final class Config implements AutoCloseable {
   }
 
   /** One call on the C config, under this object's lock (close() takes it too). */
-  private synchronized Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f) {
+  private Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f) {
+    return call(f, "");
+  }
+
+  /** As call(f), with {@code what} (the limits of the setting) as the error's detail. */
+  private synchronized Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f, String what) {
     try {
-      check(f.applyAsInt(handle()));
+      int rc = f.applyAsInt(handle());
+      if (rc != 0) {
+        throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_INVALID_ARGUMENT ? what : "");
+      }
     } finally {
       Reference.reachabilityFence(this);
     }
