@@ -10,6 +10,21 @@ use sdtls_sys as sys;
 use crate::cert::{cstring, Certificate};
 use crate::error::{check, guard, Error, Result};
 
+/// The longest ALPN list [`ConfigBuilder::alpn`] takes, joined by ',' (4096
+/// bytes on the wire, so that the ClientHello fits what a server accepts).
+pub const ALPN_MAX_BYTES: usize = 4095;
+/// The most groups [`ConfigBuilder::groups`] takes, each at most once.
+pub const GROUPS_MAX: usize = 32;
+
+/// A setter's code; a refusal (SDTLS_E_INVALID_ARGUMENT) says what the C
+/// setter takes.
+fn check_limit(rc: std::ffi::c_int, limit: impl FnOnce() -> String) -> Result<()> {
+    if rc == sys::SDTLS_E_INVALID_ARGUMENT {
+        return Err(Error::new(rc, limit()));
+    }
+    check(rc)
+}
+
 /// A DTLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Version {
@@ -354,7 +369,9 @@ impl ConfigBuilder {
         let joined = names.join(":");
         self.apply("srtp_profiles", |cfg| {
             let s = cstring("srtp_profiles", &joined)?;
-            check(unsafe { sys::sdtls_config_set_srtp_profiles(cfg, s.as_ptr()) })
+            check_limit(unsafe { sys::sdtls_config_set_srtp_profiles(cfg, s.as_ptr()) }, || {
+                "known profiles, each at most once".into()
+            })
         })
     }
 
@@ -373,7 +390,10 @@ impl ConfigBuilder {
     pub fn psk(self, identity: &str, key: &[u8]) -> Self {
         self.apply("psk", |cfg| {
             let id = cstring("psk identity", identity)?;
-            check(unsafe { sys::sdtls_config_add_psk(cfg, id.as_ptr(), key.as_ptr(), key.len()) })
+            check_limit(
+                unsafe { sys::sdtls_config_add_psk(cfg, id.as_ptr(), key.as_ptr(), key.len()) },
+                || "an identity of 1..128 bytes, a key of 1..64 bytes".into(),
+            )
         })
     }
 
@@ -400,7 +420,9 @@ impl ConfigBuilder {
     pub fn psk_identity_hint(self, hint: &str) -> Self {
         self.apply("psk_identity_hint", |cfg| {
             let s = cstring("psk_identity_hint", hint)?;
-            check(unsafe { sys::sdtls_config_set_psk_identity_hint(cfg, s.as_ptr()) })
+            check_limit(unsafe { sys::sdtls_config_set_psk_identity_hint(cfg, s.as_ptr()) }, || {
+                "1..128 bytes".into()
+            })
         })
     }
 
@@ -414,7 +436,13 @@ impl ConfigBuilder {
         let joined = protocols.join(",");
         self.apply("alpn", |cfg| {
             let s = cstring("alpn", &joined)?;
-            check(unsafe { sys::sdtls_config_set_alpn(cfg, s.as_ptr()) })
+            check_limit(unsafe { sys::sdtls_config_set_alpn(cfg, s.as_ptr()) }, || {
+                format!(
+                    "each name 1..255 bytes without ',', at most {ALPN_MAX_BYTES} bytes joined by ',' \
+                     (so that the ClientHello fits; got {})",
+                    joined.len()
+                )
+            })
         })
     }
 
@@ -425,7 +453,9 @@ impl ConfigBuilder {
         let joined = groups.join(":");
         self.apply("groups", |cfg| {
             let s = cstring("groups", &joined)?;
-            check(unsafe { sys::sdtls_config_set_groups(cfg, s.as_ptr()) })
+            check_limit(unsafe { sys::sdtls_config_set_groups(cfg, s.as_ptr()) }, || {
+                format!("names the engine knows, each at most once, at most {GROUPS_MAX}")
+            })
         })
     }
 
