@@ -381,7 +381,7 @@ pub const QUEUE_MAX_RECORDS: usize = 4096;
 /// The bound of each queue's bytes (see [`QUEUE_MAX_RECORDS`]).
 pub const QUEUE_MAX_BYTES: usize = 16 << 20;
 
-fn queue_full(what: &str, drain: &str) -> Error {
+pub(crate) fn queue_full(what: &str, drain: &str) -> Error {
     Error::new(
         sys::SDTLS_E_LIMIT,
         format!(
