@@ -80,3 +80,25 @@ def test_config_lists_are_held_to_what_fits_the_wire() -> None:
         cfg.add_psk("i" * 129, b"k" * 16)
     with pytest.raises(sdtls.UsageError, match="1..128 bytes"):
         cfg.set_psk_identity_hint("h" * 129)
+
+
+def test_server_event_queue_is_bounded_and_loses_nothing(client_config: sdtls.Config,
+                                                          server_config: sdtls.Config) -> None:
+    link = make_link(client_config, server_config, server=True)
+    link.run(link.connected)
+    link.step()
+    srv = link.b
+    assert isinstance(srv, sdtls.Server)
+    out = []
+    for i in range(MAX_RECORDS + 1):
+        link.a.send(b"%06d" % i, link.now)
+        out += link.a.datagrams_to_send()
+    for d in out[:MAX_RECORDS]:
+        srv.receive_datagram(d, link.addr, link.now)
+    with pytest.raises(sdtls.UsageError, match="next_event") as refused:
+        srv.receive_datagram(out[MAX_RECORDS], link.addr, link.now)
+    assert refused.value.code == int(c.SDTLS_E_LIMIT)
+    got = [e.data for e in iter(srv.next_event, None) if isinstance(e, sdtls.DatagramReceived)]
+    srv.receive_datagram(out[MAX_RECORDS], link.addr, link.now)
+    got += [e.data for e in iter(srv.next_event, None) if isinstance(e, sdtls.DatagramReceived)]
+    assert got == [b"%06d" % i for i in range(MAX_RECORDS + 1)]
