@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdtls.internal.SdtlsNative;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -94,6 +96,78 @@ class LimitsTest {
         assertArrayEquals(sent.get(i), got.get(i), "record " + i);
       }
       client.send("after".getBytes(StandardCharsets.US_ASCII), now); // taken again once drained
+    }
+  }
+
+  /** A server's queues have the same bound, for its peers' sends and for what it receives. */
+  @Test
+  void serverQueuesAreBoundedAndLoseNothing() throws Exception {
+    Certificate cert = Certificate.generate("server.test", 1);
+    InetSocketAddress from = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 40001);
+    try (Config serverConfig = new Config().certificate(cert);
+        Config clientConfig = new Config().peerFingerprint(cert.fingerprint());
+        Server server = new Server(serverConfig);
+        Connection client = Connection.client(clientConfig, null)) {
+      long now = 1_000 * MS;
+      client.start(now);
+      for (boolean any = true; any; ) {
+        any = false;
+        for (byte[] d; (d = client.pollDatagram()) != null; any = true) {
+          server.receive(d, from, now);
+        }
+        for (Server.Datagram d; (d = server.pollDatagram()) != null; any = true) {
+          client.receive(d.data(), now);
+        }
+      }
+      while (server.pollEvent() != null || client.pollEvent() != null) {
+        // the handshake's events
+      }
+      ServerConnection peer = server.connections().get(0);
+      int sent = 0;
+      SdtlsException full = null;
+      while (full == null && sent <= MAX) {
+        try {
+          peer.send(String.format("%06d", sent).getBytes(StandardCharsets.US_ASCII), now);
+          sent++;
+        } catch (SdtlsException e) {
+          full = e;
+        }
+      }
+      assertTrue(full != null && full.code() == SdtlsNative.SDTLS_E_LIMIT, "the server's send queue is bounded");
+      assertEquals(MAX, sent);
+      assertTrue(full.getMessage().contains("pollDatagram()"), full.getMessage());
+      int n = 0;
+      for (Server.Datagram d; (d = server.pollDatagram()) != null; ) {
+        client.receive(d.data(), now);
+        for (Event ev; (ev = client.pollEvent()) != null; n++) {
+          assertArrayEquals(String.format("%06d", n).getBytes(StandardCharsets.US_ASCII), ((Event.Data) ev).data());
+        }
+      }
+      assertEquals(MAX, n);
+
+      List<byte[]> out = new ArrayList<>();
+      for (int i = 0; i <= MAX; i++) {
+        client.send(String.format("%06d", i).getBytes(StandardCharsets.US_ASCII), now);
+        out.add(client.pollDatagram());
+      }
+      for (int i = 0; i < MAX; i++) {
+        server.receive(out.get(i), from, now);
+      }
+      SdtlsException e = assertThrows(SdtlsException.class, () -> server.receive(out.get(MAX), from, now));
+      assertEquals(SdtlsNative.SDTLS_E_LIMIT, e.code());
+      assertTrue(e.getMessage().contains("pollEvent()"), e.getMessage());
+      List<byte[]> got = new ArrayList<>();
+      for (ServerEvent ev; (ev = server.pollEvent()) != null; ) {
+        got.add(((ServerEvent.Data) ev).data());
+      }
+      server.receive(out.get(MAX), from, now);
+      for (ServerEvent ev; (ev = server.pollEvent()) != null; ) {
+        got.add(((ServerEvent.Data) ev).data());
+      }
+      assertEquals(MAX + 1, got.size());
+      for (int i = 0; i <= MAX; i++) {
+        assertArrayEquals(String.format("%06d", i).getBytes(StandardCharsets.US_ASCII), got.get(i), "record " + i);
+      }
     }
   }
 
