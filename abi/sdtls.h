@@ -596,10 +596,11 @@ SDTLS_EXTERN void *sdtls_conn_get_app_data(const sdtls_conn *conn);
 /* Offers (client) or accepts (server) the use_srtp extension with these
  * profiles, most preferred first: their names joined by ':', e.g.
  * "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80" (the names are the
- * SDTLS_SRTP_* macros without "SDTLS_"). The string is copied. Returns 0,
- * SDTLS_E_INVALID_ARGUMENT (NULL, empty, an unknown name), SDTLS_E_NOMEM or
- * SDTLS_E_FROZEN. Thread-safety: configure from one thread, before the
- * config is shared. */
+ * SDTLS_SRTP_* macros without "SDTLS_"), each at most once (so at most
+ * the four profiles). The string is copied. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (NULL, empty, an unknown name, a name twice),
+ * SDTLS_E_NOMEM or SDTLS_E_FROZEN. Thread-safety: configure from one
+ * thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *profiles);
 
 /* The same as an array of names, `names[0..n)` ("SRTP_AEAD_AES_128_GCM"),
@@ -742,9 +743,9 @@ SDTLS_EXTERN int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, u
 /* Pre-shared keys (RFC 4279). Since SDTLS_1.1.                              */
 /* ------------------------------------------------------------------------ */
 
-/* Adds a PSK: `identity` (1..128 bytes, copied) and `key` (1..64 bytes,
- * copied; wiped when the config is freed). A client offers the first one it
- * was given; a server accepts any of them. With a PSK the config offers
+/* Adds a PSK: `identity` (1..128 bytes, copied; longer is refused) and
+ * `key` (1..64 bytes, copied; wiped when the config is freed). A client
+ * offers the first one it was given; a server accepts any of them. With a PSK the config offers
  * ECDHE-PSK-CHACHA20-POLY1305 (forward secret, AEAD) first, then the
  * certificate suites (SDTLS_OPT_PSK_ALLOW_CBC adds the engine's CBC PSK
  * suites; sdtls_config_set_ciphers() replaces the list); a server needs no
@@ -774,7 +775,8 @@ typedef size_t (*sdtls_psk_lookup_cb)(void *user_data, const char *identity, uin
 SDTLS_EXTERN int sdtls_config_set_psk_lookup(sdtls_config *config, sdtls_psk_lookup_cb cb,
                                              void *user_data);
 
-/* Server: the identity hint sent to clients (1..128 bytes, copied).
+/* Server: the identity hint sent to clients (1..128 bytes, copied; longer
+ * is refused).
  * Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_psk_identity_hint(sdtls_config *config, const char *hint);
@@ -849,7 +851,10 @@ SDTLS_EXTERN int sdtls_config_set_ticket_secret(sdtls_config *config, const uint
 /* ------------------------------------------------------------------------ */
 
 /* The application protocols, most preferred first, joined by ','
- * ("coap,webrtc"; each 1..255 bytes, no commas). A client offers them; a
+ * ("coap,webrtc"; each 1..255 bytes, no commas; the whole string at most
+ * 4095 bytes, 4096 on the wire, so that the ClientHello stays under the
+ * 16 KiB a server accepts: a list of about 16,000 bytes would fail every
+ * handshake). A client offers them; a
  * server picks the first of its own that the client offers, and ends the
  * handshake with a no_application_protocol alert when there is none (a
  * client that offers no ALPN is accepted). The string is copied. Returns 0,
@@ -878,8 +883,9 @@ SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
 /* The key exchange groups to offer and accept, most preferred first, by the
  * engine's names joined by ':' ("X25519:P-256"; with a current engine also
  * "X25519MLKEM768", the post-quantum hybrid). Default: the engine's own
- * list. Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, empty, a name the engine
- * does not know), SDTLS_E_NOMEM or SDTLS_E_FROZEN.
+ * list. Each name at most once, at most 32 names. Returns 0,
+ * SDTLS_E_INVALID_ARGUMENT (NULL, empty, a name the engine does not know, a
+ * name twice, more than 32), SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */
 SDTLS_EXTERN int sdtls_config_set_groups(sdtls_config *config, const char *groups);
 

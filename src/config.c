@@ -544,12 +544,46 @@ int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user
   return SDTLS_OK;
 }
 
+/* Whether a groups list (names joined by ':') has more than SDTLS_MAX_GROUPS
+ * names, or a name twice: the engine would offer the repeats on the wire.
+ * With each name once a list holds at most the groups the engine knows
+ * (fewer than SDTLS_MAX_GROUPS, which bounds the quadratic check). */
+static bool groups_over_limit(const char *list) {
+  const char sep = ':';
+  size_t names = 1;
+  for (const char *p = list; (p = strchr(p, sep)) != NULL; p++) {
+    if (++names > SDTLS_MAX_GROUPS) {
+      return true;
+    }
+  }
+  for (const char *a = list; *a != '\0';) {
+    const char *a_end = strchr(a, sep);
+    size_t a_len = a_end != NULL ? (size_t)(a_end - a) : strlen(a);
+    if (a_end == NULL) {
+      return false;
+    }
+    for (const char *b = a_end + 1;;) {
+      const char *b_end = strchr(b, sep);
+      size_t b_len = b_end != NULL ? (size_t)(b_end - b) : strlen(b);
+      if (b_len == a_len && memcmp(a, b, a_len) == 0) {
+        return true;
+      }
+      if (b_end == NULL) {
+        break;
+      }
+      b = b_end + 1;
+    }
+    a = a_end + 1;
+  }
+  return false;
+}
+
 int sdtls_config_set_groups(sdtls_config *config, const char *groups) {
   int rc = sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
-  if (groups == NULL || groups[0] == '\0') {
+  if (groups == NULL || groups[0] == '\0' || groups_over_limit(groups)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   /* The engine parses the whole list before it replaces the old one. */

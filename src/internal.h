@@ -25,6 +25,13 @@ static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {
 #define SDTLS_MAX_FINGERPRINTS 16
 #define SDTLS_MAX_PSK_IDENTITY 128
 #define SDTLS_MAX_PSK_KEY 64
+/* The ALPN list in wire form (a length byte and the name, per protocol),
+ * what sdtls_config_set_alpn() takes: with the rest of a ClientHello it
+ * stays well under the 16 KiB a server accepts. */
+#define SDTLS_MAX_ALPN_WIRE 4096
+/* Names in sdtls_config_set_groups()' list, each at most once: more than
+ * any engine knows. */
+#define SDTLS_MAX_GROUPS 32
 
 /* An expected peer certificate digest: the hash (SDTLS_HASH_*), the
  * digest's length and the digest, zero-padded (bytes only, no padding

@@ -31,13 +31,14 @@ static const struct srtp_profile *profile_by_id(int id) {
   return NULL;
 }
 
-static bool known_name(const char *name, size_t len) {
+/* The index of the profile named name[0..len), or N_PROFILES. */
+static size_t profile_index(const char *name, size_t len) {
   for (size_t i = 0; i < N_PROFILES; i++) {
     if (strlen(profiles[i].name) == len && memcmp(profiles[i].name, name, len) == 0) {
-      return true;
+      return i;
     }
   }
-  return false;
+  return N_PROFILES;
 }
 
 const char *sdtls_srtp_profile_name(int profile) {
@@ -54,13 +55,18 @@ int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *list) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   /* Every name is checked here, so the engine (which would take part of a
-   * list) only ever sees a whole, valid one. */
+   * list) only ever sees a whole, valid one. A name given twice is refused:
+   * it would only lengthen the use_srtp extension (10,000 of them no
+   * longer fit a ClientHello), so a list holds each profile at most once. */
+  bool seen[N_PROFILES] = {false};
   for (const char *p = list;;) {
     const char *end = strchr(p, ':');
     size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-    if (!known_name(p, n)) {
+    size_t i = profile_index(p, n);
+    if (i == N_PROFILES || seen[i]) {
       return SDTLS_E_INVALID_ARGUMENT;
     }
+    seen[i] = true;
     if (end == NULL) {
       break;
     }

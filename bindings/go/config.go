@@ -149,6 +149,13 @@ type Config struct {
 	err      error
 }
 
+// What the C setters take (abi/sdtls.h): the NextProtos joined by ','
+// (4096 bytes on the wire) and the number of Groups, each named once.
+const (
+	ALPNMaxBytes = 4095
+	GroupsMax    = 32
+)
+
 // PSK is a pre-shared key and its identity.
 type PSK struct {
 	Identity string
@@ -219,6 +226,16 @@ func (cfg *Config) build() (*compiledConfig, error) {
 		cc.release()
 		runtime.SetFinalizer(cc, nil)
 		return nil, newError("config: "+what, rc, "")
+	}
+	// A refused list or name: the detail says what the C setter takes.
+	failLimit := func(what string, rc int, limit string) (*compiledConfig, error) {
+		cc.release()
+		runtime.SetFinalizer(cc, nil)
+		detail := ""
+		if rc == int(CodeInvalidArgument) {
+			detail = limit
+		}
+		return nil, newError("config: "+what, rc, detail)
 	}
 	// A file setter's failure names the file and why, as the C tool does.
 	failFile := func(what string, rc int, paths ...string) (*compiledConfig, error) {
@@ -293,7 +310,8 @@ func (cfg *Config) build() (*compiledConfig, error) {
 			runtime.SetFinalizer(cc, nil)
 			err := newError("config: Groups", rc, "")
 			if e, ok := err.(*Error); ok && rc == int(CodeInvalidArgument) {
-				e.Detail = fmt.Sprintf("a group name is empty, holds ',' or ':', or the engine does not know it: %q", cfg.Groups)
+				e.Detail = fmt.Sprintf("a group name is empty, holds ',' or ':', is given twice, or the engine "+
+					"does not know it (at most %d names): %q", GroupsMax, cfg.Groups)
 			}
 			return nil, err
 		}
@@ -306,7 +324,7 @@ func (cfg *Config) build() (*compiledConfig, error) {
 			return nil, err
 		}
 		if rc := c.setSRTPProfiles(s); rc != 0 {
-			return fail("SRTPProfiles", rc)
+			return failLimit("SRTPProfiles", rc, "each profile at most once")
 		}
 	}
 	for _, fp := range cfg.PeerFingerprints {
@@ -316,13 +334,13 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	for _, p := range cfg.PSKs {
 		if rc := c.addPSK(p.Identity, p.Key); rc != 0 {
-			return fail("PSKs", rc)
+			return failLimit("PSKs", rc, "an identity of 1..128 bytes, a key of 1..64 bytes")
 		}
 		cc.server = true
 	}
 	if cfg.PSKIdentityHint != "" {
 		if rc := c.setPSKIdentityHint(cfg.PSKIdentityHint); rc != 0 {
-			return fail("PSKIdentityHint", rc)
+			return failLimit("PSKIdentityHint", rc, "1..128 bytes")
 		}
 	}
 	if cfg.PSKLookup != nil {
@@ -335,9 +353,12 @@ func (cfg *Config) build() (*compiledConfig, error) {
 	}
 	if len(cfg.NextProtos) > 0 {
 		// Each name as it is: the C library refuses one it could not
-		// tell from two (with ',' or ':'), an empty one and a long one.
+		// tell from two (with ',' or ':'), an empty one, a long one, and a
+		// list that would not fit the ClientHello.
 		if rc := c.setALPN(cfg.NextProtos); rc != 0 {
-			return fail("NextProtos", rc)
+			return failLimit("NextProtos", rc, fmt.Sprintf("each name 1..255 bytes without ',' or ':', "+
+				"at most %d bytes joined by ',' (so that the ClientHello fits; got %d)",
+				ALPNMaxBytes, len(strings.Join(cfg.NextProtos, ","))))
 		}
 	}
 	if len(cfg.TicketSecret) > 0 {

@@ -3,6 +3,7 @@
 package sdtls
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 )
@@ -64,6 +65,27 @@ type Conn struct {
 	outN   int      // how many of out were handed out
 	events []Event  // slices of buf too
 	evN    int
+	// The bytes of the datagrams and of the data events not yet handed
+	// out, for the queues' bound (QueueMaxBytes).
+	outBytes, evBytes int
+}
+
+// The bound of each of a Conn's queues (datagrams for NextDatagram, events
+// for NextEvent), generous enough that use that takes what a call made
+// before long never meets it. A Send while the datagram queue holds
+// QueueMaxRecords datagrams or QueueMaxBytes bytes, and a Receive while the
+// event queue does, fails with CodeLimit (errors.Is(err, ErrInternal)) and
+// changes nothing: take what is queued first; nothing queued is lost.
+const (
+	QueueMaxRecords = 4096
+	QueueMaxBytes   = 16 << 20
+)
+
+// queueFull is the error of a Send or Receive refused by the bound.
+func queueFull(op, what, drain string) error {
+	return &Error{Code: CodeLimit, Category: errorCategory(int(CodeLimit)), Op: op,
+		Detail: fmt.Sprintf("queue of %s full (%d records or %d MiB): take them with %s first; nothing was sent or lost",
+			what, QueueMaxRecords, QueueMaxBytes>>20, drain)}
 }
 
 // NewConn makes a connection in StateNew. A client sends cfg.ServerName
@@ -163,8 +185,10 @@ func (c *Conn) collect(deadline uint64) {
 		switch h.kind {
 		case recSend:
 			c.out = append(c.out, payload)
+			c.outBytes += len(payload)
 		case recData:
 			c.events = append(c.events, Event{Kind: EventData, Data: payload})
+			c.evBytes += len(payload)
 		case recDone:
 			c.events = append(c.events, Event{Kind: EventHandshakeDone})
 		case recClose:
@@ -218,12 +242,18 @@ func (c *Conn) Receive(datagram []byte, now time.Time) error {
 	if len(datagram) == 0 {
 		return c.movable("receive")
 	}
+	if len(c.events)-c.evN >= QueueMaxRecords || c.evBytes+len(datagram) > QueueMaxBytes {
+		return queueFull("receive", "events", "NextEvent")
+	}
 	return c.drive("receive", func(cc cconn) (int, uint64) { return cc.receive(datagram, now) })
 }
 
 // Send queues data as one record in one datagram (at most MaxDataSize
 // bytes).
 func (c *Conn) Send(data []byte, now time.Time) error {
+	if len(c.out)-c.outN >= QueueMaxRecords || c.outBytes+len(data) > QueueMaxBytes {
+		return queueFull("send", "datagrams", "NextDatagram")
+	}
 	return c.drive("send", func(cc cconn) (int, uint64) { return cc.send(data, now) })
 }
 
@@ -265,6 +295,7 @@ func (c *Conn) NextDatagram() []byte {
 	}
 	d := c.out[c.outN]
 	c.outN++
+	c.outBytes -= len(d)
 	return d
 }
 
@@ -276,6 +307,7 @@ func (c *Conn) NextEvent() (Event, bool) {
 	e := c.events[c.evN]
 	c.events[c.evN] = Event{}
 	c.evN++
+	c.evBytes -= len(e.Data)
 	return e, true
 }
 

@@ -5,6 +5,7 @@ package sdtls
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -289,4 +290,105 @@ func testCert(t testing.TB, name string) (cert, key []byte) {
 		t.Fatal(err)
 	}
 	return cert, key
+}
+
+// The Conn's queues are bounded: a Send or Receive that would outgrow one
+// fails with CodeLimit and a detail naming the bound, nothing queued is
+// lost, and once drained every record comes out in order.
+func TestConnQueuesAreBoundedAndLoseNothing(t *testing.T) {
+	cert, key := testCert(t, "server.test")
+	p := newPair(t, &Config{RootCAs: cert, ServerName: "server.test"}, &Config{Certificate: cert, PrivateKey: key})
+	p.handshake()
+	var sent, out [][]byte
+	for round := 0; round < 2; round++ { // two queues' worth, to fill the receiver's too
+		var full error
+		for i := 0; i <= QueueMaxRecords && full == nil; i++ {
+			payload := []byte(fmt.Sprintf("%06d", len(sent)))
+			if full = p.client.Send(payload, p.now); full == nil {
+				sent = append(sent, payload)
+			}
+		}
+		var e *Error
+		if !errors.As(full, &e) || e.Code != CodeLimit || !strings.Contains(e.Detail, "NextDatagram") ||
+			!strings.Contains(e.Detail, fmt.Sprint(QueueMaxRecords)) {
+			t.Fatalf("round %d: after %d sends: %v", round, len(sent), full)
+		}
+		for d := p.client.NextDatagram(); d != nil; d = p.client.NextDatagram() {
+			out = append(out, bytes.Clone(d)) // valid until the next call only
+		}
+		if len(out) != len(sent) {
+			t.Fatalf("%d datagrams for %d sends", len(out), len(sent))
+		}
+	}
+	var got [][]byte
+	take := func() {
+		for e, ok := p.server.NextEvent(); ok; e, ok = p.server.NextEvent() {
+			got = append(got, bytes.Clone(e.Data))
+		}
+	}
+	refusals := 0
+	for i := 0; i < len(out); {
+		if err := p.server.Receive(out[i], p.now); err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeLimit || !strings.Contains(e.Detail, "NextEvent") || i != QueueMaxRecords {
+				t.Fatalf("receive %d: %v", i, err)
+			}
+			refusals++
+			take()
+			continue
+		}
+		i++
+	}
+	take()
+	if refusals != 1 || len(got) != len(sent) {
+		t.Fatalf("%d refusals, %d of %d records", refusals, len(got), len(sent))
+	}
+	for i := range sent {
+		if !bytes.Equal(got[i], sent[i]) {
+			t.Fatalf("record %d: %q, sent %q", i, got[i], sent[i])
+		}
+	}
+	if err := p.client.Send([]byte("after"), p.now); err != nil {
+		t.Fatalf("send after draining: %v", err)
+	}
+}
+
+// Lists the wire cannot carry are refused when the config is compiled,
+// with an error that names the limit.
+func TestConfigListsAreHeldToWhatFitsTheWire(t *testing.T) {
+	many := make([]string, 10000)
+	for i := range many {
+		many[i] = fmt.Sprintf("p%05d", i)
+	}
+	cases := []struct {
+		cfg  *Config
+		want string
+	}{
+		{&Config{NextProtos: many}, fmt.Sprintf("at most %d bytes", ALPNMaxBytes)},
+		{&Config{NextProtos: []string{strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255),
+			strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255),
+			strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255),
+			strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255), strings.Repeat("a", 255),
+			strings.Repeat("a", 255), strings.Repeat("a", 255)}}, "at most 4095 bytes"},
+		{&Config{SRTPProfiles: []SRTPProfile{SRTP_AES128_CM_SHA1_80, SRTP_AES128_CM_SHA1_80}}, "at most once"},
+		{&Config{Groups: []string{"X25519", "P-256", "X25519"}}, fmt.Sprintf("at most %d", GroupsMax)},
+		{&Config{PSKs: []PSK{{Identity: strings.Repeat("i", 129), Key: make([]byte, 16)}}}, "1..128 bytes"},
+		{&Config{PSKIdentityHint: strings.Repeat("h", 129), PSKs: []PSK{{Identity: "i", Key: make([]byte, 16)}}}, "1..128 bytes"},
+	}
+	for _, c := range cases {
+		_, err := NewConn(c.cfg, RoleClient)
+		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v, want %q", err, c.want)
+		}
+	}
+	// Sixteen names of 255 bytes: 4095 bytes joined, the most taken.
+	most := make([]string, 16)
+	for i := range most {
+		most[i] = strings.Repeat("a", 255)
+	}
+	c, err := NewConn(&Config{NextProtos: most, InsecureSkipVerify: true}, RoleClient)
+	if err != nil {
+		t.Fatalf("the longest list: %v", err)
+	}
+	c.Close()
 }

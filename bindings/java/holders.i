@@ -30,6 +30,13 @@
 %typemap(in, numinputs=0) JNIEnv *jenv "$1 = jenv;"
 %apply int *OUTPUT { int *lost };
 
+/* The bound of every queue (bindings/sdtls.i), for the Java layer's errors
+ * (their values taken from C at run time: C expressions, not Java ones). */
+%javaconst(0) JQUEUE_MAX_RECORDS;
+%javaconst(0) JQUEUE_MAX_BYTES;
+%constant int JQUEUE_MAX_RECORDS = BQ_MAX_RECORDS;
+%constant int JQUEUE_MAX_BYTES = (int)BQ_MAX_BYTES;
+
 %{
 #include <netinet/in.h>
 #include <pthread.h>
@@ -97,7 +104,7 @@ static void jconn_event(jconn *c, int32_t kind, int32_t reason, const void *data
   h[3] = detail ? (int32_t)strlen(detail) : 0;
   h[4] = version ? (int32_t)strlen(version) : 0;
   h[5] = cipher ? (int32_t)strlen(cipher) : 0;
-  if (bq_reserve(&c->ev, sizeof h + data_len + (size_t)h[3] + (size_t)h[4] + (size_t)h[5]) != 0) {
+  if (bq_record(&c->ev, sizeof h + data_len + (size_t)h[3] + (size_t)h[4] + (size_t)h[5]) != 0) {
     c->lost = 1;
     return;
   }
@@ -240,6 +247,21 @@ void jconn_free(jconn *c) {
 /* The connection, for the header's functions (start, receive, send,
  * queries ...). Valid until jconn_free(). */
 sdtls_conn *jconn_handle(jconn *c) { return c ? c->conn : NULL; }
+
+/* The user's send and receive: refused with SDTLS_E_LIMIT before they run
+ * when the queue they add to is full (bq_room in bindings/sdtls.i), which
+ * the Java layer reports as "take what is queued first". */
+int jconn_send(jconn *c, const uint8_t *data, size_t len, sdtls_time now) {
+  if (c == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  if (!bq_room(&c->out, len)) return SDTLS_E_LIMIT;
+  return sdtls_conn_send(c->conn, data, len, now);
+}
+
+int jconn_receive(jconn *c, const uint8_t *datagram, size_t len, sdtls_time now) {
+  if (c == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  if (!bq_room(&c->ev, len)) return SDTLS_E_LIMIT;
+  return sdtls_conn_receive(c->conn, datagram, len, now);
+}
 
 /* The queued datagrams as one byte[] of [uint32 len][bytes] records, or
  * null when there are none. */
@@ -423,7 +445,7 @@ static void jserver_event(jserver *s, int32_t kind, int32_t reason, int64_t id, 
   h[3] = cipher ? (int32_t)strlen(cipher) : 0;
   size_t n = 2 * sizeof(int32_t) + sizeof id + 4 * sizeof(int32_t) + (size_t)h[0] + (size_t)h[1] +
              (size_t)h[2] + (size_t)h[3];
-  if (bq_reserve(&s->ev, n) != 0) {
+  if (bq_record(&s->ev, n) != 0) {
     s->lost = 1;
     return;
   }
@@ -580,7 +602,15 @@ int jserver_receive(jserver *s, const uint8_t *addr, size_t addr_len, int port, 
   struct sockaddr_storage ss;
   size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
   if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  if (!bq_room(&s->ev, len)) return SDTLS_E_LIMIT; /* as jconn_receive */
   return sdtls_server_receive(s->srv, (const uint8_t *)&ss, n, datagram, len, now);
+}
+
+/* A server connection's send, refused as jconn_send's. */
+int jserver_conn_send(jserver *s, sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
+  if (s == NULL) return SDTLS_E_INVALID_ARGUMENT;
+  if (!bq_room(&s->out, len)) return SDTLS_E_LIMIT;
+  return sdtls_conn_send(conn, data, len, now);
 }
 
 /* Pins `fingerprint` (as sdtls_conn_add_peer_fingerprint() takes it) on

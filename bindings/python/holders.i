@@ -38,6 +38,11 @@
 /* A server connection that is gone (its on_close ran, or the server was
  * freed). The pythonic layer raises ConnectionClosed. */
 #define SDTLSPY_E_GONE (-1001)
+/* A send or receive refused before it ran because its queue is full (see
+ * bq_room): take the datagrams (OUT) or the events (EVENTS) first. The
+ * pythonic layer raises UsageError naming the bound. */
+#define SDTLSPY_E_OUT_FULL (-1002)
+#define SDTLSPY_E_EVENTS_FULL (-1003)
 
 /* One queued record: this header, then addr_len bytes of address, then
  * data_len bytes. Headers are copied in and out with memcpy (no alignment
@@ -54,7 +59,7 @@ typedef struct pyrec {
 } pyrec;
 
 static int pyrec_put(bq *q, const pyrec *r, const void *addr, const void *data, const char *detail) {
-  if (bq_reserve(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
+  if (bq_record(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
   bq_put(q, r, sizeof *r);
   bq_put(q, addr, r->addr_len);
   bq_put(q, data, r->data_len);
@@ -653,6 +658,10 @@ static PyObject *guarded_query(int *busy, unsigned long *owner, void *handle, sw
 
 %constant int SDTLSPY_E_BUSY = SDTLSPY_E_BUSY;
 %constant int SDTLSPY_E_GONE = SDTLSPY_E_GONE;
+%constant int SDTLSPY_E_OUT_FULL = SDTLSPY_E_OUT_FULL;
+%constant int SDTLSPY_E_EVENTS_FULL = SDTLSPY_E_EVENTS_FULL;
+%constant int SDTLSPY_QUEUE_MAX_RECORDS = BQ_MAX_RECORDS;
+%constant int SDTLSPY_QUEUE_MAX_BYTES = (int)BQ_MAX_BYTES;
 
 %inline %{
 /* A new config holder (capsule), or an int error. */
@@ -777,6 +786,10 @@ PyObject *pyconn_receive(PyObject *cap, PyObject *data, uint64_t now_ns) {
   BUSY_CHECK(c);
   Py_buffer view;
   if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  if (!bq_room(&c->ev, (size_t)view.len)) {
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(SDTLSPY_E_EVENTS_FULL);
+  }
   int rc;
   ENGINE_CALL(c, rc, sdtls_conn_receive(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
@@ -789,6 +802,10 @@ PyObject *pyconn_send(PyObject *cap, PyObject *data, uint64_t now_ns) {
   BUSY_CHECK(c);
   Py_buffer view;
   if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  if (!bq_room(&c->out, (size_t)view.len)) {
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
+  }
   int rc;
   ENGINE_CALL(c, rc, sdtls_conn_send(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
@@ -930,6 +947,10 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
   Py_buffer view;
   if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
   s->now = now_ns;
+  if (!bq_room(&s->ev, (size_t)view.len)) {
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(SDTLSPY_E_EVENTS_FULL);
+  }
   int rc;
   ENGINE_CALL(s, rc, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
                                           (size_t)view.len, now_ns));
@@ -1004,6 +1025,10 @@ PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_
   if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
   Py_buffer view;
   if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  if (!bq_room(&s->out, (size_t)view.len)) {
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
+  }
   int rc;
   ENGINE_CALL(s, rc, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
   PyBuffer_Release(&view);

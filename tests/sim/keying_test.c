@@ -691,6 +691,103 @@ static void test_alpn(void) {
   sdtls_config_free(c);
 }
 
+/* ---- Limits that match the wire ---- */
+
+/* n copies of a name of name_len bytes, joined by sep (malloc'd). */
+static char *repeated_list(size_t n, size_t name_len, char sep, const char *name) {
+  char *s = malloc(n * (name_len + 1) + 1), *p = s;
+  if (s == NULL) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0) *p++ = sep;
+    if (name != NULL) {
+      memcpy(p, name, name_len);
+    } else {
+      memset(p, 'a', name_len);
+    }
+    p += name_len;
+  }
+  *p = '\0';
+  return s;
+}
+
+/* A list the setter takes must also handshake: a server refuses a
+ * ClientHello over 16 KiB (excessive_message_size), so the ALPN list is
+ * held to 4096 bytes on the wire (one length byte per name), 4095 of text. */
+static void test_alpn_limit(void) {
+  /* 16 names of 255 bytes: 16 * 256 = 4096 on the wire, the most taken. */
+  char *most = repeated_list(16, 255, ',', NULL);
+  char *over = repeated_list(17, 255, ',', NULL); /* 4352 */
+  char *many = repeated_list(10000, 5, ',', NULL); /* 60,000 */
+  char *name256 = repeated_list(1, 256, ',', NULL);
+  REQUIRE(most && over && many && name256);
+  CHECK_EQ(strlen(most), 4095u);
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_alpn(cc, "coap"), 0);
+  CHECK_EQ(sdtls_config_set_alpn(cc, over), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(cc, many), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(cc, name256), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_alpn(cc, most), 0);
+  /* The server knows only the last name, which it finds at the end. */
+  CHECK_EQ(sdtls_config_set_alpn(sc, most + 16 * 256 - 256), 0);
+  fixture fx;
+  CHECK(run_pair(&fx, 43, cc, sc, NULL));
+  const char *got = sdtls_conn_alpn(SERVER(&fx));
+  CHECK(got != NULL && strlen(got) == 255);
+  fixture_teardown(&fx);
+  free(most);
+  free(over);
+  free(many);
+  free(name256);
+}
+
+/* A profile named twice would only make the use_srtp extension longer:
+ * refused, so that a list holds at most the four profiles. */
+static void test_srtp_limit(void) {
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  char *many = repeated_list(10000, strlen("SRTP_AES128_CM_SHA1_80"), ':', "SRTP_AES128_CM_SHA1_80");
+  REQUIRE(many != NULL);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(c, many), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(c, "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_80"),
+           SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(
+               c, "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32:SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM"),
+           0);
+  free(many);
+  sdtls_config_free(c);
+}
+
+/* The same for groups: each group once, so the list is at most the
+ * engine's groups. */
+static void test_groups_limit(void) {
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  char *many = repeated_list(10000, strlen("X25519"), ':', "X25519");
+  REQUIRE(many != NULL);
+  CHECK_EQ(sdtls_config_set_groups(c, many), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_groups(c, "P-256:X25519:P-256"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_groups(c, "P-256:X25519:P-384"), 0);
+  free(many);
+  sdtls_config_free(c);
+}
+
+/* PSK identities and hints: at most 128 bytes, the engine's own bound. */
+static void test_psk_limit(void) {
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  static const uint8_t key[16] = {1};
+  char *id128 = repeated_list(1, 128, ',', NULL), *id129 = repeated_list(1, 129, ',', NULL);
+  REQUIRE(id128 && id129);
+  CHECK_EQ(sdtls_config_add_psk(c, id129, key, sizeof key), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_add_psk(c, id128, key, sizeof key), 0);
+  CHECK_EQ(sdtls_config_set_psk_identity_hint(c, id129), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_psk_identity_hint(c, id128), 0);
+  free(id128);
+  free(id129);
+  sdtls_config_free(c);
+}
+
 /* ---- Groups ---- */
 
 static void test_groups(void) {
@@ -732,6 +829,8 @@ int main(int argc, char **argv) {
       {"resumption_binds_psk_table", test_resumption_binds_psk_table},
       {"alpn", test_alpn},                     {"groups", test_groups},
       {"features", test_features},
+      {"alpn_limit", test_alpn_limit},          {"srtp_limit", test_srtp_limit},
+      {"groups_limit", test_groups_limit},      {"psk_limit", test_psk_limit},
   };
   if (testcert_ecdsa("server.test", &g_server) != 0 ||
       testcert_ecdsa("client.test", &g_client) != 0 || testcert_ecdsa("server.test", &g_other) != 0)

@@ -169,6 +169,12 @@ def _srtp_names(profiles: Sequence[Union[str, int]]) -> list[str]:
     return names
 
 
+# What the C setters take (abi/sdtls.h): the ALPN list as text (4096 bytes
+# on the wire) and the number of groups.
+ALPN_MAX_BYTES = 4095
+GROUPS_MAX = 32
+
+
 def _check(rc: int, what: str = "") -> None:
     if rc != 0:
         raise error_from_code(rc, what)
@@ -407,7 +413,8 @@ class Config:
             _check(int(c.sdtls_config_set_srtp_profiles(self._raw, profiles)), f"SRTP profiles {profiles!r} {known}")
             return
         names = _srtp_names(profiles)
-        _check(int(c.sdtls_config_set_srtp_profiles_list(self._raw, names)), f"SRTP profiles {names!r} {known}")
+        _check(int(c.sdtls_config_set_srtp_profiles_list(self._raw, names)),
+               f"SRTP profiles {names!r} (known, each at most once: {', '.join(p.name for p in SrtpProfile)})")
 
     def add_peer_fingerprint(self, fingerprint: FingerprintLike) -> None:
         """Expects the peer's certificate to have this fingerprint (a
@@ -419,7 +426,7 @@ class Config:
 
     def add_psk(self, identity: str, key: bytes) -> None:
         """Adds a pre-shared key (identity 1..128 bytes, key 1..64 bytes)."""
-        _check(int(c.sdtls_config_add_psk(self._raw, identity, key)), f"PSK identity {identity!r}")
+        _check(int(c.sdtls_config_add_psk(self._raw, identity, key)), f"PSK identity {identity[:40]!r}: 1..128 bytes")
 
     def set_psk_lookup(self, lookup: Optional[Callable[[str], Optional[bytes]]]) -> None:
         """Sets (or, with None, clears) the server's PSK lookup (see ``psk_lookup``)."""
@@ -432,7 +439,7 @@ class Config:
 
     def set_psk_identity_hint(self, hint: str) -> None:
         """Server: the PSK identity hint sent to clients (1..128 bytes)."""
-        _check(int(c.sdtls_config_set_psk_identity_hint(self._raw, hint)), f"PSK identity hint {hint!r}")
+        _check(int(c.sdtls_config_set_psk_identity_hint(self._raw, hint)), f"PSK identity hint {hint[:40]!r}: 1..128 bytes")
 
     def set_ticket_secret(self, secret: bytes) -> None:
         """Server: replaces the secret that protects session tickets (32..64
@@ -446,21 +453,26 @@ class Config:
         """ALPN protocols, most preferred first (a list, each name taken as
         it is: one with ``","`` or ``":"`` is refused; or names joined by
         ``","``)."""
+        limit = (f"each name 1..255 bytes without ',' or ':', at most {ALPN_MAX_BYTES} bytes joined by ',' "
+                 "(so that the ClientHello fits; got {})")
         if isinstance(protocols, str):
-            _check(int(c.sdtls_config_set_alpn(self._raw, protocols)), f"ALPN {protocols!r}")
+            _check(int(c.sdtls_config_set_alpn(self._raw, protocols)),
+                   f"ALPN {protocols[:60]!r}: " + limit.format(len(protocols.encode(errors='surrogateescape'))))
             return
         names = list(protocols)
-        _check(int(c.sdtls_config_set_alpn_list(self._raw, names)),
-               f"ALPN names are 1..255 bytes without ',' or ':': {names!r}")
+        joined_len = len(",".join(names).encode(errors="surrogateescape"))
+        _check(int(c.sdtls_config_set_alpn_list(self._raw, names)), f"ALPN {names[:4]!r}: " + limit.format(joined_len))
 
     def set_groups(self, groups: Union[str, Iterable[str]]) -> None:
         """Key exchange groups, most preferred first, by the engine's names
         (``["X25519", "P-256"]``, or joined by ``":"``)."""
         if isinstance(groups, str):
-            _check(int(c.sdtls_config_set_groups(self._raw, groups)), f"groups {groups!r}")
+            _check(int(c.sdtls_config_set_groups(self._raw, groups)),
+                   f"groups {groups[:60]!r}: names the engine knows, each at most once, at most {GROUPS_MAX}")
             return
         names = list(groups)
-        _check(int(c.sdtls_config_set_groups_list(self._raw, names)), f"groups {names!r}")
+        _check(int(c.sdtls_config_set_groups_list(self._raw, names)),
+               f"groups {names[:8]!r}: names the engine knows, each at most once, at most {GROUPS_MAX}")
 
 
 def _hook(config: Config, callback: Optional[Callable[..., Any]], name: str) -> Optional[Callable[..., Any]]:

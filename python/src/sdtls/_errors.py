@@ -57,6 +57,10 @@ class InternalError(Error):
 
 BUSY = int(c.SDTLSPY_E_BUSY)
 GONE = int(c.SDTLSPY_E_GONE)
+OUT_FULL = int(c.SDTLSPY_E_OUT_FULL)
+EVENTS_FULL = int(c.SDTLSPY_E_EVENTS_FULL)
+QUEUE_MAX_RECORDS = int(c.SDTLSPY_QUEUE_MAX_RECORDS)
+QUEUE_MAX_BYTES = int(c.SDTLSPY_QUEUE_MAX_BYTES)
 
 _BY_CATEGORY: dict[int, type[Error]] = {
     int(c.SDTLS_CATEGORY_CLOSED): ConnectionClosed,
@@ -75,6 +79,12 @@ def error_from_code(code: int, detail: str = "") -> Error:
         return UsageError(int(c.SDTLS_E_IN_CALLBACK),
                           detail or "used from two threads at once (or from its own callback)",
                           name="handle busy")
+    if code in (OUT_FULL, EVENTS_FULL):
+        what = "datagrams_to_send()" if code == OUT_FULL else "the events (next_event())"
+        return UsageError(int(c.SDTLS_E_LIMIT),
+                          detail or f"queue full ({QUEUE_MAX_RECORDS} records or {QUEUE_MAX_BYTES >> 20} MiB): "
+                          f"take {what} first; nothing was sent or lost",
+                          name="queue full")
     if code == GONE:
         return ConnectionClosed(int(c.SDTLS_E_CLOSED), detail or "the server's connection is gone")
     cls = _BY_CATEGORY.get(int(c.sdtls_error_category(code)), Error)

@@ -11,6 +11,29 @@ use sdtls_sys as sys;
 use crate::cert::{cstring, set_names, Certificate};
 use crate::error::{check, guard, Error, Result};
 
+/// The longest ALPN list [`ConfigBuilder::alpn`] takes, joined by ',' (4096
+/// bytes on the wire, so that the ClientHello fits what a server accepts).
+pub const ALPN_MAX_BYTES: usize = 4095;
+/// The most groups [`ConfigBuilder::groups`] takes, each at most once.
+pub const GROUPS_MAX: usize = 32;
+
+/// A setter's code; a refusal (SDTLS_E_INVALID_ARGUMENT) says what the C
+/// setter takes.
+/// A list setter's refusal, with the limit it is held to.
+fn with_limit(e: Error, limit: String) -> Error {
+    if e.code() != sys::SDTLS_E_INVALID_ARGUMENT {
+        return e;
+    }
+    Error::new(e.code(), format!("{}; {limit}", e.detail()))
+}
+
+fn check_limit(rc: std::ffi::c_int, limit: impl FnOnce() -> String) -> Result<()> {
+    if rc == sys::SDTLS_E_INVALID_ARGUMENT {
+        return Err(Error::new(rc, limit()));
+    }
+    check(rc)
+}
+
 /// A DTLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Version {
@@ -356,6 +379,7 @@ impl ConfigBuilder {
             set_names("srtp_profiles", &names, |a, n| unsafe {
                 sys::sdtls_config_set_srtp_profiles_list(cfg, a, n)
             })
+            .map_err(|e| with_limit(e, "known profiles, each at most once".into()))
         })
     }
 
@@ -374,7 +398,10 @@ impl ConfigBuilder {
     pub fn psk(self, identity: &str, key: &[u8]) -> Self {
         self.apply("psk", |cfg| {
             let id = cstring("psk identity", identity)?;
-            check(unsafe { sys::sdtls_config_add_psk(cfg, id.as_ptr(), key.as_ptr(), key.len()) })
+            check_limit(
+                unsafe { sys::sdtls_config_add_psk(cfg, id.as_ptr(), key.as_ptr(), key.len()) },
+                || "an identity of 1..128 bytes, a key of 1..64 bytes".into(),
+            )
         })
     }
 
@@ -401,7 +428,9 @@ impl ConfigBuilder {
     pub fn psk_identity_hint(self, hint: &str) -> Self {
         self.apply("psk_identity_hint", |cfg| {
             let s = cstring("psk_identity_hint", hint)?;
-            check(unsafe { sys::sdtls_config_set_psk_identity_hint(cfg, s.as_ptr()) })
+            check_limit(unsafe { sys::sdtls_config_set_psk_identity_hint(cfg, s.as_ptr()) }, || {
+                "1..128 bytes".into()
+            })
         })
     }
 
@@ -417,6 +446,16 @@ impl ConfigBuilder {
         let names: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
         self.apply("alpn", |cfg| {
             set_names("alpn", &names, |a, n| unsafe { sys::sdtls_config_set_alpn_list(cfg, a, n) })
+                .map_err(|e| {
+                    let got = names.join(",").len();
+                    with_limit(
+                        e,
+                        format!(
+                            "each name 1..255 bytes without ',' or ':', at most {ALPN_MAX_BYTES} \
+                             bytes joined by ',' (so that the ClientHello fits; got {got})"
+                        ),
+                    )
+                })
         })
     }
 
@@ -428,6 +467,12 @@ impl ConfigBuilder {
         self.apply("groups", |cfg| {
             set_names("groups", &names, |a, n| unsafe {
                 sys::sdtls_config_set_groups_list(cfg, a, n)
+            })
+            .map_err(|e| {
+                with_limit(
+                    e,
+                    format!("names the engine knows, each at most once, at most {GROUPS_MAX}"),
+                )
             })
         })
     }

@@ -387,9 +387,34 @@ struct Shared {
     send: Option<Box<SendFn>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<Event>,
+    /// The bytes of `transmit` and of the data events in `events`, for the
+    /// queues' bound ([`QUEUE_MAX_BYTES`]).
+    transmit_bytes: usize,
+    event_bytes: usize,
     /// Buffers given back with `recycle` / `poll_transmit_into`, reused for
     /// queued datagrams and data.
     spare: Vec<Vec<u8>>,
+}
+
+/// The bound of each of a [`Conn`]'s queues (datagrams for
+/// [`poll_transmit`](Conn::poll_transmit), events for
+/// [`poll_event`](Conn::poll_event)): a [`send`](Conn::send) while the
+/// datagram queue holds this many, and a [`receive`](Conn::receive) while
+/// the event queue does, fails with the C code `SDTLS_E_LIMIT` and changes
+/// nothing: take what is queued first; nothing queued is lost.
+pub const QUEUE_MAX_RECORDS: usize = 4096;
+/// The bound of each queue's bytes (see [`QUEUE_MAX_RECORDS`]).
+pub const QUEUE_MAX_BYTES: usize = 16 << 20;
+
+pub(crate) fn queue_full(what: &str, drain: &str) -> Error {
+    Error::new(
+        sys::SDTLS_E_LIMIT,
+        format!(
+            "queue of {what} full ({QUEUE_MAX_RECORDS} records or {} MiB): take them with {drain} first; \
+             nothing was sent or lost",
+            QUEUE_MAX_BYTES >> 20
+        ),
+    )
 }
 
 /// How many spare buffers a connection or server keeps.
@@ -434,6 +459,7 @@ unsafe extern "C" fn on_send(ud: *mut c_void, d: *const u8, len: usize) -> c_int
             }
             None => {
                 let v = filled(&mut sh.spare, bytes);
+                sh.transmit_bytes += v.len();
                 sh.transmit.push_back(v);
                 0
             }
@@ -452,6 +478,7 @@ unsafe extern "C" fn on_data(ud: *mut c_void, d: *const u8, len: usize) {
     guard((), || {
         let sh = &mut *(ud as *mut Shared);
         let v = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+        sh.event_bytes += v.len();
         sh.events.push_back(Event::Data(v));
     })
 }
@@ -492,6 +519,8 @@ impl Conn {
             send: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            transmit_bytes: 0,
+            event_bytes: 0,
             spare: Vec::new(),
         }));
         let cb = sys::sdtls_callbacks {
@@ -599,6 +628,11 @@ impl Conn {
     /// sent through the send closure). Returns the error that ended the
     /// connection, if it ended now or before.
     pub fn receive(&mut self, datagram: &[u8], now: Instant) -> Result<()> {
+        let sh = self.shared();
+        if sh.events.len() >= QUEUE_MAX_RECORDS || sh.event_bytes + datagram.len() > QUEUE_MAX_BYTES
+        {
+            return Err(queue_full("events", "poll_event"));
+        }
         let raw = self.raw;
         call_check(
             || unsafe {
@@ -611,6 +645,12 @@ impl Conn {
     /// Sends `data` as one record in one datagram (at most
     /// [`max_data_size`](Conn::max_data_size) bytes).
     pub fn send(&mut self, data: &[u8], now: Instant) -> Result<()> {
+        let sh = self.shared();
+        if sh.transmit.len() >= QUEUE_MAX_RECORDS
+            || sh.transmit_bytes + data.len() > QUEUE_MAX_BYTES
+        {
+            return Err(queue_full("datagrams", "poll_transmit"));
+        }
         let raw = self.raw;
         call_check(
             || unsafe { sys::sdtls_conn_send(raw, data.as_ptr(), data.len(), to_ns(now)) },
@@ -648,7 +688,10 @@ impl Conn {
 
     /// The next queued outgoing datagram (when no send closure is set).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.shared().transmit.pop_front()
+        let sh = self.shared();
+        let d = sh.transmit.pop_front()?;
+        sh.transmit_bytes -= d.len();
+        Some(d)
     }
 
     /// The next queued outgoing datagram, swapped into `out` (whose old
@@ -658,6 +701,7 @@ impl Conn {
         let sh = self.shared();
         match sh.transmit.pop_front() {
             Some(mut d) => {
+                sh.transmit_bytes -= d.len();
                 std::mem::swap(out, &mut d);
                 give_back(&mut sh.spare, d);
                 true
@@ -668,7 +712,12 @@ impl Conn {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.shared().events.pop_front()
+        let sh = self.shared();
+        let e = sh.events.pop_front()?;
+        if let Event::Data(d) = &e {
+            sh.event_bytes -= d.len();
+        }
+        Some(e)
     }
 
     /// Gives a buffer back (a datagram from [`poll_transmit`](Conn::poll_transmit)

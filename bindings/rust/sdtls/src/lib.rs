@@ -84,8 +84,10 @@ use std::ffi::CStr;
 pub use sdtls_sys as sys;
 
 pub use cert::{Certificate, CertificateFingerprint, Fingerprint, Hash};
-pub use config::{Config, ConfigBuilder, SrtpProfile, Version};
-pub use conn::{Conn, Event, Role, Session, SrtpKeying, SrtpKeys, State};
+pub use config::{Config, ConfigBuilder, SrtpProfile, Version, ALPN_MAX_BYTES, GROUPS_MAX};
+pub use conn::{
+    Conn, Event, Role, Session, SrtpKeying, SrtpKeys, State, QUEUE_MAX_BYTES, QUEUE_MAX_RECORDS,
+};
 pub use error::{Category, Error, Result};
 pub use server::{Counter, NewPeer, Peer, PeerId, PeerMut, Server, ServerEvent};
 

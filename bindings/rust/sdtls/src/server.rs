@@ -12,7 +12,9 @@ use sdtls_sys as sys;
 use crate::addr::{from_sockaddr, to_sockaddr, MAX_LEN};
 use crate::cert::cstring;
 use crate::config::Config;
-use crate::conn::{conn_queries, filled, give_back};
+use crate::conn::{
+    conn_queries, filled, give_back, queue_full, QUEUE_MAX_BYTES, QUEUE_MAX_RECORDS,
+};
 use crate::error::{call_check, check, guard, Error, Result};
 use crate::time::{from_ns, to_ns};
 
@@ -75,6 +77,10 @@ struct Shared {
     on_connect: Option<Box<ConnectFn>>,
     transmit: VecDeque<(SocketAddr, Vec<u8>)>,
     events: VecDeque<ServerEvent>,
+    /// The bytes of `transmit` and of the data events in `events`, for the
+    /// queues' bound (as a [`Conn`](crate::Conn)'s: [`QUEUE_MAX_RECORDS`]).
+    transmit_bytes: usize,
+    event_bytes: usize,
     spare: Vec<Vec<u8>>,
 }
 
@@ -115,6 +121,7 @@ unsafe extern "C" fn on_send(
             }
             None => {
                 let v = filled(&mut sh.spare, bytes);
+                sh.transmit_bytes += v.len();
                 sh.transmit.push_back((to, v));
                 0
             }
@@ -161,6 +168,7 @@ unsafe extern "C" fn on_data(
     guard((), || {
         let sh = &mut *(ud as *mut Shared);
         let data = filled(&mut sh.spare, std::slice::from_raw_parts(d, len));
+        sh.event_bytes += data.len();
         sh.events.push_back(ServerEvent::Data { peer: PeerId(peer_id(conn)), data });
     })
 }
@@ -208,6 +216,8 @@ impl Server {
             on_connect: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            transmit_bytes: 0,
+            event_bytes: 0,
             spare: Vec::new(),
         }));
         let cb = sys::sdtls_server_callbacks {
@@ -263,7 +273,14 @@ impl Server {
     }
 
     /// Feeds one datagram received from `from`.
+    /// Fails with `SDTLS_E_LIMIT`, changing nothing, while the event queue
+    /// is full (see [`QUEUE_MAX_RECORDS`]).
     pub fn receive(&mut self, from: SocketAddr, datagram: &[u8], now: Instant) -> Result<()> {
+        let sh = self.shared_mut();
+        if sh.events.len() >= QUEUE_MAX_RECORDS || sh.event_bytes + datagram.len() > QUEUE_MAX_BYTES
+        {
+            return Err(queue_full("events", "poll_event"));
+        }
         let mut a = [0u8; MAX_LEN];
         let n = to_sockaddr(&from, &mut a);
         let raw = self.raw;
@@ -298,7 +315,10 @@ impl Server {
 
     /// The next queued outgoing datagram and its destination.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
-        self.shared_mut().transmit.pop_front()
+        let sh = self.shared_mut();
+        let (to, d) = sh.transmit.pop_front()?;
+        sh.transmit_bytes -= d.len();
+        Some((to, d))
     }
 
     /// The next queued outgoing datagram swapped into `out` (whose old
@@ -306,6 +326,7 @@ impl Server {
     pub fn poll_transmit_into(&mut self, out: &mut Vec<u8>) -> Option<SocketAddr> {
         let sh = self.shared_mut();
         let (to, mut d) = sh.transmit.pop_front()?;
+        sh.transmit_bytes -= d.len();
         std::mem::swap(out, &mut d);
         give_back(&mut sh.spare, d);
         Some(to)
@@ -313,7 +334,12 @@ impl Server {
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        self.shared_mut().events.pop_front()
+        let sh = self.shared_mut();
+        let e = sh.events.pop_front()?;
+        if let ServerEvent::Data { data, .. } = &e {
+            sh.event_bytes -= data.len();
+        }
+        Some(e)
     }
 
     /// Gives a buffer back (a sent datagram, the bytes of a
@@ -341,9 +367,17 @@ impl Server {
         Some(PeerMut { server: self, id })
     }
 
-    /// Sends `data` to a peer as one record.
+    /// Sends `data` to a peer as one record. Fails with `SDTLS_E_LIMIT`,
+    /// changing nothing, while the datagram queue is full (see
+    /// [`QUEUE_MAX_RECORDS`]).
     pub fn send(&mut self, id: PeerId, data: &[u8], now: Instant) -> Result<()> {
         let raw = self.lookup(id).ok_or_else(gone)?;
+        let sh = self.shared_mut();
+        if sh.transmit.len() >= QUEUE_MAX_RECORDS
+            || sh.transmit_bytes + data.len() > QUEUE_MAX_BYTES
+        {
+            return Err(queue_full("datagrams", "poll_transmit"));
+        }
         call_check(
             || unsafe { sys::sdtls_conn_send(raw, data.as_ptr(), data.len(), to_ns(now)) },
             |rc| match self.lookup(id) {

@@ -96,7 +96,8 @@ fn many_clients_cookies_views_data_and_close() {
         assert_eq!(*addr, net.clients[i].0);
         let p = net.server.peer(*id).unwrap();
         assert_eq!((p.id(), p.addr(), p.state()), (*id, *addr, State::Connected));
-        let newest = if sdtls::has_feature(sdtls::Feature::Dtls13) { "DTLSv1.3" } else { "DTLSv1.2" };
+        let newest =
+            if sdtls::has_feature(sdtls::Feature::Dtls13) { "DTLSv1.3" } else { "DTLSv1.2" };
         assert_eq!(p.protocol_version(), Some(newest));
         let mut a = [0u8; 32];
         let mut b = [0u8; 32];
@@ -292,4 +293,67 @@ fn drop_orders() {
         assert_eq!(c.state(), State::Connected);
         c.send(b"into the void", now).unwrap();
     }
+}
+
+// A server's queues have a Conn's bound: a send to a peer while the
+// datagram queue is full, and a receive while the event queue is full,
+// fail with SDTLS_E_LIMIT; nothing queued is lost and, once drained,
+// every record comes out in order.
+#[test]
+fn server_queues_are_bounded_and_lose_nothing() {
+    let pki = Pki::new();
+    let (ccfg, scfg) = (pki.client().build().unwrap(), pki.server().build().unwrap());
+    let now = Instant::now();
+    let mut net = Net::new(Server::new(&scfg).unwrap());
+    net.add_client(&ccfg, now);
+    net.pump(now);
+    let id = new_peer_ids(&net.server_events())[0].0;
+    let addr = net.clients[0].0;
+    let max = sdtls::QUEUE_MAX_RECORDS;
+    // The server's datagram queue.
+    let mut sent = 0;
+    let full = loop {
+        match net.server.send(id, format!("{sent:06}").as_bytes(), now) {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+        assert!(sent <= max, "the send queue is bounded");
+    };
+    assert_eq!((full.code(), sent), (sys::SDTLS_E_LIMIT, max));
+    assert!(full.detail().contains("poll_transmit"), "{full}");
+    let c = &mut net.clients[0].1;
+    let mut n = 0;
+    while let Some((_, d)) = net.server.poll_transmit() {
+        c.receive(&d, now).unwrap();
+        while let Some(Event::Data(d)) = c.poll_event() {
+            assert_eq!(d, format!("{n:06}").into_bytes());
+            n += 1;
+        }
+    }
+    assert_eq!(n, max);
+    // The server's event queue.
+    let mut out = Vec::new();
+    for i in 0..max + 1 {
+        c.send(format!("{i:06}").as_bytes(), now).unwrap();
+        out.push(c.poll_transmit().unwrap());
+    }
+    for d in &out[..max] {
+        net.server.receive(addr, d, now).unwrap();
+    }
+    let e = net.server.receive(addr, &out[max], now).unwrap_err();
+    assert_eq!(e.code(), sys::SDTLS_E_LIMIT);
+    assert!(e.detail().contains("poll_event"), "{e}");
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    let mut take = |s: &mut Server| {
+        while let Some(ev) = s.poll_event() {
+            if let ServerEvent::Data { data, .. } = ev {
+                got.push(data);
+            }
+        }
+    };
+    take(&mut net.server);
+    net.server.receive(addr, &out[max], now).unwrap();
+    take(&mut net.server);
+    let want: Vec<Vec<u8>> = (0..max + 1).map(|i| format!("{i:06}").into_bytes()).collect();
+    assert_eq!(got, want);
 }

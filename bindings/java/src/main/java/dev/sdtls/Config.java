@@ -32,6 +32,12 @@ import java.util.function.ToIntFunction;
  * (its methods are synchronized).
  */
 public final class Config implements AutoCloseable {
+  /** The longest ALPN list {@link #alpn} takes, joined by ',' (4096 bytes on the wire). */
+  public static final int ALPN_MAX_BYTES = 4095;
+
+  /** The most groups {@link #groups} takes (each at most once). */
+  public static final int GROUPS_MAX = 32;
+
   static {
     NativeLibrary.load();
   }
@@ -125,12 +131,17 @@ public final class Config implements AutoCloseable {
   public Config alpn(String... protocols) {
     // Each name as it is: the C library refuses one with ',' or ':' (it
     // would be two in the joined form), an empty one and a long one.
-    return call(h -> SdtlsNative.sdtls_config_set_alpn_list(h, protocols));
+    return call(h -> SdtlsNative.sdtls_config_set_alpn_list(h, protocols),
+        "ALPN: each name 1..255 bytes without ',' or ':', at most " + ALPN_MAX_BYTES
+            + " bytes joined by ',' (so that the ClientHello fits; got "
+            + String.join(",", protocols).getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+            + ")");
   }
 
   /** The key exchange groups, most preferred first ("X25519", "P-256" ...). */
   public Config groups(String... groups) {
-    return call(h -> SdtlsNative.sdtls_config_set_groups_list(h, groups));
+    return call(h -> SdtlsNative.sdtls_config_set_groups_list(h, groups),
+        "groups: names the engine knows, each at most once, at most " + GROUPS_MAX);
   }
 
   /** Restricts the cipher suites (OpenSSL syntax, AEAD suites only). */
@@ -160,12 +171,14 @@ public final class Config implements AutoCloseable {
   public Config psk(String identity, byte[] key) {
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(key, "key");
-    return call(h -> SdtlsNative.sdtls_config_add_psk(h, identity, key));
+    return call(h -> SdtlsNative.sdtls_config_add_psk(h, identity, key),
+        "PSK: an identity of 1..128 bytes, a key of 1..64 bytes");
   }
 
   /** Server: the PSK identity hint sent to clients (1..128 bytes). */
   public Config pskIdentityHint(String hint) {
-    return call(h -> SdtlsNative.sdtls_config_set_psk_identity_hint(h, hint));
+    return call(h -> SdtlsNative.sdtls_config_set_psk_identity_hint(h, hint),
+        "PSK identity hint: 1..128 bytes");
   }
 
   /** true also allows the engine's CBC-HMAC PSK suites (for constrained peers). */
@@ -184,7 +197,8 @@ public final class Config implements AutoCloseable {
       throw new IllegalArgumentException("at least one SRTP profile");
     }
     String[] names = Arrays.stream(profiles).map(Enum::name).toArray(String[]::new);
-    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles_list(h, names));
+    return call(h -> SdtlsNative.sdtls_config_set_srtp_profiles_list(h, names),
+        "SRTP profiles: each at most once");
   }
 
   /** Server: issue session tickets so that clients can resume (default true). */
@@ -295,9 +309,17 @@ public final class Config implements AutoCloseable {
   }
 
   /** One call on the C config, under this object's lock (close() takes it too). */
-  private synchronized Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f) {
+  private Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f) {
+    return call(f, "");
+  }
+
+  /** As call(f), with {@code what} (the limits of the setting) as the error's detail. */
+  private synchronized Config call(ToIntFunction<SWIGTYPE_p_sdtls_config> f, String what) {
     try {
-      check(f.applyAsInt(handle()));
+      int rc = f.applyAsInt(handle());
+      if (rc != 0) {
+        throw new SdtlsException(rc, rc == SdtlsNative.SDTLS_E_INVALID_ARGUMENT ? what : "");
+      }
     } finally {
       Reference.reachabilityFence(this);
     }

@@ -116,7 +116,12 @@ public final class Connection implements AutoCloseable {
   public synchronized void receive(byte[] datagram, long now) {
     Objects.requireNonNull(datagram, "datagram");
     try {
-      checkUsage(SdtlsNative.sdtls_conn_receive(live(), datagram, time(now)));
+      live();
+      int rc = SdtlsNative.jconn_receive(holder, datagram, time(now));
+      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
+        throw queueFull("events", "pollEvent()");
+      }
+      checkUsage(rc);
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -131,7 +136,12 @@ public final class Connection implements AutoCloseable {
   public synchronized void send(byte[] data, long now) {
     Objects.requireNonNull(data, "data");
     try {
-      check(SdtlsNative.sdtls_conn_send(live(), data, time(now)));
+      live();
+      int rc = SdtlsNative.jconn_send(holder, data, time(now));
+      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
+        throw queueFull("datagrams", "pollDatagram()");
+      }
+      check(rc);
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -475,6 +485,18 @@ public final class Connection implements AutoCloseable {
 
   private static String ascii(byte[] b) {
     return new String(b, StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * The error of a send or receive refused because the queue it adds to
+   * holds {@code JQUEUE_MAX_RECORDS} records or {@code JQUEUE_MAX_BYTES}
+   * bytes: nothing was sent or fed, nothing queued is lost.
+   */
+  static SdtlsException queueFull(String what, String drain) {
+    return new SdtlsException(SdtlsNative.SDTLS_E_LIMIT,
+        "queue of " + what + " full (" + SdtlsNative.JQUEUE_MAX_RECORDS + " records or "
+            + (SdtlsNative.JQUEUE_MAX_BYTES >> 20) + " MiB): take them with " + drain
+            + " first; nothing was sent or lost");
   }
 
   /** Throws the connection's error for any failure. */

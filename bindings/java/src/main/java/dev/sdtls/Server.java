@@ -131,7 +131,11 @@ public final class Server implements AutoCloseable {
     InetAddress ip = ip(from);
     live();
     try {
-      check(SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope(ip), datagram, time(now)));
+      int rc = SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope(ip), datagram, time(now));
+      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
+        throw Connection.queueFull("events", "pollEvent()");
+      }
+      check(rc);
     } finally {
       Reference.reachabilityFence(this);
     }
@@ -333,6 +337,15 @@ public final class Server implements AutoCloseable {
     } finally {
       Reference.reachabilityFence(this);
     }
+  }
+
+  /** A connection's send, refused when the server's queue of datagrams is full. */
+  int send(SWIGTYPE_p_sdtls_conn c, byte[] data, long now) {
+    int rc = SdtlsNative.jserver_conn_send(holder, c, data, time(now));
+    if (rc == SdtlsNative.SDTLS_E_LIMIT) {
+      throw Connection.queueFull("datagrams", "pollDatagram()");
+    }
+    return rc;
   }
 
   void fence() {

@@ -57,7 +57,7 @@ public final class ServerConnection {
    */
   public void send(byte[] data, long now) {
     Objects.requireNonNull(data, "data");
-    call(c -> check(c, SdtlsNative.sdtls_conn_send(c, data, Server.time(now))));
+    call(c -> check(c, server.send(c, data, now)));
   }
 
   /** DTLS 1.3: renews this side's traffic keys (see {@link Connection#keyUpdate}). */
