@@ -8,7 +8,7 @@
 #include "internal.h"
 
 int sdtls_config_set_alpn(sdtls_config *config, const char *protocols) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -66,7 +66,7 @@ static int select_cb(SSL *ssl, const uint8_t **out, uint8_t *out_len, const uint
   return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol */
 }
 
-int sdtls_alpn_install(sdtls_config *config) {
+int Sdtls_alpn_install(sdtls_config *config) {
   if (config->alpn == NULL) {
     return SDTLS_OK;
   }

@@ -221,7 +221,7 @@ static int no_password(char *buf, int size, int rwflag, void *userdata) {
 int sdtls_certificate_fingerprint(const uint8_t *pem, size_t len, int hash, uint8_t *out,
                                   size_t *out_len) {
   if (pem == NULL || out == NULL || out_len == NULL || len > INT_MAX ||
-      sdtls_digest_len(hash) == 0) {
+      Sdtls_digest_len(hash) == 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   if (len == 0) {
@@ -243,7 +243,7 @@ int sdtls_certificate_fingerprint(const uint8_t *pem, size_t len, int hash, uint
     const uint8_t *p = der;
     X509 *x509 = d2i_X509(NULL, &p, der_len);
     if (x509 != NULL && p == der + der_len) {
-      ret = sdtls_digest(hash, der, (size_t)der_len, out, out_len);
+      ret = Sdtls_digest(hash, der, (size_t)der_len, out, out_len);
     }
     X509_free(x509);
   }

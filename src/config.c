@@ -90,10 +90,10 @@ static void keylog_trampoline(const SSL *ssl, const char *line) {
     return;
   }
   sdtls_time saved_now;
-  sdtls_conn *conn = sdtls_conn_engine_callback_begin(ssl, &saved_now);
+  sdtls_conn *conn = Sdtls_conn_engine_callback_begin(ssl, &saved_now);
   if (conn != NULL) {
     c->keylog(c->keylog_user, line);
-    sdtls_conn_engine_callback_end(conn, saved_now);
+    Sdtls_conn_engine_callback_end(conn, saved_now);
   }
 }
 
@@ -118,7 +118,7 @@ int sdtls_config_new(sdtls_config **out) {
     *option_slot(c, option_ranges[i].option) = option_ranges[i].def;
   }
   SSL_CTX_set_app_data(c->ctx, c);
-  SSL_CTX_set_current_time_cb(c->ctx, sdtls_engine_time_cb);
+  SSL_CTX_set_current_time_cb(c->ctx, Sdtls_engine_time_cb);
   SSL_CTX_set_options(c->ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
   /* No session cache of the engine's: resumption is by tickets, set up when
    * the config is frozen (session.c). */
@@ -139,7 +139,7 @@ void sdtls_config_free(sdtls_config *config) {
   if (config == NULL || atomic_fetch_sub(&config->refs, 1) != 1) {
     return;
   }
-  sdtls_session_import_clear(config); /* before the context it was parsed with */
+  Sdtls_session_import_clear(config); /* before the context it was parsed with */
   SSL_CTX_free(config->ctx);
   pthread_mutex_destroy(&config->lock);
   if (config->psks != NULL) {
@@ -162,7 +162,7 @@ static const char psk_cbc_ciphers[] =
 static int finish(sdtls_config *c) {
   char list[sizeof(default_ciphers) + sizeof(psk_ciphers) + sizeof(psk_cbc_ciphers)];
   const char *ciphers = c->ciphers;
-  if (ciphers == NULL && sdtls_config_has_psk(c)) {
+  if (ciphers == NULL && Sdtls_config_has_psk(c)) {
     /* The PSK suite first: a client given a key means to use it, and the
      * engine's servers follow the client's order. */
     snprintf(list, sizeof(list), "%s:%s%s", psk_ciphers + 1, default_ciphers,
@@ -175,24 +175,24 @@ static int finish(sdtls_config *c) {
     ERR_clear_error();
     return SDTLS_E_NOMEM; /* the list was checked when it was set */
   }
-  if (sdtls_config_has_psk(c) && c->max_version == SDTLS_DTLS1_3 &&
+  if (Sdtls_config_has_psk(c) && c->max_version == SDTLS_DTLS1_3 &&
       c->min_version == SDTLS_DTLS1_2) {
     /* The engine's PSK suites (RFC 4279) are DTLS 1.2 suites: its DTLS 1.3
      * would need a certificate instead. */
     c->max_version = SDTLS_DTLS1_2;
     SSL_CTX_set_max_proto_version(c->ctx, DTLS1_2_VERSION);
   }
-  int rc = sdtls_psk_install(c);
+  int rc = Sdtls_psk_install(c);
   if (rc == SDTLS_OK) {
-    rc = sdtls_session_install(c);
+    rc = Sdtls_session_install(c);
   }
   if (rc == SDTLS_OK) {
-    rc = sdtls_alpn_install(c);
+    rc = Sdtls_alpn_install(c);
   }
   return rc;
 }
 
-int sdtls_config_acquire(sdtls_config *config) {
+int Sdtls_config_acquire(sdtls_config *config) {
   int rc = SDTLS_OK;
   pthread_mutex_lock(&config->lock);
   if (!config->frozen) {
@@ -206,7 +206,7 @@ int sdtls_config_acquire(sdtls_config *config) {
   return rc;
 }
 
-int sdtls_config_check_mutable(sdtls_config *config) {
+int Sdtls_config_check_mutable(sdtls_config *config) {
   if (config == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -218,7 +218,7 @@ int sdtls_config_check_mutable(sdtls_config *config) {
 
 
 int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t value) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -325,7 +325,7 @@ static int read_pem_certificates(const uint8_t *pem, size_t len, STACK_OF(X509) 
 
 int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_pem,
                                      size_t cert_len, const uint8_t *key_pem, size_t key_len) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -388,7 +388,7 @@ int sdtls_config_set_certificate_pem(sdtls_config *config, const uint8_t *cert_p
 
 int sdtls_config_set_certificate_file(sdtls_config *config, const char *cert_path,
                                       const char *key_path) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -431,7 +431,7 @@ static int add_trust(sdtls_config *config, STACK_OF(X509) *certs) {
 }
 
 int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -448,7 +448,7 @@ int sdtls_config_set_ca_pem(sdtls_config *config, const uint8_t *pem, size_t len
 }
 
 int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *ca_dir) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -495,7 +495,7 @@ int sdtls_config_set_ca(sdtls_config *config, const char *ca_file, const char *c
 }
 
 int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -534,7 +534,7 @@ int sdtls_config_set_ciphers(sdtls_config *config, const char *ciphers) {
 }
 
 int sdtls_config_set_keylog(sdtls_config *config, sdtls_keylog_cb cb, void *user_data) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -579,7 +579,7 @@ static bool groups_over_limit(const char *list) {
 }
 
 int sdtls_config_set_groups(sdtls_config *config, const char *groups) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -593,12 +593,12 @@ int sdtls_config_set_groups(sdtls_config *config, const char *groups) {
 }
 
 int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerprint) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
   sdtls_fingerprint fp;
-  rc = sdtls_pin_parse(fingerprint, &fp);
+  rc = Sdtls_pin_parse(fingerprint, &fp);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -617,7 +617,7 @@ int sdtls_has_feature(sdtls_feature feature) {
     case SDTLS_FEATURE_ALPN:
     case SDTLS_FEATURE_DTLS1_2: return 1;
     case SDTLS_FEATURE_DTLS1_3: return engine_speaks(SDTLS_DTLS1_3) ? 1 : 0;
-    case SDTLS_FEATURE_COOKIE_EXCHANGE: return sdtls_engine_has_cookie_handover();
+    case SDTLS_FEATURE_COOKIE_EXCHANGE: return Sdtls_engine_has_cookie_handover();
   }
   return 0;
 }

@@ -239,7 +239,7 @@ static int fail_from_engine(sdtls_conn *conn, int ssl_error) {
     ERR_clear_error(); /* the detail already names both fingerprints */
     return fail(conn, SDTLS_E_VERIFY);
   }
-  int code = sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail, sizeof(conn->detail));
+  int code = Sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail, sizeof(conn->detail));
   if (code == SDTLS_E_CLOSED) {
     /* The peer's close_notify: an orderly end, reported with reason 0. */
     conn->state = SDTLS_STATE_CLOSED;
@@ -283,7 +283,7 @@ static int finish(sdtls_conn *conn, int rc) {
     if (conn->hooks != NULL) {
       conn->hooks->close(conn->owner, conn, conn->close_at);
     } else {
-      sdtls_conn_shutdown(conn, conn->close_at);
+      Sdtls_conn_shutdown(conn, conn->close_at);
     }
   }
   if (conn->free_pending) {
@@ -300,28 +300,28 @@ static int finish(sdtls_conn *conn, int rc) {
  * finish()). Once a free or a close was asked for, no such callback
  * follows (NULL: skip it). The callback may drive other connections with
  * another clock: the engine's is restored after it. */
-sdtls_conn *sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now) {
+sdtls_conn *Sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now) {
   sdtls_conn *conn = SSL_get_app_data(ssl);
   if (conn == NULL || conn->free_pending || conn->close_pending || conn->in_engine_cb ||
       (conn->hooks != NULL && !conn->hooks->engine_callback(conn->owner, true))) {
     return NULL;
   }
   conn->in_engine_cb = true;
-  *saved_now = sdtls_engine_now;
+  *saved_now = Sdtls_engine_now;
   return conn;
 }
 
-void sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now) {
-  sdtls_engine_time_set(saved_now);
+void Sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now) {
+  Sdtls_engine_time_set(saved_now);
   if (conn->hooks != NULL) {
     conn->hooks->engine_callback(conn->owner, false);
   }
   conn->in_engine_cb = false;
 }
 
-bool sdtls_conn_in_engine_callback(const sdtls_conn *conn) { return conn->in_engine_cb; }
+bool Sdtls_conn_in_engine_callback(const sdtls_conn *conn) { return conn->in_engine_cb; }
 
-void sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now) {
+void Sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now) {
   if (!conn->close_pending) {
     conn->close_pending = true;
     conn->close_at = now;
@@ -361,7 +361,7 @@ static bool fingerprint_listed(const sdtls_fingerprint *list, size_t n, leaf_dig
     int hash = list[i].hash;
     if (!d->have[hash]) {
       size_t len;
-      sdtls_digest(hash, CRYPTO_BUFFER_data(d->leaf), CRYPTO_BUFFER_len(d->leaf), d->digest[hash],
+      Sdtls_digest(hash, CRYPTO_BUFFER_data(d->leaf), CRYPTO_BUFFER_len(d->leaf), d->digest[hash],
                    &len);
       d->have[hash] = true;
     }
@@ -409,7 +409,7 @@ static bool pins_fingerprints(const sdtls_conn *conn) {
   return conn->n_fingerprints > 0 || conn->config->n_fingerprints > 0;
 }
 
-/* The session context (see sdtls_session_context() in session.c): a
+/* The session context (see Sdtls_session_context() in session.c): a
  * connection that adds nothing of its own (no server name, no pins) has
  * its config's, computed once when the config was frozen. */
 static void session_context(const sdtls_conn *conn, uint8_t out[SHA256_DIGEST_LENGTH]) {
@@ -418,7 +418,7 @@ static void session_context(const sdtls_conn *conn, uint8_t out[SHA256_DIGEST_LE
     memcpy(out, c->session_ctx[conn->role == SDTLS_ROLE_SERVER], SHA256_DIGEST_LENGTH);
     return;
   }
-  sdtls_session_context(c, conn->role, conn->server_name, conn->fingerprints,
+  Sdtls_session_context(c, conn->role, conn->server_name, conn->fingerprints,
                         conn->n_fingerprints, out);
 }
 
@@ -474,14 +474,14 @@ static int conn_create(sdtls_config *config, sdtls_role role, sdtls_conn **out) 
   if (pthread_once(&bio_method_once, bio_method_init) != 0 || bio_method == NULL) {
     return SDTLS_E_INTERNAL;
   }
-  if (role == SDTLS_ROLE_SERVER && !config->has_certificate && !sdtls_config_has_psk(config)) {
+  if (role == SDTLS_ROLE_SERVER && !config->has_certificate && !Sdtls_config_has_psk(config)) {
     return SDTLS_E_CREDENTIALS;
   }
   sdtls_conn *conn = calloc(1, sizeof(*conn));
   if (conn == NULL) {
     return SDTLS_E_NOMEM;
   }
-  int rc = sdtls_config_acquire(config);
+  int rc = Sdtls_config_acquire(config);
   if (rc != SDTLS_OK) {
     free(conn);
     return rc;
@@ -525,7 +525,7 @@ int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks 
   return SDTLS_OK;
 }
 
-int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
+int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
                               const uint8_t *addr, size_t addr_len, sdtls_conn **out) {
   if (config == NULL || hooks == NULL || hooks->send == NULL || out == NULL ||
       addr_len > MAX_ADDR || (addr == NULL && addr_len > 0)) {
@@ -560,7 +560,7 @@ void sdtls_conn_free(sdtls_conn *conn) {
   destroy(conn);
 }
 
-void sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
+void Sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
 
 /* ---- driving the engine ---- */
 
@@ -569,7 +569,7 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
   struct timeval tv;
   if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
     if (DTLSv1_get_timeout(conn->ssl, &tv)) {
-      conn->retransmit_deadline = sdtls_time_add(
+      conn->retransmit_deadline = Sdtls_time_add(
           now, (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull);
       return;
     }
@@ -668,7 +668,7 @@ static int read_records(sdtls_conn *conn, sdtls_time now) {
     used = (size_t)r > used ? (size_t)r : used;
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
-    sdtls_engine_time_set(now);
+    Sdtls_engine_time_set(now);
   } while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
            (conn->in != NULL || SSL_has_pending(conn->ssl)));
   if (used > 0) {
@@ -681,7 +681,7 @@ static int read_records(sdtls_conn *conn, sdtls_time now) {
  * caller's clock is handed to the engine once, and again after each
  * callback. */
 static int drive(sdtls_conn *conn, sdtls_time now) {
-  sdtls_engine_time_set(now);
+  Sdtls_engine_time_set(now);
   if (conn->state == SDTLS_STATE_HANDSHAKING) {
     if (conn->role == SDTLS_ROLE_CLIENT && !restart_screen(conn)) {
       return SDTLS_OK; /* dropped */
@@ -698,7 +698,7 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     if (!resumed_pin_ok(conn)) {
       return fail(conn, SDTLS_E_VERIFY); /* the detail names both fingerprints */
     }
-    if (!sdtls_psk_still_known(conn)) {
+    if (!Sdtls_psk_still_known(conn)) {
       snprintf(conn->detail, sizeof(conn->detail),
                "the resumed session's PSK identity is no longer accepted");
       SSL_send_fatal_alert(conn->ssl, SSL_AD_UNKNOWN_PSK_IDENTITY);
@@ -710,7 +710,7 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
     }
     connected(conn, now);
     emit_handshake_done(conn);
-    sdtls_engine_time_set(now);
+    Sdtls_engine_time_set(now);
   }
   int rc = SDTLS_OK;
   if (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
@@ -753,7 +753,7 @@ static int begin(sdtls_conn *conn, sdtls_time now) {
   }
   conn->state = SDTLS_STATE_HANDSHAKING;
   conn->handshake_deadline =
-      sdtls_time_add(now, (uint64_t)conn->config->handshake_timeout_ms * NS_PER_MS);
+      Sdtls_time_add(now, (uint64_t)conn->config->handshake_timeout_ms * NS_PER_MS);
   conn->last_activity = now;
   return drive(conn, now);
 }
@@ -814,7 +814,7 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
   }
   /* A client that pins fingerprints or uses a PSK has no name to check. */
   if (conn->server_name == NULL && conn->config->verify_peer && !pins_fingerprints(conn) &&
-      !sdtls_config_has_psk(conn->config)) {
+      !Sdtls_config_has_psk(conn->config)) {
     snprintf(conn->detail, sizeof(conn->detail),
              "a verifying client needs a server name (sdtls_conn_set_server_name)");
     return SDTLS_E_STATE;
@@ -998,7 +998,7 @@ static int schedule_restart(sdtls_conn *conn, sdtls_time now) {
   abandon(conn);
   conn->restart_pending = true;
   conn->retransmit_deadline =
-      sdtls_time_add(now, (uint64_t)conn->config->initial_timeout_ms * NS_PER_MS);
+      Sdtls_time_add(now, (uint64_t)conn->config->initial_timeout_ms * NS_PER_MS);
   return SDTLS_OK;
 }
 
@@ -1141,7 +1141,7 @@ static int restart_or_fail(sdtls_conn *conn, int ssl_error, sdtls_time now) {
    * conn->detail until another failure. */
   conn->restart_error = conn->fingerprint_mismatch
                             ? SDTLS_E_VERIFY
-                            : sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail,
+                            : Sdtls_error_from_engine(conn->ssl, ssl_error, conn->detail,
                                                       sizeof(conn->detail));
   ERR_clear_error();
   return schedule_restart(conn, now);
@@ -1209,7 +1209,7 @@ static void restart_note_timer(sdtls_conn *conn, sdtls_time now) {
   }
 }
 
-int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
@@ -1227,7 +1227,7 @@ int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
      * that only sends junk). */
     rc = SDTLS_OK;
     if (alive(conn)) {
-      sdtls_engine_time_set(now);
+      Sdtls_engine_time_set(now);
       rc = read_records(conn, now);
     }
     if (conn->state == SDTLS_STATE_CONNECTED) {
@@ -1264,7 +1264,7 @@ int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sd
       conn->hooks != NULL) {
     return SDTLS_E_STATE;
   }
-  return sdtls_conn_feed(conn, datagram, len, now);
+  return Sdtls_conn_feed(conn, datagram, len, now);
 }
 
 size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
@@ -1284,7 +1284,7 @@ static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_ti
   if (len > conn->max_data) {
     return SDTLS_E_TOO_BIG;
   }
-  sdtls_engine_time_set(now);
+  Sdtls_engine_time_set(now);
   int r = SSL_write(conn->ssl, data, (int)len);
   if (r != (int)len) {
     return fail_from_engine(conn, SSL_get_error(conn->ssl, r));
@@ -1306,7 +1306,7 @@ static int conn_key_update(sdtls_conn *conn, sdtls_time now) {
   if (!conn->dtls13) {
     return SDTLS_E_UNSUPPORTED; /* DTLS 1.2 has no KeyUpdate */
   }
-  sdtls_engine_time_set(now);
+  Sdtls_engine_time_set(now);
   if (!SSL_key_update(conn->ssl, SSL_KEY_UPDATE_REQUESTED)) {
     ERR_clear_error();
     return SDTLS_E_STATE;
@@ -1381,7 +1381,7 @@ sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
                                                               : conn->retransmit_deadline;
 }
 
-int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
+int Sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
@@ -1399,7 +1399,7 @@ int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now) {
   } else if (now >= conn->retransmit_deadline && restart_takes_timer(conn)) {
     rc = restart_on_timer(conn, now);
   } else if (now >= conn->retransmit_deadline) {
-    sdtls_engine_time_set(now);
+    Sdtls_engine_time_set(now);
     if (DTLSv1_handle_timeout(conn->ssl) < 0) {
       ERR_clear_error();
       snprintf(conn->detail, sizeof(conn->detail), "peer did not answer retransmissions");
@@ -1422,15 +1422,15 @@ int sdtls_conn_handle_timeout(sdtls_conn *conn, sdtls_time now) {
   if (conn->hooks != NULL) {
     return SDTLS_E_STATE; /* its server handles its timers */
   }
-  return sdtls_conn_tick(conn, now);
+  return Sdtls_conn_tick(conn, now);
 }
 
-void sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now) {
+void Sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return;
   }
   if (conn->state == SDTLS_STATE_CONNECTED) {
-    sdtls_engine_time_set(now);
+    Sdtls_engine_time_set(now);
     SSL_shutdown(conn->ssl); /* sends close_notify; the peer's is not awaited */
     ERR_clear_error();
   }
@@ -1449,13 +1449,13 @@ int sdtls_conn_close(sdtls_conn *conn, sdtls_time now) {
     return SDTLS_E_IN_CALLBACK;
   }
   if (conn->in_engine_cb) {
-    sdtls_conn_defer_close(conn, now); /* finish() applies it */
+    Sdtls_conn_defer_close(conn, now); /* finish() applies it */
     return SDTLS_OK;
   }
   if (conn->hooks != NULL) {
     return conn->hooks->close(conn->owner, conn, now); /* as sdtls_server_close_peer() */
   }
-  sdtls_conn_shutdown(conn, now);
+  Sdtls_conn_shutdown(conn, now);
   return finish(conn, SDTLS_OK);
 }
 
@@ -1477,17 +1477,17 @@ const char *sdtls_conn_error_detail(const sdtls_conn *conn) {
   return conn != NULL ? conn->detail : "";
 }
 
-bool sdtls_conn_is_done(const sdtls_conn *conn) {
+bool Sdtls_conn_is_done(const sdtls_conn *conn) {
   return conn != NULL && !SSL_in_init(conn->ssl) &&
          (conn->state == SDTLS_STATE_CONNECTED || conn->state == SDTLS_STATE_CLOSED);
 }
 
 const char *sdtls_conn_version(const sdtls_conn *conn) {
-  return sdtls_conn_is_done(conn) ? SSL_get_version(conn->ssl) : NULL;
+  return Sdtls_conn_is_done(conn) ? SSL_get_version(conn->ssl) : NULL;
 }
 
 const char *sdtls_conn_cipher(const sdtls_conn *conn) {
-  if (!sdtls_conn_is_done(conn)) {
+  if (!Sdtls_conn_is_done(conn)) {
     return NULL;
   }
   const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
@@ -1499,7 +1499,7 @@ int sdtls_conn_peer_certificate(const sdtls_conn *conn, const uint8_t **der, siz
     return SDTLS_E_INVALID_ARGUMENT;
   }
   const STACK_OF(CRYPTO_BUFFER) *chain =
-      sdtls_conn_is_done(conn) ? SSL_get0_peer_certificates(conn->ssl) : NULL;
+      Sdtls_conn_is_done(conn) ? SSL_get0_peer_certificates(conn->ssl) : NULL;
   if (chain == NULL || sk_CRYPTO_BUFFER_num(chain) == 0) {
     return SDTLS_E_STATE;
   }
@@ -1526,12 +1526,12 @@ int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, uint8_t *out,
                                 size_t *out_len) {
   const uint8_t *der;
   size_t len;
-  if (out == NULL || out_len == NULL || sdtls_digest_len(hash) == 0) {
+  if (out == NULL || out_len == NULL || Sdtls_digest_len(hash) == 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   int rc = sdtls_conn_peer_certificate(conn, &der, &len);
   if (rc == SDTLS_OK) {
-    rc = sdtls_digest(hash, der, len, out, out_len);
+    rc = Sdtls_digest(hash, der, len, out, out_len);
   }
   return rc;
 }
@@ -1562,7 +1562,7 @@ int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
     return SDTLS_E_IN_CALLBACK;
   }
   sdtls_fingerprint fp;
-  int rc = sdtls_pin_parse(fingerprint, &fp);
+  int rc = Sdtls_pin_parse(fingerprint, &fp);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -1593,7 +1593,7 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
     return SDTLS_E_STATE;
   }
   /* Kept until the handshake starts, when the session context is known. */
-  SSL_SESSION *s = sdtls_session_import(conn->config, session, len);
+  SSL_SESSION *s = Sdtls_session_import(conn->config, session, len);
   if (s == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -1603,7 +1603,7 @@ int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len)
 }
 
 const char *sdtls_conn_group(const sdtls_conn *conn) {
-  if (!sdtls_conn_is_done(conn) ||
+  if (!Sdtls_conn_is_done(conn) ||
       (SSL_session_reused(conn->ssl) && SSL_version(conn->ssl) == DTLS1_2_VERSION)) {
     return NULL; /* a resumed DTLS 1.2 handshake exchanges no key (the engine
                     would name the original handshake's group) */
@@ -1613,7 +1613,7 @@ const char *sdtls_conn_group(const sdtls_conn *conn) {
 }
 
 const char *sdtls_conn_alpn(const sdtls_conn *conn) {
-  return sdtls_conn_is_done(conn) ? conn->alpn : NULL;
+  return Sdtls_conn_is_done(conn) ? conn->alpn : NULL;
 }
 
 void sdtls_conn_set_app_data(sdtls_conn *conn, void *app_data) {
@@ -1640,17 +1640,17 @@ int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t **addr, size_t
 
 /* ---- for the server ---- */
 
-SSL *sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
+SSL *Sdtls_conn_engine(sdtls_conn *conn) { return conn->ssl; }
 
-SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn) { return conn->latest_session; }
+SSL_SESSION *Sdtls_conn_latest_session(const sdtls_conn *conn) { return conn->latest_session; }
 
-void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session) {
+void Sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session) {
   SSL_SESSION_free(conn->latest_session);
   conn->latest_session = session;
 }
 
-sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn) { return conn->last_activity; }
+sdtls_time Sdtls_conn_last_activity(const sdtls_conn *conn) { return conn->last_activity; }
 
-sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn) {
+sdtls_time Sdtls_conn_handshake_deadline(const sdtls_conn *conn) {
   return conn->handshake_deadline;
 }

@@ -11,7 +11,7 @@
 
 /* ---- peer addresses ---- */
 
-int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out) {
+int Sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out) {
   if (addr == NULL || out == NULL || len < sizeof(sa_family_t)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -134,12 +134,12 @@ static bool parse_record_header(const uint8_t *dgram, size_t len, record *rec) {
   return true;
 }
 
-int sdtls_record_header_ok(const uint8_t *dgram, size_t len) {
+int Sdtls_record_header_ok(const uint8_t *dgram, size_t len) {
   record rec;
   return parse_record_header(dgram, len, &rec) ? 1 : 0;
 }
 
-int sdtls_record_is_unified(const uint8_t *dgram, size_t len) {
+int Sdtls_record_is_unified(const uint8_t *dgram, size_t len) {
   if (dgram == NULL || len < 1 || (dgram[0] & 0xe0) != 0x20) {
     return 0;
   }
@@ -194,7 +194,7 @@ static sdtls_ch_result parse_ch_header(const uint8_t *dgram, size_t len, ch_head
   return SDTLS_CH_OK;
 }
 
-int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+int Sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
                                       sdtls_ch_fragment *out) {
   if (out == NULL) {
     return SDTLS_CH_MALFORMED;
@@ -246,7 +246,7 @@ static size_t put_handshake_headers(uint8_t *out, uint16_t record_version, uint6
   return n;
 }
 
-size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
+size_t Sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
                                    uint8_t *out, size_t out_cap) {
   size_t n = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + frag->message_len;
   if (frag->message_len + SDTLS_HANDSHAKE_HEADER_LEN > MAX_RECORD_BODY || n > out_cap) {
@@ -260,7 +260,7 @@ size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t 
 
 /* ---- ClientHello ---- */
 
-sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
+sdtls_ch_result Sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
                                          sdtls_client_hello *out) {
   if (out == NULL) {
     return SDTLS_CH_MALFORMED;
@@ -275,7 +275,7 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
   reader r = h.r;
   uint64_t msg_seq = h.msg_seq;
   /* Only a whole ClientHello, and nothing but it in the record: the
-   * server reassembles fragments first (sdtls_client_hello_assemble). */
+   * server reassembles fragments first (Sdtls_client_hello_assemble). */
   if (h.frag_off != 0 || h.frag_len != h.msg_len || h.msg_len != r.left) {
     return SDTLS_CH_MALFORMED;
   }
@@ -317,7 +317,7 @@ sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
   return SDTLS_CH_OK;
 }
 
-int sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version) {
+int Sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version) {
   reader ext = {ch->extensions, ch->extensions_len};
   while (ext.left > 0) {
     uint64_t type;
@@ -363,7 +363,7 @@ static void hmac_key_set(sdtls_hmac_key *key, const uint8_t *secret, size_t len)
   OPENSSL_cleanse(pad, sizeof(pad));
 }
 
-int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms) {
+int Sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms) {
   memset(keys, 0, sizeof(*keys));
   keys->lifetime_ns = (lifetime_ms == 0 ? 1 : lifetime_ms) * UINT64_C(1000000);
   uint8_t secret[32];
@@ -375,7 +375,7 @@ int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms) {
   return 0;
 }
 
-int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
+int Sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
                              sdtls_time now) {
   if (keys == NULL || secret == NULL || len < SDTLS_COOKIE_SECRET_MIN ||
       len > SDTLS_COOKIE_SECRET_MAX) {
@@ -389,7 +389,7 @@ int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, siz
   return 0;
 }
 
-void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys) {
+void Sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys) {
   if (keys != NULL) {
     OPENSSL_cleanse(keys, sizeof(*keys));
   }
@@ -446,13 +446,13 @@ static uint64_t bucket_of(const sdtls_cookie_keys *keys, sdtls_time now) {
   return now / keys->lifetime_ns;
 }
 
-void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+void Sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                        const sdtls_client_hello *ch, sdtls_time now,
                        uint8_t out[SDTLS_COOKIE_LEN]) {
   cookie_compute(&keys->current, bucket_of(keys, now), peer, ch, out);
 }
 
-int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+int Sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                         const sdtls_client_hello *ch, sdtls_time now) {
   if (ch->cookie_len != SDTLS_COOKIE_LEN) {
     return 0;
@@ -478,7 +478,7 @@ int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *pee
   return ok;
 }
 
-size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
+size_t Sdtls_hello_verify_request(const sdtls_client_hello *ch,
                                   const uint8_t cookie[SDTLS_COOKIE_LEN], uint8_t *out,
                                   size_t out_cap) {
   if (ch == NULL || cookie == NULL || out == NULL || out_cap < SDTLS_HVR_LEN) {
@@ -507,9 +507,9 @@ size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
 #define EXT_KEY_SHARE 51
 #define MT_SERVER_HELLO 2
 
-int sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
+int Sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
   memset(out, 0, sizeof(*out));
-  out->offers13 = sdtls_client_hello_offers(ch, SDTLS_DTLS1_3) != 0;
+  out->offers13 = Sdtls_client_hello_offers(ch, SDTLS_DTLS1_3) != 0;
   reader ext = {ch->extensions, ch->extensions_len};
   while (ext.left > 0) {
     uint64_t type;
@@ -545,7 +545,7 @@ int sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
   return 1;
 }
 
-int sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group) {
+int Sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group) {
   reader r = {x->shares, x->shares_len};
   while (r.left > 0) {
     uint64_t g;
@@ -561,7 +561,7 @@ int sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group) {
   return 0;
 }
 
-size_t sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
+size_t Sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
                                uint8_t out[48]) {
   /* TLS form: msg_type and length (4 bytes), then the body, without DTLS's
    * message_seq and fragment fields (RFC 9147 5.2). */
@@ -631,7 +631,7 @@ static size_t hrr_fields(uint8_t tag, const sdtls_hrr_state *st, uint8_t *out) {
   return n + st->hash_len;
 }
 
-size_t sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+size_t Sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                              const sdtls_client_hello *ch, sdtls_time now,
                              const sdtls_hrr_state *st, uint8_t out[SDTLS_HRR_COOKIE_MAX]) {
   uint64_t bucket = bucket_of(keys, now);
@@ -640,7 +640,7 @@ size_t sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key
   return n + SDTLS_HRR_COOKIE_MAC;
 }
 
-int sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+int Sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                           const sdtls_client_hello *ch, sdtls_time now, const uint8_t *cookie,
                           size_t cookie_len, sdtls_hrr_state *st) {
   memset(st, 0, sizeof(*st));
@@ -686,7 +686,7 @@ static const uint8_t kHrrRandom[SDTLS_RANDOM_LEN] = {
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 
-size_t sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
+size_t Sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
                                  const uint8_t *cookie, size_t cookie_len, uint8_t *out,
                                  size_t out_cap) {
   size_t ext_len = (4 + 2) + (4 + 2 + cookie_len) + (st->ask_share ? 4 + 2 : 0);

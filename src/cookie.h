@@ -29,7 +29,7 @@ typedef struct sdtls_peer_key {
 /* Normalises the bytes of a struct sockaddr_in / sockaddr_in6 (`len` as
  * recvfrom() returns it). Returns 0 or SDTLS_E_INVALID_ARGUMENT (NULL, too
  * short for its family, other family, port 0 is accepted). */
-int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out);
+int Sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out);
 
 /* ---- records ---- */
 
@@ -40,13 +40,13 @@ int sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key
 
 /* 1 if `dgram` begins with a structurally valid DTLS record header (known
  * content type, version 0xfe.., length within the datagram), else 0. */
-int sdtls_record_header_ok(const uint8_t *dgram, size_t len);
+int Sdtls_record_header_ok(const uint8_t *dgram, size_t len);
 
 /* 1 if `dgram` begins with a DTLS 1.3 record in the unified header form
  * (RFC 9147 4: first byte 001CSLEE) that is long enough to hold the header
  * its flags announce, else 0. Such records are encrypted: only a known
  * peer's connection can tell whether one is genuine. */
-int sdtls_record_is_unified(const uint8_t *dgram, size_t len);
+int Sdtls_record_is_unified(const uint8_t *dgram, size_t len);
 
 /* ---- ClientHello fragments (RFC 6347 4.2.3) ---- */
 
@@ -65,16 +65,16 @@ typedef struct sdtls_ch_fragment {
 /* Parses the first record of `dgram` as a ClientHello fragment. Returns
  * SDTLS_CH_OK (also for a whole ClientHello: offset 0, the full length),
  * SDTLS_CH_NOT_CLIENT_HELLO or SDTLS_CH_MALFORMED (like
- * sdtls_client_hello_parse(), and for a fragment that does not fit its
+ * Sdtls_client_hello_parse(), and for a fragment that does not fit its
  * message). Never reads outside dgram[0..len). */
-int sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+int Sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
                                       sdtls_ch_fragment *out);
 
 /* Writes one datagram holding the whole ClientHello `body` (message_len
  * bytes) unfragmented in one record, with the record number and versions of
- * `frag`: what sdtls_client_hello_parse() and the engine take. Returns its
+ * `frag`: what Sdtls_client_hello_parse() and the engine take. Returns its
  * length, or 0 when it does not fit `out_cap`. */
-size_t sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
+size_t Sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t *body,
                                    uint8_t *out, size_t out_cap);
 
 /* ---- ClientHello ---- */
@@ -109,13 +109,13 @@ typedef enum sdtls_ch_result {
 
 /* Parses the first record of `dgram`. Every field of *out points into
  * `dgram`. Never reads outside dgram[0..len). */
-sdtls_ch_result sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
+sdtls_ch_result Sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
                                          sdtls_client_hello *out);
 
 /* 1 if the ClientHello offers `version` (a DTLS wire version such as
  * SDTLS_DTLS1_3) in its supported_versions extension (RFC 8446 4.2.1),
  * else 0. DTLS 1.3 is only ever offered there. */
-int sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version);
+int Sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version);
 
 /* ---- cookies ---- */
 
@@ -138,19 +138,19 @@ typedef struct sdtls_cookie_keys {
 } sdtls_cookie_keys;
 
 /* Draws a random current secret. Returns 0 or SDTLS_E_INTERNAL. */
-int sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms);
+int Sdtls_cookie_keys_init(sdtls_cookie_keys *keys, uint64_t lifetime_ms);
 
 /* Makes `secret` current; the current one becomes the previous one, accepted
  * for one more lifetime after `now`; the one before is forgotten.
  * Returns 0 or SDTLS_E_INVALID_ARGUMENT (length outside 16..64). */
-int sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
+int Sdtls_cookie_keys_rotate(sdtls_cookie_keys *keys, const uint8_t *secret, size_t len,
                              sdtls_time now);
 
 /* Wipes the secrets. */
-void sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys);
+void Sdtls_cookie_keys_wipe(sdtls_cookie_keys *keys);
 
 /* Computes the cookie for `ch` from `peer` at `now` into out. */
-void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+void Sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                        const sdtls_client_hello *ch, sdtls_time now,
                        uint8_t out[SDTLS_COOKIE_LEN]);
 
@@ -158,13 +158,13 @@ void sdtls_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer
  * ClientHello fields, in the current or previous time bucket, under the
  * current secret or (while still accepted) the previous one; else 0.
  * Constant time in the cookie's bytes. */
-int sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+int Sdtls_cookie_verify(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                         const sdtls_client_hello *ch, sdtls_time now);
 
 /* Writes the HelloVerifyRequest answering `ch` (record sequence number
  * copied from it, message_seq 0, server_version DTLS 1.0) into out.
  * Returns its length, or 0 when it would not fit `out_cap` bytes. */
-size_t sdtls_hello_verify_request(const sdtls_client_hello *ch,
+size_t Sdtls_hello_verify_request(const sdtls_client_hello *ch,
                                   const uint8_t cookie[SDTLS_COOKIE_LEN], uint8_t *out,
                                   size_t out_cap);
 
@@ -185,16 +185,16 @@ typedef struct sdtls_ch13 {
 
 /* Reads the extensions of `ch`. Returns 1, or 0 when one of them does not
  * parse. */
-int sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out);
+int Sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out);
 
 /* 1 if the key_share extension holds a share for `group`. */
-int sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group);
+int Sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group);
 
 /* The hash (SHA-256, or SHA-384 when `sha384`) of the ClientHello in
  * `whole` (a datagram holding it unfragmented in one record, as
- * sdtls_client_hello_parse() takes it) in TLS form, for message_hash
+ * Sdtls_client_hello_parse() takes it) in TLS form, for message_hash
  * (RFC 8446 4.4.1). Writes out[0..len) and returns len. */
-size_t sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
+size_t Sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
                                uint8_t out[48]);
 
 #define SDTLS_HRR_COOKIE_MAC 16
@@ -212,14 +212,14 @@ typedef struct sdtls_hrr_state {
 /* The cookie for `st` and a ClientHello `ch` from `peer` at `now`: binds
  * the client random, session id and cipher suites (which the second
  * ClientHello repeats) and the peer address. Returns its length. */
-size_t sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+size_t Sdtls_hrr_cookie_make(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                              const sdtls_client_hello *ch, sdtls_time now,
                              const sdtls_hrr_state *st, uint8_t out[SDTLS_HRR_COOKIE_MAX]);
 
 /* Opens a cookie from a second ClientHello into *st. Returns 1 if this
  * server made it for this peer and ClientHello in the current or previous
  * time bucket, under the current or (still accepted) previous secret. */
-int sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
+int Sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *peer,
                           const sdtls_client_hello *ch, sdtls_time now, const uint8_t *cookie,
                           size_t cookie_len, sdtls_hrr_state *st);
 
@@ -229,7 +229,7 @@ int sdtls_hrr_cookie_open(const sdtls_cookie_keys *keys, const sdtls_peer_key *p
  * Returns the datagram's length, or 0 when it does not fit. The same inputs
  * give the same message (the server writes it again, for the transcript,
  * when the second ClientHello comes). */
-size_t sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
+size_t Sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_state *st,
                                  const uint8_t *cookie, size_t cookie_len, uint8_t *out,
                                  size_t out_cap);
 

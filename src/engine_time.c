@@ -14,13 +14,13 @@
 
 /* initial-exec here too: GCC takes the model of the definition, not of the
  * declaration in internal.h, for the accesses in this file. */
-_Thread_local sdtls_time sdtls_engine_now __attribute__((tls_model("initial-exec")));
+_Thread_local sdtls_time Sdtls_engine_now __attribute__((tls_model("initial-exec")));
 
-void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out) {
+void Sdtls_engine_time_cb(const SSL *ssl, struct timeval *out) {
   (void)ssl;
   /* An offset keeps the engine's "timer not armed" value (zero) out of
    * reach even when the caller's clock starts at 0. */
-  const sdtls_time t = sdtls_time_add(sdtls_engine_now, 1000000000ull);
+  const sdtls_time t = Sdtls_time_add(Sdtls_engine_now, 1000000000ull);
   out->tv_sec = (time_t)(t / 1000000000ull);
   out->tv_usec = (suseconds_t)((t % 1000000000ull) / 1000u);
 }

@@ -53,7 +53,7 @@ sdtls_category sdtls_error_category(int err) {
 
 /* Alerts the peer sends surface as reason codes SSL_AD_REASON_OFFSET +
  * alert number in the SSL library's error queue. */
-int sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail_len) {
+int Sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail_len) {
   uint32_t packed = ERR_peek_error();
   int code = SDTLS_E_PROTOCOL;
 

@@ -32,12 +32,12 @@ static const struct hash_info *hash_by_id(int id) {
   return NULL;
 }
 
-size_t sdtls_digest_len(int hash) {
+size_t Sdtls_digest_len(int hash) {
   const struct hash_info *h = hash_by_id(hash);
   return h != NULL ? h->len : 0;
 }
 
-int sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len) {
+int Sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len) {
   switch (hash) {
     case SDTLS_HASH_SHA256:
       SHA256(data, len, out);
@@ -83,7 +83,7 @@ static size_t parse_hex_pairs(const char *p, uint8_t out[SDTLS_FINGERPRINT_MAX_D
   return 0; /* more than 64 pairs */
 }
 
-int sdtls_pin_parse(const char *text, sdtls_fingerprint *out) {
+int Sdtls_pin_parse(const char *text, sdtls_fingerprint *out) {
   if (text == NULL || out == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -134,7 +134,7 @@ int sdtls_fingerprint_parse(const char *text, int *hash, uint8_t *digest, size_t
   if (hash == NULL || digest == NULL || digest_len == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  int rc = sdtls_pin_parse(text, &fp);
+  int rc = Sdtls_pin_parse(text, &fp);
   if (rc != SDTLS_OK) {
     return rc;
   }

@@ -16,7 +16,7 @@
 
 /* now + ns, saturating at SDTLS_TIME_NEVER: a clock near its end must not
  * wrap a deadline into the past. */
-static inline sdtls_time sdtls_time_add(sdtls_time now, uint64_t ns) {
+static inline sdtls_time Sdtls_time_add(sdtls_time now, uint64_t ns) {
   return now > SDTLS_TIME_NEVER - ns ? SDTLS_TIME_NEVER : now + ns;
 }
 
@@ -43,15 +43,15 @@ typedef struct sdtls_fingerprint {
 } sdtls_fingerprint;
 
 /* sdtls_fingerprint_parse() into a pin. Same return values. */
-int sdtls_pin_parse(const char *text, sdtls_fingerprint *out);
+int Sdtls_pin_parse(const char *text, sdtls_fingerprint *out);
 
 /* The length of a `hash` (SDTLS_HASH_*) digest, 0 for an unknown hash. */
-size_t sdtls_digest_len(int hash);
+size_t Sdtls_digest_len(int hash);
 
 /* The `hash` (SDTLS_HASH_*) digest of data[0..len) into out (64 bytes) and
  * its length into *out_len. Returns 0 or SDTLS_E_INVALID_ARGUMENT (unknown
  * hash). */
-int sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len);
+int Sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len);
 
 #ifndef __cplusplus
 typedef struct sdtls_psk {
@@ -108,7 +108,7 @@ struct sdtls_config {
 };
 
 /* A PSK is configured (table or lookup). */
-static inline bool sdtls_config_has_psk(const sdtls_config *c) {
+static inline bool Sdtls_config_has_psk(const sdtls_config *c) {
   return c->n_psks > 0 || c->psk_lookup != NULL;
 }
 #endif
@@ -116,29 +116,29 @@ static inline bool sdtls_config_has_psk(const sdtls_config *c) {
 /* Freezes the config (first use: finishes the engine context) and takes a
  * reference. Returns 0, or the error that makes the config unusable.
  * Thread-safe. */
-int sdtls_config_acquire(sdtls_config *config);
+int Sdtls_config_acquire(sdtls_config *config);
 
 /* SDTLS_E_INVALID_ARGUMENT for NULL, SDTLS_E_FROZEN once the config is in
  * use, else 0: the first check of every setter. */
-int sdtls_config_check_mutable(sdtls_config *config);
+int Sdtls_config_check_mutable(sdtls_config *config);
 
 /* ---- psk.c, session.c, alpn.c: engine callbacks installed when the
  * config is frozen (with its lock held) ---- */
-int sdtls_psk_install(sdtls_config *config);
-int sdtls_session_install(sdtls_config *config);
+int Sdtls_psk_install(sdtls_config *config);
+int Sdtls_session_install(sdtls_config *config);
 
 /* The session context of a connection (see session.c). */
-void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
+void Sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
                            const sdtls_fingerprint *conn_pins, size_t n_conn_pins,
                            uint8_t out[32]);
 
 /* The session in `bytes` (a reference the caller frees), or NULL if they
  * are not one. Repeated bytes reuse the session parsed last time. */
-SSL_SESSION *sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len);
+SSL_SESSION *Sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len);
 
-/* Frees (and wipes) what sdtls_session_import() keeps. */
-void sdtls_session_import_clear(sdtls_config *config);
-int sdtls_alpn_install(sdtls_config *config);
+/* Frees (and wipes) what Sdtls_session_import() keeps. */
+void Sdtls_session_import_clear(sdtls_config *config);
+int Sdtls_alpn_install(sdtls_config *config);
 
 /* ---- engine_time.c ---- */
 
@@ -150,18 +150,18 @@ int sdtls_alpn_install(sdtls_config *config);
  * __tls_get_addr call, for 8 bytes of the static TLS surplus that glibc
  * keeps for libraries loaded later (a Python extension that embeds
  * libsdtls.a is one). Set inline: it is on every record's path. */
-extern _Thread_local sdtls_time sdtls_engine_now
+extern _Thread_local sdtls_time Sdtls_engine_now
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
-static inline void sdtls_engine_time_set(sdtls_time now) { sdtls_engine_now = now; }
+static inline void Sdtls_engine_time_set(sdtls_time now) { Sdtls_engine_now = now; }
 #endif
-void sdtls_engine_time_cb(const SSL *ssl, struct timeval *out);
+void Sdtls_engine_time_cb(const SSL *ssl, struct timeval *out);
 
 /* ---- errors.c ---- */
 
 /* Maps the engine's error queue (after a failed call on `ssl`) to an sdtls
  * error code and writes a human-readable detail into `detail`. Clears the
  * queue. */
-int sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail_len);
+int Sdtls_error_from_engine(SSL *ssl, int ssl_error, char *detail, size_t detail_len);
 
 /* ---- conn.c ---- */
 
@@ -192,52 +192,52 @@ typedef struct sdtls_conn_hooks {
 
 /* Creates a server-role connection owned by a server: events go to `hooks`
  * with `owner`; `addr` (copied) is the peer address. */
-int sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
+int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
                               const uint8_t *addr, size_t addr_len, sdtls_conn **out);
 
 /* The server's own calls on a connection it owns (the public ones refuse a
  * server's connection, or hand it to the server): */
-int sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now);
-int sdtls_conn_tick(sdtls_conn *conn, sdtls_time now);
-void sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now);
-void sdtls_conn_destroy(sdtls_conn *conn);
+int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now);
+int Sdtls_conn_tick(sdtls_conn *conn, sdtls_time now);
+void Sdtls_conn_shutdown(sdtls_conn *conn, sdtls_time now);
+void Sdtls_conn_destroy(sdtls_conn *conn);
 
 /* The handshake finished and the connection is (or was, before a close)
  * connected: the negotiated parameters can be read. NULL gives false. */
-bool sdtls_conn_is_done(const sdtls_conn *conn);
+bool Sdtls_conn_is_done(const sdtls_conn *conn);
 
 /* The callbacks the engine makes from inside its own call (the PSK
  * lookup, the key log) are bracketed by these (see conn.c): begin returns
  * the connection, or NULL when the callback must not be made (the
  * connection is being freed or closed); end restores the engine's clock
  * from `saved_now`. */
-sdtls_conn *sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now);
-void sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now);
-bool sdtls_conn_in_engine_callback(const sdtls_conn *conn);
+sdtls_conn *Sdtls_conn_engine_callback_begin(const SSL *ssl, sdtls_time *saved_now);
+void Sdtls_conn_engine_callback_end(sdtls_conn *conn, sdtls_time saved_now);
+bool Sdtls_conn_in_engine_callback(const sdtls_conn *conn);
 /* Asks for a close that the outermost call on `conn` applies on return. */
-void sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now);
+void Sdtls_conn_defer_close(sdtls_conn *conn, sdtls_time now);
 
 /* Server, resumed PSK session: the identity is still one this config
  * accepts (its table, or its lookup asked again). psk.c. */
-bool sdtls_psk_still_known(sdtls_conn *conn);
+bool Sdtls_psk_still_known(sdtls_conn *conn);
 
 /* The engine object, for the cookie hand-over glue. */
-SSL *sdtls_conn_engine(sdtls_conn *conn);
+SSL *Sdtls_conn_engine(sdtls_conn *conn);
 
 /* Client: the newest resumable session the engine handed over (DTLS 1.3
  * tickets arrive after the handshake), owned by the connection; NULL when
  * none. Setting one frees the one before. */
-SSL_SESSION *sdtls_conn_latest_session(const sdtls_conn *conn);
-void sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session);
+SSL_SESSION *Sdtls_conn_latest_session(const sdtls_conn *conn);
+void Sdtls_conn_set_latest_session(sdtls_conn *conn, SSL_SESSION *session);
 
 /* Last time the peer was heard from (idle eviction): the start of the
  * handshake, any datagram while it runs (the handshake deadline bounds
  * that), its end, and afterwards only a record that authenticated. */
-sdtls_time sdtls_conn_last_activity(const sdtls_conn *conn);
+sdtls_time Sdtls_conn_last_activity(const sdtls_conn *conn);
 
 /* Handshake deadline, or SDTLS_TIME_NEVER once connected (with DTLS 1.3:
  * once the handshake's last flights are acknowledged). */
-sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
+sdtls_time Sdtls_conn_handshake_deadline(const sdtls_conn *conn);
 
 /* ---- engine glue (src/engine/) ---- */
 
@@ -246,27 +246,27 @@ sdtls_time sdtls_conn_handshake_deadline(const sdtls_conn *conn);
  * next written handshake message_seq to `message_seq`, and the epoch-0 write
  * record sequence to continue after `record_seq` (see docs/design.md). Returns 1
  * on success, 0 when this engine layout has no glue. */
-int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq);
-int sdtls_engine_has_cookie_handover(void);
+int Sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq);
+int Sdtls_engine_has_cookie_handover(void);
 
 /* DTLS 1.3 stateless HelloRetryRequest cookies (RFC 9147 5.1), where the
  * glue knows the engine: */
 /* 1 when the two functions below work with this engine. */
-int sdtls_engine_has_hrr_cookie(void);
+int Sdtls_engine_has_hrr_cookie(void);
 /* The cipher suite (its IANA number) and key exchange group the engine will
  * choose, as a DTLS 1.3 server made from `ctx`, for a ClientHello with these
  * cipher_suites (the u16 list's bytes) and supported_groups (idem), and
  * whether that suite's hash is SHA-384. Returns 1, or 0 when there is no
  * shared one or the choice cannot be foreseen. */
-int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
+int Sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
                               size_t cipher_suites_len, const uint8_t *groups, size_t groups_len,
                               uint16_t *cipher, uint16_t *group, int *sha384);
 /* Prepares a fresh server SSL object for the second ClientHello of an
  * exchange whose HelloRetryRequest sdtls sent statelessly: as
- * sdtls_engine_cookie_handover(), and the handshake transcript begins with
+ * Sdtls_engine_cookie_handover(), and the handshake transcript begins with
  * `prefix` (message_hash of the first ClientHello and the HelloRetryRequest,
  * laid out as the engine's transcript buffer takes them). Returns 1 or 0. */
-int sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
+int Sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
                               const uint8_t *prefix, size_t prefix_len);
 
 #endif

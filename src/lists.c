@@ -50,7 +50,7 @@ static char *join_names(const char *const *names, size_t n, char sep, int *rc) {
  * names are, as the string setters do. */
 static int set_list(sdtls_config *config, const char *const *names, size_t n, char sep,
                     int (*set)(sdtls_config *, const char *)) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }

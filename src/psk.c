@@ -19,7 +19,7 @@ static bool valid_text(const char *s) {
 
 int sdtls_config_add_psk(sdtls_config *config, const char *identity, const uint8_t *key,
                          size_t key_len) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -46,7 +46,7 @@ int sdtls_config_add_psk(sdtls_config *config, const char *identity, const uint8
 }
 
 int sdtls_config_set_psk_lookup(sdtls_config *config, sdtls_psk_lookup_cb cb, void *user_data) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -56,7 +56,7 @@ int sdtls_config_set_psk_lookup(sdtls_config *config, sdtls_psk_lookup_cb cb, vo
 }
 
 int sdtls_config_set_psk_identity_hint(sdtls_config *config, const char *hint) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -94,12 +94,12 @@ static unsigned client_cb(SSL *ssl, const char *hint, char *identity, unsigned m
 static unsigned ask_lookup(const sdtls_config *c, SSL *ssl, const char *identity, uint8_t *psk,
                            unsigned max_psk_len) {
   sdtls_time saved_now;
-  sdtls_conn *conn = sdtls_conn_engine_callback_begin(ssl, &saved_now);
+  sdtls_conn *conn = Sdtls_conn_engine_callback_begin(ssl, &saved_now);
   if (conn == NULL) {
     return 0;
   }
   size_t n = c->psk_lookup(c->psk_lookup_user, identity, psk, max_psk_len);
-  sdtls_conn_engine_callback_end(conn, saved_now);
+  Sdtls_conn_engine_callback_end(conn, saved_now);
   return n <= max_psk_len ? (unsigned)n : 0;
 }
 
@@ -133,8 +133,8 @@ static unsigned server_cb(SSL *ssl, const char *identity, uint8_t *psk, unsigned
  * binds it to this server's table (session.c); an identity that came from
  * a lookup is put to the lookup again, so an identity the application
  * has since dropped does not live on in its tickets. */
-bool sdtls_psk_still_known(sdtls_conn *conn) {
-  SSL *ssl = sdtls_conn_engine(conn);
+bool Sdtls_psk_still_known(sdtls_conn *conn) {
+  SSL *ssl = Sdtls_conn_engine(conn);
   const sdtls_config *c = config_of(ssl);
   const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
   if (!SSL_session_reused(ssl) || !SSL_is_server(ssl) || cipher == NULL ||
@@ -157,8 +157,8 @@ bool sdtls_psk_still_known(sdtls_conn *conn) {
   return n > 0;
 }
 
-int sdtls_psk_install(sdtls_config *config) {
-  if (sdtls_config_has_psk(config)) {
+int Sdtls_psk_install(sdtls_config *config) {
+  if (Sdtls_config_has_psk(config)) {
     SSL_CTX_set_psk_client_callback(config->ctx, client_cb);
     SSL_CTX_set_psk_server_callback(config->ctx, server_cb);
   }
@@ -166,10 +166,10 @@ int sdtls_psk_install(sdtls_config *config) {
 }
 
 const char *sdtls_conn_psk_identity(const sdtls_conn *conn) {
-  if (!sdtls_conn_is_done(conn)) {
+  if (!Sdtls_conn_is_done(conn)) {
     return NULL;
   }
-  const SSL *ssl = sdtls_conn_engine((sdtls_conn *)conn);
+  const SSL *ssl = Sdtls_conn_engine((sdtls_conn *)conn);
   const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
   if (cipher == NULL || SSL_CIPHER_get_auth_nid(cipher) != NID_auth_psk) {
     return NULL;

@@ -182,7 +182,7 @@ static sdtls_time idle_deadline(const sdtls_server *s, const peer *p) {
   if (s->idle_ns == 0) {
     return SDTLS_TIME_NEVER;
   }
-  return sdtls_time_add(sdtls_conn_last_activity(p->conn), s->idle_ns);
+  return Sdtls_time_add(Sdtls_conn_last_activity(p->conn), s->idle_ns);
 }
 
 /* Recomputes a peer's deadline (not before `floor`) and its heap place. */
@@ -194,7 +194,7 @@ static void refresh_due(sdtls_server *s, peer *p, sdtls_time floor) {
     if (t < d) {
       d = t;
     }
-    t = sdtls_conn_handshake_deadline(p->conn);
+    t = Sdtls_conn_handshake_deadline(p->conn);
     if (t < d) {
       d = t;
     }
@@ -305,7 +305,7 @@ static void reap(sdtls_server *s) {
       s->cb.on_close(s->user_data, p->conn, p->reason);
     }
     table_remove(s, p);
-    sdtls_conn_destroy(p->conn);
+    Sdtls_conn_destroy(p->conn);
     free(p);
   }
 }
@@ -329,7 +329,7 @@ static void pending_free(pending_ch *c) {
 
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->count; i++) {
-    sdtls_conn_destroy(s->peers[i]->conn);
+    Sdtls_conn_destroy(s->peers[i]->conn);
     free(s->peers[i]);
   }
   for (size_t i = 0; i < s->n_pending; i++) {
@@ -337,7 +337,7 @@ static void destroy(sdtls_server *s) {
   }
   free(s->peers);
   free(s->slots);
-  sdtls_cookie_keys_wipe(&s->keys);
+  Sdtls_cookie_keys_wipe(&s->keys);
   sdtls_config_free(s->config);
   OPENSSL_cleanse(s, sizeof(*s));
   free(s);
@@ -458,24 +458,24 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   if (s == NULL) {
     return SDTLS_E_NOMEM;
   }
-  int rc = sdtls_config_acquire(config); /* frozen from here on: its fields are stable */
+  int rc = Sdtls_config_acquire(config); /* frozen from here on: its fields are stable */
   if (rc != SDTLS_OK) {
     free(s);
     return rc;
   }
   s->config = config;
-  if (!config->has_certificate && !sdtls_config_has_psk(config)) {
+  if (!config->has_certificate && !Sdtls_config_has_psk(config)) {
     rc = SDTLS_E_CREDENTIALS;
-  } else if (config->cookies && !sdtls_engine_has_cookie_handover()) {
+  } else if (config->cookies && !Sdtls_engine_has_cookie_handover()) {
     /* This engine layout has no hand-over glue (sdtls_has_feature). */
     rc = SDTLS_E_UNSUPPORTED;
-  } else if (sdtls_cookie_keys_init(&s->keys, (uint64_t)config->cookie_lifetime_ms) != 0 ||
+  } else if (Sdtls_cookie_keys_init(&s->keys, (uint64_t)config->cookie_lifetime_ms) != 0 ||
              !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key)) ||
              !RAND_bytes((uint8_t *)s->evict_key, sizeof(s->evict_key))) {
     rc = SDTLS_E_INTERNAL;
   }
   if (rc != SDTLS_OK) {
-    sdtls_cookie_keys_wipe(&s->keys);
+    Sdtls_cookie_keys_wipe(&s->keys);
     sdtls_config_free(config);
     free(s);
     return rc;
@@ -489,7 +489,7 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   s->max_handshakes = (size_t)config->max_handshakes;
   s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
   s->allow_dtls13 = config->max_version == SDTLS_DTLS1_3 && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3);
-  s->hrr_cookies = sdtls_engine_has_hrr_cookie() != 0;
+  s->hrr_cookies = Sdtls_engine_has_hrr_cookie() != 0;
   s->max_pending = s->max_handshakes < MAX_PENDING ? s->max_handshakes : MAX_PENDING;
   *out = s;
   return SDTLS_OK;
@@ -514,8 +514,8 @@ static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key
                                       sdtls_time now) {
   uint8_t cookie[SDTLS_COOKIE_LEN];
   uint8_t hvr[SDTLS_HVR_LEN];
-  sdtls_cookie_make(&s->keys, key, ch, now, cookie);
-  size_t n = sdtls_hello_verify_request(ch, cookie, hvr, sizeof(hvr));
+  Sdtls_cookie_make(&s->keys, key, ch, now, cookie);
+  size_t n = Sdtls_hello_verify_request(ch, cookie, hvr, sizeof(hvr));
   if (n == 0 || n > request_len) {
     /* Never answer with more than was asked: no amplification. (A
      * well-formed ClientHello is always larger than the answer.) */
@@ -552,24 +552,24 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   p->key = *key;
   p->hash = hash;
   memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
-  rc = sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
+  rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
   if (rc != 0) {
     free(p);
     return rc;
   }
-  if (prefix != NULL ? !sdtls_engine_hrr_handover(sdtls_conn_engine(p->conn), ch->message_seq,
+  if (prefix != NULL ? !Sdtls_engine_hrr_handover(Sdtls_conn_engine(p->conn), ch->message_seq,
                                                   ch->record_seq, prefix, prefix_len)
-                     : handover && !sdtls_engine_cookie_handover(sdtls_conn_engine(p->conn),
+                     : handover && !Sdtls_engine_cookie_handover(Sdtls_conn_engine(p->conn),
                                                                  ch->message_seq, ch->record_seq)) {
     /* Only a record number at the very end of the 48-bit space gets here. */
-    sdtls_conn_destroy(p->conn);
+    Sdtls_conn_destroy(p->conn);
     free(p);
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
   }
   if (prefix == NULL && (ch->cookie_len != 0 || ch->message_seq != 0)) {
     /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
-    SSL_set_max_proto_version(sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
+    SSL_set_max_proto_version(Sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
   }
   table_insert(s, p);
   p->handshaking = true;
@@ -579,7 +579,7 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
   }
   if (!p->dead) {
-    sdtls_conn_feed(p->conn, datagram, len, now);
+    Sdtls_conn_feed(p->conn, datagram, len, now);
     check_ended(p);
   }
   refresh_due(s, p, 0);
@@ -629,15 +629,15 @@ static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uin
   if (!x->has_cookie) {
     int sha384 = 0;
     memset(&st, 0, sizeof(st));
-    if (!sdtls_engine_tls13_choose(s->config->ctx, ch->cipher_suites, ch->cipher_suites_len,
+    if (!Sdtls_engine_tls13_choose(s->config->ctx, ch->cipher_suites, ch->cipher_suites_len,
                                    x->groups, x->groups_len, &st.cipher, &st.group, &sha384)) {
       return HRR_NOT_TAKEN; /* no shared suite or group: the engine says so */
     }
-    st.ask_share = !sdtls_ch13_has_share(x, st.group);
-    st.hash_len = sdtls_client_hello_hash(datagram, len, sha384, st.hash);
+    st.ask_share = !Sdtls_ch13_has_share(x, st.group);
+    st.hash_len = Sdtls_client_hello_hash(datagram, len, sha384, st.hash);
     uint8_t cookie[SDTLS_HRR_COOKIE_MAX];
-    size_t cookie_len = sdtls_hrr_cookie_make(&s->keys, key, ch, now, &st, cookie);
-    size_t n = sdtls_hello_retry_request(ch, &st, cookie, cookie_len, hrr, sizeof(hrr));
+    size_t cookie_len = Sdtls_hrr_cookie_make(&s->keys, key, ch, now, &st, cookie);
+    size_t n = Sdtls_hello_retry_request(ch, &st, cookie, cookie_len, hrr, sizeof(hrr));
     if (n == 0 || n > bytes_in) {
       /* Never answer with more than was asked: no amplification. */
       s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
@@ -651,8 +651,8 @@ static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uin
     }
     return 0;
   }
-  if (!sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
-      !sdtls_ch13_has_share(x, st.group)) {
+  if (!Sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
+      !Sdtls_ch13_has_share(x, st.group)) {
     s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
     send_illegal_parameter(s, addr, addr_len, ch);
     return 0;
@@ -660,7 +660,7 @@ static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uin
   /* The transcript so far, as the engine's buffer takes it: message_hash
    * (RFC 8446 4.4.1; header, 8 filler bytes the engine skips, the hash),
    * then the HelloRetryRequest in TLS form. */
-  size_t n = sdtls_hello_retry_request(ch, &st, x->cookie, x->cookie_len, hrr, sizeof(hrr));
+  size_t n = Sdtls_hello_retry_request(ch, &st, x->cookie, x->cookie_len, hrr, sizeof(hrr));
   if (n == 0) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
@@ -696,7 +696,7 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
                                const uint8_t *datagram, size_t len, sdtls_time now) {
   bool handover;
   sdtls_ch13 x;
-  if (s->cookies && s->hrr_cookies && s->allow_dtls13 && sdtls_client_hello_13(ch, &x) &&
+  if (s->cookies && s->hrr_cookies && s->allow_dtls13 && Sdtls_client_hello_13(ch, &x) &&
       x.offers13) {
     int r = handle_client_hello13(s, key, hash, addr, addr_len, ch, &x, old, bytes_in, datagram,
                                   len, now);
@@ -705,7 +705,7 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     }
   }
   if (s->cookies) {
-    if (ch->cookie_len == 0 || !sdtls_cookie_verify(&s->keys, key, ch, now)) {
+    if (ch->cookie_len == 0 || !Sdtls_cookie_verify(&s->keys, key, ch, now)) {
       if (ch->cookie_len != 0) {
         s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
       }
@@ -718,7 +718,7 @@ static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint6
     /* Without the exchange the first ClientHello has message_seq 0. A
      * client that went through one elsewhere (message_seq 1) needs the
      * hand-over; where there is glue, it is harmless for the others. */
-    handover = sdtls_engine_has_cookie_handover() != 0;
+    handover = Sdtls_engine_has_cookie_handover() != 0;
     if (!handover && ch->message_seq != 0) {
       s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
       return 0;
@@ -857,7 +857,7 @@ static void pending_make_room(sdtls_server *s, sdtls_time now) {
 static bool restart_fragment(sdtls_server *s, const peer *p, const sdtls_peer_key *key,
                              uint64_t hash, const uint8_t *datagram, size_t len,
                              sdtls_ch_fragment *f) {
-  if (sdtls_client_hello_fragment_parse(datagram, len, f) != SDTLS_CH_OK ||
+  if (Sdtls_client_hello_fragment_parse(datagram, len, f) != SDTLS_CH_OK ||
       (f->fragment_offset == 0 && f->fragment_len == f->message_len)) {
     return false;
   }
@@ -904,7 +904,7 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
     c->network = prefix_id(s, key);
     c->first = *f;
     c->first.fragment = NULL;
-    c->expires = sdtls_time_add(now, PENDING_TTL_NS);
+    c->expires = Sdtls_time_add(now, PENDING_TTL_NS);
     index = s->n_pending;
     pending_add(s, c);
   }
@@ -936,11 +936,11 @@ static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t 
   uint8_t whole[SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + MAX_PENDING_BYTES];
   sdtls_ch_fragment head = c->first;
   head.record_seq = c->max_record_seq;
-  size_t n = sdtls_client_hello_assemble(&head, c->body, whole, sizeof(whole));
+  size_t n = Sdtls_client_hello_assemble(&head, c->body, whole, sizeof(whole));
   uint64_t bytes_in = c->bytes_in;
   pending_remove(s, index);
   sdtls_client_hello ch;
-  if (n == 0 || sdtls_client_hello_parse(whole, n, &ch) != SDTLS_CH_OK) {
+  if (n == 0 || Sdtls_client_hello_parse(whole, n, &ch) != SDTLS_CH_OK) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
     return 0;
   }
@@ -966,7 +966,7 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
     return SDTLS_E_IN_CALLBACK;
   }
   sdtls_peer_key key;
-  if (sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+  if (Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   /* The address as the send callback gets it: the family's own struct,
@@ -980,8 +980,8 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
   sdtls_client_hello ch;
 
   if (len == 0 || len > MAX_DATAGRAM ||
-      !(sdtls_record_header_ok(datagram, len) ||
-        (p != NULL && sdtls_record_is_unified(datagram, len)))) {
+      !(Sdtls_record_header_ok(datagram, len) ||
+        (p != NULL && Sdtls_record_is_unified(datagram, len)))) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
   } else if (p != NULL) {
     /* A ClientHello with another client random than the one that made the
@@ -990,20 +990,20 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
      * replaces the connection. Retransmitted and duplicated ClientHellos
      * (same random) are the connection's business. */
     sdtls_ch_fragment frag;
-    if (s->cookies && sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
+    if (s->cookies && Sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
         memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
       rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, len, datagram, len, now);
     } else if (s->cookies && restart_fragment(s, p, &key, hash, datagram, len, &frag)) {
       /* The same, in fragments (an X25519MLKEM768 ClientHello). */
       rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, p, len, now);
     } else if (!p->dead) {
-      sdtls_conn_feed(p->conn, datagram, len, now);
+      Sdtls_conn_feed(p->conn, datagram, len, now);
       check_ended(p);
       refresh_due(s, p, 0);
     }
   } else {
     sdtls_ch_fragment frag;
-    switch (sdtls_client_hello_parse(datagram, len, &ch)) {
+    switch (Sdtls_client_hello_parse(datagram, len, &ch)) {
       case SDTLS_CH_OK:
         rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, len, datagram, len,
                                  now);
@@ -1013,7 +1013,7 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
         break;
       case SDTLS_CH_MALFORMED:
         /* A fragment of a ClientHello (RFC 6347 4.2.3) is reassembled. */
-        if (sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
+        if (Sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
             (frag.fragment_offset != 0 || frag.fragment_len != frag.message_len)) {
           rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, NULL, len, now);
         } else {
@@ -1042,19 +1042,19 @@ static void peer_timeout(sdtls_server *s, peer *p, sdtls_time now) {
     return; /* closed by a callback earlier in this round */
   }
   if (now >= idle_deadline(s, p)) {
-    sdtls_conn_shutdown(p->conn, now); /* close_notify if it was established */
+    Sdtls_conn_shutdown(p->conn, now); /* close_notify if it was established */
     mark_dead(p, SDTLS_E_TIMEOUT);
     return;
   }
-  if (now >= sdtls_conn_handshake_deadline(p->conn)) {
+  if (now >= Sdtls_conn_handshake_deadline(p->conn)) {
     /* The connection fails itself with SDTLS_E_TIMEOUT (on_close). */
-    sdtls_conn_tick(p->conn, now);
+    Sdtls_conn_tick(p->conn, now);
     check_ended(p);
     mark_dead(p, SDTLS_E_TIMEOUT);
     return;
   }
   if (now >= sdtls_conn_next_deadline(p->conn)) {
-    sdtls_conn_tick(p->conn, now);
+    Sdtls_conn_tick(p->conn, now);
     check_ended(p);
   }
 }
@@ -1091,7 +1091,7 @@ int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
     peer *p = due;
     due = p->next_due;
     peer_timeout(s, p, now);
-    refresh_due(s, p, sdtls_time_add(now, 1));
+    refresh_due(s, p, Sdtls_time_add(now, 1));
   }
   leave(s);
   return 0;
@@ -1108,14 +1108,14 @@ static int close_peer(sdtls_server *s, peer *p, sdtls_time now) {
   if (p->dead) {
     return 0;
   }
-  if (sdtls_conn_in_engine_callback(p->conn)) {
+  if (Sdtls_conn_in_engine_callback(p->conn)) {
     /* Its engine is mid-handshake: the connection's own call closes it
      * through here once the engine has returned. */
-    sdtls_conn_defer_close(p->conn, now);
+    Sdtls_conn_defer_close(p->conn, now);
     return 0;
   }
   s->depth++;
-  sdtls_conn_shutdown(p->conn, now);
+  Sdtls_conn_shutdown(p->conn, now);
   mark_dead(p, SDTLS_E_CLOSED);
   leave(s); /* reaps now unless called from a callback */
   return 0;
@@ -1132,7 +1132,7 @@ int sdtls_server_close_peer(sdtls_server *server, sdtls_conn *conn, sdtls_time n
   size_t addr_len;
   sdtls_peer_key key;
   if (sdtls_conn_peer_address(conn, &addr, &addr_len) != 0 ||
-      sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+      Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   peer *p = table_find(server, &key, key_hash(server, &key));
@@ -1147,7 +1147,7 @@ int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret, 
   if (server == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  return sdtls_cookie_keys_rotate(&server->keys, secret, len, now);
+  return Sdtls_cookie_keys_rotate(&server->keys, secret, len, now);
 }
 
 uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_counter counter) {

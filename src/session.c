@@ -114,7 +114,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *session) {
   if (conn == NULL || SSL_is_server(ssl)) {
     return 0;
   }
-  sdtls_conn_set_latest_session(conn, session);
+  Sdtls_conn_set_latest_session(conn, session);
   return 1;
 }
 
@@ -174,7 +174,7 @@ static void hash_psk(SHA256_CTX *h, const sdtls_psk *k) {
 /* A server's PSKs: every identity and key of the table, in identity order
  * (a server accepts any of them), and whether a lookup answers for the
  * rest (a resumed session of a looked-up identity is checked again with
- * the lookup: sdtls_psk_still_known()). */
+ * the lookup: Sdtls_psk_still_known()). */
 static void hash_server_psks(SHA256_CTX *h, const sdtls_config *c) {
   const uint8_t lookup = c->psk_lookup != NULL;
   SHA256_Update(h, &lookup, 1);
@@ -208,7 +208,7 @@ static void hash_server_psks(SHA256_CTX *h, const sdtls_config *c) {
  * a ticket secret therefore resume each other's sessions only when they
  * share this policy too (docs/design.md, "Sessions are bound to their
  * authentication policy"). */
-void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
+void Sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *server_name,
                            const sdtls_fingerprint *conn_pins, size_t n_conn_pins,
                            uint8_t out[SHA256_DIGEST_LENGTH]) {
   SHA256_CTX h;
@@ -235,15 +235,15 @@ void sdtls_session_context(const sdtls_config *c, sdtls_role role, const char *s
   SHA256_Final(out, &h);
 }
 
-int sdtls_session_install(sdtls_config *config) {
+int Sdtls_session_install(sdtls_config *config) {
   int rc = trust_digest(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
   /* What every connection without a server name or pins of its own uses:
    * the config no longer changes. */
-  sdtls_session_context(config, SDTLS_ROLE_CLIENT, NULL, NULL, 0, config->session_ctx[0]);
-  sdtls_session_context(config, SDTLS_ROLE_SERVER, NULL, NULL, 0, config->session_ctx[1]);
+  Sdtls_session_context(config, SDTLS_ROLE_CLIENT, NULL, NULL, 0, config->session_ctx[0]);
+  Sdtls_session_context(config, SDTLS_ROLE_SERVER, NULL, NULL, 0, config->session_ctx[1]);
   /* No cache of the engine's own: the client's sessions go to its
    * connection (new_session_cb), the server's into tickets. */
   SSL_CTX_set_session_cache_mode(config->ctx,
@@ -272,12 +272,12 @@ int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *le
   if (conn == NULL || session == NULL || len == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  if (!sdtls_conn_is_done(conn)) {
+  if (!Sdtls_conn_is_done(conn)) {
     return SDTLS_E_STATE;
   }
-  SSL_SESSION *s = sdtls_conn_latest_session(conn);
+  SSL_SESSION *s = Sdtls_conn_latest_session(conn);
   if (s == NULL) {
-    s = SSL_get_session(sdtls_conn_engine((sdtls_conn *)conn));
+    s = SSL_get_session(Sdtls_conn_engine((sdtls_conn *)conn));
   }
   if (s == NULL || !SSL_SESSION_is_resumable(s)) {
     return SDTLS_E_STATE;
@@ -307,7 +307,7 @@ int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *le
  * parsed session and one copy of its bytes (up to MAX_IMPORT_KEPT), both
  * wiped when replaced or when the config is freed. The bytes hold the
  * master secret, so they are compared in constant time. */
-SSL_SESSION *sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len) {
+SSL_SESSION *Sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len) {
   pthread_mutex_lock(&config->lock);
   if (config->import_session != NULL && config->import_len == len &&
       CRYPTO_memcmp(config->import_bytes, bytes, len) == 0) {
@@ -341,7 +341,7 @@ SSL_SESSION *sdtls_session_import(sdtls_config *config, const uint8_t *bytes, si
   return s;
 }
 
-void sdtls_session_import_clear(sdtls_config *config) {
+void Sdtls_session_import_clear(sdtls_config *config) {
   SSL_SESSION_free(config->import_session);
   OPENSSL_free(config->import_bytes);
   config->import_session = NULL;
@@ -350,7 +350,7 @@ void sdtls_session_import_clear(sdtls_config *config) {
 }
 
 int sdtls_conn_session_resumed(const sdtls_conn *conn) {
-  return sdtls_conn_is_done(conn) && SSL_session_reused(sdtls_conn_engine((sdtls_conn *)conn))
+  return Sdtls_conn_is_done(conn) && SSL_session_reused(Sdtls_conn_engine((sdtls_conn *)conn))
              ? 1
              : 0;
 }

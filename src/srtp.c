@@ -47,7 +47,7 @@ const char *sdtls_srtp_profile_name(int profile) {
 }
 
 int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *list) {
-  int rc = sdtls_config_check_mutable(config);
+  int rc = Sdtls_config_check_mutable(config);
   if (rc != SDTLS_OK) {
     return rc;
   }
@@ -80,11 +80,11 @@ int sdtls_config_set_srtp_profiles(sdtls_config *config, const char *list) {
 }
 
 int sdtls_conn_srtp_profile(const sdtls_conn *conn) {
-  if (!sdtls_conn_is_done(conn)) {
+  if (!Sdtls_conn_is_done(conn)) {
     return 0;
   }
   const SRTP_PROTECTION_PROFILE *p =
-      SSL_get_selected_srtp_profile(sdtls_conn_engine((sdtls_conn *)conn));
+      SSL_get_selected_srtp_profile(Sdtls_conn_engine((sdtls_conn *)conn));
   return p != NULL ? (int)p->id : 0;
 }
 

@@ -31,7 +31,7 @@ extern "C" {
 
 #include "ssl/internal.h"
 
-extern "C" int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
+extern "C" int Sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
                                             uint64_t record_seq) {
   if (ssl == nullptr || !SSL_is_dtls(ssl) || !ssl->server || ssl->d1 == nullptr ||
       ssl->s3 == nullptr) {
@@ -60,16 +60,16 @@ extern "C" int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
   return 1;
 }
 
-extern "C" int sdtls_engine_has_cookie_handover(void) { return 1; }
+extern "C" int Sdtls_engine_has_cookie_handover(void) { return 1; }
 
 // Debian's engine speaks no DTLS 1.3: no HelloRetryRequest cookies.
-extern "C" int sdtls_engine_has_hrr_cookie(void) { return 0; }
+extern "C" int Sdtls_engine_has_hrr_cookie(void) { return 0; }
 
-extern "C" int sdtls_engine_tls13_choose(SSL_CTX *, const uint8_t *, size_t, const uint8_t *,
+extern "C" int Sdtls_engine_tls13_choose(SSL_CTX *, const uint8_t *, size_t, const uint8_t *,
                                          size_t, uint16_t *, uint16_t *, int *) {
   return 0;
 }
 
-extern "C" int sdtls_engine_hrr_handover(SSL *, uint16_t, uint64_t, const uint8_t *, size_t) {
+extern "C" int Sdtls_engine_hrr_handover(SSL *, uint16_t, uint64_t, const uint8_t *, size_t) {
   return 0;
 }

@@ -5,18 +5,18 @@
  * docs/design.md. sdtls_server then needs SDTLS_OPT_COOKIES=0. */
 #include "internal.h"
 
-int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq) {
+int Sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq) {
   (void)ssl;
   (void)message_seq;
   (void)record_seq;
   return 0;
 }
 
-int sdtls_engine_has_cookie_handover(void) { return 0; }
+int Sdtls_engine_has_cookie_handover(void) { return 0; }
 
-int sdtls_engine_has_hrr_cookie(void) { return 0; }
+int Sdtls_engine_has_hrr_cookie(void) { return 0; }
 
-int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
+int Sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
                               size_t cipher_suites_len, const uint8_t *groups, size_t groups_len,
                               uint16_t *cipher, uint16_t *group, int *sha384) {
   (void)ctx;
@@ -30,7 +30,7 @@ int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
   return 0;
 }
 
-int sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
+int Sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
                               const uint8_t *prefix, size_t prefix_len) {
   (void)ssl;
   (void)message_seq;

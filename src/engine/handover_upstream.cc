@@ -29,7 +29,7 @@ extern "C" {
 
 #include "ssl/internal.h"
 
-extern "C" int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
+extern "C" int Sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
                                             uint64_t record_seq) {
   if (ssl == nullptr || !SSL_is_dtls(ssl) || !ssl->server || ssl->d1 == nullptr) {
     return 0;
@@ -52,7 +52,7 @@ extern "C" int sdtls_engine_cookie_handover(SSL *ssl, uint16_t message_seq,
   return 1;
 }
 
-extern "C" int sdtls_engine_has_cookie_handover(void) { return 1; }
+extern "C" int Sdtls_engine_has_cookie_handover(void) { return 1; }
 
 // ---- DTLS 1.3: stateless HelloRetryRequest cookies (RFC 9147 5.1) ----
 //
@@ -84,9 +84,9 @@ extern "C" int sdtls_engine_has_cookie_handover(void) { return 1; }
 // SSL_HANDSHAKE exists from SSL_new on (tls_new -> ssl_handshake_new, which
 // Init()s the transcript); nothing resets it before the first ClientHello.
 
-extern "C" int sdtls_engine_has_hrr_cookie(void) { return 1; }
+extern "C" int Sdtls_engine_has_hrr_cookie(void) { return 1; }
 
-extern "C" int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
+extern "C" int Sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_suites,
                                          size_t cipher_suites_len, const uint8_t *groups,
                                          size_t groups_len, uint16_t *cipher, uint16_t *group,
                                          int *sha384) {
@@ -117,9 +117,9 @@ extern "C" int sdtls_engine_tls13_choose(SSL_CTX *ctx, const uint8_t *cipher_sui
   return 0;
 }
 
-extern "C" int sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
+extern "C" int Sdtls_engine_hrr_handover(SSL *ssl, uint16_t message_seq, uint64_t record_seq,
                                          const uint8_t *prefix, size_t prefix_len) {
-  if (!sdtls_engine_cookie_handover(ssl, message_seq, record_seq) || ssl->s3 == nullptr) {
+  if (!Sdtls_engine_cookie_handover(ssl, message_seq, record_seq) || ssl->s3 == nullptr) {
     return 0;
   }
   bssl::SSL_HANDSHAKE *hs = ssl->s3->hs.get();

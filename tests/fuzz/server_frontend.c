@@ -105,7 +105,7 @@ static void cb_close(void *user, sdtls_conn *conn, int reason) {
 
 static void check_parser(const uint8_t *d, size_t len) {
   sdtls_client_hello ch;
-  if (sdtls_client_hello_parse(d, len, &ch) != SDTLS_CH_OK) return;
+  if (Sdtls_client_hello_parse(d, len, &ch) != SDTLS_CH_OK) return;
 #define INSIDE(ptr, n) \
   if ((n) > 0 && ((ptr) < d || (ptr) + (n) > d + len)) FINDING("ClientHello field outside the datagram")
   INSIDE(ch.random, SDTLS_RANDOM_LEN);

@@ -580,7 +580,7 @@ static void test_parser_bounds(void) {
   size_t n = template_client_hello(w, ch);
   REQUIRE(n > 60);
   sdtls_client_hello parsed;
-  REQUIRE_EQ(sdtls_client_hello_parse(ch, n, &parsed), SDTLS_CH_OK);
+  REQUIRE_EQ(Sdtls_client_hello_parse(ch, n, &parsed), SDTLS_CH_OK);
   CHECK_EQ(parsed.message_seq, 0);
   CHECK_EQ(parsed.cookie_len, 0);
   CHECK_EQ(parsed.cipher_suites_len % 2, 0);
@@ -589,7 +589,7 @@ static void test_parser_bounds(void) {
   for (size_t i = 0; i < n; i++) {
     uint8_t *copy = malloc(i ? i : 1);
     memcpy(copy, ch, i);
-    CHECK(sdtls_client_hello_parse(copy, i, &parsed) != SDTLS_CH_OK);
+    CHECK(Sdtls_client_hello_parse(copy, i, &parsed) != SDTLS_CH_OK);
     free(copy);
   }
   /* Every single-byte length field stretched: never OK past the buffer. */
@@ -597,24 +597,24 @@ static void test_parser_bounds(void) {
     uint8_t *copy = malloc(n);
     memcpy(copy, ch, n);
     copy[i] = 0xff;
-    (void)sdtls_client_hello_parse(copy, n, &parsed);
+    (void)Sdtls_client_hello_parse(copy, n, &parsed);
     copy[i] = 0x00;
-    (void)sdtls_client_hello_parse(copy, n, &parsed);
+    (void)Sdtls_client_hello_parse(copy, n, &parsed);
     free(copy);
   }
   /* Fragmented ClientHello: dropped. */
   uint8_t frag[2048];
   memcpy(frag, ch, n);
   frag[24] = (uint8_t)(frag[24] - 1); /* fragment_length != length */
-  CHECK_EQ(sdtls_client_hello_parse(frag, n - 1, &parsed), SDTLS_CH_MALFORMED);
+  CHECK_EQ(Sdtls_client_hello_parse(frag, n - 1, &parsed), SDTLS_CH_MALFORMED);
   /* Epoch 1, or not a ClientHello: not one. */
   memcpy(frag, ch, n);
   frag[4] = 1;
-  CHECK_EQ(sdtls_client_hello_parse(frag, n, &parsed), SDTLS_CH_NOT_CLIENT_HELLO);
+  CHECK_EQ(Sdtls_client_hello_parse(frag, n, &parsed), SDTLS_CH_NOT_CLIENT_HELLO);
   memcpy(frag, ch, n);
   frag[13] = 2;
-  CHECK_EQ(sdtls_client_hello_parse(frag, n, &parsed), SDTLS_CH_NOT_CLIENT_HELLO);
-  CHECK_EQ(sdtls_client_hello_parse(NULL, 0, &parsed), SDTLS_CH_MALFORMED);
+  CHECK_EQ(Sdtls_client_hello_parse(frag, n, &parsed), SDTLS_CH_NOT_CLIENT_HELLO);
+  CHECK_EQ(Sdtls_client_hello_parse(NULL, 0, &parsed), SDTLS_CH_MALFORMED);
   world_free(w);
 }
 
