@@ -24,21 +24,6 @@ import org.junit.jupiter.api.Test;
 class ConnectionTest {
   private static final long MS = 1_000_000L;
 
-  /** Moves every datagram each way until neither side has one; returns how many moved. */
-  private static int pump(Connection a, Connection b, long now) {
-    int moved = 0;
-    for (boolean any = true; any; ) {
-      any = false;
-      for (byte[] d; (d = a.pollDatagram()) != null; moved++, any = true) {
-        b.receive(d, now);
-      }
-      for (byte[] d; (d = b.pollDatagram()) != null; moved++, any = true) {
-        a.receive(d, now);
-      }
-    }
-    return moved;
-  }
-
   /** What a handshake with the default version range negotiates: DTLS 1.3 where the engine speaks it. */
   static String newestVersion() {
     return SdtlsNative.sdtls_has_feature(dev.sdtls.internal.sdtls_feature.SDTLS_FEATURE_DTLS1_3) != 0
@@ -64,7 +49,7 @@ class ConnectionTest {
       assertEquals(State.NEW, client.state());
       client.start(now);
       assertTrue(client.nextDeadline().isPresent(), "a started client has a retransmission timer");
-      assertTrue(pump(client, server, now) >= 4);
+      assertTrue(Pairs.pump(client, server, now) >= 4);
 
       assertEquals(State.CONNECTED, client.state());
       assertEquals(State.CONNECTED, server.state());
@@ -94,7 +79,7 @@ class ConnectionTest {
 
       client.shutdown(now + 3 * MS);
       assertEquals(State.CLOSED, client.state());
-      pump(client, server, now + 3 * MS);
+      Pairs.pump(client, server, now + 3 * MS);
       Event.Closed closed = assertInstanceOf(Event.Closed.class, server.pollEvent());
       assertEquals(0, closed.reason(), "the peer's close_notify");
       assertNull(closed.error());
@@ -117,7 +102,7 @@ class ConnectionTest {
       client.handleTimeout(deadline - 1);
       assertNull(client.pollDatagram(), "nothing is due before the deadline");
       client.handleTimeout(deadline);
-      pump(client, server, deadline);
+      Pairs.pump(client, server, deadline);
       assertEquals(State.CONNECTED, client.state());
       assertEquals(State.CONNECTED, server.state());
     }
@@ -132,7 +117,7 @@ class ConnectionTest {
         Connection server = Connection.server(serverConfig);
         Connection client = Connection.client(clientConfig, null)) {
       client.start(0);
-      pump(client, server, 0);
+      Pairs.pump(client, server, 0);
       assertEquals(State.FAILED, client.state());
       Event.Closed closed = assertInstanceOf(Event.Closed.class, client.pollEvent());
       SdtlsException e = closed.error();

@@ -22,22 +22,10 @@ class FeaturesTest {
   private static final long MS = 1_000_000L;
   private static final Certificate CERT = Certificate.generate("server.test", 1);
 
-  private static void pump(Connection a, Connection b, long now) {
-    for (boolean any = true; any; ) {
-      any = false;
-      for (byte[] d; (d = a.pollDatagram()) != null; any = true) {
-        b.receive(d, now);
-      }
-      for (byte[] d; (d = b.pollDatagram()) != null; any = true) {
-        a.receive(d, now);
-      }
-    }
-  }
-
   /** Starts the client, runs the handshake in memory, and checks that both sides are connected. */
   private static void connect(Connection client, Connection server, long now) {
     client.start(now);
-    pump(client, server, now);
+    Pairs.pump(client, server, now);
     assertEquals(State.CONNECTED, client.state(), client.errorDetail());
     assertEquals(State.CONNECTED, server.state(), server.errorDetail());
   }
@@ -45,9 +33,9 @@ class FeaturesTest {
   /** One datagram each way. */
   private static void exchange(Connection client, Connection server, long now) {
     client.send("ping".getBytes(StandardCharsets.US_ASCII), now);
-    pump(client, server, now);
+    Pairs.pump(client, server, now);
     server.send("pong".getBytes(StandardCharsets.US_ASCII), now);
-    pump(client, server, now);
+    Pairs.pump(client, server, now);
   }
 
   @Test
@@ -83,7 +71,7 @@ class FeaturesTest {
       client.start(0);
       long now = 0;
       for (int i = 0; i < 100 && client.state() == State.HANDSHAKING; i++) {
-        pump(client, server, now);
+        Pairs.pump(client, server, now);
         now = Math.max(now, client.nextDeadline().orElse(now));
         client.handleTimeout(now);
         server.handleTimeout(now);
@@ -284,9 +272,9 @@ class FeaturesTest {
         connect(client, server, 0);
         assertEquals("DTLSv1.3", client.version());
         client.keyUpdate(MS);
-        pump(client, server, MS);
+        Pairs.pump(client, server, MS);
         server.keyUpdate(2 * MS);
-        pump(client, server, 2 * MS);
+        Pairs.pump(client, server, 2 * MS);
         while (client.pollEvent() != null) { }
         while (server.pollEvent() != null) { }
         exchange(client, server, 3 * MS);
@@ -326,7 +314,7 @@ class FeaturesTest {
           Connection client = Connection.client(clientConfig, null)) {
         client.addPeerFingerprint(other.fingerprint());
         client.start(0);
-        pump(client, server, 0);
+        Pairs.pump(client, server, 0);
         assertEquals(State.FAILED, client.state());
         SdtlsException e = assertInstanceOf(Event.Closed.class, client.pollEvent()).error();
         assertEquals(SdtlsException.Category.VERIFY, e.category());

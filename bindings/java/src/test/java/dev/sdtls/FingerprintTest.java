@@ -19,18 +19,6 @@ class FingerprintTest {
   private static final Certificate CERT = Certificate.generate("server.test", 1);
   private static final Certificate OTHER = Certificate.generate("other.test", 1);
 
-  private static void pump(Connection a, Connection b, long now) {
-    for (boolean any = true; any; ) {
-      any = false;
-      for (byte[] d; (d = a.pollDatagram()) != null; any = true) {
-        b.receive(d, now);
-      }
-      for (byte[] d; (d = b.pollDatagram()) != null; any = true) {
-        a.receive(d, now);
-      }
-    }
-  }
-
   @Test
   void everyFormParsesToOneFingerprint() {
     for (Fingerprint.Hash h : Fingerprint.Hash.values()) {
@@ -66,7 +54,7 @@ class FingerprintTest {
             Connection server = Connection.server(serverConfig);
             Connection client = Connection.client(clientConfig, null)) {
           client.start(0);
-          pump(client, server, 0);
+          Pairs.pump(client, server, 0);
           assertEquals(State.CONNECTED, client.state(), client.errorDetail());
           assertEquals(f, client.peerCertificateFingerprint(h));
         }
@@ -77,7 +65,7 @@ class FingerprintTest {
           Connection server = Connection.server(serverConfig);
           Connection client = Connection.client(clientConfig, null)) {
         client.start(0);
-        pump(client, server, 0);
+        Pairs.pump(client, server, 0);
         assertEquals(State.FAILED, client.state());
         assertTrue(client.errorDetail().contains(wrong.toString()), client.errorDetail());
       }

@@ -25,18 +25,6 @@ class LimitsTest {
   private static final long MS = 1_000_000L;
   private static final int MAX = 4096;
 
-  private static void pump(Connection a, Connection b, long now) {
-    for (boolean any = true; any; ) {
-      any = false;
-      for (byte[] d; (d = a.pollDatagram()) != null; any = true) {
-        b.receive(d, now);
-      }
-      for (byte[] d; (d = b.pollDatagram()) != null; any = true) {
-        a.receive(d, now);
-      }
-    }
-  }
-
   @Test
   void queuesAreBoundedAndLoseNothing() {
     Certificate cert = Certificate.generate("server.test", 1);
@@ -46,7 +34,7 @@ class LimitsTest {
         Connection client = Connection.client(clientConfig, null)) {
       long now = 1_000 * MS;
       client.start(now);
-      pump(client, server, now);
+      Pairs.pump(client, server, now);
       while (client.pollEvent() != null || server.pollEvent() != null) {
         // the handshake's events
       }
