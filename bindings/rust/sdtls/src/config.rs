@@ -441,7 +441,7 @@ impl ConfigBuilder {
 
     /// The application protocols (ALPN), most preferred first. Each name
     /// is taken as it is: one with ',' or ':', empty or over 255 bytes is
-    /// refused (before 0.2 a name with ',' became two protocols).
+    /// refused (earlier versions made two protocols of a name with ',').
     pub fn alpn(self, protocols: &[&str]) -> Self {
         let names: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
         self.apply("alpn", |cfg| {
