@@ -248,8 +248,10 @@ function read_header(   s, raw, comment, after_code, k, decl, name, flat, cb) {
     while ((getline s < header) > 0) H[++hcount] = s
     close(header)
     hpos = 0
-    # The opening comment: the overview of sdtls(3).
+    # The opening comment: the overview of sdtls(3). A licence line
+    # (SPDX-License-Identifier) before it is no part of it.
     s = next_hline()
+    if (s ~ /^\/\* SPDX-License-Identifier: .*\*\/$/) s = next_hline()
     if (s !~ /^\/\*/) die(header ": does not open with a comment")
     raw = s
     while (s !~ /\*\//) { s = next_hline(); raw = raw "\n" s }

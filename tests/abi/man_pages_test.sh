@@ -40,6 +40,11 @@ awk '!/^[ \t]*(#|$)/ { print $1 }' "$abi/symbols-in-versions" | sort >"$work/fun
 { sed -n 's/^#define \(SDTLS_[A-Z0-9_]*\).*/\1/p' "$abi/sdtls.h"
   grep -o 'SDTLS_[A-Z0-9_]* =' "$abi/sdtls.h" | sed 's/ =$//'; } | sort -u >"$work/constants"
 
+# sdtls(3) carries the header's overview (the callback rule among it), not
+# whatever comment opens the header first.
+grep -q 'one rule for calls made from inside a' "$mandir/man3/sdtls.3" ||
+    fail "man3/sdtls.3 lacks the header's overview (its callback rule)"
+
 # One pass over man3/: the aliases and pages, what each page names.
 set -- "$mandir"/man3/*.3
 [ -e "$1" ] || { echo "FAIL: no pages in $mandir/man3"; exit 1; }
