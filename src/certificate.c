@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Self-signed certificates, fingerprints and memory the library hands out.
+/* Self-signed certificates and their fingerprints.
  *
  * sdtls_certificate_generate() makes what WebRTC-style deployments use: an
  * ECDSA P-256 key and a self-signed certificate whose SHA-256 fingerprint the
@@ -265,5 +265,3 @@ int sdtls_certificate_fingerprint_sha256(const uint8_t *pem, size_t len, uint8_t
   }
   return rc;
 }
-
-void sdtls_free(void *ptr) { OPENSSL_free(ptr); }

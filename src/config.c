@@ -73,15 +73,6 @@ static const struct option_range *option_range(sdtls_option option) {
 
 /* Debian's engine (2022) speaks DTLS 1.2 only; upstream trees that know
  * DTLS 1.3 define its version number. */
-static bool engine_speaks(int64_t version) {
-#ifdef DTLS1_3_VERSION
-  if (version == SDTLS_DTLS1_3) {
-    return true;
-  }
-#endif
-  return version == SDTLS_DTLS1_2;
-}
-
 /* Under the callback rule (conn.c: the engine is in the middle of a
  * handshake when it logs a secret). */
 static void keylog_trampoline(const SSL *ssl, const char *line) {
@@ -123,7 +114,7 @@ int sdtls_config_new(sdtls_config **out) {
   /* No session cache of the engine's: resumption is by tickets, set up when
    * the config is frozen (session.c). */
   SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
-  c->max_version = engine_speaks(SDTLS_DTLS1_3) ? SDTLS_DTLS1_3 : SDTLS_DTLS1_2;
+  c->max_version = Sdtls_engine_speaks(SDTLS_DTLS1_3) ? SDTLS_DTLS1_3 : SDTLS_DTLS1_2;
   if (!SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
       !SSL_CTX_set_max_proto_version(c->ctx, (uint16_t)c->max_version) ||
       !SSL_CTX_set_strict_cipher_list(c->ctx, default_ciphers)) {
@@ -206,16 +197,6 @@ int Sdtls_config_acquire(sdtls_config *config) {
   return rc;
 }
 
-int Sdtls_config_check_mutable(sdtls_config *config) {
-  if (config == NULL) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  pthread_mutex_lock(&config->lock);
-  bool frozen = config->frozen;
-  pthread_mutex_unlock(&config->lock);
-  return frozen ? SDTLS_E_FROZEN : SDTLS_OK;
-}
-
 
 int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t value) {
   int rc = Sdtls_config_check_mutable(config);
@@ -230,7 +211,7 @@ int sdtls_config_set_option(sdtls_config *config, sdtls_option option, int64_t v
     if (value != SDTLS_DTLS1_2 && value != SDTLS_DTLS1_3) {
       return SDTLS_E_INVALID_ARGUMENT;
     }
-    if (!engine_speaks(value)) {
+    if (!Sdtls_engine_speaks(value)) {
       return SDTLS_E_UNSUPPORTED;
     }
     /* DTLS version numbers count down: 1.2 is 0xfefd, 1.3 is 0xfefc. */
@@ -607,24 +588,4 @@ int sdtls_config_add_peer_fingerprint(sdtls_config *config, const char *fingerpr
   }
   config->fingerprints[config->n_fingerprints++] = fp;
   return SDTLS_OK;
-}
-
-int sdtls_has_feature(sdtls_feature feature) {
-  switch (feature) {
-    case SDTLS_FEATURE_SRTP:
-    case SDTLS_FEATURE_PSK:
-    case SDTLS_FEATURE_RESUMPTION:
-    case SDTLS_FEATURE_ALPN:
-    case SDTLS_FEATURE_DTLS1_2: return 1;
-    case SDTLS_FEATURE_DTLS1_3: return engine_speaks(SDTLS_DTLS1_3) ? 1 : 0;
-    case SDTLS_FEATURE_COOKIE_EXCHANGE: return Sdtls_engine_has_cookie_handover();
-  }
-  return 0;
-}
-
-uint32_t sdtls_version(const char **string) {
-  if (string != NULL) {
-    *string = SDTLS_VERSION_STRING " (BoringSSL, embedded)";
-  }
-  return SDTLS_VERSION_NUMBER;
 }

@@ -20,18 +20,13 @@ static inline sdtls_time Sdtls_time_add(sdtls_time now, uint64_t ns) {
   return now > SDTLS_TIME_NEVER - ns ? SDTLS_TIME_NEVER : now + ns;
 }
 
-/* ---- config.c ---- */
+/* ---- version.c ---- */
 
-#define SDTLS_MAX_FINGERPRINTS 16
-#define SDTLS_MAX_PSK_IDENTITY 128
-#define SDTLS_MAX_PSK_KEY 64
-/* The ALPN list in wire form (a length byte and the name, per protocol),
- * what sdtls_config_set_alpn() takes: with the rest of a ClientHello it
- * stays well under the 16 KiB a server accepts. */
-#define SDTLS_MAX_ALPN_WIRE 4096
-/* Names in sdtls_config_set_groups()' list, each at most once: more than
- * any engine knows. */
-#define SDTLS_MAX_GROUPS 32
+/* The engine this library was built against speaks `version` (SDTLS_DTLS1_2
+ * or SDTLS_DTLS1_3). */
+bool Sdtls_engine_speaks(int64_t version);
+
+/* ---- fingerprint.c ---- */
 
 /* An expected peer certificate digest: the hash (SDTLS_HASH_*), the
  * digest's length and the digest, zero-padded (bytes only, no padding
@@ -52,6 +47,19 @@ size_t Sdtls_digest_len(int hash);
  * its length into *out_len. Returns 0 or SDTLS_E_INVALID_ARGUMENT (unknown
  * hash). */
 int Sdtls_digest(int hash, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len);
+
+/* ---- config.c ---- */
+
+#define SDTLS_MAX_FINGERPRINTS 16
+#define SDTLS_MAX_PSK_IDENTITY 128
+#define SDTLS_MAX_PSK_KEY 64
+/* The ALPN list in wire form (a length byte and the name, per protocol),
+ * what sdtls_config_set_alpn() takes: with the rest of a ClientHello it
+ * stays well under the 16 KiB a server accepts. */
+#define SDTLS_MAX_ALPN_WIRE 4096
+/* Names in sdtls_config_set_groups()' list, each at most once: more than
+ * any engine knows. */
+#define SDTLS_MAX_GROUPS 32
 
 #ifndef __cplusplus
 typedef struct sdtls_psk {
@@ -111,16 +119,27 @@ struct sdtls_config {
 static inline bool Sdtls_config_has_psk(const sdtls_config *c) {
   return c->n_psks > 0 || c->psk_lookup != NULL;
 }
+
+/* SDTLS_E_INVALID_ARGUMENT for NULL, SDTLS_E_FROZEN once the config is in
+ * use, else 0: the first check of every setter. Here beside the struct, so
+ * that the feature modules (psk.c, session.c, alpn.c, srtp.c, lists.c) need
+ * nothing from config.c: config.c calls them (their install functions, at
+ * freezing), never the other way round (docs/design.md, "Layout"). */
+static inline int Sdtls_config_check_mutable(sdtls_config *config) {
+  if (config == NULL) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  pthread_mutex_lock(&config->lock);
+  bool frozen = config->frozen;
+  pthread_mutex_unlock(&config->lock);
+  return frozen ? SDTLS_E_FROZEN : SDTLS_OK;
+}
 #endif
 
 /* Freezes the config (first use: finishes the engine context) and takes a
  * reference. Returns 0, or the error that makes the config unusable.
  * Thread-safe. */
 int Sdtls_config_acquire(sdtls_config *config);
-
-/* SDTLS_E_INVALID_ARGUMENT for NULL, SDTLS_E_FROZEN once the config is in
- * use, else 0: the first check of every setter. */
-int Sdtls_config_check_mutable(sdtls_config *config);
 
 /* ---- psk.c, session.c, alpn.c: engine callbacks installed when the
  * config is frozen (with its lock held) ---- */
