@@ -2,51 +2,10 @@
 /* Stateless cookie exchange (RFC 6347 4.2.1). See cookie.h and docs/design.md. */
 #include "cookie.h"
 
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <openssl/mem.h>
 #include <openssl/rand.h>
-
-/* ---- peer addresses ---- */
-
-int Sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out) {
-  if (addr == NULL || out == NULL || len < sizeof(sa_family_t)) {
-    return SDTLS_E_INVALID_ARGUMENT;
-  }
-  memset(out, 0, sizeof(*out));
-  sa_family_t family;
-  memcpy(&family, addr + offsetof(struct sockaddr, sa_family), sizeof(family));
-  if (family == AF_INET) {
-    struct sockaddr_in sin;
-    if (len < sizeof(sin)) {
-      return SDTLS_E_INVALID_ARGUMENT;
-    }
-    memcpy(&sin, addr, sizeof(sin));
-    out->bytes[0] = 4;
-    memcpy(&out->bytes[2], &sin.sin_port, 2);
-    memcpy(&out->bytes[4], &sin.sin_addr, 4);
-    return 0;
-  }
-  if (family == AF_INET6) {
-    struct sockaddr_in6 sin6;
-    if (len < sizeof(sin6)) {
-      return SDTLS_E_INVALID_ARGUMENT;
-    }
-    memcpy(&sin6, addr, sizeof(sin6));
-    out->bytes[0] = 6;
-    memcpy(&out->bytes[2], &sin6.sin6_port, 2);
-    memcpy(&out->bytes[4], &sin6.sin6_addr, 16);
-    uint32_t scope = sin6.sin6_scope_id;
-    out->bytes[20] = (uint8_t)(scope >> 24);
-    out->bytes[21] = (uint8_t)(scope >> 16);
-    out->bytes[22] = (uint8_t)(scope >> 8);
-    out->bytes[23] = (uint8_t)scope;
-    return 0;
-  }
-  return SDTLS_E_INVALID_ARGUMENT;
-}
 
 static void put_be(uint8_t *out, uint64_t v, size_t n) {
   for (size_t i = 0; i < n; i++) {

@@ -15,21 +15,8 @@
 
 #include <openssl/sha.h>
 
+#include "peer_table.h"
 #include "sdtls.h"
-
-/* ---- peer addresses ---- */
-
-/* A peer address normalised for comparison and hashing: family, port,
- * address (IPv4 in the first 4 bytes) and IPv6 scope id, padding zeroed, so
- * two keys of the same peer are equal byte for byte. */
-typedef struct sdtls_peer_key {
-  uint8_t bytes[24]; /* family(1) 0(1) port(2) addr(16) scope(4) */
-} sdtls_peer_key;
-
-/* Normalises the bytes of a struct sockaddr_in / sockaddr_in6 (`len` as
- * recvfrom() returns it). Returns 0 or SDTLS_E_INVALID_ARGUMENT (NULL, too
- * short for its family, other family, port 0 is accepted). */
-int Sdtls_peer_key_from_sockaddr(const uint8_t *addr, size_t len, sdtls_peer_key *out);
 
 /* ---- records ---- */
 

@@ -6,12 +6,12 @@
  * or allocated for it; only a ClientHello with a valid cookie creates a
  * connection, which is handed the exchange's sequence numbers by the engine
  * glue before it sees that ClientHello. Known peers are found in a hash
- * table keyed by the normalised address (keyed SipHash, open addressing with
- * linear probing and backward-shift deletion); every peer is also in a
- * binary min-heap ordered by its next deadline (retransmission, handshake or
- * idle), so next_deadline is O(1) and handle_timeout touches only the peers
- * that are due. A peer's place in the heap is refreshed after every server
- * call that drives its connection.
+ * table keyed by the normalised address and a keyed SipHash of it
+ * (peer_table.c); every peer is also in a min-heap ordered by its next
+ * deadline (retransmission, handshake or idle; deadline_heap.c), so
+ * next_deadline is O(1) and handle_timeout touches only the peers that are
+ * due. A peer's place in the heap is refreshed after every server call that
+ * drives its connection.
  *
  * DTLS 1.3 (an engine that speaks it; README.md, "DTLS 1.3 in the server"):
  * a ClientHello may span several datagrams (a post-quantum key share does
@@ -42,7 +42,9 @@
 #include <openssl/siphash.h>
 
 #include "cookie.h"
+#include "deadline_heap.h"
 #include "internal.h"
+#include "peer_table.h"
 
 /* Larger than any UDP payload: not a datagram a socket delivers. */
 #define MAX_DATAGRAM 65535
@@ -56,17 +58,14 @@
 #define PENDING_TTL_NS (3000 * NS_PER_MS)
 
 typedef struct peer {
+  sdtls_table_entry entry; /* in server->table: the address */
+  sdtls_deadline deadline; /* in server->deadlines: the earliest deadline */
   sdtls_server *server;
   sdtls_conn *conn;
-  sdtls_peer_key key;
-  uint64_t hash;
-  size_t index;     /* position in server->peers (the heap) */
-  sdtls_time due;   /* cached earliest deadline; the heap's key */
   bool handshaking; /* counts against max_handshakes */
   bool dead;        /* ended; reaped when the current call unwinds */
   int reason;
   struct peer *next_dead;
-  struct peer *next_due; /* handle_timeout's list of due peers */
   uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
 } peer;
 
@@ -96,10 +95,8 @@ struct sdtls_server {
   size_t max_peers, max_handshakes;
   uint64_t idle_ns;
 
-  peer **slots; /* hash table, `cap` slots (a power of two) or NULL */
-  size_t cap;
-  peer **peers; /* every peer: a min-heap on `due` */
-  size_t count, peers_cap;
+  sdtls_peer_table table;         /* every peer, by address */
+  sdtls_deadline_heap deadlines; /* every peer, by deadline */
   size_t handshakes;
   bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
   bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
@@ -117,65 +114,22 @@ struct sdtls_server {
   uint64_t counters[SDTLS_COUNTER_PEERS + 1];
 };
 
-/* ---- peer table ---- */
+/* ---- peers ---- */
+
+static peer *peer_of_entry(sdtls_table_entry *e) {
+  return e == NULL ? NULL : (peer *)((char *)e - offsetof(peer, entry));
+}
+
+static peer *peer_of_deadline(sdtls_deadline *d) {
+  return d == NULL ? NULL : (peer *)((char *)d - offsetof(peer, deadline));
+}
 
 static uint64_t key_hash(const sdtls_server *s, const sdtls_peer_key *key) {
   return SIPHASH_24(s->hash_key, key->bytes, sizeof(key->bytes));
 }
 
 static peer *table_find(const sdtls_server *s, const sdtls_peer_key *key, uint64_t hash) {
-  if (s->cap == 0) {
-    return NULL;
-  }
-  size_t mask = s->cap - 1;
-  for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
-    peer *p = s->slots[i];
-    if (p == NULL) {
-      return NULL;
-    }
-    if (p->hash == hash && memcmp(p->key.bytes, key->bytes, sizeof(key->bytes)) == 0) {
-      return p;
-    }
-  }
-}
-
-static void table_put(peer **slots, size_t cap, peer *p) {
-  size_t mask = cap - 1;
-  size_t i = (size_t)p->hash & mask;
-  while (slots[i] != NULL) {
-    i = (i + 1) & mask;
-  }
-  slots[i] = p;
-}
-
-/* ---- deadline heap (s->peers) ---- */
-
-static void heap_set(sdtls_server *s, size_t i, peer *p) {
-  s->peers[i] = p;
-  p->index = i;
-}
-
-static void heap_fix(sdtls_server *s, size_t i) {
-  peer *p = s->peers[i];
-  while (i > 0 && s->peers[(i - 1) / 2]->due > p->due) {
-    heap_set(s, i, s->peers[(i - 1) / 2]);
-    i = (i - 1) / 2;
-  }
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= s->count) {
-      break;
-    }
-    if (c + 1 < s->count && s->peers[c + 1]->due < s->peers[c]->due) {
-      c++;
-    }
-    if (s->peers[c]->due >= p->due) {
-      break;
-    }
-    heap_set(s, i, s->peers[c]);
-    i = c;
-  }
-  heap_set(s, i, p);
+  return peer_of_entry(Sdtls_peer_table_find(&s->table, key, hash));
 }
 
 static sdtls_time idle_deadline(const sdtls_server *s, const peer *p) {
@@ -202,80 +156,27 @@ static void refresh_due(sdtls_server *s, peer *p, sdtls_time floor) {
       d = floor;
     }
   }
-  p->due = d;
-  heap_fix(s, p->index);
+  Sdtls_deadline_heap_update(&s->deadlines, &p->deadline, d);
 }
 
-/* Makes room for one more peer (load factor at most 1/2). */
-static int table_reserve(sdtls_server *s) {
-  if ((s->count + 1) * 2 > s->cap) {
-    size_t cap = s->cap == 0 ? 16 : s->cap * 2;
-    peer **slots = calloc(cap, sizeof(*slots));
-    if (slots == NULL) {
-      return SDTLS_E_NOMEM;
-    }
-    for (size_t i = 0; i < s->count; i++) {
-      table_put(slots, cap, s->peers[i]);
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-  }
-  if (s->count + 1 > s->peers_cap) {
-    size_t cap = s->peers_cap == 0 ? 16 : s->peers_cap * 2;
-    peer **peers = realloc(s->peers, cap * sizeof(*peers));
-    if (peers == NULL) {
-      return SDTLS_E_NOMEM;
-    }
-    s->peers = peers;
-    s->peers_cap = cap;
-  }
-  return 0;
+/* Makes room for one more peer in the table and the heap. */
+static int peers_reserve(sdtls_server *s) {
+  int rc = Sdtls_peer_table_reserve(&s->table);
+  return rc != 0 ? rc : Sdtls_deadline_heap_reserve(&s->deadlines);
 }
 
-static void table_insert(sdtls_server *s, peer *p) {
-  table_put(s->slots, s->cap, p);
-  p->due = SDTLS_TIME_NEVER;
-  heap_set(s, s->count++, p);
-  heap_fix(s, p->index);
+static void peers_insert(sdtls_server *s, peer *p) {
+  Sdtls_peer_table_insert(&s->table, &p->entry);
+  p->deadline.due = SDTLS_TIME_NEVER;
+  Sdtls_deadline_heap_insert(&s->deadlines, &p->deadline);
 }
 
-static void table_remove(sdtls_server *s, peer *p) {
-  size_t mask = s->cap - 1;
-  size_t i = (size_t)p->hash & mask;
-  while (s->slots[i] != p) {
-    i = (i + 1) & mask;
-  }
-  /* Backward-shift deletion: no tombstones, probes stay short. */
-  size_t j = i;
-  for (;;) {
-    s->slots[i] = NULL;
-    for (;;) {
-      j = (j + 1) & mask;
-      if (s->slots[j] == NULL) {
-        goto removed;
-      }
-      size_t home = (size_t)s->slots[j]->hash & mask;
-      /* Move slots[j] into the hole at i unless its home lies cyclically
-       * in (i, j]. */
-      if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) {
-        continue;
-      }
-      break;
-    }
-    s->slots[i] = s->slots[j];
-    i = j;
-  }
-removed:
-  s->count--;
-  if (p->index != s->count) {
-    heap_set(s, p->index, s->peers[s->count]);
-    heap_fix(s, p->index);
-  }
+static void peers_remove(sdtls_server *s, peer *p) {
+  Sdtls_peer_table_remove(&s->table, &p->entry);
+  Sdtls_deadline_heap_remove(&s->deadlines, &p->deadline);
 }
 
 /* ---- ending connections ---- */
-
 
 static void mark_dead(peer *p, int reason) {
   if (p->dead) {
@@ -304,7 +205,7 @@ static void reap(sdtls_server *s) {
     if (s->cb.on_close != NULL && !s->free_pending) {
       s->cb.on_close(s->user_data, p->conn, p->reason);
     }
-    table_remove(s, p);
+    peers_remove(s, p);
     Sdtls_conn_destroy(p->conn);
     free(p);
   }
@@ -328,15 +229,16 @@ static void pending_free(pending_ch *c) {
 }
 
 static void destroy(sdtls_server *s) {
-  for (size_t i = 0; i < s->count; i++) {
-    Sdtls_conn_destroy(s->peers[i]->conn);
-    free(s->peers[i]);
+  for (size_t i = 0; i < s->deadlines.count; i++) {
+    peer *p = peer_of_deadline(s->deadlines.items[i]);
+    Sdtls_conn_destroy(p->conn);
+    free(p);
   }
   for (size_t i = 0; i < s->n_pending; i++) {
     pending_free(s->pending[i]);
   }
-  free(s->peers);
-  free(s->slots);
+  Sdtls_deadline_heap_free(&s->deadlines);
+  Sdtls_peer_table_free(&s->table);
   Sdtls_cookie_keys_wipe(&s->keys);
   sdtls_config_free(s->config);
   OPENSSL_cleanse(s, sizeof(*s));
@@ -536,11 +438,11 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
                        const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
                        bool handover, const uint8_t *prefix, size_t prefix_len,
                        const uint8_t *datagram, size_t len, sdtls_time now) {
-  if (s->count >= s->max_peers || s->handshakes >= s->max_handshakes) {
+  if (s->table.count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
   }
-  int rc = table_reserve(s);
+  int rc = peers_reserve(s);
   if (rc != 0) {
     return rc;
   }
@@ -549,8 +451,8 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     return SDTLS_E_NOMEM;
   }
   p->server = s;
-  p->key = *key;
-  p->hash = hash;
+  p->entry.key = *key;
+  p->entry.hash = hash;
   memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
   rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
   if (rc != 0) {
@@ -571,7 +473,7 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
     SSL_set_max_proto_version(Sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
   }
-  table_insert(s, p);
+  peers_insert(s, p);
   p->handshaking = true;
   s->handshakes++;
   s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
@@ -1029,10 +931,10 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
 /* ---- time ---- */
 
 sdtls_time sdtls_server_next_deadline(const sdtls_server *server) {
-  if (server == NULL || server->count == 0) {
+  if (server == NULL) {
     return SDTLS_TIME_NEVER;
   }
-  return server->peers[0]->due;
+  return Sdtls_deadline_heap_next(&server->deadlines);
 }
 
 /* Acts on one due peer: idle eviction, the handshake deadline, or the
@@ -1059,18 +961,6 @@ static void peer_timeout(sdtls_server *s, peer *p, sdtls_time now) {
   }
 }
 
-/* Links every peer due at `now` into a list: the heap's due peers form a
- * subtree at its root, walked here (depth at most the heap's height). */
-static void collect_due(const sdtls_server *s, size_t i, sdtls_time now, peer **list) {
-  if (i >= s->count || s->peers[i]->due > now) {
-    return;
-  }
-  s->peers[i]->next_due = *list;
-  *list = s->peers[i];
-  collect_due(s, 2 * i + 1, now, list);
-  collect_due(s, 2 * i + 2, now, list);
-}
-
 int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
   if (server == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
@@ -1085,11 +975,10 @@ int sdtls_server_handle_timeout(sdtls_server *server, sdtls_time now) {
    * nothing joins or leaves it here (callbacks cannot add peers; removal
    * waits for reap()). A handled peer's deadline is pushed past `now`, so
    * next_deadline never asks for the same instant again. */
-  peer *due = NULL;
-  collect_due(s, 0, now, &due);
+  sdtls_deadline *due = Sdtls_deadline_heap_collect(&s->deadlines, now);
   while (due != NULL) {
-    peer *p = due;
-    due = p->next_due;
+    peer *p = peer_of_deadline(due);
+    due = due->next_due;
     peer_timeout(s, p, now);
     refresh_due(s, p, Sdtls_time_add(now, 1));
   }
@@ -1156,7 +1045,7 @@ uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_count
   }
   switch (counter) {
     case SDTLS_COUNTER_PEERS:
-      return server->count;
+      return server->table.count;
     case SDTLS_COUNTER_COOKIES_SENT:
     case SDTLS_COUNTER_COOKIES_REJECTED:
     case SDTLS_COUNTER_CONNECTIONS_CREATED:
