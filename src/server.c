@@ -1,31 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sdtls_server: many peers behind one socket (docs/design.md, "Stateless cookie
- * exchange").
+/* sdtls_server: many peers behind one socket (docs/design.md, "The flow
+ * of one datagram").
  *
- * An unknown address gets a stateless HelloVerifyRequest and nothing is kept
- * or allocated for it; only a ClientHello with a valid cookie creates a
- * connection, which is handed the exchange's sequence numbers by the engine
- * glue before it sees that ClientHello. Known peers are found in a hash
- * table keyed by the normalised address and a keyed SipHash of it
- * (peer_table.c); every peer is also in a min-heap ordered by its next
- * deadline (retransmission, handshake or idle; deadline_heap.c), so
- * next_deadline is O(1) and handle_timeout touches only the peers that are
- * due. A peer's place in the heap is refreshed after every server call that
- * drives its connection.
+ * A datagram's trip, top-down: sdtls_server_receive() finds its address in
+ * the peer table (peer_table.c, keyed by a SipHash of the normalised
+ * address) and hands it to the stateless front end (front_end.c), which
+ * decides: a known peer's datagram goes to its connection; one from an
+ * unknown address is dropped, kept as a ClientHello fragment, answered
+ * statelessly (a HelloVerifyRequest, a DTLS 1.3 HelloRetryRequest, an
+ * alert: sent here), or admitted as a ClientHello that proved its address.
+ * Only then does the server allocate: create_peer() makes the connection,
+ * which the engine glue hands the exchange's sequence numbers (and, for
+ * DTLS 1.3, the transcript) before it sees that ClientHello.
  *
- * DTLS 1.3 (an engine that speaks it; README.md, "DTLS 1.3 in the server"):
- * a ClientHello may span several datagrams (a post-quantum key share does
- * not fit one): its fragments are reassembled in a bounded buffer per
- * address (at most MAX_PENDING_BYTES, at most min(MAX_HANDSHAKES,
- * MAX_PENDING) addresses at once, each for at most PENDING_TTL; when all
- * are in use, a new one evicts one drawn at random from the older half,
- * fullest networks first: pending_make_room), and the whole ClientHello
- * then goes through the same checks as one that came in one datagram. A
- * ClientHello that offers DTLS 1.3 is answered with a stateless
- * HelloRetryRequest cookie (RFC 9147 5.1) when the engine glue can take
- * the second ClientHello over; a HelloVerifyRequest leads to DTLS 1.2 only
- * (RFC 9147 5.3; the engine's client enforces it). Later datagrams of
- * known peers, DTLS 1.3's unified-header records included, go to their
+ * Every peer is also in a min-heap ordered by its next deadline
+ * (retransmission, handshake or idle; deadline_heap.c), so next_deadline is
+ * O(1) and handle_timeout touches only the peers that are due. A peer's
+ * place in the heap is refreshed after every server call that drives its
  * connection.
  *
  * Connections end through one path: whatever ends them (the engine, the
@@ -41,21 +32,13 @@
 #include <openssl/rand.h>
 #include <openssl/siphash.h>
 
-#include "cookie.h"
 #include "deadline_heap.h"
+#include "front_end.h"
 #include "internal.h"
 #include "peer_table.h"
 
 /* Larger than any UDP payload: not a datagram a socket delivers. */
 #define MAX_DATAGRAM 65535
-
-/* ClientHello reassembly: the largest ClientHello taken in fragments (an
- * X25519MLKEM768 one is about 1.5 KB), how many addresses may have one in
- * reassembly at once (also at most SDTLS_OPT_MAX_HANDSHAKES: the budget
- * pending_make_room shares out), and how long an incomplete one is kept. */
-#define MAX_PENDING_BYTES 8192
-#define MAX_PENDING 256
-#define PENDING_TTL_NS (3000 * NS_PER_MS)
 
 typedef struct peer {
   sdtls_table_entry entry; /* in server->table: the address */
@@ -69,41 +52,19 @@ typedef struct peer {
   uint8_t random[SDTLS_RANDOM_LEN]; /* of the ClientHello that created it */
 } peer;
 
-/* A ClientHello in reassembly from an address with no connection. */
-typedef struct pending_ch {
-  sdtls_peer_key key;
-  uint64_t hash;
-  uint64_t network;     /* prefix_id() of the address */
-  size_t network_count; /* reassemblies from that network, this one included */
-  sdtls_time expires;
-  sdtls_ch_fragment first; /* record version, message_seq and length */
-  uint64_t max_record_seq;
-  uint64_t bytes_in; /* datagrams received: what an answer may not exceed */
-  size_t covered;    /* bytes of the message received so far */
-  uint8_t *body;     /* message_len bytes */
-  uint8_t *seen;     /* one bit per byte of body */
-} pending_ch;
-
 struct sdtls_server {
   sdtls_config *config;
   sdtls_server_callbacks cb;
   void *user_data;
-  sdtls_cookie_keys keys;
-  uint64_t hash_key[2];
+  sdtls_front_end front_end; /* what comes before a connection */
+  uint64_t hash_key[2];      /* keys the peer table's hash */
 
-  bool cookies;
   size_t max_peers, max_handshakes;
   uint64_t idle_ns;
 
   sdtls_peer_table table;         /* every peer, by address */
   sdtls_deadline_heap deadlines; /* every peer, by deadline */
   size_t handshakes;
-  bool allow_dtls13;  /* the config lets DTLS 1.3 be negotiated */
-  bool hrr_cookies;   /* the engine glue takes a stateless HelloRetryRequest */
-  pending_ch *pending[MAX_PENDING]; /* ClientHellos in reassembly, oldest first */
-  size_t n_pending, max_pending;
-  uint64_t evict_key[2]; /* keys the eviction choices (pending_random) */
-  uint64_t evict_draws;
   peer *dead_head;
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
@@ -220,26 +181,15 @@ static void check_ended(peer *p) {
   }
 }
 
-static void pending_free(pending_ch *c) {
-  if (c != NULL) {
-    free(c->body);
-    free(c->seen);
-    free(c);
-  }
-}
-
 static void destroy(sdtls_server *s) {
   for (size_t i = 0; i < s->deadlines.count; i++) {
     peer *p = peer_of_deadline(s->deadlines.items[i]);
     Sdtls_conn_destroy(p->conn);
     free(p);
   }
-  for (size_t i = 0; i < s->n_pending; i++) {
-    pending_free(s->pending[i]);
-  }
   Sdtls_deadline_heap_free(&s->deadlines);
   Sdtls_peer_table_free(&s->table);
-  Sdtls_cookie_keys_wipe(&s->keys);
+  Sdtls_front_end_free(&s->front_end);
   sdtls_config_free(s->config);
   OPENSSL_cleanse(s, sizeof(*s));
   free(s);
@@ -371,13 +321,12 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   } else if (config->cookies && !Sdtls_engine_has_cookie_handover()) {
     /* This engine layout has no hand-over glue (sdtls_has_feature). */
     rc = SDTLS_E_UNSUPPORTED;
-  } else if (Sdtls_cookie_keys_init(&s->keys, (uint64_t)config->cookie_lifetime_ms) != 0 ||
-             !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key)) ||
-             !RAND_bytes((uint8_t *)s->evict_key, sizeof(s->evict_key))) {
+  } else if (Sdtls_front_end_init(&s->front_end, config, s->counters) != 0 ||
+             !RAND_bytes((uint8_t *)s->hash_key, sizeof(s->hash_key))) {
     rc = SDTLS_E_INTERNAL;
   }
   if (rc != SDTLS_OK) {
-    Sdtls_cookie_keys_wipe(&s->keys);
+    Sdtls_front_end_free(&s->front_end);
     sdtls_config_free(config);
     free(s);
     return rc;
@@ -386,13 +335,9 @@ int sdtls_server_new(sdtls_config *config, const sdtls_server_callbacks *callbac
   memcpy(&s->cb, callbacks, n);
   s->cb.size = sizeof(s->cb);
   s->user_data = user_data;
-  s->cookies = config->cookies != 0;
   s->max_peers = (size_t)config->max_peers;
   s->max_handshakes = (size_t)config->max_handshakes;
   s->idle_ns = (uint64_t)config->idle_timeout_ms * NS_PER_MS;
-  s->allow_dtls13 = config->max_version == SDTLS_DTLS1_3 && sdtls_has_feature(SDTLS_FEATURE_DTLS1_3);
-  s->hrr_cookies = Sdtls_engine_has_hrr_cookie() != 0;
-  s->max_pending = s->max_handshakes < MAX_PENDING ? s->max_handshakes : MAX_PENDING;
   *out = s;
   return SDTLS_OK;
 }
@@ -410,34 +355,24 @@ void sdtls_server_free(sdtls_server *server) {
 
 /* ---- datagrams ---- */
 
-static void send_hello_verify_request(sdtls_server *s, const sdtls_peer_key *key,
-                                      const uint8_t *addr, size_t addr_len,
-                                      const sdtls_client_hello *ch, size_t request_len,
-                                      sdtls_time now) {
-  uint8_t cookie[SDTLS_COOKIE_LEN];
-  uint8_t hvr[SDTLS_HVR_LEN];
-  Sdtls_cookie_make(&s->keys, key, ch, now, cookie);
-  size_t n = Sdtls_hello_verify_request(ch, cookie, hvr, sizeof(hvr));
-  if (n == 0 || n > request_len) {
-    /* Never answer with more than was asked: no amplification. (A
-     * well-formed ClientHello is always larger than the answer.) */
-    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-    return;
-  }
+/* Sends what the front end answers in place of a connection. */
+static void send_reply(sdtls_server *s, const sdtls_received *rx, const sdtls_decision *d) {
   if (s->free_pending) {
     return;
   }
   s->in_send = true;
-  s->cb.send(s->user_data, addr, addr_len, hvr, n);
+  s->cb.send(s->user_data, rx->addr, rx->addr_len, d->reply, d->reply_len);
   s->in_send = false;
-  s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
+  if (d->reply_is_cookie) {
+    s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
+  }
 }
 
 /* Creates a connection for a ClientHello that may make one and feeds it. */
-static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
-                       const uint8_t *addr, size_t addr_len, const sdtls_client_hello *ch,
-                       bool handover, const uint8_t *prefix, size_t prefix_len,
-                       const uint8_t *datagram, size_t len, sdtls_time now) {
+static int create_peer(sdtls_server *s, const sdtls_decision *admitted) {
+  const sdtls_received *hello = &admitted->hello;
+  const sdtls_client_hello *ch = &admitted->ch;
+  const uint8_t *prefix = admitted->prefix;
   if (s->table.count >= s->max_peers || s->handshakes >= s->max_handshakes) {
     s->counters[SDTLS_COUNTER_DROPPED_LIMIT]++;
     return 0;
@@ -451,18 +386,20 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
     return SDTLS_E_NOMEM;
   }
   p->server = s;
-  p->entry.key = *key;
-  p->entry.hash = hash;
+  p->entry.key = hello->key;
+  p->entry.hash = hello->hash;
   memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
-  rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
+  rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, hello->addr, hello->addr_len,
+                                 &p->conn);
   if (rc != 0) {
     free(p);
     return rc;
   }
-  if (prefix != NULL ? !Sdtls_engine_hrr_handover(Sdtls_conn_engine(p->conn), ch->message_seq,
-                                                  ch->record_seq, prefix, prefix_len)
-                     : handover && !Sdtls_engine_cookie_handover(Sdtls_conn_engine(p->conn),
-                                                                 ch->message_seq, ch->record_seq)) {
+  SSL *engine = Sdtls_conn_engine(p->conn);
+  if (prefix != NULL ? !Sdtls_engine_hrr_handover(engine, ch->message_seq, ch->record_seq, prefix,
+                                                  admitted->prefix_len)
+                     : admitted->handover &&
+                           !Sdtls_engine_cookie_handover(engine, ch->message_seq, ch->record_seq)) {
     /* Only a record number at the very end of the 48-bit space gets here. */
     Sdtls_conn_destroy(p->conn);
     free(p);
@@ -471,392 +408,32 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   }
   if (prefix == NULL && (ch->cookie_len != 0 || ch->message_seq != 0)) {
     /* After a HelloVerifyRequest only DTLS 1.2 may follow (RFC 9147 5.3). */
-    SSL_set_max_proto_version(Sdtls_conn_engine(p->conn), DTLS1_2_VERSION);
+    SSL_set_max_proto_version(engine, DTLS1_2_VERSION);
   }
   peers_insert(s, p);
   p->handshaking = true;
   s->handshakes++;
   s->counters[SDTLS_COUNTER_CONNECTIONS_CREATED]++;
   if (s->cb.on_connect != NULL && !s->free_pending) {
-    s->cb.on_connect(s->user_data, p->conn, addr, addr_len);
+    s->cb.on_connect(s->user_data, p->conn, hello->addr, hello->addr_len);
   }
   if (!p->dead) {
-    Sdtls_conn_feed(p->conn, datagram, len, now);
+    Sdtls_conn_feed(p->conn, hello->data, hello->len, hello->now);
     check_ended(p);
   }
   refresh_due(s, p, 0);
   return 0;
 }
 
-/* ---- DTLS 1.3: stateless HelloRetryRequest cookies (RFC 9147 5.1) ---- */
-
-#define HRR_NOT_TAKEN 1 /* not a ClientHello the exchange can take: go on */
-
-/* A ClientHello with a cookie that does not open (damaged on either way,
- * expired, forged): a second HelloRetryRequest is not allowed, so the
- * handshake is ended with an illegal_parameter alert (RFC 9147 5.1), which
- * tells the client to start over without a cookie instead of waiting for
- * its deadline. Stateless, as the HelloRetryRequest: the record number of
- * the ClientHello, 15 bytes (less than any ClientHello). */
-static void send_illegal_parameter(sdtls_server *s, const uint8_t *addr, size_t addr_len,
-                                   const sdtls_client_hello *ch) {
-  /* A DTLS 1.2 record (RFC 9147 5.3), epoch 0 (bytes 3 and 4). */
-  uint8_t alert[SDTLS_RECORD_HEADER_LEN + 2] = {SSL3_RT_ALERT, 0xfe, 0xfd};
-  for (int i = 0; i < 6; i++) {
-    alert[5 + i] = (uint8_t)(ch->record_seq >> (8 * (5 - i)));
-  }
-  alert[12] = 2; /* length */
-  alert[13] = SSL3_AL_FATAL;
-  alert[14] = SSL_AD_ILLEGAL_PARAMETER;
-  if (!s->free_pending) {
-    s->in_send = true;
-    s->cb.send(s->user_data, addr, addr_len, alert, sizeof(alert));
-    s->in_send = false;
-  }
-}
-
-/* A DTLS 1.3 ClientHello with cookies on. The first one is answered with a
- * HelloRetryRequest whose cookie carries all the server needs later (the
- * hash of this ClientHello, the suite and group the engine will choose),
- * and nothing is kept. The second, with a valid cookie, creates the
- * connection; the engine glue gives it the transcript of the first round
- * (src/engine/handover_upstream.cc). */
-static int handle_client_hello13(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
-                                 const uint8_t *addr, size_t addr_len,
-                                 const sdtls_client_hello *ch, const sdtls_ch13 *x, peer *old,
-                                 uint64_t bytes_in, const uint8_t *datagram, size_t len,
-                                 sdtls_time now) {
-  uint8_t hrr[512];
-  sdtls_hrr_state st;
-  if (!x->has_cookie) {
-    int sha384 = 0;
-    memset(&st, 0, sizeof(st));
-    if (!Sdtls_engine_tls13_choose(s->config->ctx, ch->cipher_suites, ch->cipher_suites_len,
-                                   x->groups, x->groups_len, &st.cipher, &st.group, &sha384)) {
-      return HRR_NOT_TAKEN; /* no shared suite or group: the engine says so */
-    }
-    st.ask_share = !Sdtls_ch13_has_share(x, st.group);
-    st.hash_len = Sdtls_client_hello_hash(datagram, len, sha384, st.hash);
-    uint8_t cookie[SDTLS_HRR_COOKIE_MAX];
-    size_t cookie_len = Sdtls_hrr_cookie_make(&s->keys, key, ch, now, &st, cookie);
-    size_t n = Sdtls_hello_retry_request(ch, &st, cookie, cookie_len, hrr, sizeof(hrr));
-    if (n == 0 || n > bytes_in) {
-      /* Never answer with more than was asked: no amplification. */
-      s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-      return 0;
-    }
-    if (!s->free_pending) {
-      s->in_send = true;
-      s->cb.send(s->user_data, addr, addr_len, hrr, n);
-      s->in_send = false;
-      s->counters[SDTLS_COUNTER_COOKIES_SENT]++;
-    }
-    return 0;
-  }
-  if (!Sdtls_hrr_cookie_open(&s->keys, key, ch, now, x->cookie, x->cookie_len, &st) ||
-      !Sdtls_ch13_has_share(x, st.group)) {
-    s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
-    send_illegal_parameter(s, addr, addr_len, ch);
-    return 0;
-  }
-  /* The transcript so far, as the engine's buffer takes it: message_hash
-   * (RFC 8446 4.4.1; header, 8 filler bytes the engine skips, the hash),
-   * then the HelloRetryRequest in TLS form. */
-  size_t n = Sdtls_hello_retry_request(ch, &st, x->cookie, x->cookie_len, hrr, sizeof(hrr));
-  if (n == 0) {
-    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-    return 0;
-  }
-  uint8_t prefix[4 + 8 + 48 + sizeof(hrr)];
-  size_t p = 0;
-  prefix[p++] = 254; /* message_hash */
-  prefix[p++] = 0;
-  prefix[p++] = 0;
-  prefix[p++] = (uint8_t)st.hash_len;
-  memset(&prefix[p], 0, 8);
-  p += 8;
-  memcpy(&prefix[p], st.hash, st.hash_len);
-  p += st.hash_len;
-  memcpy(&prefix[p], hrr + SDTLS_RECORD_HEADER_LEN, 4);
-  p += 4;
-  size_t hrr_body = SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN;
-  memcpy(&prefix[p], hrr + hrr_body, n - hrr_body);
-  p += n - hrr_body;
+/* A ClientHello the front end admitted; `old`, when not NULL, is the
+ * known peer at its address, whose client has started over (RFC 6347
+ * 4.2.8): the old association is gone on its side. */
+static int admit(sdtls_server *s, const sdtls_decision *d, peer *old) {
   if (old != NULL) {
-    /* A new, address-proven handshake from a known peer (RFC 6347 4.2.8). */
     mark_dead(old, SDTLS_E_CLOSED);
     reap(s);
   }
-  return create_peer(s, key, hash, addr, addr_len, ch, true, prefix, p, datagram, len, now);
-}
-
-/* A ClientHello at epoch 0 from an address with no connection (or one
- * replacing an established connection, RFC 6347 4.2.8). */
-static int handle_client_hello(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
-                               const uint8_t *addr, size_t addr_len,
-                               const sdtls_client_hello *ch, peer *old, uint64_t bytes_in,
-                               const uint8_t *datagram, size_t len, sdtls_time now) {
-  bool handover;
-  sdtls_ch13 x;
-  if (s->cookies && s->hrr_cookies && s->allow_dtls13 && Sdtls_client_hello_13(ch, &x) &&
-      x.offers13) {
-    int r = handle_client_hello13(s, key, hash, addr, addr_len, ch, &x, old, bytes_in, datagram,
-                                  len, now);
-    if (r != HRR_NOT_TAKEN) {
-      return r;
-    }
-  }
-  if (s->cookies) {
-    if (ch->cookie_len == 0 || !Sdtls_cookie_verify(&s->keys, key, ch, now)) {
-      if (ch->cookie_len != 0) {
-        s->counters[SDTLS_COUNTER_COOKIES_REJECTED]++;
-      }
-      /* No state: the answer is a function of the request alone. */
-      send_hello_verify_request(s, key, addr, addr_len, ch, len, now);
-      return 0;
-    }
-    handover = true;
-  } else {
-    /* Without the exchange the first ClientHello has message_seq 0. A
-     * client that went through one elsewhere (message_seq 1) needs the
-     * hand-over; where there is glue, it is harmless for the others. */
-    handover = Sdtls_engine_has_cookie_handover() != 0;
-    if (!handover && ch->message_seq != 0) {
-      s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
-      return 0;
-    }
-  }
-  if (old != NULL) {
-    /* The client proved its address with a fresh cookie: it has started
-     * over, and the old association is gone on its side. */
-    mark_dead(old, SDTLS_E_CLOSED);
-    reap(s);
-  }
-  return create_peer(s, key, hash, addr, addr_len, ch, handover, NULL, 0, datagram, len, now);
-}
-
-/* ---- ClientHello reassembly ---- */
-
-static pending_ch *pending_find(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
-                                size_t *index) {
-  for (size_t i = 0; i < s->n_pending; i++) {
-    pending_ch *c = s->pending[i];
-    if (c->hash == hash && memcmp(c->key.bytes, key->bytes, sizeof(key->bytes)) == 0) {
-      *index = i;
-      return c;
-    }
-  }
-  return NULL;
-}
-
-/* The network an address belongs to, which shares one part of the
- * reassembly budget: its /24 for IPv4 (an IPv4-mapped IPv6 address, as a
- * dual-stack socket reports IPv4 peers, counts as IPv4), its /64 and zone
- * for IPv6. As a keyed hash, so that networks compare as one number. */
-static uint64_t prefix_id(const sdtls_server *s, const sdtls_peer_key *key) {
-  static const uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  uint8_t net[16] = {0};
-  const uint8_t *addr = &key->bytes[4];
-  if (key->bytes[0] == 4) {
-    net[0] = 4;
-    memcpy(&net[1], addr, 3);
-  } else if (memcmp(addr, kV4Mapped, sizeof(kV4Mapped)) == 0) {
-    net[0] = 4;
-    memcpy(&net[1], addr + sizeof(kV4Mapped), 3);
-  } else {
-    net[0] = 6;
-    memcpy(&net[1], addr, 8);
-    memcpy(&net[9], &key->bytes[20], 4); /* the zone (scope id) */
-  }
-  return SIPHASH_24(s->hash_key, net, sizeof(net));
-}
-
-/* A number a spoofer cannot predict: SipHash under a per-server random key
- * of a counter (cheaper than the engine's RAND_bytes per datagram). */
-static uint64_t pending_random(sdtls_server *s) {
-  uint64_t draw = s->evict_draws++;
-  return SIPHASH_24(s->evict_key, (const uint8_t *)&draw, sizeof(draw));
-}
-
-/* Adds `c` as the newest reassembly; there is room. */
-static void pending_add(sdtls_server *s, pending_ch *c) {
-  c->network_count = 1;
-  for (size_t i = 0; i < s->n_pending; i++) {
-    if (s->pending[i]->network == c->network) {
-      s->pending[i]->network_count++;
-      c->network_count++;
-    }
-  }
-  s->pending[s->n_pending++] = c;
-}
-
-/* Removes and frees one; the others keep their order (oldest first). */
-static void pending_remove(sdtls_server *s, size_t i) {
-  pending_ch *c = s->pending[i];
-  for (size_t j = 0; j < s->n_pending; j++) {
-    if (s->pending[j]->network == c->network) {
-      s->pending[j]->network_count--;
-    }
-  }
-  pending_free(c);
-  memmove(&s->pending[i], &s->pending[i + 1], (s->n_pending - i - 1) * sizeof(s->pending[0]));
-  s->n_pending--;
-}
-
-/* Makes room for a new reassembly: drops the expired ones and, when the
- * budget is still used up, evicts one. Not the oldest, which a spoofer's
- * first fragments sent between a client's two datagrams would reach after
- * exactly one budget's worth: one drawn at random, under a key a spoofer
- * cannot know, from the older half of the reassemblies, among those whose
- * network (prefix_id) has the most in reassembly. So
- * - a newcomer outlives half a budget of newer ones, whatever their source
- *   (the half is taken first: a spoofer who knows the client's network
- *   cannot make it the fullest and so pick the newcomer at once);
- * - a spoofer whose addresses lie in fewer networks than half the budget,
- *   less the clients' reassemblies in progress, never evicts the lone
- *   reassembly of a client's network, at any rate: more of the older half
- *   are its own than it has networks, so one of its networks has two;
- * - past that half budget, a spoofer who forges any source address evicts
- *   it after k more with probability about 1 - exp(-2k/budget), drawn anew
- *   for each retransmission; one who forges addresses in the client's own
- *   network evicts it within a few more. */
-static void pending_make_room(sdtls_server *s, sdtls_time now) {
-  for (size_t i = 0; i < s->n_pending;) {
-    if (now >= s->pending[i]->expires) {
-      pending_remove(s, i);
-    } else {
-      i++;
-    }
-  }
-  if (s->n_pending == 0 || s->n_pending < s->max_pending) {
-    return;
-  }
-  const size_t older = (s->n_pending + 1) / 2; /* the array is oldest first */
-  size_t most = 0, candidates = 0;
-  for (size_t i = 0; i < older; i++) {
-    size_t count = s->pending[i]->network_count;
-    if (count > most) {
-      most = count;
-      candidates = 1;
-    } else if (count == most) {
-      candidates++;
-    }
-  }
-  /* Bias of the modulo: below 2^-56. */
-  uint64_t pick = pending_random(s) % candidates;
-  for (size_t i = 0; i < older; i++) {
-    if (s->pending[i]->network_count == most && pick-- == 0) {
-      pending_remove(s, i);
-      return;
-    }
-  }
-}
-
-/* A fragment of a known peer's datagram that belongs to a new ClientHello
- * from its address (a restart, RFC 6347 4.2.8): the first fragment carries
- * another client random than the one that made the connection, the others
- * continue a reassembly such a first fragment began. */
-static bool restart_fragment(sdtls_server *s, const peer *p, const sdtls_peer_key *key,
-                             uint64_t hash, const uint8_t *datagram, size_t len,
-                             sdtls_ch_fragment *f) {
-  if (Sdtls_client_hello_fragment_parse(datagram, len, f) != SDTLS_CH_OK ||
-      (f->fragment_offset == 0 && f->fragment_len == f->message_len)) {
-    return false;
-  }
-  if (f->fragment_offset == 0) {
-    /* client_version (2 bytes), then the random */
-    return f->fragment_len >= 2 + SDTLS_RANDOM_LEN &&
-           memcmp(f->fragment + 2, p->random, SDTLS_RANDOM_LEN) != 0;
-  }
-  size_t index;
-  return pending_find(s, key, hash, &index) != NULL;
-}
-
-/* One fragment of a ClientHello from an address with no connection (or, as
- * a restart, from a known peer's, `old`). When it completes the message,
- * the whole ClientHello is handled as if it had come in one datagram. */
-static int handle_fragment(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash,
-                           const uint8_t *addr, size_t addr_len, const sdtls_ch_fragment *f,
-                           peer *old, size_t len, sdtls_time now) {
-  if (f->message_len > MAX_PENDING_BYTES) {
-    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-    return 0;
-  }
-  size_t index = 0;
-  pending_ch *c = pending_find(s, key, hash, &index);
-  if (c != NULL && (c->first.message_len != f->message_len ||
-                    c->first.message_seq != f->message_seq || now >= c->expires)) {
-    /* Another ClientHello (a restart, the one after a cookie): start over. */
-    pending_remove(s, index);
-    c = NULL;
-  }
-  if (c == NULL) {
-    pending_make_room(s, now);
-    c = calloc(1, sizeof(*c));
-    if (c != NULL) {
-      c->body = malloc(f->message_len);
-      c->seen = calloc((f->message_len + 7) / 8, 1);
-    }
-    if (c == NULL || c->body == NULL || c->seen == NULL) {
-      pending_free(c);
-      return SDTLS_E_NOMEM;
-    }
-    c->key = *key;
-    c->hash = hash;
-    c->network = prefix_id(s, key);
-    c->first = *f;
-    c->first.fragment = NULL;
-    c->expires = Sdtls_time_add(now, PENDING_TTL_NS);
-    index = s->n_pending;
-    pending_add(s, c);
-  }
-  c->bytes_in += len;
-  if (f->record_seq > c->max_record_seq) {
-    c->max_record_seq = f->record_seq;
-  }
-  for (size_t i = 0; i < f->fragment_len; i++) {
-    size_t at = f->fragment_offset + i;
-    uint8_t bit = (uint8_t)(1u << (at % 8));
-    if (!(c->seen[at / 8] & bit)) {
-      c->seen[at / 8] |= bit;
-      c->body[at] = f->fragment[i];
-      c->covered++;
-    } else if (c->body[at] != f->fragment[i]) {
-      /* Bytes that differ from what came before: another ClientHello (or
-       * a spoofed fragment) took this place. The newest begins again. */
-      memset(c->seen, 0, (c->first.message_len + 7) / 8);
-      c->covered = 0;
-      c->bytes_in = len;
-      c->max_record_seq = f->record_seq;
-      i = (size_t)-1; /* this fragment again, from its start */
-    }
-  }
-  if (c->covered < c->first.message_len) {
-    return 0;
-  }
-  /* Whole: one unfragmented record carrying the last record number. */
-  uint8_t whole[SDTLS_RECORD_HEADER_LEN + SDTLS_HANDSHAKE_HEADER_LEN + MAX_PENDING_BYTES];
-  sdtls_ch_fragment head = c->first;
-  head.record_seq = c->max_record_seq;
-  size_t n = Sdtls_client_hello_assemble(&head, c->body, whole, sizeof(whole));
-  uint64_t bytes_in = c->bytes_in;
-  pending_remove(s, index);
-  sdtls_client_hello ch;
-  if (n == 0 || Sdtls_client_hello_parse(whole, n, &ch) != SDTLS_CH_OK) {
-    s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-    return 0;
-  }
-  /* A known peer's connection may have ended while this one came in. */
-  if (old != NULL && (old->dead || table_find(s, key, hash) != old)) {
-    old = NULL;
-  }
-  if (old != NULL && memcmp(ch.random, old->random, SDTLS_RANDOM_LEN) == 0) {
-    OPENSSL_cleanse(whole, n);
-    return 0; /* its own ClientHello after all: the connection has it */
-  }
-  int rc = handle_client_hello(s, key, hash, addr, addr_len, &ch, old, bytes_in, whole, n, now);
-  OPENSSL_cleanse(whole, n);
-  return rc;
+  return create_peer(s, d);
 }
 
 int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_len,
@@ -867,62 +444,49 @@ int sdtls_server_receive(sdtls_server *server, const uint8_t *addr, size_t addr_
   if (server->depth > 0 || server->in_send) {
     return SDTLS_E_IN_CALLBACK;
   }
-  sdtls_peer_key key;
-  if (Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+  sdtls_received rx = {.addr = addr, .data = datagram, .len = len, .bytes_in = len, .now = now};
+  if (Sdtls_peer_key_from_sockaddr(addr, addr_len, &rx.key) != 0) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   /* The address as the send callback gets it: the family's own struct,
    * whatever larger buffer (sockaddr_storage) the caller passed. */
-  addr_len = key.bytes[0] == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+  rx.addr_len = rx.key.bytes[0] == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
   sdtls_server *s = server;
   s->depth++;
   int rc = 0;
-  uint64_t hash = key_hash(s, &key);
-  peer *p = table_find(s, &key, hash);
-  sdtls_client_hello ch;
-
+  rx.hash = key_hash(s, &rx.key);
+  peer *p = table_find(s, &rx.key, rx.hash);
   if (len == 0 || len > MAX_DATAGRAM ||
       !(Sdtls_record_header_ok(datagram, len) ||
         (p != NULL && Sdtls_record_is_unified(datagram, len)))) {
     s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-  } else if (p != NULL) {
-    /* A ClientHello with another client random than the one that made the
-     * connection is a client starting over from the same address (RFC 6347
-     * 4.2.8): it goes through the cookie exchange, and only a valid cookie
-     * replaces the connection. Retransmitted and duplicated ClientHellos
-     * (same random) are the connection's business. */
-    sdtls_ch_fragment frag;
-    if (s->cookies && Sdtls_client_hello_parse(datagram, len, &ch) == SDTLS_CH_OK &&
-        memcmp(ch.random, p->random, SDTLS_RANDOM_LEN) != 0) {
-      rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, p, len, datagram, len, now);
-    } else if (s->cookies && restart_fragment(s, p, &key, hash, datagram, len, &frag)) {
-      /* The same, in fragments (an X25519MLKEM768 ClientHello). */
-      rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, p, len, now);
-    } else if (!p->dead) {
-      Sdtls_conn_feed(p->conn, datagram, len, now);
-      check_ended(p);
-      refresh_due(s, p, 0);
-    }
-  } else {
-    sdtls_ch_fragment frag;
-    switch (Sdtls_client_hello_parse(datagram, len, &ch)) {
-      case SDTLS_CH_OK:
-        rc = handle_client_hello(s, &key, hash, addr, addr_len, &ch, NULL, len, datagram, len,
-                                 now);
-        break;
-      case SDTLS_CH_NOT_CLIENT_HELLO:
-        s->counters[SDTLS_COUNTER_DROPPED_UNKNOWN_PEER]++;
-        break;
-      case SDTLS_CH_MALFORMED:
-        /* A fragment of a ClientHello (RFC 6347 4.2.3) is reassembled. */
-        if (Sdtls_client_hello_fragment_parse(datagram, len, &frag) == SDTLS_CH_OK &&
-            (frag.fragment_offset != 0 || frag.fragment_len != frag.message_len)) {
-          rc = handle_fragment(s, &key, hash, addr, addr_len, &frag, NULL, len, now);
-        } else {
-          s->counters[SDTLS_COUNTER_DROPPED_MALFORMED]++;
-        }
-        break;
-    }
+    leave(s);
+    return 0;
+  }
+  sdtls_decision d;
+  int verdict = Sdtls_front_end_receive(&s->front_end, &rx, p != NULL ? p->random : NULL, &d);
+  switch (verdict) {
+    case SDTLS_VERDICT_CONNECTION:
+      if (!p->dead) {
+        Sdtls_conn_feed(p->conn, datagram, len, now);
+        check_ended(p);
+        refresh_due(s, p, 0);
+      }
+      break;
+    case SDTLS_VERDICT_NONE:
+      break;
+    case SDTLS_VERDICT_REPLY:
+      send_reply(s, &rx, &d);
+      break;
+    case SDTLS_VERDICT_ADMIT:
+      rc = admit(s, &d, p);
+      break;
+    default:
+      rc = verdict; /* an error */
+      break;
+  }
+  if (d.whole_len != 0) {
+    OPENSSL_cleanse(d.whole, d.whole_len);
   }
   leave(s);
   return rc;
@@ -1036,7 +600,7 @@ int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret, 
   if (server == NULL) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
-  return Sdtls_cookie_keys_rotate(&server->keys, secret, len, now);
+  return Sdtls_cookie_keys_rotate(&server->front_end.keys, secret, len, now);
 }
 
 uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_counter counter) {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cookie.h"
+#include "wire.h"
 #include "fuzz_common.h"
 
 #define MAX_LIVE 8

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "cookie.h" /* the parser, tested directly (linked from sdtls_static) */
+#include "wire.h" /* the parser, tested directly (linked from sdtls_internal) */
 #include "sdtls.h"
 
 #if defined(__SANITIZE_ADDRESS__)
