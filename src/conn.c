@@ -7,7 +7,6 @@
  * to the send callback. Callbacks are made only from inside the application's
  * own call; `depth`, `in_send` and `in_engine_cb` tell which calls are
  * allowed then (the header's callback rule). */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
@@ -17,6 +16,7 @@
 #include <sys/time.h>
 
 #include "internal.h"
+#include "ip_literal.h"
 
 /* Largest plaintext of one DTLS record (RFC 6347 4.1). */
 #define MAX_PLAINTEXT 16384
@@ -758,11 +758,6 @@ static int begin(sdtls_conn *conn, sdtls_time now) {
   return drive(conn, now);
 }
 
-static bool is_ip_literal(const char *name) {
-  uint8_t buf[16];
-  return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
-}
-
 int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
   if (conn == NULL || name == NULL || name[0] == '\0' || strlen(name) > 255) {
     return SDTLS_E_INVALID_ARGUMENT;
@@ -790,7 +785,7 @@ int sdtls_conn_set_server_name(sdtls_conn *conn, const char *name) {
 static int apply_server_name(sdtls_conn *conn) {
   const char *name = conn->server_name;
   int ok;
-  if (is_ip_literal(name)) {
+  if (Sdtls_is_ip_literal(name)) {
     ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->ssl), name);
   } else {
     ok = SSL_set_tlsext_host_name(conn->ssl, name) && SSL_set1_host(conn->ssl, name);

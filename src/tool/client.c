@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sdtls client: connect to a DTLS server; stdin lines go out as datagrams,
  * received datagrams come out as lines on stdout. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../ip_literal.h"
 #include "tool.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -82,6 +82,8 @@ typedef struct client {
   bool stdout_failed;
   bool refused; /* ECONNREFUSED on the socket: nothing listens at the server's port */
   trace tr;     /* datagram counts and --verbose */
+  char peer_text[128]; /* the server's address, printable */
+  int sigfd;           /* signals_install()'s */
 } client;
 
 static int client_send(void *user_data, const uint8_t *datagram, size_t len) {
@@ -115,11 +117,6 @@ static void client_on_close(void *user_data, int reason) {
   client *c = user_data;
   c->closed = true;
   c->close_reason = reason;
-}
-
-static bool is_ip_literal(const char *host) {
-  uint8_t buf[16];
-  return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
 #define SESSION_MAX 65536 /* bytes of a --session file */
@@ -223,7 +220,23 @@ static void client_read_socket(client *c) {
   }
 }
 
-int cmd_client(int argc, char **argv) {
+/* What the command line asked for. */
+typedef struct client_opts {
+  config_opts copts;
+  const char *target;      /* HOST:PORT as given */
+  char host[256], port[8]; /* ... split */
+  const char *server_name; /* --server-name, else the host */
+  const char *session_file;
+  bool insecure, require_srtp;
+  bool psk;   /* the server is authenticated by --psk */
+  bool by_ca; /* ... by its chain and name (the default) */
+  int verbose;
+  sdtls_time reply_timeout, hs_timeout;
+} client_opts;
+
+/* Reads the command line into *o. Returns -1 to go on, or the exit status
+ * (after a message). */
+static int client_parse(int argc, char **argv, client_opts *o) {
   static char prog[] = "sdtls client";
   enum {
     OPT_INSECURE = OPT_COMMAND,
@@ -244,42 +257,40 @@ int cmd_client(int argc, char **argv) {
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  config_opts copts = {0};
-  const char *server_name = NULL, *session_file = NULL;
-  bool insecure = false, require_srtp = false;
-  int verbose = 0;
-  sdtls_time reply_timeout = 2000000000u, hs_timeout = 0;
+  memset(o, 0, sizeof(*o));
+  o->reply_timeout = 2000000000u;
+  config_opts *copts = &o->copts;
   argv[0] = prog;
   int opt;
   while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
     switch (opt) {
     case 'v':
-      verbose += verbose < 2 ? 1 : 0;
+      o->verbose += o->verbose < 2 ? 1 : 0;
       break;
     case OPT_REQUIRE_SRTP:
-      require_srtp = true;
+      o->require_srtp = true;
       break;
     case OPT_INSECURE:
-      insecure = true;
+      o->insecure = true;
       break;
     case OPT_NAME:
-      server_name = optarg;
+      o->server_name = optarg;
       break;
     case OPT_TIMEOUT:
-      if (!take_seconds(prog, "--timeout", optarg, 0, 3600, &reply_timeout)) {
+      if (!take_seconds(prog, "--timeout", optarg, 0, 3600, &o->reply_timeout)) {
         return EXIT_USAGE;
       }
       break;
     case OPT_HS_TIMEOUT:
-      if (!take_seconds(prog, "--handshake-timeout", optarg, 0.1, 3600, &hs_timeout)) {
+      if (!take_seconds(prog, "--handshake-timeout", optarg, 0.1, 3600, &o->hs_timeout)) {
         return EXIT_USAGE;
       }
       break;
     case OPT_SESSION:
-      session_file = optarg;
+      o->session_file = optarg;
       break;
     default: {
-      int status = config_opts_take(&copts, prog, client_usage, opt, optarg);
+      int status = config_opts_take(copts, prog, client_usage, opt, optarg);
       if (status >= 0) {
         return status;
       }
@@ -289,168 +300,171 @@ int cmd_client(int argc, char **argv) {
   if (argc - optind != 1) {
     return usage_error(prog, client_usage, "expected exactly one HOST:PORT");
   }
-  const char *target = argv[optind];
-  char host[256], port[8];
-  if (!net_split_host_port(target, host, sizeof(host), port, sizeof(port))) {
-    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", target);
+  o->target = argv[optind];
+  if (!net_split_host_port(o->target, o->host, sizeof(o->host), o->port, sizeof(o->port))) {
+    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", o->target);
   }
-  int checked = config_opts_check(&copts, prog);
+  int checked = config_opts_check(copts, prog);
   if (checked >= 0) {
     return checked;
   }
-  if (require_srtp && copts.srtp == NULL) {
+  if (o->require_srtp && copts->srtp == NULL) {
     return usage_error(prog, NULL, "--require-srtp needs --srtp");
   }
-  bool pinned = copts.n_fingerprints > 0, psk = copts.psk_len > 0;
-  if (copts.ca != NULL && insecure) {
+  bool pinned = copts->n_fingerprints > 0;
+  o->psk = copts->psk_len > 0;
+  if (copts->ca != NULL && o->insecure) {
     return usage_error(prog, NULL, "--ca and --insecure exclude each other");
   }
-  if (pinned && (copts.ca != NULL || insecure)) {
+  if (pinned && (copts->ca != NULL || o->insecure)) {
     return usage_error(prog, NULL, "--fingerprint replaces --ca and --insecure");
   }
-  if (psk && (copts.ca != NULL || insecure || pinned || copts.cert != NULL)) {
+  if (o->psk && (copts->ca != NULL || o->insecure || pinned || copts->cert != NULL)) {
     return usage_error(prog, NULL,
                        "--psk authenticates the server by the key: it excludes --ca, "
                        "--insecure, --fingerprint and --cert");
   }
   /* The CA check is the default: without another way to authenticate the
    * server, the system's trust anchors. */
-  bool by_ca = !insecure && !pinned && !psk;
-  if (by_ca && copts.ca == NULL) {
+  o->by_ca = !o->insecure && !pinned && !o->psk;
+  if (o->by_ca && copts->ca == NULL) {
     if (access(SYSTEM_CA_BUNDLE, R_OK) != 0) {
       errorf("no trust anchors: %s is missing; use --ca FILE (or --insecure)", SYSTEM_CA_BUNDLE);
       return EXIT_FAIL;
     }
-    copts.ca = SYSTEM_CA_BUNDLE;
+    copts->ca = SYSTEM_CA_BUNDLE;
   }
-  if (server_name == NULL) {
-    server_name = host;
+  if (o->server_name == NULL) {
+    o->server_name = o->host;
   }
+  return -1;
+}
 
-  /* ---- configuration ---- */
-  sdtls_config *config = config_opts_new(&copts);
-  if (config == NULL) {
-    return EXIT_FAIL;
-  }
-  int status = EXIT_FAIL, rc;
-  client c;
-  memset(&c, 0, sizeof(c));
-  c.fd = -1;
-  c.tr.verbose = verbose;
+/* The configuration's settings of the client's own options. False after an
+ * error message. */
+static bool client_configure(sdtls_config *config, const client_opts *o) {
   /* A PSK client offers only the PSK suite: the key is what authenticates
    * the server, so no certificate suite may stand in for it. */
-  if (psk) {
-    rc = sdtls_config_set_ciphers(config, "ECDHE-PSK-CHACHA20-POLY1305");
+  if (o->psk) {
+    int rc = sdtls_config_set_ciphers(config, "ECDHE-PSK-CHACHA20-POLY1305");
     if (rc != SDTLS_OK) {
       report_sdtls_error("--psk", rc, NULL);
-      goto out;
+      return false;
     }
   }
-  if ((insecure && !config_set(config, SDTLS_OPT_VERIFY_PEER, 0, "--insecure")) ||
-      (hs_timeout != 0 && !config_set(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
-                                      (int64_t)(hs_timeout / 1000000u), "--handshake-timeout"))) {
-    goto out;
-  }
+  return !((o->insecure && !config_set(config, SDTLS_OPT_VERIFY_PEER, 0, "--insecure")) ||
+           (o->hs_timeout != 0 &&
+            !config_set(config, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS,
+                        (int64_t)(o->hs_timeout / 1000000u), "--handshake-timeout")));
+}
 
-  /* ---- socket ---- */
+/* A UDP socket connected to the first of the server's addresses that takes
+ * one. False after an error message. */
+static bool client_open_socket(client *c, const client_opts *o) {
   net_addr addrs[8];
-  int naddrs = net_resolve(host, port, false, addrs, 8);
+  int naddrs = net_resolve(o->host, o->port, false, addrs, 8);
   if (naddrs < 0) {
-    goto out;
+    return false;
   }
-  char peer_text[128];
-  for (int i = 0; i < naddrs && c.fd < 0; i++) {
-    c.fd = net_udp_connect(&addrs[i]);
-    net_format(&addrs[i], peer_text, sizeof(peer_text));
+  for (int i = 0; i < naddrs && c->fd < 0; i++) {
+    c->fd = net_udp_connect(&addrs[i]);
+    net_format(&addrs[i], c->peer_text, sizeof(c->peer_text));
   }
-  if (c.fd < 0) {
-    errorf("cannot open a UDP socket to %s: %s", target, strerror(errno));
-    goto out;
+  if (c->fd < 0) {
+    errorf("cannot open a UDP socket to %s: %s", o->target, strerror(errno));
+    return false;
   }
+  return true;
+}
 
-  /* ---- connection ---- */
+/* Makes the connection and starts its handshake. False after an error
+ * message. */
+static bool client_start(client *c, sdtls_config *config, const client_opts *o) {
   const sdtls_callbacks cbs = {.size = sizeof(cbs),
                                .send = client_send,
                                .on_handshake_done = client_on_handshake_done,
                                .on_data = client_on_data,
                                .on_close = client_on_close};
-  rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, &c, &c.conn);
+  int rc = sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, c, &c->conn);
   if (rc != SDTLS_OK) {
     report_sdtls_error("cannot create the connection", rc, NULL);
-    goto out;
+    return false;
   }
   /* RFC 6066 has no SNI for addresses: without a name check (--insecure,
    * --fingerprint, --psk), an address literal is not sent at all; with it,
    * the library checks the address. */
-  if (by_ca || !is_ip_literal(server_name)) {
-    rc = sdtls_conn_set_server_name(c.conn, server_name);
+  if (o->by_ca || !Sdtls_is_ip_literal(o->server_name)) {
+    rc = sdtls_conn_set_server_name(c->conn, o->server_name);
     if (rc != SDTLS_OK) {
-      report_sdtls_error("invalid server name", rc, sdtls_conn_error_detail(c.conn));
-      goto out;
+      report_sdtls_error("invalid server name", rc, sdtls_conn_error_detail(c->conn));
+      return false;
     }
   }
-  if (session_file != NULL && !offer_session(c.conn, session_file)) {
-    goto out;
+  if (o->session_file != NULL && !offer_session(c->conn, o->session_file)) {
+    return false;
   }
-  int sigfd = signals_install(false);
-  c.now = now_ns();
-  c.tr.start = c.tr.handshake_start = c.now;
-  rc = sdtls_conn_start(c.conn, c.now);
+  c->sigfd = signals_install(false);
+  c->now = now_ns();
+  c->tr.start = c->tr.handshake_start = c->now;
+  rc = sdtls_conn_start(c->conn, c->now);
   if (rc != SDTLS_OK) {
-    report_sdtls_error("cannot start the handshake", rc, sdtls_conn_error_detail(c.conn));
-    goto out;
+    report_sdtls_error("cannot start the handshake", rc, sdtls_conn_error_detail(c->conn));
+    return false;
   }
+  return true;
+}
 
-  /* ---- event loop ---- */
+/* The event loop: the handshake, then stdin lines out and datagrams in,
+ * until the end of stdin and its replies, a close, a failure or a signal.
+ * Returns the exit status. */
+static int client_run(client *c, const client_opts *o) {
   line_reader in;
   line_reader_init(&in, STDIN_FILENO);
   bool announced = false;
   sdtls_time eof_at = 0;
   for (;;) {
-    c.now = now_ns();
-    sdtls_state st = sdtls_conn_state(c.conn);
-    if (c.refused) {
+    c->now = now_ns();
+    sdtls_state st = sdtls_conn_state(c->conn);
+    if (c->refused) {
       /* As `openssl s_client` does: no point in retransmitting to a port
        * that nothing listens on. */
       errorf("%s with %s failed: connection refused", announced ? "connection" : "handshake",
-             peer_text);
-      goto out;
+             c->peer_text);
+      return EXIT_FAIL;
     }
-    if (st == SDTLS_STATE_FAILED || (c.closed && c.close_reason != 0)) {
-      int err = sdtls_conn_error(c.conn);
+    if (st == SDTLS_STATE_FAILED || (c->closed && c->close_reason != 0)) {
+      int err = sdtls_conn_error(c->conn);
       if (err == 0) {
-        err = c.close_reason;
+        err = c->close_reason;
       }
       char what[200];
       snprintf(what, sizeof(what), "%s with %s failed", announced ? "connection" : "handshake",
-               peer_text);
-      report_sdtls_error(what, err, sdtls_conn_error_detail(c.conn));
-      explain_failure(&c, &copts, err);
-      goto out;
+               c->peer_text);
+      report_sdtls_error(what, err, sdtls_conn_error_detail(c->conn));
+      explain_failure(c, &o->copts, err);
+      return EXIT_FAIL;
     }
-    if (c.handshake_done && !announced) {
+    if (c->handshake_done && !announced) {
       announced = true;
-      if (announce(&c, &copts, session_file, require_srtp) != 0) {
-        sdtls_conn_close(c.conn, c.now);
-        goto out;
+      if (announce(c, &o->copts, o->session_file, o->require_srtp) != 0) {
+        sdtls_conn_close(c->conn, c->now);
+        return EXIT_FAIL;
       }
     }
-    if (c.stdout_failed) {
+    if (c->stdout_failed) {
       errorf("cannot write to stdout: %s", strerror(errno));
-      goto out;
+      return EXIT_FAIL;
     }
-    if (c.closed || st == SDTLS_STATE_CLOSED) {
+    if (c->closed || st == SDTLS_STATE_CLOSED) {
       fprintf(stderr, "closed by peer\n");
-      status = EXIT_OK;
-      goto out;
+      return EXIT_OK;
     }
     if (signals_received()) {
-      sdtls_conn_close(c.conn, c.now);
-      status = announced ? EXIT_OK : EXIT_FAIL;
+      sdtls_conn_close(c->conn, c->now);
       if (!announced) {
         errorf("interrupted before the handshake finished");
       }
-      goto out;
+      return announced ? EXIT_OK : EXIT_FAIL;
     }
 
     /* Input lines, once connected. */
@@ -459,7 +473,7 @@ int cmd_client(int argc, char **argv) {
       size_t len;
       line_kind kind;
       while ((kind = line_reader_next(&in, &line, &len)) != LINE_NONE) {
-        size_t max = sdtls_conn_max_data_size(c.conn);
+        size_t max = sdtls_conn_max_data_size(c->conn);
         if (kind == LINE_TOO_LONG || len > max) {
           errorf("line of %zu bytes not sent: at most %zu fit one datagram", len, max);
           continue;
@@ -467,58 +481,77 @@ int cmd_client(int argc, char **argv) {
         if (len == 0) {
           continue; /* a zero-length send sends nothing */
         }
-        rc = sdtls_conn_send(c.conn, (const uint8_t *)line, len, c.now);
+        int rc = sdtls_conn_send(c->conn, (const uint8_t *)line, len, c->now);
         if (rc != SDTLS_OK) {
-          report_sdtls_error("send failed", rc, sdtls_conn_error_detail(c.conn));
-          goto out;
+          report_sdtls_error("send failed", rc, sdtls_conn_error_detail(c->conn));
+          return EXIT_FAIL;
         }
-        c.sent++;
+        c->sent++;
       }
       if (in.eof && eof_at == 0) {
-        eof_at = c.now;
+        eof_at = c->now;
       }
       if (in.eof) {
-        sdtls_time since = c.last_rx > eof_at ? c.last_rx : eof_at;
-        if (c.received >= c.sent || c.now >= since + reply_timeout) {
+        sdtls_time since = c->last_rx > eof_at ? c->last_rx : eof_at;
+        if (c->received >= c->sent || c->now >= since + o->reply_timeout) {
           /* The session is saved at the end: DTLS 1.3 servers send their
            * tickets after the handshake. */
-          status = session_file == NULL || save_session(c.conn, session_file) ? EXIT_OK
-                                                                               : EXIT_FAIL;
-          sdtls_conn_close(c.conn, c.now);
-          goto out;
+          int status = o->session_file == NULL || save_session(c->conn, o->session_file)
+                           ? EXIT_OK
+                           : EXIT_FAIL;
+          sdtls_conn_close(c->conn, c->now);
+          return status;
         }
       }
     }
 
-    sdtls_time deadline = sdtls_conn_next_deadline(c.conn);
+    sdtls_time deadline = sdtls_conn_next_deadline(c->conn);
     if (announced && in.eof) {
-      sdtls_time since = c.last_rx > eof_at ? c.last_rx : eof_at;
-      if (since + reply_timeout < deadline) {
-        deadline = since + reply_timeout;
+      sdtls_time since = c->last_rx > eof_at ? c->last_rx : eof_at;
+      if (since + o->reply_timeout < deadline) {
+        deadline = since + o->reply_timeout;
       }
     }
     bool want_stdin = announced && !in.eof;
     io_events ev;
-    if (!io_wait(c.fd, sigfd, want_stdin, c.now, deadline, &ev)) {
-      goto out;
+    if (!io_wait(c->fd, c->sigfd, want_stdin, c->now, deadline, &ev)) {
+      return EXIT_FAIL;
     }
-    c.now = now_ns();
+    c->now = now_ns();
     if (ev.sock) {
-      client_read_socket(&c);
+      client_read_socket(c);
     }
     if (ev.input && line_reader_fill(&in) < 0) {
       errorf("cannot read stdin: %s", strerror(errno));
       in.eof = true;
     }
-    c.now = now_ns();
-    if (c.now >= sdtls_conn_next_deadline(c.conn)) {
-      c.tr.on_timer = true;
-      sdtls_conn_handle_timeout(c.conn, c.now);
-      c.tr.on_timer = false;
+    c->now = now_ns();
+    if (c->now >= sdtls_conn_next_deadline(c->conn)) {
+      c->tr.on_timer = true;
+      sdtls_conn_handle_timeout(c->conn, c->now);
+      c->tr.on_timer = false;
     }
   }
+}
 
-out:
+int cmd_client(int argc, char **argv) {
+  client_opts o;
+  int parsed = client_parse(argc, argv, &o);
+  if (parsed >= 0) {
+    return parsed;
+  }
+  sdtls_config *config = config_opts_new(&o.copts);
+  if (config == NULL) {
+    return EXIT_FAIL;
+  }
+  client c;
+  memset(&c, 0, sizeof(c));
+  c.fd = -1;
+  c.tr.verbose = o.verbose;
+  int status = EXIT_FAIL;
+  if (client_configure(config, &o) && client_open_socket(&c, &o) && client_start(&c, config, &o)) {
+    status = client_run(&c, &o);
+  }
   sdtls_conn_free(c.conn);
   sdtls_config_free(config);
   keylog_close();

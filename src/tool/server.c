@@ -115,6 +115,7 @@ struct server {
   int verbose;  /* 0, 1 or 2: --verbose */
   trace tr;     /* datagrams of addresses that have no connection (cookie exchange) */
   bool on_timer; /* in peers_handle_timeout() */
+  int sigfd;     /* signals_install()'s */
   /* backend state */
   sdtls_server *lib;
   peer *peers; /* live peers, newest first */
@@ -417,7 +418,22 @@ static bool load_ticket_secret(sdtls_config *config, const char *path) {
   return rc == SDTLS_OK;
 }
 
-int cmd_server(int argc, char **argv) {
+/* What the command line asked for. */
+typedef struct server_opts {
+  config_opts copts;
+  const char *listen_spec;  /* --listen HOST:PORT as given */
+  char host[256], port[8];  /* ... split */
+  const char *psk_hint, *ticket_secret_file;
+  bool require_client_cert, echo, cookies;
+  long max_peers;           /* 0: the library's default */
+  sdtls_time idle_timeout;
+  bool idle_timeout_set;
+  int verbose;
+} server_opts;
+
+/* Reads the command line into *o. Returns -1 to go on, or the exit status
+ * (after a message). */
+static int server_parse(int argc, char **argv, server_opts *o) {
   static char prog[] = "sdtls server";
   enum {
     OPT_LISTEN = OPT_COMMAND,
@@ -442,51 +458,47 @@ int cmd_server(int argc, char **argv) {
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  config_opts copts = {0};
-  const char *listen_spec = NULL, *psk_hint = NULL, *ticket_secret_file = NULL;
-  bool require_client_cert = false, echo = false, cookies = true;
-  long max_peers = 0;
-  sdtls_time idle_timeout = 0;
-  bool idle_timeout_set = false;
-  int verbose = 0;
+  memset(o, 0, sizeof(*o));
+  o->cookies = true;
+  config_opts *copts = &o->copts;
   argv[0] = prog;
   int opt;
   while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
     switch (opt) {
     case 'v':
-      verbose += verbose < 2 ? 1 : 0;
+      o->verbose += o->verbose < 2 ? 1 : 0;
       break;
     case OPT_LISTEN:
-      listen_spec = optarg;
+      o->listen_spec = optarg;
       break;
     case OPT_REQUIRE:
-      require_client_cert = true;
+      o->require_client_cert = true;
       break;
     case OPT_ECHO:
-      echo = true;
+      o->echo = true;
       break;
     case OPT_PSK_HINT:
-      psk_hint = optarg;
+      o->psk_hint = optarg;
       break;
     case OPT_TICKET_SECRET:
-      ticket_secret_file = optarg;
+      o->ticket_secret_file = optarg;
       break;
     case OPT_NO_COOKIES:
-      cookies = false;
+      o->cookies = false;
       break;
     case OPT_MAX_PEERS:
-      if (!take_long(prog, "--max-peers", optarg, 1, 1000000, &max_peers)) {
+      if (!take_long(prog, "--max-peers", optarg, 1, 1000000, &o->max_peers)) {
         return EXIT_USAGE;
       }
       break;
     case OPT_IDLE_TIMEOUT:
-      if (!take_seconds(prog, "--idle-timeout", optarg, 0, 86400, &idle_timeout)) {
+      if (!take_seconds(prog, "--idle-timeout", optarg, 0, 86400, &o->idle_timeout)) {
         return EXIT_USAGE;
       }
-      idle_timeout_set = true;
+      o->idle_timeout_set = true;
       break;
     default: {
-      int status = config_opts_take(&copts, prog, server_usage, opt, optarg);
+      int status = config_opts_take(copts, prog, server_usage, opt, optarg);
       if (status >= 0) {
         return status;
       }
@@ -496,132 +508,153 @@ int cmd_server(int argc, char **argv) {
   if (optind < argc) {
     return usage_error(prog, server_usage, "unexpected argument '%s'", argv[optind]);
   }
-  if (listen_spec == NULL ||
-      (copts.cert == NULL && copts.key == NULL && copts.psk_identity == NULL && copts.psk_len == 0)) {
+  if (o->listen_spec == NULL ||
+      (copts->cert == NULL && copts->key == NULL && copts->psk_identity == NULL &&
+       copts->psk_len == 0)) {
     return usage_error(prog, server_usage,
                        "--listen and either --cert and --key or --psk-identity and --psk are "
                        "required");
   }
-  int checked = config_opts_check(&copts, prog);
+  int checked = config_opts_check(copts, prog);
   if (checked >= 0) {
     return checked;
   }
-  if (require_client_cert != (copts.ca != NULL)) {
+  if (o->require_client_cert != (copts->ca != NULL)) {
     return usage_error(prog, NULL, "--require-client-cert and --ca go together");
   }
-  if (copts.n_fingerprints > 0 && (copts.ca != NULL || copts.cert == NULL)) {
+  if (copts->n_fingerprints > 0 && (copts->ca != NULL || copts->cert == NULL)) {
     return usage_error(prog, NULL,
                        "--fingerprint needs --cert and --key, and replaces --ca and "
                        "--require-client-cert");
   }
-  if (psk_hint != NULL && copts.psk_len == 0) {
+  if (o->psk_hint != NULL && copts->psk_len == 0) {
     return usage_error(prog, NULL, "--psk-hint needs --psk-identity and --psk");
   }
-  char host[256], port[8];
-  if (!net_split_host_port(listen_spec, host, sizeof(host), port, sizeof(port))) {
-    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", listen_spec);
+  if (!net_split_host_port(o->listen_spec, o->host, sizeof(o->host), o->port, sizeof(o->port))) {
+    return usage_error(prog, NULL, "'%s' is not HOST:PORT or [IPv6]:PORT", o->listen_spec);
   }
+  return -1;
+}
 
-  static server srv; /* large; one per process */
-  memset(&srv, 0, sizeof(srv));
-  srv.fd = -1;
-  srv.echo = echo;
-  srv.copts = &copts;
-  srv.verbose = srv.tr.verbose = verbose;
-  int status = EXIT_FAIL;
-  srv.config = config_opts_new(&copts);
-  if (srv.config == NULL) {
-    return EXIT_FAIL;
+/* The configuration's settings of the server's own options. False after an
+ * error message. */
+static bool server_configure(sdtls_config *config, const server_opts *o) {
+  if (o->require_client_cert &&
+      !config_set(config, SDTLS_OPT_REQUIRE_CLIENT_CERT, 1, "--require-client-cert")) {
+    return false;
   }
-  if (require_client_cert &&
-      !config_set(srv.config, SDTLS_OPT_REQUIRE_CLIENT_CERT, 1, "--require-client-cert")) {
-    goto out;
+  if (o->max_peers != 0 && !config_set(config, SDTLS_OPT_MAX_PEERS, o->max_peers, "--max-peers")) {
+    return false;
   }
-  if (max_peers != 0 && !config_set(srv.config, SDTLS_OPT_MAX_PEERS, max_peers, "--max-peers")) {
-    goto out;
+  if (o->idle_timeout_set &&
+      !config_set(config, SDTLS_OPT_IDLE_TIMEOUT_MS,
+                  (int64_t)((o->idle_timeout + 999999u) / 1000000u), "--idle-timeout")) {
+    return false;
   }
-  if (idle_timeout_set &&
-      !config_set(srv.config, SDTLS_OPT_IDLE_TIMEOUT_MS,
-                  (int64_t)((idle_timeout + 999999u) / 1000000u), "--idle-timeout")) {
-    goto out;
-  }
-  if (psk_hint != NULL) {
-    int rc = sdtls_config_set_psk_identity_hint(srv.config, psk_hint);
+  if (o->psk_hint != NULL) {
+    int rc = sdtls_config_set_psk_identity_hint(config, o->psk_hint);
     if (rc != SDTLS_OK) {
       report_sdtls_error("--psk-hint", rc, NULL);
-      goto out;
+      return false;
     }
   }
-  if (ticket_secret_file != NULL && !load_ticket_secret(srv.config, ticket_secret_file)) {
-    goto out;
+  if (o->ticket_secret_file != NULL && !load_ticket_secret(config, o->ticket_secret_file)) {
+    return false;
   }
+  bool cookies = o->cookies;
   if (cookies && !sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
     /* This engine cannot take over a cookie-verified ClientHello. */
     fprintf(stderr, "warning: no cookie exchange with this engine (no HelloVerifyRequest)\n");
     cookies = false;
   }
-  if (!cookies && !config_set(srv.config, SDTLS_OPT_COOKIES, 0, "--no-cookies")) {
-    goto out;
-  }
+  return cookies || config_set(config, SDTLS_OPT_COOKIES, 0, "--no-cookies");
+}
 
+/* Binds the socket and makes the sdtls_server; says where it listens.
+ * False after an error message. */
+static bool server_open(server *srv, const server_opts *o) {
   net_addr addrs[8];
-  int naddrs = net_resolve(host, port, true, addrs, 8);
+  int naddrs = net_resolve(o->host, o->port, true, addrs, 8);
   if (naddrs < 0) {
-    goto out;
+    return false;
   }
-  srv.fd = net_udp_bind(&addrs[0]);
-  if (srv.fd < 0) {
-    goto out;
+  srv->fd = net_udp_bind(&addrs[0]);
+  if (srv->fd < 0) {
+    return false;
   }
   char bound_text[128];
-  net_local_name(srv.fd, &addrs[0], bound_text, sizeof(bound_text));
-  if (peers_init(&srv) != 0) {
-    goto out;
+  net_local_name(srv->fd, &addrs[0], bound_text, sizeof(bound_text));
+  if (peers_init(srv) != 0) {
+    return false;
   }
-  int sigfd = signals_install(true);
-  srv.tr.start = now_ns();
+  srv->sigfd = signals_install(true);
+  srv->tr.start = now_ns();
   fprintf(stderr, "listening %s\n", bound_text);
+  return true;
+}
 
+/* The event loop: datagrams in, stdin lines out to the latest peer, until
+ * a signal or a failure. Returns the exit status. */
+static int server_run(server *srv) {
   line_reader in;
   line_reader_init(&in, STDIN_FILENO);
   for (;;) {
-    srv.now = now_ns();
+    srv->now = now_ns();
     if (signals_received()) {
-      status = EXIT_OK;
-      goto out;
+      return EXIT_OK;
     }
     if (signals_take_usr1()) {
-      print_stats(&srv);
+      print_stats(srv);
     }
-    if (srv.stdout_failed) {
+    if (srv->stdout_failed) {
       errorf("cannot write to stdout: %s", strerror(errno));
-      goto out;
+      return EXIT_FAIL;
     }
     const char *line;
     size_t len;
     line_kind kind;
     while ((kind = line_reader_next(&in, &line, &len)) != LINE_NONE) {
-      server_send_line(&srv, kind, line, len);
+      server_send_line(srv, kind, line, len);
     }
 
-    bool want_stdin = !echo && !in.eof;
+    bool want_stdin = !srv->echo && !in.eof;
     io_events ev;
-    if (!io_wait(srv.fd, sigfd, want_stdin, srv.now, peers_next_deadline(&srv), &ev)) {
-      goto out;
+    if (!io_wait(srv->fd, srv->sigfd, want_stdin, srv->now, peers_next_deadline(srv), &ev)) {
+      return EXIT_FAIL;
     }
     if (ev.sock) {
-      server_read_socket(&srv);
+      server_read_socket(srv);
     }
     if (ev.input && line_reader_fill(&in) < 0) {
       in.eof = true;
     }
-    srv.now = now_ns();
-    if (srv.now >= peers_next_deadline(&srv)) {
-      peers_handle_timeout(&srv);
+    srv->now = now_ns();
+    if (srv->now >= peers_next_deadline(srv)) {
+      peers_handle_timeout(srv);
     }
   }
+}
 
-out:
+int cmd_server(int argc, char **argv) {
+  server_opts o;
+  int parsed = server_parse(argc, argv, &o);
+  if (parsed >= 0) {
+    return parsed;
+  }
+  static server srv; /* large; one per process */
+  memset(&srv, 0, sizeof(srv));
+  srv.fd = -1;
+  srv.echo = o.echo;
+  srv.copts = &o.copts;
+  srv.verbose = srv.tr.verbose = o.verbose;
+  srv.config = config_opts_new(&o.copts);
+  if (srv.config == NULL) {
+    return EXIT_FAIL;
+  }
+  int status = EXIT_FAIL;
+  if (server_configure(srv.config, &o) && server_open(&srv, &o)) {
+    status = server_run(&srv);
+  }
   peers_close_all(&srv);
   if (srv.fd >= 0) {
     close(srv.fd);
