@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DTLS-SRTP (src/srtp.c) in the simulator: keying material on both sides,
+ * profile choice, and the profile list's limit. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feature_fixture.h"
+
+static void test_srtp_keying(void) {
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_NULL_SHA1_80"), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AES128_CM_SHA1_80:"), SDTLS_E_INVALID_ARGUMENT);
+  fixture fx;
+  REQUIRE(run_pair(&fx, 1, cc, sc, NULL));
+  /* RFC 5764: the server picks from the client's list in its own order. */
+  CHECK_EQ(sdtls_conn_srtp_profile(CLIENT(&fx)), SDTLS_SRTP_AEAD_AES_128_GCM);
+  CHECK_EQ(sdtls_conn_srtp_profile(SERVER(&fx)), SDTLS_SRTP_AEAD_AES_128_GCM);
+  CHECK_STREQ(sdtls_srtp_profile_name(SDTLS_SRTP_AEAD_AES_128_GCM), "SRTP_AEAD_AES_128_GCM");
+  CHECK(sdtls_srtp_profile_name(0x0099) == NULL);
+
+  sdtls_srtp_keying ck, sk;
+  memset(&ck, 0, sizeof(ck));
+  memset(&sk, 0, sizeof(sk));
+  ck.size = sk.size = sizeof(ck);
+  REQUIRE_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &ck), 0);
+  REQUIRE_EQ(sdtls_conn_srtp_keying(SERVER(&fx), &sk), 0);
+  CHECK_EQ(ck.key_len, 16);
+  CHECK_EQ(ck.salt_len, 12);
+  const size_t n = ck.key_len + ck.salt_len;
+  CHECK(memcmp(ck.client_write, sk.client_write, n) == 0);
+  CHECK(memcmp(ck.server_write, sk.server_write, n) == 0);
+  CHECK(memcmp(ck.client_write, ck.server_write, n) != 0);
+  CHECK(memcmp(ck.local_write, sk.remote_write, n) == 0);
+  CHECK(memcmp(ck.remote_write, sk.local_write, n) == 0);
+  CHECK(memcmp(ck.local_write, ck.client_write, n) == 0);
+  /* The split follows RFC 5764 4.2 over the exporter's output. */
+  uint8_t m[56];
+  REQUIRE_EQ(sdtls_conn_export_keying_material(CLIENT(&fx), m, sizeof(m), "EXTRACTOR-dtls_srtp",
+                                               19, NULL, 0),
+             0);
+  CHECK(memcmp(ck.client_write, m, 16) == 0);
+  CHECK(memcmp(ck.server_write, m + 16, 16) == 0);
+  CHECK(memcmp(ck.client_write + 16, m + 32, 12) == 0);
+  CHECK(memcmp(ck.server_write + 16, m + 44, 12) == 0);
+  /* An older caller's smaller struct is refused rather than overrun. */
+  sdtls_srtp_keying small = {0};
+  small.size = offsetof(sdtls_srtp_keying, local_write);
+  CHECK_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &small), SDTLS_E_INVALID_ARGUMENT);
+  fixture_teardown(&fx);
+
+  /* No common profile: the handshake goes on without SRTP. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AES128_CM_SHA1_32"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_256_GCM"), 0);
+  REQUIRE(run_pair(&fx, 2, cc, sc, NULL));
+  CHECK_EQ(sdtls_conn_srtp_profile(CLIENT(&fx)), 0);
+  CHECK_EQ(sdtls_conn_srtp_keying(CLIENT(&fx), &ck), SDTLS_E_STATE);
+  fixture_teardown(&fx);
+
+  /* AES-256-GCM: 32-byte keys. */
+  cc = config_make(NULL, 0, NULL);
+  sc = config_make(&g_server, 0, NULL);
+  REQUIRE(cc && sc);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(cc, "SRTP_AEAD_AES_256_GCM"), 0);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(sc, "SRTP_AEAD_AES_256_GCM"), 0);
+  REQUIRE(run_pair(&fx, 3, cc, sc, NULL));
+  REQUIRE_EQ(sdtls_conn_srtp_keying(SERVER(&fx), &sk), 0);
+  CHECK_EQ(sk.profile, SDTLS_SRTP_AEAD_AES_256_GCM);
+  CHECK_EQ(sk.key_len, 32);
+  fixture_teardown(&fx);
+}
+
+/* A profile named twice would only make the use_srtp extension longer:
+ * refused, so that a list holds at most the four profiles. */
+static void test_srtp_limit(void) {
+  sdtls_config *c = plain_config();
+  REQUIRE(c != NULL);
+  char *many = repeated_list(10000, strlen("SRTP_AES128_CM_SHA1_80"), ':', "SRTP_AES128_CM_SHA1_80");
+  REQUIRE(many != NULL);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(c, many), SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(c, "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_80"),
+           SDTLS_E_INVALID_ARGUMENT);
+  CHECK_EQ(sdtls_config_set_srtp_profiles(
+               c, "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32:SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM"),
+           0);
+  free(many);
+  sdtls_config_free(c);
+}
+
+int main(int argc, char **argv) {
+  static const check_test tests[] = {
+      {"srtp_keying", test_srtp_keying},
+      {"srtp_limit", test_srtp_limit},
+  };
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+}
