@@ -62,7 +62,7 @@ struct sdtls_server {
   size_t max_peers, max_handshakes;
   uint64_t idle_ns;
 
-  sdtls_peer_table table;         /* every peer, by address */
+  sdtls_peer_table table;        /* every peer, by address */
   sdtls_deadline_heap deadlines; /* every peer, by deadline */
   size_t handshakes;
   peer *dead_head;
