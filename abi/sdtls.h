@@ -1032,9 +1032,10 @@ SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint
  * memory only. The pins stay until sdtls_server_unpin_peer() or
  * sdtls_server_free(). Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, a bad
  * address, not a fingerprint), SDTLS_E_UNSUPPORTED (a hash that is not
- * taken), SDTLS_E_LIMIT (the address has 16), SDTLS_E_NOMEM or
- * SDTLS_E_IN_CALLBACK (inside one of the server's callbacks, or those of its
- * connections); a refused call changes nothing. The caller owns `addr` and
+ * taken), SDTLS_E_LIMIT (the address has 16), SDTLS_E_NOMEM,
+ * SDTLS_E_INTERNAL (no randomness for the table's hash key, at the first
+ * pin) or SDTLS_E_IN_CALLBACK (inside one of the server's callbacks, or
+ * those of its connections); a refused call changes nothing. The caller owns `addr` and
  * `fingerprint` (copied). Thread-safety: one thread at a time per server
  * (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_pin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len,
