@@ -133,3 +133,27 @@ func TestListenerPinPeerInCallback(t *testing.T) {
 
 const testFingerprintHex = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:" +
 	"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+
+// BenchmarkListenerPinPeer is one PinPeer of a new address, and its
+// UnpinPeer, on a Listener that already holds every earlier pin (the C
+// table: the cost does not grow with their number).
+//
+//	go test -run '^$' -bench ListenerPinPeer -benchtime 100000x
+func BenchmarkListenerPinPeer(b *testing.B) {
+	ts := startEcho(b, nil)
+	fp, _ := Fingerprint(ts.cert)
+	addr := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%7))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ts.l.PinPeer(addr(i), fp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		if n, err := ts.l.UnpinPeer(addr(i)); n != 1 || err != nil {
+			b.Fatal(n, err)
+		}
+	}
+}
