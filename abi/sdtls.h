@@ -1011,6 +1011,45 @@ SDTLS_EXTERN int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t *
 SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret,
                                                 size_t len, sdtls_time now);
 
+/* Since SDTLS_1.2: per-peer pins (WebRTC: each peer's SDP brings the
+ * fingerprint of the certificate it will present). The server keeps a table
+ * keyed by peer address (the same peer as above: family, address, port,
+ * IPv6 scope id; here an IPv4 address and its IPv4-mapped IPv6 form, as a
+ * dual-stack socket reports IPv4 peers, are one address); each lookup, pin
+ * and unpin takes constant time on average, however many addresses are
+ * pinned.
+ *
+ * Pins `fingerprint` (any form sdtls_fingerprint_parse() takes) for the
+ * peer at `addr`: every connection the server makes for that address from
+ * now on expects it, as if sdtls_conn_add_peer_fingerprint() had been
+ * called on it before on_connect (so on_connect may add others, up to that
+ * function's limit of 16 in all). A peer whose certificate matches none of
+ * its address's pins and none of the config's fails its handshake with
+ * SDTLS_E_VERIFY (reported through on_close); the server asks a pinned
+ * peer for a certificate. Connections made before the call are not
+ * affected. Up to 16 fingerprints per address; pinning one the address
+ * already has changes nothing. The number of addresses is bounded by
+ * memory only. The pins stay until sdtls_server_unpin_peer() or
+ * sdtls_server_free(). Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, a bad
+ * address, not a fingerprint), SDTLS_E_UNSUPPORTED (a hash that is not
+ * taken), SDTLS_E_LIMIT (the address has 16), SDTLS_E_NOMEM,
+ * SDTLS_E_INTERNAL (no randomness for the table's hash key, at the first
+ * pin) or SDTLS_E_IN_CALLBACK (inside one of the server's callbacks, or
+ * those of its connections); a refused call changes nothing. The caller owns `addr` and
+ * `fingerprint` (copied). Thread-safety: one thread at a time per server
+ * (the caller serialises). */
+SDTLS_EXTERN int sdtls_server_pin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                                       const char *fingerprint);
+
+/* Removes every fingerprint pinned for the peer at `addr` (a sockaddr, as
+ * above); connections already made keep theirs. Returns how many were
+ * removed (0 when the address had none), SDTLS_E_INVALID_ARGUMENT (NULL, a
+ * bad address) or SDTLS_E_IN_CALLBACK (as sdtls_server_pin_peer(); then
+ * nothing is removed). Thread-safety: one thread at a time per server (the
+ * caller serialises). */
+SDTLS_EXTERN int sdtls_server_unpin_peer(sdtls_server *server, const uint8_t *addr,
+                                         size_t addr_len);
+
 /* Counters; values are frozen. */
 typedef enum sdtls_server_counter {
   SDTLS_COUNTER_COOKIES_SENT = 1,        /* HelloVerify/HelloRetryRequests sent */

@@ -1605,6 +1605,18 @@ int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
   return SDTLS_OK;
 }
 
+int Sdtls_conn_set_pins(sdtls_conn *conn, const sdtls_fingerprint *fps, size_t n) {
+  sdtls_fingerprint *list = malloc(n * sizeof(*list));
+  if (list == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  memcpy(list, fps, n * sizeof(*list));
+  free(conn->fingerprints);
+  conn->fingerprints = list;
+  conn->n_fingerprints = n;
+  return SDTLS_OK;
+}
+
 int sdtls_conn_set_session(sdtls_conn *conn, const uint8_t *session, size_t len) {
   if (conn == NULL || session == NULL || len == 0) {
     return SDTLS_E_INVALID_ARGUMENT;

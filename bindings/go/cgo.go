@@ -559,6 +559,16 @@ func (s cserver) setCookieSecret(b []byte, now time.Time) int {
 	return int(C.sdtls_server_set_cookie_secret(s.p, bptr(b), C.size_t(len(b)), cTime(now)))
 }
 
+func (s cserver) pinPeer(addr []byte, fingerprint string) int {
+	return withCString(fingerprint, func(cs *C.char) C.int {
+		return C.sdtls_server_pin_peer(s.p, bptr(addr), C.size_t(len(addr)), cs)
+	})
+}
+
+func (s cserver) unpinPeer(addr []byte) int {
+	return int(C.sdtls_server_unpin_peer(s.p, bptr(addr), C.size_t(len(addr))))
+}
+
 // conn makes the handle of one of the server's connections from a record.
 func (s cserver) conn(h recHeader) cconn { return cconn{h.conn, s.box} }
 

@@ -8,10 +8,9 @@
  *            the C config calls the key log with it as user data for as
  *            long as any connection or server made from it lives
  *   jconn    one sdtls_conn and its datagram and event queues
- *   jserver  one sdtls_server, its queues, the slots that name its
- *            connections to Java by id (never by pointer), and the
- *            fingerprints pinned per peer address, which its on_connect
- *            trampoline sets on each new connection
+ *   jserver  one sdtls_server, its queues and the slots that name its
+ *            connections to Java by id (never by pointer); per-peer pins
+ *            are the C server's own (sdtls_server_pin_peer())
  *
  * Every callback goes to a trampoline here that QUEUES what it produces
  * (datagrams to send, events, key log lines) in C; Java takes a whole queue
@@ -386,13 +385,6 @@ static size_t jsockaddr(struct sockaddr_storage *ss, const uint8_t *ip, size_t i
   return 0;
 }
 
-/* A fingerprint the server pins on every connection made for one peer
- * address (the application's per-peer pin, which only on_connect may set). */
-typedef struct jpin {
-  uint8_t addr[JADDR_LEN];
-  char fingerprint[128];
-} jpin;
-
 /* A server's connections are named to Java by an id (slot index and
  * generation), never by pointer: the pointer dies when on_close returns, and
  * a Java view that outlives it finds an empty slot instead of freed memory. */
@@ -416,8 +408,6 @@ typedef struct jserver {
   int lost;
   jslot *slots;
   uint32_t nslots, slots_cap, free_head;
-  jpin *pins;
-  size_t npins, pins_cap;
 } jserver;
 
 static int64_t jslot_id(const jserver *s, uint32_t i) {
@@ -500,20 +490,6 @@ static void jserver_on_connect(void *user_data, sdtls_conn *conn, const uint8_t 
   s->slots[i].conn = conn;
   s->slots[i].next_free = JNO_SLOT;
   sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
-  if (s->npins != 0) {
-    uint8_t key[JADDR_LEN];
-    jaddr_make(key, addr, addr_len);
-    for (size_t p = 0; p < s->npins; p++) {
-      if (memcmp(s->pins[p].addr, key, sizeof key) == 0 &&
-          sdtls_conn_add_peer_fingerprint(conn, s->pins[p].fingerprint) != 0) {
-        /* Never let a peer through without its pin: refuse it. Its close
-         * event follows its connect event. */
-        jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
-        sdtls_server_close_peer(s->srv, conn, 0);
-        return;
-      }
-    }
-  }
   jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
 }
 
@@ -576,7 +552,6 @@ void jserver_free(jserver *s) {
   sdtls_server_free(s->srv); /* frees its connections; no callback follows */
   jconfig_unref(s->config);
   free(s->slots);
-  free(s->pins);
   bq_free(&s->out);
   bq_free(&s->ev);
   free(s);
@@ -613,50 +588,22 @@ int jserver_conn_send(jserver *s, sdtls_conn *conn, const uint8_t *data, size_t 
   return sdtls_conn_send(conn, data, len, now);
 }
 
-/* Pins `fingerprint` (as sdtls_conn_add_peer_fingerprint() takes it) on
- * every connection made from now on for the peer at (addr, port, scope
- * id). Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_LIMIT (16 per address)
- * or SDTLS_E_NOMEM. */
+/* sdtls_server_pin_peer() for the peer at (addr, port, scope id). */
 int jserver_pin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
                 const char *fingerprint) {
   struct sockaddr_storage ss;
   size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
-  if (s == NULL || n == 0 || fingerprint == NULL || strlen(fingerprint) >= sizeof s->pins->fingerprint)
-    return SDTLS_E_INVALID_ARGUMENT;
-  jpin pin;
-  memset(&pin, 0, sizeof pin);
-  jaddr_make(pin.addr, (const uint8_t *)&ss, n);
-  strcpy(pin.fingerprint, fingerprint);
-  size_t same = 0;
-  for (size_t p = 0; p < s->npins; p++) {
-    if (memcmp(s->pins[p].addr, pin.addr, JADDR_LEN) == 0) same++;
-  }
-  if (same >= 16) return SDTLS_E_LIMIT;
-  if (s->npins == s->pins_cap) {
-    size_t cap = s->pins_cap ? s->pins_cap * 2 : 8;
-    jpin *p = (jpin *)realloc(s->pins, cap * sizeof *p);
-    if (p == NULL) return SDTLS_E_NOMEM;
-    s->pins = p;
-    s->pins_cap = cap;
-  }
-  s->pins[s->npins++] = pin;
-  return 0;
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  return sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, n, fingerprint);
 }
 
-/* Removes the pins of the peer at (addr, port, scope id); returns how many. */
+/* sdtls_server_unpin_peer() for the peer at (addr, port, scope id): how
+ * many pins it had. */
 int jserver_unpin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id) {
   struct sockaddr_storage ss;
   size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
   if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
-  uint8_t key[JADDR_LEN];
-  jaddr_make(key, (const uint8_t *)&ss, n);
-  size_t kept = 0;
-  for (size_t p = 0; p < s->npins; p++) {
-    if (memcmp(s->pins[p].addr, key, sizeof key) != 0) s->pins[kept++] = s->pins[p];
-  }
-  int removed = (int)(s->npins - kept);
-  s->npins = kept;
-  return removed;
+  return sdtls_server_unpin_peer(s->srv, (const uint8_t *)&ss, n);
 }
 
 /* Sends close_notify to every peer and removes them (their close events

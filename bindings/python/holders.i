@@ -958,6 +958,40 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
   return rc_result(rc);
 }
 
+/* sdtls_server_pin_peer() for `addr` (a (host, port[, flowinfo,
+ * scope_id]) tuple) and `fingerprint` (a str): an int. A str with a NUL
+ * is refused whole rather than cut short. */
+PyObject *pyserver_pin(PyObject *cap, PyObject *addr, PyObject *fingerprint) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  struct sockaddr_storage ss;
+  size_t ss_len;
+  if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  Py_ssize_t n;
+  const char *text = PyUnicode_Check(fingerprint) ? PyUnicode_AsUTF8AndSize(fingerprint, &n) : NULL;
+  if (text == NULL) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a fingerprint is a str");
+    return NULL;
+  }
+  if ((size_t)n != strlen(text)) return PyLong_FromLong(SDTLS_E_INVALID_ARGUMENT);
+  return PyLong_FromLong(sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, ss_len, text));
+}
+
+/* sdtls_server_unpin_peer() for `addr`: how many pins it had, or an error
+ * code (an int either way). */
+PyObject *pyserver_unpin(PyObject *cap, PyObject *addr) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  struct sockaddr_storage ss;
+  size_t ss_len;
+  if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  return PyLong_FromLong(sdtls_server_unpin_peer(s->srv, (const uint8_t *)&ss, ss_len));
+}
+
 PyObject *pyserver_handle_timeout(PyObject *cap, uint64_t now_ns) {
   pyserver *s = get_server(cap);
   if (s == NULL) return NULL;

@@ -26,7 +26,7 @@ from collections import deque
 from typing import Any, AsyncIterator, Awaitable, Callable, Deque, Iterable, Optional, Union, cast
 
 from ._blocking import default_client_config
-from ._config import Config
+from ._config import Config, FingerprintLike
 from ._connection import (
     Address,
     Connection,
@@ -291,10 +291,11 @@ class DTLSServer(asyncio.DatagramProtocol):
     the handler returns, the peer is closed; when it raises, the error is
     logged and the peer closed.
 
-    ``on_connect(address)`` decides per peer as it connects, as
-    :class:`sdtls.Server`'s does (None accepts, False refuses, fingerprints
-    pin that peer's certificate); it is a plain function, called on the
-    loop. An exception from it refuses the peer and is logged; the server
+    :meth:`pin_peer` pins a peer's certificate by address before it
+    connects (WebRTC). ``on_connect(address)`` decides per peer as it
+    connects, as :class:`sdtls.Server`'s does (None accepts, False refuses,
+    fingerprints pin that peer's certificate); it is a plain function,
+    called on the loop. An exception from it refuses the peer and is logged; the server
     goes on."""
 
     def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
@@ -373,6 +374,16 @@ class DTLSServer(asyncio.DatagramProtocol):
         finally:
             if not self.server.closed and peer.connection.alive:
                 peer.close()
+
+    def pin_peer(self, address: Address, fingerprint: FingerprintLike) -> None:
+        """Pins a peer's certificate by address before it connects
+        (:meth:`sdtls.Server.pin_peer`); on the loop's thread."""
+        self.server.pin_peer(address, fingerprint)
+
+    def unpin_peer(self, address: Address) -> int:
+        """Removes an address's pins (:meth:`sdtls.Server.unpin_peer`);
+        returns how many there were."""
+        return self.server.unpin_peer(address)
 
     def close(self) -> None:
         """Stops the handlers, sends close_notify to every peer and closes the socket.

@@ -468,6 +468,17 @@ extern "C" {
         len: usize,
         now: sdtls_time,
     ) -> c_int;
+    pub fn sdtls_server_pin_peer(
+        server: *mut sdtls_server,
+        addr: *const u8,
+        addr_len: usize,
+        fingerprint: *const c_char,
+    ) -> c_int;
+    pub fn sdtls_server_unpin_peer(
+        server: *mut sdtls_server,
+        addr: *const u8,
+        addr_len: usize,
+    ) -> c_int;
     pub fn sdtls_server_counter_get(
         server: *const sdtls_server,
         counter: sdtls_server_counter,

@@ -224,13 +224,18 @@ public final class Server implements AutoCloseable {
 
   /**
    * Expects every connection made from now on for the peer at {@code peer}
-   * to present a certificate with this SHA-256 fingerprint ("sha-256
-   * AB:CD:..." as SDP writes it, or "AB:CD:..."): WebRTC's per-peer pin,
-   * beside those of the config. The check replaces the CA chain check, and
-   * the server asks that peer for a certificate; a mismatch fails the
-   * handshake with {@code SDTLS_E_VERIFY}. At most 16 per address; the pins
-   * stay until {@link #unpinPeer}. A connection already made is not
-   * affected.
+   * to present a certificate with this fingerprint (sha-256, sha-384 or
+   * sha-512; "sha-256 AB:CD:..." as SDP writes it, or any form
+   * {@link Fingerprint#parse} takes): WebRTC's per-peer pin, beside those of
+   * the config. The check replaces the CA chain check, and the server asks
+   * that peer for a certificate; a mismatch fails the handshake with
+   * {@code SDTLS_E_VERIFY}. At most 16 per address (more throw
+   * {@code SDTLS_E_LIMIT}); pinning one the address has already changes
+   * nothing. An IPv4 address and its IPv4-mapped IPv6 form are one address
+   * here. The pins stay until {@link #unpinPeer}; a connection already made
+   * is not affected. The table is the C server's
+   * ({@code sdtls_server_pin_peer()}): constant time per pin, however many
+   * peers are pinned.
    */
   public synchronized void pinPeerFingerprint(InetSocketAddress peer, String fingerprint) {
     Objects.requireNonNull(fingerprint, "fingerprint");
@@ -246,7 +251,10 @@ public final class Server implements AutoCloseable {
     }
   }
 
-  /** Removes the fingerprints pinned for {@code peer}; returns how many there were. */
+  /**
+   * Removes the fingerprints pinned for {@code peer}; returns how many there
+   * were. Connections already made keep theirs.
+   */
   public synchronized int unpinPeer(InetSocketAddress peer) {
     InetAddress ip = ip(peer);
     live();
