@@ -169,7 +169,7 @@ def test_handshake_timeout_on_virtual_clock(certs: Certs) -> None:
             break
         conn.handle_timer(t)
     ev = conn.next_event()
-    assert isinstance(ev, sdtls.ConnectionTerminated) and isinstance(ev.error, sdtls.HandshakeTimeout)
+    assert isinstance(ev, sdtls.ConnectionTerminated) and isinstance(ev.error, sdtls.PeerTimeout)
     assert ev.error.code == ll.SDTLS_E_TIMEOUT
     assert conn.get_timer() is None
 
@@ -199,7 +199,7 @@ def test_loss_reorder_duplication(certs: Certs, seed: int, loss: float, dup: flo
     link = make_link(client, server, a_to_b=lossy(rng, loss, dup), b_to_a=lossy(rng, loss, dup))
     link.run(lambda: link.connected() or bool(terminations(link.a_events)), max_rounds=2000)
     if terminations(link.a_events):  # only a handshake deadline may end it
-        assert isinstance(terminations(link.a_events)[0].error, sdtls.HandshakeTimeout)
+        assert isinstance(terminations(link.a_events)[0].error, sdtls.PeerTimeout)
         return
     sent = [f"m{i}".encode() for i in range(20)]
     for m in sent:
@@ -300,7 +300,7 @@ def test_server_timers_evict_handshakes(client_config: sdtls.Config, certs: Cert
     while (e := server.next_event()) is not None:
         events.append(e)
     ends = terminations(events)
-    assert len(ends) == 1 and isinstance(ends[0].error, sdtls.HandshakeTimeout)
+    assert len(ends) == 1 and isinstance(ends[0].error, sdtls.PeerTimeout)
     assert server.counters()["connections_evicted"] == 1
 
 
@@ -335,12 +335,32 @@ def test_context_manager(client_config: sdtls.Config, server_config: sdtls.Confi
 
 
 @given(st.integers(0, 2**62))
-def test_timer_seconds_convert_back_to_an_expired_deadline(deadline_ns: int) -> None:
+def test_timer_seconds_convert_back_to_an_expired_deadline(after_start_ns: int) -> None:
     """get_timer() seconds passed back as `now` are never before the deadline
     (else a loop that waits for the timer and handles it would spin)."""
-    from sdtls._connection import _ns, _timer
+    from sdtls._connection import _EPOCH_NS, _sdtls_time, _timer
+    deadline_ns = _EPOCH_NS + after_start_ns
     t = _timer(deadline_ns)
-    assert t is not None and _ns(t) >= deadline_ns and _ns(t) - deadline_ns < max(1000, deadline_ns >> 40)
+    assert t is not None and _sdtls_time(t) >= deadline_ns
+    assert _sdtls_time(t) - deadline_ns < max(1000, after_start_ns >> 40)
+
+
+def test_the_time_passed_to_c_follows_the_rule_of_sdtls_h() -> None:
+    """sdtls.h's rule: nanoseconds since the UNIX epoch, advanced by the
+    monotonic clock. So a session ticket carries a time that another
+    process (or host) on the same wall clock can compare with its own."""
+    import time
+    from sdtls._connection import _sdtls_time
+    wall_before = time.time_ns()
+    passed = _sdtls_time(None)
+    wall_after = time.time_ns()
+    # The wall clock is read once, at import; NTP may slew it by a few ppm
+    # since, never by a second in a test run.
+    assert wall_before - 10**9 < passed < wall_after + 10**9
+    # `now` stays seconds of time.monotonic(), and maps onto that clock.
+    mono = time.monotonic()
+    assert abs(_sdtls_time(mono) - _sdtls_time(None)) < 10**9
+    assert _sdtls_time(mono + 1.5) - _sdtls_time(mono) == 1_500_000_000
 
 
 def test_timers_handled_at_their_own_time_make_progress(certs: Certs) -> None:

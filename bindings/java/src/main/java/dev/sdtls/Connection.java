@@ -32,9 +32,9 @@ import java.util.function.Function;
  *       {@link #pollEvent}.
  * </ul>
  *
- * <p>Time is a monotonic count of nanoseconds chosen by the caller
- * ({@code System.nanoTime() - start}, a test's virtual clock ...): never
- * negative, never going backwards for one connection.
+ * <p>Time is a count of nanoseconds: {@link Time#now()} (sdtls.h's one
+ * clock, which shared session tickets need), or a test's virtual clock;
+ * never negative, never going backwards for one connection.
  *
  * <p>{@link #close()} frees the connection (without sending; call
  * {@link #shutdown} first for an orderly end); a connection that is never
