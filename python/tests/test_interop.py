@@ -93,8 +93,8 @@ def test_client_to_openssl_s_server(openssl: str, certs: Certs) -> None:
         stop(p)
 
 
-def echo_server(config: sdtls.Config) -> tuple[sdtls.DatagramServer, Callable[[], None]]:
-    server = sdtls.DatagramServer(lambda conn, data: conn.send(b"echo " + data), "127.0.0.1", 0, config)
+def echo_server(config: sdtls.Config) -> tuple[sdtls.DTLSServer, Callable[[], None]]:
+    server = sdtls.DTLSServer(lambda conn, data: conn.send(b"echo " + data), "127.0.0.1", 0, config)
     return server, serve_in_thread(server)
 
 
