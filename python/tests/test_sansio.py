@@ -277,6 +277,34 @@ def test_server_many_peers(client_config: sdtls.Config, server_config: sdtls.Con
     server.close()
 
 
+def test_a_dead_view_never_reaches_the_peer_that_takes_its_place(client_config: sdtls.Config,
+                                                                 server_config: sdtls.Config) -> None:
+    """A server names its connections by slot and generation (bindings/sdtls.i):
+    the next peer reuses a closed peer's slot, and the closed peer's view
+    still raises ConnectionClosed instead of sending to the new peer."""
+    server = sdtls.Server(server_config)
+    views = []
+    for port in (42001, 42002):
+        link = Link(sdtls.Connection(client_config, "client", server_name="localhost"), server,
+                    addr=("127.0.0.1", port))
+        link.a.start(link.now)
+        link.run(link.connected)
+        views.append([e.connection for e in link.b_events if isinstance(e, sdtls.PeerConnected)][0])
+        if port == 42001:
+            views[0].close()
+            link.step()
+            assert not views[0].alive
+    old, new = views
+    assert new.alive and new.address == ("127.0.0.1", 42002) and old.address == ("127.0.0.1", 42001)
+    server.datagrams_to_send()
+    with pytest.raises(sdtls.ConnectionClosed):
+        old.send(b"for the old peer")
+    assert server.datagrams_to_send() == []  # nothing went to the new one
+    assert server.connections == [new]
+    new.send(b"for the new peer")
+    assert [addr for _, addr in server.datagrams_to_send()] == [("127.0.0.1", 42002)]
+
+
 def test_server_timers_evict_handshakes(client_config: sdtls.Config, certs: Certs) -> None:
     server = sdtls.Server(sdtls.Config(certificate=certs.cert, private_key=certs.key, handshake_timeout=1))
     cli = sdtls.Connection(client_config, "client", server_name="localhost")
