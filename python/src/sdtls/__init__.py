@@ -8,7 +8,7 @@
   on one socket), in the style of aioquic: ``receive_datagram()``,
   ``datagrams_to_send()``, ``get_timer()``/``handle_timer()``, ``next_event()``.
 - Blocking sockets: :func:`connect` (a :class:`DTLSClient`), :func:`serve`
-  (a :class:`DTLSServer`); asyncio: :mod:`sdtls.aio`, with the same names.
+  (runs a :class:`DTLSServer`); asyncio: :mod:`sdtls.aio`, with the same names.
   Classes named DTLS* own a socket; the others are sans-I/O.
 - Errors: :class:`Error` and one subclass per category.
 - Deprecated names (warn on use, removed in 0.2): ``DatagramServer``

@@ -15,8 +15,9 @@
 
 The names are those of the blocking layer (:class:`sdtls.DTLSClient`,
 :class:`sdtls.DTLSServer`): classes named DTLS* own a socket, the others
-are sans-I/O. Timers run on the event loop (``call_later``); nothing polls. Cancelling
-``recv()`` loses no datagram; cancelling ``connect()`` closes its socket.
+are sans-I/O. Timers run on the event loop (``call_later``); nothing
+polls. Cancelling ``recv()`` loses no datagram; cancelling ``connect()``
+closes its socket.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ._connection import (
     Server,
     ServerConnection as _View,
 )
-from ._deprecated import module_getattr
+from ._deprecated import module_getattr as _module_getattr
 from ._errors import ConnectionClosed, Error, PeerTimeout
 from ._low import c
 
@@ -438,8 +439,8 @@ async def serve(handler: Handler, host: str, port: int, config: Config, *,
 
 
 # The names before 0.1.0's renames, for one release (DeprecationWarning).
-__getattr__ = module_getattr("sdtls.aio", {"Client": ("DTLSClient", DTLSClient),
-                                           "ServerConnection": ("DTLSServerConnection", DTLSServerConnection)})
+__getattr__ = _module_getattr("sdtls.aio", {"Client": ("DTLSClient", DTLSClient),
+                                            "ServerConnection": ("DTLSServerConnection", DTLSServerConnection)})
 if TYPE_CHECKING:
     Client = DTLSClient
     ServerConnection = DTLSServerConnection
