@@ -175,7 +175,7 @@ def client_socket() -> socket.socket:
 
 
 def test_blocking_server(certs: Certs, client_a: tuple[bytes, bytes], client_b: tuple[bytes, bytes]) -> None:
-    server = sdtls.DatagramServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
+    server = sdtls.DTLSServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key))
     stop = serve_in_thread(server)
     try:

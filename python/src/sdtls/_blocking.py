@@ -23,7 +23,7 @@ from ._connection import (
     Server,
     ServerConnection,
 )
-from ._errors import ConnectionClosed, Error, HandshakeTimeout, error_from_code
+from ._errors import ConnectionClosed, Error, PeerTimeout, error_from_code
 from ._low import c
 
 log = logging.getLogger("sdtls")
@@ -137,7 +137,7 @@ class DTLSClient:
             if self._ended is not None:
                 raise self._ended
             if until is not None and time.monotonic() >= until:
-                raise HandshakeTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s")
+                raise PeerTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s")
             self._step(until)
 
     def send(self, data: bytes) -> None:
@@ -195,7 +195,7 @@ def connect(host: str, port: int, config: Optional[Config] = None, *, server_nam
     connection (``client.connection.get_session()``); ``peer_fingerprints``
     pins the server's certificate for this connection (see
     :class:`Connection`). Raises the handshake's :class:`Error` (``VerifyError``,
-    ``AlertError``...), :class:`HandshakeTimeout` after ``timeout`` seconds,
+    ``AlertError``...), :class:`PeerTimeout` after ``timeout`` seconds,
     or :class:`ConnectionRefusedError` when nothing listens there.
     """
     if config is None:
@@ -217,8 +217,9 @@ def connect(host: str, port: int, config: Optional[Config] = None, *, server_nam
 Handler = Callable[[ServerConnection, bytes], Any]
 
 
-class DatagramServer:
-    """A blocking DTLS server for many peers on one UDP socket.
+class DTLSServer:
+    """A blocking DTLS server for many peers on one UDP socket (made by
+    :func:`serve`). Formerly ``DatagramServer``.
 
     ``handler(connection, data)`` is called for each datagram a peer sends;
     it replies with ``connection.send()``. An exception from it is logged and
@@ -337,5 +338,5 @@ def serve(handler: Handler, host: str, port: int, config: Config, *,
           on_connect: Optional[OnConnect] = None) -> None:
     """Serves DTLS on ``host:port`` until interrupted: ``handler(connection,
     data)`` for each datagram from each peer; ``on_connect(address)``
-    decides per peer (see :class:`DatagramServer`)."""
-    DatagramServer(handler, host, port, config, on_connect=on_connect).serve_forever()
+    decides per peer (see :class:`DTLSServer`)."""
+    DTLSServer(handler, host, port, config, on_connect=on_connect).serve_forever()

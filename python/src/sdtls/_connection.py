@@ -100,7 +100,7 @@ class DatagramReceived(Event):
 class ConnectionTerminated(Event):
     """The connection ended. ``error`` is None after the peer's close_notify,
     else what ended it (:class:`ConnectionClosed` when it was closed here or
-    the peer restarted, :class:`HandshakeTimeout` for a timeout or eviction,
+    the peer restarted, :class:`PeerTimeout` for a timeout or eviction,
     :class:`AlertError`, :class:`VerifyError`...)."""
 
     __slots__ = ("error", "connection")
@@ -130,21 +130,32 @@ class SrtpKeying:
 # ---- helpers ------------------------------------------------------------------
 
 
-def _ns(now: Optional[float]) -> int:
+#: What the C library's clock reads when :func:`time.monotonic` reads 0: the
+#: wall clock (time since the UNIX epoch) read once, at import.
+_EPOCH_NS = time.time_ns() - time.monotonic_ns()
+
+
+def _sdtls_time(now: Optional[float]) -> int:
+    """The C library's time for ``now`` (seconds of :func:`time.monotonic`,
+    the current time when None), by the rule of sdtls.h ("Time"): nanoseconds
+    since the UNIX epoch, read from the wall clock once and advanced by the
+    monotonic clock, so that sessions and cookies carry a time that other
+    processes and hosts share."""
     if now is None:
-        return time.monotonic_ns()
+        return _EPOCH_NS + time.monotonic_ns()
     if now < 0:
         raise ValueError("now must not be negative")
-    return round(now * 1e9)
+    return _EPOCH_NS + round(now * 1e9)
 
 
 def _timer(deadline_ns: int) -> Optional[float]:
+    """A C deadline as seconds of :func:`time.monotonic` (None for none)."""
     if deadline_ns == TIME_NEVER:
         return None
     # Seconds that convert back to no earlier than the deadline: a timer
     # handled at get_timer() must find it expired, or a loop would spin.
-    t = deadline_ns / 1e9
-    while round(t * 1e9) < deadline_ns:
+    t = (deadline_ns - _EPOCH_NS) / 1e9
+    while _sdtls_time(t) < deadline_ns:
         t = math.nextafter(t, math.inf)
     return t
 
@@ -371,7 +382,7 @@ class Connection(_Queries):
         return value
 
     def _now(self, now: Optional[float]) -> int:
-        ns = _ns(now)
+        ns = _sdtls_time(now)
         if ns < self._last_ns:  # the C clock must not go backwards
             ns = self._last_ns
         self._last_ns = ns
@@ -684,7 +695,7 @@ class Server:
         return True
 
     def _now(self, now: Optional[float]) -> int:
-        ns = _ns(now)
+        ns = _sdtls_time(now)
         if ns < self._last_ns:
             ns = self._last_ns
         self._last_ns = ns

@@ -79,7 +79,8 @@ pub const SDTLS_CATEGORY_USAGE: sdtls_category = 7;
 pub const SDTLS_CATEGORY_INTERNAL: sdtls_category = 8;
 
 // ---- Time ----
-/// Nanoseconds of a monotonic clock the caller chooses.
+/// Nanoseconds since the UNIX epoch, advanced by a monotonic clock (see
+/// "Time" in sdtls.h).
 pub type sdtls_time = u64;
 pub const SDTLS_TIME_NEVER: sdtls_time = u64::MAX;
 
