@@ -199,7 +199,7 @@ def test_blocking_server(certs: Certs, client_a: tuple[bytes, bytes], client_b: 
 async def test_aio_server(certs: Certs, client_a: tuple[bytes, bytes], client_b: tuple[bytes, bytes]) -> None:
     config = sdtls.Config(certificate=certs.cert, private_key=certs.key)
 
-    async def upper(peer: sdtls.aio.ServerConnection) -> None:
+    async def upper(peer: sdtls.aio.DTLSServerConnection) -> None:
         async for data in peer:
             peer.send(data.upper())
 
