@@ -36,6 +36,7 @@
 #include "front_end.h"
 #include "internal.h"
 #include "peer_table.h"
+#include "pin_table.h"
 
 /* Larger than any UDP payload: not a datagram a socket delivers. */
 #define MAX_DATAGRAM 65535
@@ -66,6 +67,7 @@ struct sdtls_server {
   sdtls_deadline_heap deadlines; /* every peer, by deadline */
   size_t handshakes;
   peer *dead_head;
+  sdtls_pin_table pins; /* sdtls_server_pin_peer() */
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
   bool in_send; /* inside the application's send callback */
@@ -189,6 +191,7 @@ static void destroy(sdtls_server *s) {
   }
   Sdtls_deadline_heap_free(&s->deadlines);
   Sdtls_peer_table_free(&s->table);
+  Sdtls_pin_table_free(&s->pins);
   Sdtls_front_end_free(&s->front_end);
   sdtls_config_free(s->config);
   OPENSSL_cleanse(s, sizeof(*s));
@@ -391,6 +394,11 @@ static int create_peer(sdtls_server *s, const sdtls_decision *admitted) {
   memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
   rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, hello->addr, hello->addr_len,
                                  &p->conn);
+  size_t n_pins;
+  const sdtls_fingerprint *pins = Sdtls_pin_table_find(&s->pins, &hello->key, &n_pins);
+  if (rc == 0 && n_pins > 0 && (rc = Sdtls_conn_set_pins(p->conn, pins, n_pins)) != 0) {
+    Sdtls_conn_destroy(p->conn); /* never let a pinned peer in without its pins */
+  }
   if (rc != 0) {
     free(p);
     return rc;
@@ -621,4 +629,31 @@ uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_count
       return server->counters[counter];
   }
   return 0;
+}
+
+/* ---- per-peer pins (src/pin_table.c) ---- */
+
+int sdtls_server_pin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                          const char *fingerprint) {
+  sdtls_peer_key key;
+  sdtls_fingerprint fp;
+  if (server == NULL || Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  int rc = Sdtls_pin_parse(fingerprint, &fp);
+  return rc != SDTLS_OK ? rc : Sdtls_pin_table_add(&server->pins, &key, &fp);
+}
+
+int sdtls_server_unpin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len) {
+  sdtls_peer_key key;
+  if (server == NULL || Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  return Sdtls_pin_table_remove(&server->pins, &key);
 }
