@@ -9,6 +9,8 @@
   ``datagrams_to_send()``, ``get_timer()``/``handle_timer()``, ``next_event()``.
 - Blocking sockets: :func:`connect`, :func:`serve`.
 - asyncio: :mod:`sdtls.aio`.
+- WebRTC: :func:`classify` (RFC 7983 demultiplexing), :func:`dtls_role`
+  (SDP's ``a=setup``).
 - Errors: :class:`Error` and one subclass per category.
 
 The low-level SWIG module over the C header is ``sdtls._sdtls``.
@@ -44,6 +46,7 @@ from ._connection import (
     State,
 )
 from ._blocking import DatagramServer, DTLSClient, connect, serve
+from ._webrtc import PacketKind, SetupRole, classify, dtls_role
 
 
 def _library_version() -> tuple[str, str]:
@@ -74,4 +77,5 @@ __all__ = [
     "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
     "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
     "srtp_profile_name",
+    "PacketKind", "SetupRole", "classify", "dtls_role",
 ]

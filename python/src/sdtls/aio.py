@@ -429,3 +429,9 @@ async def serve(handler: Handler, host: str, port: int, config: Config, *,
     _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config, on_connect=on_connect),
                                                    local_addr=(host, port))
     return proto
+
+
+# Over a datagram transport the application owns (WebRTC's shared socket).
+from ._transport import OnEvent, TransportConnection, TransportServer  # noqa: E402
+
+__all__ += ["TransportConnection", "TransportServer", "OnEvent"]
