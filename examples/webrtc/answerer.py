@@ -61,7 +61,8 @@ class Answerer(asyncio.DatagramProtocol):
     def __init__(self, host: str) -> None:
         self.host = host
         self.cert, key = sdtls.generate_certificate("sdtls-webrtc-example")
-        self.config = sdtls.Config(certificate=self.cert, private_key=key, verify=False, srtp_profiles=PROFILES)
+        self.config = sdtls.Config(certificate=self.cert, private_key=key, verify=False, srtp_profiles=PROFILES,
+                                   **({"groups": ARGS.groups.split(",")} if ARGS.groups else {}))
         # Many browsers on one port: the Server's cookie exchange, and each
         # peer's own pin (its SDP's a=fingerprint), looked up by address.
         self.server = sdtls.Server(self.config, on_connect=lambda a: self.by_address[a].fingerprint)
@@ -219,6 +220,7 @@ if __name__ == "__main__":
                              " exchange), active makes a DTLS client per browser")
     parser.add_argument("--peers", type=int, default=0,
                         help="exit 0 once this many browsers got media both ways (a test); 0: run on")
+    parser.add_argument("--groups", help="key exchange groups, most preferred first (X25519MLKEM768,X25519)")
     parser.add_argument("--packets", type=int, default=50, help="RTP packets each way that count (with --peers)")
     ARGS = parser.parse_args()
     sys.exit(asyncio.run(main()))

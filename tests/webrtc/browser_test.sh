@@ -12,9 +12,12 @@
 #   two       two page loads at once, one sdtls.Server on one port
 #   offer     the browser's fingerprint damaged in the offer: sdtls refuses it
 #   answer    ours damaged in the answer: the browser refuses the handshake
-# Each run is bounded (20 s, 10 s for the failures), so the whole stops by
-# itself within a minute and a half; it ends only the processes it started
-# (the answerer, and Chromium's process group).
+#   hybrid    where the engine has X25519MLKEM768 (the current one), sdtls
+#             preferring it: the browser must agree on it (DTLS 1.3)
+# Each run is bounded (20 s, 10 s for the failures; about 4 s each here) and
+# the whole by a minute: a run that would outlast it is cut short and fails.
+# It ends only the processes it started (the answerer, and Chromium's
+# process group).
 #
 #   sh tests/webrtc/browser_test.sh PYTHON [DIR]
 #
@@ -63,15 +66,25 @@ stop() {
 trap 'stop; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 
-# run NAME LIMIT EXPECT SETUP PEERS QUERY: the answerer, then Chromium with
-# PEERS page loads of ?QUERY; EXPECT is pass (exit 0 and PASS) or fail (the
-# answerer reports the failure). Prints the answerer's lines.
-failures=0
+# run NAME LIMIT EXPECT SETUP PEERS QUERY [ARGS...]: the answerer (with
+# ARGS), then Chromium with PEERS page loads of ?QUERY; EXPECT is pass (exit
+# 0 and PASS) or fail (the answerer reports the failure). Prints the
+# answerer's lines.
+failures=0 runs=0 deadline=$(($(date +%s) + 60))
 run() {
     name=$1 limit=$2 expect=$3 setup=$4 peers=$5 query=$6
+    shift 6
+    runs=$((runs + 1))
+    left=$((deadline - $(date +%s)))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -le 0 ]; then
+        echo "webrtc $name: FAIL: the test's minute is over" >&2
+        failures=$((failures + 1))
+        return
+    fi
     log=$work/$name.log
     : >"$log"
-    (cd "$example" && exec "$python" -u answerer.py --http-port 0 --setup "$setup" --peers "$peers") >"$log" 2>&1 &
+    (cd "$example" && exec "$python" -u answerer.py --http-port 0 --setup "$setup" --peers "$peers" "$@") >"$log" 2>&1 &
     answerer_pid=$!
     i=0
     until url=$(sed -n 's|^open \(http://[^ ]*\) .*|\1|p' "$log") && [ -n "$url" ]; do
@@ -120,5 +133,14 @@ run active 20 pass active 1 ""
 run two 20 pass passive 2 ""
 run offer 10 fail passive 1 corrupt=offer
 run answer 10 fail passive 1 corrupt=answer
-echo "webrtc: $((5 - failures)) passed, $failures failed"
+if "$python" -c 'import sdtls; sdtls.Config(groups=["X25519MLKEM768"])' 2>/dev/null; then
+    run hybrid 20 pass passive 1 "" --groups X25519MLKEM768,X25519
+    if ! grep -q 'DTLSv1.3 .* group X25519MLKEM768 ' "$work/hybrid.log"; then
+        echo "webrtc hybrid: FAIL: the handshake did not use DTLS 1.3 with X25519MLKEM768" >&2
+        failures=$((failures + 1))
+    fi
+else
+    echo "webrtc hybrid: not run: this engine has no X25519MLKEM768"
+fi
+echo "webrtc: $((runs - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
