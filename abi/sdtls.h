@@ -11,9 +11,19 @@
  *     sdtls_conn_next_deadline() when the library next needs to act and calls
  *     sdtls_conn_handle_timeout() then.
  *
- * Time: every sdtls_time is a monotonic count of NANOSECONDS chosen by the
- * caller (CLOCK_MONOTONIC, time.monotonic_ns(), a test's virtual clock...).
- * Only differences matter; it must never go backwards for one handle.
+ * Time: every sdtls_time is a count of NANOSECONDS passed in by the caller;
+ * it must never go backwards for one handle. The rule (what every binding
+ * and the sdtls tool pass): nanoseconds since the UNIX epoch, read from
+ * CLOCK_REALTIME once per process and advanced by CLOCK_MONOTONIC from then
+ * on. Monotonic, so that timers (retransmission, idle and handshake
+ * timeouts) never jump when the wall clock is stepped. On the epoch, because
+ * session tickets and cookies carry the time: a server refuses a ticket
+ * issued in its future and expires one past its lifetime, and a cookie is
+ * valid in the time window it names; so servers that share a ticket or
+ * cookie secret (other processes, other hosts) and clients that keep a
+ * session past a restart need one time base, and the epoch is the one hosts
+ * share (to within their clock synchronisation). A program that shares
+ * nothing may pass any monotonic clock (a test's virtual one).
  * SDTLS_TIME_NEVER means "no deadline"; a deadline that would fall after it
  * is SDTLS_TIME_NEVER (deadlines saturate, they never wrap).
  *
@@ -177,7 +187,7 @@ SDTLS_EXTERN sdtls_category sdtls_error_category(int err);
 /* Time                                                                      */
 /* ------------------------------------------------------------------------ */
 
-typedef uint64_t sdtls_time; /* nanoseconds, monotonic, caller's clock */
+typedef uint64_t sdtls_time; /* nanoseconds, the caller's (see "Time" above) */
 #define SDTLS_TIME_NEVER UINT64_MAX
 
 /* ------------------------------------------------------------------------ */
@@ -844,8 +854,8 @@ SDTLS_EXTERN int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **sessio
 /* Client, in SDTLS_STATE_NEW: offers a session from sdtls_conn_get_session()
  * (copied). If the server still accepts it, the handshake is abbreviated
  * (sdtls_conn_session_resumed() says so); if not, a full handshake follows.
- * Sessions carry the time of the clock passed into sdtls: one taken with
- * another clock (after a reboot) is not offered. Returns 0,
+ * Sessions carry the caller's time (see "Time" above): one whose time is
+ * in this connection's future (another time base) is not offered. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT (NULL, or bytes that are not a session),
  * SDTLS_E_STATE or SDTLS_E_IN_CALLBACK.
  * Thread-safety: one thread at a time per connection. */
@@ -860,8 +870,8 @@ SDTLS_EXTERN int sdtls_conn_session_resumed(const sdtls_conn *conn);
  * under the secret it replaces are still accepted (and renewed), older
  * ones are not (a full handshake follows). Servers behind one address that
  * set the same secrets accept each other's tickets when they share the
- * authentication policy (above), and they should pass the same clock (e.g.
- * CLOCK_REALTIME in ns), since tickets carry its time.
+ * authentication policy (above) and a time base (the epoch, see "Time"
+ * above), since tickets carry the time they were issued.
  * Without a call, a random secret is drawn when the config is first used.
  * Unlike the other setters, allowed at any time, also on a frozen config
  * in use by other threads (rotate it every few hours).
@@ -1028,11 +1038,51 @@ SDTLS_EXTERN int sdtls_conn_peer_address(const sdtls_conn *conn, const uint8_t *
 
 /* Replaces the cookie secret (16..64 bytes, copied) at time `now`: the old
  * secret stays accepted for one more cookie lifetime, older ones are not.
- * Servers behind one address that share a secret accept each other's
- * cookies. Returns 0 or SDTLS_E_INVALID_ARGUMENT.
+ * Servers behind one address that share a secret and a time base (see
+ * "Time" above) accept each other's cookies. Returns 0 or
+ * SDTLS_E_INVALID_ARGUMENT.
  * Thread-safety: one thread at a time per server (the caller serialises). */
 SDTLS_EXTERN int sdtls_server_set_cookie_secret(sdtls_server *server, const uint8_t *secret,
                                                 size_t len, sdtls_time now);
+
+/* Since SDTLS_1.2: per-peer pins (WebRTC: each peer's SDP brings the
+ * fingerprint of the certificate it will present). The server keeps a table
+ * keyed by peer address (the same peer as above: family, address, port,
+ * IPv6 scope id; here an IPv4 address and its IPv4-mapped IPv6 form, as a
+ * dual-stack socket reports IPv4 peers, are one address); each lookup, pin
+ * and unpin takes constant time on average, however many addresses are
+ * pinned.
+ *
+ * Pins `fingerprint` (any form sdtls_fingerprint_parse() takes) for the
+ * peer at `addr`: every connection the server makes for that address from
+ * now on expects it, as if sdtls_conn_add_peer_fingerprint() had been
+ * called on it before on_connect (so on_connect may add others, up to that
+ * function's limit of 16 in all). A peer whose certificate matches none of
+ * its address's pins and none of the config's fails its handshake with
+ * SDTLS_E_VERIFY (reported through on_close); the server asks a pinned
+ * peer for a certificate. Connections made before the call are not
+ * affected. Up to 16 fingerprints per address; pinning one the address
+ * already has changes nothing. The number of addresses is bounded by
+ * memory only. The pins stay until sdtls_server_unpin_peer() or
+ * sdtls_server_free(). Returns 0, SDTLS_E_INVALID_ARGUMENT (NULL, a bad
+ * address, not a fingerprint), SDTLS_E_UNSUPPORTED (a hash that is not
+ * taken), SDTLS_E_LIMIT (the address has 16), SDTLS_E_NOMEM,
+ * SDTLS_E_INTERNAL (no randomness for the table's hash key, at the first
+ * pin) or SDTLS_E_IN_CALLBACK (inside one of the server's callbacks, or
+ * those of its connections); a refused call changes nothing. The caller owns `addr` and
+ * `fingerprint` (copied). Thread-safety: one thread at a time per server
+ * (the caller serialises). */
+SDTLS_EXTERN int sdtls_server_pin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                                       const char *fingerprint);
+
+/* Removes every fingerprint pinned for the peer at `addr` (a sockaddr, as
+ * above); connections already made keep theirs. Returns how many were
+ * removed (0 when the address had none), SDTLS_E_INVALID_ARGUMENT (NULL, a
+ * bad address) or SDTLS_E_IN_CALLBACK (as sdtls_server_pin_peer(); then
+ * nothing is removed). Thread-safety: one thread at a time per server (the
+ * caller serialises). */
+SDTLS_EXTERN int sdtls_server_unpin_peer(sdtls_server *server, const uint8_t *addr,
+                                         size_t addr_len);
 
 /* Counters; values are frozen. */
 typedef enum sdtls_server_counter {

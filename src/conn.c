@@ -41,12 +41,27 @@ struct sdtls_conn {
   const uint8_t *in; /* datagram being fed to the engine, or NULL */
   size_t in_len;
 
-  int depth;         /* > 0 while an event callback runs */
-  bool in_send;      /* true while the send callback runs */
-  bool in_engine_cb; /* true while the PSK lookup or the key log runs */
-  bool free_pending; /* sdtls_conn_free() called from a callback */
-  bool close_pending; /* sdtls_conn_close() from inside the engine: applied
-                         when the outer call returns, at close_at */
+  /* Which callback runs. Every call asks "any of them?" first, so the
+   * three share one word that answers in one load (in_callback()). */
+  union {
+    struct {
+      uint8_t depth;     /* > 0 while an event callback runs: shallow, since
+                            a callback cannot drive its own connection */
+      bool in_send;      /* true while the send callback runs */
+      bool in_engine_cb; /* true while the PSK lookup or the key log runs */
+      uint8_t spare_;    /* zero: part of `busy` */
+    };
+    uint32_t busy;
+  };
+  /* Work asked for from inside a callback, applied when the outer call
+   * returns; one word, as above (alive(), finish()). */
+  union {
+    struct {
+      bool free_pending;  /* sdtls_conn_free() called from a callback */
+      bool close_pending; /* sdtls_conn_close() from inside the engine, at close_at */
+    };
+    uint16_t pending;
+  };
   sdtls_time close_at;
   bool close_reported;
   bool fingerprint_mismatch; /* the detail says which; it is the failure */
@@ -190,7 +205,7 @@ static void emit_handshake_done(sdtls_conn *conn) {
 }
 
 static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
-  if (conn->free_pending || conn->close_pending) {
+  if (conn->pending != 0) {
     return;
   }
   conn->depth++;
@@ -267,7 +282,7 @@ static void destroy(sdtls_conn *conn) {
 }
 
 static bool in_callback(const sdtls_conn *conn) {
-  return conn->depth > 0 || conn->in_send || conn->in_engine_cb;
+  return conn->busy != 0;
 }
 
 /* Every call that may make callbacks ends here: a close or a free
@@ -275,7 +290,7 @@ static bool in_callback(const sdtls_conn *conn) {
  * server's connection is closed by its server, which is inside its own
  * call then (it reaps the connection when that call returns). */
 static int finish(sdtls_conn *conn, int rc) {
-  if (in_callback(conn)) {
+  if (conn->pending == 0 || in_callback(conn)) {
     return rc;
   }
   if (conn->close_pending && !conn->free_pending) {
@@ -583,7 +598,7 @@ static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
 }
 
 static bool alive(const sdtls_conn *conn) {
-  return !conn->free_pending && !conn->close_pending &&
+  return conn->pending == 0 &&
          (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED);
 }
 
@@ -636,7 +651,19 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
 /* Called through a volatile pointer: with the size bounded, GCC would
  * otherwise inline memset as a `rep stosq`. */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
+/* The plaintext of a small record (voice frames, game state, telemetry:
+ * the common case) is cleared with a few word stores instead of a call;
+ * the buffer has room for the up to 7 bytes rounded up past n. */
+#define WIPE_SMALL 64
 static inline void wipe(uint8_t *p, size_t n) {
+  if (n <= WIPE_SMALL) {
+    const uint64_t zero = 0;
+    for (size_t off = 0; off < n; off += sizeof(zero)) {
+      memcpy(p + off, &zero, sizeof(zero));
+    }
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+    return;
+  }
   for (size_t off = 0; off < n; off += WIPE_PIECE) {
     wipe_memset(p + off, 0, n - off < WIPE_PIECE ? n - off : WIPE_PIECE);
   }
@@ -650,7 +677,7 @@ static inline void wipe(uint8_t *p, size_t n) {
  * connected, not being freed, and has something to read. The caller's
  * clock is handed to the engine again after each callback (which may drive
  * other connections with another `now`). */
-static int read_records(sdtls_conn *conn, sdtls_time now) {
+static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, sdtls_time now) {
   /* On the stack, not in the connection: an idle connection costs only
    * what the engine needs. Wiped as far as it was written. */
   uint8_t plaintext[MAX_PLAINTEXT];
@@ -1272,17 +1299,13 @@ size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
 }
 
 static int conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
-  if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
-    return conn->error;
-  }
   if (conn->state != SDTLS_STATE_CONNECTED) {
-    return SDTLS_E_STATE;
+    return conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED
+               ? conn->error
+               : SDTLS_E_STATE;
   }
-  if (len == 0) {
-    return SDTLS_OK;
-  }
-  if (len > conn->max_data) {
-    return SDTLS_E_TOO_BIG;
+  if (len - 1 >= conn->max_data) { /* nothing (len 0) or too much */
+    return len == 0 ? SDTLS_OK : SDTLS_E_TOO_BIG;
   }
   Sdtls_engine_time_set(now);
   int r = SSL_write(conn->ssl, data, (int)len);
@@ -1579,6 +1602,18 @@ int sdtls_conn_add_peer_fingerprint(sdtls_conn *conn, const char *fingerprint) {
   }
   list[conn->n_fingerprints++] = fp;
   conn->fingerprints = list;
+  return SDTLS_OK;
+}
+
+int Sdtls_conn_set_pins(sdtls_conn *conn, const sdtls_fingerprint *fps, size_t n) {
+  sdtls_fingerprint *list = malloc(n * sizeof(*list));
+  if (list == NULL) {
+    return SDTLS_E_NOMEM;
+  }
+  memcpy(list, fps, n * sizeof(*list));
+  free(conn->fingerprints);
+  conn->fingerprints = list;
+  conn->n_fingerprints = n;
   return SDTLS_OK;
 }
 

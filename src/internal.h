@@ -195,6 +195,11 @@ typedef struct sdtls_conn_hooks {
 int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hooks, void *owner,
                               const uint8_t *addr, size_t addr_len, sdtls_conn **out);
 
+/* A server's connection, before on_connect: its pins are `fps[0..n)`
+ * (n >= 1, copied; the address's sdtls_server_pin_peer() pins). Returns 0
+ * or SDTLS_E_NOMEM (then the connection is unchanged). */
+int Sdtls_conn_set_pins(sdtls_conn *conn, const sdtls_fingerprint *fps, size_t n);
+
 /* The server's own calls on a connection it owns (the public ones refuse a
  * server's connection, or hand it to the server): */
 int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now);

@@ -43,6 +43,7 @@
 
 #include "cookie.h"
 #include "internal.h"
+#include "pin_table.h"
 
 /* Larger than any UDP payload: not a datagram a socket delivers. */
 #define MAX_DATAGRAM 65535
@@ -108,6 +109,7 @@ struct sdtls_server {
   uint64_t evict_key[2]; /* keys the eviction choices (pending_random) */
   uint64_t evict_draws;
   peer *dead_head;
+  sdtls_pin_table pins; /* sdtls_server_pin_peer() */
 
   int depth;    /* > 0 inside a server call (callbacks may run) */
   bool in_send; /* inside the application's send callback */
@@ -337,6 +339,7 @@ static void destroy(sdtls_server *s) {
   }
   free(s->peers);
   free(s->slots);
+  Sdtls_pin_table_free(&s->pins);
   Sdtls_cookie_keys_wipe(&s->keys);
   sdtls_config_free(s->config);
   OPENSSL_cleanse(s, sizeof(*s));
@@ -553,6 +556,11 @@ static int create_peer(sdtls_server *s, const sdtls_peer_key *key, uint64_t hash
   p->hash = hash;
   memcpy(p->random, ch->random, SDTLS_RANDOM_LEN);
   rc = Sdtls_conn_new_for_server(s->config, &server_hooks, p, addr, addr_len, &p->conn);
+  size_t n_pins;
+  const sdtls_fingerprint *pins = Sdtls_pin_table_find(&s->pins, key, &n_pins);
+  if (rc == 0 && n_pins > 0 && (rc = Sdtls_conn_set_pins(p->conn, pins, n_pins)) != 0) {
+    Sdtls_conn_destroy(p->conn); /* never let a pinned peer in without its pins */
+  }
   if (rc != 0) {
     free(p);
     return rc;
@@ -1168,4 +1176,31 @@ uint64_t sdtls_server_counter_get(const sdtls_server *server, sdtls_server_count
       return server->counters[counter];
   }
   return 0;
+}
+
+/* ---- per-peer pins (src/pin_table.c) ---- */
+
+int sdtls_server_pin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len,
+                          const char *fingerprint) {
+  sdtls_peer_key key;
+  sdtls_fingerprint fp;
+  if (server == NULL || Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  int rc = Sdtls_pin_parse(fingerprint, &fp);
+  return rc != SDTLS_OK ? rc : Sdtls_pin_table_add(&server->pins, &key, &fp);
+}
+
+int sdtls_server_unpin_peer(sdtls_server *server, const uint8_t *addr, size_t addr_len) {
+  sdtls_peer_key key;
+  if (server == NULL || Sdtls_peer_key_from_sockaddr(addr, addr_len, &key) != 0) {
+    return SDTLS_E_INVALID_ARGUMENT;
+  }
+  if (server->depth > 0 || server->in_send) {
+    return SDTLS_E_IN_CALLBACK;
+  }
+  return Sdtls_pin_table_remove(&server->pins, &key);
 }

@@ -307,10 +307,28 @@ int sdtls_conn_get_session(const sdtls_conn *conn, uint8_t **session, size_t *le
  * parsed session and one copy of its bytes (up to MAX_IMPORT_KEPT), both
  * wiped when replaced or when the config is freed. The bytes hold the
  * master secret, so they are compared in constant time. */
+/* Constant-time equality a word at a time: CRYPTO_memcmp goes byte by
+ * byte, some 4,500 instructions for a typical session's bytes, which made
+ * a resumed handshake 1.04x the engine's own (tests/bench). */
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t len) {
+  uint64_t diff = 0;
+  size_t i = 0;
+  for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+    uint64_t x, y;
+    memcpy(&x, a + i, sizeof(x));
+    memcpy(&y, b + i, sizeof(y));
+    diff |= x ^ y;
+  }
+  for (; i < len; i++) {
+    diff |= (uint64_t)(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
 SSL_SESSION *Sdtls_session_import(sdtls_config *config, const uint8_t *bytes, size_t len) {
   pthread_mutex_lock(&config->lock);
   if (config->import_session != NULL && config->import_len == len &&
-      CRYPTO_memcmp(config->import_bytes, bytes, len) == 0) {
+      same_bytes(config->import_bytes, bytes, len)) {
     SSL_SESSION *s = config->import_session;
     SSL_SESSION_up_ref(s);
     pthread_mutex_unlock(&config->lock);

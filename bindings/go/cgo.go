@@ -21,10 +21,12 @@ import (
 
 // ---- time ----
 
-// sdtls takes a caller's monotonic clock in nanoseconds. Ours is the wall
-// clock at start-up plus Go's monotonic time since: it never goes backwards
-// in a process, and it stays close to CLOCK_REALTIME, which is what servers
-// that share ticket secrets should pass (sessions carry the time).
+// The C library's clock, by the rule of sdtls.h ("Time") that every
+// binding follows: nanoseconds since the UNIX epoch, read from the wall
+// clock once (at start-up) and advanced by the monotonic clock (Go's
+// monotonic reading, which time.Time.Sub uses). It never goes backwards in
+// a process, and sessions and cookies carry a time that other processes and
+// hosts share.
 var (
 	epoch     = time.Now()
 	epochWall = uint64(epoch.UnixNano())
@@ -32,6 +34,7 @@ var (
 
 const timeNever = uint64(C.SDTLS_TIME_NEVER)
 
+// cTime is the C library's time for t (see above).
 func cTime(t time.Time) C.sdtls_time {
 	d := t.Sub(epoch)
 	if d < 0 && uint64(-d) > epochWall {
@@ -565,6 +568,16 @@ func (s cserver) counter(which int) uint64 {
 
 func (s cserver) setCookieSecret(b []byte, now time.Time) int {
 	return int(C.sdtls_server_set_cookie_secret(s.p, bptr(b), C.size_t(len(b)), cTime(now)))
+}
+
+func (s cserver) pinPeer(addr []byte, fingerprint string) int {
+	return withCString(fingerprint, func(cs *C.char) C.int {
+		return C.sdtls_server_pin_peer(s.p, bptr(addr), C.size_t(len(addr)), cs)
+	})
+}
+
+func (s cserver) unpinPeer(addr []byte) int {
+	return int(C.sdtls_server_unpin_peer(s.p, bptr(addr), C.size_t(len(addr))))
 }
 
 // conn makes the handle of one of the server's connections from a record.

@@ -73,6 +73,11 @@ type Config struct {
 	// closed there sends nothing more, not even the handshake in progress);
 	// every other call on them returns an *Error with CodeInCallback.
 	// The same holds for a Conn inside the calls on it (see Conn).
+	//
+	// Deprecated: pin with Listener.PinPeer before the peer connects: the
+	// pins are then in the C server's own table (the mechanism every
+	// binding shares), no Go call is made during the handshake, and no
+	// map needs keeping in step. GetPeerFingerprints keeps working.
 	GetPeerFingerprints func(remote net.Addr) ([]string, error)
 
 	// MTU is the largest datagram sent, in bytes (default 1200).

@@ -22,7 +22,7 @@
 //     applications that own their sockets and clocks (ICE, WebRTC, tests).
 //   - Config, errors and accessors shared by both: DTLS-SRTP keying,
 //     RFC 5705 exporter, peer certificate and fingerprint (pinned per
-//     Config, per Dial, or per Listener peer with GetPeerFingerprints),
+//     Config, per Dial, or per Listener peer address with PinPeer),
 //     key exchange groups, ALPN, PSK, session resumption.
 //
 // Errors from the library are *Error values carrying the C code, its
@@ -39,6 +39,6 @@
 // The C library's callbacks go to C trampolines in this package that queue
 // what they produce; Go reads the queue after each call, so a datagram
 // costs one crossing into C, not a call back into Go. Only the PSK lookup,
-// the key log and a Listener's GetPeerFingerprints call Go, through a
+// the key log and a Listener's (deprecated) GetPeerFingerprints call Go, through a
 // runtime/cgo.Handle; C keeps no Go pointer.
 package sdtls

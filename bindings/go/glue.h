@@ -30,7 +30,13 @@ enum {
 
 /* One record in a queue: this header, then addr_len bytes of address, then
  * len bytes of payload, then padding to a multiple of 8. Go reads these
- * directly (recHeader in cgo.go mirrors it; a test checks the layout). */
+ * directly (recHeader in cgo.go mirrors it; a test checks the layout).
+ * Not the qrec of bindings/sdtls.i, which Python and Java share: a cgo
+ * package compiles only C files of its own directory, and can include a
+ * header only from its module (a `go get` of sdtls.dev/sdtls fetches
+ * bindings/go alone); and Go reads records in place, aligned, naming the
+ * connection by pointer, where SWIG's languages copy them out and name
+ * connections by slot id. */
 typedef struct sdtlsgo_rec {
   uint32_t kind;
   int32_t reason;

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/cgo"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,8 +19,8 @@ import (
 // state is kept for a ClientHello without a valid cookie), known peers are
 // routed to their connection, idle ones are evicted. One goroutine reads
 // the socket and runs the timers for every peer; Accept returns each peer
-// whose handshake finished as a *ServerConn. Config.GetPeerFingerprints,
-// when set, pins each peer's certificate as it connects.
+// whose handshake finished as a *ServerConn. PinPeer pins a peer's
+// certificate by address before it connects.
 type Listener struct {
 	pc   *net.UDPConn
 	cfg  *compiledConfig
@@ -378,6 +379,60 @@ func (l *Listener) SetCookieSecret(secret []byte) error {
 		return net.ErrClosed
 	}
 	return newError("cookie secret", l.srv.setCookieSecret(secret, time.Now()), "")
+}
+
+// PinPeer expects every connection the Listener makes from now on for the
+// peer at addr to present a certificate with this fingerprint (WebRTC: the
+// a=fingerprint of that peer's SDP; "sha-256 AB:CD:...", sha-384, sha-512,
+// or any form ParseFingerprint takes), as Config.PeerFingerprints are
+// expected of every peer: the server asks that peer for a certificate, which
+// must match one of either list, and that replaces the CA check; a peer that
+// presents another is refused (its handshake fails with ErrVerify). Up to
+// 16 per address (more fail with CodeLimit); pinning one the address has
+// already changes nothing. An IPv4 address and its IPv4-mapped IPv6 form
+// are one address here. Connections made before the call are not affected.
+// The pins stay until UnpinPeer or Close. The table is the C server's
+// (sdtls_server_pin_peer): constant time per pin, however many peers are
+// pinned. Pin before the peer's first datagram can arrive.
+func (l *Listener) PinPeer(addr netip.AddrPort, fingerprint string) error {
+	if l.srv.box.inCallback() {
+		return inCallbackError("pin peer")
+	}
+	if !addr.IsValid() {
+		return newError("pin peer", int(CodeInvalidArgument), "not an address")
+	}
+	if strings.IndexByte(fingerprint, 0) >= 0 {
+		return newError("pin peer", int(CodeInvalidArgument), "a NUL byte in the fingerprint")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return net.ErrClosed
+	}
+	var sa [sockaddrIn6Len]byte
+	return newError("pin peer", l.srv.pinPeer(encodeSockaddr(addr, &sa), fingerprint), "")
+}
+
+// UnpinPeer removes every fingerprint pinned for the peer at addr and
+// returns how many there were; connections already made keep theirs.
+func (l *Listener) UnpinPeer(addr netip.AddrPort) (int, error) {
+	if l.srv.box.inCallback() {
+		return 0, inCallbackError("unpin peer")
+	}
+	if !addr.IsValid() {
+		return 0, newError("unpin peer", int(CodeInvalidArgument), "not an address")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, net.ErrClosed
+	}
+	var sa [sockaddrIn6Len]byte
+	n := l.srv.unpinPeer(encodeSockaddr(addr, &sa))
+	if n < 0 {
+		return 0, newError("unpin peer", n, "")
+	}
+	return n, nil
 }
 
 // ServerConn is one peer of a Listener: a net.Conn where each Write sends

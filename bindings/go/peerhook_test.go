@@ -116,30 +116,7 @@ func TestListenerPeerFingerprints(t *testing.T) {
 	b.Close()
 	<-ts.conns
 
-	// refused is how a client the server refuses learns it. Under DTLS 1.2
-	// the server checks the client's certificate before its own Finished:
-	// Dial fails. Under DTLS 1.3 the client finishes first (Dial returns)
-	// and the server's alert follows: the first Read fails with it, and so
-	// does a Write after that.
-	refused := func(c *ClientConn, err error) error {
-		t.Helper()
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if v := c.ConnectionState().Version; v != "DTLSv1.3" {
-			t.Fatalf("a %s client finished a handshake that the server refuses", v)
-		}
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := c.Read(make([]byte, 100))
-		if err == nil {
-			t.Fatalf("a refused client read %d bytes", n)
-		}
-		if _, werr := c.Write([]byte("x")); werr != err {
-			t.Fatalf("write after the read failed with %v: %v", err, werr)
-		}
-		return err
-	}
+	refused := func(c *ClientConn, err error) error { t.Helper(); return refusedByServer(t, c, err) }
 
 	// A peer whose SDP announced fpA but that presents certificate B is
 	// refused: the server's verification fails and it says so by alert.
@@ -179,6 +156,31 @@ func TestListenerPeerFingerprints(t *testing.T) {
 	default:
 	}
 	echo(t, a, []byte("peer a still there"))
+}
+
+// refusedByServer is how a client the server refuses learns it. Under DTLS
+// 1.2 the server checks the client's certificate before its own Finished:
+// Dial fails. Under DTLS 1.3 the client finishes first (Dial returns) and
+// the server's alert follows: the first Read fails with it, and so does a
+// Write after that.
+func refusedByServer(t *testing.T, c *ClientConn, err error) error {
+	t.Helper()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if v := c.ConnectionState().Version; v != "DTLSv1.3" {
+		t.Fatalf("a %s client finished a handshake that the server refuses", v)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(make([]byte, 100))
+	if err == nil {
+		t.Fatalf("a refused client read %d bytes", n)
+	}
+	if _, werr := c.Write([]byte("x")); werr != err {
+		t.Fatalf("write after the read failed with %v: %v", err, werr)
+	}
+	return err
 }
 
 // A hook that panics or returns a fingerprint that does not parse refuses

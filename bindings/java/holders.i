@@ -8,10 +8,9 @@
  *            the C config calls the key log with it as user data for as
  *            long as any connection or server made from it lives
  *   jconn    one sdtls_conn and its datagram and event queues
- *   jserver  one sdtls_server, its queues, the slots that name its
- *            connections to Java by id (never by pointer), and the
- *            fingerprints pinned per peer address, which its on_connect
- *            trampoline sets on each new connection
+ *   jserver  one sdtls_server, its queues and the slots that name its
+ *            connections to Java by id (never by pointer); per-peer pins
+ *            are the C server's own (sdtls_server_pin_peer())
  *
  * Every callback goes to a trampoline here that QUEUES what it produces
  * (datagrams to send, events, key log lines) in C; Java takes a whole queue
@@ -82,37 +81,16 @@ static void jconfig_keylog_cb(void *user_data, const char *line) {
 }
 
 /* ---- the connection --------------------------------------------------------- */
-/* The event queue's record, all fields in native byte order, copied in
- * with memcpy (no alignment assumed): six int32 (kind, reason, data_len,
- * detail_len, version_len, cipher_len), then the data, the error detail,
- * the protocol version and the cipher suite, as bytes (the strings are the
- * library's ASCII). java/.../Connection.java reads it with a ByteBuffer. */
 typedef struct jconn {
   sdtls_conn *conn;
   jconfig *config; /* referenced */
   bq out; /* [uint32 len][bytes] ... (bq_datagram) */
-  bq ev;  /* the records above */
+  bq ev;  /* qrec records (bindings/sdtls.i), read by java/.../Connection.java */
   int lost; /* an event could not be queued (out of memory) */
 } jconn;
 
-static void jconn_event(jconn *c, int32_t kind, int32_t reason, const void *data, size_t data_len,
-                        const char *detail, const char *version, const char *cipher) {
-  int32_t h[6];
-  h[0] = kind;
-  h[1] = reason;
-  h[2] = (int32_t)data_len;
-  h[3] = detail ? (int32_t)strlen(detail) : 0;
-  h[4] = version ? (int32_t)strlen(version) : 0;
-  h[5] = cipher ? (int32_t)strlen(cipher) : 0;
-  if (bq_record(&c->ev, sizeof h + data_len + (size_t)h[3] + (size_t)h[4] + (size_t)h[5]) != 0) {
-    c->lost = 1;
-    return;
-  }
-  bq_put(&c->ev, h, sizeof h);
-  bq_put(&c->ev, data, data_len);
-  bq_put(&c->ev, detail, (size_t)h[3]);
-  bq_put(&c->ev, version, (size_t)h[4]);
-  bq_put(&c->ev, cipher, (size_t)h[5]);
+static void jconn_event(jconn *c, const qrec *r) {
+  if (qrec_put(&c->ev, r) != 0) c->lost = 1;
 }
 
 static int jconn_send_cb(void *user_data, const uint8_t *datagram, size_t len) {
@@ -122,17 +100,19 @@ static int jconn_send_cb(void *user_data, const uint8_t *datagram, size_t len) {
 
 static void jconn_on_handshake_done(void *user_data) {
   jconn *c = (jconn *)user_data;
-  jconn_event(c, EV_HANDSHAKE_DONE, 0, NULL, 0, NULL, sdtls_conn_version(c->conn),
-              sdtls_conn_cipher(c->conn));
+  qrec r = {.kind = EV_HANDSHAKE_DONE, .version = sdtls_conn_version(c->conn), .cipher = sdtls_conn_cipher(c->conn)};
+  jconn_event(c, &r);
 }
 
 static void jconn_on_data(void *user_data, const uint8_t *data, size_t len) {
-  jconn_event((jconn *)user_data, EV_DATA, 0, data, len, NULL, NULL, NULL);
+  qrec r = {.kind = EV_DATA, .data = data, .data_len = (uint32_t)len};
+  jconn_event((jconn *)user_data, &r);
 }
 
 static void jconn_on_close(void *user_data, int reason) {
   jconn *c = (jconn *)user_data;
-  jconn_event(c, EV_CLOSE, reason, NULL, 0, sdtls_conn_error_detail(c->conn), NULL, NULL);
+  qrec r = {.kind = EV_CLOSE, .reason = reason, .detail = sdtls_conn_error_detail(c->conn)};
+  jconn_event(c, &r);
 }
 
 /* The queue's bytes as a new byte[] (null when it is empty), and the queue
@@ -350,14 +330,6 @@ static void jaddr_make(uint8_t out[JADDR_LEN], const uint8_t *addr, size_t addr_
   memcpy(out + 24, &scope, 4);
 }
 
-static int jaddr_put(bq *q, const uint8_t *addr, size_t addr_len) {
-  uint8_t a[JADDR_LEN];
-  jaddr_make(a, addr, addr_len);
-  if (bq_reserve(q, JADDR_LEN) != 0) return -1;
-  bq_put(q, a, sizeof a);
-  return 0;
-}
-
 /* The sockaddr of (ip: 4 or 16 bytes, port, IPv6 scope id) in *ss; its
  * length, or 0 for a bad address. */
 static size_t jsockaddr(struct sockaddr_storage *ss, const uint8_t *ip, size_t ip_len, int port,
@@ -386,159 +358,70 @@ static size_t jsockaddr(struct sockaddr_storage *ss, const uint8_t *ip, size_t i
   return 0;
 }
 
-/* A fingerprint the server pins on every connection made for one peer
- * address (the application's per-peer pin, which only on_connect may set). */
-typedef struct jpin {
-  uint8_t addr[JADDR_LEN];
-  char fingerprint[128];
-} jpin;
-
-/* A server's connections are named to Java by an id (slot index and
- * generation), never by pointer: the pointer dies when on_close returns, and
- * a Java view that outlives it finds an empty slot instead of freed memory. */
-typedef struct jslot {
-  sdtls_conn *conn;
-  uint32_t gen;
-  uint32_t next_free;
-} jslot;
-
-#define JNO_SLOT UINT32_MAX
-
-/* The server's holder. Its datagram queue holds [address][int32 len][bytes]
- * records; its event queue records are: int32 kind, int32 reason, int64 id,
- * four int32 (data_len, detail_len, version_len, cipher_len), then those
- * bytes (a connect event's data is the peer's address). */
+/* The server's holder. Both its queues hold qrec records (bindings/sdtls.i)
+ * whose addresses are in the form above: EV_DATAGRAM in `out`, the events
+ * in `ev`. java/.../Server.java reads them with a ByteBuffer. */
 typedef struct jserver {
   sdtls_server *srv;
   jconfig *config; /* referenced */
   bq out;
   bq ev;
   int lost;
-  jslot *slots;
-  uint32_t nslots, slots_cap, free_head;
-  jpin *pins;
-  size_t npins, pins_cap;
+  slot_table slots; /* the ids of its connections (bindings/sdtls.i) */
 } jserver;
 
-static int64_t jslot_id(const jserver *s, uint32_t i) {
-  return (int64_t)(((uint64_t)s->slots[i].gen << 32) | i);
-}
+static int64_t jslot_id(const jserver *s, uint32_t i) { return (int64_t)slot_id(&s->slots, i); }
 
-/* The slot of one of the server's connections, or JNO_SLOT. */
-static uint32_t jconn_slot(const jserver *s, const sdtls_conn *conn) {
-  uintptr_t v = (uintptr_t)sdtls_conn_get_app_data(conn);
-  return v == 0 || v - 1 >= s->nslots ? JNO_SLOT : (uint32_t)(v - 1);
-}
-
-static int64_t jconn_id(const jserver *s, const sdtls_conn *conn) {
-  uint32_t i = jconn_slot(s, conn);
-  return i == JNO_SLOT ? -1 : jslot_id(s, i);
-}
-
+/* Queues an event; a peer's address (addr, non-NULL) goes in Java's form. */
 static void jserver_event(jserver *s, int32_t kind, int32_t reason, int64_t id, const uint8_t *addr,
                           size_t addr_len, const void *data, size_t data_len, const char *detail,
                           const char *version, const char *cipher) {
-  int32_t h[6];
-  h[0] = (int32_t)(addr != NULL ? JADDR_LEN : data_len);
-  h[1] = detail ? (int32_t)strlen(detail) : 0;
-  h[2] = version ? (int32_t)strlen(version) : 0;
-  h[3] = cipher ? (int32_t)strlen(cipher) : 0;
-  size_t n = 2 * sizeof(int32_t) + sizeof id + 4 * sizeof(int32_t) + (size_t)h[0] + (size_t)h[1] +
-             (size_t)h[2] + (size_t)h[3];
-  if (bq_record(&s->ev, n) != 0) {
-    s->lost = 1;
-    return;
-  }
-  bq_put(&s->ev, &kind, sizeof kind);
-  bq_put(&s->ev, &reason, sizeof reason);
-  bq_put(&s->ev, &id, sizeof id);
-  bq_put(&s->ev, h, 4 * sizeof(int32_t));
-  if (addr != NULL) {
-    jaddr_put(&s->ev, addr, addr_len); /* reserved above */
-  } else {
-    bq_put(&s->ev, data, data_len);
-  }
-  bq_put(&s->ev, detail, (size_t)h[1]);
-  bq_put(&s->ev, version, (size_t)h[2]);
-  bq_put(&s->ev, cipher, (size_t)h[3]);
+  uint8_t a[JADDR_LEN];
+  if (addr != NULL) jaddr_make(a, addr, addr_len);
+  qrec r = {.kind = kind, .reason = reason, .id = id, .addr = addr != NULL ? a : NULL,
+            .addr_len = addr != NULL ? JADDR_LEN : 0, .data = (const uint8_t *)data,
+            .data_len = (uint32_t)data_len, .detail = detail, .version = version, .cipher = cipher};
+  if (qrec_put(&s->ev, &r) != 0) s->lost = 1;
 }
 
 static int jserver_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
                            const uint8_t *datagram, size_t len) {
   jserver *s = (jserver *)user_data;
-  size_t mark = s->out.len;
-  if (bq_reserve(&s->out, JADDR_LEN + sizeof(uint32_t) + len) != 0) return -1;
-  if (jaddr_put(&s->out, addr, addr_len) != 0 || bq_datagram(&s->out, datagram, len) != 0) {
-    s->out.len = mark;
-    return -1;
-  }
-  return 0;
+  uint8_t a[JADDR_LEN];
+  jaddr_make(a, addr, addr_len);
+  qrec r = {.kind = EV_DATAGRAM, .addr = a, .addr_len = JADDR_LEN, .data = datagram, .data_len = (uint32_t)len};
+  return qrec_put(&s->out, &r) == 0 ? 0 : -1;
 }
 
 static void jserver_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr,
                                size_t addr_len) {
   jserver *s = (jserver *)user_data;
-  uint32_t i;
-  if (s->free_head != JNO_SLOT) {
-    i = s->free_head;
-    s->free_head = s->slots[i].next_free;
-  } else {
-    if (s->nslots == s->slots_cap) {
-      uint32_t cap = s->slots_cap ? s->slots_cap * 2 : 16;
-      jslot *p = (jslot *)realloc(s->slots, cap * sizeof *p);
-      if (p == NULL) {
-        s->lost = 1;
-        sdtls_server_close_peer(s->srv, conn, 0); /* cannot track it: refuse it */
-        return;
-      }
-      s->slots = p;
-      s->slots_cap = cap;
-    }
-    i = s->nslots++;
-    s->slots[i].gen = 0;
-  }
-  s->slots[i].conn = conn;
-  s->slots[i].next_free = JNO_SLOT;
-  sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
-  if (s->npins != 0) {
-    uint8_t key[JADDR_LEN];
-    jaddr_make(key, addr, addr_len);
-    for (size_t p = 0; p < s->npins; p++) {
-      if (memcmp(s->pins[p].addr, key, sizeof key) == 0 &&
-          sdtls_conn_add_peer_fingerprint(conn, s->pins[p].fingerprint) != 0) {
-        /* Never let a peer through without its pin: refuse it. Its close
-         * event follows its connect event. */
-        jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
-        sdtls_server_close_peer(s->srv, conn, 0);
-        return;
-      }
-    }
+  uint32_t i = slot_add(&s->slots, conn);
+  if (i == NO_SLOT) {
+    s->lost = 1;
+    sdtls_server_close_peer(s->srv, conn, 0); /* cannot track it: refuse it */
+    return;
   }
   jserver_event(s, EV_CONNECT, 0, jslot_id(s, i), addr, addr_len, NULL, 0, NULL, NULL, NULL);
 }
 
 static void jserver_on_handshake_done(void *user_data, sdtls_conn *conn) {
   jserver *s = (jserver *)user_data;
-  jserver_event(s, EV_HANDSHAKE_DONE, 0, jconn_id(s, conn), NULL, 0, NULL, 0, NULL,
+  jserver_event(s, EV_HANDSHAKE_DONE, 0, slot_id_of(&s->slots, conn), NULL, 0, NULL, 0, NULL,
                 sdtls_conn_version(conn), sdtls_conn_cipher(conn));
 }
 
 static void jserver_on_data(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len) {
   jserver *s = (jserver *)user_data;
-  jserver_event(s, EV_DATA, 0, jconn_id(s, conn), NULL, 0, data, len, NULL, NULL, NULL);
+  jserver_event(s, EV_DATA, 0, slot_id_of(&s->slots, conn), NULL, 0, data, len, NULL, NULL, NULL);
 }
 
 static void jserver_on_close(void *user_data, sdtls_conn *conn, int reason) {
   jserver *s = (jserver *)user_data;
-  uint32_t i = jconn_slot(s, conn);
-  jserver_event(s, EV_CLOSE, reason, i == JNO_SLOT ? -1 : jslot_id(s, i), NULL, 0, NULL, 0,
+  uint32_t i = slot_of(&s->slots, conn);
+  jserver_event(s, EV_CLOSE, reason, slot_id_of(&s->slots, conn), NULL, 0, NULL, 0,
                 sdtls_conn_error_detail(conn), NULL, NULL);
-  if (i == JNO_SLOT) return;
-  /* The server frees conn when this returns: the slot goes now. */
-  s->slots[i].conn = NULL;
-  s->slots[i].gen++;
-  s->slots[i].next_free = s->free_head;
-  s->free_head = i;
+  if (i != NO_SLOT) slot_remove(&s->slots, i); /* the server frees conn when this returns */
 }
 %}
 
@@ -549,7 +432,7 @@ int jserver_new(jconfig *config, jserver **out) {
   *out = NULL;
   jserver *s = (jserver *)calloc(1, sizeof *s);
   if (s == NULL) return SDTLS_E_NOMEM;
-  s->free_head = JNO_SLOT;
+  slot_table_init(&s->slots);
   sdtls_server_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.size = sizeof cb;
@@ -575,8 +458,7 @@ void jserver_free(jserver *s) {
   if (s == NULL) return;
   sdtls_server_free(s->srv); /* frees its connections; no callback follows */
   jconfig_unref(s->config);
-  free(s->slots);
-  free(s->pins);
+  slot_table_free(&s->slots);
   bq_free(&s->out);
   bq_free(&s->ev);
   free(s);
@@ -590,9 +472,7 @@ sdtls_server *jserver_handle(jserver *s) { return s ? s->srv : NULL; }
  * next call on the server. */
 sdtls_conn *jserver_conn(jserver *s, int64_t id) {
   if (s == NULL || id < 0) return NULL;
-  uint32_t i = (uint32_t)id;
-  if (i >= s->nslots || s->slots[i].gen != (uint32_t)((uint64_t)id >> 32)) return NULL;
-  return s->slots[i].conn;
+  return slot_conn(&s->slots, (uint64_t)id);
 }
 
 /* Feeds one datagram from the peer at (addr: 4 or 16 bytes of IP address,
@@ -613,67 +493,39 @@ int jserver_conn_send(jserver *s, sdtls_conn *conn, const uint8_t *data, size_t 
   return sdtls_conn_send(conn, data, len, now);
 }
 
-/* Pins `fingerprint` (as sdtls_conn_add_peer_fingerprint() takes it) on
- * every connection made from now on for the peer at (addr, port, scope
- * id). Returns 0, SDTLS_E_INVALID_ARGUMENT, SDTLS_E_LIMIT (16 per address)
- * or SDTLS_E_NOMEM. */
+/* sdtls_server_pin_peer() for the peer at (addr, port, scope id). */
 int jserver_pin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id,
                 const char *fingerprint) {
   struct sockaddr_storage ss;
   size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
-  if (s == NULL || n == 0 || fingerprint == NULL || strlen(fingerprint) >= sizeof s->pins->fingerprint)
-    return SDTLS_E_INVALID_ARGUMENT;
-  jpin pin;
-  memset(&pin, 0, sizeof pin);
-  jaddr_make(pin.addr, (const uint8_t *)&ss, n);
-  strcpy(pin.fingerprint, fingerprint);
-  size_t same = 0;
-  for (size_t p = 0; p < s->npins; p++) {
-    if (memcmp(s->pins[p].addr, pin.addr, JADDR_LEN) == 0) same++;
-  }
-  if (same >= 16) return SDTLS_E_LIMIT;
-  if (s->npins == s->pins_cap) {
-    size_t cap = s->pins_cap ? s->pins_cap * 2 : 8;
-    jpin *p = (jpin *)realloc(s->pins, cap * sizeof *p);
-    if (p == NULL) return SDTLS_E_NOMEM;
-    s->pins = p;
-    s->pins_cap = cap;
-  }
-  s->pins[s->npins++] = pin;
-  return 0;
+  if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
+  return sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, n, fingerprint);
 }
 
-/* Removes the pins of the peer at (addr, port, scope id); returns how many. */
+/* sdtls_server_unpin_peer() for the peer at (addr, port, scope id): how
+ * many pins it had. */
 int jserver_unpin(jserver *s, const uint8_t *addr, size_t addr_len, int port, int scope_id) {
   struct sockaddr_storage ss;
   size_t n = jsockaddr(&ss, addr, addr_len, port, scope_id);
   if (s == NULL || n == 0) return SDTLS_E_INVALID_ARGUMENT;
-  uint8_t key[JADDR_LEN];
-  jaddr_make(key, (const uint8_t *)&ss, n);
-  size_t kept = 0;
-  for (size_t p = 0; p < s->npins; p++) {
-    if (memcmp(s->pins[p].addr, key, sizeof key) != 0) s->pins[kept++] = s->pins[p];
-  }
-  int removed = (int)(s->npins - kept);
-  s->npins = kept;
-  return removed;
+  return sdtls_server_unpin_peer(s->srv, (const uint8_t *)&ss, n);
 }
 
 /* Sends close_notify to every peer and removes them (their close events
  * are queued). */
 int jserver_close_all(jserver *s, sdtls_time now) {
   if (s == NULL) return SDTLS_E_INVALID_ARGUMENT;
-  for (uint32_t i = 0; i < s->nslots; i++) {
-    if (s->slots[i].conn != NULL) {
-      int rc = sdtls_server_close_peer(s->srv, s->slots[i].conn, now);
+  for (uint32_t i = 0; i < s->slots.n; i++) {
+    if (s->slots.v[i].conn != NULL) {
+      int rc = sdtls_server_close_peer(s->srv, s->slots.v[i].conn, now);
       if (rc != 0) return rc;
     }
   }
   return 0;
 }
 
-/* The queued datagrams as one byte[] of [address][uint32 len][bytes]
- * records, or null when there are none. */
+/* The queued datagrams as one byte[] of EV_DATAGRAM qrec records, or null
+ * when there are none. */
 jbyteArray jserver_take_datagrams(JNIEnv *jenv, jserver *s) {
   return s ? jconn_take(jenv, &s->out) : NULL;
 }

@@ -265,3 +265,4 @@ static void sdtlsjava_set_bytes(JNIEnv *jenv, jobjectArray array, const uint8_t 
 %javaconst(0) EV_HANDSHAKE_DONE;
 %javaconst(0) EV_DATA;
 %javaconst(0) EV_CLOSE;
+%javaconst(0) EV_DATAGRAM;

@@ -44,29 +44,6 @@
 #define SDTLSPY_E_OUT_FULL (-1002)
 #define SDTLSPY_E_EVENTS_FULL (-1003)
 
-/* One queued record: this header, then addr_len bytes of address, then
- * data_len bytes. Headers are copied in and out with memcpy (no alignment
- * assumed). */
-typedef struct pyrec {
-  int32_t kind;
-  int32_t reason;
-  uint64_t id;
-  const char *version; /* static strings of the library */
-  const char *cipher;
-  uint32_t addr_len;
-  uint32_t data_len;
-  uint32_t detail_len;
-} pyrec;
-
-static int pyrec_put(bq *q, const pyrec *r, const void *addr, const void *data, const char *detail) {
-  if (bq_record(q, sizeof *r + r->addr_len + r->data_len + r->detail_len) != 0) return -1;
-  bq_put(q, r, sizeof *r);
-  bq_put(q, addr, r->addr_len);
-  bq_put(q, data, r->data_len);
-  bq_put(q, detail, r->detail_len);
-  return 0;
-}
-
 /* ---- the callbacks that enter Python: key log and PSK lookup ----------- */
 
 /* The Python callables of a config, shared by the config and every
@@ -189,7 +166,7 @@ typedef struct pyconn {
   sdtls_conn *conn;
   pyhooks *hooks;
   bq out; /* [uint32 len][bytes] ... */
-  bq ev;  /* pyrec records */
+  bq ev;  /* qrec records (bindings/sdtls.i) */
   int busy;            /* a call runs (ENGINE_CALL, guarded_query) */
   unsigned long owner; /* the thread that runs it, while busy */
   int lost; /* an event could not be queued (out of memory) */
@@ -200,27 +177,25 @@ static int conn_send_cb(void *user_data, const uint8_t *datagram, size_t len) {
   return bq_datagram(&c->out, datagram, len); /* a failure counts as lost */
 }
 
-static void conn_event(pyconn *c, const pyrec *r, const void *data, const char *detail) {
-  if (pyrec_put(&c->ev, r, NULL, data, detail) != 0) c->lost = 1;
+static void conn_event(pyconn *c, const qrec *r) {
+  if (qrec_put(&c->ev, r) != 0) c->lost = 1;
 }
 
 static void conn_on_handshake_done(void *user_data) {
   pyconn *c = (pyconn *)user_data;
-  pyrec r = {EV_HANDSHAKE_DONE, 0, 0, sdtls_conn_version(c->conn), sdtls_conn_cipher(c->conn), 0, 0, 0};
-  conn_event(c, &r, NULL, NULL);
+  qrec r = {.kind = EV_HANDSHAKE_DONE, .version = sdtls_conn_version(c->conn), .cipher = sdtls_conn_cipher(c->conn)};
+  conn_event(c, &r);
 }
 
 static void conn_on_data(void *user_data, const uint8_t *data, size_t len) {
-  pyconn *c = (pyconn *)user_data;
-  pyrec r = {EV_DATA, 0, 0, NULL, NULL, 0, (uint32_t)len, 0};
-  conn_event(c, &r, data, NULL);
+  qrec r = {.kind = EV_DATA, .data = data, .data_len = (uint32_t)len};
+  conn_event((pyconn *)user_data, &r);
 }
 
 static void conn_on_close(void *user_data, int reason) {
   pyconn *c = (pyconn *)user_data;
-  const char *detail = sdtls_conn_error_detail(c->conn);
-  pyrec r = {EV_CLOSE, reason, 0, NULL, NULL, 0, 0, (uint32_t)strlen(detail)};
-  conn_event(c, &r, NULL, detail);
+  qrec r = {.kind = EV_CLOSE, .reason = reason, .detail = sdtls_conn_error_detail(c->conn)};
+  conn_event(c, &r);
 }
 
 static void pyconn_capsule_free(PyObject *cap) {
@@ -239,17 +214,6 @@ static pyconn *get_conn(PyObject *cap) {
 
 /* ---- server -------------------------------------------------------------- */
 
-/* A server's connections are named to Python by an id (slot index and
- * generation), never by pointer: the pointer dies when on_close returns, and
- * a view that outlives it finds an empty slot instead of freed memory. */
-typedef struct pyslot {
-  sdtls_conn *conn;
-  uint32_t gen;
-  uint32_t next_free;
-} pyslot;
-
-#define NO_SLOT UINT32_MAX
-
 typedef struct pyserver {
   sdtls_server *srv;
   pyhooks *hooks;
@@ -259,37 +223,28 @@ typedef struct pyserver {
    * Dropped when the capsule dies. */
   PyObject *on_connect;
   sdtls_time now; /* the running receive's time, for a refusal */
-  bq out; /* pyrec (addr, data) records */
+  bq out; /* EV_DATAGRAM qrec records (the address: a sockaddr) */
   bq ev;
   int busy;            /* as pyconn's */
   unsigned long owner;
   int lost;
-  pyslot *slots;
-  uint32_t nslots, slots_cap, free_head;
+  slot_table slots;    /* the ids of its connections (bindings/sdtls.i) */
 } pyserver;
 
-static uint64_t slot_id(const pyserver *s, uint32_t i) { return ((uint64_t)s->slots[i].gen << 32) | i; }
-
-static uint32_t conn_slot(const sdtls_conn *conn) {
-  return (uint32_t)((uintptr_t)sdtls_conn_get_app_data(conn) - 1);
-}
-
 static sdtls_conn *server_lookup(const pyserver *s, uint64_t id) {
-  uint32_t i = (uint32_t)id;
-  if (s->srv == NULL || i >= s->nslots || s->slots[i].gen != (uint32_t)(id >> 32)) return NULL;
-  return s->slots[i].conn;
+  return s->srv == NULL ? NULL : slot_conn(&s->slots, id);
 }
 
-static void server_event(pyserver *s, const pyrec *r, const void *addr, const void *data,
-                         const char *detail) {
-  if (pyrec_put(&s->ev, r, addr, data, detail) != 0) s->lost = 1;
+static void server_event(pyserver *s, const qrec *r) {
+  if (qrec_put(&s->ev, r) != 0) s->lost = 1;
 }
 
 static int server_send_cb(void *user_data, const uint8_t *addr, size_t addr_len, const uint8_t *datagram,
                           size_t len) {
   pyserver *s = (pyserver *)user_data;
-  pyrec r = {0, 0, 0, NULL, NULL, (uint32_t)addr_len, (uint32_t)len, 0};
-  return pyrec_put(&s->out, &r, addr, datagram, NULL) == 0 ? 0 : -1;
+  qrec r = {.kind = EV_DATAGRAM, .addr = addr, .addr_len = (uint32_t)addr_len, .data = datagram,
+            .data_len = (uint32_t)len};
+  return qrec_put(&s->out, &r) == 0 ? 0 : -1;
 }
 
 static PyObject *addr_to_py(const uint8_t *addr, size_t len);
@@ -332,70 +287,47 @@ static int ask_on_connect(pyserver *s, sdtls_conn *conn, const uint8_t *addr, si
  * which asks the hook again, and eventually times out. */
 static void server_on_connect(void *user_data, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
   pyserver *s = (pyserver *)user_data;
-  uint32_t i;
   if (s->on_connect != NULL && !ask_on_connect(s, conn, addr, addr_len)) {
     sdtls_server_close_peer(s->srv, conn, s->now);
     return;
   }
-  if (s->free_head != NO_SLOT) {
-    i = s->free_head;
-    s->free_head = s->slots[i].next_free;
-  } else {
-    if (s->nslots == s->slots_cap) {
-      uint32_t cap = s->slots_cap ? s->slots_cap * 2 : 16;
-      pyslot *p = (pyslot *)realloc(s->slots, cap * sizeof *p);
-      if (p == NULL) {
-        s->lost = 1;
-        sdtls_server_close_peer(s->srv, conn, s->now); /* cannot track it: refuse it */
-        return;
-      }
-      s->slots = p;
-      s->slots_cap = cap;
-    }
-    i = s->nslots++;
-    s->slots[i].gen = 0;
+  uint32_t i = slot_add(&s->slots, conn);
+  if (i == NO_SLOT) {
+    s->lost = 1;
+    sdtls_server_close_peer(s->srv, conn, s->now); /* cannot track it: refuse it */
+    return;
   }
-  s->slots[i].conn = conn;
-  s->slots[i].next_free = NO_SLOT;
-  sdtls_conn_set_app_data(conn, (void *)(uintptr_t)(i + 1));
-  pyrec r = {EV_CONNECT, 0, slot_id(s, i), NULL, NULL, (uint32_t)addr_len, 0, 0};
-  server_event(s, &r, addr, NULL, NULL);
+  qrec r = {.kind = EV_CONNECT, .id = (int64_t)slot_id(&s->slots, i), .addr = addr, .addr_len = (uint32_t)addr_len};
+  server_event(s, &r);
 }
 
 static void server_on_handshake_done(void *user_data, sdtls_conn *conn) {
   pyserver *s = (pyserver *)user_data;
-  pyrec r = {EV_HANDSHAKE_DONE, 0, slot_id(s, conn_slot(conn)), sdtls_conn_version(conn),
-             sdtls_conn_cipher(conn), 0, 0, 0};
-  server_event(s, &r, NULL, NULL, NULL);
+  qrec r = {.kind = EV_HANDSHAKE_DONE, .id = slot_id_of(&s->slots, conn), .version = sdtls_conn_version(conn),
+            .cipher = sdtls_conn_cipher(conn)};
+  server_event(s, &r);
 }
 
 static void server_on_data(void *user_data, sdtls_conn *conn, const uint8_t *data, size_t len) {
   pyserver *s = (pyserver *)user_data;
-  pyrec r = {EV_DATA, 0, slot_id(s, conn_slot(conn)), NULL, NULL, 0, (uint32_t)len, 0};
-  server_event(s, &r, NULL, data, NULL);
+  qrec r = {.kind = EV_DATA, .id = slot_id_of(&s->slots, conn), .data = data, .data_len = (uint32_t)len};
+  server_event(s, &r);
 }
 
 static void server_on_close(void *user_data, sdtls_conn *conn, int reason) {
   pyserver *s = (pyserver *)user_data;
-  if (sdtls_conn_get_app_data(conn) == NULL) return; /* refused in on_connect: never reported */
-  uint32_t i = conn_slot(conn);
-  const char *detail = sdtls_conn_error_detail(conn);
-  pyrec r = {EV_CLOSE, reason, slot_id(s, i), NULL, NULL, 0, 0, (uint32_t)strlen(detail)};
-  server_event(s, &r, NULL, NULL, detail);
-  /* The server frees conn when this returns: the slot goes now. */
-  s->slots[i].conn = NULL;
-  s->slots[i].gen++;
-  s->slots[i].next_free = s->free_head;
-  s->free_head = i;
+  uint32_t i = slot_of(&s->slots, conn);
+  if (i == NO_SLOT) return; /* refused in on_connect: never reported */
+  qrec r = {.kind = EV_CLOSE, .reason = reason, .id = (int64_t)slot_id(&s->slots, i),
+            .detail = sdtls_conn_error_detail(conn)};
+  server_event(s, &r);
+  slot_remove(&s->slots, i); /* the server frees conn when this returns */
 }
 
 static void server_release(pyserver *s) {
   sdtls_server_free(s->srv); /* frees its connections; no callback */
   s->srv = NULL;
-  free(s->slots);
-  s->slots = NULL;
-  s->nslots = s->slots_cap = 0;
-  s->free_head = NO_SLOT;
+  slot_table_free(&s->slots);
 }
 
 static void pyserver_capsule_free(PyObject *cap) {
@@ -474,6 +406,33 @@ static int addr_from_py(PyObject *obj, struct sockaddr_storage *ss, size_t *len)
 
 /* ---- draining queues ---------------------------------------------------- */
 
+/* Reads the record at `p` (written by qrec_put) into *r, pointing into the
+ * queue; returns its size. */
+static size_t qrec_read(const uint8_t *p, qrec *r) {
+  uint32_t len[5];
+  memcpy(&r->kind, p, sizeof r->kind);
+  memcpy(&r->reason, p + 4, sizeof r->reason);
+  memcpy(&r->id, p + 8, sizeof r->id);
+  memcpy(len, p + 16, sizeof len);
+  r->addr_len = len[0];
+  r->data_len = len[1];
+  r->detail_len = len[2];
+  r->version_len = len[3];
+  r->cipher_len = len[4];
+  const uint8_t *at = p + QREC_HEADER_LEN;
+  r->addr = at;
+  at += len[0];
+  r->data = at;
+  at += len[1];
+  r->detail = (const char *)at;
+  at += len[2];
+  r->version = (const char *)at;
+  at += len[3];
+  r->cipher = (const char *)at;
+  at += len[4];
+  return (size_t)(at - p);
+}
+
 static PyObject *take_datagrams(bq *q) {
   size_t n = 0;
   for (size_t off = 0; off < q->len; n++) {
@@ -508,28 +467,23 @@ static PyObject *take_events(bq *q, int with_addr) {
   if (list == NULL) return NULL;
   size_t off = 0;
   while (off < q->len) {
-    pyrec r;
-    memcpy(&r, q->buf + off, sizeof r);
-    off += sizeof r;
-    const uint8_t *addr = q->buf + off;
-    off += r.addr_len;
-    const uint8_t *data = q->buf + off;
-    off += r.data_len;
-    const char *detail = (const char *)q->buf + off;
-    off += r.detail_len;
+    qrec r;
+    off += qrec_read(q->buf + off, &r);
     PyObject *payload;
     if (r.kind == EV_DATA) {
-      payload = PyBytes_FromStringAndSize((const char *)data, (Py_ssize_t)r.data_len);
+      payload = PyBytes_FromStringAndSize((const char *)r.data, (Py_ssize_t)r.data_len);
     } else if (r.kind == EV_CONNECT && with_addr) {
-      payload = addr_to_py(addr, r.addr_len);
+      payload = addr_to_py(r.addr, r.addr_len);
     } else {
       Py_INCREF(Py_None);
       payload = Py_None;
     }
+    /* The version and cipher: None unless the handshake is done. */
     PyObject *t = payload == NULL ? NULL
-                                  : Py_BuildValue("(iKNis#zz)", (int)r.kind, (unsigned long long)r.id, payload,
-                                                  (int)r.reason, r.detail_len ? detail : "",
-                                                  (Py_ssize_t)r.detail_len, r.version, r.cipher);
+                                  : Py_BuildValue("(iKNis#z#z#)", (int)r.kind, (unsigned long long)r.id, payload,
+                                                  (int)r.reason, r.detail, (Py_ssize_t)r.detail_len,
+                                                  r.version_len ? r.version : NULL, (Py_ssize_t)r.version_len,
+                                                  r.cipher_len ? r.cipher : NULL, (Py_ssize_t)r.cipher_len);
     if (t == NULL || PyList_Append(list, t) != 0) {
       Py_XDECREF(t);
       Py_DECREF(list);
@@ -547,14 +501,9 @@ static PyObject *take_server_datagrams(bq *q) {
   if (list == NULL) return NULL;
   size_t off = 0;
   while (off < q->len) {
-    pyrec r;
-    memcpy(&r, q->buf + off, sizeof r);
-    off += sizeof r;
-    const uint8_t *addr = q->buf + off;
-    off += r.addr_len;
-    const uint8_t *data = q->buf + off;
-    off += r.data_len;
-    PyObject *t = Py_BuildValue("(y#N)", (const char *)data, (Py_ssize_t)r.data_len, addr_to_py(addr, r.addr_len));
+    qrec r;
+    off += qrec_read(q->buf + off, &r);
+    PyObject *t = Py_BuildValue("(y#N)", (const char *)r.data, (Py_ssize_t)r.data_len, addr_to_py(r.addr, r.addr_len));
     if (t == NULL || PyList_Append(list, t) != 0) {
       Py_XDECREF(t);
       Py_DECREF(list);
@@ -879,7 +828,7 @@ PyObject *pyserver_new(PyObject *config_cap, PyObject *on_connect) {
   }
   pyserver *s = (pyserver *)calloc(1, sizeof *s);
   if (s == NULL) return PyErr_NoMemory();
-  s->free_head = NO_SLOT;
+  slot_table_init(&s->slots);
   sdtls_server_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.size = sizeof cb;
@@ -956,6 +905,40 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
                                           (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
   return rc_result(rc);
+}
+
+/* sdtls_server_pin_peer() for `addr` (a (host, port[, flowinfo,
+ * scope_id]) tuple) and `fingerprint` (a str): an int. A str with a NUL
+ * is refused whole rather than cut short. */
+PyObject *pyserver_pin(PyObject *cap, PyObject *addr, PyObject *fingerprint) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  struct sockaddr_storage ss;
+  size_t ss_len;
+  if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  Py_ssize_t n;
+  const char *text = PyUnicode_Check(fingerprint) ? PyUnicode_AsUTF8AndSize(fingerprint, &n) : NULL;
+  if (text == NULL) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a fingerprint is a str");
+    return NULL;
+  }
+  if ((size_t)n != strlen(text)) return PyLong_FromLong(SDTLS_E_INVALID_ARGUMENT);
+  return PyLong_FromLong(sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, ss_len, text));
+}
+
+/* sdtls_server_unpin_peer() for `addr`: how many pins it had, or an error
+ * code (an int either way). */
+PyObject *pyserver_unpin(PyObject *cap, PyObject *addr) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
+  struct sockaddr_storage ss;
+  size_t ss_len;
+  if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  return PyLong_FromLong(sdtls_server_unpin_peer(s->srv, (const uint8_t *)&ss, ss_len));
 }
 
 PyObject *pyserver_handle_timeout(PyObject *cap, uint64_t now_ns) {

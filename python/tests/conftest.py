@@ -170,7 +170,7 @@ def need(what: str, ok: bool) -> None:
     pytest.skip(f"{what} not available")
 
 
-def serve_in_thread(server: sdtls.DatagramServer) -> Callable[[], None]:
+def serve_in_thread(server: sdtls.DTLSServer) -> Callable[[], None]:
     """Runs ``server.serve_forever()`` on a daemon thread; returns the function
     that shuts the server down and checks that its thread ended."""
     t = threading.Thread(target=server.serve_forever, daemon=True)

@@ -13,7 +13,7 @@ import sdtls.aio
 from conftest import Certs
 
 
-async def echo(peer: sdtls.aio.ServerConnection) -> None:
+async def echo(peer: sdtls.aio.DTLSServerConnection) -> None:
     async for data in peer:
         if data == b"raise":
             raise RuntimeError("handler failed on purpose")
@@ -82,7 +82,7 @@ async def test_connect_errors(server_config: sdtls.Config, other_certs: tuple[by
                                     server_name="localhost")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
-        with pytest.raises(sdtls.HandshakeTimeout):
+        with pytest.raises(sdtls.PeerTimeout):
             await sdtls.aio.connect("127.0.0.1", silent.getsockname()[1], sdtls.Config(verify=False), timeout=0.3)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))

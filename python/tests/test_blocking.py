@@ -18,19 +18,19 @@ from conftest import DTLS13, Certs, free_udp_port, serve_in_thread
 
 
 @pytest.fixture
-def echo_server(server_config: sdtls.Config) -> Iterator[sdtls.DatagramServer]:
+def echo_server(server_config: sdtls.Config) -> Iterator[sdtls.DTLSServer]:
     def handler(conn: sdtls.ServerConnection, data: bytes) -> None:
         if data == b"raise":
             raise RuntimeError("handler failed on purpose")
         conn.send(b"echo " + data)
 
-    server = sdtls.DatagramServer(handler, "127.0.0.1", 0, server_config)
+    server = sdtls.DTLSServer(handler, "127.0.0.1", 0, server_config)
     stop_server = serve_in_thread(server)
     yield server
     stop_server()
 
 
-def test_connect_send_recv(echo_server: sdtls.DatagramServer, client_config: sdtls.Config, certs: Certs) -> None:
+def test_connect_send_recv(echo_server: sdtls.DTLSServer, client_config: sdtls.Config, certs: Certs) -> None:
     host, port = echo_server.server_address[:2]
     with sdtls.connect("127.0.0.1", port, client_config, server_name="localhost", timeout=10) as client:
         assert client.connection.peer_fingerprint == sdtls.fingerprint(certs.cert)
@@ -42,7 +42,7 @@ def test_connect_send_recv(echo_server: sdtls.DatagramServer, client_config: sdt
     client.close()
 
 
-def test_handler_raising_closes_that_peer(echo_server: sdtls.DatagramServer, client_config: sdtls.Config,
+def test_handler_raising_closes_that_peer(echo_server: sdtls.DTLSServer, client_config: sdtls.Config,
                                           caplog: pytest.LogCaptureFixture) -> None:
     port = echo_server.server_address[1]
     other = sdtls.connect("127.0.0.1", port, client_config, server_name="localhost", timeout=10)
@@ -57,7 +57,7 @@ def test_handler_raising_closes_that_peer(echo_server: sdtls.DatagramServer, cli
     other.close()
 
 
-def test_verify_error_over_udp(echo_server: sdtls.DatagramServer, other_certs: tuple[bytes, bytes]) -> None:
+def test_verify_error_over_udp(echo_server: sdtls.DTLSServer, other_certs: tuple[bytes, bytes]) -> None:
     port = echo_server.server_address[1]
     with pytest.raises(sdtls.VerifyError) as e:
         sdtls.connect("127.0.0.1", port, sdtls.Config(cadata=other_certs[0]), server_name="localhost", timeout=10)
@@ -75,7 +75,7 @@ def test_handshake_timeout_when_nobody_answers(client_config: sdtls.Config) -> N
         silent.bind(("127.0.0.1", 0))
         port = silent.getsockname()[1]
         start = time.monotonic()
-        with pytest.raises(sdtls.HandshakeTimeout):
+        with pytest.raises(sdtls.PeerTimeout):
             sdtls.connect("127.0.0.1", port, client_config, server_name="localhost", timeout=0.5)
         assert time.monotonic() - start < 3
         assert silent.recv(2048)[0] == 22  # it did send a ClientHello
@@ -86,7 +86,7 @@ def test_peer_close_ends_recv(server_config: sdtls.Config, client_config: sdtls.
         conn.send(b"bye")
         conn.close()
 
-    server = sdtls.DatagramServer(handler, "127.0.0.1", 0, server_config)
+    server = sdtls.DTLSServer(handler, "127.0.0.1", 0, server_config)
     stop_server = serve_in_thread(server)
     try:
         client = sdtls.connect("127.0.0.1", server.server_address[1], client_config, server_name="localhost")
@@ -157,7 +157,7 @@ def test_send_only_client_retransmits_its_last_flight(certs: Certs, version: str
         got.put(data)
         conn.send(data)
 
-    server = sdtls.DatagramServer(handler, "127.0.0.1", 0,
+    server = sdtls.DTLSServer(handler, "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key, initial_timeout=0.1))
     stop_server = serve_in_thread(server)
     ccfg = sdtls.Config(cadata=certs.cert, max_version=version, initial_timeout=0.1)

@@ -158,7 +158,7 @@ def test_refused_peer_gets_no_connection(certs: Certs) -> None:
     server = sdtls.Server(sdtls.Config(certificate=certs.cert, private_key=certs.key), on_connect=on_connect)
     refused = run_refused(server, client(certs, None, handshake_timeout=5), A)
     end = first(refused.a_events, sdtls.ConnectionTerminated)
-    assert isinstance(end.error, sdtls.HandshakeTimeout)  # never answered after the cookie
+    assert isinstance(end.error, sdtls.PeerTimeout)  # never answered after the cookie
     assert refused.b_events == []  # no PeerConnected, no ConnectionTerminated
     assert server.connections == []
     counters = server.counters()
@@ -185,7 +185,7 @@ def test_hook_that_raises_refuses_and_surfaces(certs: Certs, client_a: tuple[byt
     assert errors[0].__traceback__ is not None
     assert link.b_events == [] and server.connections == []
     assert server.counters()["peers"] == 0
-    assert isinstance(first(link.a_events, sdtls.ConnectionTerminated).error, sdtls.HandshakeTimeout)
+    assert isinstance(first(link.a_events, sdtls.ConnectionTerminated).error, sdtls.PeerTimeout)
 
 
 @pytest.mark.parametrize("answer, exc", [
@@ -395,15 +395,15 @@ raising_ports: set[int] = set()
 
 
 @pytest.fixture
-def blocking_server(certs: Certs, pinned: Callable[[Any], Answer]) -> Iterator[sdtls.DatagramServer]:
-    server = sdtls.DatagramServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
+def blocking_server(certs: Certs, pinned: Callable[[Any], Answer]) -> Iterator[sdtls.DTLSServer]:
+    server = sdtls.DTLSServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key), on_connect=pinned)
     stop_server = serve_in_thread(server)
     yield server
     stop_server()
 
 
-def test_blocking_server(blocking_server: sdtls.DatagramServer, certs: Certs, client_a: tuple[bytes, bytes],
+def test_blocking_server(blocking_server: sdtls.DTLSServer, certs: Certs, client_a: tuple[bytes, bytes],
                          client_b: tuple[bytes, bytes], caplog: pytest.LogCaptureFixture) -> None:
     port = blocking_server.server_address[1]
 
@@ -424,7 +424,7 @@ def test_blocking_server(blocking_server: sdtls.DatagramServer, certs: Certs, cl
     with caplog.at_level(logging.ERROR, logger="sdtls"):
         raising_ports.update(range(1, 65536))  # whichever port the next client gets
         try:
-            with pytest.raises(sdtls.HandshakeTimeout):
+            with pytest.raises(sdtls.PeerTimeout):
                 sdtls.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=1)
         finally:
             raising_ports.clear()
@@ -435,7 +435,7 @@ def test_blocking_server(blocking_server: sdtls.DatagramServer, certs: Certs, cl
         assert a.recv(timeout=5) == b"AGAIN"
 
 
-async def upper(peer: sdtls.aio.ServerConnection) -> None:
+async def upper(peer: sdtls.aio.DTLSServerConnection) -> None:
     async for data in peer:
         peer.send(data.upper())
 
@@ -462,14 +462,14 @@ async def test_aio_server(certs: Certs, client_a: tuple[bytes, bytes], client_b:
                 await sdtls.aio.connect("127.0.0.1", port, cfg(client_b), server_name="localhost")
         refused_ports.update(range(1, 65536))
         try:
-            with pytest.raises(sdtls.HandshakeTimeout):
+            with pytest.raises(sdtls.PeerTimeout):
                 await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=0.5)
         finally:
             refused_ports.clear()
         with caplog.at_level(logging.ERROR, logger="sdtls"):
             raising_ports.update(range(1, 65536))
             try:
-                with pytest.raises(sdtls.HandshakeTimeout):
+                with pytest.raises(sdtls.PeerTimeout):
                     await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=0.5)
             finally:
                 raising_ports.clear()
@@ -491,7 +491,7 @@ async def test_aio_close_from_the_hook(certs: Certs) -> None:
     server = await sdtls.aio.serve(upper, "127.0.0.1", 0, sdtls.Config(certificate=certs.cert, private_key=certs.key),
                                    on_connect=on_connect)
     box.append(server)
-    with pytest.raises((sdtls.HandshakeTimeout, ConnectionRefusedError)):
+    with pytest.raises((sdtls.PeerTimeout, ConnectionRefusedError)):
         await sdtls.aio.connect("127.0.0.1", server.address[1],
                                 sdtls.Config(cadata=certs.cert, initial_timeout=0.1), server_name="localhost",
                                 timeout=0.5)

@@ -169,7 +169,7 @@ def test_handshake_timeout_on_virtual_clock(certs: Certs) -> None:
             break
         conn.handle_timer(t)
     ev = conn.next_event()
-    assert isinstance(ev, sdtls.ConnectionTerminated) and isinstance(ev.error, sdtls.HandshakeTimeout)
+    assert isinstance(ev, sdtls.ConnectionTerminated) and isinstance(ev.error, sdtls.PeerTimeout)
     assert ev.error.code == ll.SDTLS_E_TIMEOUT
     assert conn.get_timer() is None
 
@@ -199,7 +199,7 @@ def test_loss_reorder_duplication(certs: Certs, seed: int, loss: float, dup: flo
     link = make_link(client, server, a_to_b=lossy(rng, loss, dup), b_to_a=lossy(rng, loss, dup))
     link.run(lambda: link.connected() or bool(terminations(link.a_events)), max_rounds=2000)
     if terminations(link.a_events):  # only a handshake deadline may end it
-        assert isinstance(terminations(link.a_events)[0].error, sdtls.HandshakeTimeout)
+        assert isinstance(terminations(link.a_events)[0].error, sdtls.PeerTimeout)
         return
     sent = [f"m{i}".encode() for i in range(20)]
     for m in sent:
@@ -277,6 +277,34 @@ def test_server_many_peers(client_config: sdtls.Config, server_config: sdtls.Con
     server.close()
 
 
+def test_a_dead_view_never_reaches_the_peer_that_takes_its_place(client_config: sdtls.Config,
+                                                                 server_config: sdtls.Config) -> None:
+    """A server names its connections by slot and generation (bindings/sdtls.i):
+    the next peer reuses a closed peer's slot, and the closed peer's view
+    still raises ConnectionClosed instead of sending to the new peer."""
+    server = sdtls.Server(server_config)
+    views = []
+    for port in (42001, 42002):
+        link = Link(sdtls.Connection(client_config, "client", server_name="localhost"), server,
+                    addr=("127.0.0.1", port))
+        link.a.start(link.now)
+        link.run(link.connected)
+        views.append([e.connection for e in link.b_events if isinstance(e, sdtls.PeerConnected)][0])
+        if port == 42001:
+            views[0].close()
+            link.step()
+            assert not views[0].alive
+    old, new = views
+    assert new.alive and new.address == ("127.0.0.1", 42002) and old.address == ("127.0.0.1", 42001)
+    server.datagrams_to_send()
+    with pytest.raises(sdtls.ConnectionClosed):
+        old.send(b"for the old peer")
+    assert server.datagrams_to_send() == []  # nothing went to the new one
+    assert server.connections == [new]
+    new.send(b"for the new peer")
+    assert [addr for _, addr in server.datagrams_to_send()] == [("127.0.0.1", 42002)]
+
+
 def test_server_timers_evict_handshakes(client_config: sdtls.Config, certs: Certs) -> None:
     server = sdtls.Server(sdtls.Config(certificate=certs.cert, private_key=certs.key, handshake_timeout=1))
     cli = sdtls.Connection(client_config, "client", server_name="localhost")
@@ -300,7 +328,7 @@ def test_server_timers_evict_handshakes(client_config: sdtls.Config, certs: Cert
     while (e := server.next_event()) is not None:
         events.append(e)
     ends = terminations(events)
-    assert len(ends) == 1 and isinstance(ends[0].error, sdtls.HandshakeTimeout)
+    assert len(ends) == 1 and isinstance(ends[0].error, sdtls.PeerTimeout)
     assert server.counters()["connections_evicted"] == 1
 
 
@@ -335,12 +363,32 @@ def test_context_manager(client_config: sdtls.Config, server_config: sdtls.Confi
 
 
 @given(st.integers(0, 2**62))
-def test_timer_seconds_convert_back_to_an_expired_deadline(deadline_ns: int) -> None:
+def test_timer_seconds_convert_back_to_an_expired_deadline(after_start_ns: int) -> None:
     """get_timer() seconds passed back as `now` are never before the deadline
     (else a loop that waits for the timer and handles it would spin)."""
-    from sdtls._connection import _ns, _timer
+    from sdtls._connection import _EPOCH_NS, _sdtls_time, _timer
+    deadline_ns = _EPOCH_NS + after_start_ns
     t = _timer(deadline_ns)
-    assert t is not None and _ns(t) >= deadline_ns and _ns(t) - deadline_ns < max(1000, deadline_ns >> 40)
+    assert t is not None and _sdtls_time(t) >= deadline_ns
+    assert _sdtls_time(t) - deadline_ns < max(1000, after_start_ns >> 40)
+
+
+def test_the_time_passed_to_c_follows_the_rule_of_sdtls_h() -> None:
+    """sdtls.h's rule: nanoseconds since the UNIX epoch, advanced by the
+    monotonic clock. So a session ticket carries a time that another
+    process (or host) on the same wall clock can compare with its own."""
+    import time
+    from sdtls._connection import _sdtls_time
+    wall_before = time.time_ns()
+    passed = _sdtls_time(None)
+    wall_after = time.time_ns()
+    # The wall clock is read once, at import; NTP may slew it by a few ppm
+    # since, never by a second in a test run.
+    assert wall_before - 10**9 < passed < wall_after + 10**9
+    # `now` stays seconds of time.monotonic(), and maps onto that clock.
+    mono = time.monotonic()
+    assert abs(_sdtls_time(mono) - _sdtls_time(None)) < 10**9
+    assert _sdtls_time(mono + 1.5) - _sdtls_time(mono) == 1_500_000_000
 
 
 def test_timers_handled_at_their_own_time_make_progress(certs: Certs) -> None:

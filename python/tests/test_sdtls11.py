@@ -346,7 +346,7 @@ def test_session_not_resumed_under_other_pins(certs: Certs, other_certs: tuple[b
 
 
 def test_resumption_through_connect_and_aio(certs: Certs) -> None:
-    server = sdtls.DatagramServer(lambda peer, data: peer.send(data), "127.0.0.1", 0,
+    server = sdtls.DTLSServer(lambda peer, data: peer.send(data), "127.0.0.1", 0,
                                   sdtls.Config(certificate=certs.cert, private_key=certs.key, alpn=["coap"]))
     stop_server = serve_in_thread(server)
     port = server.server_address[1]

@@ -15,10 +15,26 @@
 
 #include "tool.h"
 
+static sdtls_time timespec_ns(const struct timespec *ts) {
+  return (sdtls_time)ts->tv_sec * 1000000000u + (sdtls_time)ts->tv_nsec;
+}
+
+/* sdtls.h's rule ("Time"): the UNIX epoch, read from CLOCK_REALTIME once and
+ * advanced by CLOCK_MONOTONIC, so that a --session file resumes after a
+ * reboot and servers sharing a ticket secret agree on tickets' times. (The
+ * unsigned sum wraps back to the right value whatever the two clocks read.) */
 sdtls_time now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (sdtls_time)ts.tv_sec * 1000000000u + (sdtls_time)ts.tv_nsec;
+  static sdtls_time realtime_minus_monotonic;
+  static bool have_offset;
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  if (!have_offset) {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    realtime_minus_monotonic = timespec_ns(&wall) - timespec_ns(&mono);
+    have_offset = true;
+  }
+  return realtime_minus_monotonic + timespec_ns(&mono);
 }
 
 int poll_timeout_ms(sdtls_time now, sdtls_time deadline) {

@@ -22,7 +22,8 @@ extern const char *tool_name; /* "sdtls" */
 
 /* ---- common.c ---- */
 
-/* CLOCK_MONOTONIC in nanoseconds: the time handed to the library. */
+/* The time handed to the library, by sdtls.h's rule ("Time"): nanoseconds
+ * since the UNIX epoch, advanced by CLOCK_MONOTONIC. */
 sdtls_time now_ns(void);
 
 /* Milliseconds from `now` until `deadline` (rounded up), for poll(); -1 for

@@ -17,7 +17,8 @@
  *   - every callback comes from inside a call on its handle (for a
  *     server, on it or on one of its connections) and never after a free;
  *   - calls the header forbids inside a callback return SDTLS_E_IN_CALLBACK
- *     (or, on a server's connection, SDTLS_E_STATE);
+ *     (or, on a server's connection, SDTLS_E_STATE), per-peer pins among
+ *     them;
  *   - a frozen config refuses setters with SDTLS_E_FROZEN;
  *   - on_close at most once per connection; every error code has a name;
  *   - the PEERS gauge of a server counts its live connections. */
@@ -33,6 +34,10 @@
 #define NSCONN 8
 #define QMAX 32
 #define MAX_NEST 2
+
+/* Any well-formed sha-256 fingerprint (bare form). */
+#define FUZZ_PIN \
+  "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 
 enum cb_kind { CB_SEND, CB_DONE, CB_DATA, CB_CLOSE, CB_CONNECT, CB_KINDS };
 
@@ -347,7 +352,9 @@ static void srv_action(srv_slot *ss, enum cb_kind kind, sdtls_conn *conn) {
     case ACT_FORBIDDEN: {
       static const uint8_t addr4[16] = {2, 0};
       if (sdtls_server_receive(ss->s, addr4, sizeof(addr4), kPayload, 1, now) != SDTLS_E_IN_CALLBACK ||
-          sdtls_server_handle_timeout(ss->s, now) != SDTLS_E_IN_CALLBACK)
+          sdtls_server_handle_timeout(ss->s, now) != SDTLS_E_IN_CALLBACK ||
+          sdtls_server_pin_peer(ss->s, addr4, sizeof(addr4), "sha-256 " FUZZ_PIN) != SDTLS_E_IN_CALLBACK ||
+          sdtls_server_unpin_peer(ss->s, addr4, sizeof(addr4)) != SDTLS_E_IN_CALLBACK)
         FINDING("a forbidden server call in a callback was not refused");
       if (conn != NULL) {
         rc = sdtls_conn_receive(conn, kPayload, 1, now);

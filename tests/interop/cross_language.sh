@@ -3,7 +3,7 @@
 # Cross-language interop: real processes over UDP on 127.0.0.1, data both
 # ways (the client sends, the server echoes, the client checks), one
 # close_notify at the end:
-#   Go client   (bindings/go/cmd/sdtls-echo-client) <-> Python server (python -m sdtls server --echo)
+#   Go client   (bindings/go/cmd/sdtls-echo-client) <-> Python server (python -m sdtls server)
 #   Rust client (bindings/rust/sdtls/tests/interop_tool.rs) <-> C tool server (sdtls server --echo)
 #   Go client   <-> Rust server (bindings/rust/sdtls/examples/echo_server.rs)
 #
@@ -116,7 +116,7 @@ go_pair() {
 }
 
 # 1. Go client <-> Python server (CA verification and the server name).
-start_server python "$venv_py" -u -m sdtls server --listen 127.0.0.1:0 --echo \
+start_server python "$venv_py" -u -m sdtls server --listen 127.0.0.1:0 \
     --cert "$work/srv.pem" --key "$work/srv.key"
 go_pair "Go client <-> Python server" python -ca "$work/srv.pem" -server-name localhost
 

@@ -45,12 +45,15 @@ enum action {
   SERVER_CLOSE_PEER,
   SERVER_RECEIVE,
   SERVER_HANDLE_TIMEOUT,
+  SERVER_PIN_PEER,
+  SERVER_UNPIN_PEER,
   N_ACTIONS
 };
 static const char *const action_names[] = {
     "free",     "close",      "receive",         "start",       "handle_timeout",
     "send",     "key_update", "set_server_name", "set_session", "add_peer_fingerprint",
-    "queries",  "server_free", "server_close_peer", "server_receive", "server_handle_timeout"};
+    "queries",  "server_free", "server_close_peer", "server_receive", "server_handle_timeout",
+    "server_pin_peer", "server_unpin_peer"};
 
 typedef struct ctx {
   enum action action;
@@ -91,6 +94,17 @@ static int act(ctx *c, sdtls_conn *conn) {
       return sdtls_server_receive(c->server, (const uint8_t *)&a, sizeof(a), byte, 1, c->now);
     }
     case SERVER_HANDLE_TIMEOUT: return sdtls_server_handle_timeout(c->server, c->now);
+    case SERVER_PIN_PEER:
+    case SERVER_UNPIN_PEER: {
+      /* The connection's own address (run_server checks that nothing
+       * was pinned there). */
+      const uint8_t *addr;
+      size_t addr_len;
+      sdtls_conn_peer_address(conn, &addr, &addr_len);
+      return c->action == SERVER_PIN_PEER
+                 ? sdtls_server_pin_peer(c->server, addr, addr_len, kFingerprint)
+                 : sdtls_server_unpin_peer(c->server, addr, addr_len);
+    }
     case N_ACTIONS: break;
   }
   return -99;
@@ -325,6 +339,9 @@ static void run_server(enum kind kind, enum action action, int64_t version) {
     CHECK_EQ(w.close_reason, SDTLS_E_CLOSED);
     CHECK_EQ(sdtls_server_counter_get(c.server, SDTLS_COUNTER_PEERS), 0);
   } else {
+    if (action == SERVER_PIN_PEER) {
+      CHECK_EQ(sdtls_server_unpin_peer(c.server, (const uint8_t *)&addr, sizeof(addr)), 0);
+    }
     /* Refused, ignored (a server's connection is freed by its server) or
      * a query: the handshake completes. */
     CHECKF(w.handshakes == 1, "%s, %s: server handshakes %d", kind_names[kind],
@@ -339,7 +356,7 @@ static void test_server_connection(void) {
   static const enum action actions[] = {FREE,          CLOSE,           RECEIVE,         START,
                                         HANDLE_TIMEOUT, SEND,           KEY_UPDATE,      QUERIES,
                                         SERVER_FREE,   SERVER_CLOSE_PEER, SERVER_RECEIVE,
-                                        SERVER_HANDLE_TIMEOUT};
+                                        SERVER_HANDLE_TIMEOUT, SERVER_PIN_PEER, SERVER_UNPIN_PEER};
   int64_t versions[2] = {SDTLS_DTLS1_2, SDTLS_DTLS1_3};
   if (!sdtls_has_feature(SDTLS_FEATURE_COOKIE_EXCHANGE)) {
     printf("no cookie hand-over in this engine: sdtls_server is unavailable\n");

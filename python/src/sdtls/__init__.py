@@ -7,24 +7,27 @@
 - Sans-I/O: :class:`Connection` (one peer) and :class:`Server` (many peers
   on one socket), in the style of aioquic: ``receive_datagram()``,
   ``datagrams_to_send()``, ``get_timer()``/``handle_timer()``, ``next_event()``.
-- Blocking sockets: :func:`connect`, :func:`serve`.
-- asyncio: :mod:`sdtls.aio`.
+- Blocking sockets: :func:`connect` (a :class:`DTLSClient`), :func:`serve`
+  (runs a :class:`DTLSServer`); asyncio: :mod:`sdtls.aio`, with the same names.
+  Classes named DTLS* own a socket; the others are sans-I/O.
 - WebRTC: :func:`classify` (RFC 7983 demultiplexing), :func:`dtls_role`
   (SDP's ``a=setup``).
 - Errors: :class:`Error` and one subclass per category.
+- Deprecated names (warn on use, removed in 0.2): ``DatagramServer``
+  (:class:`DTLSServer`), ``HandshakeTimeout`` (:class:`PeerTimeout`).
 
 The low-level SWIG module over the C header is ``sdtls._sdtls``.
 """
 
-from __future__ import annotations
+import typing as _typing
 
 from ._low import c as _c
 from ._errors import (
     AlertError,
     ConnectionClosed,
     Error,
-    HandshakeTimeout,
     InternalError,
+    PeerTimeout,
     ProtocolError,
     UsageError,
     VerifyError,
@@ -45,7 +48,8 @@ from ._connection import (
     SrtpKeying,
     State,
 )
-from ._blocking import DatagramServer, DTLSClient, connect, serve
+from ._blocking import DTLSClient, DTLSServer, connect, serve
+from ._deprecated import module_getattr as _module_getattr
 from ._webrtc import PacketKind, SetupRole, classify, dtls_role
 
 
@@ -71,11 +75,18 @@ def has_feature(name: str) -> bool:
 
 
 __all__ = [
-    "AlertError", "ConnectionClosed", "Error", "HandshakeTimeout", "InternalError", "ProtocolError",
+    "AlertError", "ConnectionClosed", "Error", "PeerTimeout", "InternalError", "ProtocolError",
     "UsageError", "VerifyError", "Config", "Fingerprint", "fingerprint", "format_fingerprint", "generate_certificate",
     "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
-    "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DatagramServer", "DTLSClient",
+    "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DTLSServer", "DTLSClient",
     "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
     "srtp_profile_name",
     "PacketKind", "SetupRole", "classify", "dtls_role",
 ]
+
+# The names before 0.1.0's renames, for one release (DeprecationWarning).
+__getattr__ = _module_getattr("sdtls", {"DatagramServer": ("DTLSServer", DTLSServer),
+                                        "HandshakeTimeout": ("PeerTimeout", PeerTimeout)})
+if _typing.TYPE_CHECKING:
+    DatagramServer = DTLSServer
+    HandshakeTimeout = PeerTimeout

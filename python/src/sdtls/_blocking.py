@@ -7,11 +7,12 @@ import logging
 import os
 import select
 import socket
+import threading
 import time
 from collections import deque
 from typing import Any, Callable, Deque, Iterable, Optional, Union
 
-from ._config import Config
+from ._config import Config, FingerprintLike
 from ._connection import (
     Address,
     Connection,
@@ -22,7 +23,7 @@ from ._connection import (
     Server,
     ServerConnection,
 )
-from ._errors import ConnectionClosed, Error, HandshakeTimeout, error_from_code
+from ._errors import ConnectionClosed, Error, PeerTimeout, error_from_code
 from ._low import c
 
 log = logging.getLogger("sdtls")
@@ -136,7 +137,7 @@ class DTLSClient:
             if self._ended is not None:
                 raise self._ended
             if until is not None and time.monotonic() >= until:
-                raise HandshakeTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s")
+                raise PeerTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s")
             self._step(until)
 
     def send(self, data: bytes) -> None:
@@ -194,7 +195,7 @@ def connect(host: str, port: int, config: Optional[Config] = None, *, server_nam
     connection (``client.connection.get_session()``); ``peer_fingerprints``
     pins the server's certificate for this connection (see
     :class:`Connection`). Raises the handshake's :class:`Error` (``VerifyError``,
-    ``AlertError``...), :class:`HandshakeTimeout` after ``timeout`` seconds,
+    ``AlertError``...), :class:`PeerTimeout` after ``timeout`` seconds,
     or :class:`ConnectionRefusedError` when nothing listens there.
     """
     if config is None:
@@ -216,13 +217,17 @@ def connect(host: str, port: int, config: Optional[Config] = None, *, server_nam
 Handler = Callable[[ServerConnection, bytes], Any]
 
 
-class DatagramServer:
-    """A blocking DTLS server for many peers on one UDP socket.
+class DTLSServer:
+    """A blocking DTLS server for many peers on one UDP socket (made by
+    :func:`serve`). Formerly ``DatagramServer``.
 
     ``handler(connection, data)`` is called for each datagram a peer sends;
     it replies with ``connection.send()``. An exception from it is logged and
     that peer is closed; the server goes on. ``serve_forever()`` runs until
     ``shutdown()`` (from any thread).
+
+    :meth:`pin_peer` pins a peer's certificate by address before it
+    connects (WebRTC), from any thread.
 
     ``on_connect(address)`` decides per peer as it connects, as
     :class:`Server`'s does (None accepts, False refuses, fingerprints pin
@@ -244,6 +249,10 @@ class DatagramServer:
             raise
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
+        # Held by serve_forever() while it drives the server, so that
+        # pin_peer() from another thread waits instead of finding the
+        # Server busy; reentrant for the handler's own calls.
+        self._lock = threading.RLock()
         self._stop = False
         self._fds_closed = False
 
@@ -277,21 +286,8 @@ class DatagramServer:
                 timer = self.server.get_timer()
                 wait = None if timer is None else max(0.0, timer - time.monotonic())
                 readable, _, _ = select.select([self.socket.fileno(), self._wake_r], [], [], wait)
-                if self.socket.fileno() in readable:
-                    for _ in range(256):  # a batch, then the timers
-                        try:
-                            data, addr = self.socket.recvfrom(_RECV_SIZE)
-                        except (BlockingIOError, ConnectionRefusedError):
-                            break
-                        try:
-                            self.server.receive_datagram(data, addr)
-                        except Exception:  # on_connect or psk_lookup raised: that peer is refused
-                            log.exception("sdtls: a callback failed on a datagram from %s", addr)
-                timer = self.server.get_timer()
-                if timer is not None and time.monotonic() >= timer:
-                    self.server.handle_timer()
-                self._dispatch()
-                self._flush()
+                with self._lock:
+                    self._serve_once(self.socket.fileno() in readable)
         finally:
             self.server.close()
             self._flush()
@@ -299,6 +295,34 @@ class DatagramServer:
             self._fds_closed = True
             os.close(self._wake_r)
             os.close(self._wake_w)
+
+    def _serve_once(self, readable: bool) -> None:
+        if readable:
+            for _ in range(256):  # a batch, then the timers
+                try:
+                    data, addr = self.socket.recvfrom(_RECV_SIZE)
+                except (BlockingIOError, ConnectionRefusedError):
+                    break
+                try:
+                    self.server.receive_datagram(data, addr)
+                except Exception:  # on_connect or psk_lookup raised: that peer is refused
+                    log.exception("sdtls: a callback failed on a datagram from %s", addr)
+        timer = self.server.get_timer()
+        if timer is not None and time.monotonic() >= timer:
+            self.server.handle_timer()
+        self._dispatch()
+        self._flush()
+
+    def pin_peer(self, address: Address, fingerprint: FingerprintLike) -> None:
+        """:meth:`Server.pin_peer`, from any thread (it waits while
+        ``serve_forever()`` handles a batch of datagrams)."""
+        with self._lock:
+            self.server.pin_peer(address, fingerprint)
+
+    def unpin_peer(self, address: Address) -> int:
+        """:meth:`Server.unpin_peer`, from any thread."""
+        with self._lock:
+            return self.server.unpin_peer(address)
 
     def shutdown(self) -> None:
         """Stops ``serve_forever()`` (from another thread or a handler)."""
@@ -314,5 +338,5 @@ def serve(handler: Handler, host: str, port: int, config: Config, *,
           on_connect: Optional[OnConnect] = None) -> None:
     """Serves DTLS on ``host:port`` until interrupted: ``handler(connection,
     data)`` for each datagram from each peer; ``on_connect(address)``
-    decides per peer (see :class:`DatagramServer`)."""
-    DatagramServer(handler, host, port, config, on_connect=on_connect).serve_forever()
+    decides per peer (see :class:`DTLSServer`)."""
+    DTLSServer(handler, host, port, config, on_connect=on_connect).serve_forever()

@@ -109,7 +109,7 @@ class DatagramReceived(Event):
 class ConnectionTerminated(Event):
     """The connection ended. ``error`` is None after the peer's close_notify,
     else what ended it (:class:`ConnectionClosed` when it was closed here or
-    the peer restarted, :class:`HandshakeTimeout` for a timeout or eviction,
+    the peer restarted, :class:`PeerTimeout` for a timeout or eviction,
     :class:`AlertError`, :class:`VerifyError`...)."""
 
     __slots__ = ("error", "connection")
@@ -139,21 +139,32 @@ class SrtpKeying:
 # ---- helpers ------------------------------------------------------------------
 
 
-def _ns(now: Optional[float]) -> int:
+#: What the C library's clock reads when :func:`time.monotonic` reads 0: the
+#: wall clock (time since the UNIX epoch) read once, at import.
+_EPOCH_NS = time.time_ns() - time.monotonic_ns()
+
+
+def _sdtls_time(now: Optional[float]) -> int:
+    """The C library's time for ``now`` (seconds of :func:`time.monotonic`,
+    the current time when None), by the rule of sdtls.h ("Time"): nanoseconds
+    since the UNIX epoch, read from the wall clock once and advanced by the
+    monotonic clock, so that sessions and cookies carry a time that other
+    processes and hosts share."""
     if now is None:
-        return time.monotonic_ns()
+        return _EPOCH_NS + time.monotonic_ns()
     if now < 0:
         raise ValueError("now must not be negative")
-    return round(now * 1e9)
+    return _EPOCH_NS + round(now * 1e9)
 
 
 def _timer(deadline_ns: int) -> Optional[float]:
+    """A C deadline as seconds of :func:`time.monotonic` (None for none)."""
     if deadline_ns == TIME_NEVER:
         return None
     # Seconds that convert back to no earlier than the deadline: a timer
     # handled at get_timer() must find it expired, or a loop would spin.
-    t = deadline_ns / 1e9
-    while round(t * 1e9) < deadline_ns:
+    t = (deadline_ns - _EPOCH_NS) / 1e9
+    while _sdtls_time(t) < deadline_ns:
         t = math.nextafter(t, math.inf)
     return t
 
@@ -400,7 +411,7 @@ class Connection(_Queries):
         return value
 
     def _now(self, now: Optional[float]) -> int:
-        ns = _ns(now)
+        ns = _sdtls_time(now)
         if ns < self._last_ns:  # the C clock must not go backwards
             ns = self._last_ns
         self._last_ns = ns
@@ -641,6 +652,9 @@ class Server:
     peer's :class:`ServerConnection`; replies go out through
     ``datagrams_to_send()`` as ``(data, address)`` pairs.
 
+    Per-peer pins (WebRTC: each peer's SDP brings its certificate's
+    fingerprint): :meth:`pin_peer` by address, before the peer connects.
+
     ``on_connect(address)``, when given, decides per peer, as each one
     passes the cookie exchange and before its handshake goes on (the C
     server's ``on_connect``). It returns
@@ -648,10 +662,12 @@ class Server:
     - None (or True): accept the peer, verified as the :class:`Config` says;
     - a fingerprint or an iterable of them (SDP's ``"sha-256 AB:..."`` or
       :func:`fingerprint`'s bare form): accept it and expect its certificate
-      to match one of these (or one of the Config's ``peer_fingerprints``).
-      The server asks the client for a certificate, and the match replaces
-      the CA check. WebRTC: each peer's SDP brings its own. An empty
-      iterable is the same as None;
+      to match one of these (or one of the Config's ``peer_fingerprints``,
+      or its address's :meth:`pin_peer` pins). The server asks the client
+      for a certificate, and the match replaces the CA check. Deprecated
+      in favour of :meth:`pin_peer`, which needs no Python call during
+      the handshake; it keeps working. An empty iterable is the same as
+      None;
     - False: refuse it.
 
     A refused peer gets no connection and no event. Nothing is sent to it,
@@ -718,7 +734,7 @@ class Server:
         return True
 
     def _now(self, now: Optional[float]) -> int:
-        ns = _ns(now)
+        ns = _sdtls_time(now)
         if ns < self._last_ns:
             ns = self._last_ns
         self._last_ns = ns
@@ -819,6 +835,42 @@ class Server:
         rc = int(self._query(c.sdtls_server_set_cookie_secret, secret, self._now(now)))
         if rc:
             raise error_from_code(rc, "a cookie secret is 16..64 bytes")
+
+    def pin_peer(self, address: Address, fingerprint: FingerprintLike) -> None:
+        """Expects every connection made from now on for the peer at
+        ``address`` (a numeric ``(host, port)``) to present a certificate
+        with this fingerprint (WebRTC: the ``a=fingerprint`` of that peer's
+        SDP; a :class:`Fingerprint` or any text form it parses), as the
+        Config's ``peer_fingerprints`` are of every peer: the server asks
+        that peer for a certificate, which must match one of either, and
+        that replaces the CA check; a peer that presents another is refused
+        (its :class:`ConnectionTerminated` carries a :class:`VerifyError`).
+        Up to 16 per address (more raise an :class:`Error` with code
+        ``SDTLS_E_LIMIT``; a bad fingerprint :class:`UsageError`); pinning one
+        the address has already changes nothing. An IPv4 address and its
+        IPv4-mapped IPv6 form are one address here. Connections made before
+        the call are not affected; the pins stay until :meth:`unpin_peer`
+        or :meth:`close`. The table is the C server's
+        (``sdtls_server_pin_peer()``): constant time per pin, however many
+        peers are pinned. Not from inside ``on_connect``."""
+        if self._in_hook:
+            raise UsageError(int(c.SDTLS_E_IN_CALLBACK), "not from inside on_connect", name="in callback")
+        if not isinstance(fingerprint, (str, Fingerprint)):
+            raise TypeError(f"a fingerprint is a str or a Fingerprint, not {type(fingerprint).__name__}")
+        rc = int(c.pyserver_pin(self._cap, address, _fingerprint_arg(fingerprint)))
+        if rc:
+            raise error_from_code(rc, f"pin {fingerprint!r} for {address!r}")
+
+    def unpin_peer(self, address: Address) -> int:
+        """Removes every fingerprint pinned for the peer at ``address``;
+        returns how many there were. Connections already made keep theirs.
+        Not from inside ``on_connect``."""
+        if self._in_hook:
+            raise UsageError(int(c.SDTLS_E_IN_CALLBACK), "not from inside on_connect", name="in callback")
+        n = int(c.pyserver_unpin(self._cap, address))
+        if n < 0:
+            raise error_from_code(n, f"unpin {address!r}")
+        return n
 
     def close(self, now: Optional[float] = None) -> None:
         """Sends close_notify to every peer (queued; take them with

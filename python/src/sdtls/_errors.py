@@ -39,8 +39,10 @@ class VerifyError(Error):
     """Authentication failed (the peer's certificate or name)."""
 
 
-class HandshakeTimeout(Error):
-    """The peer did not answer in time (handshake or idle timeout)."""
+class PeerTimeout(Error):
+    """The peer stopped answering: no handshake in time, or an idle
+    connection evicted (``SDTLS_CATEGORY_TIMEOUT``). Formerly
+    ``HandshakeTimeout``."""
 
 
 class ProtocolError(Error):
@@ -66,7 +68,7 @@ _BY_CATEGORY: dict[int, type[Error]] = {
     int(c.SDTLS_CATEGORY_CLOSED): ConnectionClosed,
     int(c.SDTLS_CATEGORY_ALERT): AlertError,
     int(c.SDTLS_CATEGORY_VERIFY): VerifyError,
-    int(c.SDTLS_CATEGORY_TIMEOUT): HandshakeTimeout,
+    int(c.SDTLS_CATEGORY_TIMEOUT): PeerTimeout,
     int(c.SDTLS_CATEGORY_PROTOCOL): ProtocolError,
     int(c.SDTLS_CATEGORY_USAGE): UsageError,
     int(c.SDTLS_CATEGORY_INTERNAL): InternalError,

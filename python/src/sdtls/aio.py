@@ -8,13 +8,16 @@
     reply = await client.recv()
     client.close()
 
-    async def handler(peer: sdtls.aio.ServerConnection) -> None:
+    async def handler(peer: sdtls.aio.DTLSServerConnection) -> None:
         async for data in peer:          # until the peer closes
             peer.send(data)
     server = await sdtls.aio.serve(handler, "127.0.0.1", 4433, config)
 
-Timers run on the event loop (``call_later``); nothing polls. Cancelling
-``recv()`` loses no datagram; cancelling ``connect()`` closes its socket.
+The names are those of the blocking layer (:class:`sdtls.DTLSClient`,
+:class:`sdtls.DTLSServer`): classes named DTLS* own a socket, the others
+are sans-I/O. Timers run on the event loop (``call_later``); nothing
+polls. Cancelling ``recv()`` loses no datagram; cancelling ``connect()``
+closes its socket.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Any, AsyncIterator, Awaitable, Callable, Deque, Iterable, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Iterable, Optional, Union, cast
 
 from ._blocking import default_client_config
-from ._config import Config
+from ._config import Config, FingerprintLike
 from ._connection import (
     Address,
     Connection,
@@ -37,10 +40,11 @@ from ._connection import (
     Server,
     ServerConnection as _View,
 )
-from ._errors import ConnectionClosed, Error, HandshakeTimeout
+from ._deprecated import module_getattr as _module_getattr
+from ._errors import ConnectionClosed, Error, PeerTimeout
 from ._low import c
 
-__all__ = ["connect", "serve", "Client", "ServerConnection", "DTLSServer"]
+__all__ = ["connect", "serve", "DTLSClient", "DTLSServerConnection", "DTLSServer"]
 
 log = logging.getLogger("sdtls")
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
@@ -112,8 +116,9 @@ def _closed(detail: str) -> ConnectionClosed:
     return ConnectionClosed(_E_CLOSED, detail)
 
 
-class Client(asyncio.DatagramProtocol):
-    """A DTLS client on a connected UDP socket (made by :func:`connect`)."""
+class DTLSClient(asyncio.DatagramProtocol):
+    """A DTLS client on a connected UDP socket (made by :func:`connect`);
+    the asyncio form of :class:`sdtls.DTLSClient`. Formerly ``Client``."""
 
     def __init__(self, connection: Connection) -> None:
         #: The sans-I/O connection (version, cipher, peer_fingerprint...).
@@ -212,7 +217,7 @@ class Client(asyncio.DatagramProtocol):
         self._inbox.end(_closed("closed here"))
         self._shut()
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> "DTLSClient":
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -221,7 +226,7 @@ class Client(asyncio.DatagramProtocol):
 
 async def connect(host: str, port: int, config: Optional[Config] = None, *, server_name: Optional[str] = None,
                   timeout: Optional[float] = 30.0, session: Optional[bytes] = None,
-                  peer_fingerprints: Optional[Union[str, Iterable[str]]] = None) -> Client:
+                  peer_fingerprints: Optional[Union[str, Iterable[str]]] = None) -> DTLSClient:
     """Connects to a DTLS server and completes the handshake (see
     :func:`sdtls.connect` for the arguments and errors)."""
     if config is None:
@@ -229,14 +234,14 @@ async def connect(host: str, port: int, config: Optional[Config] = None, *, serv
     loop = asyncio.get_running_loop()
     conn = Connection(config, "client", server_name=server_name or host, session=session,
                       peer_fingerprints=peer_fingerprints)
-    transport, client = await loop.create_datagram_endpoint(lambda: Client(conn), remote_addr=(host, port))
+    transport, client = await loop.create_datagram_endpoint(lambda: DTLSClient(conn), remote_addr=(host, port))
     try:
         conn.start()
         client._process()
         await asyncio.wait_for(asyncio.shield(client._handshake), timeout)
     except asyncio.TimeoutError:
         client._shut()
-        raise HandshakeTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s") from None
+        raise PeerTimeout(int(c.SDTLS_E_TIMEOUT), f"no handshake within {timeout} s") from None
     except BaseException:
         client._shut()  # cancelled, refused or failed: no socket left behind
         if client._handshake.done() and not client._handshake.cancelled():
@@ -245,8 +250,10 @@ async def connect(host: str, port: int, config: Optional[Config] = None, *, serv
     return client
 
 
-class ServerConnection:
-    """One peer of a :class:`DTLSServer`, as its handler sees it."""
+class DTLSServerConnection:
+    """One peer of a :class:`DTLSServer`, as its handler sees it: a stream
+    over the peer's :class:`sdtls.ServerConnection`. Formerly
+    ``ServerConnection``."""
 
     def __init__(self, server: "DTLSServer", view: _View) -> None:
         self._server = server
@@ -282,7 +289,7 @@ class ServerConnection:
         self._server._process()
 
 
-Handler = Callable[[ServerConnection], Awaitable[Any]]
+Handler = Callable[[DTLSServerConnection], Awaitable[Any]]
 
 
 class DTLSServer(asyncio.DatagramProtocol):
@@ -291,10 +298,11 @@ class DTLSServer(asyncio.DatagramProtocol):
     the handler returns, the peer is closed; when it raises, the error is
     logged and the peer closed.
 
-    ``on_connect(address)`` decides per peer as it connects, as
-    :class:`sdtls.Server`'s does (None accepts, False refuses, fingerprints
-    pin that peer's certificate); it is a plain function, called on the
-    loop. An exception from it refuses the peer and is logged; the server
+    :meth:`pin_peer` pins a peer's certificate by address before it
+    connects (WebRTC). ``on_connect(address)`` decides per peer as it
+    connects, as :class:`sdtls.Server`'s does (None accepts, False refuses,
+    fingerprints pin that peer's certificate); it is a plain function,
+    called on the loop. An exception from it refuses the peer and is logged; the server
     goes on."""
 
     def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
@@ -303,7 +311,7 @@ class DTLSServer(asyncio.DatagramProtocol):
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
         self._timer = _Timer(self._loop, self._on_timer)
-        self._peers: dict[_View, ServerConnection] = {}
+        self._peers: dict[_View, DTLSServerConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] = self._loop.create_future()
 
@@ -349,7 +357,7 @@ class DTLSServer(asyncio.DatagramProtocol):
                 if peer is not None:
                     peer._inbox.put(ev.data)
             elif isinstance(ev, HandshakeCompleted) and view is not None:
-                peer = self._peers[view] = ServerConnection(self, view)
+                peer = self._peers[view] = DTLSServerConnection(self, view)
                 task = self._loop.create_task(self._run(peer))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -363,7 +371,7 @@ class DTLSServer(asyncio.DatagramProtocol):
                 t.sendto(data, addr)
         self._timer.set(None if srv.closed else srv.get_timer())
 
-    async def _run(self, peer: ServerConnection) -> None:
+    async def _run(self, peer: DTLSServerConnection) -> None:
         try:
             await self._handler(peer)
         except asyncio.CancelledError:
@@ -373,6 +381,16 @@ class DTLSServer(asyncio.DatagramProtocol):
         finally:
             if not self.server.closed and peer.connection.alive:
                 peer.close()
+
+    def pin_peer(self, address: Address, fingerprint: FingerprintLike) -> None:
+        """Pins a peer's certificate by address before it connects
+        (:meth:`sdtls.Server.pin_peer`); on the loop's thread."""
+        self.server.pin_peer(address, fingerprint)
+
+    def unpin_peer(self, address: Address) -> int:
+        """Removes an address's pins (:meth:`sdtls.Server.unpin_peer`);
+        returns how many there were."""
+        return self.server.unpin_peer(address)
 
     def close(self) -> None:
         """Stops the handlers, sends close_notify to every peer and closes the socket.
@@ -430,6 +448,13 @@ async def serve(handler: Handler, host: str, port: int, config: Config, *,
                                                    local_addr=(host, port))
     return proto
 
+
+# The names before 0.1.0's renames, for one release (DeprecationWarning).
+__getattr__ = _module_getattr("sdtls.aio", {"Client": ("DTLSClient", DTLSClient),
+                                            "ServerConnection": ("DTLSServerConnection", DTLSServerConnection)})
+if TYPE_CHECKING:
+    Client = DTLSClient
+    ServerConnection = DTLSServerConnection
 
 # Over a datagram transport the application owns (WebRTC's shared socket).
 from ._transport import OnEvent, TransportConnection, TransportServer  # noqa: E402

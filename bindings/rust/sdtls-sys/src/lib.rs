@@ -79,7 +79,8 @@ pub const SDTLS_CATEGORY_USAGE: sdtls_category = 7;
 pub const SDTLS_CATEGORY_INTERNAL: sdtls_category = 8;
 
 // ---- Time ----
-/// Nanoseconds of a monotonic clock the caller chooses.
+/// Nanoseconds since the UNIX epoch, advanced by a monotonic clock (see
+/// "Time" in sdtls.h).
 pub type sdtls_time = u64;
 pub const SDTLS_TIME_NEVER: sdtls_time = u64::MAX;
 
@@ -477,6 +478,17 @@ extern "C" {
         secret: *const u8,
         len: usize,
         now: sdtls_time,
+    ) -> c_int;
+    pub fn sdtls_server_pin_peer(
+        server: *mut sdtls_server,
+        addr: *const u8,
+        addr_len: usize,
+        fingerprint: *const c_char,
+    ) -> c_int;
+    pub fn sdtls_server_unpin_peer(
+        server: *mut sdtls_server,
+        addr: *const u8,
+        addr_len: usize,
     ) -> c_int;
     pub fn sdtls_server_counter_get(
         server: *const sdtls_server,

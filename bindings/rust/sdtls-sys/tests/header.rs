@@ -383,6 +383,8 @@ fn every_declared_function_resolves_in_the_library() {
         sdtls_server_close_peer,
         sdtls_conn_peer_address,
         sdtls_server_set_cookie_secret,
+        sdtls_server_pin_peer,
+        sdtls_server_unpin_peer,
         sdtls_server_counter_get,
     );
     assert_same_names("this test's list vs src/lib.rs", rust_functions().keys(), fns.keys());

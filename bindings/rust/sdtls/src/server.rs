@@ -262,9 +262,9 @@ impl Server {
     }
 
     /// Called when a peer passes the cookie check, before its handshake
-    /// goes on: the place for per-peer settings such as
-    /// [`NewPeer::add_peer_fingerprint`] (a [`ServerEvent::NewPeer`] is
-    /// queued as well).
+    /// goes on: the place for per-peer settings (a [`ServerEvent::NewPeer`]
+    /// is queued as well). To pin a peer's certificate, prefer
+    /// [`pin_peer`](Server::pin_peer) before it connects.
     pub fn set_on_connect<F>(&mut self, f: F)
     where
         F: FnMut(&mut NewPeer<'_>) + Send + 'static,
@@ -405,6 +405,38 @@ impl Server {
         })
     }
 
+    /// Expects every connection the server makes from now on for the peer
+    /// at `addr` to present a certificate with this fingerprint (WebRTC:
+    /// the `a=fingerprint` of that peer's SDP; `"sha-256 AB:CD:..."`,
+    /// sha-384, sha-512, or any form [`Fingerprint`](crate::Fingerprint)
+    /// parses), as the config's pins are of every peer: the server asks
+    /// that peer for a certificate, which must match one of either, and
+    /// that replaces the CA check; a peer that presents another fails its
+    /// handshake with a `Verify` error. Up to 16 per address (more fail
+    /// with `SDTLS_E_LIMIT`); pinning one the address has already changes
+    /// nothing. An IPv4 address and its IPv4-mapped IPv6 form are one
+    /// address here. Connections made before the call are not affected;
+    /// the pins stay until [`unpin_peer`](Server::unpin_peer) or the drop.
+    /// The table is the C server's (`sdtls_server_pin_peer()`): constant
+    /// time per pin, however many peers are pinned. Fails with
+    /// `SDTLS_E_IN_CALLBACK` from inside the server's closures.
+    pub fn pin_peer(&mut self, addr: SocketAddr, fingerprint: &str) -> Result<()> {
+        let s = cstring("fingerprint", fingerprint)?;
+        let mut a = [0u8; MAX_LEN];
+        let n = to_sockaddr(&addr, &mut a);
+        check(unsafe { sys::sdtls_server_pin_peer(self.raw, a.as_ptr(), n, s.as_ptr()) })
+    }
+
+    /// Removes every fingerprint pinned for the peer at `addr`; returns how
+    /// many there were. Connections already made keep theirs.
+    pub fn unpin_peer(&mut self, addr: SocketAddr) -> Result<usize> {
+        let mut a = [0u8; MAX_LEN];
+        let n = to_sockaddr(&addr, &mut a);
+        let rc = unsafe { sys::sdtls_server_unpin_peer(self.raw, a.as_ptr(), n) };
+        check(rc.min(0))?;
+        Ok(rc as usize)
+    }
+
     /// A counter's value.
     pub fn counter(&self, c: Counter) -> u64 {
         let n = match c {
@@ -536,8 +568,13 @@ impl NewPeer<'_> {
         self.addr
     }
 
-    /// Expects this peer's certificate to have this SHA-256 fingerprint
-    /// (WebRTC: from the peer's SDP).
+    /// Expects this peer's certificate to have this fingerprint (WebRTC:
+    /// from the peer's SDP).
+    #[deprecated(
+        since = "0.1.0",
+        note = "pin by address before the peer connects: Server::pin_peer (the C server's table, \
+                shared by every binding)"
+    )]
     pub fn add_peer_fingerprint(&mut self, fingerprint: &str) -> Result<()> {
         let s = cstring("fingerprint", fingerprint)?;
         check(unsafe { sys::sdtls_conn_add_peer_fingerprint(self.raw, s.as_ptr()) })

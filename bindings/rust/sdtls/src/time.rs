@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 //! `Instant` <-> the C library's nanosecond clock.
 //!
-//! On Linux, `std::time::Instant` is CLOCK_MONOTONIC, and the nanoseconds
-//! handed to the C library are that clock's, as the `sdtls` tool and a C
-//! program would pass them: a session taken in one process can be resumed in
-//! another on the same boot (sessions carry the clock's time).
+//! The rule of sdtls.h ("Time"), as every binding and the `sdtls` tool
+//! follow it: nanoseconds since the UNIX epoch, read from the wall clock once
+//! per process and advanced by the monotonic clock (`Instant`, which is
+//! CLOCK_MONOTONIC on Linux). Timers never jump when the wall clock is
+//! stepped, and sessions and cookies carry a time that other processes and
+//! hosts share (a session saved before a restart is still offered; servers
+//! sharing a ticket secret resume each other's sessions).
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use sdtls_sys as sys;
 
+/// One instant and the C time that stands for it.
 struct Epoch {
     instant: Instant,
     ns: u64,
@@ -19,33 +23,11 @@ fn epoch() -> &'static Epoch {
     static EPOCH: OnceLock<Epoch> = OnceLock::new();
     EPOCH.get_or_init(|| {
         let instant = Instant::now();
-        Epoch { instant, ns: monotonic_ns() }
+        // A wall clock set before 1970 is an error of the host's, not ours:
+        // any origin keeps the timers right, only sharing needs this one.
+        let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        Epoch { instant, ns: nanos(since_epoch) }
     })
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn monotonic_ns() -> u64 {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: std::ffi::c_long,
-        tv_nsec: std::ffi::c_long,
-    }
-    extern "C" {
-        fn clock_gettime(clock: std::ffi::c_int, ts: *mut Timespec) -> std::ffi::c_int;
-    }
-    const CLOCK_MONOTONIC: std::ffi::c_int = 1;
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-    if unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) } != 0 {
-        return 86_400 * 1_000_000_000;
-    }
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn monotonic_ns() -> u64 {
-    // Any origin works within one process; a day leaves room for instants
-    // taken before the first call.
-    86_400 * 1_000_000_000
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -89,5 +71,16 @@ mod tests {
         }
         assert_eq!(from_ns(sys::SDTLS_TIME_NEVER), None);
         assert!(to_ns(now + Duration::from_secs(1)) - to_ns(now) == 1_000_000_000);
+    }
+
+    /// sdtls.h's rule: the time passed to C is the wall clock's (read once,
+    /// then advanced by the monotonic clock), within a second.
+    #[test]
+    fn the_time_passed_to_c_is_on_the_unix_epoch() {
+        let wall = |t: SystemTime| nanos(t.duration_since(SystemTime::UNIX_EPOCH).unwrap());
+        let before = wall(SystemTime::now());
+        let passed = to_ns(Instant::now());
+        let after = wall(SystemTime::now());
+        assert!(before - 1_000_000_000 < passed && passed < after + 1_000_000_000, "{before} {passed} {after}");
     }
 }

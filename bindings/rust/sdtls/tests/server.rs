@@ -154,7 +154,10 @@ fn many_clients_cookies_views_data_and_close() {
     assert_eq!(net.server.counter(Counter::ConnectionsClosed), 3);
 }
 
+/// The deprecated way (NewPeer::add_peer_fingerprint from on_connect)
+/// still works; pins_by_address is the way.
 #[test]
+#[allow(deprecated)]
 fn per_peer_fingerprints_from_on_connect() {
     let pki = Pki::new();
     let client_cert = Certificate::self_signed("client", 1).unwrap();
@@ -356,4 +359,68 @@ fn server_queues_are_bounded_and_lose_nothing() {
     take(&mut net.server);
     let want: Vec<Vec<u8>> = (0..max + 1).map(|i| format!("{i:06}").into_bytes()).collect();
     assert_eq!(got, want);
+}
+
+/// Server::pin_peer: a WebRTC server pins each peer's SDP fingerprint by
+/// its address before the peer connects. The right certificate is
+/// accepted, another refused, an unpinned address takes any, an unpin lifts
+/// the pin, refused calls change nothing.
+#[test]
+fn pins_by_address() {
+    let pki = Pki::new();
+    let client_cert = Certificate::self_signed("client", 1).unwrap();
+    let fp = client_cert.fingerprint().unwrap().sdp();
+    let other = Certificate::self_signed("other", 1).unwrap().fingerprint().unwrap().sdp();
+    let ccfg = pki.client().certificate(&client_cert).build().unwrap();
+    let scfg = pki.server().build().unwrap();
+    let now = Instant::now();
+    let mut net = Net::new(Server::new(&scfg).unwrap());
+    let addr = |i: usize| -> SocketAddr { format!("192.0.2.{}:5000", i + 1).parse().unwrap() };
+    net.server.pin_peer(addr(0), &fp).unwrap();
+    net.server.pin_peer(addr(0), &fp).unwrap(); // already there: nothing changes
+    net.server.pin_peer(addr(1), &other).unwrap();
+    for _ in 0..3 {
+        net.add_client(&ccfg, now);
+    }
+    net.pump(now);
+    assert_eq!(net.clients[0].1.state(), State::Connected, "the pinned certificate");
+    assert_ne!(net.clients[1].1.state(), State::Connected, "another certificate");
+    assert_eq!(net.clients[2].1.state(), State::Connected, "no pin for this address");
+    let closed: Vec<_> = net
+        .server_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ServerEvent::Closed { reason, .. } => reason,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].category(), Category::Verify, "{}", closed[0]);
+
+    // Unpinned, the address takes the client again.
+    assert_eq!(net.server.unpin_peer(addr(1)).unwrap(), 1);
+    assert_eq!(net.server.unpin_peer(addr(1)).unwrap(), 0);
+    let mut again = Conn::client(&ccfg, "localhost").unwrap();
+    again.start(now).unwrap();
+    net.clients[1].1 = again;
+    net.pump(now);
+    assert_eq!(net.clients[1].1.state(), State::Connected, "after the unpin");
+
+    // Refusals change nothing; 16 per address.
+    for bad in ["", "AB:CD", "sha-256 nothing", "sha-256 AB\0CD"] {
+        let e = net.server.pin_peer(addr(0), bad).unwrap_err();
+        assert_eq!(e.category(), Category::Usage, "{bad:?}: {e}");
+    }
+    let e = net.server.pin_peer(addr(0), "sha-1 AB:CD").unwrap_err();
+    assert_eq!(e.code(), sys::SDTLS_E_UNSUPPORTED);
+    for i in 1..16u8 {
+        net.server.pin_peer(addr(0), &format!("{i:02X}{}", &other[10..])).unwrap();
+    }
+    let e = net.server.pin_peer(addr(0), &other).unwrap_err();
+    assert_eq!(e.code(), sys::SDTLS_E_LIMIT);
+    assert_eq!(net.server.unpin_peer(addr(0)).unwrap(), 16);
+
+    // An IPv4-mapped IPv6 address is the IPv4 address.
+    net.server.pin_peer("[::ffff:192.0.2.9]:5000".parse().unwrap(), &fp).unwrap();
+    assert_eq!(net.server.unpin_peer("192.0.2.9:5000".parse().unwrap()).unwrap(), 1);
 }

@@ -10,7 +10,6 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +31,9 @@ import java.util.function.Function;
  *       {@link #pollEvent}.
  * </ul>
  *
- * <p>Time is a monotonic count of nanoseconds chosen by the caller
- * ({@code System.nanoTime() - start}, a test's virtual clock ...): never
- * negative, never going backwards for one connection.
+ * <p>Time is a count of nanoseconds: {@link Time#now()} (sdtls.h's one
+ * clock, which shared session tickets need), or a test's virtual clock;
+ * never negative, never going backwards for one connection.
  *
  * <p>{@link #close()} frees the connection (without sending; call
  * {@link #shutdown} first for an orderly end); a connection that is never
@@ -429,11 +428,7 @@ public final class Connection implements AutoCloseable {
     }
   }
 
-  /**
-   * The holder's event queue: six int32 in native order (kind, reason,
-   * data_len, detail_len, version_len, cipher_len), then those bytes
-   * (bindings/java/holders.i).
-   */
+  /** The holder's event queue (records of bindings/sdtls.i: {@link QueuedRecord}). */
   private void fetchEvents() {
     live();
     byte[] raw;
@@ -443,23 +438,13 @@ public final class Connection implements AutoCloseable {
     } finally {
       Reference.reachabilityFence(this);
     }
-    if (raw != null) {
-      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
-      while (b.hasRemaining()) {
-        int kind = b.getInt();
-        int reason = b.getInt();
-        byte[] data = new byte[b.getInt()];
-        byte[] detail = new byte[b.getInt()];
-        byte[] version = new byte[b.getInt()];
-        byte[] cipher = new byte[b.getInt()];
-        b.get(data).get(detail).get(version).get(cipher);
-        if (kind == EV_DATA) {
-          events.add(new Event.Data(data));
-        } else if (kind == EV_HANDSHAKE_DONE) {
-          events.add(new Event.HandshakeDone(ascii(version), ascii(cipher)));
-        } else if (kind == EV_CLOSE) {
-          events.add(new Event.Closed(reason, ascii(detail)));
-        }
+    for (QueuedRecord r : QueuedRecord.all(raw)) {
+      if (r.kind() == EV_DATA) {
+        events.add(new Event.Data(r.data()));
+      } else if (r.kind() == EV_HANDSHAKE_DONE) {
+        events.add(new Event.HandshakeDone(r.version(), r.cipher()));
+      } else if (r.kind() == EV_CLOSE) {
+        events.add(new Event.Closed(r.reason(), r.detail()));
       }
     }
     if (lost[0] != 0) {
@@ -481,10 +466,6 @@ public final class Connection implements AutoCloseable {
       throw new IllegalArgumentException("now must be a non-negative count of nanoseconds");
     }
     return now;
-  }
-
-  private static String ascii(byte[] b) {
-    return new String(b, StandardCharsets.US_ASCII);
   }
 
   /**

@@ -15,7 +15,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -224,13 +223,18 @@ public final class Server implements AutoCloseable {
 
   /**
    * Expects every connection made from now on for the peer at {@code peer}
-   * to present a certificate with this SHA-256 fingerprint ("sha-256
-   * AB:CD:..." as SDP writes it, or "AB:CD:..."): WebRTC's per-peer pin,
-   * beside those of the config. The check replaces the CA chain check, and
-   * the server asks that peer for a certificate; a mismatch fails the
-   * handshake with {@code SDTLS_E_VERIFY}. At most 16 per address; the pins
-   * stay until {@link #unpinPeer}. A connection already made is not
-   * affected.
+   * to present a certificate with this fingerprint (sha-256, sha-384 or
+   * sha-512; "sha-256 AB:CD:..." as SDP writes it, or any form
+   * {@link Fingerprint#parse} takes): WebRTC's per-peer pin, beside those of
+   * the config. The check replaces the CA chain check, and the server asks
+   * that peer for a certificate; a mismatch fails the handshake with
+   * {@code SDTLS_E_VERIFY}. At most 16 per address (more throw
+   * {@code SDTLS_E_LIMIT}); pinning one the address has already changes
+   * nothing. An IPv4 address and its IPv4-mapped IPv6 form are one address
+   * here. The pins stay until {@link #unpinPeer}; a connection already made
+   * is not affected. The table is the C server's
+   * ({@code sdtls_server_pin_peer()}): constant time per pin, however many
+   * peers are pinned.
    */
   public synchronized void pinPeerFingerprint(InetSocketAddress peer, String fingerprint) {
     Objects.requireNonNull(fingerprint, "fingerprint");
@@ -246,7 +250,10 @@ public final class Server implements AutoCloseable {
     }
   }
 
-  /** Removes the fingerprints pinned for {@code peer}; returns how many there were. */
+  /**
+   * Removes the fingerprints pinned for {@code peer}; returns how many there
+   * were. Connections already made keep theirs.
+   */
   public synchronized int unpinPeer(InetSocketAddress peer) {
     InetAddress ip = ip(peer);
     live();
@@ -361,7 +368,7 @@ public final class Server implements AutoCloseable {
 
   // ---- the queues --------------------------------------------------------------------
 
-  /** [address][int32 len][bytes] records (bindings/java/holders.i). */
+  /** EV_DATAGRAM records (bindings/sdtls.i: {@link QueuedRecord}). */
   private void fetchDatagrams() {
     live();
     byte[] raw;
@@ -370,29 +377,19 @@ public final class Server implements AutoCloseable {
     } finally {
       Reference.reachabilityFence(this);
     }
-    if (raw == null) {
-      return;
-    }
-    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
     InetSocketAddress last = null;
     byte[] lastRaw = null;
-    while (b.hasRemaining()) {
-      byte[] a = new byte[ADDRESS_LEN];
-      b.get(a);
+    for (QueuedRecord r : QueuedRecord.all(raw)) {
+      byte[] a = r.address();
       if (lastRaw == null || !Arrays.equals(a, lastRaw)) { // a flight goes to one peer
         last = address(a);
         lastRaw = a;
       }
-      byte[] d = new byte[b.getInt()];
-      b.get(d);
-      datagrams.add(new Datagram(d, last));
+      datagrams.add(new Datagram(r.data(), last));
     }
   }
 
-  /**
-   * int32 kind, int32 reason, int64 id, four int32 (data_len, detail_len,
-   * version_len, cipher_len), then those bytes (bindings/java/holders.i).
-   */
+  /** The events (bindings/sdtls.i: {@link QueuedRecord}; a connect event's address is the peer's). */
   private void fetchEvents() {
     live();
     byte[] raw;
@@ -402,34 +399,23 @@ public final class Server implements AutoCloseable {
     } finally {
       Reference.reachabilityFence(this);
     }
-    if (raw != null) {
-      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
-      while (b.hasRemaining()) {
-        int kind = b.getInt();
-        int reason = b.getInt();
-        long id = b.getLong();
-        byte[] data = new byte[b.getInt()];
-        byte[] detail = new byte[b.getInt()];
-        byte[] version = new byte[b.getInt()];
-        byte[] cipher = new byte[b.getInt()];
-        b.get(data).get(detail).get(version).get(cipher);
-        if (kind == EV_CONNECT) {
-          ServerConnection v = new ServerConnection(this, id, address(data));
-          views.put(id, v);
-          events.add(new ServerEvent.PeerConnected(v));
-          continue;
-        }
-        ServerConnection v = kind == EV_CLOSE ? views.remove(id) : views.get(id);
-        if (v == null) {
-          continue; // a peer refused for want of memory (reported below)
-        }
-        if (kind == EV_DATA) {
-          events.add(new ServerEvent.Data(v, data));
-        } else if (kind == EV_HANDSHAKE_DONE) {
-          events.add(new ServerEvent.HandshakeDone(v, ascii(version), ascii(cipher)));
-        } else if (kind == EV_CLOSE) {
-          events.add(new ServerEvent.Closed(v, reason, ascii(detail)));
-        }
+    for (QueuedRecord r : QueuedRecord.all(raw)) {
+      if (r.kind() == EV_CONNECT) {
+        ServerConnection v = new ServerConnection(this, r.id(), address(r.address()));
+        views.put(r.id(), v);
+        events.add(new ServerEvent.PeerConnected(v));
+        continue;
+      }
+      ServerConnection v = r.kind() == EV_CLOSE ? views.remove(r.id()) : views.get(r.id());
+      if (v == null) {
+        continue; // a peer refused for want of memory (reported below)
+      }
+      if (r.kind() == EV_DATA) {
+        events.add(new ServerEvent.Data(v, r.data()));
+      } else if (r.kind() == EV_HANDSHAKE_DONE) {
+        events.add(new ServerEvent.HandshakeDone(v, r.version(), r.cipher()));
+      } else if (r.kind() == EV_CLOSE) {
+        events.add(new ServerEvent.Closed(v, r.reason(), r.detail()));
       }
     }
     if (lost[0] != 0) {
@@ -437,9 +423,7 @@ public final class Server implements AutoCloseable {
     }
   }
 
-  /** int32 ip_len (4 or 16), 16 bytes of address, int32 port, int32 scope id. */
-  private static final int ADDRESS_LEN = 28;
-
+  /** A peer address as holders.i writes it: int32 ip_len (4 or 16), 16 bytes of address, int32 port, int32 scope id. */
   private static InetSocketAddress address(byte[] raw) {
     ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
     int len = b.getInt();
@@ -461,10 +445,6 @@ public final class Server implements AutoCloseable {
       throw new IllegalStateException("the server is closed (freed)");
     }
     return srv;
-  }
-
-  private static String ascii(byte[] b) {
-    return new String(b, StandardCharsets.US_ASCII);
   }
 
   private static void check(int rc) {

@@ -220,8 +220,9 @@ class ServerTest {
 
       SdtlsException bad = assertThrows(SdtlsException.class, () -> server.pinPeerFingerprint(a, "AB:CD"));
       assertEquals(SdtlsException.Category.USAGE, bad.category());
+      server.pinPeerFingerprint(a, clientCert.fingerprint()); // already there: nothing changes
       for (int i = 1; i < 16; i++) {
-        server.pinPeerFingerprint(a, other.fingerprint());
+        server.pinPeerFingerprint(a, String.format("%02X", i) + other.fingerprint().substring(2));
       }
       SdtlsException limit = assertThrows(SdtlsException.class,
           () -> server.pinPeerFingerprint(a, other.fingerprint()));
@@ -229,8 +230,44 @@ class ServerTest {
       assertEquals(16, server.unpinPeer(a));
       assertEquals(0, server.unpinPeer(a));
       assertEquals(1, server.unpinPeer(b));
+
+      // Unpinned, the address takes any certificate again.
+      Connection again = Connection.client(clientConfig, null);
+      clients.put(b, again).close();
+      again.start(0);
+      pump(server, clients, 0);
+      assertEquals(State.CONNECTED, again.state(), "after the unpin");
     } finally {
       clients.values().forEach(Connection::close);
+    }
+  }
+
+  /**
+   * A WebRTC server pins one peer per expected connection: 100,000 pins and
+   * unpins go through the C table (constant time each; the binding's own
+   * list took 3.2 s for 40,000), and an IPv4-mapped IPv6 address is the
+   * IPv4 address.
+   */
+  @Test
+  void oneHundredThousandPinsAndUnpins() throws UnknownHostException {
+    Certificate cert = Certificate.generate("server.test", 1);
+    String pin = "sha-256 " + cert.fingerprint();
+    try (Config serverConfig = new Config().certificate(cert); Server server = new Server(serverConfig)) {
+      byte[] ip = {10, 0, 0, 0};
+      for (int i = 0; i < 100_000; i++) {
+        ip[2] = (byte) (i >> 8);
+        ip[3] = (byte) i;
+        server.pinPeerFingerprint(new InetSocketAddress(InetAddress.getByAddress(ip), 1024 + i % 7), pin);
+      }
+      int removed = 0;
+      for (int i = 0; i < 100_000; i++) {
+        ip[2] = (byte) (i >> 8);
+        ip[3] = (byte) i;
+        removed += server.unpinPeer(new InetSocketAddress(InetAddress.getByAddress(ip), 1024 + i % 7));
+      }
+      assertEquals(100_000, removed);
+      server.pinPeerFingerprint(addr("::ffff:192.0.2.7", 5000), pin);
+      assertEquals(1, server.unpinPeer(addr("192.0.2.7", 5000)));
     }
   }
 
