@@ -64,8 +64,8 @@ class Answerer(asyncio.DatagramProtocol):
         self.config = sdtls.Config(certificate=self.cert, private_key=key, verify=False, srtp_profiles=PROFILES,
                                    **({"groups": ARGS.groups.split(",")} if ARGS.groups else {}))
         # Many browsers on one port: the Server's cookie exchange, and each
-        # peer's own pin (its SDP's a=fingerprint), looked up by address.
-        self.server = sdtls.Server(self.config, on_connect=lambda a: self.by_address[a].fingerprint)
+        # peer held to its own SDP's a=fingerprint, pinned by its address.
+        self.server = sdtls.Server(self.config)
         self.by_ufrag: dict[str, Peer] = {}
         self.by_address: dict[Any, Peer] = {}
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -120,7 +120,9 @@ class Answerer(asyncio.DatagramProtocol):
         if peer.address is None:
             peer.address = addr
             self.by_address[addr] = peer
-            if peer.setup.role == sdtls.Role.CLIENT:  # a=setup:active: we start the handshake
+            if peer.setup.role == sdtls.Role.SERVER:
+                self.server.pin_peer(addr, peer.fingerprint)
+            else:  # a=setup:active: we start the handshake
                 conn = sdtls.Connection(self.config, "client", peer_fingerprints=peer.fingerprint)
                 peer.dtls = sdtls.aio.TransportConnection(conn, lambda d: self.transport.sendto(d, addr),
                                                           on_event=lambda ev: self.on_event(ev, peer))

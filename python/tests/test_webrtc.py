@@ -121,11 +121,11 @@ def test_handshake_event_without_srtp(server_config: sdtls.Config, client_config
 
 def test_server_event_carries_the_peer() -> None:
     (cc, ck), (sc, sk) = sdtls.generate_certificate("a"), sdtls.generate_certificate("b")
-    server = sdtls.Server(sdtls.Config(certificate=sc, private_key=sk, verify=False, srtp_profiles=PROFILES),
-                          on_connect=lambda addr: str(sdtls.Fingerprint.of_certificate(cc)))
+    server = sdtls.Server(sdtls.Config(certificate=sc, private_key=sk, verify=False, srtp_profiles=PROFILES))
     client = sdtls.Connection(sdtls.Config(certificate=cc, private_key=ck, verify=False, srtp_profiles=PROFILES),
                               "client", peer_fingerprints=str(sdtls.Fingerprint.of_certificate(sc)))
     addr = ("127.0.0.1", 5000)
+    server.pin_peer(addr, sdtls.Fingerprint.of_certificate(cc))
     client.start()
     for _ in range(10):
         for d in client.datagrams_to_send():
@@ -196,8 +196,7 @@ def test_aio_over_an_application_socket() -> None:
         loop = asyncio.get_running_loop()
         (cc, ck), (scert, skey) = sdtls.generate_certificate("offerer"), sdtls.generate_certificate("answerer")
         server = sdtls.Server(sdtls.Config(certificate=scert, private_key=skey, verify=False,
-                                           srtp_profiles=PROFILES, alpn=["webrtc"]),
-                              on_connect=lambda addr: str(sdtls.Fingerprint.of_certificate(cc)))
+                                           srtp_profiles=PROFILES, alpn=["webrtc"]))
         client_conn = sdtls.Connection(sdtls.Config(certificate=cc, private_key=ck, verify=False,
                                                     srtp_profiles=PROFILES, alpn=["webrtc"]), "client",
                                        peer_fingerprints=str(sdtls.Fingerprint.of_certificate(scert)))
@@ -209,6 +208,7 @@ def test_aio_over_an_application_socket() -> None:
         c_transport, c_proto = await loop.create_datagram_endpoint(
             lambda: SharedSocket(lambda d, a: c_dtls[0].datagram_received(d)), local_addr=("127.0.0.1", 0))
         server_addr = s_transport.get_extra_info("sockname")
+        server.pin_peer(c_transport.get_extra_info("sockname"), sdtls.Fingerprint.of_certificate(cc))
         try:
             s_dtls.append(sdtls.aio.TransportServer(server, s_transport.sendto, on_event=server_events.append))
             dropped: list[bytes] = []

@@ -174,7 +174,7 @@ class TransportServer:
     ``on_event`` (:class:`PeerConnected`, :class:`HandshakeCompleted`,
     :class:`DatagramReceived`, :class:`ConnectionTerminated`, each with the
     peer's ``connection``). Per-peer fingerprints (WebRTC: each peer's SDP)
-    come from the server's ``on_connect``. Use it on the event loop's
+    are the server's ``pin_peer()``. Use it on the event loop's
     thread; exceptions from ``send`` and ``on_event`` propagate as
     :class:`TransportConnection`'s do."""
 
