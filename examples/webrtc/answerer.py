@@ -137,8 +137,9 @@ class Answerer(asyncio.DatagramProtocol):
             keys = (view or peer.dtls.connection).srtp_keying()  # type: ignore[union-attr]
             assert keys is not None and ev.srtp_profile is not None
             policy = LIBSRTP[ev.srtp_profile]
-            peer.rx = pylibsrtp.Session(pylibsrtp.Policy(keys.remote_write, pylibsrtp.Policy.SSRC_ANY_INBOUND, 0, policy))
-            peer.tx = pylibsrtp.Session(pylibsrtp.Policy(keys.local_write, pylibsrtp.Policy.SSRC_ANY_OUTBOUND, 0, policy))
+            inbound, outbound = pylibsrtp.Policy.SSRC_ANY_INBOUND, pylibsrtp.Policy.SSRC_ANY_OUTBOUND
+            peer.rx = pylibsrtp.Session(pylibsrtp.Policy(keys.remote_write, inbound, 0, policy))
+            peer.tx = pylibsrtp.Session(pylibsrtp.Policy(keys.local_write, outbound, 0, policy))
             print(f"{peer.address}: {ev.version} {ev.cipher} group {ev.group} {ev.srtp_profile.name},"
                   f" browser {ev.peer_fingerprint} pinned", flush=True)
         elif isinstance(ev, sdtls.ConnectionTerminated) and ev.error is not None:
@@ -161,9 +162,9 @@ class Answerer(asyncio.DatagramProtocol):
         peer = self.by_ufrag.get(report.get("ufrag", ""))
         if peer is None:
             return
-        peer.report, peer.browser_received = report, int(report.get("received", 0))
-        if report.get("state") == "failed":
+        if report.get("state") == "failed" and peer.report.get("state") != "failed":  # said once
             self.finish(1, f"{peer.address}: the browser says the connection failed")
+        peer.report, peer.browser_received = report, int(report.get("received", 0))
         ok = [p for p in self.by_ufrag.values() if p.decrypted >= ARGS.packets and p.browser_received >= ARGS.packets]
         if ARGS.peers and len(ok) >= ARGS.peers:
             for p in ok:
@@ -173,8 +174,8 @@ class Answerer(asyncio.DatagramProtocol):
             self.finish(0, f"PASS: {len(ok)} browser(s), media both ways")
 
     def finish(self, code: int, why: str) -> None:
-        if not self.done.done():
-            print(why, flush=True)
+        print(why, flush=True)
+        if ARGS.peers and not self.done.done():  # a test ends here; a demo serves on
             self.done.set_result(code)
 
 
