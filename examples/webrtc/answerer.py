@@ -171,7 +171,9 @@ class Answerer(asyncio.DatagramProtocol):
                 r = p.report
                 print(f"{p.address}: decrypted {p.decrypted}, browser received {p.browser_received};"
                       f" browser: DTLS {r.get('version')} {r.get('cipher')} {r.get('srtp')}", flush=True)
-            self.finish(0, f"PASS: {len(ok)} browser(s), media both ways")
+            n = self.server.counters()
+            self.finish(0, f"PASS: {len(ok)} browser(s), media both ways; sdtls.Server: {n['cookies_sent']} cookies"
+                           f" sent, {n['connections_created']} connections")
 
     def finish(self, code: int, why: str) -> None:
         print(why, flush=True)

@@ -131,6 +131,11 @@ run() {
 run passive 20 pass passive 1 ""
 run active 20 pass active 1 ""
 run two 20 pass passive 2 ""
+# Both browsers went through the cookie exchange of the one sdtls.Server.
+if ! grep -Eq 'sdtls.Server: ([2-9]|[1-9][0-9]+) cookies sent, 2 connections' "$work/two.log"; then
+    echo "webrtc two: FAIL: not two browsers through the Server's cookie exchange" >&2
+    failures=$((failures + 1))
+fi
 run offer 10 fail passive 1 corrupt=offer
 run answer 10 fail passive 1 corrupt=answer
 if "$python" -c 'import sdtls; sdtls.Config(groups=["X25519MLKEM768"])' 2>/dev/null; then
