@@ -20,16 +20,25 @@
 # process group).
 #
 #   sh tests/webrtc/browser_test.sh PYTHON [DIR]
+#   sh tests/webrtc/browser_test.sh --go BINARY
 #
 # PYTHON is an interpreter that imports sdtls (DIR, when given, goes first on
 # its PYTHONPATH: a build's python/ directory); the example's requirements
-# are installed into it when missing. Chromium is installed with apt when
-# missing (as root); where it cannot be, the test says so and exits 77.
+# are installed into it when missing. With --go, BINARY is examples/webrtc-go
+# built (bindings/go/test.sh builds it), and the runs are passive, offer and
+# answer. Chromium is installed with apt when missing (as root); where it
+# cannot be, the test says so and exits 77.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # Absolute: the answerer runs from the example's directory.
-case $1 in */*) python=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") ;; *) python=$1 ;; esac
-[ $# -ge 2 ] && export PYTHONPATH="$(cd "$2" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+absolute() { case $1 in */*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;; *) echo "$1" ;; esac; }
+go_answerer= python=
+if [ "$1" = --go ]; then
+    go_answerer=$(absolute "$2")
+else
+    python=$(absolute "$1")
+    [ $# -ge 2 ] && export PYTHONPATH="$(cd "$2" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+fi
 example=$root/examples/webrtc
 
 if ! command -v chromium >/dev/null 2>&1; then
@@ -42,7 +51,7 @@ if ! command -v chromium >/dev/null 2>&1; then
         exit 77
     fi
 fi
-"$python" -c 'import aioice, pylibsrtp' 2>/dev/null ||
+[ -n "$go_answerer" ] || "$python" -c 'import aioice, pylibsrtp' 2>/dev/null ||
     "$python" -m pip install -q --disable-pip-version-check -r "$example/requirements.txt"
 
 work=$(mktemp -d)
@@ -84,7 +93,11 @@ run() {
     fi
     log=$work/$name.log
     : >"$log"
-    (cd "$example" && exec "$python" -u answerer.py --http-port 0 --setup "$setup" --peers "$peers" "$@") >"$log" 2>&1 &
+    if [ -n "$go_answerer" ]; then  # a=setup:passive only
+        (cd "$root/examples/webrtc-go" && exec "$go_answerer" -http-port 0 -peers "$peers" "$@") >"$log" 2>&1 &
+    else
+        (cd "$example" && exec "$python" -u answerer.py --http-port 0 --setup "$setup" --peers "$peers" "$@") >"$log" 2>&1 &
+    fi
     answerer_pid=$!
     i=0
     until url=$(sed -n 's|^open \(http://[^ ]*\) .*|\1|p' "$log") && [ -n "$url" ]; do
@@ -128,6 +141,14 @@ run() {
     fi
 }
 
+if [ -n "$go_answerer" ]; then
+    run go-passive 20 pass passive 1 ""
+    run go-offer 10 fail passive 1 corrupt=offer
+    run go-answer 10 fail passive 1 corrupt=answer
+    echo "webrtc: $((runs - failures)) passed, $failures failed"
+    [ "$failures" -eq 0 ]
+    exit
+fi
 run passive 20 pass passive 1 ""
 run active 20 pass active 1 ""
 run two 20 pass passive 2 ""
