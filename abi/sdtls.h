@@ -750,6 +750,29 @@ SDTLS_EXTERN int sdtls_conn_peer_fingerprint(const sdtls_conn *conn, int hash, u
                                              size_t *digest_len);
 
 /* ------------------------------------------------------------------------ */
+/* Demultiplexing a shared socket (RFC 7983, RFC 9443). Since SDTLS_1.2.     */
+/* ------------------------------------------------------------------------ */
+
+/* What a datagram on a socket shared by several protocols is, by its first
+ * byte (WebRTC runs STUN, DTLS and SRTP on one UDP port). The values are
+ * frozen. */
+#define SDTLS_PACKET_UNKNOWN 0      /* empty, or a first byte no range names */
+#define SDTLS_PACKET_STUN 1         /* 0..3: to the ICE agent */
+#define SDTLS_PACKET_ZRTP 2         /* 16..19 */
+#define SDTLS_PACKET_DTLS 3         /* 20..63: to sdtls (DTLS 1.3 headers too) */
+#define SDTLS_PACKET_TURN_CHANNEL 4 /* 64..79: TURN ChannelData */
+#define SDTLS_PACKET_QUIC 5         /* 80..127 and 192..255 (RFC 9443) */
+#define SDTLS_PACKET_RTP 6          /* 128..191: RTP or RTCP (SRTP, SRTCP) */
+
+/* Classifies `datagram` (`len` bytes) by its first byte as RFC 7983 and
+ * RFC 9443 divide the range: returns one of the SDTLS_PACKET_* values,
+ * SDTLS_PACKET_UNKNOWN when `len` is 0 or `datagram` is NULL. A QUIC short
+ * header may also begin with 64..79: RFC 9443 leaves those to TURN
+ * channels where TURN is in use, and so does this function. Reads only
+ * datagram[0]; the caller owns the buffer. Never fails. Thread-safe. */
+SDTLS_EXTERN int sdtls_classify(const uint8_t *datagram, size_t len);
+
+/* ------------------------------------------------------------------------ */
 /* Pre-shared keys (RFC 4279). Since SDTLS_1.1.                              */
 /* ------------------------------------------------------------------------ */
 

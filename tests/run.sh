@@ -59,6 +59,12 @@ sh "$root/bindings/go/test.sh" "$build/release"
 # Builds the wheel with pip, installs it in a fresh venv and runs mypy and
 # pytest against it (interop with the tool just built). Its own script:
 sh "$root/python/run-tests.sh" "$build"
+# WebRTC against a real browser (tests/webrtc/browser_test.sh): Debian's
+# headless Chromium (installed when missing) and examples/webrtc over the
+# wheel just tested, on loopback: media both ways through DTLS-SRTP, two
+# browsers on one port, a wrong fingerprint failing fast. About 20 s; exits
+# 77 (skipped, with the reason) only where Chromium cannot be installed.
+sh "$root/tests/webrtc/browser_test.sh" "$build/python-venv/bin/python" || [ $? -eq 77 ]
 # Then the Python suite under ASan+UBSan: the ASan build above with its
 # Python module (over its sanitized libsdtls.so, for the venv's interpreter),
 # run with the sanitizer runtimes preloaded (python_pytest; see
@@ -114,6 +120,9 @@ if [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     sh "$root/bindings/go/test.sh" "$build/current"
     sh "$root/bindings/rust/test.sh" "$build" current
     MAVEN_REPO=$build/release/java/m2 sh "$root/bindings/java/run-tests.sh" "$build/current"
+    # The browser against the Python module built on this engine: which DTLS
+    # version and group Chromium negotiates with it (printed per run).
+    sh "$root/tests/webrtc/browser_test.sh" "$build/python-venv/bin/python" "$build/current/python" || [ $? -eq 77 ]
     bash "$root/tests/dtls13/engines_fallback.sh" "$build/release/src/tool/sdtls" \
         "$build/current/src/tool/sdtls" "$build/current/tests/dtls13/fallback"
     echo "second engine ($tree): fetch $((fetched - stage_start)) s," \

@@ -178,6 +178,14 @@ func withCStrings(names []string, fn func(**C.char, C.size_t) C.int) int {
 	return int(fn(&arr[0], C.size_t(len(names))))
 }
 
+// classify is sdtls_classify: C reads only the first byte, during the call.
+func classify(datagram []byte) PacketKind {
+	if len(datagram) == 0 {
+		return PacketUnknown
+	}
+	return PacketKind(C.sdtls_classify((*C.uint8_t)(unsafe.Pointer(&datagram[0])), C.size_t(len(datagram))))
+}
+
 func srtpProfileName(p SRTPProfile) string {
 	return goStringOrEmpty(C.sdtls_srtp_profile_name(C.int(p)))
 }

@@ -7,10 +7,12 @@
 # the installed sdtls.pc), runs go vet and the race-enabled tests with the
 # shared library, a one-iteration smoke run of the benchmarks, and the
 # static variant (-tags sdtls_static): a test binary linked with libsdtls.a
-# that must not need libsdtls.so at run time. tests/run.sh calls this with
-# its release build. GO may name the go command.
+# that must not need libsdtls.so at run time; then examples/webrtc-go
+# against headless Chromium. tests/run.sh calls this with its release build
+# (and the current engine's). GO may name the go command.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: test.sh BUILD_DIR}" && pwd)
 go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 if ! [ -x "$go" ] && ! command -v "$go" >/dev/null 2>&1; then
@@ -43,4 +45,10 @@ if ldd "$bin" | grep -q libsdtls; then
     exit 1
 fi
 (cd "$here" && env -u LD_LIBRARY_PATH "$bin" -test.count=1 -test.run 'TestConnHandshakeAndData|TestDialListen|TestEveryFunctionIsBound|TestListenerPeerFingerprints$')
+# examples/webrtc-go (its own module: pion/ice and pion/srtp are the
+# example's, not the package's): go vet, then headless Chromium against it
+# on loopback (tests/webrtc/browser_test.sh; exits 77 where Chromium cannot
+# be installed).
+(cd "$root/examples/webrtc-go" && "$go" vet . && "$go" build -o "$stage/webrtc-go" .)
+LD_LIBRARY_PATH=$libdir sh "$root/tests/webrtc/browser_test.sh" --go "$stage/webrtc-go" || [ $? -eq 77 ]
 echo "go: all Go tests passed"

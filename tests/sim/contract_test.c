@@ -108,6 +108,7 @@ static void test_null_handles(void) {
   ROW(sdtls_config_set_srtp_profiles(cfg, NULL), SDTLS_E_INVALID_ARGUMENT);
   ROW(sdtls_conn_srtp_profile(NULL), 0);
   ROW_PTR_NULL(sdtls_srtp_profile_name(0));
+  ROW(sdtls_classify(NULL, 0), SDTLS_PACKET_UNKNOWN);
   ROW(sdtls_conn_srtp_keying(NULL, &keying), SDTLS_E_INVALID_ARGUMENT);
   ROW(sdtls_config_add_peer_fingerprint(NULL, "sha-256 00"), SDTLS_E_INVALID_ARGUMENT);
   ROW(sdtls_conn_add_peer_fingerprint(NULL, "sha-256 00"), SDTLS_E_INVALID_ARGUMENT);

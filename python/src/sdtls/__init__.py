@@ -10,6 +10,8 @@
 - Blocking sockets: :func:`connect` (a :class:`DTLSClient`), :func:`serve`
   (runs a :class:`DTLSServer`); asyncio: :mod:`sdtls.aio`, with the same names.
   Classes named DTLS* own a socket; the others are sans-I/O.
+- WebRTC: :func:`classify` (RFC 7983 demultiplexing), :func:`dtls_role`
+  (SDP's ``a=setup``).
 - Errors: :class:`Error` and one subclass per category.
 - Deprecated names (warn on use, removed in 0.2): ``DatagramServer``
   (:class:`DTLSServer`), ``HandshakeTimeout`` (:class:`PeerTimeout`).
@@ -48,6 +50,7 @@ from ._connection import (
 )
 from ._blocking import DTLSClient, DTLSServer, connect, serve
 from ._deprecated import module_getattr as _module_getattr
+from ._webrtc import PacketKind, SetupRole, classify, dtls_role
 
 
 def _library_version() -> tuple[str, str]:
@@ -78,6 +81,7 @@ __all__ = [
     "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DTLSServer", "DTLSClient",
     "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
     "srtp_profile_name",
+    "PacketKind", "SetupRole", "classify", "dtls_role",
 ]
 
 # The names before 0.1.0's renames, for one release (DeprecationWarning).

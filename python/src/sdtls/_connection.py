@@ -78,13 +78,22 @@ class HandshakeCompleted(Event):
     """The handshake finished; the peer is authenticated.
 
     ``connection`` is the peer's :class:`ServerConnection` for a server's
-    events, None for a :class:`Connection`'s.
+    events, None for a :class:`Connection`'s. What the handshake negotiated
+    comes with it, so that one event is enough to key SRTP (WebRTC): the
+    ``srtp_profile`` (None without DTLS-SRTP; the keys are in
+    ``srtp_keying()``), the ``alpn`` protocol, the key exchange ``group``
+    (None for a resumed DTLS 1.2 session) and the SHA-256
+    ``peer_fingerprint`` of the peer's certificate (None when it sent none).
     """
 
-    __slots__ = ("version", "cipher", "connection")
+    __slots__ = ("version", "cipher", "connection", "srtp_profile", "alpn", "group", "peer_fingerprint")
     version: str
     cipher: str
     connection: Optional["ServerConnection"]
+    srtp_profile: Optional[SrtpProfile]
+    alpn: Optional[str]
+    group: Optional[str]
+    peer_fingerprint: Optional[Fingerprint]
 
 
 @dataclass
@@ -158,6 +167,26 @@ def _timer(deadline_ns: int) -> Optional[float]:
     while _sdtls_time(t) < deadline_ns:
         t = math.nextafter(t, math.inf)
     return t
+
+
+def _handshake_completed(version: Optional[str], cipher: Optional[str], queries: "_Queries",
+                         view: Optional["ServerConnection"]) -> "HandshakeCompleted":
+    # What the handshake negotiated, read when its event is taken. A peer
+    # that has already gone again (its close is in the same batch) has
+    # nothing left to read: then only the version and cipher are known.
+    try:
+        details = (queries.srtp_profile, queries.alpn, queries.group, queries.peer_certificate_fingerprint())
+    except Error:
+        details = (None, None, None, None)
+    return HandshakeCompleted(version or "", cipher or "", view, *details)
+
+
+def _timeout(deadline: Optional[float], now: Optional[float]) -> Optional[float]:
+    if deadline is None:
+        return None
+    if now is None:
+        now = time.monotonic()
+    return max(0.0, deadline - now)
 
 
 def _termination(reason: int, detail: str) -> Optional[Error]:
@@ -458,11 +487,21 @@ class Connection(_Queries):
         return out  # type: ignore[no-any-return]
 
     def get_timer(self) -> Optional[float]:
-        """When ``handle_timer()`` must be called next (monotonic seconds), or None."""
+        """When ``handle_timer()`` must be called next, or None: seconds on
+        the clock of the ``now`` values this connection is given
+        (:func:`time.monotonic` when they are left out; an asyncio
+        application may pass ``loop.time()`` to every call instead, and then
+        give this to ``loop.call_at()``)."""
         d = c.pyconn_deadline(self._cap)
         if d < 0:
             raise error_from_code(d)
         return _timer(d)
+
+    def get_timeout(self, now: Optional[float] = None) -> Optional[float]:
+        """Seconds from ``now`` (the clock of the calls' ``now``, by default
+        :func:`time.monotonic`'s) until ``handle_timer()`` is due, 0.0 when
+        it is due already, None when no timer runs."""
+        return _timeout(self.get_timer(), now)
 
     def handle_timer(self, now: Optional[float] = None) -> None:
         """Acts on expired timers: retransmits, or ends a handshake that took too long."""
@@ -485,7 +524,7 @@ class Connection(_Queries):
             if kind == _EV_DATA:
                 append(DatagramReceived(payload, None))
             elif kind == _EV_HANDSHAKE_DONE:
-                append(HandshakeCompleted(version or "", cipher or "", None))
+                append(_handshake_completed(version, cipher, self, None))
             elif kind == _EV_CLOSE:
                 append(ConnectionTerminated(_termination(reason, detail), None))
 
@@ -724,11 +763,18 @@ class Server:
         return out  # type: ignore[no-any-return]
 
     def get_timer(self) -> Optional[float]:
-        """When ``handle_timer()`` must be called next (monotonic seconds), or None."""
+        """When ``handle_timer()`` must be called next, or None: seconds on
+        the clock of the ``now`` values the server is given (as
+        :meth:`Connection.get_timer`)."""
         d = c.pyserver_deadline(self._cap)
         if d < 0:
             raise error_from_code(d)
         return _timer(d)
+
+    def get_timeout(self, now: Optional[float] = None) -> Optional[float]:
+        """Seconds from ``now`` until ``handle_timer()`` is due (as
+        :meth:`Connection.get_timeout`)."""
+        return _timeout(self.get_timer(), now)
 
     def handle_timer(self, now: Optional[float] = None) -> None:
         """Retransmissions, handshake timeouts and idle evictions due by ``now``."""
@@ -757,7 +803,7 @@ class Server:
                 v = views[cid] = ServerConnection(self, cid, payload)
                 append(PeerConnected(v))
             elif kind == _EV_HANDSHAKE_DONE:
-                append(HandshakeCompleted(version or "", cipher or "", views[cid]))
+                append(_handshake_completed(version, cipher, views[cid], views[cid]))
             elif kind == _EV_CLOSE:
                 append(ConnectionTerminated(_termination(reason, detail), views.pop(cid)))
 

@@ -455,3 +455,8 @@ __getattr__ = _module_getattr("sdtls.aio", {"Client": ("DTLSClient", DTLSClient)
 if TYPE_CHECKING:
     Client = DTLSClient
     ServerConnection = DTLSServerConnection
+
+# Over a datagram transport the application owns (WebRTC's shared socket).
+from ._transport import OnEvent, TransportConnection, TransportServer  # noqa: E402
+
+__all__ += ["TransportConnection", "TransportServer", "OnEvent"]

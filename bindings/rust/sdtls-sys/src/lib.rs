@@ -158,6 +158,15 @@ pub const SDTLS_FINGERPRINT_MAX_TEXT: usize = 200;
 pub const SDTLS_FINGERPRINT_SDP: c_int = 0;
 pub const SDTLS_FINGERPRINT_BARE: c_int = 1;
 
+// Demultiplexing a shared socket, RFC 7983 / RFC 9443 (SDTLS_1.2)
+pub const SDTLS_PACKET_UNKNOWN: c_int = 0;
+pub const SDTLS_PACKET_STUN: c_int = 1;
+pub const SDTLS_PACKET_ZRTP: c_int = 2;
+pub const SDTLS_PACKET_DTLS: c_int = 3;
+pub const SDTLS_PACKET_TURN_CHANNEL: c_int = 4;
+pub const SDTLS_PACKET_QUIC: c_int = 5;
+pub const SDTLS_PACKET_RTP: c_int = 6;
+
 /// SRTP master keys and salts; set `size` to `size_of::<sdtls_srtp_keying>()`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -434,6 +443,7 @@ extern "C" {
         names: *const *const c_char,
         n: usize,
     ) -> c_int;
+    pub fn sdtls_classify(datagram: *const u8, len: usize) -> c_int;
 
     // Server
     pub fn sdtls_server_new(

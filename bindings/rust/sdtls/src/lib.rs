@@ -75,6 +75,7 @@ mod addr;
 mod cert;
 mod config;
 mod conn;
+mod demux;
 mod error;
 mod server;
 mod time;
@@ -88,6 +89,7 @@ pub use config::{Config, ConfigBuilder, SrtpProfile, Version, ALPN_MAX_BYTES, GR
 pub use conn::{
     Conn, Event, Role, Session, SrtpKeying, SrtpKeys, State, QUEUE_MAX_BYTES, QUEUE_MAX_RECORDS,
 };
+pub use demux::{classify, PacketKind};
 pub use error::{Category, Error, Result};
 pub use server::{Counter, NewPeer, Peer, PeerId, PeerMut, Server, ServerEvent};
 
