@@ -105,15 +105,28 @@ wheel_for() { # ARCH: x86_64 or aarch64
     # The zig executable itself: pip's isolated build hides the tools' venv
     # from `python -m ziglang`.
     zig=$("$tools/bin/python" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
-    for t in cc c++; do
-        printf '#!/bin/sh\nexec "%s" %s -target %s-linux-gnu.2.17 "$@"\n' "$zig" "$t" "$1" >"$z/$t"
+    # Rewritten only when they change (a new zig: its version is in them),
+    # since ccache knows a compiler by its file's time.
+    for t in cc c++ ar ranlib; do
+        target=
+        case $t in cc | c++) target=" -target $1-linux-gnu.2.17" ;; esac
+        printf '#!/bin/sh\n# zig %s\nexec "%s" %s%s "$@"\n' "$("$zig" version)" "$zig" "$t" "$target" >"$z/$t.new"
+        if cmp -s "$z/$t.new" "$z/$t"; then rm "$z/$t.new"; else mv "$z/$t.new" "$z/$t"; fi
+        chmod +x "$z/$t"
     done
-    for t in ar ranlib; do
-        printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$zig" "$t" >"$z/$t"
-    done
-    chmod +x "$z"/*
     cross=
-    [ "$1" = "$(uname -m)" ] || cross="-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=$1"
+    if [ "$1" != "$(uname -m)" ]; then
+        # libsdtls.a's object is made with ld -r and objcopy
+        # (src/CMakeLists.txt): the target's binutils (Debian's
+        # binutils-aarch64-linux-gnu).
+        for t in ld objcopy; do
+            command -v "$1-linux-gnu-$t" >/dev/null ||
+                { say "no $1-linux-gnu-$t: apt-get install binutils-$1-linux-gnu"; exit 1; }
+        done
+        cross="-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=$1"
+        cross="$cross -DCMAKE_LINKER=$(command -v "$1-linux-gnu-ld")"
+        cross="$cross -DCMAKE_OBJCOPY=$(command -v "$1-linux-gnu-objcopy")"
+    fi
     say "wheel for $1 (zig $("$zig" version), glibc 2.17)"
     # The sdist unpacked in a fixed place per architecture, with a build
     # directory beside it: ninja and ccache (when there is one) find their
