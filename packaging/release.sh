@@ -142,7 +142,12 @@ wheel_for() { # ARCH: x86_64 or aarch64
     CC=$z/cc CXX=$z/c++ CMAKE_ARGS="-DCMAKE_AR=$z/ar -DCMAKE_RANLIB=$z/ranlib $cross $launcher" \
         PIP_NO_CACHE_DIR=1 "$tools/bin/python" -m pip wheel -q --disable-pip-version-check \
         --no-deps --config-settings=build-dir="$dir/build" -w "$work/wheels-$1" "$dir/src" >&2
-    PATH=$tools/bin:$PATH "$tools/bin/python" -m auditwheel repair --plat "manylinux_2_17_$1" \
+    # auditwheel offers this machine's architecture's platforms only; for
+    # another, `auto` gives the oldest its symbols allow (for aarch64 that
+    # is manylinux_2_17 itself: tests/release/wheel_test.sh checks the tag).
+    plat=manylinux_2_17_$1
+    [ -z "$cross" ] || plat=auto
+    PATH=$tools/bin:$PATH "$tools/bin/python" -m auditwheel repair --plat "$plat" \
         --only-plat -w "$out" "$work/wheels-$1"/sdtls-*.whl >&2
 }
 rm -f "$out"/sdtls-"$version"-*.whl
