@@ -126,8 +126,8 @@ fi
 # From this checkout's HEAD: the Python sdist carrying the current engine
 # trimmed (its build fetches nothing), the manylinux_2_17 x86_64 and aarch64
 # wheels built from it with zig (no container), the two crates, SHA256SUMS,
-# in $build/dist; then each as
-# its users install it: the sdist with pip in a clean venv with no cache,
+# in $build/dist; then each as its users install it: the sdist with pip in
+# a clean venv with no cache,
 # an empty home and apt unusable (the engine compiled from the sdist: about
 # 6 minutes here), the wheel checked by auditwheel and installed alone; both
 # exchange data over DTLS 1.3 with X25519MLKEM768 with the current engine's
