@@ -142,6 +142,12 @@ wheel_for() { # ARCH: x86_64 or aarch64
     CC=$z/cc CXX=$z/c++ CMAKE_ARGS="-DCMAKE_AR=$z/ar -DCMAKE_RANLIB=$z/ranlib $cross $launcher" \
         PIP_NO_CACHE_DIR=1 "$tools/bin/python" -m pip wheel -q --disable-pip-version-check \
         --no-deps --config-settings=build-dir="$dir/build" -w "$work/wheels-$1" "$dir/src" >&2
+    # scikit-build-core tags the wheel for this machine (linux_x86_64);
+    # auditwheel finds the module by the tag's architecture.
+    if [ -n "$cross" ]; then
+        "$tools/bin/python" -m wheel tags --remove --platform-tag "linux_$1" \
+            "$work/wheels-$1"/sdtls-*.whl >&2
+    fi
     # auditwheel offers this machine's architecture's platforms only; for
     # another, `auto` gives the oldest its symbols allow (for aarch64 that
     # is manylinux_2_17 itself: tests/release/wheel_test.sh checks the tag).
