@@ -3,9 +3,9 @@
 # packaging/release.sh twice, in different temporary directories, into two
 # output directories: the artefacts must be the same byte for byte (their
 # SHA256SUMS equal), as Debian's reproducible-builds checks compare two
-# builds. SDTLS_RELEASE_ARCHES says which wheels are built (each twice);
-# by default none here: the sdist and the crates (the wheels' build directory
-# is kept between runs: see packaging/release.sh).
+# builds. SDTLS_RELEASE_ARCHES says which wheels are built (each twice, in
+# a build directory of each run's own); by default none: the sdist and the
+# crates.
 #
 #   sh tests/release/reproducible.sh WORK_DIR
 set -eu
@@ -16,6 +16,7 @@ rm -rf "$work/a" "$work/b"
 for run in a b; do
     mkdir -p "$work/$run/tmp"
     TMPDIR=$work/$run/tmp SDTLS_RELEASE_ARCHES=${SDTLS_RELEASE_ARCHES-} \
+        SDTLS_RELEASE_BUILD=$work/$run/wheels \
         sh "$root/packaging/release.sh" "$work/$run/dist" 2>"$work/$run/log" ||
         fail "release.sh ($run): $(tail -n 20 "$work/$run/log")"
 done
