@@ -100,18 +100,18 @@ rm -f "$out/sdtls-$version.tar.gz"
 # protocol from CPython 3.11).
 wheel_for() { # ARCH: x86_64 or aarch64
     dir=$wheel_build/$1
-    z=$dir/zig # a fixed compiler path: CMake's cache and ccache keep it
+    z=$dir/zig # a fixed compiler path, which CMake's cache keeps
     mkdir -p "$z"
     # The zig executable itself: pip's isolated build hides the tools' venv
     # from `python -m ziglang`.
     zig=$("$tools/bin/python" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
-    # Rewritten only when they change (a new zig: its version is in them),
-    # since ccache knows a compiler by its file's time.
+    # ccache knows the compiler by the wrapper's content (below): zig's
+    # version is in it, and a build in another directory hits the same
+    # entries.
     for t in cc c++ ar ranlib; do
         target=
         case $t in cc | c++) target=" -target $1-linux-gnu.2.17" ;; esac
-        printf '#!/bin/sh\n# zig %s\nexec "%s" %s%s "$@"\n' "$("$zig" version)" "$zig" "$t" "$target" >"$z/$t.new"
-        if cmp -s "$z/$t.new" "$z/$t"; then rm "$z/$t.new"; else mv "$z/$t.new" "$z/$t"; fi
+        printf '#!/bin/sh\n# zig %s\nexec "%s" %s%s "$@"\n' "$("$zig" version)" "$zig" "$t" "$target" >"$z/$t"
         chmod +x "$z/$t"
     done
     cross=
@@ -136,6 +136,7 @@ wheel_for() { # ARCH: x86_64 or aarch64
     mkdir -p "$dir/src"
     tar -xzf "$out/sdtls-$version.tar.gz" -C "$dir/src" --strip-components=1
     launcher=
+    export CCACHE_COMPILERCHECK=content
     if command -v ccache >/dev/null 2>&1; then
         launcher="-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
     fi
