@@ -134,7 +134,7 @@ fi
 # tool (so after the second-engine stage); the aarch64 wheel the same way
 # under qemu-aarch64; the two crates in a new project (sdtls-sys's
 # `vendored` build from the engine it carries); the Go module from a module
-# cache copy; the sdist and crates built twice, compared. The first run
+# cache copy; the sdist, crates and x86_64 wheel built twice, compared. The first run
 # compiles the engine with zig for each architecture (11 to 25 minutes each
 # on 2 shared cores); ccache keeps the objects for the next runs
 # ($build/release-wheels).
@@ -165,8 +165,9 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     sh "$root/tests/release/crate_test.sh" "$build/dist"
     # The Go module from a module proxy and cache, over a prefix install.
     sh "$root/tests/release/go_module_test.sh" "$build/current" || [ $? -eq 77 ]
-    # The sdist and the crates twice, in other directories: the same bytes.
-    sh "$root/tests/release/reproducible.sh" "$build/reproducible"
+    # The sdist, the crates and the x86_64 wheel twice, in other directories
+    # (the wheel's objects from ccache, warm by now): the same bytes.
+    SDTLS_RELEASE_ARCHES=x86_64 sh "$root/tests/release/reproducible.sh" "$build/reproducible"
     echo "release artefacts: build $((built - stage_start)) s, tests $(($(date +%s) - built)) s"
 fi
 # ----------------------------------------------------------------------------
