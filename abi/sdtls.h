@@ -915,8 +915,11 @@ SDTLS_EXTERN const char *sdtls_conn_alpn(const sdtls_conn *conn);
 
 /* The key exchange groups to offer and accept, most preferred first, by the
  * engine's names joined by ':' ("X25519:P-256"; with a current engine also
- * "X25519MLKEM768", the post-quantum hybrid). Default: the engine's own
- * list. Each name at most once, at most 32 names. Returns 0,
+ * "X25519MLKEM768", the post-quantum hybrid). Default: with an engine that
+ * has X25519MLKEM768, "X25519MLKEM768:X25519:P-256" on both roles, a client
+ * sending key shares for the first two (a peer without the hybrid costs no
+ * HelloRetryRequest); otherwise the engine's own list (Debian's engine:
+ * X25519, P-256, P-384). Each name at most once, at most 32 names. Returns 0,
  * SDTLS_E_INVALID_ARGUMENT (NULL, empty, a name the engine does not know, a
  * name twice, more than 32), SDTLS_E_NOMEM or SDTLS_E_FROZEN.
  * Thread-safety: configure from one thread, before the config is shared. */

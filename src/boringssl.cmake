@@ -57,6 +57,19 @@ else()
 endif()
 message(STATUS "sdtls: embedding BoringSSL from ${BORINGSSL_ROOT} (${SDTLS_ENGINE_LAYOUT} layout)")
 
+# Which engine this is, for the artefacts to say (the Python package's
+# sdtls.__engine__): the name packaging/trim-engine.py wrote into a trimmed
+# tree (whose own directory has no version in its name), else the tree's
+# directory name, which the fetch scripts make from the source package and
+# its version.
+if(EXISTS "${BORINGSSL_ROOT}SDTLS_ENGINE")
+  file(STRINGS "${BORINGSSL_ROOT}SDTLS_ENGINE" SDTLS_ENGINE_NAME LIMIT_COUNT 1)
+else()
+  get_filename_component(SDTLS_ENGINE_NAME "${BORINGSSL_ROOT}." ABSOLUTE)
+  get_filename_component(SDTLS_ENGINE_NAME "${SDTLS_ENGINE_NAME}" NAME)
+endif()
+set(SDTLS_ENGINE_NAME "${SDTLS_ENGINE_NAME} (${SDTLS_ENGINE_LAYOUT} layout)")
+
 # The engine's licence texts, relative to its tree, which an artefact that
 # holds its object code carries (see NOTICE): the tree's LICENSE (Android's
 # layout: OpenSSL, SSLeay, ISC, and MIT for third_party/fiat; upstream's:

@@ -122,6 +122,21 @@ int sdtls_config_new(sdtls_config **out) {
     ERR_clear_error();
     return SDTLS_E_INTERNAL;
   }
+#ifdef SSL_GROUP_X25519_MLKEM768
+  /* Post-quantum by default where the engine has the hybrid (the engine's
+   * own default is X25519, P-256, P-384), as Chrome and OpenSSL 3.5 do for
+   * TLS. The engine's client sends key shares for the first group and for the
+   * first classical one after it (X25519), so a peer without ML-KEM (or a
+   * DTLS 1.2 one) costs no HelloRetryRequest. Debian's engine keeps its list. */
+  static const uint16_t default_groups[] = {SSL_GROUP_X25519_MLKEM768, SSL_GROUP_X25519,
+                                            SSL_GROUP_SECP256R1};
+  if (!SSL_CTX_set1_group_ids(c->ctx, default_groups,
+                              sizeof(default_groups) / sizeof(default_groups[0]))) {
+    sdtls_config_free(c);
+    ERR_clear_error();
+    return SDTLS_E_NOMEM;
+  }
+#endif
   *out = c;
   return SDTLS_OK;
 }

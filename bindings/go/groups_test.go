@@ -46,7 +46,7 @@ func TestGroupsNegotiated(t *testing.T) {
 		t.Fatalf("no common group: %+v", cev)
 	}
 
-	// Without Groups the engine's default list applies. A resumed DTLS 1.2
+	// Without Groups the default list applies. A resumed DTLS 1.2
 	// session has no key exchange of its own: sdtls.h says no group, the
 	// engine reports the original handshake's; either is accepted here.
 	scfg = &Config{Certificate: cert, PrivateKey: key, TicketSecret: bytes.Repeat([]byte{3}, 32), MaxVersion: VersionDTLS12}

@@ -21,6 +21,10 @@ import sdtls
 #: version range negotiates it (the newest the engine speaks), else 1.2.
 DTLS13 = sdtls.has_feature("dtls1_3")
 DEFAULT_VERSION = "DTLSv1.3" if DTLS13 else "DTLSv1.2"
+#: The datagrams of a default first ClientHello: the engine that speaks DTLS
+#: 1.3 has X25519MLKEM768 first by default, whose key share spans two at
+#: the default MTU.
+CLIENT_HELLO_DATAGRAMS = 2 if DTLS13 else 1
 #: The cipher suites a default certificate handshake may pick, as a regex.
 DEFAULT_CIPHERS = r"TLS_(?:AES_\d+_GCM_SHA\d+|CHACHA20_POLY1305_SHA256)" if DTLS13 else r"TLS_ECDHE_\w+"
 

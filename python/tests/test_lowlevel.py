@@ -24,6 +24,13 @@ def test_version_matches_the_c_library() -> None:
     assert "BoringSSL" in sdtls.engine_version
 
 
+def test_engine_names_the_tree_it_was_built_from() -> None:
+    # "<tree> (<layout> layout)": the layout decides what the engine speaks.
+    m = re.fullmatch(r"(\S+) \((android|upstream) layout\)", sdtls.__engine__)
+    assert m, sdtls.__engine__
+    assert (m.group(2) == "upstream") == sdtls.has_feature("dtls1_3")
+
+
 def test_every_function_of_the_header_is_wrapped() -> None:
     names = re.findall(r"SDTLS_EXTERN[^;(]*?\b(sdtls_\w+)\s*\(", HEADER.read_text())
     assert len(names) > 40

@@ -13,11 +13,16 @@
 // and libsdtls.a keeps them local (a C++ program's own runtime is
 // untouched). tests/abi/exports_test.sh and the static side-by-side test
 // check that.
-#include <stddef.h>
-#include <stdlib.h>
+// Against libstdc++ only: with libc++ (zig's toolchain, which builds the
+// release wheels; packaging/release.sh) the engine's code names libc++'s
+// own helpers, and that build links libc++'s static runtime, hidden in the
+// module (bindings/python/CMakeLists.txt).
+#include <cstddef>
+#include <cstdlib>
 
 #include <openssl/mem.h>
 
+#if defined(__GLIBCXX__)
 __attribute__((visibility("hidden"))) void operator delete(void *p, size_t) noexcept {
   OPENSSL_free(p);
 }
@@ -28,3 +33,4 @@ __attribute__((visibility("hidden"), noreturn)) void __throw_out_of_range_fmt(co
   abort();
 }
 }  // namespace std
+#endif

@@ -114,9 +114,8 @@ static int skip(void) {
 static void test_default_is_dtls13(void) {
   if (skip()) return;
   fixture fx;
-  /* Versions as the defaults are; the engine's default groups lack the
-   * post-quantum hybrid, so both sides name it. */
-  REQUIRE(setup(&fx, 1, client_config(0, PQ), server_config(0, PQ)));
+  /* Versions and groups as the defaults are: post-quantum by default. */
+  REQUIRE(setup(&fx, 1, client_config(0, NULL), server_config(0, NULL)));
   REQUIRE(pair_handshake(fx.p, 10 * NETSIM_SEC));
   CHECK_EQ(fx.p[0].handshake_time, SIM_START);
   CHECK_STREQ(sdtls_conn_version(CLIENT(&fx)), "DTLSv1.3");

@@ -53,7 +53,8 @@ static void run_timers(world *w, sdtls_time limit, bool until_quiet) {
   }
 }
 
-/* The engine's default groups lack the post-quantum hybrid: both name it. */
+/* Both sides name the post-quantum hybrid (the default list has it first
+ * too; these tests are about the server's reassembly, not the default). */
 static world_opts pq_opts(void) {
   world_opts o = default_opts();
   o.client_max_version = SDTLS_DTLS1_3;
@@ -319,6 +320,7 @@ static void test_dtls13_bad_cookies(void) {
   }
   world_opts o = default_opts();
   o.client_max_version = SDTLS_DTLS1_3;
+  o.client_groups = "X25519"; /* each ClientHello in one datagram */
   world *w = world_new(o);
   REQUIRE(w != NULL);
   client *c = client_add(w, addr_of(0x7f000001, 40006));
@@ -827,6 +829,149 @@ static void test_reassembly_flood(void) {
   (void)flood_run(true, 512, 8, 3, &first_try);
 }
 
+/* ---- post-quantum by default (a current engine) ---- */
+
+/* Whether HelloRetryRequest `p` asks for a key share (RFC 8446 4.1.4: a
+ * key_share extension naming the group): the client's first shares missed
+ * the server's choice, and the second ClientHello carries a new one. */
+static bool hrr_asks_share(const pkt *p) {
+  size_t off = 25 + 2 + 32;
+  off += 1 + p->data[off]; /* legacy_session_id_echo */
+  off += 2 + 1;            /* cipher_suite, legacy_compression_method */
+  if (off + 2 > p->len) {
+    return false;
+  }
+  const size_t end = off + 2 + be(p->data + off, 2);
+  for (off += 2; off + 4 <= end && end <= p->len; off += 4 + be(p->data + off + 2, 2)) {
+    if (be(p->data + off, 2) == 51) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* What crossed the wire while pump_counting() ran. */
+typedef struct wire_count {
+  int client_hellos;     /* ClientHello messages (their first fragments) */
+  int client_datagrams;  /* datagrams carrying ClientHello fragments */
+  int hrrs, hrrs_asking; /* HelloRetryRequests, those that ask for a key share */
+  int hvrs;              /* HelloVerifyRequests */
+  size_t largest;        /* the largest datagram, either way */
+} wire_count;
+
+/* pump(), counting the handshake messages that open a datagram (each of
+ * these is the first record of its datagram). */
+static wire_count pump_counting(world *w) {
+  wire_count n;
+  memset(&n, 0, sizeof(n));
+  for (int guard = 0; guard < 100000; guard++) {
+    const pkt *p;
+    if (w->to_server.n > 0) {
+      p = &w->to_server.items[w->to_server.head];
+      if (p->len > 25 && REC_TYPE(p->data) == 22 && REC_EPOCH(p->data) == 0 &&
+          HS_TYPE(p->data) == 1) {
+        n.client_datagrams++;
+        n.client_hellos += be(p->data + 19, 3) == 0; /* fragment_offset */
+      }
+    } else if (w->to_client.n > 0) {
+      p = &w->to_client.items[w->to_client.head];
+      n.hrrs += is_hrr(p);
+      n.hrrs_asking += is_hrr(p) && hrr_asks_share(p);
+      n.hvrs += is_hvr(p);
+    } else {
+      return n;
+    }
+    n.largest = p->len > n.largest ? p->len : n.largest;
+    if (w->to_server.n > 0) {
+      deliver_one_to_server(w);
+    } else {
+      deliver_one_to_client(w);
+    }
+  }
+  CHECK_FAIL_("pump does not settle");
+  return n;
+}
+
+/* Two default configs on an engine with X25519MLKEM768 agree on it, at a
+ * 1200-byte MTU with cookies on: the ClientHello spans datagrams, the only
+ * HelloRetryRequest is the cookie's (the client's first key shares already
+ * hold the server's choice), and the handshake needs no retransmission. */
+static void test_pq_default_groups(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  world_opts o = default_opts();
+  o.client_max_version = SDTLS_DTLS1_3; /* the world pins 1.2 by default */
+  o.mtu = 1200;
+  world *w = world_new(o);
+  REQUIRE(w != NULL);
+  client *c = client_add(w, addr_of(0x7f000001, 40010));
+  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  const sdtls_time t0 = w->now;
+  wire_count n = pump_counting(w);
+  REQUIRE(c->done);
+  CHECK_EQ(w->now, t0);
+  CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
+  CHECK_STREQ(sdtls_conn_group(c->conn), "X25519MLKEM768");
+  CHECK_STREQ(sdtls_conn_group(w->last_conn), "X25519MLKEM768");
+  CHECK_EQ(n.client_hellos, 2); /* the first, and the one with the cookie */
+  CHECKF(n.client_datagrams >= 4, "the two ClientHellos took %d datagrams", n.client_datagrams);
+  CHECK_EQ(n.hrrs, 1);
+  CHECK_EQ(n.hrrs_asking, 0);
+  CHECKF(n.largest <= 1200, "a datagram of %zu bytes", n.largest);
+  CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 1);
+  world_free(w);
+}
+
+/* A default client against a server without the hybrid (X25519 only, or
+ * DTLS 1.2 only) connects in as many round trips as with one that has it:
+ * no HelloRetryRequest beyond the cookie's. The last row is the control: a
+ * client whose classical share (P-256) misses the server's only group pays
+ * the extra round trip, which these counts see. */
+static void test_pq_default_without_hybrid_peer(void) {
+  if (skip_without_dtls13()) {
+    return;
+  }
+  static const struct {
+    const char *client_groups, *server_groups;
+    int64_t server_max, cookies;
+    const char *version, *group;
+    int client_hellos, hrrs, hrrs_asking, hvrs;
+  } rows[] = {
+      {NULL, "X25519", 0, 0, "DTLSv1.3", "X25519", 1, 0, 0, 0},
+      {NULL, "X25519", 0, 1, "DTLSv1.3", "X25519", 2, 1, 0, 0},
+      {NULL, NULL, SDTLS_DTLS1_2, 0, "DTLSv1.2", "X25519", 1, 0, 0, 0},
+      {NULL, NULL, SDTLS_DTLS1_2, 1, "DTLSv1.2", "X25519", 2, 0, 0, 1},
+      {"X25519MLKEM768:P-256:X25519", "X25519", 0, 0, "DTLSv1.3", "X25519", 2, 1, 1, 0},
+  };
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    world_opts o = default_opts();
+    o.client_max_version = SDTLS_DTLS1_3;
+    o.client_groups = rows[i].client_groups;
+    o.server_groups = rows[i].server_groups;
+    o.server_max_version = rows[i].server_max;
+    o.cookies = rows[i].cookies;
+    o.mtu = 1200;
+    world *w = world_new(o);
+    REQUIRE(w != NULL);
+    client *c = client_add(w, addr_of(0x7f000001, (uint16_t)(40020 + i)));
+    REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+    wire_count n = pump_counting(w);
+    CHECKF(c->done, "row %zu: not connected", i);
+    if (c->done) {
+      CHECK_STREQ(sdtls_conn_version(c->conn), rows[i].version);
+      CHECK_STREQ(sdtls_conn_group(c->conn), rows[i].group);
+    }
+    CHECKF(n.client_hellos == rows[i].client_hellos, "row %zu: %d ClientHellos", i,
+           n.client_hellos);
+    CHECKF(n.hrrs == rows[i].hrrs && n.hrrs_asking == rows[i].hrrs_asking,
+           "row %zu: %d HelloRetryRequests, %d asking for a key share", i, n.hrrs,
+           n.hrrs_asking);
+    CHECKF(n.hvrs == rows[i].hvrs, "row %zu: %d HelloVerifyRequests", i, n.hvrs);
+    world_free(w);
+  }
+}
+
 int main(int argc, char **argv) {
   static const check_test tests[] = {
       {"dtls13_fragmented_client_hello", test_dtls13_fragmented_client_hello},
@@ -834,6 +979,8 @@ int main(int argc, char **argv) {
       {"dtls13_engine_hvr_for_dtls12", test_dtls13_engine_hvr_for_dtls12},
       {"dtls13_flood", test_dtls13_flood},
       {"dtls13_bad_cookies", test_dtls13_bad_cookies},
+      {"pq_default_groups", test_pq_default_groups},
+      {"pq_default_without_hybrid_peer", test_pq_default_without_hybrid_peer},
       {"dtls13_client_restart", test_dtls13_client_restart},
       {"dtls13_incomplete_fragments", test_dtls13_incomplete_fragments},
       {"reassembly_budget", test_reassembly_budget},

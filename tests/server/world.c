@@ -232,7 +232,7 @@ struct sockaddr_in addr_of(uint32_t ip, uint16_t port) {
 }
 
 world_opts default_opts(void) {
-  world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL, NULL};
+  world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL, NULL, 0, 0};
   return o;
 }
 
@@ -248,14 +248,18 @@ world *world_new(world_opts o) {
       sdtls_config_set_option(w->scfg, SDTLS_OPT_IDLE_TIMEOUT_MS, o.idle_ms) != 0 ||
       sdtls_config_set_option(w->scfg, SDTLS_OPT_COOKIE_LIFETIME_MS, o.lifetime_ms) != 0 ||
       sdtls_config_set_option(w->scfg, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, o.handshake_ms) != 0 ||
-      (o.server_groups != NULL && sdtls_config_set_groups(w->scfg, o.server_groups) != 0)) {
+      (o.server_groups != NULL && sdtls_config_set_groups(w->scfg, o.server_groups) != 0) ||
+      (o.server_max_version != 0 &&
+       sdtls_config_set_option(w->scfg, SDTLS_OPT_MAX_VERSION, o.server_max_version) != 0) ||
+      (o.mtu != 0 && sdtls_config_set_option(w->scfg, SDTLS_OPT_MTU, o.mtu) != 0)) {
     CHECK_FAIL_("server config");
     return NULL;
   }
   if (sdtls_config_new(&w->ccfg) != 0 ||
       sdtls_config_set_option(w->ccfg, SDTLS_OPT_VERIFY_PEER, 0) != 0 ||
       sdtls_config_set_option(w->ccfg, SDTLS_OPT_MAX_VERSION, o.client_max_version) != 0 ||
-      (o.client_groups != NULL && sdtls_config_set_groups(w->ccfg, o.client_groups) != 0)) {
+      (o.client_groups != NULL && sdtls_config_set_groups(w->ccfg, o.client_groups) != 0) ||
+      (o.mtu != 0 && sdtls_config_set_option(w->ccfg, SDTLS_OPT_MTU, o.mtu) != 0)) {
     CHECK_FAIL_("client config");
     return NULL;
   }

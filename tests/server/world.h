@@ -100,7 +100,8 @@ typedef struct world_opts {
   /* The clients' newest version: DTLS 1.2, where the cookie exchange is a
    * HelloVerifyRequest, unless a test asks for DTLS 1.3. */
   int64_t client_max_version;
-  const char *client_groups, *server_groups; /* NULL: the engine's */
+  const char *client_groups, *server_groups; /* NULL: sdtls's default */
+  int64_t server_max_version, mtu;            /* 0: the default (both sides' MTU) */
 } world_opts;
 
 struct sockaddr_in addr_of(uint32_t ip, uint16_t port);

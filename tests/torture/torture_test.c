@@ -529,7 +529,13 @@ static sdtls_config *make_config(const profile *pf, const testcert *own, const t
   }
   sdtls_config_set_option(c, SDTLS_OPT_IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
   if (pf->mtu) sdtls_config_set_option(c, SDTLS_OPT_MTU, pf->mtu);
-  if (pf->dtls13 && sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION, SDTLS_DTLS1_3) != 0) {
+  /* X25519 in DTLS 1.3, as in DTLS 1.2: the profiles' rates are those of
+   * a one-datagram ClientHello. The default X25519MLKEM768 one spans two
+   * datagrams, and each of its two ClientHellos is lost when either is:
+   * measured, loss30_13 completed 99.7% and corrupt1_13 99.8% of 1000 runs
+   * with it. */
+  if (pf->dtls13 && (sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION, SDTLS_DTLS1_3) != 0 ||
+                     sdtls_config_set_groups(c, "X25519") != 0)) {
     sdtls_config_free(c);
     return NULL;
   }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! Finds libsdtls, in this order:
-//!   1. feature `vendored`: builds the C library from this repository with
-//!      CMake (the `cmake` crate) and links the self-contained static
-//!      libsdtls.a (BoringSSL embedded, its symbols local) plus pthread.
-//!      SDTLS_SOURCE_DIR overrides where the repository is,
-//!      SDTLS_BORINGSSL_DIR is passed to CMake (else CMake fetches the
-//!      engine's source with packaging/fetch-boringssl.sh).
+//!   1. feature `vendored`: builds the C library with CMake (the `cmake`
+//!      crate, in OUT_DIR) and links the self-contained static libsdtls.a
+//!      (BoringSSL embedded, its symbols local) plus pthread. The source is
+//!      the packaged crate's vendor/ (packaging/release.sh puts sdtls and
+//!      the current engine, trimmed, there: nothing is fetched), else this
+//!      repository; SDTLS_SOURCE_DIR overrides it. SDTLS_BORINGSSL_DIR is
+//!      passed to CMake; without it, vendor/'s engine, else CMake fetches
+//!      the engine's source with packaging/fetch-boringssl.sh.
 //!   2. SDTLS_LIB_DIR (and SDTLS_INCLUDE_DIR): a directory holding
 //!      libsdtls.so (or libsdtls.a with SDTLS_STATIC=1).
 //!   3. pkg-config's `sdtls` module (SDTLS_STATIC=1 links it statically).
@@ -83,9 +85,14 @@ fn from_pkg_config() {
 #[cfg(feature = "vendored")]
 fn vendored() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let source = env::var_os("SDTLS_SOURCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../../.."));
+    let packaged = manifest.join("vendor");
+    let source = env::var_os("SDTLS_SOURCE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        if packaged.join("CMakeLists.txt").exists() {
+            packaged
+        } else {
+            manifest.join("../../..")
+        }
+    });
     let source = source.canonicalize().unwrap_or(source);
     if !source.join("abi/sdtls.h").exists() || !source.join("CMakeLists.txt").exists() {
         panic!(
@@ -96,8 +103,11 @@ fn vendored() {
     for p in
         ["CMakeLists.txt", "src", "abi", "packaging/fetch-boringssl.sh", "packaging/apt-private.sh"]
     {
-        println!("cargo:rerun-if-changed={}", source.join(p).display());
+        if source.join(p).exists() {
+            println!("cargo:rerun-if-changed={}", source.join(p).display());
+        }
     }
+    let engine = source.join("third_party/boringssl");
 
     let mut cm = cmake::Config::new(&source);
     // The engine is slow unoptimised: always a release build, whatever the
@@ -112,6 +122,8 @@ fn vendored() {
     }
     if let Some(dir) = env::var_os("SDTLS_BORINGSSL_DIR") {
         cm.define("SDTLS_BORINGSSL_DIR", dir);
+    } else if engine.join("gen/sources.cmake").exists() {
+        cm.define("SDTLS_BORINGSSL_DIR", &engine);
     }
     let dst = cm.build();
     println!("cargo:rustc-link-search=native={}", dst.join("lib").display());

@@ -62,6 +62,11 @@ def _library_version() -> tuple[str, str]:
 #: The C library's version ("0.1.0"); :data:`engine_version` names the engine too.
 __version__, engine_version = _library_version()
 
+#: Which BoringSSL this build carries, as its build named it: the source
+#: package and version ("boringssl-chromium-150.0.7871.181-1~deb13u1 (upstream
+#: layout)" in the release artefacts: DTLS 1.3 and X25519MLKEM768).
+from ._engine import ENGINE as __engine__  # noqa: E402
+
 
 def has_feature(name: str) -> bool:
     """Whether the linked library and engine support a feature (an
@@ -79,7 +84,7 @@ __all__ = [
     "UsageError", "VerifyError", "Config", "Fingerprint", "fingerprint", "format_fingerprint", "generate_certificate",
     "Address", "Connection", "ConnectionTerminated", "DatagramReceived", "Event", "HandshakeCompleted",
     "OnConnect", "PeerConnected", "Role", "Server", "ServerConnection", "State", "DTLSServer", "DTLSClient",
-    "connect", "serve", "has_feature", "engine_version", "__version__", "SrtpProfile", "SrtpKeying",
+    "connect", "serve", "has_feature", "engine_version", "__version__", "__engine__", "SrtpProfile", "SrtpKeying",
     "srtp_profile_name",
     "PacketKind", "SetupRole", "classify", "dtls_role",
 ]

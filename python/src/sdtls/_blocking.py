@@ -77,8 +77,14 @@ class DTLSClient:
         for d in self.connection.datagrams_to_send():
             try:
                 self.socket.send(d)
-            except (BlockingIOError, ConnectionRefusedError):
+            except BlockingIOError:
                 pass  # lost, like any datagram; the handshake retransmits
+            except ConnectionRefusedError:
+                # The ICMP refusal of an earlier datagram, reported by this
+                # send (a ClientHello in two datagrams meets it here, not in
+                # recv()): before the handshake, nothing listens there.
+                if not self._connected:
+                    raise
 
     def _events(self) -> None:
         while True:
