@@ -21,7 +21,8 @@ RENAMED = [
 
 def test_dir_shows_the_public_names_and_nothing_else() -> None:
     public = {n for n in dir(sdtls) if not n.startswith("_")}
-    assert public - {"aio"} == set(sdtls.__all__) - {"__version__"}  # "annotations", "TYPE_CHECKING" ... would show here
+    dunders = {n for n in sdtls.__all__ if n.startswith("__")}  # __version__, __engine__
+    assert public - {"aio"} == set(sdtls.__all__) - dunders  # "annotations", "TYPE_CHECKING" ... would show here
     assert {n for n in dir(sdtls.aio) if not n.startswith("_") and n[0].isupper()} >= set(sdtls.aio.__all__) - {
         "connect", "serve"}
 

@@ -55,10 +55,12 @@ def test_keylog_from_threads(certs: Certs) -> None:
         with lock:
             lines.append(line)
 
-    # X25519: the server's flight in one datagram, the case the line
+    # No ML-KEM: the server's flight in one datagram, the case the line
     # checked below is about (with the default X25519MLKEM768 the flight
     # spans datagrams and the line raised was CLIENT_TRAFFIC_SECRET_0).
-    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519"])
+    # P-256 too: in DTLS 1.2 the groups also bound the curve of the
+    # server's ECDSA certificate.
+    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519", "P-256"])
     server = sdtls.Config(certificate=certs.cert, private_key=certs.key)
 
     def work() -> None:
@@ -95,10 +97,12 @@ def test_keylog_callback_raising(certs: Certs) -> None:
     def keylog(line: str) -> None:
         raise Boom(line)
 
-    # X25519: the server's flight in one datagram, the case the line
+    # No ML-KEM: the server's flight in one datagram, the case the line
     # checked below is about (with the default X25519MLKEM768 the flight
     # spans datagrams and the line raised was CLIENT_TRAFFIC_SECRET_0).
-    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519"])
+    # P-256 too: in DTLS 1.2 the groups also bound the curve of the
+    # server's ECDSA certificate.
+    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519", "P-256"])
     server = sdtls.Config(certificate=certs.cert, private_key=certs.key)
     link = make_link(client, server)
     with pytest.raises(Boom) as e:
@@ -121,10 +125,12 @@ def test_keylog_callback_using_its_own_connection(certs: Certs) -> None:
         seen.append(holder[0].state.name)  # queries are allowed
         holder[0].send(b"from the callback")
 
-    # X25519: the server's flight in one datagram, the case the line
+    # No ML-KEM: the server's flight in one datagram, the case the line
     # checked below is about (with the default X25519MLKEM768 the flight
     # spans datagrams and the line raised was CLIENT_TRAFFIC_SECRET_0).
-    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519"])
+    # P-256 too: in DTLS 1.2 the groups also bound the curve of the
+    # server's ECDSA certificate.
+    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519", "P-256"])
     server = sdtls.Config(certificate=certs.cert, private_key=certs.key)
     link = make_link(client, server)
     holder.append(link.a)
@@ -399,10 +405,12 @@ def test_queries_refused_while_another_thread_drives_the_connection(certs: Certs
             in_callback.set()
             let_go.wait(30)
 
-    # X25519: the server's flight in one datagram, the case the line
+    # No ML-KEM: the server's flight in one datagram, the case the line
     # checked below is about (with the default X25519MLKEM768 the flight
     # spans datagrams and the line raised was CLIENT_TRAFFIC_SECRET_0).
-    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519"])
+    # P-256 too: in DTLS 1.2 the groups also bound the curve of the
+    # server's ECDSA certificate.
+    client = sdtls.Config(cadata=certs.cert, keylog=keylog, groups=["X25519", "P-256"])
     server = sdtls.Config(certificate=certs.cert, private_key=certs.key)
     link = make_link(client, server)
     holder.append(link.a)
