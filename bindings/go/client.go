@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type ClientConn struct {
 	conn   *Conn
 	err    error // why the connection ended (io.EOF, *Error)
 	closed bool
+	// refused: a send found the port closed (ICMP unreachable). The socket
+	// reports that error once, to whichever call comes next: with a
+	// ClientHello in two datagrams (the post-quantum key share) that is
+	// the second send, not the read the handshake waits in.
+	refused error
 
 	dlMu      sync.Mutex // the socket's read deadline
 	readDL    time.Time
@@ -132,6 +138,9 @@ func (c *ClientConn) handshake(ctx context.Context) error {
 	c.flush()
 	ctxDL, _ := ctx.Deadline()
 	for c.conn.State() == StateHandshaking {
+		if c.refused != nil {
+			return c.refused // connection refused: nothing listens there
+		}
 		if err := c.sock.SetReadDeadline(earliest(c.conn.NextDeadline(), ctxDL)); err != nil {
 			return err
 		}
@@ -189,7 +198,10 @@ func isTimeout(err error) bool {
 // Called with c.mu held.
 func (c *ClientConn) flush() {
 	for d := c.conn.NextDatagram(); d != nil; d = c.conn.NextDatagram() {
-		_, _ = c.sock.Write(d) // a datagram that cannot be sent counts as lost
+		// A datagram that cannot be sent counts as lost; a refusal is kept.
+		if _, err := c.sock.Write(d); err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+			c.refused = err
+		}
 	}
 	c.dlMu.Lock()
 	c.timerDL = c.conn.NextDeadline()
