@@ -21,8 +21,24 @@ server=
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 "$tool" cert --cert "$work/cert.pem" --key "$work/key.pem" --cn localhost
 port=$((20000 + $$ % 20000))
-"$tool" server --listen 127.0.0.1:$port --cert "$work/cert.pem" --key "$work/key.pem" --echo &
+# The server's messages go to a file as well, so that the client starts
+# only once the server says "listening" (a client earlier than the socket
+# gets an ICMP port unreachable: "connection refused").
+"$tool" server --listen 127.0.0.1:$port --cert "$work/cert.pem" --key "$work/key.pem" --echo \
+    2>"$work/server.log" &
 server=$!
+tail -f "$work/server.log" >&2 &
+tailer=$!
+trap '[ -z "$server" ] || kill "$server" "$tailer" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
+i=0
+until grep -q '^listening' "$work/server.log"; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$server" 2>/dev/null; then
+        echo "demo: the server did not start" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
 printf 'hello\nfrom sdtls\nover DTLS 1.2\n' |
     "$tool" client 127.0.0.1:$port --ca "$work/cert.pem" --server-name localhost --timeout 2
 
