@@ -73,7 +73,6 @@ typedef struct client {
   char name[64]; /* local address:port */
   sdtls_conn *conn;
   phase phase;
-  bool ended;        /* on_close came: the connection failed */
   bool after_loss;   /* this handshake follows a loss */
   bool ever_connected;
   bool cookie_seen;  /* a cookie request arrived on this connection */
@@ -209,12 +208,6 @@ static void on_data(void *user, const uint8_t *data, size_t len) {
   }
 }
 
-static void on_close(void *user, int reason) {
-  client *c = user;
-  (void)reason;
-  c->ended = true;
-}
-
 static void close_socket(client *c) {
   sdtls_conn_free(c->conn);
   c->conn = NULL;
@@ -249,8 +242,7 @@ static void connect_client(client *c, sdtls_time now) {
   const sdtls_callbacks cbs = {.size = sizeof(cbs),
                                .send = on_send,
                                .on_handshake_done = on_handshake_done,
-                               .on_data = on_data,
-                               .on_close = on_close};
+                               .on_data = on_data};
   if (sdtls_conn_new(config, SDTLS_ROLE_CLIENT, &cbs, c, &c->conn) != SDTLS_OK) {
     die("client %d: sdtls_conn_new", c->index);
   }
@@ -259,11 +251,10 @@ static void connect_client(client *c, sdtls_time now) {
     die("client %d: its saved session is refused", c->index);
   }
   c->phase = HANDSHAKING;
-  c->ended = false;
   c->cookie_seen = false;
   c->echoed = false;
   c->echo_seq = 0;
-  sdtls_conn_start(c->conn, now); /* a failure shows as on_close: tried again */
+  sdtls_conn_start(c->conn, now); /* a failure shows in its state: tried again */
 }
 
 static void lose(client *c, sdtls_time now) {
@@ -438,7 +429,8 @@ static sdtls_time step(client *c, sdtls_time now, sdtls_time end_at) {
   if (now >= sdtls_conn_next_deadline(c->conn) && !(holding && c->cookie_seen)) {
     sdtls_conn_handle_timeout(c->conn, now);
   }
-  if (c->ended) {
+  sdtls_state state = sdtls_conn_state(c->conn);
+  if (state == SDTLS_STATE_FAILED || state == SDTLS_STATE_CLOSED) {
     /* Failed or closed by the server: a handshake is tried again, a
      * connection is lost. */
     if (c->phase == CONNECTED) {
