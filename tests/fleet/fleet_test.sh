@@ -32,8 +32,8 @@
 # reconnected, failed) and fails on any client that never (re)connects or
 # any count that differs. IPVS (ipvsadm) is not tested: the script says so.
 # Needs root (namespaces; apt-get for nginx when missing, with invoke-rc.d
-# denied so its package starts no service); as another user it says it
-# skips (exit 77). Nothing outside the namespaces is touched but the
+# denied so its package starts no service); as another user, or where
+# nginx cannot be installed, it says it skips (exit 77). Nothing outside the namespaces is touched but the
 # package install; everything made is removed on exit, failure included.
 # Bounded: each wait has a limit, the whole about a minute here (the
 # limits are generous: the machine is shared).
@@ -59,29 +59,11 @@ else
     say "IPVS part skipped: /proc/net/ip_vs is absent (this kernel has no IPVS)"
 fi
 
-stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
-if ! command -v nginx >/dev/null || [ ! -e "$stream_module" ]; then
-    command -v apt-get >/dev/null || fail "nginx with its stream module is missing, and no apt-get"
-    say "installing nginx libnginx-mod-stream"
-    # The package's postinst would start nginx as a service (port 80): a
-    # policy-rc.d denies it, unless the system already has its own policy.
-    made_policy=
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        made_policy=1
-    fi
-    status=0
-    { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends nginx libnginx-mod-stream; } >&2 || status=$?
-    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
-    [ $status -eq 0 ] || fail "apt-get could not install nginx libnginx-mod-stream"
-fi
-
 ns=sdtls-fleet-$$
 work=$(mktemp -d)
-backend_pid=() nginx_pid= background_pid=
+backend_pid=() nginx_pid= background_pid= made_policy=
 cleanup() {
+    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
     for pid in "${backend_pid[@]}" $background_pid; do
         kill -KILL "$pid" 2>/dev/null || :
     done
@@ -97,6 +79,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+if ! command -v nginx >/dev/null || [ ! -e "$stream_module" ]; then
+    if ! command -v apt-get >/dev/null; then
+        say "SKIP: no nginx with its stream module, and no apt-get to install them"
+        exit 77
+    fi
+    say "installing nginx libnginx-mod-stream"
+    # The package's postinst would start nginx as a service (port 80): a
+    # policy-rc.d denies it (removed after), unless the system has its own.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        made_policy=1
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+    fi
+    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+           apt-get install -y -q --no-install-recommends nginx libnginx-mod-stream; } >&2; then
+        say "SKIP: nginx and libnginx-mod-stream could not be installed with apt"
+        exit 77
+    fi
+    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+    made_policy=
+fi
+
 cd "$work"
 started=$(date +%s)
 
