@@ -493,12 +493,14 @@ size_t parse_hex(const char *s, uint8_t *out, size_t max) {
 /* ---- signals ---- */
 
 static int signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t signal_seen, usr1_seen;
+static volatile sig_atomic_t signal_seen, usr1_seen, hup_seen;
 
 static void on_signal(int sig) {
   int saved = errno;
   if (sig == SIGUSR1) {
     usr1_seen = 1;
+  } else if (sig == SIGHUP) {
+    hup_seen = 1;
   } else {
     signal_seen = 1;
   }
@@ -509,7 +511,7 @@ static void on_signal(int sig) {
   errno = saved;
 }
 
-int signals_install(bool usr1) {
+int signals_install(bool server) {
   if (signal_pipe[0] < 0) {
     if (pipe(signal_pipe) != 0) {
       return -1;
@@ -525,8 +527,9 @@ int signals_install(bool usr1) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  if (usr1) {
+  if (server) {
     sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
   }
   /* A closed stdout (e.g. `| head`) is an error on write, not a kill. */
   signal(SIGPIPE, SIG_IGN);
@@ -535,17 +538,22 @@ int signals_install(bool usr1) {
 
 bool signals_received(void) { return signal_seen != 0; }
 
-bool signals_take_usr1(void) {
-  if (usr1_seen == 0) {
+/* True once per burst of the signal that sets *seen. */
+static bool take_signal(volatile sig_atomic_t *seen) {
+  if (*seen == 0) {
     return false;
   }
   /* Empty the pipe first: a signal after this wakes the next poll. */
   char buf[64];
   while (read(signal_pipe[0], buf, sizeof(buf)) > 0) {
   }
-  usr1_seen = 0;
+  *seen = 0;
   return true;
 }
+
+bool signals_take_usr1(void) { return take_signal(&usr1_seen); }
+
+bool signals_take_hup(void) { return take_signal(&hup_seen); }
 
 /* ---- event loop ---- */
 

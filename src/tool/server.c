@@ -35,9 +35,13 @@ static void server_usage(FILE *out) {
           "  dropped <peer> limit              a peer or handshake limit was reached\n"
           "                                    (at most one such line a second)\n"
           "and \"stats cookies_sent=N ... peers=N\" (the server's counters) on SIGUSR1\n"
-          "and at exit. Without --echo, received datagrams are printed as lines on\n"
-          "stdout and stdin lines are sent to the most recent peer. Runs until SIGINT\n"
-          "or SIGTERM.\n"
+          "and at exit. SIGHUP reads --ticket-secret-file and --cookie-secret-file\n"
+          "again and rotates to their new contents (the previous secret is still\n"
+          "accepted for one period), printing \"rotated ticket-secret\" and\n"
+          "\"rotated cookie-secret\"; a file that cannot be read then is an error line,\n"
+          "and its secret stays. Without --echo, received datagrams are printed as\n"
+          "lines on stdout and stdin lines are sent to the most recent peer. Runs\n"
+          "until SIGINT or SIGTERM.\n"
           "\n"
           "  --listen HOST:PORT      address to listen on\n"
           "  --cert FILE --key FILE  server certificate chain and key (PEM)\n"
@@ -64,6 +68,10 @@ static void server_usage(FILE *out) {
           "                          protect session tickets with the 32..64 bytes in FILE\n"
           "                          (servers sharing it resume each other's sessions);\n"
           "                          default: a random secret per run\n"
+          "  --cookie-secret-file FILE\n"
+          "                          make cookies with the 16..64 bytes in FILE (servers\n"
+          "                          sharing it accept each other's cookies, e.g. behind\n"
+          "                          a load balancer); default: a random secret per run\n"
           "  --echo                  send every received datagram back to its peer\n"
           "  --mtu N                 largest datagram in bytes, 256..65507 (default 1200)\n"
           CONFIG_USAGE_VERSIONS
@@ -108,6 +116,7 @@ struct server {
   int fd;
   bool echo;
   const config_opts *copts;
+  const struct server_opts *opts;
   sdtls_config *config;
   sdtls_time now;
   peer *latest; /* where stdin lines go */
@@ -401,18 +410,52 @@ static void server_send_line(server *srv, line_kind kind, const char *line, size
   }
 }
 
-/* --ticket-secret-file: the 32..64 bytes in the file protect tickets. */
-static bool load_ticket_secret(sdtls_config *config, const char *path) {
-  uint8_t *secret = NULL;
-  size_t len = 0;
-  if (read_small_file(path, "ticket secret file", 64, READ_PIPE_OK, &secret, &len) < 0) {
+/* The secret in `path` (--ticket-secret-file, --cookie-secret-file: `what`),
+ * min..max bytes, into *out (release with wipe_free(*out, max + 1)). At
+ * start a pipe is read too; on SIGHUP (`reload`) only a regular file: a pipe
+ * read once has nothing more to give, and one whose writer stays silent
+ * would stop the server. False after one error line naming the file. */
+static bool read_secret(const char *path, const char *what, size_t min, size_t max, bool reload,
+                        uint8_t **out, size_t *len) {
+  if (read_small_file(path, what, max, reload ? 0 : READ_PIPE_OK, out, len) < 0) {
     return false;
   }
-  int rc = len < 32 ? SDTLS_E_INVALID_ARGUMENT : sdtls_config_set_ticket_secret(config, secret, len);
+  if (*len < min) {
+    errorf("%s: a %s holds %zu to %zu bytes, not %zu", path, what, min, max, *len);
+    wipe_free(*out, max + 1);
+    return false;
+  }
+  return true;
+}
+
+/* --ticket-secret-file: the 32..64 bytes in the file protect tickets; a
+ * reload rotates (the replaced secret is still accepted). */
+static bool load_ticket_secret(sdtls_config *config, const char *path, bool reload) {
+  uint8_t *secret = NULL;
+  size_t len = 0;
+  if (!read_secret(path, "ticket secret file", 32, 64, reload, &secret, &len)) {
+    return false;
+  }
+  int rc = sdtls_config_set_ticket_secret(config, secret, len);
   wipe_free(secret, 65);
-  if (rc == SDTLS_E_INVALID_ARGUMENT) {
-    errorf("%s: a ticket secret file holds 32 to 64 bytes, not %zu", path, len);
-  } else if (rc != SDTLS_OK) {
+  if (rc != SDTLS_OK) {
+    report_sdtls_error(path, rc, NULL);
+  }
+  return rc == SDTLS_OK;
+}
+
+/* --cookie-secret-file: the 16..64 bytes in the file make the cookies, so
+ * that servers sharing it accept each other's; a reload rotates (cookies of
+ * the replaced secret stay valid for one more cookie lifetime). */
+static bool load_cookie_secret(server *srv, const char *path, bool reload) {
+  uint8_t *secret = NULL;
+  size_t len = 0;
+  if (!read_secret(path, "cookie secret file", 16, 64, reload, &secret, &len)) {
+    return false;
+  }
+  int rc = sdtls_server_set_cookie_secret(srv->lib, secret, len, srv->now);
+  wipe_free(secret, 65);
+  if (rc != SDTLS_OK) {
     report_sdtls_error(path, rc, NULL);
   }
   return rc == SDTLS_OK;
@@ -423,7 +466,7 @@ typedef struct server_opts {
   config_opts copts;
   const char *listen_spec;  /* --listen HOST:PORT as given */
   char host[256], port[8];  /* ... split */
-  const char *psk_hint, *ticket_secret_file;
+  const char *psk_hint, *ticket_secret_file, *cookie_secret_file;
   bool require_client_cert, echo, cookies;
   long max_peers;           /* 0: the library's default */
   sdtls_time idle_timeout;
@@ -441,6 +484,7 @@ static int server_parse(int argc, char **argv, server_opts *o) {
     OPT_ECHO,
     OPT_PSK_HINT,
     OPT_TICKET_SECRET,
+    OPT_COOKIE_SECRET,
     OPT_NO_COOKIES,
     OPT_MAX_PEERS,
     OPT_IDLE_TIMEOUT
@@ -452,6 +496,7 @@ static int server_parse(int argc, char **argv, server_opts *o) {
       {"echo", no_argument, NULL, OPT_ECHO},
       {"psk-hint", required_argument, NULL, OPT_PSK_HINT},
       {"ticket-secret-file", required_argument, NULL, OPT_TICKET_SECRET},
+      {"cookie-secret-file", required_argument, NULL, OPT_COOKIE_SECRET},
       {"no-cookies", no_argument, NULL, OPT_NO_COOKIES},
       {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -482,6 +527,9 @@ static int server_parse(int argc, char **argv, server_opts *o) {
       break;
     case OPT_TICKET_SECRET:
       o->ticket_secret_file = optarg;
+      break;
+    case OPT_COOKIE_SECRET:
+      o->cookie_secret_file = optarg;
       break;
     case OPT_NO_COOKIES:
       o->cookies = false;
@@ -527,6 +575,9 @@ static int server_parse(int argc, char **argv, server_opts *o) {
                        "--fingerprint needs --cert and --key, and replaces --ca and "
                        "--require-client-cert");
   }
+  if (o->cookie_secret_file != NULL && !o->cookies) {
+    return usage_error(prog, NULL, "--cookie-secret-file and --no-cookies exclude each other");
+  }
   if (o->psk_hint != NULL && copts->psk_len == 0) {
     return usage_error(prog, NULL, "--psk-hint needs --psk-identity and --psk");
   }
@@ -558,7 +609,8 @@ static bool server_configure(sdtls_config *config, const server_opts *o) {
       return false;
     }
   }
-  if (o->ticket_secret_file != NULL && !load_ticket_secret(config, o->ticket_secret_file)) {
+  if (o->ticket_secret_file != NULL &&
+      !load_ticket_secret(config, o->ticket_secret_file, false)) {
     return false;
   }
   bool cookies = o->cookies;
@@ -587,10 +639,26 @@ static bool server_open(server *srv, const server_opts *o) {
   if (peers_init(srv) != 0) {
     return false;
   }
+  srv->now = now_ns();
+  if (o->cookie_secret_file != NULL && !load_cookie_secret(srv, o->cookie_secret_file, false)) {
+    return false;
+  }
   srv->sigfd = signals_install(true);
   srv->tr.start = now_ns();
   fprintf(stderr, "listening %s\n", bound_text);
   return true;
+}
+
+/* SIGHUP: reads the secret files again and rotates to what they hold now;
+ * one that cannot be read or is bad leaves its secret as it was. */
+static void server_reload_secrets(server *srv) {
+  const server_opts *o = srv->opts;
+  if (o->ticket_secret_file != NULL && load_ticket_secret(srv->config, o->ticket_secret_file, true)) {
+    fprintf(stderr, "rotated ticket-secret\n");
+  }
+  if (o->cookie_secret_file != NULL && load_cookie_secret(srv, o->cookie_secret_file, true)) {
+    fprintf(stderr, "rotated cookie-secret\n");
+  }
 }
 
 /* The event loop: datagrams in, stdin lines out to the latest peer, until
@@ -605,6 +673,9 @@ static int server_run(server *srv) {
     }
     if (signals_take_usr1()) {
       print_stats(srv);
+    }
+    if (signals_take_hup()) {
+      server_reload_secrets(srv);
     }
     if (srv->stdout_failed) {
       errorf("cannot write to stdout: %s", strerror(errno));
@@ -646,6 +717,7 @@ int cmd_server(int argc, char **argv) {
   srv.fd = -1;
   srv.echo = o.echo;
   srv.copts = &o.copts;
+  srv.opts = &o;
   srv.verbose = srv.tr.verbose = o.verbose;
   srv.config = config_opts_new(&o.copts);
   if (srv.config == NULL) {

@@ -223,12 +223,13 @@ bool load_ca(sdtls_config *config, const char *ca_path);
 bool config_set(sdtls_config *config, sdtls_option option, int64_t value, const char *what);
 
 /* ---- signals ----
- * SIGINT/SIGTERM (and SIGUSR1 if asked): a self-pipe whose read end becomes
- * readable on a signal. */
-int signals_install(bool usr1); /* returns the read end, or -1 */
-bool signals_received(void);    /* true once SIGINT or SIGTERM arrived */
-/* True once per SIGUSR1 burst; empties the pipe. */
+ * SIGINT/SIGTERM (and, for a `server`, SIGUSR1 and SIGHUP): a self-pipe
+ * whose read end becomes readable on a signal. */
+int signals_install(bool server); /* returns the read end, or -1 */
+bool signals_received(void);      /* true once SIGINT or SIGTERM arrived */
+/* True once per SIGUSR1 (SIGHUP) burst; empty the pipe. */
 bool signals_take_usr1(void);
+bool signals_take_hup(void);
 
 /* ---- event loop ---- */
 

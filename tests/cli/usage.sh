@@ -25,7 +25,8 @@ for opt in --export --keylog --srtp --require-srtp --alpn --fingerprint --psk-id
 done
 expect_help server --help
 for opt in --no-cookies --max-peers --idle-timeout --echo --keylog --export --srtp --alpn \
-    --fingerprint --psk-identity --psk --psk-hint --ticket-secret-file --verbose -vv; do
+    --fingerprint --psk-identity --psk --psk-hint --ticket-secret-file --cookie-secret-file \
+    --verbose -vv; do
     grep -q -- "$opt" help.out || fail "server help lacks $opt"
 done
 grep -q 'ICE' help.out || fail "server help does not say when --no-cookies is fit"
