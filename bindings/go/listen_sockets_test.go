@@ -278,3 +278,58 @@ func TestListenConfigRefuses(t *testing.T) {
 		}
 	}
 }
+
+// PinPeer pins on every socket's server: a pinned peer presenting another
+// certificate is refused whichever socket the kernel hashes it to (a pin
+// on one socket only would let the other socket's peers in unchecked), and
+// UnpinPeer removes the pins from all.
+func TestListenSocketsPinPeer(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ListenConfig.Sockets above 1 is Linux's (SO_REUSEPORT)")
+	}
+	serverCert, serverKey := testCert(t, "localhost")
+	certA, _ := testCert(t, "peer-a")
+	certB, keyB := testCert(t, "peer-b")
+	fpA, _ := Fingerprint(certA)
+	lc := ListenConfig{Sockets: 2}
+	l, err := lc.Listen(ctxT(t, 5*time.Second), "udp4", "127.0.0.1:0", &Config{Certificate: serverCert, PrivateKey: serverKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveEcho(t, l, serverCert)
+	client := &Config{Certificate: certB, PrivateKey: keyB, RootCAs: serverCert, ServerName: "localhost",
+		InitialRetransmit: 100 * time.Millisecond}
+	var pinned []netip.AddrPort
+	pin := func(a net.Addr) {
+		pinned = append(pinned, addrPort(t, a))
+		if err := l.PinPeer(addrPort(t, a), fpA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const clients = 16 // all on one of two sockets: 1 in 2^15
+	for i := 0; i < clients; i++ {
+		c, err := dialFrom(t, ctxT(t, 10*time.Second), ts.addr, client, pin)
+		if err = refusedByServer(t, c, err); !errors.Is(err, ErrAlert) && !errors.Is(err, ErrVerify) {
+			t.Fatalf("client %d, pinned to another certificate: %v", i, err)
+		}
+	}
+	a, b := l.workers[0].counters(), l.workers[1].counters()
+	if a[2] == 0 || b[2] == 0 || a[2]+b[2] != clients || len(ts.conns) != 0 {
+		t.Fatalf("peers made per socket %d and %d, %d accepted; want %d refused on both",
+			a[2], b[2], len(ts.conns), clients)
+	}
+	for _, p := range pinned {
+		if n, err := l.UnpinPeer(p); n != 1 || err != nil {
+			t.Fatalf("unpin %v: %d %v", p, n, err)
+		}
+		for i, w := range l.workers {
+			var sa [sockaddrIn6Len]byte
+			w.mu.Lock()
+			left := w.srv.unpinPeer(encodeSockaddr(p, &sa))
+			w.mu.Unlock()
+			if left != 0 {
+				t.Fatalf("socket %d still had %d pins for %v", i, left, p)
+			}
+		}
+	}
+}
