@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -331,5 +332,67 @@ func TestListenSocketsPinPeer(t *testing.T) {
 				t.Fatalf("socket %d still had %d pins for %v", i, left, p)
 			}
 		}
+	}
+}
+
+// ListenConfig.Control sets options on every socket before its bind, as
+// net.ListenConfig's does; its error fails Listen.
+func TestListenConfigControl(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ListenConfig.Sockets above 1 is Linux's (SO_REUSEPORT)")
+	}
+	cert, key := testCert(t, "localhost")
+	cfg := &Config{Certificate: cert, PrivateKey: key}
+	const rcvbuf = 1 << 20
+	calls := 0
+	lc := ListenConfig{Sockets: 2, Control: func(_, _ string, c syscall.RawConn) error {
+		calls++
+		var err error
+		c.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, rcvbuf)
+			if err != nil { // without CAP_NET_ADMIN: up to net.core.rmem_max
+				err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			}
+		})
+		return err
+	}}
+	l, err := lc.Listen(ctxT(t, 5*time.Second), "udp4", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if calls != 2 {
+		t.Fatalf("Control called %d times for 2 sockets", calls)
+	}
+	// The kernel reports what it allowed (doubled; without CAP_NET_ADMIN
+	// capped by net.core.rmem_max): more than a socket left alone has.
+	rcvbufOf := func(pc *net.UDPConn) int {
+		raw, err := pc.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var gerr error
+		raw.Control(func(fd uintptr) { n, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF) })
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		return n
+	}
+	plain, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for i, w := range l.workers {
+		if got, dflt := rcvbufOf(w.pc), rcvbufOf(plain); got <= dflt {
+			t.Fatalf("socket %d: SO_RCVBUF %d, a plain socket's %d", i, got, dflt)
+		}
+	}
+
+	refused := errors.New("refused by Control")
+	lc.Control = func(_, _ string, _ syscall.RawConn) error { return refused }
+	if _, err := lc.Listen(ctxT(t, 5*time.Second), "udp4", "127.0.0.1:0", cfg); !errors.Is(err, refused) {
+		t.Fatalf("Listen with a failing Control: %v", err)
 	}
 }

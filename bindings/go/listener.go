@@ -13,6 +13,7 @@ import (
 	"runtime/cgo"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -88,6 +89,12 @@ type ListenConfig struct {
 	// outside Linux. Any process of the same user can bind SO_REUSEPORT
 	// sockets to the address too, and take a share of its datagrams.
 	Sockets int
+
+	// Control, if not nil, is called for every socket after it is made
+	// (and given SO_REUSEPORT) and before it is bound, as
+	// net.ListenConfig.Control is: to set socket options such as a
+	// server-sized SO_RCVBUF. An error it returns fails Listen.
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 // Listen opens a UDP socket on addr (network "udp", "udp4" or "udp6") and
@@ -111,10 +118,17 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, addr string, cfg *C
 		return nil, newError("listen", int(CodeInvalidArgument), "ListenConfig.Sockets is negative")
 	}
 	n := max(lc.Sockets, 1)
-	var nlc net.ListenConfig
-	if n > 1 {
-		nlc.Control = reusePort
-	}
+	nlc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
+		if n > 1 {
+			if err := reusePort(network, address, c); err != nil {
+				return err
+			}
+		}
+		if lc.Control != nil {
+			return lc.Control(network, address, c)
+		}
+		return nil
+	}}
 	pcs := make([]*net.UDPConn, 0, n)
 	fail := func(err error) (*Listener, error) {
 		for _, pc := range pcs {
