@@ -82,8 +82,8 @@ type ListenConfig struct {
 	// resumes on another) and one cookie secret, drawn at random by the
 	// Listener (SetCookieSecret replaces it on every socket): a client whose
 	// cookie-bearing ClientHello is hashed to another socket than the one
-	// that sent its HelloVerifyRequest (the set of sockets changed, or a
-	// NAT moved it) still gets in. Callbacks (PSKLookup, KeyLogWriter,
+	// that sent its HelloVerifyRequest (the set of sockets changed in
+	// between) still gets in. Callbacks (PSKLookup, KeyLogWriter,
 	// GetPeerFingerprints) may then run on several goroutines at once.
 	// 0 or 1 is one socket without SO_REUSEPORT; more than one fails
 	// outside Linux. Any process of the same user can bind SO_REUSEPORT
@@ -169,8 +169,10 @@ func newListener(pcs []*net.UDPConn, cfg *Config) (*Listener, error) {
 	var cookieSecret []byte
 	if len(pcs) > 1 {
 		// One secret for every socket's server: a cookie one of them made
-		// is valid at all of them.
+		// is valid at all of them. The servers keep copies; this one is
+		// wiped once they have them.
 		cookieSecret = make([]byte, 32)
+		defer clear(cookieSecret)
 		if _, err := rand.Read(cookieSecret); err != nil {
 			return nil, err
 		}
