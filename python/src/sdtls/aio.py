@@ -15,7 +15,7 @@
 
 The names are those of the blocking layer (:class:`sdtls.DTLSClient`,
 :class:`sdtls.DTLSServer`): classes named DTLS* own a socket, the others
-are sans-I/O. Timers run on the event loop (``call_later``); nothing
+are sans-I/O. Timers run on the event loop (one loop timer each); nothing
 polls. Cancelling ``recv()`` loses no datagram; cancelling ``connect()``
 closes its socket.
 """
@@ -43,39 +43,12 @@ from ._connection import (
 from ._deprecated import module_getattr as _module_getattr
 from ._errors import ConnectionClosed, Error, PeerTimeout
 from ._low import c
+from ._timer import DeadlineTimer
 
 __all__ = ["connect", "serve", "DTLSClient", "DTLSServerConnection", "DTLSServer"]
 
 log = logging.getLogger("sdtls")
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
-
-
-class _Timer:
-    """One pending ``call_later`` for a deadline in monotonic seconds."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None]) -> None:
-        self._loop = loop
-        self._fire = fire
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._at: Optional[float] = None
-
-    def set(self, at: Optional[float]) -> None:
-        if at == self._at:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._at = at
-        if at is not None:
-            self._handle = self._loop.call_later(max(0.0, at - time.monotonic()), self._run)
-
-    def _run(self) -> None:
-        self._handle = None
-        self._at = None
-        self._fire()
-
-    def cancel(self) -> None:
-        self.set(None)
 
 
 class _Inbox:
@@ -125,7 +98,7 @@ class DTLSClient(asyncio.DatagramProtocol):
         self.connection = connection
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
-        self._timer = _Timer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
         self._inbox = _Inbox()
         self._handshake: asyncio.Future[None] = self._loop.create_future()
         self._closed = False
@@ -310,7 +283,7 @@ class DTLSServer(asyncio.DatagramProtocol):
         self.server = Server(config, on_connect=on_connect)
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
-        self._timer = _Timer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
         self._peers: dict[_View, DTLSServerConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] = self._loop.create_future()
