@@ -250,9 +250,10 @@ class DTLSServerConnection:
         return self._iter()
 
     async def _iter(self) -> AsyncIterator[bytes]:
+        get = self._inbox.get  # recv() without its frame: a handler's loop runs per datagram
         while True:
             try:
-                yield await self.recv()
+                yield await get()
             except ConnectionClosed:
                 return
 
@@ -319,17 +320,18 @@ class DTLSServer(asyncio.DatagramProtocol):
             self._process()
 
     def _process(self) -> None:
+        # Runs after every datagram in and every send: the events, the
+        # datagrams to send and the next deadline come in one call into C.
         srv = self.server
-        while True:
-            ev = srv.next_event()
-            if ev is None:
-                break
-            view = getattr(ev, "connection", None)
+        events, datagrams, timer = srv._drain()
+        for ev in events:
             if isinstance(ev, DatagramReceived):
-                peer = self._peers.get(view)  # type: ignore[arg-type]
+                peer = self._peers.get(ev.connection)  # type: ignore[arg-type]
                 if peer is not None:
                     peer._inbox.put(ev.data)
-            elif isinstance(ev, HandshakeCompleted) and view is not None:
+                continue
+            view = getattr(ev, "connection", None)
+            if isinstance(ev, HandshakeCompleted) and view is not None:
                 peer = self._peers[view] = DTLSServerConnection(self, view)
                 task = self._loop.create_task(self._run(peer))
                 self._tasks.add(task)
@@ -339,10 +341,10 @@ class DTLSServer(asyncio.DatagramProtocol):
                 if peer is not None:
                     peer._inbox.end(ev.error or _closed("the peer closed the connection"))
         t = self._transport
-        for data, addr in srv.datagrams_to_send():
-            if t is not None and not t.is_closing():
+        if t is not None and not t.is_closing():
+            for data, addr in datagrams:
                 t.sendto(data, addr)
-        self._timer.set(None if srv.closed else srv.get_timer())
+        self._timer.set(timer)
 
     async def _run(self, peer: DTLSServerConnection) -> None:
         try:
