@@ -279,9 +279,12 @@ class DTLSServer(asyncio.DatagramProtocol):
     called on the loop. An exception from it refuses the peer and is logged; the server
     goes on."""
 
-    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
+    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None,
+                 cookie_secret: Optional[bytes] = None) -> None:
         self._handler = handler
         self.server = Server(config, on_connect=on_connect)
+        if cookie_secret is not None:
+            self.server.set_cookie_secret(cookie_secret)
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
         self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
@@ -413,15 +416,30 @@ class DTLSServer(asyncio.DatagramProtocol):
 
 
 async def serve(handler: Handler, host: str, port: int, config: Config, *,
-                on_connect: Optional[OnConnect] = None) -> DTLSServer:
+                on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
+                cookie_secret: Optional[bytes] = None) -> DTLSServer:
     """Serves DTLS for many peers on one UDP socket at ``host:port``: each
     peer whose handshake completes gets ``await handler(peer)`` in a task of
     its own; ``on_connect(address)`` decides per peer (see
-    :class:`DTLSServer`). Returns the server, already serving."""
+    :class:`DTLSServer`). Returns the server, already serving.
+
+    ``reuse_port=True`` binds with ``SO_REUSEPORT``, so that several
+    processes (or servers) share ``host:port``: the kernel hands each client
+    address to one of them. Give them all the same ``cookie_secret`` (16..64
+    bytes; default: a random one per server) and a Config with the same
+    ``ticket_secret``, so that a cookie one of them made is accepted by the
+    others and a session made on one resumes on the others (python/README.md,
+    "Many processes on one port"). A platform without ``SO_REUSEPORT``
+    raises ValueError."""
     loop = asyncio.get_running_loop()
-    _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config, on_connect=on_connect),
-                                                   local_addr=(host, port))
-    return proto
+    # Made before the socket: a refused argument leaves no socket behind.
+    server = DTLSServer(handler, config, on_connect=on_connect, cookie_secret=cookie_secret)
+    try:
+        await loop.create_datagram_endpoint(lambda: server, local_addr=(host, port), reuse_port=reuse_port or None)
+    except BaseException:
+        server.server.close()
+        raise
+    return server
 
 
 # The names before 0.1.0's renames, for one release (DeprecationWarning).
