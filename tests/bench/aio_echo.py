@@ -93,26 +93,28 @@ def plain_client(host: str, port: int, clients: int, seconds: float, size: int) 
     """As client(), without DTLS: N sockets, one datagram each in flight."""
     sel = selectors.DefaultSelector()
     payload = b"x" * (size + 37)  # a DTLS record's size on the wire
-    for _ in range(clients):
+    socks = []
+    for n in range(clients):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.connect((host, port))
         s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ)
+        sel.register(s, selectors.EVENT_READ, n)
+        socks.append(s)
     count = 0
     start = time.monotonic()
     end = start + seconds
-    for key in sel.get_map().values():
-        key.fileobj.send(payload)  # type: ignore[union-attr]
+    for s in socks:
+        s.send(payload)
     while time.monotonic() < end:
         for key, _ in sel.select(0.05):
-            s = key.fileobj
+            s = socks[key.data]
             while True:
                 try:
-                    s.recv(2048)  # type: ignore[union-attr]
+                    s.recv(2048)
                 except BlockingIOError:
                     break
                 count += 1
-                s.send(payload)  # type: ignore[union-attr]
+                s.send(payload)
     print("%.1f %d" % (count / (time.monotonic() - start), count))
 
 
