@@ -167,12 +167,18 @@ static int udp_socket(int family) {
   return socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 }
 
-int net_udp_bind(const net_addr *addr) {
+int net_udp_bind(const net_addr *addr, bool reuse_port) {
   char text[128];
   net_format(addr, text, sizeof(text));
   int fd = udp_socket(addr->ss.ss_family);
   if (fd < 0) {
     errorf("socket: %s", strerror(errno));
+    return -1;
+  }
+  int on = 1;
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+    errorf("SO_REUSEPORT: %s", strerror(errno));
+    close(fd);
     return -1;
   }
   if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {

@@ -235,10 +235,12 @@ bool signals_take_hup(void);
 
 typedef struct io_events {
   bool sock, input; /* readable (or an error or hang-up to read) */
+  bool wake;        /* wake_fd is readable */
 } io_events;
-/* Waits until `sock`, `sigfd` or (with `want_input`) stdin is readable, or
- * `deadline` passes. False after reporting a poll failure. */
-bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
+/* Waits until `sock`, `wake_fd` (signals_install()'s, or a server worker's
+ * eventfd) or (with `want_input`) stdin is readable, or `deadline` passes.
+ * False after reporting a poll failure. */
+bool io_wait(int sock, int wake_fd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev);
 
 /* Key log: appends NSS key log lines to `path`, opened by open_output()
@@ -291,8 +293,10 @@ int net_resolve(const char *host, const char *port, bool passive, net_addr *out,
 /* "1.2.3.4:5" or "[::1]:5". */
 void net_format(const net_addr *addr, char *out, size_t out_len);
 
-/* A non-blocking, close-on-exec UDP socket bound to `addr`; -1 on error. */
-int net_udp_bind(const net_addr *addr);
+/* A non-blocking, close-on-exec UDP socket bound to `addr`, with
+ * `reuse_port` SO_REUSEPORT (so that several sockets share the address and
+ * the kernel spreads the peers over them by their address); -1 on error. */
+int net_udp_bind(const net_addr *addr, bool reuse_port);
 /* A non-blocking UDP socket connected to `addr`; -1 on error. */
 int net_udp_connect(const net_addr *addr);
 
