@@ -40,7 +40,8 @@ static void server_usage(FILE *out) {
           "  evicted <peer> idle|handshake-timeout\n"
           "  dropped <peer> limit              a peer or handshake limit was reached\n"
           "                                    (at most one such line a second)\n"
-          "and \"stats cookies_sent=N ... peers=N\" (the server's counters) on SIGUSR1\n"
+          "and \"stats cookies_sent=N ... peers=N kernel_drops=N\" (the server's counters;\n"
+          "kernel_drops: datagrams the kernel dropped for a full buffer) on SIGUSR1\n"
           "and at exit. SIGHUP reads --ticket-secret-file and --cookie-secret-file\n"
           "again and rotates to their new contents (the previous secret is still\n"
           "accepted for one period), printing \"rotated ticket-secret\" and\n"
@@ -94,6 +95,13 @@ static void server_usage(FILE *out) {
           "                          reaches another worker, or that resumes there, gets\n"
           "                          in. --max-peers is per worker. More than 1 (and\n"
           "                          auto) needs --echo.\n"
+          "  --rcvbuf BYTES, --sndbuf BYTES\n"
+          "                          each socket's receive and send buffer (default 4 MiB,\n"
+          "                          so that a burst of ClientHellos fits while the server\n"
+          "                          waits for a CPU; 0 the system's default); without\n"
+          "                          root, net.core.rmem_max and wmem_max cap them (-v\n"
+          "                          says what the kernel granted). What the kernel still\n"
+          "                          drops is kernel_drops in the stats line\n"
           "  --no-cookies            no cookie exchange: a ClientHello from any address\n"
           "                          makes a connection. Only for deployments that verify\n"
           "                          the peer's address another way (e.g. ICE in WebRTC):\n"
@@ -117,6 +125,13 @@ typedef struct server server;
 typedef struct workers workers;
 
 #define MAX_WORKERS 1024
+/* A server's socket buffers: a burst of ClientHellos (about 1 KiB each
+ * with a post-quantum key share, 2.3 KiB of the kernel's accounting) that
+ * comes while the worker has no CPU must fit. The kernel's default (208
+ * KiB) holds about 90 of them; 4 MiB, as QUIC servers ask for, about
+ * 1,800. */
+#define DEFAULT_SOCKET_BUFFER (4L << 20)
+#define MAX_SOCKET_BUFFER (1L << 30)
 
 /* The server's counters, in the order of the "stats" line. */
 static const struct {
@@ -134,6 +149,9 @@ static const struct {
     {SDTLS_COUNTER_PEERS, "peers"},
 };
 #define N_COUNTERS (sizeof(counters) / sizeof(counters[0]))
+/* The stats line: the counters, then the datagrams the kernel dropped
+ * because a socket's receive buffer was full (SO_RXQ_OVFL). */
+#define N_STATS (N_COUNTERS + 1)
 
 /* Per peer: the tool's state, hung on the connection as app data. */
 typedef struct peer {
@@ -170,7 +188,11 @@ struct server {
   /* shared: under ws->lock */
   unsigned acked; /* the last request handled */
   bool exited;    /* the thread ended */
-  uint64_t stats[N_COUNTERS]; /* the counters at the last request, or at the end */
+  uint64_t stats[N_STATS]; /* the stats at the last request, or at the end */
+  /* the worker's own again */
+  net_rx_batch rx; /* datagrams in, a recvmmsg() at a time */
+  net_tx_batch tx; /* datagrams out, flushed with one sendmmsg() after each
+                    * received batch and before each wait */
   /* backend state */
   sdtls_server *lib;
   peer *peers; /* live peers, newest first */
@@ -256,20 +278,22 @@ static void ev_close(server *srv, peer *p, int reason) {
 }
 
 /* "stats name=value ..." of every counter, in one write. */
-static void print_stats(const uint64_t values[N_COUNTERS]) {
+static void print_stats(const uint64_t values[N_STATS]) {
   char line[512];
   size_t len = (size_t)snprintf(line, sizeof(line), "stats");
-  for (size_t i = 0; i < N_COUNTERS && len < sizeof(line); i++) {
-    len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%llu", counters[i].name,
+  for (size_t i = 0; i < N_STATS && len < sizeof(line); i++) {
+    len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%llu",
+                            i < N_COUNTERS ? counters[i].name : "kernel_drops",
                             (unsigned long long)values[i]);
   }
   fprintf(stderr, "%s\n", line);
 }
 
-static void read_counters(const server *srv, uint64_t values[N_COUNTERS]) {
+static void read_stats(const server *srv, uint64_t values[N_STATS]) {
   for (size_t i = 0; i < N_COUNTERS; i++) {
     values[i] = sdtls_server_counter_get(srv->lib, counters[i].counter);
   }
+  values[N_COUNTERS] = srv->rx.kernel_drops;
 }
 
 /* "dropped <peer> limit" when the datagram from `from` was dropped for the
@@ -316,7 +340,8 @@ static int srv_send_cb(void *user_data, const uint8_t *addr, size_t addr_len,
   if (srv->verbose > 0) {
     trace_peer_datagram(srv, &to, true, datagram, len);
   }
-  return net_send(srv->fd, datagram, len, &to);
+  net_tx_queue(&srv->tx, datagram, len, &to);
+  return 0;
 }
 
 static void srv_connect_cb(void *user_data, sdtls_conn *conn, const uint8_t *addr,
@@ -419,6 +444,7 @@ static void peers_close_all(server *srv) {
       break; /* not expected; sdtls_server_free() releases the rest */
     }
   }
+  net_tx_flush(&srv->tx); /* the close_notify alerts */
   sdtls_server_free(srv->lib);
   srv->lib = NULL;
   while (srv->peers != NULL) {
@@ -431,16 +457,26 @@ static void peers_close_all(server *srv) {
 
 /* ---- event loop ---- */
 
+/* Takes what the socket has queued, a batch at a time, and sends the
+ * answers of each batch at once. At most READ_BATCHES batches a call, so
+ * that timers are served during a flood too. */
+#define READ_BATCHES 16
 static void server_read_socket(server *srv) {
-  uint8_t buf[65536];
-  net_addr from;
-  long n;
-  while ((n = net_recv(srv->fd, buf, sizeof(buf), &from)) >= 0) {
+  for (int batches = 0; batches < READ_BATCHES; batches++) {
+    int n = net_recv_batch(srv->fd, &srv->rx);
     srv->now = now_ns();
-    if (srv->verbose > 0) {
-      trace_peer_datagram(srv, &from, false, buf, (size_t)n);
+    for (int i = 0; i < n; i++) {
+      const uint8_t *datagram = srv->rx.bufs + (size_t)i * NET_DATAGRAM_MAX;
+      size_t len = srv->rx.msgs[i].msg_len;
+      if (srv->verbose > 0) {
+        trace_peer_datagram(srv, &srv->rx.from[i], false, datagram, len);
+      }
+      peers_receive(srv, &srv->rx.from[i], datagram, len);
     }
-    peers_receive(srv, &from, buf, (size_t)n);
+    net_tx_flush(&srv->tx);
+    if (n < NET_BATCH) {
+      return; /* drained */
+    }
   }
 }
 
@@ -530,6 +566,7 @@ typedef struct server_opts {
   bool idle_timeout_set;
   int verbose;
   long workers; /* --workers: threads, each with its socket and sdtls_server */
+  long rcvbuf, sndbuf; /* --rcvbuf, --sndbuf: bytes; 0 the system's default */
 } server_opts;
 
 /* Reads the command line into *o. Returns -1 to go on, or the exit status
@@ -546,7 +583,9 @@ static int server_parse(int argc, char **argv, server_opts *o) {
     OPT_NO_COOKIES,
     OPT_MAX_PEERS,
     OPT_IDLE_TIMEOUT,
-    OPT_WORKERS
+    OPT_WORKERS,
+    OPT_RCVBUF,
+    OPT_SNDBUF
   };
   static const struct option options[] = {
       CONFIG_LONG_OPTIONS,
@@ -560,12 +599,15 @@ static int server_parse(int argc, char **argv, server_opts *o) {
       {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
       {"workers", required_argument, NULL, OPT_WORKERS},
+      {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+      {"sndbuf", required_argument, NULL, OPT_SNDBUF},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof(*o));
   o->cookies = true;
   o->workers = 1;
+  o->rcvbuf = o->sndbuf = DEFAULT_SOCKET_BUFFER;
   config_opts *copts = &o->copts;
   const char *workers_given = NULL;
   argv[0] = prog;
@@ -616,6 +658,15 @@ static int server_parse(int argc, char **argv, server_opts *o) {
       }
       workers_given = optarg;
       break;
+    case OPT_RCVBUF:
+    case OPT_SNDBUF: {
+      const char *name = opt == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf";
+      long *bytes = opt == OPT_RCVBUF ? &o->rcvbuf : &o->sndbuf;
+      if (!take_long(prog, name, optarg, 0, MAX_SOCKET_BUFFER, bytes)) {
+        return EXIT_USAGE;
+      }
+      break;
+    }
     default: {
       int status = config_opts_take(copts, prog, server_usage, opt, optarg);
       if (status >= 0) {
@@ -719,8 +770,8 @@ static void worker_take_request(server *srv) {
     sdtls_server_set_cookie_secret(srv->lib, secret, secret_len, srv->now);
     explicit_bzero(secret, sizeof(secret));
   }
-  uint64_t values[N_COUNTERS];
-  read_counters(srv, values);
+  uint64_t values[N_STATS];
+  read_stats(srv, values);
   pthread_mutex_lock(&ws->lock);
   memcpy(srv->stats, values, sizeof(values));
   srv->acked = request;
@@ -751,6 +802,7 @@ static int worker_run(server *srv) {
     }
 
     bool want_stdin = srv->stdin_lines && !in.eof;
+    net_tx_flush(&srv->tx); /* what timers and stdin lines sent */
     io_events ev;
     if (!io_wait(srv->fd, srv->wake_fd, want_stdin, srv->now, peers_next_deadline(srv), &ev)) {
       return EXIT_FAIL;
@@ -777,8 +829,8 @@ static int worker_run(server *srv) {
 static void *worker_main(void *arg) {
   server *srv = arg;
   srv->status = worker_run(srv);
-  uint64_t values[N_COUNTERS];
-  read_counters(srv, values);
+  uint64_t values[N_STATS];
+  read_stats(srv, values);
   peers_close_all(srv);
   workers *ws = srv->ws;
   pthread_mutex_lock(&ws->lock);
@@ -793,21 +845,21 @@ static void *worker_main(void *arg) {
 /* Main thread: asks every worker to take the shared state (a new cookie
  * secret) and to report its counters, waits until each has (or has ended)
  * and sums the counters into `sum`. */
-static void workers_request(workers *ws, uint64_t sum[N_COUNTERS]) {
+static void workers_request(workers *ws, uint64_t sum[N_STATS]) {
   pthread_mutex_lock(&ws->lock);
   unsigned request = ++ws->request;
   pthread_mutex_unlock(&ws->lock);
   for (long i = 0; i < ws->n; i++) {
     eventfd_write(ws->w[i].wake_fd, 1);
   }
-  memset(sum, 0, N_COUNTERS * sizeof(sum[0]));
+  memset(sum, 0, N_STATS * sizeof(sum[0]));
   pthread_mutex_lock(&ws->lock);
   for (long i = 0; i < ws->n; i++) {
     server *w = &ws->w[i];
     while (!w->exited && w->acked != request) {
       pthread_cond_wait(&ws->acked, &ws->lock);
     }
-    for (size_t c = 0; c < N_COUNTERS; c++) {
+    for (size_t c = 0; c < N_STATS; c++) {
       sum[c] += w->stats[c];
     }
   }
@@ -823,7 +875,7 @@ static void server_reload_secrets(workers *ws, sdtls_config *config, const serve
     fprintf(stderr, "rotated ticket-secret\n");
   }
   if (o->cookie_secret_file != NULL && load_cookie_secret(ws, o->cookie_secret_file, true)) {
-    uint64_t sum[N_COUNTERS];
+    uint64_t sum[N_STATS];
     workers_request(ws, sum);
     fprintf(stderr, "rotated cookie-secret\n");
   }
@@ -843,8 +895,20 @@ static bool workers_open(workers *ws, sdtls_config *config, const server_opts *o
   bool reuse_port = ws->n > 1;
   for (long i = 0; i < ws->n; i++) {
     server *srv = &ws->w[i];
-    srv->fd = net_udp_bind(&addr, reuse_port);
-    if (srv->fd < 0) {
+    srv->fd = srv->tx.fd = net_udp_bind(&addr, reuse_port);
+    int got_rcvbuf, got_sndbuf;
+    if (srv->fd < 0 ||
+        !net_server_buffers(srv->fd, (int)o->rcvbuf, (int)o->sndbuf, &got_rcvbuf, &got_sndbuf)) {
+      return false;
+    }
+    if (i == 0 && o->verbose > 0) {
+      /* The kernel counts twice the data (its bookkeeping); below what was
+       * asked, net.core.rmem_max / wmem_max capped it (root is not capped). */
+      fprintf(stderr, "* socket buffers: receive %d bytes, send %d bytes (as the kernel counts "
+              "them; asked for %ld and %ld)\n", got_rcvbuf, got_sndbuf, o->rcvbuf, o->sndbuf);
+    }
+    if (!net_rx_init(&srv->rx)) {
+      errorf("cannot start worker %ld: %s", i + 1, strerror(ENOMEM));
       return false;
     }
     if (i == 0) {
@@ -924,7 +988,7 @@ static void workers_supervise(workers *ws, sdtls_config *config, const server_op
       return;
     }
     if (signals_take_usr1()) {
-      uint64_t sum[N_COUNTERS];
+      uint64_t sum[N_STATS];
       workers_request(ws, sum);
       print_stats(sum);
     }
@@ -965,7 +1029,7 @@ int cmd_server(int argc, char **argv) {
   sdtls_time start = now_ns();
   for (long i = 0; i < ws.n; i++) {
     server *srv = &ws.w[i];
-    srv->fd = srv->wake_fd = -1;
+    srv->fd = srv->wake_fd = srv->tx.fd = -1;
     srv->ws = &ws;
     srv->echo = o.echo;
     srv->stdin_lines = !o.echo;
@@ -990,11 +1054,11 @@ int cmd_server(int argc, char **argv) {
     for (long i = 0; i < started; i++) {
       eventfd_write(ws.w[i].wake_fd, 1);
     }
-    uint64_t sum[N_COUNTERS] = {0};
+    uint64_t sum[N_STATS] = {0};
     status = started == ws.n ? EXIT_OK : EXIT_FAIL;
     for (long i = 0; i < started; i++) {
       pthread_join(ws.w[i].thread, NULL);
-      for (size_t c = 0; c < N_COUNTERS; c++) {
+      for (size_t c = 0; c < N_STATS; c++) {
         sum[c] += ws.w[i].stats[c];
       }
       status = ws.w[i].status != EXIT_OK ? ws.w[i].status : status;
@@ -1011,6 +1075,7 @@ int cmd_server(int argc, char **argv) {
     if (ws.w[i].wake_fd >= 0) {
       close(ws.w[i].wake_fd);
     }
+    net_rx_free(&ws.w[i].rx);
   }
   if (ws.done_fd >= 0) {
     close(ws.done_fd);
