@@ -5,14 +5,17 @@
 # default --rcvbuf) that comes while the server has no CPU (it is stopped
 # while each burst is sent, as a loaded host would leave it), and what the kernel drops anyway is counted in the
 # stats line (kernel_drops, from SO_RXQ_OVFL). The run's rise of
-# RcvbufErrors (/proc/net/snmp) is in the message when it fails.
+# RcvbufErrors (/proc/net/snmp) is in the message when it fails. A buffer
+# beyond net.core.rmem_max is granted to root (SO_RCVBUFFORCE) only.
 . "$(dirname "$0")/lib.sh"
 setup "$@"
 TOTAL=${BURST_TOTAL:-5000}
 BURST=${BURST_SIZE:-200}
 
 make_cert srv localhost
-start_sdtls_server srv --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo
+start_sdtls_server srv --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo -v
+granted=$(sed -n 's/^\* socket buffers: receive \([0-9]*\) bytes.*/\1/p' srv.err)
+[ -n "$granted" ] || fail "-v did not say what the kernel granted: $(cat srv.err)"
 cookies_expected srv || { note "this engine makes no cookie exchange: no HelloVerifyRequests to count"; echo PASS; exit 0; }
 # A real client's ClientHello (DTLS 1.2: always a cookie exchange), seen
 # on its way through a relay; its ALPN list makes it about 1,100 bytes, the
@@ -36,9 +39,22 @@ note "$result"
 server_stats srv "$SERVER_PID"
 answered=$(sed -n 's/.* answered=\([0-9]*\).*/\1/p' <<<"$result")
 [ "$answered" -eq "$TOTAL" ] ||
-    fail "$answered of $TOTAL ClientHellos answered ($result; server: $STATS)"
+    fail "$answered of $TOTAL ClientHellos answered ($result; server: $STATS; receive buffer" \
+        "$granted bytes as the kernel counts them, net.core.rmem_max $(cat /proc/sys/net/core/rmem_max))"
 [ "$(($(stat_of cookies_sent) - sent_before))" -eq "$TOTAL" ] || fail "cookies_sent: $STATS"
 [ "$(stat_of kernel_drops)" -eq 0 ] || fail "kernel_drops: $STATS"
+
+# A buffer beyond net.core.rmem_max: granted to root (SO_RCVBUFFORCE),
+# capped at rmem_max otherwise; the kernel reports twice the bytes.
+rmem_max=$(cat /proc/sys/net/core/rmem_max)
+ask=$((rmem_max * 2))
+start_sdtls_server big --listen 127.0.0.1:0 --cert srv.pem --key srv.key --echo -v --rcvbuf "$ask"
+got=$(sed -n 's/^\* socket buffers: receive \([0-9]*\) bytes.*/\1/p' big.err)
+if [ "$(id -u)" -eq 0 ]; then
+    [ "$got" -eq $((ask * 2)) ] || fail "root asked for $ask bytes beyond rmem_max $rmem_max, got $got/2"
+else
+    [ "$got" -eq $((rmem_max * 2)) ] || fail "asked for $ask bytes (rmem_max $rmem_max), got $got/2"
+fi
 
 # What the kernel drops is counted: with the system's smallest buffer
 # (--rcvbuf 1) most of each burst is lost, and kernel_drops says how many
