@@ -3,8 +3,9 @@
 # Bursts: 5000 real ClientHellos from distinct ports in bursts of 200 get
 # 5000 HelloVerifyRequests: the server's socket buffer holds a burst (the
 # default --rcvbuf) that comes while the server has no CPU (it is stopped
-# while each burst is sent, as a loaded host would leave it), and what the kernel drops anyway is counted in the
-# stats line (kernel_drops, from SO_RXQ_OVFL). The run's rise of
+# while each burst is sent, as a loaded host would leave it), and what the
+# kernel drops anyway is counted in the stats line (kernel_drops, from
+# SO_RXQ_OVFL). The run's rise of
 # RcvbufErrors (/proc/net/snmp) is in the message when it fails. A buffer
 # beyond net.core.rmem_max is granted to root (SO_RCVBUFFORCE) only.
 . "$(dirname "$0")/lib.sh"
