@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sdtls server: serve DTLS clients on one UDP socket.
+/* sdtls server: serve DTLS clients on one UDP port.
  *
- * The event loop (socket, stdin, signals, timers) talks to a small "peers"
- * backend: peers_init(), peers_receive(), peers_next_deadline(),
- * peers_handle_timeout(), peers_close_all(). The backend is sdtls_server:
- * it answers unknown addresses with a stateless HelloVerifyRequest, creates
- * a connection only for a valid cookie, routes datagrams and evicts idle
- * peers. Its events go to the ev_* functions, which only see a peer record
- * (hung on the connection as app data) and print one line per peer event;
- * its counters are printed on SIGUSR1 and at exit. */
+ * One or more workers (--workers), each a thread with its own UDP socket on
+ * the port (SO_REUSEPORT with more than one) and its own sdtls_server; all
+ * share one frozen sdtls_config (thread-safe, docs/design.md) and one cookie
+ * secret. The main thread handles the signals and talks to the workers
+ * through `workers` (an eventfd each); a worker touches nothing shared per
+ * datagram.
+ *
+ * A worker's event loop (socket, stdin with one worker, its wake-up fd,
+ * timers) talks to a small "peers" backend: peers_init(), peers_receive(),
+ * peers_next_deadline(), peers_handle_timeout(), peers_close_all(). The
+ * backend is sdtls_server: it answers unknown addresses with a stateless
+ * HelloVerifyRequest, creates a connection only for a valid cookie, routes
+ * datagrams and evicts idle peers. Its events go to the ev_* functions,
+ * which only see a peer record (hung on the connection as app data) and
+ * print one line per peer event (one write each, so that the workers' lines
+ * never mix); the counters, summed over the workers, are printed on SIGUSR1
+ * and at exit. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
