@@ -43,6 +43,10 @@ wheel=$(ls "$dist"/sdtls-*.whl)
 # wheel must carry (test_wheel.py).
 engine=$(sed -n 's/^SDTLS_BORINGSSL_DIR:PATH=//p' "$build/python-build/CMakeCache.txt")
 
+# The asyncio echo benchmark's smoke run (tests/bench/aio_echo.py), so that
+# it keeps working: it fails on an error, never on a figure.
+"$venv/bin/python" "$root/tests/bench/aio_echo.py" --quick --tool "$build/release/src/tool/sdtls"
+
 cd "$root/python"
 export SDTLS_WHEEL="$wheel" SDTLS_ENGINE_DIR="$engine" SDTLS_TOOL="$build/release/src/tool/sdtls" SDTLS_TEST_STRICT=1
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests

@@ -147,14 +147,21 @@ static sdtls_ch_result parse_ch_header(const uint8_t *dgram, size_t len, ch_head
   return SDTLS_CH_OK;
 }
 
-int Sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
-                                      sdtls_ch_fragment *out) {
+/* Both parsers' start: a cleared result (nothing left over from a
+ * datagram parsed before, whatever the outcome), then the headers. */
+static sdtls_ch_result start_parse(const uint8_t *dgram, size_t len, void *out, size_t out_size,
+                                   ch_header *h) {
   if (out == NULL) {
     return SDTLS_CH_MALFORMED;
   }
-  memset(out, 0, sizeof(*out));
+  memset(out, 0, out_size);
+  return parse_ch_header(dgram, len, h);
+}
+
+int Sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
+                                      sdtls_ch_fragment *out) {
   ch_header h;
-  sdtls_ch_result rc = parse_ch_header(dgram, len, &h);
+  sdtls_ch_result rc = start_parse(dgram, len, out, sizeof(*out), &h);
   if (rc != SDTLS_CH_OK) {
     return rc;
   }
@@ -215,12 +222,8 @@ size_t Sdtls_client_hello_assemble(const sdtls_ch_fragment *frag, const uint8_t 
 
 sdtls_ch_result Sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
                                          sdtls_client_hello *out) {
-  if (out == NULL) {
-    return SDTLS_CH_MALFORMED;
-  }
-  memset(out, 0, sizeof(*out));
   ch_header h;
-  sdtls_ch_result rc = parse_ch_header(dgram, len, &h);
+  sdtls_ch_result rc = start_parse(dgram, len, out, sizeof(*out), &h);
   if (rc != SDTLS_CH_OK) {
     return rc;
   }

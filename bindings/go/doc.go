@@ -13,7 +13,8 @@
 //     Write. A Listener is the C library's multi-peer server on one UDP
 //     socket: a stateless cookie exchange for unknown peers, one goroutine
 //     for the socket and every peer's timers (none per peer), idle peers
-//     evicted. A ClientConn has no goroutine: Read and Write drive it (a
+//     evicted; ListenConfig.Sockets gives it several SO_REUSEPORT sockets
+//     on one address, a server and goroutine each, for every core. A ClientConn has no goroutine: Read and Write drive it (a
 //     client that only writes still retransmits its last handshake flight
 //     and takes acknowledgements and tickets; see ClientConn.Write).
 //   - Conn is the sans-I/O connection: Receive, Send, NextDeadline,

@@ -217,6 +217,31 @@ func ExampleNewListener() {
 	// Output: true 1
 }
 
+// A Listener on two SO_REUSEPORT sockets (Linux), a server and a goroutine
+// each: one address, one Accept, the counters summed.
+func ExampleListenConfig() {
+	cert, key, _ := sdtls.GenerateCertificate("localhost", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lc := sdtls.ListenConfig{Sockets: 2} // runtime.NumCPU() for every core
+	l, err := lc.Listen(ctx, "udp", "127.0.0.1:0", &sdtls.Config{Certificate: cert, PrivateKey: key})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	go echoOnce(l)
+
+	for i := 0; i < 4; i++ { // from four source ports: the kernel spreads them
+		c, err := sdtls.Dial(ctx, "udp", l.Addr().String(), &sdtls.Config{RootCAs: cert, ServerName: "localhost"})
+		if err != nil {
+			log.Fatal(err)
+		}
+		c.Close()
+	}
+	fmt.Println(l.Stats().ConnectionsCreated)
+	// Output: 4
+}
+
 // Keying material for another protocol (RFC 5705), equal on both sides.
 func ExampleConn_ExportKeyingMaterial() {
 	cert, key, _ := sdtls.GenerateCertificate("server.test", 1)

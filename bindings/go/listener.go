@@ -3,6 +3,8 @@
 package sdtls
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -11,25 +13,43 @@ import (
 	"runtime/cgo"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
-// Listener is a DTLS server on one UDP socket, over the C library's
-// multi-peer server: unknown peers get a stateless cookie exchange (no
-// state is kept for a ClientHello without a valid cookie), known peers are
-// routed to their connection, idle ones are evicted. One goroutine reads
-// the socket and runs the timers for every peer; Accept returns each peer
-// whose handshake finished as a *ServerConn. PinPeer pins a peer's
-// certificate by address before it connects.
+// Listener is a DTLS server on one UDP socket, or on several bound to the
+// same address (ListenConfig.Sockets), over the C library's multi-peer
+// server: unknown peers get a stateless cookie exchange (no state is kept
+// for a ClientHello without a valid cookie), known peers are routed to their
+// connection, idle ones are evicted. One goroutine per socket reads it and
+// runs the timers for every peer of that socket; Accept returns each peer
+// whose handshake finished, on any socket, as a *ServerConn. PinPeer pins a
+// peer's certificate by address before it connects.
 type Listener struct {
-	pc   *net.UDPConn
-	cfg  *compiledConfig
-	hook cgo.Handle // Config.GetPeerFingerprints, called from srv's on_connect; 0 for none
+	cfg     *compiledConfig
+	hook    cgo.Handle // Config.GetPeerFingerprints, called from each server's on_connect; 0 for none
+	workers []*worker  // one per socket, fixed at creation
 
-	mu      sync.Mutex // srv, views, pending, the C queue, and below
+	mu      sync.Mutex // pending, closed
+	pending []*ServerConn
+	closed  bool
+
+	acceptSignal chan struct{}
+	done         chan struct{}
+}
+
+// worker is one socket of a Listener with its own C server, peers and
+// goroutine. Workers share the compiled config (read-only once frozen) and
+// the Listener's accept queue (written once per finished handshake), never
+// anything per datagram, so that they run on as many cores as there are
+// sockets.
+type worker struct {
+	l  *Listener
+	pc *net.UDPConn
+
+	mu      sync.Mutex // srv, views, the C queue, and below
 	srv     cserver
 	views   map[cconn]*ServerConn
-	pending []*ServerConn
 	armed   uint64 // the read deadline the loop waits with
 	buf     []byte
 	closing bool
@@ -39,75 +59,175 @@ type Listener struct {
 	// GetPeerFingerprints) asked for inside the loop's C call in progress,
 	// on the loop's goroutine, which holds mu; settle applies it once the
 	// call has returned. Only the loop's calls make user callbacks.
-	closeInCall    bool          // Close
+	closeInCall    bool          // Listener.Close
 	closeAfterCall []*ServerConn // ServerConn.Close
 	// What process must not send: anything (muteAll), or to one peer.
 	muteAll  bool
 	mutePeer netip.AddrPort
 
-	acceptSignal chan struct{}
-	done         chan struct{}
-	loopDone     chan struct{}
+	loopDone chan struct{}
 }
 
 var _ net.Listener = (*Listener)(nil)
 
+// ListenConfig holds a Listener's options, as net.ListenConfig does a
+// net.Listener's; the zero value listens as Listen does.
+type ListenConfig struct {
+	// Sockets is how many UDP sockets the Listener binds to the address,
+	// each with SO_REUSEPORT (Linux), its own C server and its own
+	// goroutine, so that a server uses that many cores: the kernel hashes
+	// each datagram to a socket by its source and destination address, so
+	// a peer stays on one socket. The sockets' servers share the Config
+	// (its TicketSecret, random by default: a session made on one socket
+	// resumes on another) and one cookie secret, drawn at random by the
+	// Listener (SetCookieSecret replaces it on every socket): a client whose
+	// cookie-bearing ClientHello is hashed to another socket than the one
+	// that sent its HelloVerifyRequest (the set of sockets changed in
+	// between) still gets in. Callbacks (PSKLookup, KeyLogWriter,
+	// GetPeerFingerprints) may then run on several goroutines at once.
+	// 0 or 1 is one socket without SO_REUSEPORT; more than one fails
+	// outside Linux. Any process of the same user can bind SO_REUSEPORT
+	// sockets to the address too, and take a share of its datagrams.
+	Sockets int
+
+	// Control, if not nil, is called for every socket after it is made
+	// (and given SO_REUSEPORT) and before it is bound, as
+	// net.ListenConfig.Control is: to set socket options such as a
+	// server-sized SO_RCVBUF. An error it returns fails Listen.
+	Control func(network, address string, c syscall.RawConn) error
+}
+
 // Listen opens a UDP socket on addr (network "udp", "udp4" or "udp6") and
 // serves DTLS on it. cfg needs a certificate (or a PSK).
 func Listen(network, addr string, cfg *Config) (*Listener, error) {
-	laddr, err := net.ResolveUDPAddr(network, addr)
-	if err != nil {
+	var lc ListenConfig
+	return lc.Listen(context.Background(), network, addr, cfg)
+}
+
+// Listen opens lc.Sockets UDP sockets on addr (network "udp", "udp4" or
+// "udp6"; port 0 picks a free port, which every socket then binds) and
+// serves DTLS on them as one Listener. ctx bounds the address's
+// resolution. cfg needs a certificate (or a PSK).
+func (lc *ListenConfig) Listen(ctx context.Context, network, addr string, cfg *Config) (*Listener, error) {
+	switch network {
+	case "udp", "udp4", "udp6":
+	default:
+		return nil, net.UnknownNetworkError(network)
+	}
+	if lc.Sockets < 0 {
+		return nil, newError("listen", int(CodeInvalidArgument), "ListenConfig.Sockets is negative")
+	}
+	n := max(lc.Sockets, 1)
+	nlc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
+		if n > 1 {
+			if err := reusePort(network, address, c); err != nil {
+				return err
+			}
+		}
+		if lc.Control != nil {
+			return lc.Control(network, address, c)
+		}
+		return nil
+	}}
+	pcs := make([]*net.UDPConn, 0, n)
+	fail := func(err error) (*Listener, error) {
+		for _, pc := range pcs {
+			pc.Close()
+		}
 		return nil, err
 	}
-	pc, err := net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
+	for len(pcs) < n {
+		at := addr
+		if len(pcs) > 0 {
+			at = pcs[0].LocalAddr().String() // the port the first bind picked
+		}
+		pc, err := nlc.ListenPacket(ctx, network, at)
+		if err != nil {
+			return fail(err)
+		}
+		pcs = append(pcs, pc.(*net.UDPConn))
 	}
-	l, err := NewListener(pc, cfg)
+	l, err := newListener(pcs, cfg)
 	if err != nil {
-		pc.Close()
-		return nil, err
+		return fail(err)
 	}
 	return l, nil
 }
 
 // NewListener serves DTLS on pc, which the Listener owns from then on.
 func NewListener(pc *net.UDPConn, cfg *Config) (*Listener, error) {
+	return newListener([]*net.UDPConn{pc}, cfg)
+}
+
+// newListener serves DTLS on pcs, one worker each; on success the Listener
+// owns them.
+func newListener(pcs []*net.UDPConn, cfg *Config) (*Listener, error) {
 	cc, err := cfg.compile()
 	if err != nil {
 		return nil, err
 	}
-	srv, rc := newCServer(cc.c)
-	if rc != 0 {
-		return nil, newError("listen", rc, "")
-	}
-	var hook cgo.Handle
-	if cfg != nil && cfg.GetPeerFingerprints != nil {
-		hook = cgo.NewHandle(peerFingerprintsFunc(cfg.GetPeerFingerprints))
-		srv.setOnConnect(hook)
+	var cookieSecret []byte
+	if len(pcs) > 1 {
+		// One secret for every socket's server: a cookie one of them made
+		// is valid at all of them. The servers keep copies; this one is
+		// wiped once they have them.
+		cookieSecret = make([]byte, 32)
+		defer clear(cookieSecret)
+		if _, err := rand.Read(cookieSecret); err != nil {
+			return nil, err
+		}
 	}
 	l := &Listener{
-		pc: pc, cfg: cc, srv: srv, hook: hook,
-		views:        make(map[cconn]*ServerConn),
-		armed:        timeNever,
+		cfg:          cc,
 		acceptSignal: make(chan struct{}, 1),
 		done:         make(chan struct{}),
-		loopDone:     make(chan struct{}),
 	}
-	go l.loop()
+	if cfg != nil && cfg.GetPeerFingerprints != nil {
+		l.hook = cgo.NewHandle(peerFingerprintsFunc(cfg.GetPeerFingerprints))
+	}
+	now := time.Now()
+	for _, pc := range pcs {
+		srv, rc := newCServer(cc.c)
+		if rc == 0 && cookieSecret != nil {
+			if rc = srv.setCookieSecret(cookieSecret, now); rc != 0 {
+				srv.free()
+			}
+		}
+		if rc != 0 {
+			for _, w := range l.workers {
+				w.srv.free()
+			}
+			if l.hook != 0 {
+				l.hook.Delete()
+			}
+			return nil, newError("listen", rc, "")
+		}
+		if l.hook != 0 {
+			srv.setOnConnect(l.hook)
+		}
+		l.workers = append(l.workers, &worker{
+			l: l, pc: pc, srv: srv,
+			views:    make(map[cconn]*ServerConn),
+			armed:    timeNever,
+			loopDone: make(chan struct{}),
+		})
+	}
+	for _, w := range l.workers {
+		go w.loop()
+	}
 	return l, nil
 }
 
-func (l *Listener) loop() {
-	defer close(l.loopDone)
+func (w *worker) loop() {
+	defer close(w.loopDone)
 	buf := make([]byte, 65536)
 	var sa [sockaddrIn6Len]byte
 	for {
-		n, from, err := l.pc.ReadFromUDPAddrPort(buf)
+		n, from, err := w.pc.ReadFromUDPAddrPort(buf)
 		now := time.Now()
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
+		w.mu.Lock()
+		if w.closed {
+			w.mu.Unlock()
 			return
 		}
 		var fed netip.AddrPort // the peer whose datagram was fed, as the server knows it
@@ -115,137 +235,158 @@ func (l *Listener) loop() {
 		case err == nil:
 			if n > 0 && from.IsValid() {
 				addr := encodeSockaddr(from, &sa)
-				l.srv.receive(addr, buf[:n], now)
+				w.srv.receive(addr, buf[:n], now)
 				fed = decodeSockaddr(addr)
 			}
 		case isTimeout(err):
-			l.srv.handleTimeout(now)
+			w.srv.handleTimeout(now)
 		case errors.Is(err, net.ErrClosed):
-			l.mu.Unlock()
-			l.shutdown() // closed under us: end every peer
+			w.mu.Unlock()
+			w.l.shutdown() // closed under us: end every peer
 			return
 		default:
 			// A transient error (an ICMP error queued on the socket):
 			// nothing to feed; read on.
 		}
-		l.settle(fed, now)
-		if l.closeInCall {
-			l.mu.Unlock()
-			l.shutdown()
+		w.settle(fed, now)
+		if w.closeInCall {
+			w.mu.Unlock()
+			w.l.shutdown()
 			return
 		}
 		// The loop waits for exactly the server's next deadline.
-		if d := l.srv.nextDeadline(); d != l.armed {
-			l.armed = d
-			l.pc.SetReadDeadline(goTime(d))
+		if d := w.srv.nextDeadline(); d != w.armed {
+			w.armed = d
+			w.pc.SetReadDeadline(goTime(d))
 		}
-		l.mu.Unlock()
+		w.mu.Unlock()
 	}
 }
 
 // settle handles what the loop's last C call queued and what user
-// callbacks asked for inside it. Called with l.mu held.
-func (l *Listener) settle(fed netip.AddrPort, now time.Time) {
+// callbacks asked for inside it. Called with w.mu held.
+func (w *worker) settle(fed netip.AddrPort, now time.Time) {
 	// A Listener closed inside a callback sends nothing that the call
 	// produced: the handshake in progress does not complete.
-	l.muteAll = l.closeInCall
+	w.muteAll = w.closeInCall
 	// A panicking KeyLogWriter refuses the peer whose datagram was fed
 	// (its handshake is the one that was logged): nothing more is sent to
 	// it and it is closed. A panicking PSKLookup or GetPeerFingerprints
 	// refused it already (in the engine, in glue.c).
 	var panicked *CallbackPanicError
-	if errors.As(l.srv.box.takePanic(), &panicked) && panicked.Callback == "KeyLogWriter" {
-		l.mutePeer = fed
+	if errors.As(w.srv.box.takePanic(), &panicked) && panicked.Callback == "KeyLogWriter" {
+		w.mutePeer = fed
 	}
-	l.process()
-	l.muteAll = false
-	for _, v := range l.closeAfterCall {
+	w.process()
+	w.muteAll = false
+	for _, v := range w.closeAfterCall {
 		if !v.dead {
 			v.closeLocked(now)
 		}
 	}
-	l.closeAfterCall = nil
-	if l.mutePeer.IsValid() {
-		for _, v := range l.views {
-			if v.raddr == l.mutePeer && !v.dead {
+	w.closeAfterCall = nil
+	if w.mutePeer.IsValid() {
+		for _, v := range w.views {
+			if v.raddr == w.mutePeer && !v.dead {
 				v.closeLocked(now)
 				break
 			}
 		}
-		l.mutePeer = netip.AddrPort{}
+		w.mutePeer = netip.AddrPort{}
 	}
 }
 
-// lock takes l.mu and returns its unlock, unless the calling goroutine
-// runs inside a user callback made by the Listener's own C call: that
-// goroutine holds l.mu already.
-func (l *Listener) lock() (unlock func()) {
-	if l.srv.box.inCallback() {
+// lock takes w.mu and returns its unlock, unless the calling goroutine
+// runs inside a user callback made by the worker's own C call: that
+// goroutine holds w.mu already.
+func (w *worker) lock() (unlock func()) {
+	if w.srv.box.inCallback() {
 		return func() {}
 	}
-	l.mu.Lock()
-	return l.mu.Unlock
+	w.mu.Lock()
+	return w.mu.Unlock
+}
+
+// callbackWorker is the worker inside one of whose C calls the calling
+// goroutine runs a user callback, or nil.
+func (l *Listener) callbackWorker() *worker {
+	for _, w := range l.workers {
+		if w.srv.box.inCallback() {
+			return w
+		}
+	}
+	return nil
 }
 
 // afterCall handles what a C call made from another goroutine queued, and
 // wakes the loop earlier if the server's next deadline moved before the
-// one it waits for. Called with l.mu held.
-func (l *Listener) afterCall() {
-	l.process()
-	if d := l.srv.nextDeadline(); d < l.armed {
-		l.armed = d
-		l.pc.SetReadDeadline(goTime(d))
+// one it waits for. Called with w.mu held.
+func (w *worker) afterCall() {
+	w.process()
+	if d := w.srv.nextDeadline(); d < w.armed {
+		w.armed = d
+		w.pc.SetReadDeadline(goTime(d))
 	}
 }
 
-// process handles what the last C calls queued. Called with l.mu held; it
+// process handles what the last C calls queued. Called with w.mu held; it
 // makes no call into C, so a connection whose on_close is in the batch is
 // never touched after it was freed.
-func (l *Listener) process() {
+func (w *worker) process() {
 	for {
-		l.buf = l.srv.box.take(l.buf[:0])
-		if len(l.buf) == 0 {
+		w.buf = w.srv.box.take(w.buf[:0])
+		if len(w.buf) == 0 {
 			break
 		}
-		for rest := l.buf; len(rest) > 0; {
+		for rest := w.buf; len(rest) > 0; {
 			var h recHeader
 			var addr, payload []byte
 			h, addr, payload, rest = nextRecord(rest)
 			switch h.kind {
 			case recSend:
 				to := decodeSockaddr(addr)
-				if !l.muteAll && (!l.mutePeer.IsValid() || to != l.mutePeer) {
-					_, _ = l.pc.WriteToUDPAddrPort(payload, to)
+				if !w.muteAll && (!w.mutePeer.IsValid() || to != w.mutePeer) {
+					_, _ = w.pc.WriteToUDPAddrPort(payload, to)
 				}
 			case recConnect:
-				c := l.srv.conn(h)
-				l.views[c] = newServerConn(l, c, decodeSockaddr(addr))
+				c := w.srv.conn(h)
+				w.views[c] = newServerConn(w, c, decodeSockaddr(addr))
 			case recDone:
-				if v := l.views[l.srv.conn(h)]; v != nil {
-					l.pending = append(l.pending, v)
-					select {
-					case l.acceptSignal <- struct{}{}:
-					default:
-					}
+				if v := w.views[w.srv.conn(h)]; v != nil {
+					w.l.queue(v)
 				}
 			case recData:
-				if v := l.views[l.srv.conn(h)]; v != nil {
+				if v := w.views[w.srv.conn(h)]; v != nil {
 					v.deliver(payload)
 				}
 			case recClose:
-				c := l.srv.conn(h)
-				if v := l.views[c]; v != nil {
-					delete(l.views, c)
-					v.end(l.closeReason(v, int(h.reason), string(payload)))
+				c := w.srv.conn(h)
+				if v := w.views[c]; v != nil {
+					delete(w.views, c)
+					v.end(w.closeReason(v, int(h.reason), string(payload)))
 				}
 			}
 		}
 	}
 }
 
-func (l *Listener) closeReason(v *ServerConn, reason int, detail string) error {
+// queue hands a peer whose handshake finished to Accept.
+func (l *Listener) queue(v *ServerConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return // shutdown closes it
+	}
+	l.pending = append(l.pending, v)
+	select {
+	case l.acceptSignal <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) closeReason(v *ServerConn, reason int, detail string) error {
 	switch {
-	case v.localClose || l.closing:
+	case v.localClose || w.closing:
 		return net.ErrClosed
 	case reason == 0:
 		return io.EOF
@@ -258,7 +399,7 @@ func (l *Listener) Accept() (net.Conn, error) { return l.AcceptDTLS() }
 
 // AcceptDTLS is Accept returning the *ServerConn.
 func (l *Listener) AcceptDTLS() (*ServerConn, error) {
-	if l.srv.box.inCallback() {
+	if l.callbackWorker() != nil {
 		return nil, inCallbackError("accept") // only this goroutine could bring a peer
 	}
 	for {
@@ -267,10 +408,11 @@ func (l *Listener) AcceptDTLS() (*ServerConn, error) {
 			v := l.pending[0]
 			l.pending[0] = nil
 			l.pending = l.pending[1:]
-			if !v.dead {
-				l.mu.Unlock()
+			l.mu.Unlock()
+			if v.alive() {
 				return v, nil
 			}
+			l.mu.Lock()
 		}
 		closed := l.closed
 		l.mu.Unlock()
@@ -284,64 +426,85 @@ func (l *Listener) AcceptDTLS() (*ServerConn, error) {
 	}
 }
 
-// Close sends close_notify to every peer, frees the server and closes the
-// socket. Connections handed out by Accept end with net.ErrClosed. Inside
+// Close sends close_notify to every peer, frees the servers and closes the
+// sockets. Connections handed out by Accept end with net.ErrClosed. Inside
 // a user callback (see Config.GetPeerFingerprints) it returns at once and
 // the Listener closes when the callback returns; nothing the call that
 // made the callback produced is sent.
 func (l *Listener) Close() error {
-	if l.srv.box.inCallback() {
-		if l.closing || l.closed || l.closeInCall {
+	if w := l.callbackWorker(); w != nil {
+		if w.closing || w.closed || w.closeInCall {
 			return net.ErrClosed
 		}
-		l.closeInCall = true
+		w.closeInCall = true
 		return nil
 	}
 	err := l.shutdown()
-	<-l.loopDone
+	for _, w := range l.workers {
+		<-w.loopDone
+	}
 	return err
 }
 
 func (l *Listener) shutdown() error {
 	l.mu.Lock()
-	if l.closed || l.closing {
+	if l.closed {
 		l.mu.Unlock()
 		return net.ErrClosed
 	}
-	l.closing = true
+	l.closed = true
+	l.pending = nil
+	l.mu.Unlock()
+	var err error
+	for _, w := range l.workers {
+		if e := w.shutdown(); err == nil {
+			err = e
+		}
+	}
+	if l.hook != 0 {
+		l.hook.Delete() // no callback follows the frees
+	}
+	close(l.done)
+	return err
+}
+
+// shutdown ends the worker's peers, frees its server and closes its socket.
+func (w *worker) shutdown() error {
+	w.mu.Lock()
+	if w.closed || w.closing {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closing = true
 	now := time.Now()
-	for _, v := range l.allViews() {
+	for _, v := range w.allViews() {
 		if !v.dead {
 			v.closeLocked(now)
 		}
 	}
-	l.closed = true
-	l.srv.free()
-	if l.hook != 0 {
-		l.hook.Delete() // no callback follows the free
-	}
-	l.pending = nil
-	close(l.done)
-	l.mu.Unlock()
-	err := l.pc.Close()
+	w.closed = true
+	w.srv.free()
+	w.mu.Unlock()
+	err := w.pc.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil // the loop saw the socket closed first
 	}
 	return err
 }
 
-func (l *Listener) allViews() []*ServerConn {
-	vs := make([]*ServerConn, 0, len(l.views))
-	for _, v := range l.views {
+func (w *worker) allViews() []*ServerConn {
+	vs := make([]*ServerConn, 0, len(w.views))
+	for _, v := range w.views {
 		vs = append(vs, v)
 	}
 	return vs
 }
 
-// Addr is the socket's local address.
-func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
+// Addr is the socket's local address (every socket's, with several).
+func (l *Listener) Addr() net.Addr { return l.workers[0].pc.LocalAddr() }
 
-// ListenerStats are the server's counters.
+// ListenerStats are the server's counters; with several sockets, the sums
+// of their servers' counters.
 type ListenerStats struct {
 	CookiesSent        uint64 // HelloVerifyRequests sent
 	CookiesRejected    uint64 // ClientHellos with a bad cookie
@@ -354,31 +517,58 @@ type ListenerStats struct {
 	Peers              uint64 // connections now
 }
 
-// Stats reads the server's counters.
+// Stats reads the servers' counters.
 func (l *Listener) Stats() ListenerStats {
-	defer l.lock()()
-	if l.closed {
-		return ListenerStats{}
+	var c [9]uint64
+	for _, w := range l.workers {
+		wc := w.counters()
+		for i := range c {
+			c[i] += wc[i]
+		}
 	}
-	// SDTLS_COUNTER_* are 1..9 in this order (frozen by the ABI).
-	s := l.srv
-	return ListenerStats{s.counter(1), s.counter(2), s.counter(3), s.counter(4), s.counter(5),
-		s.counter(6), s.counter(7), s.counter(8), s.counter(9)}
+	return ListenerStats{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]}
 }
 
-// SetCookieSecret replaces the cookie secret (16..64 bytes); the old one
-// stays valid for one more cookie lifetime. Servers behind one address
-// that share it accept each other's cookies.
+// counters reads the worker's server's counters, in ListenerStats' order
+// (zero once closed).
+func (w *worker) counters() (c [9]uint64) {
+	defer w.lock()()
+	if w.closed {
+		return c
+	}
+	// SDTLS_COUNTER_* are 1..9 in this order (frozen by the ABI).
+	for i := range c {
+		c[i] = w.srv.counter(i + 1)
+	}
+	return c
+}
+
+// SetCookieSecret replaces the cookie secret (16..64 bytes) of every
+// socket's server; the old one stays valid for one more cookie lifetime.
+// Servers behind one address that share it accept each other's cookies
+// (the sockets of one Listener share one already).
 func (l *Listener) SetCookieSecret(secret []byte) error {
-	if l.srv.box.inCallback() {
+	if l.callbackWorker() != nil {
 		return inCallbackError("cookie secret")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+	now := time.Now()
+	for _, w := range l.workers {
+		// The C call checks the length alone: a secret it refuses is
+		// refused by the first server, before any has changed.
+		if err := w.setCookieSecret(secret, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *worker) setCookieSecret(secret []byte, now time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
 		return net.ErrClosed
 	}
-	return newError("cookie secret", l.srv.setCookieSecret(secret, time.Now()), "")
+	return newError("cookie secret", w.srv.setCookieSecret(secret, now), "")
 }
 
 // PinPeer expects every connection the Listener makes from now on for the
@@ -393,9 +583,11 @@ func (l *Listener) SetCookieSecret(secret []byte) error {
 // are one address here. Connections made before the call are not affected.
 // The pins stay until UnpinPeer or Close. The table is the C server's
 // (sdtls_server_pin_peer): constant time per pin, however many peers are
-// pinned. Pin before the peer's first datagram can arrive.
+// pinned; with several sockets each socket's server holds every pin, since
+// the peer may be hashed to any of them (a CodeNoMemory can leave the pin
+// on some of them). Pin before the peer's first datagram can arrive.
 func (l *Listener) PinPeer(addr netip.AddrPort, fingerprint string) error {
-	if l.srv.box.inCallback() {
+	if l.callbackWorker() != nil {
 		return inCallbackError("pin peer")
 	}
 	if !addr.IsValid() {
@@ -404,31 +596,56 @@ func (l *Listener) PinPeer(addr netip.AddrPort, fingerprint string) error {
 	if strings.IndexByte(fingerprint, 0) >= 0 {
 		return newError("pin peer", int(CodeInvalidArgument), "a NUL byte in the fingerprint")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+	var sa [sockaddrIn6Len]byte
+	at := encodeSockaddr(addr, &sa)
+	for _, w := range l.workers {
+		if err := w.pinPeer(at, fingerprint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *worker) pinPeer(addr []byte, fingerprint string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
 		return net.ErrClosed
 	}
-	var sa [sockaddrIn6Len]byte
-	return newError("pin peer", l.srv.pinPeer(encodeSockaddr(addr, &sa), fingerprint), "")
+	return newError("pin peer", w.srv.pinPeer(addr, fingerprint), "")
 }
 
 // UnpinPeer removes every fingerprint pinned for the peer at addr and
 // returns how many there were; connections already made keep theirs.
 func (l *Listener) UnpinPeer(addr netip.AddrPort) (int, error) {
-	if l.srv.box.inCallback() {
+	if l.callbackWorker() != nil {
 		return 0, inCallbackError("unpin peer")
 	}
 	if !addr.IsValid() {
 		return 0, newError("unpin peer", int(CodeInvalidArgument), "not an address")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+	var sa [sockaddrIn6Len]byte
+	at := encodeSockaddr(addr, &sa)
+	pinned := 0
+	for i, w := range l.workers {
+		n, err := w.unpinPeer(at)
+		if err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			pinned = n // PinPeer gave every server the same pins
+		}
+	}
+	return pinned, nil
+}
+
+func (w *worker) unpinPeer(addr []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
 		return 0, net.ErrClosed
 	}
-	var sa [sockaddrIn6Len]byte
-	n := l.srv.unpinPeer(encodeSockaddr(addr, &sa))
+	n := w.srv.unpinPeer(addr)
 	if n < 0 {
 		return 0, newError("unpin peer", n, "")
 	}
@@ -441,12 +658,12 @@ func (l *Listener) UnpinPeer(addr netip.AddrPort) (int, error) {
 // returns io.EOF after the peer's close_notify, or the *Error), or when
 // the Listener closes. Close sends close_notify and removes the peer.
 type ServerConn struct {
-	l     *Listener
-	c     cconn // valid while !dead, under l.mu
+	w     *worker
+	c     cconn // valid while !dead, under w.mu
 	raddr netip.AddrPort
 
-	dead       bool // under l.mu: the server has freed c
-	localClose bool // under l.mu
+	dead       bool // under w.mu: the server has freed c
+	localClose bool // under w.mu
 
 	mu     sync.Mutex // q, err
 	q      [][]byte
@@ -463,8 +680,8 @@ var _ net.Conn = (*ServerConn)(nil)
 // dropped, as a full socket buffer drops them.
 const maxQueued = 1024
 
-func newServerConn(l *Listener, c cconn, raddr netip.AddrPort) *ServerConn {
-	return &ServerConn{l: l, c: c, raddr: raddr, notify: make(chan struct{}, 1),
+func newServerConn(w *worker, c cconn, raddr netip.AddrPort) *ServerConn {
+	return &ServerConn{w: w, c: c, raddr: raddr, notify: make(chan struct{}, 1),
 		ended: make(chan struct{}), rdl: newDeadline(), wdl: newDeadline()}
 }
 
@@ -486,7 +703,7 @@ func (v *ServerConn) deliver(data []byte) {
 	v.wake()
 }
 
-// end marks the view dead (its C connection is freed). Under l.mu.
+// end marks the view dead (its C connection is freed). Under w.mu.
 func (v *ServerConn) end(err error) {
 	v.dead = true
 	v.mu.Lock()
@@ -504,7 +721,7 @@ func (v *ServerConn) setErr(err error) {
 
 // Read reads one datagram's data.
 func (v *ServerConn) Read(p []byte) (int, error) {
-	if v.l.srv.box.inCallback() {
+	if v.w.srv.box.inCallback() {
 		return 0, inCallbackError("read") // only this goroutine could bring data
 	}
 	for {
@@ -543,12 +760,12 @@ func (v *ServerConn) Write(p []byte) (int, error) {
 	if v.wdl.expired() {
 		return 0, os.ErrDeadlineExceeded
 	}
-	l := v.l
-	if l.srv.box.inCallback() {
+	w := v.w
+	if w.srv.box.inCallback() {
 		return 0, inCallbackError("write")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if v.dead {
 		v.mu.Lock()
 		err := v.err
@@ -564,29 +781,36 @@ func (v *ServerConn) Write(p []byte) (int, error) {
 		}
 		err = newError("write", rc, detail)
 	}
-	l.afterCall()
+	w.afterCall()
 	if err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
+// alive reports whether the server still holds the peer.
+func (v *ServerConn) alive() bool {
+	v.w.mu.Lock()
+	defer v.w.mu.Unlock()
+	return !v.dead
+}
+
 // closeLocked sends close_notify and has the server remove the peer.
 func (v *ServerConn) closeLocked(now time.Time) {
 	v.localClose = true
 	v.c.close(now) // on_close (and the free) happen during this call
-	v.l.afterCall()
+	v.w.afterCall()
 }
 
 // Close sends close_notify to the peer and removes it from the server.
 // Inside a user callback (see Config.GetPeerFingerprints) that happens
 // when the callback returns.
 func (v *ServerConn) Close() error {
-	l := v.l
-	inCall := l.srv.box.inCallback()
+	w := v.w
+	inCall := w.srv.box.inCallback()
 	if !inCall {
-		l.mu.Lock()
-		defer l.mu.Unlock()
+		w.mu.Lock()
+		defer w.mu.Unlock()
 	}
 	if v.localClose {
 		return net.ErrClosed
@@ -596,7 +820,7 @@ func (v *ServerConn) Close() error {
 		v.localClose = true
 	case inCall:
 		v.localClose = true
-		l.closeAfterCall = append(l.closeAfterCall, v)
+		w.closeAfterCall = append(w.closeAfterCall, v)
 	default:
 		v.closeLocked(time.Now())
 	}
@@ -608,7 +832,7 @@ func (v *ServerConn) Close() error {
 }
 
 // LocalAddr is the listener's address.
-func (v *ServerConn) LocalAddr() net.Addr { return v.l.Addr() }
+func (v *ServerConn) LocalAddr() net.Addr { return v.w.pc.LocalAddr() }
 
 // RemoteAddr is the peer's address.
 func (v *ServerConn) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(v.raddr) }
@@ -629,7 +853,7 @@ func (v *ServerConn) SetWriteDeadline(t time.Time) error { v.wdl.set(t); return 
 
 // live runs fn on the C connection while the server holds it.
 func (v *ServerConn) live(fn func(cconn) error) error {
-	defer v.l.lock()()
+	defer v.w.lock()()
 	if v.dead {
 		return net.ErrClosed
 	}

@@ -35,7 +35,13 @@ func startEcho(t testing.TB, cfg *Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{l: l, cert: cfg.Certificate, addr: l.Addr().String(),
+	return serveEcho(t, l, cfg.Certificate)
+}
+
+// serveEcho has l's connections echo every datagram back (and record it in
+// got); cert is l's certificate, for clientConfig.
+func serveEcho(t testing.TB, l *Listener, cert []byte) *testServer {
+	ts := &testServer{l: l, cert: cert, addr: l.Addr().String(),
 		conns: make(chan *ServerConn, 1024), got: make(chan string, 4096)}
 	var wg sync.WaitGroup
 	wg.Add(1)

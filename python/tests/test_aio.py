@@ -105,6 +105,44 @@ async def test_connect_cancelled_leaves_no_socket(client_config: sdtls.Config) -
     assert pending == []
 
 
+async def test_idle_eviction_waits_for_silence(certs: Certs, client_config: sdtls.Config) -> None:
+    """A peer that keeps talking is not evicted, though every datagram moves
+    its idle deadline past the one the server's timer was armed for; once
+    it falls silent it is evicted about idle_timeout later."""
+    idle = 0.4
+    ended: list[tuple[float, BaseException]] = []
+    loop = asyncio.get_running_loop()
+
+    async def handler(peer: sdtls.aio.DTLSServerConnection) -> None:
+        try:
+            while True:
+                peer.send(await peer.recv())
+        except sdtls.Error as e:
+            ended.append((loop.time(), e))
+
+    config = sdtls.Config(certificate=certs.cert, private_key=certs.key, idle_timeout=idle)
+    async with await sdtls.aio.serve(handler, "127.0.0.1", 0, config) as server:
+        c = await sdtls.aio.connect("127.0.0.1", server.address[1], client_config, server_name="localhost")
+        talk_until = loop.time() + 3 * idle
+        while True:
+            c.send(b"ping")
+            assert await asyncio.wait_for(c.recv(), 5) == b"ping"
+            silent_since = loop.time()  # the server's last datagram is just before this
+            if silent_since >= talk_until:
+                break
+            await asyncio.sleep(idle / 8)
+        assert ended == []
+        for _ in range(100):
+            if ended:
+                break
+            await asyncio.sleep(idle / 8)
+        assert len(ended) == 1
+        at, error = ended[0]
+        assert isinstance(error, sdtls.PeerTimeout)
+        assert idle * 0.8 <= at - silent_since <= idle + 2.0
+        c.close()
+
+
 async def test_retransmission_through_a_lossy_relay(server_config: sdtls.Config, certs: Certs) -> None:
     """The first flights are dropped by a relay: the event loop's timers
     retransmit and the handshake completes."""

@@ -3,28 +3,8 @@
 #include "world.h"
 
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ASAN 1
-#endif
-#endif
-#ifdef HAVE_ASAN
-/* From the sanitizer runtime (its header is not always installed). */
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
-
-#if !defined(HAVE_ASAN) && defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define HAVE_VALGRIND 1
-#endif
-#endif
 
 static const char kCertPem[] =
     "-----BEGIN CERTIFICATE-----\n"
@@ -481,26 +461,6 @@ bool offer_cookie(world *w, const uint8_t *ch, size_t len, struct sockaddr_in ad
   CHECK_EQ(deliver_to_server(w, &in), 0);
   q_clear(&w->to_client);
   return ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED) == created + 1;
-}
-
-/* Bytes the program has allocated and not freed: ASan's counter under ASan;
- * under valgrind (whose allocator mallinfo2() does not see) the sum of its
- * quick leak check, which classifies every live block; else mallinfo2(). */
-size_t heap_in_use(void) {
-#ifdef HAVE_ASAN
-  return __sanitizer_get_current_allocated_bytes();
-#else
-#ifdef HAVE_VALGRIND
-  if (RUNNING_ON_VALGRIND) {
-    unsigned long leaked = 0, dubious = 0, reachable = 0, suppressed = 0;
-    VALGRIND_DO_QUICK_LEAK_CHECK;
-    VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
-    return leaked + dubious + reachable + suppressed;
-  }
-#endif
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#endif
 }
 
 static int skipped_tests, skip_failures;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "heap.h"
 #include "sdtls.h"
 
 #define MS UINT64_C(1000000)
@@ -138,10 +139,6 @@ client *client_connect(world *w, struct sockaddr_in addr);
 
 uint64_t ctr(world *w, sdtls_server_counter c);
 
-/* Bytes the program has allocated and not freed: ASan's counter under ASan;
- * under valgrind (whose allocator mallinfo2() does not see) the sum of its
- * quick leak check, which classifies every live block; else mallinfo2(). */
-size_t heap_in_use(void);
 
 /* ---- wire helpers (an independent reading of RFC 6347) ---- */
 

@@ -11,7 +11,6 @@
  * The heap is read as torture_test.c does (mallinfo2() with glibc's
  * per-thread cache off; ASan's counter under ASan). */
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,32 +19,14 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "heap.h"
 #include "netsim.h"
 #include "sdtls.h"
 #include "simpeer.h"
 #include "testcert.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ASAN 1
-#endif
-#endif
-#ifdef HAVE_ASAN
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
 
 #define SEC NETSIM_SEC
-
-static size_t heap_in_use(void) {
-#ifdef HAVE_ASAN
-  return __sanitizer_get_current_allocated_bytes();
-#else
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#endif
-}
 
 static testcert cert;
 

@@ -50,7 +50,6 @@
  * GLIBC_TUNABLES=glibc.malloc.tcache_count=0): cached chunks count as in
  * use and would hide the level. */
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,21 +57,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "heap.h"
 #include "netsim.h"
 #include "sdtls.h"
 #include "simpeer.h"
 #include "testcert.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ASAN 1
-#endif
-#endif
-#ifdef HAVE_ASAN
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
 
 #define MS NETSIM_MS
 #define SEC NETSIM_SEC
@@ -82,15 +72,6 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define IDLE_TIMEOUT_MS 20000
 #define N_MSGS 16
 #define MSG_LEN 200
-
-static size_t heap_in_use(void) {
-#ifdef HAVE_ASAN
-  return __sanitizer_get_current_allocated_bytes();
-#else
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-#endif
-}
 
 enum special { PLAIN, VANISH, CLOCK_JUMPS };
 

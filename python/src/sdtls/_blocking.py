@@ -239,17 +239,28 @@ class DTLSServer:
     :class:`Server`'s does (None accepts, False refuses, fingerprints pin
     that peer's certificate); an exception from it refuses the peer and is
     logged, and the server goes on.
+
+    ``reuse_port=True`` binds with ``SO_REUSEPORT`` and ``cookie_secret``
+    sets the cookie secret, so that several processes share the port (see
+    :func:`sdtls.aio.serve`).
     """
 
     def __init__(self, handler: Handler, host: str, port: int, config: Config, *,
-                 on_connect: Optional[OnConnect] = None) -> None:
+                 on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
+                 cookie_secret: Optional[bytes] = None) -> None:
         self.handler = handler
         info = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)[0]
         self.socket = socket.socket(info[0], socket.SOCK_DGRAM)
         try:
+            if reuse_port:
+                if not hasattr(socket, "SO_REUSEPORT"):
+                    raise ValueError("reuse_port needs SO_REUSEPORT, which this platform lacks")
+                self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             self.socket.bind(info[4])
             self.socket.setblocking(False)
             self.server = Server(config, on_connect=on_connect)
+            if cookie_secret is not None:
+                self.server.set_cookie_secret(cookie_secret)
         except BaseException:
             self.socket.close()
             raise
@@ -341,8 +352,12 @@ class DTLSServer:
 
 
 def serve(handler: Handler, host: str, port: int, config: Config, *,
-          on_connect: Optional[OnConnect] = None) -> None:
+          on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
+          cookie_secret: Optional[bytes] = None) -> None:
     """Serves DTLS on ``host:port`` until interrupted: ``handler(connection,
     data)`` for each datagram from each peer; ``on_connect(address)``
-    decides per peer (see :class:`DTLSServer`)."""
-    DTLSServer(handler, host, port, config, on_connect=on_connect).serve_forever()
+    decides per peer (see :class:`DTLSServer`); ``reuse_port`` and
+    ``cookie_secret`` let several processes share the port, as for
+    :func:`sdtls.aio.serve`."""
+    DTLSServer(handler, host, port, config, on_connect=on_connect, reuse_port=reuse_port,
+               cookie_secret=cookie_secret).serve_forever()

@@ -163,8 +163,9 @@ def _timer(deadline_ns: int) -> Optional[float]:
         return None
     # Seconds that convert back to no earlier than the deadline: a timer
     # handled at get_timer() must find it expired, or a loop would spin.
+    # (_sdtls_time(t) written out: this runs after every datagram.)
     t = (deadline_ns - _EPOCH_NS) / 1e9
-    while _sdtls_time(t) < deadline_ns:
+    while _EPOCH_NS + round(t * 1e9) < deadline_ns:
         t = math.nextafter(t, math.inf)
     return t
 
@@ -790,10 +791,26 @@ class Server:
                 return None
         return self._events.popleft()
 
+    def _drain(self) -> tuple[Deque[Event], list[tuple[bytes, Address]], Optional[float]]:
+        """What next_event(), datagrams_to_send() and get_timer() would
+        return, all at once: the events queued now, the datagrams to send
+        and the next deadline, taken in one call into C (sdtls.aio's server
+        takes them after each datagram and each send)."""
+        r = c.pyserver_drain(self._cap)
+        if r.__class__ is int:
+            raise error_from_code(r)
+        evs, datagrams, deadline = r
+        self._queue_events(evs)
+        events, self._events = self._events, deque()
+        return events, datagrams, _timer(deadline)
+
     def _fetch_events(self) -> None:
         evs = c.pyserver_take_events(self._cap)
         if evs.__class__ is int:
             raise error_from_code(evs)
+        self._queue_events(evs)
+
+    def _queue_events(self, evs: list[tuple[int, int, Any, int, str, Optional[str], Optional[str]]]) -> None:
         views = self._views
         append = self._events.append
         for kind, cid, payload, reason, detail, version, cipher in evs:

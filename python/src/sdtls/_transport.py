@@ -27,32 +27,10 @@ from ._connection import (
 )
 from ._errors import ConnectionClosed, Error
 from ._low import c
+from ._timer import DeadlineTimer
 
 #: Called with every event, on the loop, as the driver takes it.
 OnEvent = Callable[[Event], None]
-
-
-class _LoopTimer:
-    """One pending ``loop.call_at()`` for a deadline on the loop's clock."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None]) -> None:
-        self._loop = loop
-        self._fire = fire
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._at: Optional[float] = None
-
-    def set(self, at: Optional[float]) -> None:
-        if at == self._at:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = None if at is None else self._loop.call_at(at, self._run)
-        self._at = at
-
-    def _run(self) -> None:
-        self._handle = None
-        self._at = None
-        self._fire()
 
 
 class TransportConnection:
@@ -83,7 +61,7 @@ class TransportConnection:
         self._send = send
         self._on_event = on_event
         self._loop = asyncio.get_running_loop()
-        self._timer = _LoopTimer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, self._loop.time)
         self._data: Deque[bytes] = deque()
         self._wakeup: Optional[asyncio.Future[None]] = None
         self._handshake: asyncio.Future[HandshakeCompleted] = self._loop.create_future()
@@ -158,7 +136,7 @@ class TransportConnection:
             self._error = error
         if not self._handshake.done():
             self._handshake.set_exception(error)
-        self._timer.set(None)
+        self._timer.cancel()
         self._wake()
 
     def _wake(self) -> None:
@@ -185,7 +163,7 @@ class TransportServer:
         self._send = send
         self._on_event = on_event
         self._loop = asyncio.get_running_loop()
-        self._timer = _LoopTimer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, self._loop.time)
 
     def datagram_received(self, data: bytes, address: Address) -> None:
         """Feeds one DTLS datagram from ``address`` (a numeric ``(host,
@@ -202,7 +180,7 @@ class TransportServer:
             self.server.close(self._loop.time())
             for data, address in self.server.datagrams_to_send():
                 self._send(data, address)
-        self._timer.set(None)
+        self._timer.cancel()
 
     def _on_timer(self) -> None:
         if not self.server.closed:

@@ -15,7 +15,7 @@
 
 The names are those of the blocking layer (:class:`sdtls.DTLSClient`,
 :class:`sdtls.DTLSServer`): classes named DTLS* own a socket, the others
-are sans-I/O. Timers run on the event loop (``call_later``); nothing
+are sans-I/O. Timers run on the event loop (one loop timer each); nothing
 polls. Cancelling ``recv()`` loses no datagram; cancelling ``connect()``
 closes its socket.
 """
@@ -43,39 +43,12 @@ from ._connection import (
 from ._deprecated import module_getattr as _module_getattr
 from ._errors import ConnectionClosed, Error, PeerTimeout
 from ._low import c
+from ._timer import DeadlineTimer
 
 __all__ = ["connect", "serve", "DTLSClient", "DTLSServerConnection", "DTLSServer"]
 
 log = logging.getLogger("sdtls")
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
-
-
-class _Timer:
-    """One pending ``call_later`` for a deadline in monotonic seconds."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, fire: Callable[[], None]) -> None:
-        self._loop = loop
-        self._fire = fire
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._at: Optional[float] = None
-
-    def set(self, at: Optional[float]) -> None:
-        if at == self._at:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._at = at
-        if at is not None:
-            self._handle = self._loop.call_later(max(0.0, at - time.monotonic()), self._run)
-
-    def _run(self) -> None:
-        self._handle = None
-        self._at = None
-        self._fire()
-
-    def cancel(self) -> None:
-        self.set(None)
 
 
 class _Inbox:
@@ -125,7 +98,7 @@ class DTLSClient(asyncio.DatagramProtocol):
         self.connection = connection
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
-        self._timer = _Timer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
         self._inbox = _Inbox()
         self._handshake: asyncio.Future[None] = self._loop.create_future()
         self._closed = False
@@ -277,9 +250,10 @@ class DTLSServerConnection:
         return self._iter()
 
     async def _iter(self) -> AsyncIterator[bytes]:
+        get = self._inbox.get  # recv() without its frame: a handler's loop runs per datagram
         while True:
             try:
-                yield await self.recv()
+                yield await get()
             except ConnectionClosed:
                 return
 
@@ -305,12 +279,15 @@ class DTLSServer(asyncio.DatagramProtocol):
     called on the loop. An exception from it refuses the peer and is logged; the server
     goes on."""
 
-    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
+    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None,
+                 cookie_secret: Optional[bytes] = None) -> None:
         self._handler = handler
         self.server = Server(config, on_connect=on_connect)
+        if cookie_secret is not None:
+            self.server.set_cookie_secret(cookie_secret)
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
-        self._timer = _Timer(self._loop, self._on_timer)
+        self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
         self._peers: dict[_View, DTLSServerConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] = self._loop.create_future()
@@ -346,17 +323,18 @@ class DTLSServer(asyncio.DatagramProtocol):
             self._process()
 
     def _process(self) -> None:
+        # Runs after every datagram in and every send: the events, the
+        # datagrams to send and the next deadline come in one call into C.
         srv = self.server
-        while True:
-            ev = srv.next_event()
-            if ev is None:
-                break
-            view = getattr(ev, "connection", None)
+        events, datagrams, timer = srv._drain()
+        for ev in events:
             if isinstance(ev, DatagramReceived):
-                peer = self._peers.get(view)  # type: ignore[arg-type]
+                peer = self._peers.get(ev.connection)  # type: ignore[arg-type]
                 if peer is not None:
                     peer._inbox.put(ev.data)
-            elif isinstance(ev, HandshakeCompleted) and view is not None:
+                continue
+            view = getattr(ev, "connection", None)
+            if isinstance(ev, HandshakeCompleted) and view is not None:
                 peer = self._peers[view] = DTLSServerConnection(self, view)
                 task = self._loop.create_task(self._run(peer))
                 self._tasks.add(task)
@@ -366,10 +344,10 @@ class DTLSServer(asyncio.DatagramProtocol):
                 if peer is not None:
                     peer._inbox.end(ev.error or _closed("the peer closed the connection"))
         t = self._transport
-        for data, addr in srv.datagrams_to_send():
-            if t is not None and not t.is_closing():
+        if t is not None and not t.is_closing():
+            for data, addr in datagrams:
                 t.sendto(data, addr)
-        self._timer.set(None if srv.closed else srv.get_timer())
+        self._timer.set(timer)
 
     async def _run(self, peer: DTLSServerConnection) -> None:
         try:
@@ -438,15 +416,30 @@ class DTLSServer(asyncio.DatagramProtocol):
 
 
 async def serve(handler: Handler, host: str, port: int, config: Config, *,
-                on_connect: Optional[OnConnect] = None) -> DTLSServer:
+                on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
+                cookie_secret: Optional[bytes] = None) -> DTLSServer:
     """Serves DTLS for many peers on one UDP socket at ``host:port``: each
     peer whose handshake completes gets ``await handler(peer)`` in a task of
     its own; ``on_connect(address)`` decides per peer (see
-    :class:`DTLSServer`). Returns the server, already serving."""
+    :class:`DTLSServer`). Returns the server, already serving.
+
+    ``reuse_port=True`` binds with ``SO_REUSEPORT``, so that several
+    processes (or servers) share ``host:port``: the kernel hands each client
+    address to one of them. Give them all the same ``cookie_secret`` (16..64
+    bytes; default: a random one per server) and a Config with the same
+    ``ticket_secret``, so that a cookie one of them made is accepted by the
+    others and a session made on one resumes on the others (python/README.md,
+    "Many processes on one port"). A platform without ``SO_REUSEPORT``
+    raises ValueError."""
     loop = asyncio.get_running_loop()
-    _, proto = await loop.create_datagram_endpoint(lambda: DTLSServer(handler, config, on_connect=on_connect),
-                                                   local_addr=(host, port))
-    return proto
+    # Made before the socket: a refused argument leaves no socket behind.
+    server = DTLSServer(handler, config, on_connect=on_connect, cookie_secret=cookie_secret)
+    try:
+        await loop.create_datagram_endpoint(lambda: server, local_addr=(host, port), reuse_port=reuse_port or None)
+    except BaseException:
+        server.server.close()
+        raise
+    return server
 
 
 # The names before 0.1.0's renames, for one release (DeprecationWarning).

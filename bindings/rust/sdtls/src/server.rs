@@ -398,7 +398,15 @@ impl Server {
         )
     }
 
-    /// Replaces the cookie secret (16..64 bytes) at `now`.
+    /// Replaces the cookie secret (16..64 bytes, copied) at `now`: the old
+    /// one stays accepted for one more cookie lifetime, older ones are not.
+    /// Servers behind one address that share a secret (and the process's
+    /// time base, or hosts' synchronised clocks) accept each other's
+    /// cookies: give the same one to every `Server` of a socket group
+    /// (examples/echo_server.rs `--threads`) or fleet, since the client
+    /// whose cookie one made may reach another. Without a call, each server
+    /// draws its own at random. Fails with `SDTLS_E_INVALID_ARGUMENT` for a
+    /// length out of range, changing nothing.
     pub fn set_cookie_secret(&mut self, secret: &[u8], now: Instant) -> Result<()> {
         check(unsafe {
             sys::sdtls_server_set_cookie_secret(self.raw, secret.as_ptr(), secret.len(), to_ns(now))

@@ -428,3 +428,83 @@ fn pins_by_address() {
     net.server.pin_peer("[::ffff:192.0.2.9]:5000".parse().unwrap(), &fp).unwrap();
     assert_eq!(net.server.unpin_peer("192.0.2.9:5000".parse().unwrap()).unwrap(), 1);
 }
+
+/// Moves datagrams between one client at `addr` and `server` until both
+/// are quiet.
+fn pump_one(server: &mut Server, addr: SocketAddr, c: &mut Conn, now: Instant) {
+    loop {
+        let mut any = false;
+        while let Some(d) = c.poll_transmit() {
+            server.receive(addr, &d, now).unwrap();
+            any = true;
+        }
+        while let Some((to, d)) = server.poll_transmit() {
+            assert_eq!(to, addr);
+            let _ = c.receive(&d, now);
+            any = true;
+        }
+        if !any {
+            return;
+        }
+    }
+}
+
+/// Servers behind one address (one per socket and thread, as
+/// examples/echo_server.rs --threads runs them) that share a Config and a
+/// cookie secret: a client whose cookie came from one and whose
+/// cookie-bearing ClientHello reaches the other gets in, and a session made
+/// on one resumes on the other. Without the shared secret the other server
+/// rejects the cookie.
+#[test]
+fn servers_sharing_a_cookie_secret_and_a_config() {
+    let pki = Pki::new();
+    let (ccfg, scfg) = (pki.client().build().unwrap(), pki.server().build().unwrap());
+    let now = Instant::now();
+    let addr: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+    for share in [true, false] {
+        let (mut a, mut b) = (Server::new(&scfg).unwrap(), Server::new(&scfg).unwrap());
+        if share {
+            let secret = [0x5a; 32];
+            a.set_cookie_secret(&secret, now).unwrap();
+            b.set_cookie_secret(&secret, now).unwrap();
+        }
+        let mut c = Conn::client(&ccfg, "localhost").unwrap();
+        c.start(now).unwrap();
+        // The first ClientHello to a: its cookie comes back.
+        while let Some(d) = c.poll_transmit() {
+            a.receive(addr, &d, now).unwrap();
+        }
+        while let Some((to, d)) = a.poll_transmit() {
+            assert_eq!(to, addr);
+            c.receive(&d, now).unwrap();
+        }
+        assert_eq!(a.counter(Counter::CookiesSent), 1);
+        // The cookie-bearing ClientHello to b.
+        while let Some(d) = c.poll_transmit() {
+            b.receive(addr, &d, now).unwrap();
+        }
+        let (created, rejected) =
+            (b.counter(Counter::ConnectionsCreated), b.counter(Counter::CookiesRejected));
+        if !share {
+            assert_eq!((created, rejected), (0, 1), "b took a's cookie without its secret");
+            continue;
+        }
+        assert_eq!((created, rejected), (1, 0), "b refused a's cookie");
+        pump_one(&mut b, addr, &mut c, now);
+        assert_eq!(c.state(), State::Connected, "client: {:?}", c.error());
+        // Data through b (DTLS 1.3's ticket comes after the handshake).
+        let peer = new_peer_ids(&std::iter::from_fn(|| b.poll_event()).collect::<Vec<_>>())[0].0;
+        b.send(peer, b"ticket time", now).unwrap();
+        pump_one(&mut b, addr, &mut c, now);
+        let session = c.session().unwrap();
+
+        // The session resumes on a, from another port.
+        let addr2: SocketAddr = "192.0.2.1:5001".parse().unwrap();
+        let mut r = Conn::client(&ccfg, "localhost").unwrap();
+        r.set_session(&session).unwrap();
+        r.start(now).unwrap();
+        pump_one(&mut a, addr2, &mut r, now);
+        assert_eq!(r.state(), State::Connected, "resuming client: {:?}", r.error());
+        assert!(r.session_resumed(), "the session made on b did not resume on a");
+    }
+}
