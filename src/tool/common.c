@@ -557,16 +557,16 @@ bool signals_take_hup(void) { return take_signal(&hup_seen); }
 
 /* ---- event loop ---- */
 
-bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
+bool io_wait(int sock, int wake_fd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev) {
   struct pollfd fds[3];
   nfds_t nfds = 0;
   fds[nfds++] = (struct pollfd){.fd = sock, .events = POLLIN};
-  fds[nfds++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+  fds[nfds++] = (struct pollfd){.fd = wake_fd, .events = POLLIN};
   if (want_input) {
     fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
   }
-  ev->sock = ev->input = false;
+  ev->sock = ev->wake = ev->input = false;
   int n = poll(fds, nfds, poll_timeout_ms(now, deadline));
   if (n < 0 && errno != EINTR) {
     errorf("poll: %s", strerror(errno));
@@ -574,6 +574,7 @@ bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time de
   }
   if (n > 0) {
     ev->sock = (fds[0].revents & (POLLIN | POLLERR)) != 0;
+    ev->wake = (fds[1].revents & POLLIN) != 0;
     ev->input = want_input && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
   }
   return true;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,20 +123,6 @@ void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len)
   net_format(&bound, out, out_len);
 }
 
-long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from) {
-  for (;;) {
-    memset(from, 0, sizeof(*from));
-    from->len = sizeof(from->ss);
-    ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&from->ss, &from->len);
-    if (n >= 0) {
-      return (long)n;
-    }
-    if (errno != EINTR && errno != ECONNREFUSED) {
-      return -1;
-    }
-  }
-}
-
 long net_recv_connected(int fd, uint8_t *buf, size_t len) {
   for (;;) {
     ssize_t n = recv(fd, buf, len, 0);
@@ -167,12 +154,18 @@ static int udp_socket(int family) {
   return socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 }
 
-int net_udp_bind(const net_addr *addr) {
+int net_udp_bind(const net_addr *addr, bool reuse_port) {
   char text[128];
   net_format(addr, text, sizeof(text));
   int fd = udp_socket(addr->ss.ss_family);
   if (fd < 0) {
     errorf("socket: %s", strerror(errno));
+    return -1;
+  }
+  int on = 1;
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+    errorf("SO_REUSEPORT: %s", strerror(errno));
+    close(fd);
     return -1;
   }
   if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
@@ -195,4 +188,113 @@ int net_udp_connect(const net_addr *addr) {
     return -1;
   }
   return fd;
+}
+
+/* ---- batched datagram I/O ---- */
+
+bool net_rx_init(net_rx_batch *b) {
+  memset(b, 0, sizeof(*b));
+  /* Pages that no datagram touches are never made resident. */
+  b->bufs = malloc((size_t)NET_BATCH * NET_DATAGRAM_MAX);
+  return b->bufs != NULL;
+}
+
+void net_rx_free(net_rx_batch *b) {
+  free(b->bufs);
+  b->bufs = NULL;
+}
+
+int net_recv_batch(int fd, net_rx_batch *b) {
+  for (int i = 0; i < NET_BATCH; i++) {
+    b->iov[i] = (struct iovec){.iov_base = b->bufs + (size_t)i * NET_DATAGRAM_MAX,
+                               .iov_len = NET_DATAGRAM_MAX};
+    memset(&b->from[i], 0, sizeof(b->from[i]));
+    b->msgs[i].msg_hdr = (struct msghdr){.msg_name = &b->from[i].ss,
+                                         .msg_namelen = sizeof(b->from[i].ss),
+                                         .msg_iov = &b->iov[i],
+                                         .msg_iovlen = 1,
+                                         .msg_control = b->control[i].bytes,
+                                         .msg_controllen = sizeof(b->control[i].bytes)};
+  }
+  int n;
+  do {
+    n = recvmmsg(fd, b->msgs, NET_BATCH, MSG_DONTWAIT, NULL);
+  } while (n < 0 && (errno == EINTR || errno == ECONNREFUSED));
+  if (n <= 0) {
+    return 0;
+  }
+  for (int i = 0; i < n; i++) {
+    struct msghdr *h = &b->msgs[i].msg_hdr;
+    b->from[i].len = h->msg_namelen;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        memcpy(&b->kernel_drops, CMSG_DATA(c), sizeof(b->kernel_drops));
+      }
+    }
+  }
+  return n;
+}
+
+void net_tx_flush(net_tx_batch *b) {
+  size_t done = 0;
+  while (done < b->count) {
+    int n = sendmmsg(b->fd, b->msgs + done, (unsigned)(b->count - done), 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    /* Refused: that datagram is lost (DTLS retransmits); on to the next. */
+    done += n > 0 ? (size_t)n : 1;
+  }
+  b->count = b->used = 0;
+}
+
+void net_tx_queue(net_tx_batch *b, const uint8_t *data, size_t len, const net_addr *to) {
+  if (len > sizeof(b->buf)) {
+    net_tx_flush(b); /* in order */
+    net_send(b->fd, data, len, to);
+    return;
+  }
+  if (b->count == NET_BATCH || len > sizeof(b->buf) - b->used) {
+    net_tx_flush(b);
+  }
+  size_t i = b->count++;
+  memcpy(b->buf + b->used, data, len);
+  b->to[i] = *to;
+  b->iov[i] = (struct iovec){.iov_base = b->buf + b->used, .iov_len = len};
+  b->msgs[i].msg_hdr = (struct msghdr){
+      .msg_name = &b->to[i].ss, .msg_namelen = to->len, .msg_iov = &b->iov[i], .msg_iovlen = 1};
+  b->used += len;
+}
+
+/* Sets one buffer size: the plain option, which net.core.*mem_max caps,
+ * then the forced one where it fell short and the process may. */
+static void set_buffer(int fd, int option, int force_option, int bytes) {
+  int got = 0;
+  socklen_t len = sizeof(got);
+  if (setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes)) == 0 &&
+      getsockopt(fd, SOL_SOCKET, option, &got, &len) == 0 && got / 2 >= bytes) {
+    return; /* the kernel reports twice what it was asked */
+  }
+  (void)setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof(bytes)); /* EPERM: capped */
+}
+
+bool net_server_buffers(int fd, int rcvbuf, int sndbuf, int *got_rcvbuf, int *got_sndbuf) {
+  if (rcvbuf > 0) {
+    set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, rcvbuf);
+  }
+  if (sndbuf > 0) {
+    set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sndbuf);
+  }
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) != 0) {
+    errorf("SO_RXQ_OVFL: %s", strerror(errno));
+    return false;
+  }
+  socklen_t len = sizeof(*got_rcvbuf);
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, got_rcvbuf, &len) != 0 ||
+      (len = sizeof(*got_sndbuf), getsockopt(fd, SOL_SOCKET, SO_SNDBUF, got_sndbuf, &len)) != 0) {
+    errorf("getsockopt: %s", strerror(errno));
+    return false;
+  }
+  return true;
 }

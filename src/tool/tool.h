@@ -235,10 +235,12 @@ bool signals_take_hup(void);
 
 typedef struct io_events {
   bool sock, input; /* readable (or an error or hang-up to read) */
+  bool wake;        /* wake_fd is readable */
 } io_events;
-/* Waits until `sock`, `sigfd` or (with `want_input`) stdin is readable, or
- * `deadline` passes. False after reporting a poll failure. */
-bool io_wait(int sock, int sigfd, bool want_input, sdtls_time now, sdtls_time deadline,
+/* Waits until `sock`, `wake_fd` (signals_install()'s, or a server worker's
+ * eventfd) or (with `want_input`) stdin is readable, or `deadline` passes.
+ * False after reporting a poll failure. */
+bool io_wait(int sock, int wake_fd, bool want_input, sdtls_time now, sdtls_time deadline,
              io_events *ev);
 
 /* Key log: appends NSS key log lines to `path`, opened by open_output()
@@ -291,8 +293,10 @@ int net_resolve(const char *host, const char *port, bool passive, net_addr *out,
 /* "1.2.3.4:5" or "[::1]:5". */
 void net_format(const net_addr *addr, char *out, size_t out_len);
 
-/* A non-blocking, close-on-exec UDP socket bound to `addr`; -1 on error. */
-int net_udp_bind(const net_addr *addr);
+/* A non-blocking, close-on-exec UDP socket bound to `addr`, with
+ * `reuse_port` SO_REUSEPORT (so that several sockets share the address and
+ * the kernel spreads the peers over them by their address); -1 on error. */
+int net_udp_bind(const net_addr *addr, bool reuse_port);
 /* A non-blocking UDP socket connected to `addr`; -1 on error. */
 int net_udp_connect(const net_addr *addr);
 
@@ -301,11 +305,6 @@ bool net_addr_from(net_addr *out, const uint8_t *addr, size_t len);
 /* "1.2.3.4:5" of the address a socket is bound to (or of `fallback`). */
 void net_local_name(int fd, const net_addr *fallback, char *out, size_t out_len);
 
-/* Receives one datagram on an unconnected (server) socket into buf and the
- * sender into `from`, skipping interruptions and ICMP errors (ECONNREFUSED
- * about one peer is no reason to stop serving the others). Returns its
- * length, or -1 when nothing is queued (EAGAIN, or another error). */
-long net_recv(int fd, uint8_t *buf, size_t len, net_addr *from);
 /* Receives one datagram on a connected socket (the client's). Returns its
  * length, -1 when nothing is queued, or NET_REFUSED for ECONNREFUSED: an
  * ICMP port unreachable about an earlier datagram to the connected address
@@ -317,6 +316,57 @@ long net_recv_connected(int fd, uint8_t *buf, size_t len);
  * with errno set: a lost datagram (ENOBUFS...) is DTLS's to retransmit; on a
  * connected socket ECONNREFUSED may show here instead of in a receive. */
 int net_send(int fd, const uint8_t *data, size_t len, const net_addr *to);
+
+/* ---- batched datagram I/O (the server's workers) ---- */
+
+#define NET_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
+#define NET_DATAGRAM_MAX 65536 /* receive buffer per datagram */
+
+/* Receives up to NET_BATCH datagrams with one recvmmsg(). */
+typedef struct net_rx_batch {
+  struct mmsghdr msgs[NET_BATCH];
+  struct iovec iov[NET_BATCH];
+  net_addr from[NET_BATCH];
+  union {
+    struct cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(uint32_t))];
+  } control[NET_BATCH];
+  uint8_t *bufs;         /* NET_BATCH * NET_DATAGRAM_MAX bytes */
+  uint32_t kernel_drops; /* SO_RXQ_OVFL: the socket's drops as of the last datagram */
+} net_rx_batch;
+/* Allocates the buffers; false when out of memory. */
+bool net_rx_init(net_rx_batch *b);
+void net_rx_free(net_rx_batch *b);
+/* Receives what is queued (up to NET_BATCH): datagram i is bufs + i *
+ * NET_DATAGRAM_MAX, msgs[i].msg_len bytes, from from[i]. Skips
+ * interruptions and ICMP errors (ECONNREFUSED about one peer is no reason
+ * to stop serving the others). Returns the count, 0 when nothing is queued
+ * (or on another error). */
+int net_recv_batch(int fd, net_rx_batch *b);
+
+/* Datagrams queued to go out with one sendmmsg(). */
+typedef struct net_tx_batch {
+  int fd;
+  size_t count, used;
+  struct mmsghdr msgs[NET_BATCH];
+  struct iovec iov[NET_BATCH];
+  net_addr to[NET_BATCH];
+  uint8_t buf[NET_BATCH * 2048]; /* the datagrams, back to back */
+} net_tx_batch;
+/* Queues a datagram for `to` (flushing first when the batch is full; one
+ * larger than the batch's buffer goes out at once). */
+void net_tx_queue(net_tx_batch *b, const uint8_t *data, size_t len, const net_addr *to);
+/* Sends what is queued; a datagram the kernel refuses (ENOBUFS, EAGAIN...)
+ * is lost, as a lost datagram is: DTLS retransmits. */
+void net_tx_flush(net_tx_batch *b);
+
+/* A server socket's buffers: asks for `rcvbuf` / `sndbuf` bytes (0: the
+ * system's default), beyond net.core.rmem_max / wmem_max where the process
+ * may (SO_RCVBUFFORCE, CAP_NET_ADMIN), and turns on SO_RXQ_OVFL (the
+ * kernel's drop count, in net_rx_batch). Sets what the kernel granted (as
+ * it reports it: twice the data, for its bookkeeping). False after an
+ * error message. */
+bool net_server_buffers(int fd, int rcvbuf, int sndbuf, int *got_rcvbuf, int *got_sndbuf);
 
 /* ---- trace.c ----
  * --verbose: datagrams counted, timed and described from their DTLS record

@@ -310,7 +310,7 @@ void trace_datagram(trace *tr, const char *peer, bool sent, const uint8_t *d, si
   if (!print && (sent || tr->handshake_done)) {
     return;
   }
-  static datagram_view v; /* large; the tool is single-threaded */
+  static _Thread_local datagram_view v; /* large; one per server worker thread */
   read_datagram(&v, d, len);
   if (!sent && v.certificate_request) {
     tr->certificate_request = true;
