@@ -145,7 +145,7 @@ fi
 # The manylinux_2_17 wheels (x86_64, and aarch64 tested under qemu-aarch64)
 # and the jar (its JNI libraries linked with those wheels' libsdtls.a, for
 # the same architectures; tests/release/jar_test.sh: a Maven project that
-# depends on it, offline, and the aarch64 library checked, not run) are
+# depends on it, offline, its program also run under qemu-aarch64) are
 # built with zig only with SDTLS_RELEASE_WHEELS=1: zig compiles the engine
 # once per architecture, 11 to 25 minutes each on 2 cores, which would take
 # CI past its hour (ccache keeps the objects for later runs).
@@ -181,7 +181,10 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     case $arches in *aarch64*)
         sh "$root/tests/release/wheel_qemu_test.sh" "$build"/dist/sdtls-*_aarch64.whl "$tool" "$arm64_python" ;;
     esac
-    [ -z "$arches" ] || sh "$root/tests/release/jar_test.sh" "$build/dist" "$tool" "$arches"
+    # The jar (with aarch64, also run under qemu-aarch64 by the sysroot's arm64 JVM).
+    arm64_sysroot=
+    case $arches in *aarch64*) arm64_sysroot=$build/arm64-sysroot ;; esac
+    [ -z "$arches" ] || sh "$root/tests/release/jar_test.sh" "$build/dist" "$tool" "$arches" ${arm64_sysroot:+"$arm64_sysroot"}
     # The crates: sdtls with `vendored` in a new project, from the .crate files.
     sh "$root/tests/release/crate_test.sh" "$build/dist"
     # The Go module from a module proxy and cache, over a prefix install.

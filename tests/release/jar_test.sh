@@ -12,18 +12,21 @@
 #    its program, run by `mvn exec:exec` in a JVM of its own, makes a DTLS
 #    echo with the C tool's server over loopback: DTLS 1.3 with
 #    X25519MLKEM768, the current engine's defaults. The jar loads its own
-#    library for this machine (no sdtls.library, no java.library.path).
+#    library for this machine (no sdtls.library, no java.library.path);
+#  - with an arm64 sysroot holding Debian's arm64 JVM
+#    (tests/release/arm64_sysroot.sh), the same program with the same class
+#    path under qemu-aarch64-static: the jar's aarch64 library, against the
+#    x86_64 tool. Without one, the aarch64 library is checked, not run.
 # The temporary repository starts as a copy of MAVEN_REPO (default
 # ~/.m2/repository), where the Maven plugins the test uses are fetched once.
-# The aarch64 library is checked, not run: that needs an arm64 JVM under
-# qemu.
 #
-#   sh tests/release/jar_test.sh DIST_DIR TOOL "ARCH..."
+#   sh tests/release/jar_test.sh DIST_DIR TOOL "ARCH..." [ARM64_SYSROOT]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dist=$(cd "$1" && pwd)
 tool=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 arches=$3
+arm64_sysroot=${4:-}
 repo=${MAVEN_REPO:-$HOME/.m2/repository}
 # Maven quiet and in batch mode, its output without the colour codes that
 # Debian's Maven 3.8 writes even then; its exit status kept.
@@ -94,3 +97,15 @@ out=$(cd "$work/consumer" && mvn -o -Dmaven.repo.local="$local_repo" -Dsdtls.too
     compile exec:exec 2>&1) || fail "the consumer's build or run: $out"
 summary=$(printf '%s\n' "$out" | grep '^DTLSv1\.3 .* X25519MLKEM768$') || fail "the consumer printed: $out"
 echo "jar_test: $(basename "$jar") as a Maven dependency, $(uname -m) library loaded from the jar: $summary"
+
+case " $arches " in *" aarch64 "*) ;; *) exit 0 ;; esac
+[ -n "$arm64_sysroot" ] || { echo "jar_test: the aarch64 library checked, not run (no arm64 sysroot)"; exit 0; }
+java_arm64=$arm64_sysroot/usr/lib/jvm/java-17-openjdk-arm64/bin/java
+[ -x "$java_arm64" ] || fail "no arm64 JVM in $arm64_sysroot"
+# FORK: the JVM starts the tool itself, not through its arm64 jspawnhelper
+# (which the kernel could only run with qemu registered in binfmt_misc).
+summary=$(cd "$work/consumer" && qemu-aarch64-static -L "$arm64_sysroot" "$java_arm64" \
+    -Djdk.lang.Process.launchMechanism=FORK -cp "target/classes:$local_repo/dev/sdtls/sdtls/$version/sdtls-$version.jar" example.Echo "$tool" 2>&1) ||
+    fail "the consumer under qemu-aarch64: $summary"
+case $summary in DTLSv1.3\ *\ X25519MLKEM768) ;; *) fail "the consumer under qemu-aarch64 printed: $summary" ;; esac
+echo "jar_test: the same program under qemu-aarch64 (Debian's arm64 JVM), aarch64 library loaded from the jar: $summary"
