@@ -13,6 +13,10 @@
 #     from the sdist with zig for glibc 2.17 (below);
 #   - sdtls-sys-VERSION.crate (with the C library and the trimmed engine
 #     for its `vendored` feature) and sdtls-VERSION.crate;
+#   - sdtls-VERSION.jar (the Java binding, Maven's dev.sdtls:sdtls, with
+#     its JNI library for linux-ARCH of each wheel, linked with the
+#     libsdtls.a of that wheel's build), its -sources.jar, -javadoc.jar
+#     and .pom (below);
 #   - SHA256SUMS of every artefact.
 # Archives are reproducible: SOURCE_DATE_EPOCH is HEAD's commit time and
 # scikit-build-core writes a sorted, normalised sdist.
@@ -22,8 +26,12 @@
 #   sh packaging/release.sh [OUT_DIR]
 #   SDTLS_CURRENT_ENGINE_DIR   an upstream-layout tree to embed instead
 #   SDTLS_RELEASE_CRATES=0     no Rust crates
-#   SDTLS_RELEASE_ARCHES       the wheels' architectures (default
-#                              "x86_64 aarch64"; empty: the sdist alone)
+#   SDTLS_RELEASE_JAR=0        no jar
+#   SDTLS_RELEASE_ARCHES       the wheels' and the jar's architectures
+#                              (default "x86_64 aarch64"; empty: the sdist
+#                              alone, no jar)
+#   MAVEN_REPO                 Maven's local repository for the jar's build
+#                              (default: Maven's, ~/.m2/repository)
 #   SDTLS_RELEASE_BUILD        where the wheels are built (default
 #                              build/release-wheels; kept for the next run)
 #   SDTLS_RELEASE_TOOLS        the venv of the release tools (created with
@@ -157,12 +165,83 @@ wheel_for() { # ARCH: x86_64 or aarch64
     PATH=$tools/bin:$PATH "$tools/bin/python" -m auditwheel repair --plat "$plat" \
         --only-plat -w "$out" "$work/wheels-$1"/sdtls-*.whl >&2
 }
+
+# ---- the jar's JNI libraries ---------------------------------------------------
+# One per wheel architecture, from that wheel's build (above): its libsdtls.a
+# holds the engine compiled by zig for glibc 2.17, so the engine is compiled
+# once per architecture for both artefacts. The SWIG wrapper is made once
+# (C that does not depend on the architecture, and the internal Java
+# classes), by the pinned SWIG of the release tools; jni.h is the JDK's
+# (its types are the same on every Linux architecture). The flags are
+# bindings/java/CMakeLists.txt's, and the exports the Python module's way:
+# a version script keeps the JNI functions alone global (zig's linker has no
+# --exclude-libs), and zig links libc++'s runtime, which the engine needs,
+# statically.
+jar=
+if [ "${SDTLS_RELEASE_JAR:-1}" != 0 ] && [ -n "${SDTLS_RELEASE_ARCHES-x86_64 aarch64}" ]; then
+    jar=$work/jar
+    for t in javac mvn; do
+        command -v $t >/dev/null || { say "no $t for the jar (SDTLS_RELEASE_JAR=0 builds none)"; exit 1; }
+    done
+    jdk=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+    # The Java project as committed, and a stand-in for the CMake build
+    # directory bindings/java/pom.xml reads (sdtls.build.dir): the generated
+    # classes and the engine's licence texts.
+    mkdir -p "$jar/src" "$jar/build/bindings/java/src/dev/sdtls/internal" "$jar/native"
+    git -C "$root" archive --format=tar HEAD LICENSE NOTICE abi/sdtls.h bindings/sdtls.i bindings/java |
+        tar -x -C "$jar/src"
+    "$tools/bin/swig" -java -package dev.sdtls.internal -I"$jar/src/bindings" -I"$jar/src/abi" \
+        -o "$jar/sdtls_java_wrap.c" -outdir "$jar/build/bindings/java/src/dev/sdtls/internal" \
+        "$jar/src/bindings/sdtls.i" >&2
+    printf '{\n  global: Java_*;\n  local: *;\n};\n' >"$jar/jni.map"
+fi
+jni_for() { # ARCH, after wheel_for ARCH
+    dir=$wheel_build/$1
+    lib=$jar/native/native/linux-$1/libsdtls_java.so
+    mkdir -p "$(dirname "$lib")"
+    say "JNI library for $1"
+    # -O3 -DNDEBUG as CMake's Release build of the wheel's module, also at
+    # the link: zig builds the libc++ runtime it links per optimisation mode,
+    # so this one reuses the runtime the wheel's link built and cached.
+    "$dir/zig/cc" -std=c11 -O3 -DNDEBUG -fPIC -fvisibility=hidden -fno-strict-aliasing -D_DEFAULT_SOURCE \
+        -ffile-prefix-map="$jar/"= -I"$jar/src/abi" -I"$jdk/include" -I"$jdk/include/linux" \
+        -c "$jar/sdtls_java_wrap.c" -o "$jar/wrap-$1.o"
+    "$dir/zig/c++" -O3 -DNDEBUG -shared -o "$lib" "$jar/wrap-$1.o" "$dir/build/sdtls/src/libsdtls.a" -lpthread \
+        -Wl,--version-script="$jar/jni.map" -Wl,-z,defs -Wl,--strip-all
+    # The licence texts of the engine inside, as the wheel carries them.
+    if [ ! -d "$jar/build/bindings/java/licenses/boringssl" ]; then
+        mkdir -p "$jar/build/bindings/java/licenses"
+        cp -R "$dir/build/sdtls/bindings/python/engine-licenses" "$jar/build/bindings/java/licenses/boringssl"
+    fi
+}
+
 rm -f "$out"/sdtls-"$version"-*.whl
 for arch in ${SDTLS_RELEASE_ARCHES-x86_64 aarch64}; do
     wheel_for "$arch"
     "$tools/bin/python" -m auditwheel show "$out"/sdtls-"$version"-*"_$arch.whl" >&2
     "$tools/bin/python" -m twine check --strict "$out"/sdtls-"$version"-*"_$arch.whl" >&2
+    [ -z "$jar" ] || jni_for "$arch"
 done
+
+# ---- the jar -------------------------------------------------------------------
+# bindings/java/pom.xml's release profile: the classes, LICENSE, NOTICE, the
+# engine's licence texts and the JNI libraries in the jar, the sources and
+# javadoc jars beside it, entries sorted and dated SOURCE_DATE_EPOCH
+# (project.build.outputTimestamp). The tests ran in the Java stage of
+# tests/run.sh; tests/release/jar_test.sh tests the jar as a dependency.
+rm -f "$out/sdtls-$version.jar" "$out/sdtls-$version.pom" "$out"/sdtls-"$version"-*.jar
+if [ -n "$jar" ]; then
+    say "jar of sdtls $version ($(cd "$jar/native/native" && echo *))"
+    mvn -q -B -f "$jar/src/bindings/java/pom.xml" -P release -Dmaven.test.skip=true \
+        -Dsdtls.build.dir="$jar/build" -Dsdtls.native.dir="$jar/native" \
+        -Dproject.build.outputTimestamp="$SOURCE_DATE_EPOCH" \
+        ${MAVEN_REPO:+-Dmaven.repo.local="$MAVEN_REPO"} package >&2
+    for f in sdtls-"$version".jar sdtls-"$version"-sources.jar sdtls-"$version"-javadoc.jar; do
+        cp "$jar/build/bindings/java/maven/$f" "$out/"
+    done
+    # The POM a Maven repository serves beside the jar.
+    cp "$jar/src/bindings/java/pom.xml" "$out/sdtls-$version.pom"
+fi
 
 # ---- Rust crates --------------------------------------------------------------
 # sdtls-sys carries, in vendor/, what its `vendored` feature builds: the C

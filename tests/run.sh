@@ -158,13 +158,18 @@ fi
 # cache copy; the sdist and crates built twice in other directories,
 # compared byte for byte.
 # The manylinux_2_17 wheels (x86_64, and aarch64 tested under qemu-aarch64)
-# are built with zig only with SDTLS_RELEASE_WHEELS=1: zig compiles the
-# engine once per architecture, 11 to 25 minutes each on 2 cores, which
-# would take CI past its hour (ccache keeps the objects for later runs).
+# and the jar (its JNI libraries linked with those wheels' libsdtls.a, for
+# the same architectures; tests/release/jar_test.sh: a Maven project that
+# depends on it, offline, its program also run under qemu-aarch64) are
+# built with zig only with SDTLS_RELEASE_WHEELS=1: zig compiles the engine
+# once per architecture, 11 to 25 minutes each on 2 cores, which would take
+# CI past its hour (ccache keeps the objects for later runs).
 # SDTLS_SKIP_RELEASE=1 (or SDTLS_CURRENT_ENGINE=0) skips the stage.
 if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     stage_start=$(date +%s)
     export SDTLS_RELEASE_TOOLS="$build/release-tools" SDTLS_RELEASE_BUILD="$build/release-wheels"
+    # The jar's Maven plugins beside the Java stage's.
+    export MAVEN_REPO="$build/release/java/m2"
     arches=
     if [ "${SDTLS_RELEASE_WHEELS:-0}" = 1 ]; then
         # The aarch64 wheel needs the target's binutils to build and Debian's
@@ -177,7 +182,7 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
             [ $? -eq 77 ] || exit 1
         fi
     else
-        echo "release: wheels not built (SDTLS_RELEASE_WHEELS=1 builds them with zig; 11 to 25 min per architecture)"
+        echo "release: wheels and jar not built (SDTLS_RELEASE_WHEELS=1 builds them with zig; 11 to 25 min per architecture)"
     fi
     rm -rf "$build/dist"
     SDTLS_RELEASE_ARCHES=$arches sh "$root/packaging/release.sh" "$build/dist"
@@ -191,12 +196,16 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     case $arches in *aarch64*)
         sh "$root/tests/release/wheel_qemu_test.sh" "$build"/dist/sdtls-*_aarch64.whl "$tool" "$arm64_python" ;;
     esac
+    # The jar (with aarch64, also run under qemu-aarch64 by the sysroot's arm64 JVM).
+    arm64_sysroot=
+    case $arches in *aarch64*) arm64_sysroot=$build/arm64-sysroot ;; esac
+    [ -z "$arches" ] || sh "$root/tests/release/jar_test.sh" "$build/dist" "$tool" "$arches" ${arm64_sysroot:+"$arm64_sysroot"}
     # The crates: sdtls with `vendored` in a new project, from the .crate files.
     sh "$root/tests/release/crate_test.sh" "$build/dist"
     # The Go module from a module proxy and cache, over a prefix install.
     sh "$root/tests/release/go_module_test.sh" "$build/current" || [ $? -eq 77 ]
-    # The sdist, the crates (and the x86_64 wheel when built) twice, in other
-    # directories: the same bytes.
+    # The sdist, the crates (and the x86_64 wheel and jar when built) twice,
+    # in other directories: the same bytes.
     SDTLS_RELEASE_ARCHES=${arches%% *} sh "$root/tests/release/reproducible.sh" "$build/reproducible"
     echo "release artefacts: build $((built - stage_start)) s, tests $(($(date +%s) - built)) s"
 fi

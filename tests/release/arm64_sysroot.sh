@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # An arm64 CPython to run under qemu-aarch64 without binfmt: Debian's arm64
-# packages of the interpreter and the libraries its standard library loads,
+# packages of the interpreter and the libraries its standard library loads
+# (and Debian's arm64 JVM, for tests/release/jar_test.sh),
 # downloaded with apt-get (after `dpkg --add-architecture arm64`) and
 # unpacked with dpkg-deb -x into SYSROOT (nothing installed), and Debian's
 # qemu-user-static (and binutils-aarch64-linux-gnu, for the wheel's
-# build). Reuses a complete SYSROOT. Needs root for apt: as
+# build). Reuses a SYSROOT completed with the same packages. Needs root for apt: as
 # another user, exit 77 with the commands an administrator would run.
 #
 #   sh tests/release/arm64_sysroot.sh SYSROOT     (prints SYSROOT's python)
@@ -13,8 +14,8 @@ set -eu
 sysroot=$1
 pkgs="python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 zlib1g libexpat1 libffi8
       libssl3 libbz2-1.0 liblzma5 libuuid1 libcrypt1 libsqlite3-0 libncursesw6 libtinfo6 libdb5.3
-      libreadline8 libgcc-s1"
-if [ -f "$sysroot/.complete" ] && command -v qemu-aarch64-static >/dev/null &&
+      libreadline8 libgcc-s1 openjdk-17-jre-headless libstdc++6"
+if [ "$(cat "$sysroot/.complete" 2>/dev/null)" = "$(echo $pkgs)" ] && command -v qemu-aarch64-static >/dev/null &&
     command -v aarch64-linux-gnu-objcopy >/dev/null; then
     echo "$sysroot/usr/bin/python3.11"
     exit 0
@@ -39,5 +40,5 @@ mkdir -p "$sysroot"
 for d in "$debs"/*.deb; do
     dpkg-deb -x "$d" "$sysroot"
 done
-touch "$sysroot/.complete"
+echo $pkgs >"$sysroot/.complete"
 echo "$sysroot/usr/bin/python3.11"

@@ -3,9 +3,10 @@
 # packaging/release.sh twice, in different temporary directories, into two
 # output directories: the artefacts must be the same byte for byte (their
 # SHA256SUMS equal), as Debian's reproducible-builds checks compare two
-# builds. SDTLS_RELEASE_ARCHES says which wheels are built (each twice, in
-# a build directory of each run's own); by default none: the sdist and the
-# crates.
+# builds. SDTLS_RELEASE_ARCHES says which wheels, and JNI libraries of the
+# jar, are built (each twice, in a build directory of each run's own); by
+# default none: the sdist and the crates, and no jar. The jar's Maven
+# plugins come from MAVEN_REPO (default Maven's).
 #
 #   sh tests/release/reproducible.sh WORK_DIR
 set -eu
