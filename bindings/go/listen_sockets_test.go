@@ -6,11 +6,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,31 +49,7 @@ func workerOf(l *Listener, sc *ServerConn) int {
 func TestListenSocketsManyClients(t *testing.T) {
 	ts := startEchoSockets(t, 2)
 	const clients, rounds = 64, 5
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c, err := Dial(ctxT(t, 30*time.Second), "udp4", ts.addr, ts.clientConfig())
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			for r := 0; r < rounds; r++ {
-				if err := echoRetrying(c, fmt.Sprintf("client %d round %d", i, r)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	echoClients(t, ts, clients, rounds)
 	per := make([]int, 2)
 	for len(ts.conns) > 0 {
 		per[workerOf(ts.l, <-ts.conns)]++

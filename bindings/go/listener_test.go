@@ -367,9 +367,9 @@ func echoRetrying(c *ClientConn, msg string) error {
 	return fmt.Errorf("%s: no echo after 10 sends", msg)
 }
 
-func TestManyClientsOneListener(t *testing.T) {
-	ts := startEcho(t, nil)
-	const clients, rounds = 64, 20
+// echoClients runs `clients` clients at once against ts, each echoing
+// `rounds` messages; every failure is reported on t.
+func echoClients(t *testing.T, ts *testServer, clients, rounds int) {
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := 0; i < clients; i++ {
@@ -395,6 +395,12 @@ func TestManyClientsOneListener(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+func TestManyClientsOneListener(t *testing.T) {
+	ts := startEcho(t, nil)
+	const clients, rounds = 64, 20
+	echoClients(t, ts, clients, rounds)
 	if s := ts.l.Stats(); s.ConnectionsCreated != clients {
 		t.Fatalf("stats %+v", s)
 	}

@@ -25,6 +25,13 @@ async def echo(peer: sdtls.aio.DTLSServerConnection) -> None:
         peer.send(data)
 
 
+async def close_all(*servers: sdtls.aio.DTLSServer) -> None:
+    for s in servers:
+        s.close()
+    for s in servers:
+        await s.wait_closed()
+
+
 def server_config(certs: Certs, ticket_secret: Optional[bytes] = None) -> sdtls.Config:
     return sdtls.Config(certificate=certs.cert, private_key=certs.key, ticket_secret=ticket_secret)
 
@@ -48,10 +55,7 @@ async def test_reuse_port_shares_one_port(certs: Certs, client_config: sdtls.Con
         assert a.server.counters()["connections_created"] >= 1
         assert b.server.counters()["connections_created"] >= 1
     finally:
-        a.close()
-        b.close()
-        await a.wait_closed()
-        await b.wait_closed()
+        await close_all(a, b)
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -73,10 +77,7 @@ async def test_a_session_made_on_one_server_resumes_on_another(certs: Certs, cli
         assert again.connection.session_resumed is shared
         again.close()
     finally:
-        a.close()
-        b.close()
-        await a.wait_closed()
-        await b.wait_closed()
+        await close_all(a, b)
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -122,10 +123,7 @@ async def test_a_cookie_made_by_one_server_is_accepted_by_another(certs: Certs, 
         assert a.server.counters()["connections_created"] == 0
     finally:
         sock.close()
-        a.close()
-        b.close()
-        await a.wait_closed()
-        await b.wait_closed()
+        await close_all(a, b)
 
 
 def test_blocking_servers_share_a_port_and_a_cookie_secret(certs: Certs) -> None:
