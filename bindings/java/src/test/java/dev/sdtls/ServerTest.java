@@ -224,8 +224,14 @@ class ServerTest {
       SdtlsException bad = assertThrows(SdtlsException.class, () -> server.pinPeerFingerprint(a, "AB:CD"));
       assertEquals(SdtlsException.Category.USAGE, bad.category());
       server.pinPeerFingerprint(a, clientCert.fingerprint()); // already there: nothing changes
-      for (int i = 1; i < 16; i++) {
-        server.pinPeerFingerprint(a, String.format("%02X", i) + other.fingerprint().substring(2));
+      // 15 more pins, each other's fingerprint with another first byte
+      // (never other's own: the last pin below must be a new one).
+      int otherFirst = Integer.parseInt(other.fingerprint().substring(0, 2), 16);
+      for (int i = 1, b0 = 0; i < 16; b0++) {
+        if (b0 != otherFirst) {
+          server.pinPeerFingerprint(a, String.format("%02X", b0) + other.fingerprint().substring(2));
+          i++;
+        }
       }
       SdtlsException limit = assertThrows(SdtlsException.class,
           () -> server.pinPeerFingerprint(a, other.fingerprint()));
