@@ -155,15 +155,15 @@ fi
 # DTLS 1.3 with X25519MLKEM768 with the current engine's tool (so after the
 # second-engine stage); the two crates in a new project (sdtls-sys's
 # `vendored` build from the engine it carries); the Go module from a module
-# cache copy; the sdist and crates built twice in other directories,
+# cache copy; the sdist and crates built once more in other directories,
 # compared byte for byte.
 # The manylinux_2_17 wheels (x86_64, and aarch64 tested under qemu-aarch64)
 # and the jar (its JNI libraries linked with those wheels' libsdtls.a, for
 # the same architectures; tests/release/jar_test.sh: a Maven project that
 # depends on it, offline, its program also run under qemu-aarch64) are
-# built with zig only with SDTLS_RELEASE_WHEELS=1: zig compiles the engine
-# once per architecture, 11 to 25 minutes each on 2 cores, which would take
-# CI past its hour (ccache keeps the objects for later runs).
+# built with zig, which compiles the engine once per architecture (about 5
+# minutes each on 2 idle cores; the reproducibility check builds the x86_64
+# wheel once more); SDTLS_RELEASE_WHEELS=0 leaves them out.
 # SDTLS_SKIP_RELEASE=1 (or SDTLS_CURRENT_ENGINE=0) skips the stage.
 if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ]; then
     stage_start=$(date +%s)
@@ -171,7 +171,7 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     # The jar's Maven plugins beside the Java stage's.
     export MAVEN_REPO="$build/release/java/m2"
     arches=
-    if [ "${SDTLS_RELEASE_WHEELS:-0}" = 1 ]; then
+    if [ "${SDTLS_RELEASE_WHEELS:-1}" != 0 ]; then
         # The aarch64 wheel needs the target's binutils to build and Debian's
         # arm64 CPython under qemu-aarch64 to be tested: apt, as root, once
         # (as another user it says it skips, and so is the aarch64 wheel).
@@ -182,7 +182,7 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
             [ $? -eq 77 ] || exit 1
         fi
     else
-        echo "release: wheels and jar not built (SDTLS_RELEASE_WHEELS=1 builds them with zig; 11 to 25 min per architecture)"
+        echo "release: wheels and jar not built (SDTLS_RELEASE_WHEELS=0)"
     fi
     rm -rf "$build/dist"
     SDTLS_RELEASE_ARCHES=$arches sh "$root/packaging/release.sh" "$build/dist"
@@ -204,9 +204,10 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     sh "$root/tests/release/crate_test.sh" "$build/dist"
     # The Go module from a module proxy and cache, over a prefix install.
     sh "$root/tests/release/go_module_test.sh" "$build/current" || [ $? -eq 77 ]
-    # The sdist, the crates (and the x86_64 wheel and jar when built) twice,
-    # in other directories: the same bytes.
-    SDTLS_RELEASE_ARCHES=${arches%% *} sh "$root/tests/release/reproducible.sh" "$build/reproducible"
+    # The sdist, the crates (and the x86_64 wheel when built) once more, in
+    # other directories: the same bytes as those in $build/dist.
+    SDTLS_RELEASE_ARCHES=${arches%% *} SDTLS_RELEASE_JAR=0 \
+        sh "$root/tests/release/reproducible.sh" "$build/reproducible" "$build/dist"
     echo "release artefacts: build $((built - stage_start)) s, tests $(($(date +%s) - built)) s"
 fi
 # ----------------------------------------------------------------------------

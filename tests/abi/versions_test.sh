@@ -5,7 +5,8 @@
 # workspace (both crates inherit it), the Java artefact, the Debian
 # package's upstream part; the Python package reads it from the header
 # (python/pyproject.toml), so the sdist and wheels of packaging/release.sh
-# carry it too. A release changes the header and these files together.
+# carry it too; CHANGELOG.md has the version's section. A release changes
+# the header and these files together.
 #
 #   sh tests/abi/versions_test.sh SOURCE_DIR
 set -eu
@@ -32,4 +33,6 @@ check bindings/java/pom.xml "$(sed -n '/<artifactId>sdtls<\/artifactId>/{n;s/^ *
 check packaging/debian/changelog "$(sed -n '1s/^sdtls (\([^-)]*\)-[^)]*).*/\1/p' "$root/packaging/debian/changelog")"
 grep -q "^input = \"../abi/sdtls.h\"$" "$root/python/pyproject.toml" ||
     fail "python/pyproject.toml no longer takes the version from abi/sdtls.h"
+grep -q "^## \\[$v\\] - [0-9]\\{4\\}-[0-9][0-9]-[0-9][0-9]$" "$root/CHANGELOG.md" ||
+    fail "CHANGELOG.md has no section '## [$v] - YYYY-MM-DD'"
 echo "versions: $v everywhere"
