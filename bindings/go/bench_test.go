@@ -118,21 +118,10 @@ func sdtlsWarmUp(b testing.TB, ccfg, scfg *Config, group string) {
 }
 
 func sdtlsHandshake(b testing.TB, ccfg, scfg *Config) *pair {
-	c, err := NewConn(ccfg, RoleClient)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := NewConn(scfg, RoleServer)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := &pair{t: b, client: c, server: s, now: time.Now()}
-	if err := c.Start(p.now); err != nil {
-		b.Fatal(err)
-	}
-	p.pump()
-	if c.State() != StateConnected || s.State() != StateConnected {
-		b.Fatalf("handshake: %v %v", c.State(), s.State())
+	p := newPairNoCleanup(b, ccfg, scfg)
+	p.handshake()
+	if p.client.State() != StateConnected || p.server.State() != StateConnected {
+		b.Fatalf("handshake: %v %v", p.client.State(), p.server.State())
 	}
 	return p
 }

@@ -19,7 +19,17 @@ type pair struct {
 	cerrs, serrs   []error // what Receive returned on each side, in order
 }
 
+// newPair is newPairNoCleanup's pair, closed when the test ends.
 func newPair(t testing.TB, ccfg, scfg *Config) *pair {
+	t.Helper()
+	p := newPairNoCleanup(t, ccfg, scfg)
+	t.Cleanup(func() { p.client.Close(); p.server.Close() })
+	return p
+}
+
+// newPairNoCleanup is a client and a server Conn, not yet started, that the
+// caller closes (or drops).
+func newPairNoCleanup(t testing.TB, ccfg, scfg *Config) *pair {
 	t.Helper()
 	c, err := NewConn(ccfg, RoleClient)
 	if err != nil {
@@ -29,7 +39,6 @@ func newPair(t testing.TB, ccfg, scfg *Config) *pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); s.Close() })
 	return &pair{t: t, client: c, server: s, now: time.Now()}
 }
 

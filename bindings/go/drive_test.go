@@ -22,20 +22,27 @@ type dropRelay struct {
 	dropped atomic.Int32
 }
 
+// dialUDP is a UDP socket on loopback connected to server ("host:port").
+func dialUDP(t testing.TB, server string) *net.UDPConn {
+	t.Helper()
+	raddr, err := net.ResolveUDPAddr("udp4", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := net.DialUDP("udp4", nil, raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sock
+}
+
 func startDropRelay(t testing.TB, server string) *dropRelay {
 	t.Helper()
 	front, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	saddr, err := net.ResolveUDPAddr("udp4", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := net.DialUDP("udp4", nil, saddr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := dialUDP(t, server)
 	r := &dropRelay{addr: front.LocalAddr().String()}
 	var client atomic.Pointer[net.UDPAddr]
 	var wg sync.WaitGroup
@@ -185,11 +192,7 @@ func TestWriteOnlyDTLS13(t *testing.T) {
 // socket to that Read: every echo reaches it, in order.
 func TestWriteWhileReading(t *testing.T) {
 	ts := startEcho(t, nil)
-	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := ts.dial(t)
 	const n = 200
 	done := make(chan error, 1)
 	go func() {

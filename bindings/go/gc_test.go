@@ -46,18 +46,6 @@ func TestGarbageCollectedInAnyOrder(t *testing.T) {
 	}
 }
 
-func newPairNoCleanup(t testing.TB, ccfg, scfg *Config) *pair {
-	c, err := NewConn(ccfg, RoleClient)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewConn(scfg, RoleServer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pair{t: t, client: c, server: s, now: time.Now()}
-}
-
 type writerFunc func([]byte)
 
 func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }

@@ -114,63 +114,54 @@ static void conn_close(void *user, int reason) {
 }
 
 int sdtlsgo_conn_new(sdtls_config *config, int role, sdtlsgo_box *box, sdtls_conn **out) {
-  sdtls_callbacks cb;
-  memset(&cb, 0, sizeof cb);
-  cb.size = sizeof cb;
-  cb.send = conn_send;
-  cb.on_handshake_done = conn_done;
-  cb.on_data = conn_data;
-  cb.on_close = conn_close;
+  sdtls_callbacks cb = {.size = sizeof(sdtls_callbacks),
+                        .send = conn_send,
+                        .on_handshake_done = conn_done,
+                        .on_data = conn_data,
+                        .on_close = conn_close};
   return sdtls_conn_new(config, (sdtls_role)role, &cb, box, out);
+}
+
+/* The end of each call below on a connection: the deadline it leaves, the
+ * frame popped, the call's result passed on. */
+static int conn_leave(const frame *f, const sdtls_conn *conn, int rc, sdtls_time *deadline) {
+  *deadline = sdtls_conn_next_deadline(conn);
+  leave(f);
+  return rc;
 }
 
 int sdtlsgo_conn_start(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now, sdtls_time *deadline) {
   frame f;
   enter(&f, box);
-  int rc = sdtls_conn_start(conn, now);
-  *deadline = sdtls_conn_next_deadline(conn);
-  leave(&f);
-  return rc;
+  return conn_leave(&f, conn, sdtls_conn_start(conn, now), deadline);
 }
 
 int sdtlsgo_conn_receive(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
                          sdtls_time now, sdtls_time *deadline) {
   frame f;
   enter(&f, box);
-  int rc = sdtls_conn_receive(conn, data, len, now);
-  *deadline = sdtls_conn_next_deadline(conn);
-  leave(&f);
-  return rc;
+  return conn_leave(&f, conn, sdtls_conn_receive(conn, data, len, now), deadline);
 }
 
 int sdtlsgo_conn_send(sdtls_conn *conn, sdtlsgo_box *box, const uint8_t *data, size_t len,
                       sdtls_time now, sdtls_time *deadline) {
   frame f;
   enter(&f, box);
-  int rc = sdtls_conn_send(conn, data, len, now);
-  *deadline = sdtls_conn_next_deadline(conn);
-  leave(&f);
-  return rc;
+  return conn_leave(&f, conn, sdtls_conn_send(conn, data, len, now), deadline);
 }
 
 int sdtlsgo_conn_handle_timeout(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
                                 sdtls_time *deadline) {
   frame f;
   enter(&f, box);
-  int rc = sdtls_conn_handle_timeout(conn, now);
-  *deadline = sdtls_conn_next_deadline(conn);
-  leave(&f);
-  return rc;
+  return conn_leave(&f, conn, sdtls_conn_handle_timeout(conn, now), deadline);
 }
 
 int sdtlsgo_conn_key_update(sdtls_conn *conn, sdtlsgo_box *box, sdtls_time now,
                             sdtls_time *deadline) {
   frame f;
   enter(&f, box);
-  int rc = sdtls_conn_key_update(conn, now);
-  *deadline = sdtls_conn_next_deadline(conn);
-  leave(&f);
-  return rc;
+  return conn_leave(&f, conn, sdtls_conn_key_update(conn, now), deadline);
 }
 
 /* ---- a server and the connections it owns ---- */
@@ -204,14 +195,12 @@ static void server_close(void *user, sdtls_conn *conn, int reason) {
 }
 
 int sdtlsgo_server_new(sdtls_config *config, sdtlsgo_box *box, sdtls_server **out) {
-  sdtls_server_callbacks cb;
-  memset(&cb, 0, sizeof cb);
-  cb.size = sizeof cb;
-  cb.send = server_send;
-  cb.on_connect = server_connect;
-  cb.on_handshake_done = server_done;
-  cb.on_data = server_data;
-  cb.on_close = server_close;
+  sdtls_server_callbacks cb = {.size = sizeof(sdtls_server_callbacks),
+                               .send = server_send,
+                               .on_connect = server_connect,
+                               .on_handshake_done = server_done,
+                               .on_data = server_data,
+                               .on_close = server_close};
   return sdtls_server_new(config, &cb, box, out);
 }
 

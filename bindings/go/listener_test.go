@@ -56,20 +56,7 @@ func serveEcho(t testing.TB, l *Listener, cert []byte) *testServer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				buf := make([]byte, 2048)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					select {
-					case ts.got <- string(buf[:n]):
-					default:
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
+				echoAll(c, ts.got)
 			}()
 		}
 	}()
@@ -77,8 +64,59 @@ func serveEcho(t testing.TB, l *Listener, cert []byte) *testServer {
 	return ts
 }
 
+// echoAll writes every datagram c reads back to c, until a read or a write
+// fails; each one is also offered to got, and dropped where got is full (or
+// nil: a nil channel is never ready, so its case is never taken).
+func echoAll(c net.Conn, got chan<- string) {
+	buf := make([]byte, 2048)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		select {
+		case got <- string(buf[:n]):
+		default:
+		}
+		if _, err := c.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
 func (ts *testServer) clientConfig() *Config {
 	return &Config{RootCAs: ts.cert, ServerName: "localhost"}
+}
+
+// dial is a client of ts over "udp4" (clientConfig, ten seconds to connect),
+// closed when the test ends.
+func (ts *testServer) dial(t testing.TB) *ClientConn {
+	t.Helper()
+	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echoedView is a client of ts that has had "hello" echoed, and the
+// server's view of it.
+func (ts *testServer) echoedView(t testing.TB) (*ClientConn, *ServerConn) {
+	t.Helper()
+	c := ts.dial(t)
+	echo(t, c, []byte("hello"))
+	return c, <-ts.conns
+}
+
+// readEOF fails the test unless c's next read (within five seconds) is
+// io.EOF: the peer's close_notify.
+func readEOF(t testing.TB, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 10)); err != io.EOF {
+		t.Fatalf("%s: %v", what, err)
+	}
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -153,13 +191,7 @@ func TestDialListen(t *testing.T) {
 
 func TestServerCloses(t *testing.T) {
 	ts := startEcho(t, nil)
-	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	echo(t, c, []byte("hello"))
-	sc := <-ts.conns
+	c, sc := ts.echoedView(t)
 	if err := sc.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,31 +201,19 @@ func TestServerCloses(t *testing.T) {
 	if _, err := sc.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("read after Close: %v", err)
 	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(make([]byte, 10)); err != io.EOF {
-		t.Fatalf("client read after server close: %v", err)
-	}
+	readEOF(t, c, "client read after server close")
 }
 
 func TestListenerCloseEndsPeers(t *testing.T) {
 	ts := startEcho(t, nil)
-	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	echo(t, c, []byte("hello"))
-	sc := <-ts.conns
+	c, sc := ts.echoedView(t)
 	if err := ts.l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sc.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("view after listener close: %v", err)
 	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(make([]byte, 10)); err != io.EOF {
-		t.Fatalf("client read: %v", err)
-	}
+	readEOF(t, c, "client read")
 	if _, err := ts.l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("accept after close: %v", err)
 	}
@@ -457,10 +477,7 @@ func TestCookieFloodKeepsNoState(t *testing.T) {
 		}()
 	}
 	// A real client during the flood.
-	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := ts.dial(t)
 	echo(t, c, []byte("through the flood"))
 	wg.Wait()
 	s := ts.l.Stats()
@@ -476,10 +493,7 @@ func TestCookieFloodKeepsNoState(t *testing.T) {
 
 func TestDialResumesAndPSK(t *testing.T) {
 	ts := startEcho(t, nil)
-	c, err := Dial(ctxT(t, 10*time.Second), "udp4", ts.addr, ts.clientConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := ts.dial(t)
 	sess, err := c.Session()
 	if v := c.ConnectionState().Version; v == "DTLSv1.3" {
 		// The ticket comes after the handshake (NewSessionTicket): Dial

@@ -116,12 +116,17 @@ func TestInteropOpenSSLServer(t *testing.T) {
 	if _, err := io.WriteString(stdin, "hello from openssl\n"); err != nil {
 		t.Fatal(err)
 	}
+	if got, err := read10s(c); err != nil || !strings.Contains(got, "hello from openssl") {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+// read10s is c's next datagram, given ten seconds to come.
+func read10s(c net.Conn) (string, error) {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 2048)
 	n, err := c.Read(buf)
-	if err != nil || !strings.Contains(string(buf[:n]), "hello from openssl") {
-		t.Fatalf("read %q, %v", buf[:n], err)
-	}
+	return string(buf[:n]), err
 }
 
 // `openssl s_client -dtls1_2` against our Listener.
@@ -142,11 +147,8 @@ func TestInteropOpenSSLClient(t *testing.T) {
 	if _, err := io.WriteString(stdin, "hello from openssl\n"); err != nil {
 		t.Fatal(err)
 	}
-	sc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 2048)
-	n, err := sc.Read(buf)
-	if err != nil || string(buf[:n]) != "hello from openssl\n" {
-		t.Fatalf("read %q, %v", buf[:n], err)
+	if got, err := read10s(sc); err != nil || got != "hello from openssl\n" {
+		t.Fatalf("read %q, %v", got, err)
 	}
 	if _, err := sc.Write([]byte("hello from sdtls-go\n")); err != nil {
 		t.Fatal(err)

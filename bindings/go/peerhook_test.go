@@ -55,14 +55,7 @@ func (b *fingerprintBook) askedFor(addr string) int {
 // before the handshake, as a WebRTC application knows it from ICE.
 func dialFrom(t *testing.T, ctx context.Context, server string, cfg *Config, register func(net.Addr)) (*ClientConn, error) {
 	t.Helper()
-	raddr, err := net.ResolveUDPAddr("udp4", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := net.DialUDP("udp4", nil, raddr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock := dialUDP(t, server)
 	if register != nil {
 		register(sock.LocalAddr())
 	}

@@ -99,16 +99,7 @@ func TestInteropPionServer(t *testing.T) {
 			}
 			go func() {
 				defer c.Close()
-				buf := make([]byte, 2048)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
+				echoAll(c, nil)
 			}()
 		}
 	}()

@@ -51,6 +51,23 @@ def other_certs() -> tuple[bytes, bytes]:
     return sdtls.generate_certificate("other", 30)
 
 
+@pytest.fixture(scope="module")
+def client_a() -> tuple[bytes, bytes]:
+    """A client certificate and key (a module's own), for pinning tests."""
+    return sdtls.generate_certificate("client-a", 30)
+
+
+@pytest.fixture(scope="module")
+def client_b() -> tuple[bytes, bytes]:
+    """Another client certificate and key (a module's own)."""
+    return sdtls.generate_certificate("client-b", 30)
+
+
+def versions() -> list[str]:
+    """The protocol versions the engine speaks, as max_version takes them."""
+    return ["1.2", "1.3"] if DTLS13 else ["1.2"]
+
+
 @pytest.fixture
 def server_config(certs: Certs) -> sdtls.Config:
     return sdtls.Config(certificate=certs.cert, private_key=certs.key)

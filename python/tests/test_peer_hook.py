@@ -6,6 +6,7 @@ servers; hooks that raise, and close/GC orders around the hook."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import weakref
@@ -16,27 +17,13 @@ import pytest
 import sdtls
 import sdtls.aio
 from sdtls import _sdtls as c
-from conftest import DTLS13, Certs, Link, serve_in_thread
+from conftest import DTLS13, Certs, Link, serve_in_thread, versions
 
 A = ("127.0.0.1", 40001)
 B = ("127.0.0.1", 40002)
 V6 = ("::1", 40003, 0, 0)
 
 Answer = Union[None, bool, str, Iterable[str]]
-
-
-@pytest.fixture(scope="module")
-def client_a() -> tuple[bytes, bytes]:
-    return sdtls.generate_certificate("client-a", 30)
-
-
-@pytest.fixture(scope="module")
-def client_b() -> tuple[bytes, bytes]:
-    return sdtls.generate_certificate("client-b", 30)
-
-
-def versions() -> list[str]:
-    return ["1.2", "1.3"] if sdtls.has_feature("dtls1_3") else ["1.2"]
 
 
 def client(certs: Certs, cred: Optional[tuple[bytes, bytes]], version: str = "1.2", **kw: Any) -> sdtls.Connection:
@@ -394,6 +381,16 @@ refused_ports: set[int] = set()
 raising_ports: set[int] = set()
 
 
+@contextlib.contextmanager
+def every_port_in(ports: set[int]) -> Iterator[None]:
+    """Within the block, whichever port the next client gets is in ``ports``."""
+    ports.update(range(1, 65536))
+    try:
+        yield
+    finally:
+        ports.clear()
+
+
 @pytest.fixture
 def blocking_server(certs: Certs, pinned: Callable[[Any], Answer]) -> Iterator[sdtls.DTLSServer]:
     server = sdtls.DTLSServer(lambda peer, data: peer.send(data.upper()), "127.0.0.1", 0,
@@ -422,12 +419,8 @@ def test_blocking_server(blocking_server: sdtls.DTLSServer, certs: Certs, client
         with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
             sdtls.connect("127.0.0.1", port, cfg(client_b), server_name="localhost", timeout=10)
     with caplog.at_level(logging.ERROR, logger="sdtls"):
-        raising_ports.update(range(1, 65536))  # whichever port the next client gets
-        try:
-            with pytest.raises(sdtls.PeerTimeout):
-                sdtls.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=1)
-        finally:
-            raising_ports.clear()
+        with every_port_in(raising_ports), pytest.raises(sdtls.PeerTimeout):
+            sdtls.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=1)
     assert "on_connect failed on purpose" in caplog.text
     # the server goes on
     with sdtls.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=10) as a:
@@ -460,19 +453,11 @@ async def test_aio_server(certs: Certs, client_a: tuple[bytes, bytes], client_b:
         else:
             with pytest.raises((sdtls.AlertError, sdtls.VerifyError)):
                 await sdtls.aio.connect("127.0.0.1", port, cfg(client_b), server_name="localhost")
-        refused_ports.update(range(1, 65536))
-        try:
+        with every_port_in(refused_ports), pytest.raises(sdtls.PeerTimeout):
+            await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=0.5)
+        with caplog.at_level(logging.ERROR, logger="sdtls"), every_port_in(raising_ports):
             with pytest.raises(sdtls.PeerTimeout):
                 await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=0.5)
-        finally:
-            refused_ports.clear()
-        with caplog.at_level(logging.ERROR, logger="sdtls"):
-            raising_ports.update(range(1, 65536))
-            try:
-                with pytest.raises(sdtls.PeerTimeout):
-                    await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost", timeout=0.5)
-            finally:
-                raising_ports.clear()
         assert "on_connect failed on purpose" in caplog.text
         assert server.server.connections == []
         b = await sdtls.aio.connect("127.0.0.1", port, cfg(client_a), server_name="localhost")

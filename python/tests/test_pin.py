@@ -15,24 +15,10 @@ import pytest
 
 import sdtls
 import sdtls.aio
-from conftest import Certs, Link, serve_in_thread
+from conftest import Certs, Link, serve_in_thread, versions
 
 A = ("127.0.0.1", 40001)
 B = ("127.0.0.1", 40002)
-
-
-@pytest.fixture(scope="module")
-def client_a() -> tuple[bytes, bytes]:
-    return sdtls.generate_certificate("client-a", 30)
-
-
-@pytest.fixture(scope="module")
-def client_b() -> tuple[bytes, bytes]:
-    return sdtls.generate_certificate("client-b", 30)
-
-
-def versions() -> list[str]:
-    return ["1.2", "1.3"] if sdtls.has_feature("dtls1_3") else ["1.2"]
 
 
 def client(certs: Certs, cred: Optional[tuple[bytes, bytes]], version: Optional[str] = None) -> sdtls.Connection:

@@ -13,7 +13,7 @@ import pytest
 
 import sdtls
 import sdtls.aio
-from conftest import DEFAULT_VERSION
+from conftest import DEFAULT_VERSION, make_link
 
 PROFILES = [sdtls.SrtpProfile.SRTP_AEAD_AES_128_GCM, sdtls.SrtpProfile.SRTP_AES128_CM_SHA1_80]
 
@@ -102,19 +102,13 @@ def test_handshake_event_keys_srtp() -> None:
 
 
 def test_handshake_event_without_srtp(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
-    client = sdtls.Connection(client_config, "client", server_name="localhost")
-    server = sdtls.Connection(server_config, "server")
-    client.start()
-    for _ in range(10):
-        for d in client.datagrams_to_send():
-            server.receive_datagram(d)
-        for d in server.datagrams_to_send():
-            client.receive_datagram(d)
-    ev = client.next_event()
+    link = make_link(client_config, server_config)
+    link.run(link.connected)
+    ev = link.a_events[0]
     assert isinstance(ev, sdtls.HandshakeCompleted)
     assert ev.srtp_profile is None and ev.alpn is None
     assert ev.peer_fingerprint is not None  # the server's certificate
-    ev = server.next_event()
+    ev = link.b_events[0]
     assert isinstance(ev, sdtls.HandshakeCompleted)
     assert ev.peer_fingerprint is None  # the client sent no certificate
 

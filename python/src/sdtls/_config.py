@@ -180,6 +180,14 @@ def _check(rc: int, what: str = "") -> None:
         raise error_from_code(rc, what)
 
 
+def _set_given(*settings: tuple[Any, Callable[[Any], None]]) -> None:
+    """Calls each setter with its keyword's value, in order, where one was
+    given (not None)."""
+    for value, setter in settings:
+        if value is not None:
+            setter(value)
+
+
 def _version(v: Union[str, int]) -> int:
     if isinstance(v, int):
         return v
@@ -321,28 +329,16 @@ class Config:
             self.set_option(int(c.SDTLS_OPT_MIN_VERSION), _version(min_version))
         if max_version is not None:
             self.set_option(int(c.SDTLS_OPT_MAX_VERSION), _version(max_version))
-        if ciphers is not None:
-            self.set_ciphers(ciphers)
-        if keylog is not None:
-            self.set_keylog(keylog)
-        if srtp_profiles is not None:
-            self.set_srtp_profiles(srtp_profiles)
+        _set_given((ciphers, self.set_ciphers), (keylog, self.set_keylog),
+                   (srtp_profiles, self.set_srtp_profiles))
         if peer_fingerprints is not None:
             for fp in _fingerprints(peer_fingerprints):
                 self.add_peer_fingerprint(fp)
         if psks is not None:
             for identity, key in (psks.items() if isinstance(psks, Mapping) else psks):
                 self.add_psk(identity, key)
-        if psk_lookup is not None:
-            self.set_psk_lookup(psk_lookup)
-        if psk_identity_hint is not None:
-            self.set_psk_identity_hint(psk_identity_hint)
-        if ticket_secret is not None:
-            self.set_ticket_secret(ticket_secret)
-        if alpn is not None:
-            self.set_alpn(alpn)
-        if groups is not None:
-            self.set_groups(groups)
+        _set_given((psk_lookup, self.set_psk_lookup), (psk_identity_hint, self.set_psk_identity_hint),
+                   (ticket_secret, self.set_ticket_secret), (alpn, self.set_alpn), (groups, self.set_groups))
 
     def set_option(self, option: int, value: int) -> None:
         """Sets an integer option by its ``SDTLS_OPT_*`` number (any option

@@ -234,6 +234,11 @@ class _Queries:
         """``fn(handle, *args)`` under the guard; raises what refused it."""
         raise NotImplementedError
 
+    def _text(self, fn: Any) -> Optional[str]:
+        """A query whose answer is a string or None (nothing to say yet)."""
+        v = self._query(fn)
+        return None if v is None else str(v)
+
     @property
     def state(self) -> State:
         """The connection's state."""
@@ -242,14 +247,12 @@ class _Queries:
     @property
     def version(self) -> Optional[str]:
         """The negotiated protocol (``"DTLSv1.2"``), None before the handshake."""
-        v = self._query(c.sdtls_conn_version)
-        return None if v is None else str(v)
+        return self._text(c.sdtls_conn_version)
 
     @property
     def cipher(self) -> Optional[str]:
         """The negotiated cipher suite (IANA name), None before the handshake."""
-        v = self._query(c.sdtls_conn_cipher)
-        return None if v is None else str(v)
+        return self._text(c.sdtls_conn_cipher)
 
     @property
     def max_data_size(self) -> int:
@@ -316,21 +319,18 @@ class _Queries:
     @property
     def psk_identity(self) -> Optional[str]:
         """The PSK identity the handshake used, None without a PSK suite."""
-        v = self._query(c.sdtls_conn_psk_identity)
-        return None if v is None else str(v)
+        return self._text(c.sdtls_conn_psk_identity)
 
     @property
     def alpn(self) -> Optional[str]:
         """The ALPN protocol the handshake selected, or None."""
-        v = self._query(c.sdtls_conn_alpn)
-        return None if v is None else str(v)
+        return self._text(c.sdtls_conn_alpn)
 
     @property
     def group(self) -> Optional[str]:
         """The key exchange group the handshake used (``"X25519"``), None
         before it or without a key exchange (a resumed DTLS 1.2 session)."""
-        v = self._query(c.sdtls_conn_group)
-        return None if v is None else str(v)
+        return self._text(c.sdtls_conn_group)
 
     @property
     def session_resumed(self) -> bool:

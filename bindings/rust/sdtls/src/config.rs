@@ -265,6 +265,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// Registers the closure `b` with `set`, which hands the C library its
+    /// address as user data; once the library took it, the config keeps it
+    /// in `slot` for as long as the C side may call it.
+    fn callback<T: ?Sized>(
+        mut self,
+        what: &str,
+        b: Box<Box<T>>,
+        slot: fn(&mut ConfigInner) -> &mut Option<Box<Box<T>>>,
+        set: impl FnOnce(*mut sys::sdtls_config, *mut c_void) -> Result<()>,
+    ) -> Self {
+        let ud = &*b as *const Box<T> as *mut c_void;
+        self = self.apply(what, |cfg| set(cfg, ud));
+        if self.error.is_none() {
+            *slot(&mut self.inner) = Some(b);
+        }
+        self
+    }
+
     fn option(self, what: &str, option: sys::sdtls_option, value: i64) -> Self {
         self.apply(what, |c| check(unsafe { sys::sdtls_config_set_option(c, option, value) }))
     }
@@ -409,19 +427,21 @@ impl ConfigBuilder {
     /// does not hold; `None` refuses it. Called on whichever thread drives
     /// the handshake; a panic in it refuses the identity and is reported by
     /// the call that drove the handshake.
-    pub fn psk_lookup<F>(mut self, lookup: F) -> Self
+    pub fn psk_lookup<F>(self, lookup: F) -> Self
     where
         F: Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync + 'static,
     {
         let b: Box<Box<PskLookupFn>> = Box::new(Box::new(lookup));
-        let ud = &*b as *const Box<PskLookupFn> as *mut c_void;
-        self = self.apply("psk_lookup", |cfg| {
-            check(unsafe { sys::sdtls_config_set_psk_lookup(cfg, Some(psk_lookup_trampoline), ud) })
-        });
-        if self.error.is_none() {
-            self.inner.psk_lookup = Some(b);
-        }
-        self
+        self.callback(
+            "psk_lookup",
+            b,
+            |i| &mut i.psk_lookup,
+            |cfg, ud| {
+                check(unsafe {
+                    sys::sdtls_config_set_psk_lookup(cfg, Some(psk_lookup_trampoline), ud)
+                })
+            },
+        )
     }
 
     /// Server: the PSK identity hint sent to clients.
@@ -496,19 +516,19 @@ impl ConfigBuilder {
     /// Key logging (NSS key log lines, for Wireshark): off unless set.
     /// Called on whichever thread completes a handshake; a panic in it is
     /// reported by the call that drove the handshake.
-    pub fn keylog<F>(mut self, f: F) -> Self
+    pub fn keylog<F>(self, f: F) -> Self
     where
         F: Fn(&str) + Send + Sync + 'static,
     {
         let b: Box<Box<KeylogFn>> = Box::new(Box::new(f));
-        let ud = &*b as *const Box<KeylogFn> as *mut c_void;
-        self = self.apply("keylog", |cfg| {
-            check(unsafe { sys::sdtls_config_set_keylog(cfg, Some(keylog_trampoline), ud) })
-        });
-        if self.error.is_none() {
-            self.inner.keylog = Some(b);
-        }
-        self
+        self.callback(
+            "keylog",
+            b,
+            |i| &mut i.keylog,
+            |cfg, ud| {
+                check(unsafe { sys::sdtls_config_set_keylog(cfg, Some(keylog_trampoline), ud) })
+            },
+        )
     }
 
     /// Server: stateless cookie exchange (on by default; off only where the

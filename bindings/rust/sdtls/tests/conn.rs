@@ -3,11 +3,10 @@
 //! time, drop orders, panics in callbacks, threads.
 mod common;
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{connected_pair, events, pump, secs, Pki};
+use common::{assert_pin_refused, connected_pair, events, pump, secs, Pki};
 use sdtls::{sys, Category, Config, Conn, Event, Role, SrtpProfile, State};
 
 fn assert_send<T: Send>() {}
@@ -26,8 +25,7 @@ fn thread_rules_are_types() {
 #[test]
 fn handshake_and_data_both_ways() {
     let pki = Pki::new();
-    let (mut c, mut s) =
-        connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (mut c, mut s) = pki.connected();
     assert_eq!(c.role(), Role::Client);
     assert_eq!(s.role(), Role::Server);
     // The engine's newest version: DTLS 1.3 (its own suites) where the
@@ -65,9 +63,7 @@ fn handshake_and_data_both_ways() {
 
 #[test]
 fn buffers_handed_back_are_reused() {
-    let pki = Pki::new();
-    let (mut c, mut s) =
-        connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (mut c, mut s) = Pki::new().connected();
     let now = Instant::now();
     let mut d = Vec::new();
     assert!(!c.poll_transmit_into(&mut d));
@@ -96,9 +92,7 @@ fn buffers_handed_back_are_reused() {
 
 #[test]
 fn close_notify_ends_both_sides() {
-    let pki = Pki::new();
-    let (mut c, mut s) =
-        connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (mut c, mut s) = Pki::new().connected();
     let now = Instant::now();
     c.close(now).unwrap();
     assert_eq!(c.state(), State::Closed);
@@ -150,7 +144,7 @@ fn exporter_errors_name_their_cause() {
     assert!(e.detail().contains("connected"), "{e}");
     c.start(Instant::now()).unwrap();
 
-    let (c, _s) = connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (c, _s) = pki.connected();
     let e = c.export_keying_material(b"EXPERIMENTAL test", None, &mut []).unwrap_err();
     assert_eq!((e.category(), e.code()), (Category::Usage, sys::SDTLS_E_INVALID_ARGUMENT));
     assert!(e.detail().contains("empty") && !e.detail().contains("connected"), "{e}");
@@ -206,8 +200,7 @@ fn exporter_srtp_and_alpn() {
 
 #[test]
 fn srtp_keying_without_a_profile_is_a_state_error() {
-    let pki = Pki::new();
-    let (c, _s) = connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (c, _s) = Pki::new().connected();
     assert_eq!(c.srtp_profile(), None);
     assert_eq!(c.srtp_keying().unwrap_err().code(), sys::SDTLS_E_STATE);
 }
@@ -317,15 +310,7 @@ fn fingerprint_pinning() {
 
     // Per connection, and a mismatch.
     let other = Pki::new().cert.fingerprint().unwrap();
-    let now = Instant::now();
-    let mut c = Conn::client(&Config::builder().build().unwrap(), "localhost").unwrap();
-    c.add_peer_fingerprint(&other.sdp()).unwrap();
-    let mut s = Conn::server(&pki.server().build().unwrap()).unwrap();
-    c.start(now).unwrap();
-    pump(&mut c, &mut s, now);
-    let e = c.error().unwrap();
-    assert_eq!(e.category(), Category::Verify);
-    assert!(e.to_string().contains(&other.to_string()), "{e}");
+    assert_pin_refused(&pki, &other.sdp(), &other.to_string());
 }
 
 #[test]
@@ -468,29 +453,45 @@ fn lost_flights_are_retransmitted() {
     assert!(n_lost > 0);
 }
 
+/// The datagrams a client's send closure (`sender`) hands over, in order.
+#[derive(Default)]
+struct Wire(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Wire {
+    fn sender(&self) -> impl FnMut(&[u8]) -> std::io::Result<()> + Send + 'static {
+        let w = self.0.clone();
+        move |d| {
+            w.lock().unwrap().push(d.to_vec());
+            Ok(())
+        }
+    }
+
+    /// Ten rounds of: what is on the wire to `s`, then `s`'s datagrams
+    /// back to `c` (whose closure puts its own on the wire), at `now`.
+    fn pump(&self, c: &mut Conn, s: &mut Conn, now: Instant) {
+        for _ in 0..10 {
+            let batch: Vec<_> = self.0.lock().unwrap().drain(..).collect();
+            for d in batch {
+                s.receive(&d, now).unwrap();
+            }
+            while let Some(d) = s.poll_transmit() {
+                c.receive(&d, now).unwrap();
+            }
+        }
+    }
+}
+
 #[test]
 fn send_closure_instead_of_the_queue() {
     let pki = Pki::new();
     let now = Instant::now();
-    let wire = Arc::new(Mutex::new(VecDeque::<Vec<u8>>::new()));
-    let w2 = wire.clone();
+    let wire = Wire::default();
     let mut c = Conn::client(&pki.client().build().unwrap(), "localhost").unwrap();
-    c.set_send(move |d| {
-        w2.lock().unwrap().push_back(d.to_vec());
-        Ok(())
-    });
+    c.set_send(wire.sender());
     let mut s = Conn::server(&pki.server().build().unwrap()).unwrap();
     c.start(now).unwrap();
     assert_eq!(c.poll_transmit(), None, "the closure got it");
-    for _ in 0..10 {
-        let batch: Vec<_> = wire.lock().unwrap().drain(..).collect();
-        for d in batch {
-            s.receive(&d, now).unwrap();
-        }
-        while let Some(d) = s.poll_transmit() {
-            c.receive(&d, now).unwrap();
-        }
-    }
+    wire.pump(&mut c, &mut s, now);
     assert_eq!(c.state(), State::Connected);
 
     // A send closure that fails: the datagram counts as lost, no error.
@@ -510,24 +511,12 @@ fn a_panicking_send_closure_is_an_error_not_an_unwind_into_c() {
     assert!(e.to_string().contains("panicked"), "{e}");
     // The connection goes on (the datagram counted as lost): retransmission
     // through a working closure completes the handshake.
-    let wire = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
-    let w2 = wire.clone();
-    c.set_send(move |d| {
-        w2.lock().unwrap().push(d.to_vec());
-        Ok(())
-    });
+    let wire = Wire::default();
+    c.set_send(wire.sender());
     let mut s = Conn::server(&pki.server().build().unwrap()).unwrap();
     let later = c.next_deadline().unwrap();
     c.handle_timeout(later).unwrap();
-    for _ in 0..10 {
-        let batch: Vec<_> = wire.lock().unwrap().drain(..).collect();
-        for d in batch {
-            s.receive(&d, later).unwrap();
-        }
-        while let Some(d) = s.poll_transmit() {
-            c.receive(&d, later).unwrap();
-        }
-    }
+    wire.pump(&mut c, &mut s, later);
     assert_eq!(c.state(), State::Connected);
     // A panic is reported once: the next call is clean.
     c.send(b"x", later).unwrap();

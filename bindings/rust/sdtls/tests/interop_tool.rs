@@ -74,12 +74,18 @@ fn write_cert(dir: &std::path::Path, cert: &Certificate) -> (PathBuf, PathBuf) {
     (c, k)
 }
 
+/// A fresh certificate for "localhost", written (write_cert) to a scratch
+/// directory of its own: the certificate and the two files.
+fn scratch_cert(name: &str) -> (Certificate, PathBuf, PathBuf) {
+    let cert = Certificate::self_signed("localhost", 1).unwrap();
+    let (cpem, kpem) = write_cert(&scratch(name), &cert);
+    (cert, cpem, kpem)
+}
+
 #[test]
 fn rust_client_against_the_tool_server() {
     let Some(tool) = tool() else { return };
-    let dir = scratch("tool-server");
-    let cert = Certificate::self_signed("localhost", 1).unwrap();
-    let (cpem, kpem) = write_cert(&dir, &cert);
+    let (cert, cpem, kpem) = scratch_cert("tool-server");
     let mut child = Proc(
         Command::new(&tool)
             .args(["server", "--listen", "127.0.0.1:0", "--echo", "--cert"])
@@ -147,9 +153,7 @@ fn rust_client_against_the_tool_server() {
 #[test]
 fn tool_client_against_a_rust_server() {
     let Some(tool) = tool() else { return };
-    let dir = scratch("tool-client");
-    let cert = Certificate::self_signed("localhost", 1).unwrap();
-    let (cpem, _) = write_cert(&dir, &cert);
+    let (cert, cpem, _) = scratch_cert("tool-client");
     let cfg = Config::builder().certificate(&cert).build().unwrap();
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();

@@ -6,14 +6,12 @@ mod common;
 
 use std::time::Instant;
 
-use common::{connected_pair, Pki};
+use common::Pki;
 use sdtls::{sys, Config, Event, SrtpProfile, QUEUE_MAX_RECORDS};
 
 #[test]
 fn queues_are_bounded_and_lose_nothing() {
-    let pki = Pki::new();
-    let (mut c, mut s) =
-        connected_pair(&pki.client().build().unwrap(), &pki.server().build().unwrap());
+    let (mut c, mut s) = Pki::new().connected();
     let now = Instant::now();
     let mut sent = Vec::new();
     let mut out = Vec::new();

@@ -58,6 +58,30 @@ impl Net {
     fn server_events(&mut self) -> Vec<ServerEvent> {
         std::iter::from_fn(|| self.server.poll_event()).collect()
     }
+
+    /// Asserts that of the server's Closed events exactly one carries an
+    /// error, and that it is a verification failure.
+    #[track_caller]
+    fn assert_one_verify_failure(&mut self) {
+        let closed: Vec<_> = self
+            .server_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                ServerEvent::Closed { reason, .. } => reason,
+                _ => None,
+            })
+            .collect();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].category(), Category::Verify, "{}", closed[0]);
+    }
+}
+
+/// A client certificate's SHA-256 fingerprint in SDP's form, and a config
+/// for a client of `pki`'s server that presents that certificate.
+fn client_with_cert(pki: &Pki) -> (String, Config) {
+    let client_cert = Certificate::self_signed("client", 1).unwrap();
+    let fp = client_cert.fingerprint().unwrap().sdp();
+    (fp, pki.client().certificate(&client_cert).build().unwrap())
 }
 
 fn new_peer_ids(evs: &[ServerEvent]) -> Vec<(PeerId, SocketAddr)> {
@@ -160,9 +184,7 @@ fn many_clients_cookies_views_data_and_close() {
 #[allow(deprecated)]
 fn per_peer_fingerprints_from_on_connect() {
     let pki = Pki::new();
-    let client_cert = Certificate::self_signed("client", 1).unwrap();
-    let fp = client_cert.fingerprint().unwrap().sdp();
-    let ccfg = pki.client().certificate(&client_cert).build().unwrap();
+    let (fp, ccfg) = client_with_cert(&pki);
     let scfg = pki.server().build().unwrap();
     let now = Instant::now();
 
@@ -186,16 +208,7 @@ fn per_peer_fingerprints_from_on_connect() {
     net.add_client(&ccfg, now);
     net.pump(now);
     assert_ne!(net.clients[0].1.state(), State::Connected);
-    let closed: Vec<_> = net
-        .server_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            ServerEvent::Closed { reason, .. } => reason,
-            _ => None,
-        })
-        .collect();
-    assert_eq!(closed.len(), 1);
-    assert_eq!(closed[0].category(), Category::Verify, "{}", closed[0]);
+    net.assert_one_verify_failure();
 }
 
 #[test]
@@ -372,10 +385,8 @@ fn server_queues_are_bounded_and_lose_nothing() {
 #[test]
 fn pins_by_address() {
     let pki = Pki::new();
-    let client_cert = Certificate::self_signed("client", 1).unwrap();
-    let fp = client_cert.fingerprint().unwrap().sdp();
+    let (fp, ccfg) = client_with_cert(&pki);
     let other = Certificate::self_signed("other", 1).unwrap().fingerprint().unwrap().sdp();
-    let ccfg = pki.client().certificate(&client_cert).build().unwrap();
     let scfg = pki.server().build().unwrap();
     let now = Instant::now();
     let mut net = Net::new(Server::new(&scfg).unwrap());
@@ -390,16 +401,7 @@ fn pins_by_address() {
     assert_eq!(net.clients[0].1.state(), State::Connected, "the pinned certificate");
     assert_ne!(net.clients[1].1.state(), State::Connected, "another certificate");
     assert_eq!(net.clients[2].1.state(), State::Connected, "no pin for this address");
-    let closed: Vec<_> = net
-        .server_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            ServerEvent::Closed { reason, .. } => reason,
-            _ => None,
-        })
-        .collect();
-    assert_eq!(closed.len(), 1);
-    assert_eq!(closed[0].category(), Category::Verify, "{}", closed[0]);
+    net.assert_one_verify_failure();
 
     // Unpinned, the address takes the client again.
     assert_eq!(net.server.unpin_peer(addr(1)).unwrap(), 1);

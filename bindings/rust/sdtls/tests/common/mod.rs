@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
-use sdtls::{Certificate, Config, ConfigBuilder, Conn, Event, State};
+use sdtls::{Category, Certificate, Config, ConfigBuilder, Conn, Event, State};
 
 /// A server certificate for "localhost" and configs that trust it.
 pub struct Pki {
@@ -19,6 +19,10 @@ impl Pki {
     }
     pub fn client(&self) -> ConfigBuilder {
         Config::builder().ca_pem(self.cert.cert_pem())
+    }
+    /// connected_pair of the default client and server configs.
+    pub fn connected(&self) -> (Conn, Conn) {
+        connected_pair(&self.client().build().unwrap(), &self.server().build().unwrap())
     }
 }
 
@@ -57,6 +61,22 @@ pub fn connected_pair(client_cfg: &Config, server_cfg: &Config) -> (Conn, Conn) 
     assert_eq!(c.poll_event(), Some(Event::HandshakeDone));
     assert_eq!(s.poll_event(), Some(Event::HandshakeDone));
     (c, s)
+}
+
+/// A client that pins `pin` (and trusts no CA) against a server of `pki`'s
+/// certificate, which `pin` is not: the handshake fails with a verification
+/// error whose text holds `named` (asserted).
+#[track_caller]
+pub fn assert_pin_refused(pki: &Pki, pin: &str, named: &str) {
+    let now = Instant::now();
+    let mut c = Conn::client(&Config::builder().build().unwrap(), "localhost").unwrap();
+    c.add_peer_fingerprint(pin).unwrap();
+    let mut s = Conn::server(&pki.server().build().unwrap()).unwrap();
+    c.start(now).unwrap();
+    pump(&mut c, &mut s, now);
+    let e = c.error().unwrap();
+    assert_eq!(e.category(), Category::Verify);
+    assert!(e.to_string().contains(named), "{e}");
 }
 
 pub fn events(c: &mut Conn) -> Vec<Event> {

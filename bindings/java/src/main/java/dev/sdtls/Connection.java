@@ -11,10 +11,10 @@ import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -104,26 +104,14 @@ public final class Connection implements AutoCloseable {
 
   /** Starts the handshake: a client's first flight is then ready to send; a server waits. */
   public synchronized void start(long now) {
-    try {
-      check(SdtlsNative.sdtls_conn_start(live(), time(now)));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(c -> check(SdtlsNative.sdtls_conn_start(c, time(now))));
   }
 
   /** Feeds one datagram from the peer (not retained). */
   public synchronized void receive(byte[] datagram, long now) {
     Objects.requireNonNull(datagram, "datagram");
-    try {
-      live();
-      int rc = SdtlsNative.jconn_receive(holder, datagram, time(now));
-      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
-        throw queueFull("events", "pollEvent()");
-      }
-      checkUsage(rc);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(c -> checkUsage(
+        limited(SdtlsNative.jconn_receive(holder, datagram, time(now)), "events", "pollEvent()")));
   }
 
   /**
@@ -134,68 +122,38 @@ public final class Connection implements AutoCloseable {
    */
   public synchronized void send(byte[] data, long now) {
     Objects.requireNonNull(data, "data");
-    try {
-      live();
-      int rc = SdtlsNative.jconn_send(holder, data, time(now));
-      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
-        throw queueFull("datagrams", "pollDatagram()");
-      }
-      check(rc);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(c -> check(
+        limited(SdtlsNative.jconn_send(holder, data, time(now)), "datagrams", "pollDatagram()")));
   }
 
   /** When {@link #handleTimeout} must be called next, in the caller's nanoseconds; empty for never. */
   public synchronized OptionalLong nextDeadline() {
-    try {
-      long t = SdtlsNative.sdtls_conn_next_deadline(live());
-      return t < 0 ? OptionalLong.empty() : OptionalLong.of(t); // SDTLS_TIME_NEVER is -1 here
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    return Queries.deadline(query(SdtlsNative::sdtls_conn_next_deadline));
   }
 
   /** Acts on expired timers: retransmits, or ends a handshake that took too long. */
   public synchronized void handleTimeout(long now) {
-    try {
-      checkUsage(SdtlsNative.sdtls_conn_handle_timeout(live(), time(now)));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(c -> checkUsage(SdtlsNative.sdtls_conn_handle_timeout(c, time(now))));
   }
 
   /** Sends close_notify (then ready to send) when connected, and closes; twice is harmless. */
   public synchronized void shutdown(long now) {
-    try {
-      checkUsage(SdtlsNative.sdtls_conn_close(live(), time(now)));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(c -> checkUsage(SdtlsNative.sdtls_conn_close(c, time(now))));
   }
 
   /** The next datagram to send to the peer, or null when there is none. */
   public synchronized byte[] pollDatagram() {
-    if (datagrams.isEmpty()) {
-      fetchDatagrams();
-    }
-    return datagrams.poll();
+    return Queues.poll(datagrams, this::fetchDatagrams);
   }
 
   /** Every datagram to send to the peer, in order (emptied). */
   public synchronized List<byte[]> datagramsToSend() {
-    fetchDatagrams();
-    List<byte[]> all = new ArrayList<>(datagrams);
-    datagrams.clear();
-    return all;
+    return Queues.drain(datagrams, this::fetchDatagrams);
   }
 
   /** The next event, or null when there is none. */
   public synchronized Event pollEvent() {
-    if (events.isEmpty()) {
-      fetchEvents();
-    }
-    return events.poll();
+    return Queues.poll(events, this::fetchEvents);
   }
 
   /** The connection's state. */
@@ -372,19 +330,17 @@ public final class Connection implements AutoCloseable {
    * {@code SDTLS_E_STATE} before the handshake is done.
    */
   public void keyUpdate(long now) {
-    query(c -> {
-      check(SdtlsNative.sdtls_conn_key_update(c, time(now)));
-      return null;
-    });
+    run(c -> check(SdtlsNative.sdtls_conn_key_update(c, time(now))));
   }
 
   /** One call on the live C connection, under this object's lock. */
   private synchronized <T> T query(Function<SWIGTYPE_p_sdtls_conn, T> f) {
-    try {
-      return f.apply(live());
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    return Queries.fenced(this, live(), f);
+  }
+
+  /** {@link #query} for a call that returns nothing. */
+  private void run(Consumer<SWIGTYPE_p_sdtls_conn> f) {
+    query(Queries.returningNull(f));
   }
 
   /**
@@ -410,13 +366,7 @@ public final class Connection implements AutoCloseable {
 
   /** The holder's datagram queue: [uint32 len, native order][bytes] ... */
   private void fetchDatagrams() {
-    live();
-    byte[] raw;
-    try {
-      raw = SdtlsNative.jconn_take_datagrams(holder);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    byte[] raw = query(c -> SdtlsNative.jconn_take_datagrams(holder));
     if (raw == null) {
       return;
     }
@@ -430,14 +380,8 @@ public final class Connection implements AutoCloseable {
 
   /** The holder's event queue (records of bindings/sdtls.i: {@link QueuedRecord}). */
   private void fetchEvents() {
-    live();
-    byte[] raw;
     int[] lost = new int[1];
-    try {
-      raw = SdtlsNative.jconn_take_events(holder, lost);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    byte[] raw = query(c -> SdtlsNative.jconn_take_events(holder, lost));
     for (QueuedRecord r : QueuedRecord.all(raw)) {
       if (r.kind() == EV_DATA) {
         events.add(new Event.Data(r.data()));
@@ -447,9 +391,7 @@ public final class Connection implements AutoCloseable {
         events.add(new Event.Closed(r.reason(), r.detail()));
       }
     }
-    if (lost[0] != 0) {
-      throw new SdtlsException(lost[0], "an event was lost for want of memory");
-    }
+    QueuedRecord.checkLost(lost[0]);
   }
 
   // ---- helpers ----------------------------------------------------------------
@@ -462,10 +404,7 @@ public final class Connection implements AutoCloseable {
   }
 
   private static long time(long now) {
-    if (now < 0) {
-      throw new IllegalArgumentException("now must be a non-negative count of nanoseconds");
-    }
-    return now;
+    return Time.checked(now);
   }
 
   /**
@@ -478,6 +417,14 @@ public final class Connection implements AutoCloseable {
         "queue of " + what + " full (" + SdtlsNative.JQUEUE_MAX_RECORDS + " records or "
             + (SdtlsNative.JQUEUE_MAX_BYTES >> 20) + " MiB): take them with " + drain
             + " first; nothing was sent or lost");
+  }
+
+  /** {@code rc}, unless it is {@code SDTLS_E_LIMIT}: then {@link #queueFull} is thrown. */
+  static int limited(int rc, String what, String drain) {
+    if (rc == SdtlsNative.SDTLS_E_LIMIT) {
+      throw queueFull(what, drain);
+    }
+    return rc;
   }
 
   /** Throws the connection's error for any failure. */

@@ -4,11 +4,15 @@ package dev.sdtls;
 
 import dev.sdtls.internal.SWIGTYPE_p_sdtls_conn;
 import dev.sdtls.internal.SdtlsNative;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The queries both kinds of connection answer, on a live C connection: the
@@ -16,6 +20,31 @@ import java.util.Objects;
  */
 final class Queries {
   private Queries() {}
+
+  /**
+   * {@code f} applied to {@code handle}, with {@code owner} (the object
+   * whose cleaner frees the handle) kept reachable until it returns.
+   */
+  static <H, T> T fenced(Object owner, H handle, Function<H, T> f) {
+    try {
+      return f.apply(handle);
+    } finally {
+      Reference.reachabilityFence(owner);
+    }
+  }
+
+  /** {@code f} as a function for {@link #fenced}, returning null. */
+  static <H> Function<H, Void> returningNull(Consumer<H> f) {
+    return h -> {
+      f.accept(h);
+      return null;
+    };
+  }
+
+  /** A next-deadline call's result: empty for SDTLS_TIME_NEVER (-1 here). */
+  static OptionalLong deadline(long t) {
+    return t < 0 ? OptionalLong.empty() : OptionalLong.of(t);
+  }
 
   static State state(SWIGTYPE_p_sdtls_conn c) {
     return State.values()[SdtlsNative.sdtls_conn_state(c).swigValue()];

@@ -39,6 +39,13 @@ record QueuedRecord(int kind, int reason, long id, byte[] address, byte[] data, 
     return out;
   }
 
+  /** Throws for a take that reported {@code lost} (nonzero) events lost for want of memory. */
+  static void checkLost(int lost) {
+    if (lost != 0) {
+      throw new SdtlsException(lost, "an event was lost for want of memory");
+    }
+  }
+
   private static String ascii(byte[] b) {
     return new String(b, StandardCharsets.US_ASCII);
   }

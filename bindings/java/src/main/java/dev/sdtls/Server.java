@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Many DTLS peers behind one UDP socket, sans-I/O: it never touches a
@@ -128,59 +130,34 @@ public final class Server implements AutoCloseable {
   public synchronized void receive(byte[] datagram, InetSocketAddress from, long now) {
     Objects.requireNonNull(datagram, "datagram");
     InetAddress ip = ip(from);
-    live();
-    try {
-      int rc = SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope(ip), datagram, time(now));
-      if (rc == SdtlsNative.SDTLS_E_LIMIT) {
-        throw Connection.queueFull("events", "pollEvent()");
-      }
-      check(rc);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(s -> check(Connection.limited(
+        SdtlsNative.jserver_receive(holder, ip.getAddress(), from.getPort(), scope(ip), datagram, time(now)),
+        "events", "pollEvent()")));
   }
 
   /** The next datagram to send, or null when there is none. */
   public synchronized Datagram pollDatagram() {
-    if (datagrams.isEmpty()) {
-      fetchDatagrams();
-    }
-    return datagrams.poll();
+    return Queues.poll(datagrams, this::fetchDatagrams);
   }
 
   /** Every datagram to send, in order (emptied). */
   public synchronized List<Datagram> datagramsToSend() {
-    fetchDatagrams();
-    List<Datagram> all = new ArrayList<>(datagrams);
-    datagrams.clear();
-    return all;
+    return Queues.drain(datagrams, this::fetchDatagrams);
   }
 
   /** The next event, or null when there is none. */
   public synchronized ServerEvent pollEvent() {
-    if (events.isEmpty()) {
-      fetchEvents();
-    }
-    return events.poll();
+    return Queues.poll(events, this::fetchEvents);
   }
 
   /** When {@link #handleTimeout} must be called next, in the caller's nanoseconds; empty for never. */
   public synchronized OptionalLong nextDeadline() {
-    try {
-      long t = SdtlsNative.sdtls_server_next_deadline(live());
-      return t < 0 ? OptionalLong.empty() : OptionalLong.of(t); // SDTLS_TIME_NEVER is -1 here
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    return Queries.deadline(query(SdtlsNative::sdtls_server_next_deadline));
   }
 
   /** Retransmissions, handshake timeouts and idle evictions due by {@code now}. */
   public synchronized void handleTimeout(long now) {
-    try {
-      check(SdtlsNative.sdtls_server_handle_timeout(live(), time(now)));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(s -> check(SdtlsNative.sdtls_server_handle_timeout(s, time(now))));
   }
 
   /** The peers the server holds now (their events stay queued for {@link #pollEvent}). */
@@ -197,11 +174,7 @@ public final class Server implements AutoCloseable {
 
   /** A counter's value. */
   public synchronized long counter(Counter counter) {
-    try {
-      return SdtlsNative.sdtls_server_counter_get(live(), counter.c);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    return query(s -> SdtlsNative.sdtls_server_counter_get(s, counter.c));
   }
 
   /**
@@ -211,14 +184,12 @@ public final class Server implements AutoCloseable {
    */
   public synchronized void cookieSecret(byte[] secret, long now) {
     Objects.requireNonNull(secret, "secret");
-    try {
-      int rc = SdtlsNative.sdtls_server_set_cookie_secret(live(), secret, time(now));
+    run(s -> {
+      int rc = SdtlsNative.sdtls_server_set_cookie_secret(s, secret, time(now));
       if (rc != 0) {
         throw new SdtlsException(rc, "a cookie secret is 16..64 bytes");
       }
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    });
   }
 
   /**
@@ -242,12 +213,7 @@ public final class Server implements AutoCloseable {
     // rather than when the peer connects; handed on in SDP's form.
     String f = Fingerprint.parse(fingerprint.strip()).toString();
     InetAddress ip = ip(peer);
-    live();
-    try {
-      check(SdtlsNative.jserver_pin(holder, ip.getAddress(), peer.getPort(), scope(ip), f));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(s -> check(SdtlsNative.jserver_pin(holder, ip.getAddress(), peer.getPort(), scope(ip), f)));
   }
 
   /**
@@ -256,14 +222,11 @@ public final class Server implements AutoCloseable {
    */
   public synchronized int unpinPeer(InetSocketAddress peer) {
     InetAddress ip = ip(peer);
-    live();
-    try {
+    return query(s -> {
       int n = SdtlsNative.jserver_unpin(holder, ip.getAddress(), peer.getPort(), scope(ip));
       check(Math.min(n, 0));
       return n;
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    });
   }
 
   private static InetAddress ip(InetSocketAddress a) {
@@ -285,12 +248,7 @@ public final class Server implements AutoCloseable {
    * for new peers; {@link #close()} frees it.
    */
   public synchronized void shutdown(long now) {
-    live();
-    try {
-      check(SdtlsNative.jserver_close_all(holder, time(now)));
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    run(s -> check(SdtlsNative.jserver_close_all(holder, time(now))));
   }
 
   /**
@@ -348,11 +306,8 @@ public final class Server implements AutoCloseable {
 
   /** A connection's send, refused when the server's queue of datagrams is full. */
   int send(SWIGTYPE_p_sdtls_conn c, byte[] data, long now) {
-    int rc = SdtlsNative.jserver_conn_send(holder, c, data, time(now));
-    if (rc == SdtlsNative.SDTLS_E_LIMIT) {
-      throw Connection.queueFull("datagrams", "pollDatagram()");
-    }
-    return rc;
+    return Connection.limited(
+        SdtlsNative.jserver_conn_send(holder, c, data, time(now)), "datagrams", "pollDatagram()");
   }
 
   void fence() {
@@ -360,23 +315,14 @@ public final class Server implements AutoCloseable {
   }
 
   static long time(long now) {
-    if (now < 0) {
-      throw new IllegalArgumentException("now must be a non-negative count of nanoseconds");
-    }
-    return now;
+    return Time.checked(now);
   }
 
   // ---- the queues --------------------------------------------------------------------
 
   /** EV_DATAGRAM records (bindings/sdtls.i: {@link QueuedRecord}). */
   private void fetchDatagrams() {
-    live();
-    byte[] raw;
-    try {
-      raw = SdtlsNative.jserver_take_datagrams(holder);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    byte[] raw = query(s -> SdtlsNative.jserver_take_datagrams(holder));
     InetSocketAddress last = null;
     byte[] lastRaw = null;
     for (QueuedRecord r : QueuedRecord.all(raw)) {
@@ -391,14 +337,8 @@ public final class Server implements AutoCloseable {
 
   /** The events (bindings/sdtls.i: {@link QueuedRecord}; a connect event's address is the peer's). */
   private void fetchEvents() {
-    live();
-    byte[] raw;
     int[] lost = new int[1];
-    try {
-      raw = SdtlsNative.jserver_take_events(holder, lost);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    byte[] raw = query(s -> SdtlsNative.jserver_take_events(holder, lost));
     for (QueuedRecord r : QueuedRecord.all(raw)) {
       if (r.kind() == EV_CONNECT) {
         ServerConnection v = new ServerConnection(this, r.id(), address(r.address()));
@@ -418,9 +358,7 @@ public final class Server implements AutoCloseable {
         events.add(new ServerEvent.Closed(v, r.reason(), r.detail()));
       }
     }
-    if (lost[0] != 0) {
-      throw new SdtlsException(lost[0], "an event was lost for want of memory");
-    }
+    QueuedRecord.checkLost(lost[0]);
   }
 
   /** A peer address as holders.i writes it: int32 ip_len (4 or 16), 16 bytes of address, int32 port, int32 scope id. */
@@ -438,6 +376,16 @@ public final class Server implements AutoCloseable {
     } catch (UnknownHostException e) {
       throw new IllegalStateException("an address the server cannot name", e);
     }
+  }
+
+  /** One call on the live C server, under this object's lock. */
+  private synchronized <T> T query(Function<SWIGTYPE_p_sdtls_server, T> f) {
+    return Queries.fenced(this, live(), f);
+  }
+
+  /** {@link #query} for a call that returns nothing. */
+  private void run(Consumer<SWIGTYPE_p_sdtls_server> f) {
+    query(Queries.returningNull(f));
   }
 
   private SWIGTYPE_p_sdtls_server live() {

@@ -30,6 +30,14 @@ public final class Time {
     return EPOCH_NS + System.nanoTime();
   }
 
+  /** {@code now} as a call takes it; throws for a negative one. */
+  static long checked(long now) {
+    if (now < 0) {
+      throw new IllegalArgumentException("now must be a non-negative count of nanoseconds");
+    }
+    return now;
+  }
+
   private static long wallNanos() {
     Instant w = Instant.now();
     return Math.addExact(Math.multiplyExact(w.getEpochSecond(), 1_000_000_000L), w.getNano());

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdtls.internal.SdtlsNative;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,21 +29,10 @@ class ConnectionTest {
         ? "DTLSv1.3" : "DTLSv1.2";
   }
 
-  private static List<Event> drain(Connection c) {
-    List<Event> all = new ArrayList<>();
-    for (Event e; (e = c.pollEvent()) != null; ) {
-      all.add(e);
-    }
-    return all;
-  }
-
   @Test
   void handshakeAndOneDatagramEachWay() {
-    Certificate cert = Certificate.generate("server.test", 1);
-    try (Config serverConfig = new Config().certificate(cert);
-        Config clientConfig = new Config().peerFingerprint(cert.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.pinned(Certificate.generate("server.test", 1))) {
+      Connection server = p.server(), client = p.client();
       long now = 1_000 * MS;
       assertEquals(State.NEW, client.state());
       client.start(now);
@@ -84,17 +72,14 @@ class ConnectionTest {
       assertEquals(0, closed.reason(), "the peer's close_notify");
       assertNull(closed.error());
       assertEquals(State.CLOSED, server.state());
-      assertTrue(drain(client).isEmpty(), "no event for a close asked for");
+      assertTrue(Pairs.drain(client::pollEvent).isEmpty(), "no event for a close asked for");
     }
   }
 
   @Test
   void aLostFlightIsSentAgainAtTheDeadline() {
-    Certificate cert = Certificate.generate("server.test", 1);
-    try (Config serverConfig = new Config().certificate(cert);
-        Config clientConfig = new Config().peerFingerprint(cert.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.pinned(Certificate.generate("server.test", 1))) {
+      Connection server = p.server(), client = p.client();
       client.start(0);
       assertFalse(client.datagramsToSend().isEmpty()); // lost on the way
       long deadline = client.nextDeadline().orElseThrow();
@@ -112,10 +97,9 @@ class ConnectionTest {
   void theWrongCertificateFailsWithVerify() {
     Certificate cert = Certificate.generate("server.test", 1);
     Certificate other = Certificate.generate("server.test", 1);
-    try (Config serverConfig = new Config().certificate(cert);
-        Config clientConfig = new Config().peerFingerprint(other.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(cert),
+        new Config().peerFingerprint(other.fingerprint()))) {
+      Connection server = p.server(), client = p.client();
       client.start(0);
       Pairs.pump(client, server, 0);
       assertEquals(State.FAILED, client.state());

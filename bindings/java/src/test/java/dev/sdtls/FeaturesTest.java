@@ -30,6 +30,25 @@ class FeaturesTest {
     assertEquals(State.CONNECTED, server.state(), server.errorDetail());
   }
 
+  /**
+   * A pair pinned to CERT whose client was refused an export before the
+   * handshake (SDTLS_E_STATE, with a detail that says why), then connected.
+   */
+  private static Pairs.Pair connectedAfterEarlyExport() {
+    Pairs.Pair p = Pairs.Pair.pinned(CERT);
+    try {
+      SdtlsException early = assertThrows(SdtlsException.class,
+          () -> p.client().exportKeyingMaterial("EXPERIMENTAL x", null, 32));
+      assertEquals(SdtlsNative.SDTLS_E_STATE, early.code());
+      assertTrue(early.detail().contains("connected"), early.getMessage());
+      connect(p.client(), p.server(), 0);
+      return p;
+    } catch (RuntimeException | Error e) {
+      p.close();
+      throw e;
+    }
+  }
+
   /** One datagram each way. */
   private static void exchange(Connection client, Connection server, long now) {
     client.send("ping".getBytes(StandardCharsets.US_ASCII), now);
@@ -41,11 +60,10 @@ class FeaturesTest {
   @Test
   void pskHandshake() {
     byte[] key = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-    try (Config serverConfig = new Config().psk("other", new byte[] {9}).psk("device-7", key)
-            .pskIdentityHint("hint");
-        Config clientConfig = new Config().psk("device-7", key);
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(
+        new Config().psk("other", new byte[] {9}).psk("device-7", key).pskIdentityHint("hint"),
+        new Config().psk("device-7", key))) {
+      Connection server = p.server(), client = p.client();
       connect(client, server, 0);
       assertEquals("device-7", server.pskIdentity());
       assertEquals("device-7", client.pskIdentity());
@@ -62,12 +80,10 @@ class FeaturesTest {
   void aWrongPskFails() {
     // A Finished under the wrong key does not authenticate and is dropped
     // (RFC 6347): the handshake then fails at its timeout.
-    try (Config serverConfig = new Config().psk("device-7", "right key".getBytes(StandardCharsets.US_ASCII))
-            .handshakeTimeoutMillis(2000);
-        Config clientConfig = new Config().psk("device-7", "wrong key".getBytes(StandardCharsets.US_ASCII))
-            .handshakeTimeoutMillis(2000);
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(
+        new Config().psk("device-7", "right key".getBytes(StandardCharsets.US_ASCII)).handshakeTimeoutMillis(2000),
+        new Config().psk("device-7", "wrong key".getBytes(StandardCharsets.US_ASCII)).handshakeTimeoutMillis(2000))) {
+      Connection server = p.server(), client = p.client();
       client.start(0);
       long now = 0;
       for (int i = 0; i < 100 && client.state() == State.HANDSHAKING; i++) {
@@ -89,12 +105,12 @@ class FeaturesTest {
 
   @Test
   void srtpProfileAndKeyingAgree() {
-    try (Config serverConfig = new Config().certificate(CERT)
-            .srtpProfiles(SrtpProfile.SRTP_AEAD_AES_128_GCM, SrtpProfile.SRTP_AES128_CM_SHA1_80);
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint())
-            .srtpProfiles(SrtpProfile.SRTP_AES128_CM_SHA1_80, SrtpProfile.SRTP_AEAD_AES_128_GCM);
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(
+        new Config().certificate(CERT)
+            .srtpProfiles(SrtpProfile.SRTP_AEAD_AES_128_GCM, SrtpProfile.SRTP_AES128_CM_SHA1_80),
+        new Config().peerFingerprint(CERT.fingerprint())
+            .srtpProfiles(SrtpProfile.SRTP_AES128_CM_SHA1_80, SrtpProfile.SRTP_AEAD_AES_128_GCM))) {
+      Connection server = p.server(), client = p.client();
       assertNull(client.srtpKeying(), "none before the handshake");
       connect(client, server, 0);
       // The server picks the first of its own that the client offers.
@@ -116,10 +132,8 @@ class FeaturesTest {
       c.wipe();
       assertArrayEquals(new byte[28], c.clientWrite());
     }
-    try (Config serverConfig = new Config().certificate(CERT);
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.pinned(CERT)) {
+      Connection server = p.server(), client = p.client();
       connect(client, server, 0);
       assertNull(client.srtpProfile(), "no DTLS-SRTP offered");
       assertNull(client.srtpKeying());
@@ -157,11 +171,9 @@ class FeaturesTest {
 
   @Test
   void alpnAndGroupsAreNegotiated() {
-    try (Config serverConfig = new Config().certificate(CERT).alpn("webrtc", "coap").groups("P-256");
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint()).alpn("coap", "webrtc")
-            .groups("X25519", "P-256");
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(CERT).alpn("webrtc", "coap").groups("P-256"),
+        new Config().peerFingerprint(CERT.fingerprint()).alpn("coap", "webrtc").groups("X25519", "P-256"))) {
+      Connection server = p.server(), client = p.client();
       assertNull(client.alpn());
       connect(client, server, 0);
       assertEquals("webrtc", server.alpn(), "the server's preference wins");
@@ -175,14 +187,8 @@ class FeaturesTest {
 
   @Test
   void exportedKeyingMaterialIsEqualOnBothSides() {
-    try (Config serverConfig = new Config().certificate(CERT);
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
-      SdtlsException early = assertThrows(SdtlsException.class,
-          () -> client.exportKeyingMaterial("EXPERIMENTAL x", null, 32));
-      assertEquals(SdtlsNative.SDTLS_E_STATE, early.code());
-      connect(client, server, 0);
+    try (Pairs.Pair p = connectedAfterEarlyExport()) {
+      Connection server = p.server(), client = p.client();
       byte[] ctx = {1, 2, 3};
       byte[] a = client.exportKeyingMaterial("EXPERIMENTAL x", ctx, 64);
       assertEquals(64, a.length);
@@ -200,15 +206,8 @@ class FeaturesTest {
    */
   @Test
   void exportErrorsNameTheirCause() {
-    try (Config serverConfig = new Config().certificate(CERT);
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
-      SdtlsException early = assertThrows(SdtlsException.class,
-          () -> client.exportKeyingMaterial("EXPERIMENTAL x", null, 32));
-      assertEquals(SdtlsNative.SDTLS_E_STATE, early.code());
-      assertTrue(early.detail().contains("connected"), early.getMessage());
-      connect(client, server, 0);
+    try (Pairs.Pair p = connectedAfterEarlyExport()) {
+      Connection client = p.client();
       for (int length : new int[] {0, -1}) {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
             () -> client.exportKeyingMaterial("EXPERIMENTAL x", null, length));
@@ -265,10 +264,9 @@ class FeaturesTest {
       SdtlsException e = assertThrows(SdtlsException.class, () -> new Config().minVersion(DtlsVersion.DTLS_1_3));
       assertEquals(SdtlsNative.SDTLS_E_UNSUPPORTED, e.code());
     } else {
-      try (Config serverConfig = new Config().certificate(CERT).minVersion(DtlsVersion.DTLS_1_3);
-          Config clientConfig = new Config().peerFingerprint(CERT.fingerprint()).minVersion(DtlsVersion.DTLS_1_3);
-          Connection server = Connection.server(serverConfig);
-          Connection client = Connection.client(clientConfig, null)) {
+      try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(CERT).minVersion(DtlsVersion.DTLS_1_3),
+          new Config().peerFingerprint(CERT.fingerprint()).minVersion(DtlsVersion.DTLS_1_3))) {
+        Connection server = p.server(), client = p.client();
         connect(client, server, 0);
         assertEquals("DTLSv1.3", client.version());
         client.keyUpdate(MS);
@@ -282,10 +280,9 @@ class FeaturesTest {
         assertInstanceOf(Event.Data.class, client.pollEvent());
       }
     }
-    try (Config serverConfig = new Config().certificate(CERT).maxVersion(DtlsVersion.DTLS_1_2);
-        Config clientConfig = new Config().peerFingerprint(CERT.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(CERT).maxVersion(DtlsVersion.DTLS_1_2),
+        new Config().peerFingerprint(CERT.fingerprint()))) {
+      Connection server = p.server(), client = p.client();
       SdtlsException early = assertThrows(SdtlsException.class, () -> client.keyUpdate(0));
       assertEquals(SdtlsNative.SDTLS_E_STATE, early.code());
       connect(client, server, 0);

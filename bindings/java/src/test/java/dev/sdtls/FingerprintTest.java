@@ -49,23 +49,19 @@ class FingerprintTest {
     for (Fingerprint.Hash h : new Fingerprint.Hash[] {Fingerprint.Hash.SHA_384, Fingerprint.Hash.SHA_512}) {
       Fingerprint f = CERT.fingerprint(h);
       for (String pin : new String[] {f.toString(), f.bare()}) {
-        try (Config serverConfig = new Config().certificate(CERT);
-            Config clientConfig = new Config().peerFingerprint(pin);
-            Connection server = Connection.server(serverConfig);
-            Connection client = Connection.client(clientConfig, null)) {
-          client.start(0);
-          Pairs.pump(client, server, 0);
+        try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(CERT),
+            new Config().peerFingerprint(pin))) {
+          Connection client = p.client();
+          p.handshake(0);
           assertEquals(State.CONNECTED, client.state(), client.errorDetail());
           assertEquals(f, client.peerCertificateFingerprint(h));
         }
       }
       Fingerprint wrong = OTHER.fingerprint(h);
-      try (Config serverConfig = new Config().certificate(CERT);
-          Config clientConfig = new Config().peerFingerprint(wrong);
-          Connection server = Connection.server(serverConfig);
-          Connection client = Connection.client(clientConfig, null)) {
-        client.start(0);
-        Pairs.pump(client, server, 0);
+      try (Pairs.Pair p = Pairs.Pair.of(new Config().certificate(CERT),
+          new Config().peerFingerprint(wrong))) {
+        Connection client = p.client();
+        p.handshake(0);
         assertEquals(State.FAILED, client.state());
         assertTrue(client.errorDetail().contains(wrong.toString()), client.errorDetail());
       }

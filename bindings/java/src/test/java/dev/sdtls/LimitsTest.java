@@ -27,14 +27,10 @@ class LimitsTest {
 
   @Test
   void queuesAreBoundedAndLoseNothing() {
-    Certificate cert = Certificate.generate("server.test", 1);
-    try (Config serverConfig = new Config().certificate(cert);
-        Config clientConfig = new Config().peerFingerprint(cert.fingerprint());
-        Connection server = Connection.server(serverConfig);
-        Connection client = Connection.client(clientConfig, null)) {
+    try (Pairs.Pair p = Pairs.Pair.pinned(Certificate.generate("server.test", 1))) {
+      Connection server = p.server(), client = p.client();
       long now = 1_000 * MS;
-      client.start(now);
-      Pairs.pump(client, server, now);
+      p.handshake(now);
       while (client.pollEvent() != null || server.pollEvent() != null) {
         // the handshake's events
       }

@@ -17,7 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,11 +57,7 @@ class ServerTest {
   }
 
   private static List<ServerEvent> drain(Server s) {
-    List<ServerEvent> all = new ArrayList<>();
-    for (ServerEvent e; (e = s.pollEvent()) != null; ) {
-      all.add(e);
-    }
-    return all;
+    return Pairs.drain(s::pollEvent);
   }
 
   @Test
