@@ -350,10 +350,8 @@ int pump(world *w) {
  * cookie exchange included) at one instant. NULL, with the failure
  * recorded, when it does not get connected. */
 client *client_connect(world *w, struct sockaddr_in addr) {
-  client *c = client_add(w, addr);
-  const int rc = sdtls_conn_start(c->conn, w->now);
-  if (rc != 0) {
-    CHECK_FAIL_("sdtls_conn_start: %s", sdtls_strerror(rc));
+  client *c = client_start(w, addr);
+  if (c == NULL) {
     return NULL;
   }
   pump(w);
@@ -363,6 +361,40 @@ client *client_connect(world *w, struct sockaddr_in addr) {
 
 uint64_t ctr(world *w, sdtls_server_counter c) {
   return sdtls_server_counter_get(w->server, c);
+}
+
+world *test_world(world_opts o, unsigned needs) {
+  if (((needs & NEED_GLUE) != 0 && skip_without_glue()) ||
+      ((needs & NEED_DTLS13) != 0 && skip_without_dtls13())) {
+    return NULL;
+  }
+  world *w = world_new(o);
+  CHECK(w != NULL);
+  return w;
+}
+
+client *client_start(world *w, struct sockaddr_in addr) {
+  client *c = client_add(w, addr);
+  const int rc = sdtls_conn_start(c->conn, w->now);
+  CHECKF(rc == 0, "sdtls_conn_start: %s", sdtls_strerror(rc));
+  return rc == 0 ? c : NULL;
+}
+
+int client_send(client *c, const char *text) {
+  const int rc = sdtls_conn_send(c->conn, (const uint8_t *)text, strlen(text), c->w->now);
+  pump(c->w);
+  return rc;
+}
+
+void client_timeout_after(client *c, sdtls_time dt) {
+  c->w->now += dt;
+  sdtls_conn_handle_timeout(c->conn, c->w->now);
+  pump(c->w);
+}
+
+int server_timeout_at(world *w, sdtls_time t) {
+  w->now = t;
+  return sdtls_server_handle_timeout(w->server, t);
 }
 
 uint64_t be(const uint8_t *p, size_t n) {
@@ -479,6 +511,14 @@ bool skip_without_glue(void) {
   skipped_tests++;
   return true;
 #endif
+}
+
+bool skip_without_dtls13(void) {
+  if (!sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
+    printf("  (skipped: the engine does not speak DTLS 1.3)\n");
+    return true;
+  }
+  return false;
 }
 
 int world_main(const check_test *tests, size_t n, int argc, char **argv) {

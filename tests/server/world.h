@@ -139,6 +139,44 @@ client *client_connect(world *w, struct sockaddr_in addr);
 
 uint64_t ctr(world *w, sdtls_server_counter c);
 
+/* What a test needs of the engine, for test_world(). */
+enum { NEED_GLUE = 1, NEED_DTLS13 = 2 };
+
+/* The world of one test, made from `o`: NULL when the test is skipped
+ * (NEED_GLUE: skip_without_glue(); NEED_DTLS13: the engine does not speak
+ * DTLS 1.3, said so) or, with the failure recorded, when the world cannot
+ * be made. Either way the test returns. */
+world *test_world(world_opts o, unsigned needs);
+
+/* Declares `w`, the world of the test (test_world()), and returns from the
+ * test when there is none. */
+#define TEST_WORLD(w, o, needs)        \
+  world *w = test_world((o), (needs)); \
+  if (w == NULL) {                     \
+    return;                            \
+  }                                    \
+  (void)0
+
+/* A new client at `addr`, started: its first flight waits in to_server.
+ * NULL, with the failure recorded, when it does not start. */
+client *client_start(world *w, struct sockaddr_in addr);
+
+/* `c` sends `text` (0, or sdtls_conn_send()'s error), then everything in
+ * flight is delivered (pump()). */
+int client_send(client *c, const char *text);
+
+/* The clock moves on by `dt`, `c`'s timers run there (its retransmission),
+ * then everything in flight is delivered (pump()). */
+void client_timeout_after(client *c, sdtls_time dt);
+
+/* The clock moves to `t` and the server handles its deadlines there:
+ * sdtls_server_handle_timeout()'s result. */
+int server_timeout_at(world *w, sdtls_time t);
+
+/* The engine speaks DTLS 1.3: false, after saying so, when it does not
+ * (the test is skipped). */
+bool skip_without_dtls13(void);
+
 
 /* ---- wire helpers (an independent reading of RFC 6347) ---- */
 
