@@ -14,13 +14,6 @@
 
 #include "world.h"
 
-/* A world whose peers are evicted after 1 s without traffic. */
-static world_opts idle_opts(void) {
-  world_opts o = default_opts();
-  o.idle_ms = 1000;
-  return o;
-}
-
 static void test_fifty_clients(void) {
   TEST_WORLD(w, default_opts(), NEED_GLUE);
   w->echo = true;
@@ -64,7 +57,7 @@ static void test_fifty_clients(void) {
 }
 
 static void test_idle_eviction(void) {
-  TEST_WORLD(w, idle_opts(), NEED_GLUE);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   client *c = client_connect(w, addr_of(0x7f000001, 40002));
   REQUIRE(c != NULL);
   const sdtls_time t = w->now;
@@ -93,7 +86,7 @@ static void test_idle_eviction(void) {
 /* Many peers with staggered deadlines: the earliest is always reported and
  * evictions come in deadline order, also after removals in the middle. */
 static void test_deadline_order(void) {
-  TEST_WORLD(w, idle_opts(), NEED_GLUE);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   const sdtls_time t = w->now;
   const int kClients = 20;
   for (int i = 0; i < kClients; i++) {
@@ -468,7 +461,7 @@ static void test_server_free_in_callbacks(void) {
 /* Datagrams that do not authenticate from an established peer's address
  * (a spoofer's junk) do not count as activity: the idle deadline stays. */
 static void test_junk_does_not_keep_peer_alive(void) {
-  TEST_WORLD(w, idle_opts(), NEED_GLUE);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   struct sockaddr_in a = addr_of(0x7f000001, 45400);
   client *c = client_connect(w, a);
   REQUIRE(c != NULL);
@@ -493,7 +486,7 @@ static void test_junk_does_not_keep_peer_alive(void) {
 
 /* Every peer due at `now` is handled in one call, up to the end of time. */
 static void test_timeout_handles_every_due_peer(void) {
-  TEST_WORLD(w, idle_opts(), NEED_GLUE);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   for (int round = 0; round < 2; round++) {
     /* Five peers due at one instant; the second five handled at the end of time. */
     const sdtls_time due = round == 0 ? w->now + 1000 * MS : SDTLS_TIME_NEVER;

@@ -216,6 +216,13 @@ world_opts default_opts(void) {
   return o;
 }
 
+world_opts timed_opts(int64_t idle_ms, int64_t lifetime_ms) {
+  world_opts o = default_opts();
+  o.idle_ms = idle_ms != 0 ? idle_ms : o.idle_ms;
+  o.lifetime_ms = lifetime_ms != 0 ? lifetime_ms : o.lifetime_ms;
+  return o;
+}
+
 world *world_new(world_opts o) {
   world *w = calloc(1, sizeof(*w));
   w->now = 100 * SEC + 1 * MS;

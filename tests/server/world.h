@@ -109,6 +109,10 @@ struct sockaddr_in addr_of(uint32_t ip, uint16_t port);
 
 world_opts default_opts(void);
 
+/* default_opts() with another idle timeout and cookie lifetime (in ms; 0:
+ * the default's). */
+world_opts timed_opts(int64_t idle_ms, int64_t lifetime_ms);
+
 world *world_new(world_opts o);
 
 void world_free(world *w);
