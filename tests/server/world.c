@@ -211,6 +211,15 @@ struct sockaddr_in addr_of(uint32_t ip, uint16_t port) {
   return sin;
 }
 
+struct sockaddr_in6 addr6_of(const char *text, uint16_t port) {
+  struct sockaddr_in6 sin6;
+  memset(&sin6, 0, sizeof(sin6));
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  CHECK_EQ(inet_pton(AF_INET6, text, &sin6.sin6_addr), 1);
+  return sin6;
+}
+
 world_opts default_opts(void) {
   world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL, NULL, 0, 0};
   return o;
@@ -455,20 +464,29 @@ size_t ch_rewrite(const uint8_t *ch, size_t len, const uint8_t *cookie, size_t c
   return n;
 }
 
+size_t first_flight(world *w, pkt *out, size_t max) {
+  client *c = client_start(w, addr_of(0x7f000063, 9));
+  size_t n = 0;
+  while (c != NULL && n < max && q_pop(&w->to_server, &out[n])) {
+    n++;
+  }
+  q_clear(&w->to_server);
+  if (c != NULL) {
+    sdtls_conn_free(c->conn);
+    c->conn = NULL;
+  }
+  return n;
+}
+
 /* A first ClientHello as an sdtls client sends it. */
 size_t template_client_hello(world *w, uint8_t *out) {
-  client *c = client_add(w, addr_of(0x7f000063, 9));
-  CHECK_EQ(sdtls_conn_start(c->conn, w->now), 0);
   pkt p;
-  size_t n = 0;
-  if (q_pop(&w->to_server, &p)) {
-    memcpy(out, p.data, p.len);
-    n = p.len;
-    free(p.data);
+  if (first_flight(w, &p, 1) == 0) {
+    return 0;
   }
-  sdtls_conn_free(c->conn);
-  c->conn = NULL;
-  return n;
+  memcpy(out, p.data, p.len);
+  free(p.data);
+  return p.len;
 }
 
 /* Sends `ch` from `addr` and returns the cookie of the server's answer. */

@@ -3,7 +3,8 @@
  * client connections, datagrams carried by queues, a virtual clock, and an
  * independent reading of the wire (RFC 6347) to look at what is sent.
  * Nothing here sleeps or touches a socket. Used by cookie_test.c,
- * front_end_test.c, server_test.c and wire_test.c. */
+ * front_end_test.c, server_test.c and wire_test.c (pin_table_test.c takes
+ * its addresses from it). */
 #ifndef SDTLS_SERVER_WORLD_H
 #define SDTLS_SERVER_WORLD_H
 
@@ -107,6 +108,9 @@ typedef struct world_opts {
 
 struct sockaddr_in addr_of(uint32_t ip, uint16_t port);
 
+/* The IPv6 address `text` (it must parse) at `port`. */
+struct sockaddr_in6 addr6_of(const char *text, uint16_t port);
+
 world_opts default_opts(void);
 
 /* default_opts() with another idle timeout and cookie lifetime (in ms; 0:
@@ -201,6 +205,10 @@ size_t hvr_cookie(const pkt *p, uint8_t *out);
  * and message_seq replaced, lengths fixed up. */
 size_t ch_rewrite(const uint8_t *ch, size_t len, const uint8_t *cookie, size_t cookie_len,
                   uint64_t rec_seq, uint16_t msg_seq, uint8_t *out);
+
+/* The datagrams of a first flight as an sdtls client of the world sends
+ * it, into out (at most `max`; the caller frees their data): how many. */
+size_t first_flight(world *w, pkt *out, size_t max);
 
 /* A first ClientHello as an sdtls client sends it. */
 size_t template_client_hello(world *w, uint8_t *out);
