@@ -28,6 +28,23 @@ int run_pair(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc,
 
 sdtls_config *plain_config(void);
 
+/* A string setter of a config, such as sdtls_config_set_alpn. */
+typedef int (*config_setter)(sdtls_config *config, const char *value);
+
+/* run_pair() between a client that does not verify and a server with
+ * g_server's certificate, `set` having taken `client` on the client's
+ * config and `server` on the server's (NULL: not called), then refused
+ * each of `refused` (NULL-terminated; may be NULL) on the server's, which
+ * must change nothing. */
+int run_pair_set(fixture *fx, uint64_t seed, config_setter set, const char *client,
+                 const char *server, const char *const *refused);
+
+/* A list setter (sdtls_config_set_groups, ..._srtp_profiles) on a new
+ * config: refuses `name` 10000 times (joined by `sep`) and the list
+ * `twice` (a name twice); takes the list `distinct`. */
+void check_list_limit(config_setter set, const char *name, char sep, const char *twice,
+                      const char *distinct);
+
 void fingerprint_text(const testcert *tc, char *out, size_t len);
 
 /* A PSK and a lookup that knows it under the identity "id". */
