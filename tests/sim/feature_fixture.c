@@ -19,6 +19,21 @@ int run_pair(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc,
   return ok;
 }
 
+int run_pinned_pair(fixture *fx, uint64_t seed, const char *const *client_pins, size_t n,
+                    const char *server_pin) {
+  sdtls_config *cc = config_make(&g_client, 1, NULL), *sc = config_make(&g_server, 1, NULL);
+  CHECK(cc && sc);
+  for (size_t i = 0; cc != NULL && i < n; i++) {
+    CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, client_pins[i]), 0);
+  }
+  if (!fixture_init(fx, seed, START, cc, sc) || !fixture_conns(fx)) {
+    CHECK_FAIL_("the pinned pair could not be made");
+    return 0;
+  }
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(fx), server_pin), 0);
+  return pair_handshake(fx->p, 10 * NETSIM_SEC);
+}
+
 sdtls_config *plain_config(void) {
   sdtls_config *c = NULL;
   return sdtls_config_new(&c) == 0 ? c : NULL;
