@@ -250,3 +250,10 @@ void squash(const char *s, char *out, size_t out_len) {
     if (isalnum((unsigned char)*s)) out[n++] = (char)tolower((unsigned char)*s);
   out[n] = '\0';
 }
+
+void dgram_push(dgram_queue *q, const uint8_t *d, size_t len) {
+  if (q->n < DGRAM_QUEUE_LEN && len <= sizeof(q->data[0])) {
+    memcpy(q->data[q->n], d, len);
+    q->len[q->n++] = len;
+  }
+}

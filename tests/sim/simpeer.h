@@ -99,6 +99,17 @@ int peer_ended(void *ctx);     /* ctx is one peer: FAILED, CLOSED or freed */
  * Returns 1 when both are CONNECTED. */
 int pair_handshake(peer pair[2], sdtls_time max_duration);
 
+/* Datagrams a test carries itself (sdtls_server tests without netsim):
+ * at most DGRAM_QUEUE_LEN of at most 2048 bytes, the rest dropped. */
+#define DGRAM_QUEUE_LEN 64
+typedef struct dgram_queue {
+  uint8_t data[DGRAM_QUEUE_LEN][2048];
+  size_t len[DGRAM_QUEUE_LEN];
+  size_t n;
+} dgram_queue;
+
+void dgram_push(dgram_queue *q, const uint8_t *d, size_t len);
+
 /* Test payloads that check themselves: message `index` from `sender`
  * (len >= 8). */
 void payload_make(uint8_t *buf, size_t len, int sender, unsigned index);
