@@ -196,6 +196,16 @@ static void test_reentrant_calls(void) {
   fixture_teardown(&fx);
 }
 
+/* Starts the client and runs the simulator (at most `duration`): side
+ * `side` must have freed its connection from one of its callbacks, and no
+ * callback may follow. */
+static void start_expecting_free(fixture *fx, int side, sdtls_time duration) {
+  CHECK_EQ(sdtls_conn_start(CLIENT(fx), now_of(fx)), 0);
+  netsim_run(fx->sim, NULL, NULL, duration, 100000);
+  CHECK(fx->p[side].freed);
+  CHECK_EQ(fx->p[side].callbacks_after_free, 0);
+}
+
 static void test_free_in_callbacks(void) {
   fixture fx;
   const uint8_t msg[4] = "data";
@@ -228,11 +238,8 @@ static void test_free_in_callbacks(void) {
   for (int side = 0; side < 2; side++) {
     REQUIRE(fixture_setup(&fx, 5 + (uint64_t)side));
     fx.p[side].free_in_handshake_done = 1;
-    CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-    netsim_run(fx.sim, NULL, NULL, 40 * NETSIM_SEC, 100000);
-    CHECK(fx.p[side].freed);
+    start_expecting_free(&fx, side, 40 * NETSIM_SEC);
     CHECK_EQ(fx.p[side].handshake_done, 1);
-    CHECK_EQ(fx.p[side].callbacks_after_free, 0);
     fixture_teardown(&fx);
   }
 
@@ -250,12 +257,9 @@ static void test_free_in_callbacks(void) {
   REQUIRE(fixture_setup(&fx, 8));
   fx.p[0].free_in_close = 1;
   peer_cleanup(&fx.p[1]);
-  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-  netsim_run(fx.sim, NULL, NULL, 60 * NETSIM_SEC, 100000);
-  CHECK(fx.p[0].freed);
+  start_expecting_free(&fx, 0, 60 * NETSIM_SEC);
   CHECK_EQ(fx.p[0].close_calls, 1);
   CHECK_EQ(fx.p[0].close_reason, SDTLS_E_TIMEOUT);
-  CHECK_EQ(fx.p[0].callbacks_after_free, 0);
   fixture_teardown(&fx);
 }
 
@@ -269,11 +273,8 @@ static void test_free_in_send_callback(void) {
   REQUIRE_EQ(sdtls_config_set_option(fx.sc, SDTLS_OPT_MTU, 256), 0);
   REQUIRE(fixture_conns(&fx));
   fx.p[1].free_in_send = 1;
-  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-  netsim_run(fx.sim, NULL, NULL, 5 * NETSIM_SEC, 100000);
-  CHECK(fx.p[1].freed);
+  start_expecting_free(&fx, 1, 5 * NETSIM_SEC);
   CHECK_EQ(fx.p[1].send_calls, 1);
-  CHECK_EQ(fx.p[1].callbacks_after_free, 0);
   fixture_teardown(&fx);
 
   /* The client's side, during sdtls_conn_start() itself. */
