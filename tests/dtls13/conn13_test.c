@@ -302,12 +302,8 @@ static void test_impaired_links(void) {
   for (int i = 0; i < runs; i++) {
     fixture fx;
     REQUIRE(setup(&fx, 100 + i, client_config(0, PQ), server_config(0, PQ)));
-    netsim_link l = {0};
-    l.drop = 0.2;
-    l.duplicate = 0.1;
-    l.reorder = 0.2;
-    l.delay_ns = 20 * NETSIM_MS;
-    l.jitter_ns = 10 * NETSIM_MS;
+    const netsim_link l = {.drop = 0.2, .duplicate = 0.1, .reorder = 0.2,
+                           .delay_ns = 20 * NETSIM_MS, .jitter_ns = 10 * NETSIM_MS};
     netsim_set_link(fx.sim, NETSIM_A, &l);
     netsim_set_link(fx.sim, NETSIM_B, &l);
     if (pair_handshake(fx.p, 60 * NETSIM_SEC) &&
