@@ -7,13 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
-
-static testcert g_server;
+#include "feature_fixture.h" /* g_server ("server.test"), feature_main() */
 
 /* A server with g_server and a client that does not verify, both
  * retransmitting after 100 ms; the clock starts at 77 s. */
@@ -495,7 +489,6 @@ static void test_fuzz(void) {
 }
 
 int main(int argc, char **argv) {
-  if (testcert_ecdsa("server.test", &g_server) != 0) return 1;
   static const check_test tests[] = {
       {"null_arguments", test_null_arguments},
       {"call_order", test_call_order},
@@ -506,7 +499,5 @@ int main(int argc, char **argv) {
       {"garbage_in_every_state", test_garbage_in_every_state},
       {"fuzz", test_fuzz},
   };
-  const int status = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  return status;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
