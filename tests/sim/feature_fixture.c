@@ -26,8 +26,9 @@ int run_pinned_pair(fixture *fx, uint64_t seed, const char *const *client_pins, 
   for (size_t i = 0; cc != NULL && i < n; i++) {
     CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, client_pins[i]), 0);
   }
-  if (!fixture_init(fx, seed, START, cc, sc) || !fixture_conns(fx)) {
-    CHECK_FAIL_("the pinned pair could not be made");
+  const int made = fixture_init(fx, seed, START, cc, sc) && fixture_conns(fx);
+  CHECKF(made, "the pinned pair could not be made");
+  if (!made) {
     return 0;
   }
   CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(fx), server_pin), 0);
@@ -59,7 +60,8 @@ void check_list_limit(config_setter set, const char *name, char sep, const char 
                       const char *distinct) {
   sdtls_config *c = plain_config();
   char *many = repeated_list(10000, strlen(name), sep, name);
-  CHECK(c && many);
+  CHECK(c != NULL);
+  CHECK(many != NULL);
   if (c && many) {
     CHECK_EQ(set(c, many), SDTLS_E_INVALID_ARGUMENT);
     CHECK_EQ(set(c, twice), SDTLS_E_INVALID_ARGUMENT);
