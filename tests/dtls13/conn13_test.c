@@ -8,19 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
+#include "feature_fixture.h" /* g_server ("server.test"), feature_main() */
 
-static testcert g_server;
 #define SIM_START (1000 * NETSIM_SEC)
 
-/* max_version 0: the engine's newest (config_make pins DTLS 1.2 for the
- * older tests; undone here). */
-static sdtls_config *client_config(int64_t max_version, const char *groups) {
-  sdtls_config *c = config_make(NULL, 1, &g_server);
+/* `c` (NULL: none) speaking up to `max_version`, 0: the engine's newest
+ * (config_make pins DTLS 1.2 for the older tests; undone here), with
+ * `groups` (NULL: the default). */
+static sdtls_config *at_version(sdtls_config *c, int64_t max_version, const char *groups) {
   if (c != NULL) {
     CHECK_EQ(sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION,
                                      max_version != 0 ? max_version : SDTLS_DTLS1_3), 0);
@@ -31,16 +26,13 @@ static sdtls_config *client_config(int64_t max_version, const char *groups) {
   return c;
 }
 
+/* A client verifying the server's certificate, and the server. */
+static sdtls_config *client_config(int64_t max_version, const char *groups) {
+  return at_version(config_make(NULL, 1, &g_server), max_version, groups);
+}
+
 static sdtls_config *server_config(int64_t max_version, const char *groups) {
-  sdtls_config *c = config_make(&g_server, 0, NULL);
-  if (c != NULL) {
-    CHECK_EQ(sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION,
-                                     max_version != 0 ? max_version : SDTLS_DTLS1_3), 0);
-  }
-  if (c != NULL && groups != NULL) {
-    CHECK_EQ(sdtls_config_set_groups(c, groups), 0);
-  }
-  return c;
+  return at_version(config_make(&g_server, 0, NULL), max_version, groups);
 }
 
 static int setup(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc) {
@@ -286,17 +278,10 @@ static void test_server_vanishes_after_its_flight(void) {
   REQUIRE(cc != NULL);
   CHECK_EQ(sdtls_config_set_option(cc, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 5000), 0);
   REQUIRE(setup(&fx, 80, cc, server_config(0, NULL)));
-  netsim_link l = {0};
-  l.delay_ns = 10 * NETSIM_MS;
-  netsim_set_link(fx.sim, NETSIM_A, &l);
-  netsim_set_link(fx.sim, NETSIM_B, &l);
-  const sdtls_time t0 = netsim_now(fx.sim);
-  REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), t0), 0);
+  const sdtls_time t0 = start_on_slow_links(&fx);
+  REQUIRE(t0 != 0);
   netsim_run_for(fx.sim, 15 * NETSIM_MS); /* the server's flight is on its way */
-  peer_cleanup(&fx.p[1]);
-  l.drop = 1.0;
-  netsim_set_link(fx.sim, NETSIM_A, &l);
-  netsim_run(fx.sim, peer_ended, &fx.p[0], 60 * NETSIM_SEC, 100000);
+  server_vanishes(&fx);
   peer *c = &fx.p[0];
   CHECK_EQ(c->handshake_done, 1);
   CHECK_EQ(sdtls_conn_state(c->conn), SDTLS_STATE_FAILED);
@@ -317,12 +302,8 @@ static void test_impaired_links(void) {
   for (int i = 0; i < runs; i++) {
     fixture fx;
     REQUIRE(setup(&fx, 100 + i, client_config(0, PQ), server_config(0, PQ)));
-    netsim_link l = {0};
-    l.drop = 0.2;
-    l.duplicate = 0.1;
-    l.reorder = 0.2;
-    l.delay_ns = 20 * NETSIM_MS;
-    l.jitter_ns = 10 * NETSIM_MS;
+    const netsim_link l = {.drop = 0.2, .duplicate = 0.1, .reorder = 0.2,
+                           .delay_ns = 20 * NETSIM_MS, .jitter_ns = 10 * NETSIM_MS};
     netsim_set_link(fx.sim, NETSIM_A, &l);
     netsim_set_link(fx.sim, NETSIM_B, &l);
     if (pair_handshake(fx.p, 60 * NETSIM_SEC) &&
@@ -385,9 +366,6 @@ static void test_resumption(void) {
 }
 
 int main(int argc, char **argv) {
-  if (testcert_ecdsa("server.test", &g_server) != 0) {
-    return 1;
-  }
   static const check_test tests[] = {
       {"feature_and_range", test_feature_and_range},
       {"default_is_dtls13", test_default_is_dtls13},
@@ -400,7 +378,5 @@ int main(int argc, char **argv) {
       {"small_mtu", test_small_mtu},
       {"resumption", test_resumption},
   };
-  int rc = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  return rc;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -21,14 +21,10 @@ static const char kGlueMessage[] =
 /* One sdtls client through the cookie exchange: the hand-over must let the
  * handshake finish at once, with no retransmission timeout. */
 static void test_handshake_with_cookie(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   w->echo = true;
-  client *c = client_add(w, addr_of(0x7f000001, 40000));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  client *c = client_start(w, addr_of(0x7f000001, 40000));
+  REQUIRE(c != NULL);
 
   /* ClientHello 1 -> HelloVerifyRequest: same record number, no state. */
   pkt ch1;
@@ -70,8 +66,7 @@ static void test_handshake_with_cookie(void) {
   CHECK_EQ(w->connects, 1);
 
   /* Data both ways. */
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"ping", 4, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "ping"), 0);
   CHECK_EQ(w->data_events, 1);
   CHECK_EQ(c->rx_count, 1);
   CHECK(c->rx_len == 15 && memcmp(c->rx, "echo:ping:40000", 15) == 0);
@@ -104,11 +99,7 @@ static int flood_send(void *user, const uint8_t *addr, size_t addr_len, const ui
 /* 100,000 ClientHellos from distinct spoofed addresses: answers only, no
  * connection, no memory per peer. */
 static void test_flood_keeps_no_state(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   uint8_t ch[2048];
   size_t n = template_client_hello(w, ch);
   REQUIRE(n > 0);
@@ -155,13 +146,8 @@ static void test_flood_keeps_no_state(void) {
 }
 
 static void test_cookie_checks(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world_opts o = default_opts();
-  o.lifetime_ms = 10000; /* buckets of 10 s; the clock starts at 100.001 s */
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  /* buckets of 10 s; the clock starts at 100.001 s */
+  TEST_WORLD(w, timed_opts(0, 10000), NEED_GLUE);
   uint8_t ch[2048], cookie[255], bad[255];
   size_t n = template_client_hello(w, ch);
   REQUIRE(n > 0);
@@ -218,13 +204,7 @@ static void test_cookie_checks(void) {
 }
 
 static void test_cookie_secret_rotation(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world_opts o = default_opts();
-  o.lifetime_ms = 10000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, timed_opts(0, 10000), NEED_GLUE);
   uint8_t ch[2048], c0a[255], c0b[255], c0c[255], c1[255];
   size_t n = template_client_hello(w, ch);
   REQUIRE(n > 0);
@@ -256,7 +236,7 @@ static void test_cookie_secret_rotation(void) {
 
   /* The previous secret is accepted for one lifetime after the rotation. */
   world_free(w);
-  w = world_new(o);
+  w = world_new(timed_opts(0, 10000));
   REQUIRE(w != NULL);
   n = template_client_hello(w, ch);
   lc = get_cookie(w, ch, n, c, c0c);
@@ -266,7 +246,7 @@ static void test_cookie_secret_rotation(void) {
   /* Servers sharing a secret accept each other's cookies. */
   uint8_t shared[255];
   size_t ls = get_cookie(w, ch, n, a, shared); /* under S1 */
-  world *w2 = world_new(o);
+  world *w2 = world_new(timed_opts(0, 10000));
   REQUIRE(w2 != NULL);
   w2->now = w->now;
   REQUIRE_EQ(sdtls_server_set_cookie_secret(w2->server, s1, sizeof(s1), w2->now), 0);
@@ -276,13 +256,9 @@ static void test_cookie_secret_rotation(void) {
 }
 
 static void test_retransmitted_client_hellos(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40001));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
+  client *c = client_start(w, addr_of(0x7f000001, 40001));
+  REQUIRE(c != NULL);
   pkt ch1, ch2;
   REQUIRE(q_pop(&w->to_server, &ch1));
   /* The first ClientHello twice: two answers, still no state. */
@@ -322,8 +298,7 @@ static void test_retransmitted_client_hellos(void) {
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 2);
   CHECK_EQ(w->closes, 0);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"after", 5, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "after"), 0);
   CHECK_EQ(w->data_events, 1);
   free(ch1.data);
   free(ch2.data);
@@ -334,15 +309,13 @@ static void test_retransmitted_client_hellos(void) {
 static void test_without_cookies(void) {
   world_opts o = default_opts();
   o.cookies = 0;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, o, 0);
   w->echo = true;
   client *c = client_connect(w, addr_of(0x7f000001, 44000));
   REQUIRE(c != NULL);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 1);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"hi", 2, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "hi"), 0);
   CHECK_EQ(c->rx_count, 1);
   world_free(w);
 }

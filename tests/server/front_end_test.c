@@ -66,14 +66,6 @@ static world_opts pq_opts(void) {
 /* Until every client is connected (or ended). */
 static void settle(world *w, sdtls_time limit) { run_timers(w, limit, false); }
 
-static bool skip_without_dtls13(void) {
-  if (!sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
-    printf("  (skipped: the engine does not speak DTLS 1.3)\n");
-    return true;
-  }
-  return false;
-}
-
 static size_t sent_to(world *w, uint16_t port) {
   size_t n = 0;
   for (int i = 0; i < w->nlog; i++) {
@@ -97,18 +89,10 @@ static bool is_hrr(const pkt *p) {
  * client's unified-header records; data flows both ways, at one instant (no
  * retransmission). */
 static void test_dtls13_fragmented_client_hello(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
-  world_opts o = pq_opts();
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, pq_opts(), NEED_GLUE | NEED_DTLS13);
   w->echo = true;
-  client *c = client_add(w, addr_of(0x7f000001, 40001));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  client *c = client_start(w, addr_of(0x7f000001, 40001));
+  REQUIRE(c != NULL);
   CHECKF(w->to_server.n >= 2, "the ClientHello took %zu datagram(s)", w->to_server.n);
   const size_t ch_datagrams = w->to_server.n;
   size_t ch_bytes = 0;
@@ -168,19 +152,12 @@ static void test_dtls13_fragmented_client_hello(void) {
 /* A ClientHello with an X25519 share (one datagram): the HelloRetryRequest
  * asks for no other share, and the handshake completes at once. */
 static void test_dtls13_small_client_hello(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
   world_opts o = default_opts();
   o.client_max_version = SDTLS_DTLS1_3;
   o.client_groups = "X25519";
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40002));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  TEST_WORLD(w, o, NEED_GLUE | NEED_DTLS13);
+  client *c = client_start(w, addr_of(0x7f000001, 40002));
+  REQUIRE(c != NULL);
   const sdtls_time t0 = w->now;
   settle(w, 10 * SEC);
   REQUIRE(c->done);
@@ -196,14 +173,7 @@ static void test_dtls13_small_client_hello(void) {
 /* A client capped at DTLS 1.2 gets the HelloVerifyRequest and the
  * hand-over, with this engine too. */
 static void test_dtls13_engine_hvr_for_dtls12(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE | NEED_DTLS13);
   const sdtls_time t0 = w->now;
   client *c = client_connect(w, addr_of(0x7f000001, 40003));
   REQUIRE(c != NULL);
@@ -218,25 +188,14 @@ static void test_dtls13_engine_hvr_for_dtls12(void) {
  * smaller than the request and nothing is kept; a real client still gets
  * through with DTLS 1.3. Prints the measurement. */
 static void test_dtls13_flood(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
-  world *w = world_new(pq_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, pq_opts(), NEED_GLUE | NEED_DTLS13);
   /* The first flight of a real X25519MLKEM768 client, as captured. */
-  client *t = client_add(w, addr_of(0x7f000063, 9));
-  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
   pkt frag[4];
-  size_t nfrag = 0, flight_len = 0;
-  while (nfrag < 4 && q_pop(&w->to_server, &frag[nfrag])) {
-    flight_len += frag[nfrag].len;
-    nfrag++;
+  const size_t nfrag = first_flight(w, frag, 4);
+  size_t flight_len = 0;
+  for (size_t f = 0; f < nfrag; f++) {
+    flight_len += frag[f].len;
   }
-  sdtls_conn_free(t->conn);
-  t->conn = NULL;
   REQUIRE(nfrag >= 2);
   /* Warm up (lazy engine state, the log of sent datagrams). */
   for (int i = 0; i < 300; i++) {
@@ -281,8 +240,8 @@ static void test_dtls13_flood(void) {
          (double)bytes / (double)((size_t)kFlood * flight_len));
 
   /* A real client in the middle of it: DTLS 1.3, address validated. */
-  client *c = client_add(w, addr_of(0x7f000001, 40004));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  client *c = client_start(w, addr_of(0x7f000001, 40004));
+  REQUIRE(c != NULL);
   settle(w, 5 * SEC);
   CHECK(c->done);
   CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
@@ -312,19 +271,12 @@ static void expect_illegal_parameter(world *w, const struct sockaddr_in *to, con
 /* Second ClientHellos with a forged, altered or replayed-elsewhere cookie
  * are refused and make nothing but the alert. */
 static void test_dtls13_bad_cookies(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
   world_opts o = default_opts();
   o.client_max_version = SDTLS_DTLS1_3;
   o.client_groups = "X25519"; /* each ClientHello in one datagram */
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40006));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  TEST_WORLD(w, o, NEED_GLUE | NEED_DTLS13);
+  client *c = client_start(w, addr_of(0x7f000001, 40006));
+  REQUIRE(c != NULL);
   deliver_one_to_server(w);                 /* ClientHello 1 */
   REQUIRE(deliver_one_to_client(w));        /* the HelloRetryRequest */
   pkt ch2;
@@ -368,14 +320,7 @@ static void test_dtls13_bad_cookies(void) {
  * cookie it replaces the old connection (RFC 6347 4.2.8); a spoofed first
  * fragment alone replaces nothing. */
 static void test_dtls13_client_restart(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
-  world *w = world_new(pq_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, pq_opts(), NEED_GLUE | NEED_DTLS13);
   struct sockaddr_in a = addr_of(0x7f000001, 40007);
   client *first = client_connect(w, a);
   REQUIRE(first != NULL);
@@ -385,8 +330,8 @@ static void test_dtls13_client_restart(void) {
   first->conn = NULL;
   first->addr = addr_of(0, 0); /* no longer routed to */
   /* Only its first fragment, spoofed: nothing changes. */
-  client *spoof = client_add(w, a);
-  REQUIRE_EQ(sdtls_conn_start(spoof->conn, w->now), 0);
+  client *spoof = client_start(w, a);
+  REQUIRE(spoof != NULL);
   pkt f0;
   REQUIRE(q_pop(&w->to_server, &f0));
   q_clear(&w->to_server);
@@ -399,8 +344,8 @@ static void test_dtls13_client_restart(void) {
   spoof->addr = addr_of(0, 0);
   q_clear(&w->to_client);
   /* The real restart. */
-  client *again = client_add(w, a);
-  REQUIRE_EQ(sdtls_conn_start(again->conn, w->now), 0);
+  client *again = client_start(w, a);
+  REQUIRE(again != NULL);
   pump(w);
   CHECK(again->done);
   CHECK_STREQ(sdtls_conn_version(again->conn), "DTLSv1.3");
@@ -414,22 +359,9 @@ static void test_dtls13_client_restart(void) {
 /* ClientHello fragments that never complete: bounded memory, no state
  * beyond it, no answer; a real client still connects. */
 static void test_dtls13_incomplete_fragments(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  if (skip_without_dtls13()) {
-    return;
-  }
-  world_opts o = pq_opts();
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  client *t = client_add(w, addr_of(0x7f000063, 9));
-  REQUIRE_EQ(sdtls_conn_start(t->conn, w->now), 0);
+  TEST_WORLD(w, pq_opts(), NEED_GLUE | NEED_DTLS13);
   pkt first;
-  REQUIRE(q_pop(&w->to_server, &first));
-  q_clear(&w->to_server);
-  sdtls_conn_free(t->conn);
-  t->conn = NULL;
+  REQUIRE(first_flight(w, &first, 1) == 1);
   /* Warm up, then measure 10000 addresses' first fragments. */
   for (int i = 0; i < 300; i++) {
     struct sockaddr_in a = addr_of(0x0e000000u + (uint32_t)i, 7);
@@ -459,8 +391,8 @@ static void test_dtls13_incomplete_fragments(void) {
   CHECK_EQ(deliver_to_server(w, &in), 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_DROPPED_MALFORMED), malformed + 1);
   free(first.data);
-  client *c = client_add(w, addr_of(0x7f000001, 40005));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  client *c = client_start(w, addr_of(0x7f000001, 40005));
+  REQUIRE(c != NULL);
   settle(w, 5 * SEC);
   CHECK(c->done);
   CHECK_STREQ(sdtls_conn_version(c->conn), "DTLSv1.3");
@@ -500,15 +432,6 @@ static void split_client_hello(const pkt *ch, size_t at, pkt *first, pkt *second
     put_be(out[i]->data + 19, i == 0 ? 0 : at, 3);
     put_be(out[i]->data + 22, lens[i], 3);
   }
-}
-
-static struct sockaddr_in6 addr6_of(const char *text, uint16_t port) {
-  struct sockaddr_in6 sin6;
-  memset(&sin6, 0, sizeof(sin6));
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(port);
-  CHECK_EQ(inet_pton(AF_INET6, text, &sin6.sin6_addr), 1);
-  return sin6;
 }
 
 static int receive_from(world *w, const void *addr, size_t addr_len, const pkt *p) {
@@ -756,10 +679,8 @@ static int flood_run(bool any_source, size_t between, int trials, int max_tries,
   }
   flood f = {.w = w, .any_source = any_source, .between = between, .budget = 256};
   /* The first datagram of a real client's ClientHello: what is spoofed. */
-  client *t = client_add(w, addr_of(0x7f000063, 9));
-  CHECK_EQ(sdtls_conn_start(t->conn, w->now), 0);
   pkt ch;
-  if (!q_pop(&w->to_server, &ch)) {
+  if (first_flight(w, &ch, 1) != 1) {
     CHECK_FAIL_("no ClientHello");
     world_free(w);
     return 0;
@@ -775,9 +696,6 @@ static int flood_run(bool any_source, size_t between, int trials, int max_tries,
   } else {
     f.first = ch;
   }
-  q_clear(&w->to_server);
-  sdtls_conn_free(t->conn);
-  t->conn = NULL;
   int ok = 0, tries_hist[5] = {0};
   *first_try = 0;
   for (int i = 0; i < trials; i++) {
@@ -897,16 +815,12 @@ static wire_count pump_counting(world *w) {
  * HelloRetryRequest is the cookie's (the client's first key shares already
  * hold the server's choice), and the handshake needs no retransmission. */
 static void test_pq_default_groups(void) {
-  if (skip_without_dtls13()) {
-    return;
-  }
   world_opts o = default_opts();
   o.client_max_version = SDTLS_DTLS1_3; /* the world pins 1.2 by default */
   o.mtu = 1200;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40010));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  TEST_WORLD(w, o, NEED_DTLS13);
+  client *c = client_start(w, addr_of(0x7f000001, 40010));
+  REQUIRE(c != NULL);
   const sdtls_time t0 = w->now;
   wire_count n = pump_counting(w);
   REQUIRE(c->done);
@@ -954,8 +868,8 @@ static void test_pq_default_without_hybrid_peer(void) {
     o.mtu = 1200;
     world *w = world_new(o);
     REQUIRE(w != NULL);
-    client *c = client_add(w, addr_of(0x7f000001, (uint16_t)(40020 + i)));
-    REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+    client *c = client_start(w, addr_of(0x7f000001, (uint16_t)(40020 + i)));
+    REQUIRE(c != NULL);
     wire_count n = pump_counting(w);
     CHECKF(c->done, "row %zu: not connected", i);
     if (c->done) {

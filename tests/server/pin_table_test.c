@@ -7,30 +7,24 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
 #include "pin_table.h"
+#include "world.h" /* addr_of(), addr6_of() */
 
-static sdtls_peer_key v4(uint32_t ip, uint16_t port) {
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(ip);
+static sdtls_peer_key key_of(const void *addr, size_t len) {
   sdtls_peer_key k;
-  Sdtls_peer_key_from_sockaddr((const uint8_t *)&a, sizeof(a), &k);
+  Sdtls_peer_key_from_sockaddr(addr, len, &k);
   return k;
 }
 
+static sdtls_peer_key v4(uint32_t ip, uint16_t port) {
+  const struct sockaddr_in a = addr_of(ip, port);
+  return key_of(&a, sizeof(a));
+}
+
 static sdtls_peer_key v6(const char *ip, uint16_t port, uint32_t scope) {
-  struct sockaddr_in6 a;
-  memset(&a, 0, sizeof(a));
-  a.sin6_family = AF_INET6;
-  a.sin6_port = htons(port);
+  struct sockaddr_in6 a = addr6_of(ip, port);
   a.sin6_scope_id = scope;
-  inet_pton(AF_INET6, ip, &a.sin6_addr);
-  sdtls_peer_key k;
-  Sdtls_peer_key_from_sockaddr((const uint8_t *)&a, sizeof(a), &k);
-  return k;
+  return key_of(&a, sizeof(a));
 }
 
 /* A distinct sha-256 pin per `seed`. */

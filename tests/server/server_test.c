@@ -15,17 +15,13 @@
 #include "world.h"
 
 static void test_fifty_clients(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   w->echo = true;
   const int kClients = 50;
   for (int i = 0; i < kClients; i++) {
     /* distinct addresses, some sharing an IP, some a port */
-    client *c = client_add(w, addr_of(0x7f000001u + (uint32_t)(i % 7), (uint16_t)(20000 + i)));
-    REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+    client *c = client_start(w, addr_of(0x7f000001u + (uint32_t)(i % 7), (uint16_t)(20000 + i)));
+    REQUIRE(c != NULL);
   }
   pump(w);
   for (int i = 0; i < kClients; i++) {
@@ -61,29 +57,19 @@ static void test_fifty_clients(void) {
 }
 
 static void test_idle_eviction(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world_opts o = default_opts();
-  o.idle_ms = 1000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   client *c = client_connect(w, addr_of(0x7f000001, 40002));
   REQUIRE(c != NULL);
   const sdtls_time t = w->now;
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
   /* Traffic pushes the deadline. */
-  w->now = t + 600 * MS;
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"x", 1, w->now), 0);
-  pump(w);
+  CHECK_EQ(server_timeout_at(w, t + 600 * MS), 0);
+  CHECK_EQ(client_send(c, "x"), 0);
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1600 * MS);
-  w->now = t + 1599 * MS;
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+  CHECK_EQ(server_timeout_at(w, t + 1599 * MS), 0);
   CHECK_EQ(w->closes, 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
-  w->now = t + 1600 * MS;
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+  CHECK_EQ(server_timeout_at(w, t + 1600 * MS), 0);
   CHECK_EQ(w->closes, 1);
   CHECK_EQ(w->last_close_reason, SDTLS_E_TIMEOUT);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_EVICTED), 1);
@@ -100,13 +86,7 @@ static void test_idle_eviction(void) {
 /* Many peers with staggered deadlines: the earliest is always reported and
  * evictions come in deadline order, also after removals in the middle. */
 static void test_deadline_order(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world_opts o = default_opts();
-  o.idle_ms = 1000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   const sdtls_time t = w->now;
   const int kClients = 20;
   for (int i = 0; i < kClients; i++) {
@@ -117,8 +97,7 @@ static void test_deadline_order(void) {
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
   /* Client 0 talks: its deadline moves to the back. */
   w->now = t + 195 * MS;
-  CHECK_EQ(sdtls_conn_send(w->clients[0]->conn, (const uint8_t *)"x", 1, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(w->clients[0], "x"), 0);
   CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1010 * MS);
   /* Client 7 leaves with close_notify: out of the middle. */
   CHECK_EQ(sdtls_conn_close(w->clients[7]->conn, w->now), 0);
@@ -140,8 +119,7 @@ static void test_deadline_order(void) {
                                  : t + 1195 * MS;
     CHECKF(d == want, "step %d: deadline %llu, want %llu", k, (unsigned long long)d,
            (unsigned long long)want);
-    w->now = d;
-    CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+    CHECK_EQ(server_timeout_at(w, d), 0);
     CHECK_EQ(w->closes, 2 + k);
     CHECK_EQ(w->last_closed_port, 47100 - expect[k]);
   }
@@ -152,15 +130,11 @@ static void test_deadline_order(void) {
 }
 
 static void test_handshake_deadline_eviction(void) {
-  if (skip_without_glue()) {
-    return;
-  }
   world_opts o = default_opts();
   o.handshake_ms = 3000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  client *c = client_add(w, addr_of(0x7f000001, 40003));
-  REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+  TEST_WORLD(w, o, NEED_GLUE);
+  client *c = client_start(w, addr_of(0x7f000001, 40003));
+  REQUIRE(c != NULL);
   /* ClientHello, HelloVerifyRequest, ClientHello 2; then the client is gone. */
   REQUIRE(deliver_one_to_server(w));
   REQUIRE(deliver_one_to_client(w));
@@ -171,8 +145,7 @@ static void test_handshake_deadline_eviction(void) {
   while (w->closes == 0 && steps++ < 100) {
     sdtls_time d = sdtls_server_next_deadline(w->server);
     REQUIRE(d != SDTLS_TIME_NEVER && d >= w->now);
-    w->now = d;
-    CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+    CHECK_EQ(server_timeout_at(w, d), 0);
   }
   CHECK_EQ(w->closes, 1);
   CHECK_EQ(w->last_close_reason, SDTLS_E_TIMEOUT);
@@ -184,16 +157,12 @@ static void test_handshake_deadline_eviction(void) {
 }
 
 static void test_limits(void) {
-  if (skip_without_glue()) {
-    return;
-  }
   world_opts o = default_opts();
   o.max_peers = 2;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, o, NEED_GLUE);
   for (int i = 0; i < 3; i++) {
-    client *c = client_add(w, addr_of(0x7f000001, (uint16_t)(41000 + i)));
-    REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+    client *c = client_start(w, addr_of(0x7f000001, (uint16_t)(41000 + i)));
+    REQUIRE(c != NULL);
     pump(w);
   }
   CHECK(w->clients[0]->done && w->clients[1]->done);
@@ -206,9 +175,7 @@ static void test_limits(void) {
   pump(w);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
   client *late = w->clients[2];
-  w->now += 1000 * MS;
-  sdtls_conn_handle_timeout(late->conn, w->now);
-  pump(w);
+  client_timeout_after(late, 1000 * MS);
   CHECK(late->done);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 2);
   world_free(w);
@@ -216,12 +183,11 @@ static void test_limits(void) {
   /* The handshake limit. */
   o = default_opts();
   o.max_handshakes = 1;
-  w = world_new(o);
+  w = test_world(o, 0);
   REQUIRE(w != NULL);
-  client *a = client_add(w, addr_of(0x7f000001, 42000));
-  client *b = client_add(w, addr_of(0x7f000001, 42001));
-  REQUIRE_EQ(sdtls_conn_start(a->conn, w->now), 0);
-  REQUIRE_EQ(sdtls_conn_start(b->conn, w->now), 0);
+  client *a = client_start(w, addr_of(0x7f000001, 42000));
+  client *b = client_start(w, addr_of(0x7f000001, 42001));
+  REQUIRE(a != NULL && b != NULL);
   /* Both through the cookie exchange; a's flight is held back. */
   for (int i = 0; i < 2; i++) {
     REQUIRE(deliver_one_to_server(w));
@@ -238,20 +204,14 @@ static void test_limits(void) {
   CHECK(a->done);
   CHECK(!b->done);
   /* Once a's handshake is done, b's retransmission is let in. */
-  w->now += 1000 * MS;
-  sdtls_conn_handle_timeout(b->conn, w->now);
-  pump(w);
+  client_timeout_after(b, 1000 * MS);
   CHECK(b->done);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 2);
   world_free(w);
 }
 
 static void test_garbage(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   uint8_t ch[2048];
   size_t n = template_client_hello(w, ch);
   REQUIRE(n > 0);
@@ -340,8 +300,7 @@ static void test_garbage(void) {
   free(huge);
   CHECK_EQ(sdtls_conn_state(c->conn), SDTLS_STATE_CONNECTED);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"still", 5, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "still"), 0);
   CHECK(c->rx_len >= 5 && memcmp(c->rx, "echo:still", 10) == 0);
   world_free(w);
 }
@@ -350,17 +309,12 @@ static void test_garbage(void) {
  * returned), re-entering receive is refused, freeing the server inside a
  * callback is deferred. */
 static void test_callbacks(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   client *c = client_connect(w, addr_of(0x7f000001, 45000));
   REQUIRE(c != NULL);
   w->try_reentry = true;
   w->close_on_data = true;
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"bye", 3, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "bye"), 0);
   CHECK_EQ(w->reentry_rc, SDTLS_E_IN_CALLBACK);
   CHECK_EQ(w->closes, 1);
   CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
@@ -379,8 +333,7 @@ static void test_callbacks(void) {
   w->conn_close_on_data = true;
   client *c2 = client_connect(w, addr_of(0x7f000001, 45001));
   REQUIRE(c2 != NULL);
-  CHECK_EQ(sdtls_conn_send(c2->conn, (const uint8_t *)"bye", 3, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c2, "bye"), 0);
   CHECK_EQ(w->closes, 2);
   CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
@@ -392,11 +345,7 @@ static void test_callbacks(void) {
  * new ClientHello gets a cookie exchange while the old connection lives;
  * the cookie-verified one replaces it. */
 static void test_client_restart(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   w->echo = true;
   struct sockaddr_in a = addr_of(0x7f000001, 46000);
   client *c1 = client_connect(w, a);
@@ -404,8 +353,8 @@ static void test_client_restart(void) {
   sdtls_conn_free(c1->conn); /* gone without a word */
   c1->conn = NULL;
   c1->addr.sin_port = 0;
-  client *c2 = client_add(w, a);
-  REQUIRE_EQ(sdtls_conn_start(c2->conn, w->now), 0);
+  client *c2 = client_start(w, a);
+  REQUIRE(c2 != NULL);
   REQUIRE(deliver_one_to_server(w));
   CHECK_EQ(ctr(w, SDTLS_COUNTER_COOKIES_SENT), 2);
   CHECK_EQ(w->closes, 0);
@@ -415,8 +364,7 @@ static void test_client_restart(void) {
   CHECK_EQ(w->last_close_reason, SDTLS_E_CLOSED);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_CONNECTIONS_CREATED), 2);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
-  CHECK_EQ(sdtls_conn_send(c2->conn, (const uint8_t *)"again", 5, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c2, "again"), 0);
   CHECK_EQ(c2->rx_count, 1);
   world_free(w);
 }
@@ -424,25 +372,19 @@ static void test_client_restart(void) {
 /* A binding's finalizer may call sdtls_conn_free() on a connection the
  * server owns, at any time: it is ignored, and the peer goes on working. */
 static void test_conn_free_on_server_conn(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   w->echo = true;
   w->free_conn_in_connect = true;
   w->free_conn_in_data = true;
   client *c = client_connect(w, addr_of(0x7f000001, 45100));
   REQUIRE(c != NULL);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"one", 3, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "one"), 0);
   CHECK_EQ(c->rx_count, 1);
   /* Outside any callback too. */
   w->free_conn_in_connect = w->free_conn_in_data = false;
   sdtls_conn_free(w->last_conn);
   CHECK_EQ(sdtls_conn_state(w->last_conn), SDTLS_STATE_CONNECTED);
-  CHECK_EQ(sdtls_conn_send(c->conn, (const uint8_t *)"two", 3, w->now), 0);
-  pump(w);
+  CHECK_EQ(client_send(c, "two"), 0);
   CHECK_EQ(c->rx_count, 2);
   CHECK_EQ(w->closes, 0);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 1);
@@ -454,11 +396,7 @@ static void test_conn_free_on_server_conn(void) {
  * the peer removed, all during the call. Calls the server itself makes on
  * its connections are refused to the application. */
 static void test_conn_calls_on_server_conn(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world *w = world_new(default_opts());
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, default_opts(), NEED_GLUE);
   client *c = client_connect(w, addr_of(0x7f000001, 45200));
   REQUIRE(c != NULL);
   sdtls_conn *sc = w->last_conn;
@@ -489,14 +427,13 @@ static void test_server_free_in_callbacks(void) {
     return;
   }
   for (int where = 0; where < 3; where++) {
-    world *w = world_new(default_opts());
-    REQUIRE(w != NULL);
+    TEST_WORLD(w, default_opts(), 0);
     w->echo = true;
     client *c = NULL;
     if (where == 0) {
       w->free_server_in_connect = true;
-      c = client_add(w, addr_of(0x7f000001, 45300));
-      REQUIRE_EQ(sdtls_conn_start(c->conn, w->now), 0);
+      c = client_start(w, addr_of(0x7f000001, 45300));
+      REQUIRE(c != NULL);
       pump(w);
       CHECK(w->server_freed);
       CHECK(!c->done);
@@ -524,13 +461,7 @@ static void test_server_free_in_callbacks(void) {
 /* Datagrams that do not authenticate from an established peer's address
  * (a spoofer's junk) do not count as activity: the idle deadline stays. */
 static void test_junk_does_not_keep_peer_alive(void) {
-  if (skip_without_glue()) {
-    return;
-  }
-  world_opts o = default_opts();
-  o.idle_ms = 1000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
   struct sockaddr_in a = addr_of(0x7f000001, 45400);
   client *c = client_connect(w, a);
   REQUIRE(c != NULL);
@@ -546,8 +477,7 @@ static void test_junk_does_not_keep_peer_alive(void) {
     CHECK_EQ(deliver_to_server(w, &p), 0);
     CHECK_EQ(sdtls_server_next_deadline(w->server), t + 1000 * MS);
   }
-  w->now = t + 1000 * MS;
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
+  CHECK_EQ(server_timeout_at(w, t + 1000 * MS), 0);
   CHECK_EQ(w->closes, 1);
   CHECK_EQ(w->last_close_reason, SDTLS_E_TIMEOUT);
   CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
@@ -556,31 +486,18 @@ static void test_junk_does_not_keep_peer_alive(void) {
 
 /* Every peer due at `now` is handled in one call, up to the end of time. */
 static void test_timeout_handles_every_due_peer(void) {
-  if (skip_without_glue()) {
-    return;
+  TEST_WORLD(w, timed_opts(1000, 0), NEED_GLUE);
+  for (int round = 0; round < 2; round++) {
+    /* Five peers due at one instant; the second five handled at the end of time. */
+    const sdtls_time due = round == 0 ? w->now + 1000 * MS : SDTLS_TIME_NEVER;
+    for (int i = 0; i < 5; i++) {
+      const uint16_t port = (uint16_t)(45500 + 100 * round + i);
+      REQUIRE(client_connect(w, addr_of(0x7f000001, port)) != NULL);
+    }
+    CHECK_EQ(server_timeout_at(w, due), 0);
+    CHECK_EQ(w->closes, 5 * (round + 1));
+    CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
   }
-  world_opts o = default_opts();
-  o.idle_ms = 1000;
-  world *w = world_new(o);
-  REQUIRE(w != NULL);
-  const sdtls_time t = w->now;
-  for (int i = 0; i < 5; i++) {
-    REQUIRE(client_connect(w, addr_of(0x7f000001, (uint16_t)(45500 + i))) != NULL);
-  }
-  w->now = t + 1000 * MS;
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, w->now), 0);
-  CHECK_EQ(w->closes, 5);
-  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
-  world_free(w);
-
-  w = world_new(o);
-  REQUIRE(w != NULL);
-  for (int i = 0; i < 5; i++) {
-    REQUIRE(client_connect(w, addr_of(0x7f000001, (uint16_t)(45600 + i))) != NULL);
-  }
-  CHECK_EQ(sdtls_server_handle_timeout(w->server, SDTLS_TIME_NEVER), 0);
-  CHECK_EQ(w->closes, 5);
-  CHECK_EQ(ctr(w, SDTLS_COUNTER_PEERS), 0);
   world_free(w);
 }
 

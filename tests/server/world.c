@@ -211,8 +211,24 @@ struct sockaddr_in addr_of(uint32_t ip, uint16_t port) {
   return sin;
 }
 
+struct sockaddr_in6 addr6_of(const char *text, uint16_t port) {
+  struct sockaddr_in6 sin6;
+  memset(&sin6, 0, sizeof(sin6));
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  CHECK_EQ(inet_pton(AF_INET6, text, &sin6.sin6_addr), 1);
+  return sin6;
+}
+
 world_opts default_opts(void) {
   world_opts o = {1, 1024, 256, 300000, 60000, 30000, SDTLS_DTLS1_2, NULL, NULL, 0, 0};
+  return o;
+}
+
+world_opts timed_opts(int64_t idle_ms, int64_t lifetime_ms) {
+  world_opts o = default_opts();
+  o.idle_ms = idle_ms != 0 ? idle_ms : o.idle_ms;
+  o.lifetime_ms = lifetime_ms != 0 ? lifetime_ms : o.lifetime_ms;
   return o;
 }
 
@@ -350,10 +366,8 @@ int pump(world *w) {
  * cookie exchange included) at one instant. NULL, with the failure
  * recorded, when it does not get connected. */
 client *client_connect(world *w, struct sockaddr_in addr) {
-  client *c = client_add(w, addr);
-  const int rc = sdtls_conn_start(c->conn, w->now);
-  if (rc != 0) {
-    CHECK_FAIL_("sdtls_conn_start: %s", sdtls_strerror(rc));
+  client *c = client_start(w, addr);
+  if (c == NULL) {
     return NULL;
   }
   pump(w);
@@ -363,6 +377,40 @@ client *client_connect(world *w, struct sockaddr_in addr) {
 
 uint64_t ctr(world *w, sdtls_server_counter c) {
   return sdtls_server_counter_get(w->server, c);
+}
+
+world *test_world(world_opts o, unsigned needs) {
+  if (((needs & NEED_GLUE) != 0 && skip_without_glue()) ||
+      ((needs & NEED_DTLS13) != 0 && skip_without_dtls13())) {
+    return NULL;
+  }
+  world *w = world_new(o);
+  CHECK(w != NULL);
+  return w;
+}
+
+client *client_start(world *w, struct sockaddr_in addr) {
+  client *c = client_add(w, addr);
+  const int rc = sdtls_conn_start(c->conn, w->now);
+  CHECKF(rc == 0, "sdtls_conn_start: %s", sdtls_strerror(rc));
+  return rc == 0 ? c : NULL;
+}
+
+int client_send(client *c, const char *text) {
+  const int rc = sdtls_conn_send(c->conn, (const uint8_t *)text, strlen(text), c->w->now);
+  pump(c->w);
+  return rc;
+}
+
+void client_timeout_after(client *c, sdtls_time dt) {
+  c->w->now += dt;
+  sdtls_conn_handle_timeout(c->conn, c->w->now);
+  pump(c->w);
+}
+
+int server_timeout_at(world *w, sdtls_time t) {
+  w->now = t;
+  return sdtls_server_handle_timeout(w->server, t);
 }
 
 uint64_t be(const uint8_t *p, size_t n) {
@@ -416,20 +464,29 @@ size_t ch_rewrite(const uint8_t *ch, size_t len, const uint8_t *cookie, size_t c
   return n;
 }
 
+size_t first_flight(world *w, pkt *out, size_t max) {
+  client *c = client_start(w, addr_of(0x7f000063, 9));
+  size_t n = 0;
+  while (c != NULL && n < max && q_pop(&w->to_server, &out[n])) {
+    n++;
+  }
+  q_clear(&w->to_server);
+  if (c != NULL) {
+    sdtls_conn_free(c->conn);
+    c->conn = NULL;
+  }
+  return n;
+}
+
 /* A first ClientHello as an sdtls client sends it. */
 size_t template_client_hello(world *w, uint8_t *out) {
-  client *c = client_add(w, addr_of(0x7f000063, 9));
-  CHECK_EQ(sdtls_conn_start(c->conn, w->now), 0);
   pkt p;
-  size_t n = 0;
-  if (q_pop(&w->to_server, &p)) {
-    memcpy(out, p.data, p.len);
-    n = p.len;
-    free(p.data);
+  if (first_flight(w, &p, 1) == 0) {
+    return 0;
   }
-  sdtls_conn_free(c->conn);
-  c->conn = NULL;
-  return n;
+  memcpy(out, p.data, p.len);
+  free(p.data);
+  return p.len;
 }
 
 /* Sends `ch` from `addr` and returns the cookie of the server's answer. */
@@ -479,6 +536,14 @@ bool skip_without_glue(void) {
   skipped_tests++;
   return true;
 #endif
+}
+
+bool skip_without_dtls13(void) {
+  if (!sdtls_has_feature(SDTLS_FEATURE_DTLS1_3)) {
+    printf("  (skipped: the engine does not speak DTLS 1.3)\n");
+    return true;
+  }
+  return false;
 }
 
 int world_main(const check_test *tests, size_t n, int argc, char **argv) {

@@ -3,7 +3,8 @@
  * client connections, datagrams carried by queues, a virtual clock, and an
  * independent reading of the wire (RFC 6347) to look at what is sent.
  * Nothing here sleeps or touches a socket. Used by cookie_test.c,
- * front_end_test.c, server_test.c and wire_test.c. */
+ * front_end_test.c, server_test.c and wire_test.c (pin_table_test.c takes
+ * its addresses from it). */
 #ifndef SDTLS_SERVER_WORLD_H
 #define SDTLS_SERVER_WORLD_H
 
@@ -107,7 +108,14 @@ typedef struct world_opts {
 
 struct sockaddr_in addr_of(uint32_t ip, uint16_t port);
 
+/* The IPv6 address `text` (it must parse) at `port`. */
+struct sockaddr_in6 addr6_of(const char *text, uint16_t port);
+
 world_opts default_opts(void);
+
+/* default_opts() with another idle timeout and cookie lifetime (in ms; 0:
+ * the default's). */
+world_opts timed_opts(int64_t idle_ms, int64_t lifetime_ms);
 
 world *world_new(world_opts o);
 
@@ -139,6 +147,44 @@ client *client_connect(world *w, struct sockaddr_in addr);
 
 uint64_t ctr(world *w, sdtls_server_counter c);
 
+/* What a test needs of the engine, for test_world(). */
+enum { NEED_GLUE = 1, NEED_DTLS13 = 2 };
+
+/* The world of one test, made from `o`: NULL when the test is skipped
+ * (NEED_GLUE: skip_without_glue(); NEED_DTLS13: the engine does not speak
+ * DTLS 1.3, said so) or, with the failure recorded, when the world cannot
+ * be made. Either way the test returns. */
+world *test_world(world_opts o, unsigned needs);
+
+/* Declares `w`, the world of the test (test_world()), and returns from the
+ * test when there is none. */
+#define TEST_WORLD(w, o, needs)        \
+  world *w = test_world((o), (needs)); \
+  if (w == NULL) {                     \
+    return;                            \
+  }                                    \
+  (void)0
+
+/* A new client at `addr`, started: its first flight waits in to_server.
+ * NULL, with the failure recorded, when it does not start. */
+client *client_start(world *w, struct sockaddr_in addr);
+
+/* `c` sends `text` (0, or sdtls_conn_send()'s error), then everything in
+ * flight is delivered (pump()). */
+int client_send(client *c, const char *text);
+
+/* The clock moves on by `dt`, `c`'s timers run there (its retransmission),
+ * then everything in flight is delivered (pump()). */
+void client_timeout_after(client *c, sdtls_time dt);
+
+/* The clock moves to `t` and the server handles its deadlines there:
+ * sdtls_server_handle_timeout()'s result. */
+int server_timeout_at(world *w, sdtls_time t);
+
+/* The engine speaks DTLS 1.3: false, after saying so, when it does not
+ * (the test is skipped). */
+bool skip_without_dtls13(void);
+
 
 /* ---- wire helpers (an independent reading of RFC 6347) ---- */
 
@@ -159,6 +205,10 @@ size_t hvr_cookie(const pkt *p, uint8_t *out);
  * and message_seq replaced, lengths fixed up. */
 size_t ch_rewrite(const uint8_t *ch, size_t len, const uint8_t *cookie, size_t cookie_len,
                   uint64_t rec_seq, uint16_t msg_seq, uint8_t *out);
+
+/* The datagrams of a first flight as an sdtls client of the world sends
+ * it, into out (at most `max`; the caller frees their data): how many. */
+size_t first_flight(world *w, pkt *out, size_t max);
 
 /* A first ClientHello as an sdtls client sends it. */
 size_t template_client_hello(world *w, uint8_t *out);

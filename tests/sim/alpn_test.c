@@ -9,34 +9,21 @@
 #include "feature_fixture.h"
 
 static void test_alpn(void) {
-  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
-  REQUIRE(cc && sc);
-  CHECK_EQ(sdtls_config_set_alpn(cc, "coap,webrtc"), 0);
-  CHECK_EQ(sdtls_config_set_alpn(sc, "webrtc,coap"), 0);
   fixture fx;
-  REQUIRE(run_pair(&fx, 40, cc, sc, NULL));
+  REQUIRE(run_pair_set(&fx, 40, sdtls_config_set_alpn, "coap,webrtc", "webrtc,coap", NULL));
   CHECK_STREQ(sdtls_conn_alpn(CLIENT(&fx)), "webrtc"); /* the server's preference */
   CHECK_STREQ(sdtls_conn_alpn(SERVER(&fx)), "webrtc");
   fixture_teardown(&fx);
 
   /* No overlap: no_application_protocol. */
-  cc = config_make(NULL, 0, NULL);
-  sc = config_make(&g_server, 0, NULL);
-  REQUIRE(cc && sc);
-  CHECK_EQ(sdtls_config_set_alpn(cc, "h3"), 0);
-  CHECK_EQ(sdtls_config_set_alpn(sc, "coap"), 0);
-  CHECK(!run_pair(&fx, 41, cc, sc, NULL));
+  CHECK(!run_pair_set(&fx, 41, sdtls_config_set_alpn, "h3", "coap", NULL));
   CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_ALERT);
   CHECKF(strstr(sdtls_conn_error_detail(CLIENT(&fx)), "application protocol") != NULL,
          "detail: %s", sdtls_conn_error_detail(CLIENT(&fx)));
   fixture_teardown(&fx);
 
   /* A client without ALPN is accepted; nothing is selected. */
-  cc = config_make(NULL, 0, NULL);
-  sc = config_make(&g_server, 0, NULL);
-  REQUIRE(cc && sc);
-  CHECK_EQ(sdtls_config_set_alpn(sc, "coap"), 0);
-  REQUIRE(run_pair(&fx, 42, cc, sc, NULL));
+  REQUIRE(run_pair_set(&fx, 42, sdtls_config_set_alpn, NULL, "coap", NULL));
   CHECK(sdtls_conn_alpn(SERVER(&fx)) == NULL);
   fixture_teardown(&fx);
 

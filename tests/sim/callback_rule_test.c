@@ -230,28 +230,14 @@ static void test_plain_connection(void) {
 
 /* ---- through sdtls_server: datagrams carried by two queues ---- */
 
-#define QLEN 64
-typedef struct queue {
-  uint8_t data[QLEN][2048];
-  size_t len[QLEN];
-  size_t n;
-} queue;
-
 typedef struct wire {
-  queue to_server, to_client;
+  dgram_queue to_server, to_client;
   ctx *c;
   int handshakes, closes, close_reason;
 } wire;
 
-static void push(queue *q, const uint8_t *d, size_t len) {
-  if (q->n < QLEN && len <= sizeof(q->data[0])) {
-    memcpy(q->data[q->n], d, len);
-    q->len[q->n++] = len;
-  }
-}
-
 static int client_send(void *user, const uint8_t *d, size_t len) {
-  push(&((wire *)user)->to_server, d, len);
+  dgram_push(&((wire *)user)->to_server, d, len);
   return 0;
 }
 
@@ -259,7 +245,7 @@ static int server_send(void *user, const uint8_t *addr, size_t addr_len, const u
                        size_t len) {
   (void)addr;
   (void)addr_len;
-  push(&((wire *)user)->to_client, d, len);
+  dgram_push(&((wire *)user)->to_client, d, len);
   return 0;
 }
 
@@ -318,7 +304,7 @@ static void run_server(enum kind kind, enum action action, int64_t version) {
                            w.to_server.len[i], now);
     }
     w.to_server.n = 0;
-    queue in = w.to_client;
+    dgram_queue in = w.to_client;
     w.to_client.n = 0;
     for (size_t i = 0; i < in.n; i++) sdtls_conn_receive(client, in.data[i], in.len[i], now);
     if (w.to_server.n == 0 && w.to_client.n == 0) {

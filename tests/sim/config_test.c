@@ -75,17 +75,43 @@ static void test_refused_certificate_keeps_the_old_one(void) {
   CHECK(memcmp(want, got, 32) == 0);
 }
 
+/* A's certificate, then the corrupt block, or (corrupt_first) the other
+ * way round (malloc'd). */
+static char *with_corrupt_block(int corrupt_first) {
+  size_t n = testcert_cert_len(&g_a) + sizeof(kCorruptBlock);
+  char *pem = malloc(n);
+  if (pem != NULL) {
+    snprintf(pem, n, "%s%s", corrupt_first ? kCorruptBlock : g_a.cert_pem,
+             corrupt_first ? g_a.cert_pem : kCorruptBlock);
+  }
+  return pem;
+}
+
+/* `chain` with A's key as a config's certificate: the setter's result. */
+static int set_chain(sdtls_config *c, const char *chain) {
+  return sdtls_config_set_certificate_pem(c, (const uint8_t *)chain, strlen(chain),
+                                          (const uint8_t *)g_a.key_pem, testcert_key_len(&g_a));
+}
+
+/* set_chain() on a new config (then freed). */
+static int set_chain_on_new_config(const char *chain) {
+  sdtls_config *c = NULL;
+  int rc = sdtls_config_new(&c);
+  CHECK_EQ(rc, 0);
+  if (rc == 0) {
+    rc = set_chain(c, chain);
+  }
+  sdtls_config_free(c);
+  return rc;
+}
+
 static void test_corrupt_chain_is_refused(void) {
   /* The leaf, then a damaged second certificate. */
-  size_t n = testcert_cert_len(&g_a) + sizeof(kCorruptBlock);
-  char *chain = malloc(n);
+  char *chain = with_corrupt_block(0);
   REQUIRE(chain != NULL);
-  snprintf(chain, n, "%s%s", g_a.cert_pem, kCorruptBlock);
   sdtls_config *sc;
   REQUIRE_EQ(sdtls_config_new(&sc), 0);
-  CHECK_EQ(sdtls_config_set_certificate_pem(sc, (const uint8_t *)chain, strlen(chain),
-                                            (const uint8_t *)g_a.key_pem, testcert_key_len(&g_a)),
-           SDTLS_E_CREDENTIALS);
+  CHECK_EQ(set_chain(sc, chain), SDTLS_E_CREDENTIALS);
   /* Nothing was set: a server still has no certificate. */
   sdtls_server *s = NULL;
   sdtls_server_callbacks cb;
@@ -96,35 +122,26 @@ static void test_corrupt_chain_is_refused(void) {
   sdtls_conn *c = NULL;
   CHECK_EQ(sdtls_conn_new(sc, SDTLS_ROLE_SERVER, &ccb, NULL, &c), SDTLS_E_CREDENTIALS);
   sdtls_config_free(sc);
+  free(chain);
 
   /* A corrupt certificate before a good one is refused too. */
-  snprintf(chain, n, "%s%s", kCorruptBlock, g_a.cert_pem);
-  REQUIRE_EQ(sdtls_config_new(&sc), 0);
-  CHECK_EQ(sdtls_config_set_certificate_pem(sc, (const uint8_t *)chain, strlen(chain),
-                                            (const uint8_t *)g_a.key_pem, testcert_key_len(&g_a)),
-           SDTLS_E_CREDENTIALS);
-  sdtls_config_free(sc);
+  chain = with_corrupt_block(1);
+  REQUIRE(chain != NULL);
+  CHECK_EQ(set_chain_on_new_config(chain), SDTLS_E_CREDENTIALS);
+  free(chain);
 
   /* Text around the blocks (as `openssl x509 -text` writes it) is fine. */
   size_t m = testcert_cert_len(&g_a) + 64;
   char *annotated = malloc(m);
   REQUIRE(annotated != NULL);
   snprintf(annotated, m, "subject=CN = server.test\n%s", g_a.cert_pem);
-  sc = NULL;
-  REQUIRE_EQ(sdtls_config_new(&sc), 0);
-  CHECK_EQ(sdtls_config_set_certificate_pem(sc, (const uint8_t *)annotated, strlen(annotated),
-                                            (const uint8_t *)g_a.key_pem, testcert_key_len(&g_a)),
-           0);
-  sdtls_config_free(sc);
+  CHECK_EQ(set_chain_on_new_config(annotated), 0);
   free(annotated);
-  free(chain);
 }
 
 static void test_refused_trust_adds_nothing(void) {
-  size_t n = testcert_cert_len(&g_a) + sizeof(kCorruptBlock);
-  char *bundle = malloc(n);
+  char *bundle = with_corrupt_block(0);
   REQUIRE(bundle != NULL);
-  snprintf(bundle, n, "%s%s", g_a.cert_pem, kCorruptBlock);
 
   /* A's certificate followed by a damaged one: refused, and A is not
    * trusted afterwards. */

@@ -8,15 +8,9 @@
 #include <sys/stat.h>
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
-
-static testcert g_server; /* "server.test" */
-static testcert g_client; /* "client.test" */
-static testcert g_other;  /* "server.test" again, another key: an unknown CA */
+/* g_server ("server.test"), g_client ("client.test"), g_other ("server.test"
+ * again, another key: an unknown CA), feature_main(). */
+#include "feature_fixture.h"
 
 /* Every fixture's clock starts here (a handshake done at this instant took
  * no retransmission). */
@@ -413,21 +407,14 @@ static void test_peer_vanishes(void) {
    * the handshake deadline. */
   fixture fx;
   REQUIRE(plain_timers(&fx, 4, SDTLS_ROLE_CLIENT, 200, 5000));
-  netsim_link l = {0};
-  l.delay_ns = 10 * NETSIM_MS;
-  netsim_set_link(fx.sim, NETSIM_A, &l);
-  netsim_set_link(fx.sim, NETSIM_B, &l);
-  const sdtls_time t0 = netsim_now(fx.sim);
-  REQUIRE_EQ(sdtls_conn_start(CLIENT(&fx), t0), 0);
+  const sdtls_time t0 = start_on_slow_links(&fx);
+  REQUIRE(t0 != 0);
   CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_HANDSHAKING);
   CHECK(sdtls_conn_next_deadline(CLIENT(&fx)) > t0);
   CHECK(sdtls_conn_next_deadline(CLIENT(&fx)) <= t0 + 200 * NETSIM_MS);
   netsim_run_for(fx.sim, 15 * NETSIM_MS); /* ClientHello in, server flight on its way */
   CHECK(netsim_get_stats(fx.sim, NETSIM_B)->sent >= 1);
-  peer_cleanup(&fx.p[1]); /* the server vanishes */
-  l.drop = 1.0;
-  netsim_set_link(fx.sim, NETSIM_A, &l);
-  netsim_run(fx.sim, peer_ended, &fx.p[0], 60 * NETSIM_SEC, 100000);
+  server_vanishes(&fx);
 
   peer *c = &fx.p[0];
   CHECK_EQ(sdtls_conn_state(c->conn), SDTLS_STATE_FAILED);
@@ -921,10 +908,6 @@ static void test_client_certificate(void) {
 }
 
 int main(int argc, char **argv) {
-  if (testcert_ecdsa("server.test", &g_server) != 0 ||
-      testcert_ecdsa("client.test", &g_client) != 0 ||
-      testcert_ecdsa("server.test", &g_other) != 0)
-    return 1;
   static const check_test tests[] = {
       {"clean_handshake_and_data", test_clean_handshake_and_data},
       {"lossy_links", test_lossy_links},
@@ -943,9 +926,5 @@ int main(int argc, char **argv) {
       {"trust_from_files", test_trust_from_files},
       {"client_certificate", test_client_certificate},
   };
-  const int status = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  testcert_free(&g_client);
-  testcert_free(&g_other);
-  return status;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

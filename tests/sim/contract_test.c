@@ -6,13 +6,7 @@
  * added to the header, it gets its rows here. */
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
-
-static testcert g_server;
+#include "feature_fixture.h" /* g_server ("server.test"), feature_main() */
 
 /* A row: the call as written, its result and what the header promises. */
 #define ROW(call, expected) CHECK_EQ((long long)(call), (long long)(expected))
@@ -357,8 +351,5 @@ int main(int argc, char **argv) {
       {"client_states", test_client_states},
       {"frozen_config", test_frozen_config},
   };
-  if (testcert_ecdsa("server.test", &g_server) != 0) return 1;
-  int rc = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  return rc;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

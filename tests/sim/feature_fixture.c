@@ -19,9 +19,56 @@ int run_pair(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc,
   return ok;
 }
 
+int run_pinned_pair(fixture *fx, uint64_t seed, const char *const *client_pins, size_t n,
+                    const char *server_pin) {
+  sdtls_config *cc = config_make(&g_client, 1, NULL), *sc = config_make(&g_server, 1, NULL);
+  CHECK(cc && sc);
+  for (size_t i = 0; cc != NULL && i < n; i++) {
+    CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, client_pins[i]), 0);
+  }
+  const int made = fixture_init(fx, seed, START, cc, sc) && fixture_conns(fx);
+  CHECKF(made, "the pinned pair could not be made");
+  if (!made) {
+    return 0;
+  }
+  CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(fx), server_pin), 0);
+  return pair_handshake(fx->p, 10 * NETSIM_SEC);
+}
+
 sdtls_config *plain_config(void) {
   sdtls_config *c = NULL;
   return sdtls_config_new(&c) == 0 ? c : NULL;
+}
+
+int run_pair_set(fixture *fx, uint64_t seed, config_setter set, const char *client,
+                 const char *server, const char *const *refused) {
+  sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
+  CHECK(cc && sc);
+  if (cc != NULL && client != NULL) {
+    CHECK_EQ(set(cc, client), 0);
+  }
+  if (sc != NULL && server != NULL) {
+    CHECK_EQ(set(sc, server), 0);
+  }
+  for (size_t i = 0; sc != NULL && refused != NULL && refused[i] != NULL; i++) {
+    CHECKF(set(sc, refused[i]) == SDTLS_E_INVALID_ARGUMENT, "\"%s\" was not refused", refused[i]);
+  }
+  return run_pair(fx, seed, cc, sc, NULL);
+}
+
+void check_list_limit(config_setter set, const char *name, char sep, const char *twice,
+                      const char *distinct) {
+  sdtls_config *c = plain_config();
+  char *many = repeated_list(10000, strlen(name), sep, name);
+  CHECK(c != NULL);
+  CHECK(many != NULL);
+  if (c && many) {
+    CHECK_EQ(set(c, many), SDTLS_E_INVALID_ARGUMENT);
+    CHECK_EQ(set(c, twice), SDTLS_E_INVALID_ARGUMENT);
+    CHECK_EQ(set(c, distinct), 0);
+  }
+  free(many);
+  sdtls_config_free(c);
 }
 
 void fingerprint_text(const testcert *tc, char *out, size_t len) {

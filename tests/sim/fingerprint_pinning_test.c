@@ -18,20 +18,14 @@ static void test_fingerprint_pinning(void) {
 
   /* Both sides pin each other (WebRTC): verification stays on, no CA, no
    * server name. */
-  sdtls_config *cc = config_make(&g_client, 1, NULL), *sc = config_make(&g_server, 1, NULL);
-  REQUIRE(cc && sc);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_other), 0);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, fp_server), 0);
+  const char *const client_pins[] = {fp_other, fp_server};
   fixture fx;
-  REQUIRE(fixture_init(&fx, 10, START, cc, sc) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(&fx), fp_client), 0);
-  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK(run_pinned_pair(&fx, 10, client_pins, 2, fp_client));
   CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_server), SDTLS_E_STATE);
   fixture_teardown(&fx);
 
   /* A mismatch fails with a verification error naming both. */
-  cc = config_make(NULL, 1, NULL);
-  sc = config_make(&g_server, 1, NULL);
+  sdtls_config *cc = config_make(NULL, 1, NULL), *sc = config_make(&g_server, 1, NULL);
   REQUIRE(cc && sc);
   REQUIRE(fixture_init(&fx, 11, START, cc, sc) && fixture_conns(&fx));
   CHECK_EQ(sdtls_conn_add_peer_fingerprint(CLIENT(&fx), fp_other), 0);

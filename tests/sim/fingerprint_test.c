@@ -2,19 +2,12 @@
 /* Fingerprints in every hash and text form (SDTLS_1.2): the parser and
  * formatter, the certificate's and the peer's digests, sha-384 and sha-512
  * pins in real handshakes, and the list setters' array forms. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
-
-static testcert g_server, g_client, g_other;
-
-#define START (500 * NETSIM_SEC)
+#include "feature_fixture.h" /* the certificates, run_pair(), run_pinned_pair() */
 
 static const struct {
   int hash;
@@ -35,20 +28,19 @@ static uint64_t next_random(void) {
   return g_rng;
 }
 
-/* The SDP form of a certificate's fingerprint in `hash`. */
-static int cert_fingerprint_text(const testcert *tc, int hash, int form, char *out, size_t len) {
+/* The text of a certificate's fingerprint in `hash` and `form`, into out
+ * (SDTLS_FINGERPRINT_MAX_TEXT bytes): false, with the failure recorded,
+ * when there is none. */
+static bool fp_text(const testcert *tc, int hash, int form, char *out) {
   uint8_t d[SDTLS_FINGERPRINT_MAX_DIGEST];
   size_t d_len;
   int rc = sdtls_certificate_fingerprint((const uint8_t *)tc->cert_pem, testcert_cert_len(tc),
                                          hash, d, &d_len);
-  return rc != 0 ? rc : sdtls_fingerprint_format_hash(hash, d, d_len, form, out, len);
-}
-
-static int run_pair(fixture *fx, uint64_t seed, sdtls_config *cc, sdtls_config *sc) {
-  if (!fixture_init(fx, seed, START, cc, sc) || !fixture_conns(fx)) return 0;
-  int ok = pair_handshake(fx->p, 10 * NETSIM_SEC);
-  netsim_run_for(fx->sim, NETSIM_SEC); /* let a final alert arrive */
-  return ok;
+  if (rc == 0) {
+    rc = sdtls_fingerprint_format_hash(hash, d, d_len, form, out, SDTLS_FINGERPRINT_MAX_TEXT);
+  }
+  CHECKF(rc == 0, "the fingerprint text in hash %d, form %d: %s", hash, form, sdtls_strerror(rc));
+  return rc == 0;
 }
 
 static void test_round_trips(void) {
@@ -240,7 +232,7 @@ static void test_digests(void) {
   sdtls_config *cc = config_make(NULL, 0, NULL), *sc = config_make(&g_server, 0, NULL);
   REQUIRE(cc && sc);
   fixture fx;
-  REQUIRE(run_pair(&fx, 1, cc, sc));
+  REQUIRE(run_pair(&fx, 1, cc, sc, NULL));
   for (size_t h = 0; h < sizeof(kHashes) / sizeof(kHashes[0]); h++) {
     uint8_t want[SDTLS_FINGERPRINT_MAX_DIGEST], got[SDTLS_FINGERPRINT_MAX_DIGEST];
     size_t want_len = 0, got_len = 0;
@@ -262,48 +254,30 @@ static void test_pins(void) {
   char server384[SDTLS_FINGERPRINT_MAX_TEXT], client512[SDTLS_FINGERPRINT_MAX_TEXT],
       other512[SDTLS_FINGERPRINT_MAX_TEXT], other256[SDTLS_FINGERPRINT_MAX_TEXT],
       server256_bare[SDTLS_FINGERPRINT_MAX_TEXT];
-  REQUIRE_EQ(cert_fingerprint_text(&g_server, SDTLS_HASH_SHA384, SDTLS_FINGERPRINT_SDP, server384,
-                                   sizeof(server384)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_client, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_BARE,
-                                   client512, sizeof(client512)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_other, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, other512,
-                                   sizeof(other512)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_other, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_SDP, other256,
-                                   sizeof(other256)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_server, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_BARE,
-                                   server256_bare, sizeof(server256_bare)),
-             0);
+  REQUIRE(fp_text(&g_server, SDTLS_HASH_SHA384, SDTLS_FINGERPRINT_SDP, server384) &&
+          fp_text(&g_client, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_BARE, client512) &&
+          fp_text(&g_other, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, other512) &&
+          fp_text(&g_other, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_SDP, other256) &&
+          fp_text(&g_server, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_BARE, server256_bare));
 
   /* The client pins the server by sha-384 among a wrong sha-256 pin; the
    * server pins the client's connection by a bare sha-512. */
-  sdtls_config *cc = config_make(&g_client, 1, NULL), *sc = config_make(&g_server, 1, NULL);
-  REQUIRE(cc && sc);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, other256), 0);
-  CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, server384), 0);
+  const char *const client_pins[] = {other256, server384};
   fixture fx;
-  REQUIRE(fixture_init(&fx, 2, START, cc, sc) && fixture_conns(&fx));
-  CHECK_EQ(sdtls_conn_add_peer_fingerprint(SERVER(&fx), client512), 0);
-  CHECK(pair_handshake(fx.p, 10 * NETSIM_SEC));
+  CHECK(run_pinned_pair(&fx, 2, client_pins, 2, client512));
   CHECK_EQ(sdtls_conn_state(CLIENT(&fx)), SDTLS_STATE_CONNECTED);
   CHECK_EQ(sdtls_conn_state(SERVER(&fx)), SDTLS_STATE_CONNECTED);
   fixture_teardown(&fx);
 
   /* A sha-512 pin that does not match: the detail names both in sha-512. */
-  cc = config_make(NULL, 1, NULL);
-  sc = config_make(&g_server, 1, NULL);
+  sdtls_config *cc = config_make(NULL, 1, NULL), *sc = config_make(&g_server, 1, NULL);
   REQUIRE(cc && sc);
   CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, other512), 0);
-  CHECK(!run_pair(&fx, 3, cc, sc));
+  CHECK(!run_pair(&fx, 3, cc, sc, NULL));
   CHECK_EQ(sdtls_conn_error(CLIENT(&fx)), SDTLS_E_VERIFY);
   const char *detail = sdtls_conn_error_detail(CLIENT(&fx));
   char server512[SDTLS_FINGERPRINT_MAX_TEXT];
-  REQUIRE_EQ(cert_fingerprint_text(&g_server, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, server512,
-                                   sizeof(server512)),
-             0);
+  REQUIRE(fp_text(&g_server, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, server512));
   CHECKF(detail != NULL && strstr(detail, server512) && strstr(detail, other512), "detail: %s",
          detail);
   fixture_teardown(&fx);
@@ -313,7 +287,7 @@ static void test_pins(void) {
   sc = config_make(&g_server, 0, NULL);
   REQUIRE(cc && sc);
   CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, server256_bare), 0);
-  CHECK(run_pair(&fx, 4, cc, sc));
+  CHECK(run_pair(&fx, 4, cc, sc, NULL));
   fixture_teardown(&fx);
 }
 
@@ -327,7 +301,7 @@ static int resume_with(const char *const *first, size_t n_first, const char *con
   for (size_t i = 0; i < n_first; i++) CHECK_EQ(sdtls_config_add_peer_fingerprint(cc, first[i]), 0);
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, (const uint8_t *)"0123456789abcdef0123456789abcdef", 32), 0);
   fixture fx;
-  if (!run_pair(&fx, seed, cc, sc)) return -1;
+  if (!run_pair(&fx, seed, cc, sc, NULL)) return -1;
   uint8_t *session = NULL;
   size_t session_len = 0;
   int rc = sdtls_conn_get_session(CLIENT(&fx), &session, &session_len);
@@ -352,15 +326,9 @@ static int resume_with(const char *const *first, size_t n_first, const char *con
 static void test_session_context(void) {
   char s256[SDTLS_FINGERPRINT_MAX_TEXT], s384[SDTLS_FINGERPRINT_MAX_TEXT],
       o512[SDTLS_FINGERPRINT_MAX_TEXT];
-  REQUIRE_EQ(cert_fingerprint_text(&g_server, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_SDP, s256,
-                                   sizeof(s256)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_server, SDTLS_HASH_SHA384, SDTLS_FINGERPRINT_SDP, s384,
-                                   sizeof(s384)),
-             0);
-  REQUIRE_EQ(cert_fingerprint_text(&g_other, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, o512,
-                                   sizeof(o512)),
-             0);
+  REQUIRE(fp_text(&g_server, SDTLS_HASH_SHA256, SDTLS_FINGERPRINT_SDP, s256) &&
+          fp_text(&g_server, SDTLS_HASH_SHA384, SDTLS_FINGERPRINT_SDP, s384) &&
+          fp_text(&g_other, SDTLS_HASH_SHA512, SDTLS_FINGERPRINT_SDP, o512));
   const char *a[] = {o512, s384}, *b[] = {s384, o512}, *c[] = {s256};
   CHECK_EQ(resume_with(a, 2, b, 2, 10), 1);
   CHECK_EQ(resume_with(b, 1, c, 1, 20), 0);
@@ -375,12 +343,5 @@ int main(int argc, char **argv) {
       {"pins", test_pins},
       {"session_context", test_session_context},
   };
-  if (testcert_ecdsa("server.test", &g_server) != 0 ||
-      testcert_ecdsa("client.test", &g_client) != 0 || testcert_ecdsa("server.test", &g_other) != 0)
-    return 1;
-  int rc = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  testcert_free(&g_client);
-  testcert_free(&g_other);
-  return rc;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -7,13 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "netsim.h"
-#include "sdtls.h"
-#include "simpeer.h"
-#include "testcert.h"
-
-static testcert g_server;
+#include "feature_fixture.h" /* g_server ("server.test"), feature_main() */
 
 /* A server with g_server and a client that does not verify, both
  * retransmitting after 100 ms; the clock starts at 77 s. */
@@ -48,11 +42,16 @@ static void test_null_arguments(void) {
   cb.size = sizeof(cb);
   cb.send = noop_send;
   sdtls_conn *c = NULL;
-  CHECK_EQ(sdtls_conn_new(NULL, SDTLS_ROLE_CLIENT, &cb, NULL, &c), SDTLS_E_INVALID_ARGUMENT);
-  CHECK_EQ(sdtls_conn_new(cfg, SDTLS_ROLE_CLIENT, NULL, NULL, &c), SDTLS_E_INVALID_ARGUMENT);
-  CHECK_EQ(sdtls_conn_new(cfg, SDTLS_ROLE_CLIENT, &cb, NULL, NULL), SDTLS_E_INVALID_ARGUMENT);
-  CHECK_EQ(sdtls_conn_new(cfg, (sdtls_role)7, &cb, NULL, &c), SDTLS_E_INVALID_ARGUMENT);
-  CHECK(c == NULL);
+  /* No config, no callbacks, nowhere to put the connection, an unknown
+   * role: refused, and nothing made. */
+  for (int wrong = 0; wrong < 4; wrong++) {
+    const int rc = sdtls_conn_new(wrong == 0 ? NULL : cfg,
+                                  wrong == 3 ? (sdtls_role)7 : SDTLS_ROLE_CLIENT,
+                                  wrong == 1 ? NULL : &cb, NULL, wrong == 2 ? NULL : &c);
+    CHECKF(rc == SDTLS_E_INVALID_ARGUMENT, "sdtls_conn_new(), wrong argument %d: %d (want %d)",
+           wrong, rc, SDTLS_E_INVALID_ARGUMENT);
+    CHECK(c == NULL);
+  }
   sdtls_callbacks nosend = cb;
   nosend.send = NULL;
   CHECK_EQ(sdtls_conn_new(cfg, SDTLS_ROLE_CLIENT, &nosend, NULL, &c), SDTLS_E_INVALID_ARGUMENT);
@@ -191,6 +190,16 @@ static void test_reentrant_calls(void) {
   fixture_teardown(&fx);
 }
 
+/* Starts the client and runs the simulator (at most `duration`): side
+ * `side` must have freed its connection from one of its callbacks, and no
+ * callback may follow. */
+static void start_expecting_free(fixture *fx, int side, sdtls_time duration) {
+  CHECK_EQ(sdtls_conn_start(CLIENT(fx), now_of(fx)), 0);
+  netsim_run(fx->sim, NULL, NULL, duration, 100000);
+  CHECK(fx->p[side].freed);
+  CHECK_EQ(fx->p[side].callbacks_after_free, 0);
+}
+
 static void test_free_in_callbacks(void) {
   fixture fx;
   const uint8_t msg[4] = "data";
@@ -223,11 +232,8 @@ static void test_free_in_callbacks(void) {
   for (int side = 0; side < 2; side++) {
     REQUIRE(fixture_setup(&fx, 5 + (uint64_t)side));
     fx.p[side].free_in_handshake_done = 1;
-    CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-    netsim_run(fx.sim, NULL, NULL, 40 * NETSIM_SEC, 100000);
-    CHECK(fx.p[side].freed);
+    start_expecting_free(&fx, side, 40 * NETSIM_SEC);
     CHECK_EQ(fx.p[side].handshake_done, 1);
-    CHECK_EQ(fx.p[side].callbacks_after_free, 0);
     fixture_teardown(&fx);
   }
 
@@ -245,12 +251,9 @@ static void test_free_in_callbacks(void) {
   REQUIRE(fixture_setup(&fx, 8));
   fx.p[0].free_in_close = 1;
   peer_cleanup(&fx.p[1]);
-  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-  netsim_run(fx.sim, NULL, NULL, 60 * NETSIM_SEC, 100000);
-  CHECK(fx.p[0].freed);
+  start_expecting_free(&fx, 0, 60 * NETSIM_SEC);
   CHECK_EQ(fx.p[0].close_calls, 1);
   CHECK_EQ(fx.p[0].close_reason, SDTLS_E_TIMEOUT);
-  CHECK_EQ(fx.p[0].callbacks_after_free, 0);
   fixture_teardown(&fx);
 }
 
@@ -264,11 +267,8 @@ static void test_free_in_send_callback(void) {
   REQUIRE_EQ(sdtls_config_set_option(fx.sc, SDTLS_OPT_MTU, 256), 0);
   REQUIRE(fixture_conns(&fx));
   fx.p[1].free_in_send = 1;
-  CHECK_EQ(sdtls_conn_start(CLIENT(&fx), now_of(&fx)), 0);
-  netsim_run(fx.sim, NULL, NULL, 5 * NETSIM_SEC, 100000);
-  CHECK(fx.p[1].freed);
+  start_expecting_free(&fx, 1, 5 * NETSIM_SEC);
   CHECK_EQ(fx.p[1].send_calls, 1);
-  CHECK_EQ(fx.p[1].callbacks_after_free, 0);
   fixture_teardown(&fx);
 
   /* The client's side, during sdtls_conn_start() itself. */
@@ -489,7 +489,6 @@ static void test_fuzz(void) {
 }
 
 int main(int argc, char **argv) {
-  if (testcert_ecdsa("server.test", &g_server) != 0) return 1;
   static const check_test tests[] = {
       {"null_arguments", test_null_arguments},
       {"call_order", test_call_order},
@@ -500,7 +499,5 @@ int main(int argc, char **argv) {
       {"garbage_in_every_state", test_garbage_in_every_state},
       {"fuzz", test_fuzz},
   };
-  const int status = check_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
-  testcert_free(&g_server);
-  return status;
+  return feature_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -21,21 +21,6 @@
 static testcert g_server, g_alice, g_mallory;
 
 #define N_CLIENTS 3
-#define QLEN 64
-
-typedef struct queue {
-  uint8_t data[QLEN][2048];
-  size_t len[QLEN];
-  size_t n;
-} queue;
-
-static void push(queue *q, const uint8_t *d, size_t len) {
-  if (q->n < QLEN && len <= sizeof(q->data[0])) {
-    memcpy(q->data[q->n], d, len);
-    q->len[q->n++] = len;
-  }
-}
-
 /* One server and up to N_CLIENTS clients, client i at 192.0.2.(i+1):5000. */
 typedef struct world {
   sdtls_server *server;
@@ -45,7 +30,7 @@ typedef struct world {
   struct client {
     sdtls_conn *conn;
     struct sockaddr_in addr;
-    queue in, out; /* to the client, to the server */
+    dgram_queue in, out; /* to the client, to the server */
     struct world *w;
   } c[N_CLIENTS];
   /* What the server's callbacks saw, by client. */
@@ -62,14 +47,14 @@ static int client_of(const uint8_t *addr) {
 }
 
 static int client_send(void *user, const uint8_t *d, size_t len) {
-  push(&((struct client *)user)->out, d, len);
+  dgram_push(&((struct client *)user)->out, d, len);
   return 0;
 }
 
 static int server_send(void *user, const uint8_t *addr, size_t addr_len, const uint8_t *d,
                        size_t len) {
   (void)addr_len;
-  push(&((world *)user)->c[client_of(addr)].in, d, len);
+  dgram_push(&((world *)user)->c[client_of(addr)].in, d, len);
   return 0;
 }
 
@@ -171,13 +156,13 @@ static void run(world *w) {
     int moved = 0;
     for (int i = 0; i < N_CLIENTS; i++) {
       struct client *c = &w->c[i];
-      queue out = c->out;
+      dgram_queue out = c->out;
       c->out.n = 0;
       for (size_t k = 0; k < out.n; k++, moved++) {
         sdtls_server_receive(w->server, addr_of(w, i), sizeof(c->addr), out.data[k], out.len[k],
                              w->now);
       }
-      queue in = c->in;
+      dgram_queue in = c->in;
       c->in.n = 0;
       for (size_t k = 0; k < in.n && c->conn != NULL; k++, moved++) {
         sdtls_conn_receive(c->conn, in.data[k], in.len[k], w->now);
@@ -288,13 +273,13 @@ static void connections_already_made(int64_t version) {
   REQUIRE(client_start(&w, 1, &g_alice));
   REQUIRE_EQ(sdtls_server_pin_peer(w.server, addr_of(&w, 1), sizeof(w.c[1].addr), mallory), 0);
   for (int step = 0; step < 200 && w.connects[1] == 0; step++) {
-    queue out = w.c[1].out;
+    dgram_queue out = w.c[1].out;
     w.c[1].out.n = 0;
     for (size_t k = 0; k < out.n; k++) {
       sdtls_server_receive(w.server, addr_of(&w, 1), sizeof(w.c[1].addr), out.data[k],
                            out.len[k], w.now);
     }
-    queue in = w.c[1].in;
+    dgram_queue in = w.c[1].in;
     w.c[1].in.n = 0;
     for (size_t k = 0; k < in.n; k++) sdtls_conn_receive(w.c[1].conn, in.data[k], in.len[k], w.now);
   }

@@ -62,6 +62,24 @@ static void run_round(sdtls_config *cc, sdtls_config *sc, uint64_t seed, client_
   run_round_keep(cc, sc, seed, r, 0);
 }
 
+/* A round of client config `cc` against `sc` that keeps its session
+ * (*first), then round *again from client config `again_cc` offering that
+ * session (seed + 1). Returns whether the first connected; when it did
+ * not, *again is not run (again_cc is freed). */
+static int session_then_resume(sdtls_config *cc, sdtls_config *again_cc, sdtls_config *sc,
+                               uint64_t seed, client_round *first, client_round *again) {
+  first->want_session = 1;
+  run_round(cc, sc, seed, first);
+  if (!first->connected) {
+    sdtls_config_free(again_cc);
+    return 0;
+  }
+  again->session = first->new_session;
+  again->session_len = first->new_session_len;
+  run_round(again_cc, sc, seed + 1, again);
+  return 1;
+}
+
 static void test_resumption(void) {
   sdtls_config *sc = config_make(&g_server, 0, NULL);
   REQUIRE(sc != NULL);
@@ -72,13 +90,11 @@ static void test_resumption(void) {
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 32), 0);
   CHECK_EQ(sdtls_config_set_ticket_secret(sc, secret1, 31), SDTLS_E_INVALID_ARGUMENT);
 
-  client_round first = {.want_session = 1};
-  run_round(config_make(NULL, 0, NULL), sc, 30, &first);
-  REQUIRE(first.connected);
+  client_round first = {0}, r = {0};
+  REQUIRE(session_then_resume(config_make(NULL, 0, NULL), config_make(NULL, 0, NULL), sc, 30,
+                              &first, &r));
   CHECK_EQ(first.resumed, 0);
   CHECK(first.new_session_len > 0);
-  client_round r = {.session = first.new_session, .session_len = first.new_session_len};
-  run_round(config_make(NULL, 0, NULL), sc, 31, &r);
   CHECK(r.connected && r.resumed);
   CHECK_EQ(r.group_named, 0); /* no key exchange in a resumed DTLS 1.2 handshake */
   CHECK_EQ(first.group_named, 1);
@@ -133,13 +149,9 @@ static void test_resumption_keeps_authentication(void) {
 
   /* A session with the first server, made by a client pinning it; the
    * same pin resumes it. */
-  client_round first = {.conn_pin = fp_server, .want_session = 1};
-  run_round(config_make(NULL, 1, NULL), s1, 60, &first);
-  REQUIRE(first.connected);
-  client_round r = {.conn_pin = fp_server,
-                    .session = first.new_session,
-                    .session_len = first.new_session_len};
-  run_round(config_make(NULL, 1, NULL), s1, 61, &r);
+  client_round first = {.conn_pin = fp_server}, r = {.conn_pin = fp_server};
+  REQUIRE(session_then_resume(config_make(NULL, 1, NULL), config_make(NULL, 1, NULL), s1, 60,
+                              &first, &r));
   CHECK(r.connected && r.resumed);
 
   /* A client pinning another certificate offers it to the first server:
@@ -163,11 +175,8 @@ static void test_resumption_keeps_authentication(void) {
   CHECK_EQ(sdtls_config_add_psk(right, "device-1", kKey, sizeof(kKey)), 0);
   CHECK_EQ(sdtls_config_add_psk(wrong, "device-1", (const uint8_t *)"wrong key", 9), 0);
   CHECK_EQ(sdtls_config_set_option(wrong, SDTLS_OPT_HANDSHAKE_TIMEOUT_MS, 2000), 0);
-  client_round p1 = {.want_session = 1};
-  run_round(right, ps, 64, &p1);
-  REQUIRE(p1.connected);
-  client_round p2 = {.session = p1.new_session, .session_len = p1.new_session_len};
-  run_round(wrong, ps, 65, &p2);
+  client_round p1 = {0}, p2 = {0};
+  REQUIRE(session_then_resume(right, wrong, ps, 64, &p1, &p2));
   CHECK(!p2.connected && !p2.resumed);
   sdtls_free(p1.new_session);
   sdtls_config_free(ps);
@@ -214,11 +223,10 @@ static void test_resumption_binds_trust(void) {
     sdtls_config *a = client_cert_server(&g_client, versions[v]);
     sdtls_config *b = client_cert_server(&g_other, versions[v]);
     REQUIRE(a && b);
-    client_round first = {.want_session = 1};
-    run_round(at_version(config_make(&g_client, 0, NULL), versions[v]), a, seed, &first);
-    REQUIRE(first.connected);
-    client_round r = {.session = first.new_session, .session_len = first.new_session_len};
-    run_round(at_version(config_make(&g_client, 0, NULL), versions[v]), a, seed + 1, &r);
+    client_round first = {0}, r = {0};
+    REQUIRE(session_then_resume(at_version(config_make(&g_client, 0, NULL), versions[v]),
+                                at_version(config_make(&g_client, 0, NULL), versions[v]), a, seed,
+                                &first, &r));
     CHECK(r.connected && r.resumed);
     /* B refuses this client on a full handshake, so it must not let the
      * session made with A stand in for it. */
@@ -231,13 +239,11 @@ static void test_resumption_binds_trust(void) {
      * that does not trust it must not resume it. */
     sdtls_config *plain = at_version(config_make(&g_server, 0, NULL), versions[v]);
     REQUIRE(plain != NULL);
-    client_round trusted = {.server_name = "server.test", .want_session = 1};
-    run_round(at_version(config_make(NULL, 1, &g_server), versions[v]), plain, seed + 3, &trusted);
-    REQUIRE(trusted.connected);
-    client_round untrusting = {.server_name = "server.test",
-                               .session = trusted.new_session,
-                               .session_len = trusted.new_session_len};
-    run_round(at_version(config_make(NULL, 1, &g_server), versions[v]), plain, seed + 4, &untrusting);
+    client_round trusted = {.server_name = "server.test"};
+    client_round untrusting = {.server_name = "server.test"};
+    REQUIRE(session_then_resume(at_version(config_make(NULL, 1, &g_server), versions[v]),
+                                at_version(config_make(NULL, 1, &g_server), versions[v]), plain,
+                                seed + 3, &trusted, &untrusting));
     CHECK(untrusting.connected && untrusting.resumed);
     run_round(at_version(config_make(NULL, 1, &g_other), versions[v]), plain, seed + 5, &untrusting);
     CHECK(!untrusting.resumed);
@@ -290,11 +296,8 @@ static void test_resumption_binds_psk_table(void) {
   sdtls_config *a = psk_server("device-1", kKey, sizeof(kKey), NULL, NULL);
   sdtls_config *b = psk_server("device-0", (const uint8_t *)"other", 5, NULL, NULL);
   REQUIRE(a && b);
-  client_round first = {.want_session = 1};
-  run_round(psk_client("device-1"), a, 100, &first);
-  REQUIRE(first.connected);
-  client_round r = {.session = first.new_session, .session_len = first.new_session_len};
-  run_round(psk_client("device-1"), a, 101, &r);
+  client_round first = {0}, r = {0};
+  REQUIRE(session_then_resume(psk_client("device-1"), psk_client("device-1"), a, 100, &first, &r));
   CHECK(r.connected && r.resumed);
   run_round(psk_client("device-1"), b, 102, &r);
   CHECK(!r.resumed);
@@ -306,11 +309,8 @@ static void test_resumption_binds_psk_table(void) {
   sdtls_config *c = psk_server(NULL, NULL, 0, lookup, &c_calls);
   sdtls_config *d = psk_server(NULL, NULL, 0, lookup_none, &d_calls);
   REQUIRE(c && d);
-  client_round dyn = {.want_session = 1};
-  run_round(psk_client("dynamic"), c, 103, &dyn);
-  REQUIRE(dyn.connected);
-  client_round again = {.session = dyn.new_session, .session_len = dyn.new_session_len};
-  run_round(psk_client("dynamic"), c, 104, &again);
+  client_round dyn = {0}, again = {0};
+  REQUIRE(session_then_resume(psk_client("dynamic"), psk_client("dynamic"), c, 103, &dyn, &again));
   CHECK(again.connected && again.resumed);
   CHECK_EQ(c_calls, 2); /* the full handshake, and the resumed one's check */
   run_round(psk_client("dynamic"), d, 105, &again);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
 static void peer_detach_and_free(peer *p) {
   netsim_set_conn(p->sim, p->side, NULL);
   sdtls_conn_free(p->conn); /* deferred by the library when inside a callback */
@@ -249,4 +251,31 @@ void squash(const char *s, char *out, size_t out_len) {
   for (; s && *s && n + 1 < out_len; s++)
     if (isalnum((unsigned char)*s)) out[n++] = (char)tolower((unsigned char)*s);
   out[n] = '\0';
+}
+
+void dgram_push(dgram_queue *q, const uint8_t *d, size_t len) {
+  if (q->n < DGRAM_QUEUE_LEN && len <= sizeof(q->data[0])) {
+    memcpy(q->data[q->n], d, len);
+    q->len[q->n++] = len;
+  }
+}
+
+sdtls_time start_on_slow_links(fixture *fx) {
+  netsim_link l = {0};
+  l.delay_ns = 10 * NETSIM_MS;
+  netsim_set_link(fx->sim, NETSIM_A, &l);
+  netsim_set_link(fx->sim, NETSIM_B, &l);
+  const sdtls_time t0 = netsim_now(fx->sim);
+  const int rc = sdtls_conn_start(CLIENT(fx), t0);
+  CHECKF(rc == 0, "sdtls_conn_start: %s", sdtls_strerror(rc));
+  return rc == 0 ? t0 : 0;
+}
+
+void server_vanishes(fixture *fx) {
+  peer_cleanup(&fx->p[1]);
+  netsim_link l = {0};
+  l.delay_ns = 10 * NETSIM_MS;
+  l.drop = 1.0;
+  netsim_set_link(fx->sim, NETSIM_A, &l);
+  netsim_run(fx->sim, peer_ended, &fx->p[0], 60 * NETSIM_SEC, 100000);
 }

@@ -99,6 +99,25 @@ int peer_ended(void *ctx);     /* ctx is one peer: FAILED, CLOSED or freed */
  * Returns 1 when both are CONNECTED. */
 int pair_handshake(peer pair[2], sdtls_time max_duration);
 
+/* Links of 10 ms both ways, and the client started at the simulator's
+ * time: that time (0, with the failure recorded, when it did not start). */
+sdtls_time start_on_slow_links(fixture *fx);
+
+/* The server vanishes (its connection freed) and whatever the client sends
+ * from now on is lost; runs until the client has ended, at most 60 s. */
+void server_vanishes(fixture *fx);
+
+/* Datagrams a test carries itself (sdtls_server tests without netsim):
+ * at most DGRAM_QUEUE_LEN of at most 2048 bytes, the rest dropped. */
+#define DGRAM_QUEUE_LEN 64
+typedef struct dgram_queue {
+  uint8_t data[DGRAM_QUEUE_LEN][2048];
+  size_t len[DGRAM_QUEUE_LEN];
+  size_t n;
+} dgram_queue;
+
+void dgram_push(dgram_queue *q, const uint8_t *d, size_t len);
+
 /* Test payloads that check themselves: message `index` from `sender`
  * (len >= 8). */
 void payload_make(uint8_t *buf, size_t len, int sender, unsigned index);
