@@ -446,9 +446,12 @@ static bool find_alt_names(const der *explicit_exts, der *alt, bool *found) {
   return true;
 }
 
-/* Writes the line in `t` as "<prefix><label>: <text>". */
-static void emit(FILE *out, const char *prefix, const char *label, const text *t) {
+/* Writes the line in `t` as "<prefix><label>: <text>", and empties `t` for
+ * the next. */
+static void emit(FILE *out, const char *prefix, const char *label, text *t) {
   fprintf(out, "%s%s: %s\n", prefix, label, t->buf);
+  t->len = 0;
+  t->buf[0] = '\0';
 }
 
 void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_t cert_len) {
@@ -487,8 +490,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
     goto bad;
   }
   emit(out, prefix, "subject", &t);
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!add_name(&t, &issuer)) {
     goto bad;
   }
@@ -505,8 +506,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
       !parse_time(&not_before, &from) || !parse_time(&not_after, &until)) {
     goto bad;
   }
-  t.len = 0;
-  t.buf[0] = '\0';
   add_time(&t, from);
   text_str(&t, " to ");
   add_time(&t, until);
@@ -525,8 +524,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
       goto bad;
     }
   }
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!has_alt) {
     text_str(&t, "none");
   } else if (!add_alt_names(&t, &alt)) {
@@ -534,8 +531,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
   }
   emit(out, prefix, "subject alt names", &t);
 
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!add_key(&t, &spki)) {
     goto bad;
   }
