@@ -49,9 +49,9 @@ grep -v '^FAIL' "$tmp/list.raw" >"$tmp/list.full" || true
 awk '{ print $1, $2 }' "$tmp/list.full" | sort >"$tmp/list"
 awk '{ print $1 }' "$tmp/list" >"$tmp/list.names"
 
-# The header: the name before "(" of each SDTLS_EXTERN declaration, with
-# comments and preprocessor lines left out (a declaration may span lines).
-awk '
+# The start of an awk program for C-style text: `out` is the line without
+# its /* */ comments (which may span lines).
+strip_comments='
     { line = $0
       out = ""
       while (line != "") {
@@ -63,8 +63,13 @@ awk '
               out = out substr(line, 1, i - 1) " "; line = substr(line, i + 2); incomment = 1
           }
       }
-      if (out ~ /^[[:space:]]*#/) next
-      text = text " " out }
+    }'
+
+# The header: the name before "(" of each SDTLS_EXTERN declaration, with
+# comments and preprocessor lines left out (a declaration may span lines).
+awk "$strip_comments"'
+    out ~ /^[[:space:]]*#/ { next }
+    { text = text " " out }
     END {
       n = split(text, decl, ";")
       for (i = 1; i <= n; i++) {
@@ -77,19 +82,8 @@ awk '
 [ -s "$tmp/header" ] || echo "FAIL: no SDTLS_EXTERN declarations found in $header" >>"$tmp/list.raw"
 
 # The version script: "name node" for each name in a node's global: part.
-awk -v f="$map" '
-    { line = $0
-      out = ""
-      while (line != "") {
-          if (incomment) {
-              i = index(line, "*/"); if (!i) { line = ""; break }
-              line = substr(line, i + 2); incomment = 0
-          } else {
-              i = index(line, "/*"); if (!i) { out = out line; line = ""; break }
-              out = out substr(line, 1, i - 1) " "; line = substr(line, i + 2); incomment = 1
-          }
-      }
-      text = text " " out }
+awk -v f="$map" "$strip_comments"'
+    { text = text " " out }
     END {
       gsub(/[{};]/, " & ", text); gsub(/:/, " : ", text)
       n = split(text, t, /[[:space:]]+/)

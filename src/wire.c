@@ -47,6 +47,42 @@ static bool rd_vec(reader *r, size_t n, const uint8_t **data, size_t *len) {
   return rd_bytes(r, (size_t)l, data);
 }
 
+/* One type/length/body triple of an extension list (and of a key_share
+ * list): the u16 type, and a reader over the u16-prefixed body. */
+static bool rd_ext(reader *r, uint64_t *type, reader *body) {
+  const uint8_t *p;
+  size_t len;
+  if (!rd_uint(r, 2, type) || !rd_vec(r, 2, &p, &len)) {
+    return false;
+  }
+  *body = (reader){p, len};
+  return true;
+}
+
+/* In a list of such triples: the body of the first of type `type` in
+ * *body. 1 found, 0 not in the list, -1 the list is malformed before it.
+ * NO_ENTRY (no u16 type) checks the whole list. */
+#define NO_ENTRY UINT64_MAX
+static int find_ext(const uint8_t *list, size_t list_len, uint64_t type, reader *body) {
+  reader r = {list, list_len};
+  while (r.left > 0) {
+    uint64_t t;
+    if (!rd_ext(&r, &t, body)) {
+      return -1;
+    }
+    if (t == type) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Writes `v` as `len` big-endian bytes at out[n]; returns n + len. */
+static size_t put_be(uint8_t *out, size_t n, uint64_t v, size_t len) {
+  Sdtls_put_be(&out[n], v, len);
+  return n + len;
+}
+
 /* ---- records ---- */
 
 #define CT_CHANGE_CIPHER_SPEC 20
@@ -179,30 +215,30 @@ int Sdtls_client_hello_fragment_parse(const uint8_t *dgram, size_t len,
   return SDTLS_CH_OK;
 }
 
+/* Writes an epoch-0 record header (type, version, sequence number, body
+ * length) at out[0..13]; returns the 13. */
+static size_t put_record_header(uint8_t *out, uint8_t type, uint16_t version, uint64_t seq,
+                                size_t body_len) {
+  size_t n = 0;
+  out[n++] = type;
+  n = put_be(out, n, version, 2);
+  n = put_be(out, n, 0, 2); /* epoch 0 */
+  n = put_be(out, n, seq & SDTLS_MAX_RECORD_SEQ, 6);
+  return put_be(out, n, body_len, 2);
+}
+
 /* Writes an epoch-0 record header and the header of one unfragmented
  * handshake message (message_seq `msg_seq`, `body_len` bytes of body to
  * follow) at out[0..25]; returns the 25. */
 static size_t put_handshake_headers(uint8_t *out, uint16_t record_version, uint64_t record_seq,
                                     uint8_t msg_type, uint16_t msg_seq, size_t body_len) {
-  size_t n = 0;
-  out[n++] = CT_HANDSHAKE;
-  Sdtls_put_be(&out[n], record_version, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], 0, 2); /* epoch 0 */
-  n += 2;
-  Sdtls_put_be(&out[n], record_seq & SDTLS_MAX_RECORD_SEQ, 6);
-  n += 6;
-  Sdtls_put_be(&out[n], SDTLS_HANDSHAKE_HEADER_LEN + body_len, 2);
-  n += 2;
+  size_t n = put_record_header(out, CT_HANDSHAKE, record_version, record_seq,
+                               SDTLS_HANDSHAKE_HEADER_LEN + body_len);
   out[n++] = msg_type;
-  Sdtls_put_be(&out[n], body_len, 3);
-  n += 3;
-  Sdtls_put_be(&out[n], msg_seq, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], 0, 3); /* fragment_offset */
-  n += 3;
-  Sdtls_put_be(&out[n], body_len, 3); /* fragment_length: the whole message */
-  n += 3;
+  n = put_be(out, n, body_len, 3);
+  n = put_be(out, n, msg_seq, 2);
+  n = put_be(out, n, 0, 3);        /* fragment_offset */
+  n = put_be(out, n, body_len, 3); /* fragment_length: the whole message */
   return n;
 }
 
@@ -255,15 +291,10 @@ sdtls_ch_result Sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
       memset(out, 0, sizeof(*out));
       return SDTLS_CH_MALFORMED;
     }
-    reader ext = {out->extensions, out->extensions_len};
-    while (ext.left > 0) {
-      uint64_t ext_type;
-      const uint8_t *body;
-      size_t body_len;
-      if (!rd_uint(&ext, 2, &ext_type) || !rd_vec(&ext, 2, &body, &body_len)) {
-        memset(out, 0, sizeof(*out));
-        return SDTLS_CH_MALFORMED;
-      }
+    reader body;
+    if (find_ext(out->extensions, out->extensions_len, NO_ENTRY, &body) < 0) {
+      memset(out, 0, sizeof(*out));
+      return SDTLS_CH_MALFORMED;
     }
   }
   out->record_seq = rec.seq;
@@ -274,29 +305,17 @@ sdtls_ch_result Sdtls_client_hello_parse(const uint8_t *dgram, size_t len,
 }
 
 int Sdtls_client_hello_offers(const sdtls_client_hello *ch, uint16_t version) {
-  reader ext = {ch->extensions, ch->extensions_len};
-  while (ext.left > 0) {
-    uint64_t type;
-    const uint8_t *body;
-    size_t body_len;
-    if (!rd_uint(&ext, 2, &type) || !rd_vec(&ext, 2, &body, &body_len)) {
-      return 0;
-    }
-    if (type != 43) { /* supported_versions */
-      continue;
-    }
-    reader r = {body, body_len};
-    const uint8_t *list;
-    size_t list_len;
-    if (!rd_vec(&r, 1, &list, &list_len)) {
-      return 0;
-    }
-    for (size_t i = 0; i + 1 < list_len; i += 2) {
-      if (((uint16_t)list[i] << 8 | list[i + 1]) == version) {
-        return 1;
-      }
-    }
+  reader r;
+  const uint8_t *list;
+  size_t list_len;
+  if (find_ext(ch->extensions, ch->extensions_len, 43 /* supported_versions */, &r) != 1 ||
+      !rd_vec(&r, 1, &list, &list_len)) {
     return 0;
+  }
+  for (size_t i = 0; i + 1 < list_len; i += 2) {
+    if (((uint16_t)list[i] << 8 | list[i + 1]) == version) {
+      return 1;
+    }
   }
   return 0;
 }
@@ -326,14 +345,10 @@ size_t Sdtls_hello_verify_request(const sdtls_client_hello *ch,
 
 size_t Sdtls_fatal_alert(uint64_t record_seq, uint8_t description, uint8_t out[SDTLS_ALERT_LEN]) {
   /* A DTLS 1.2 record (RFC 9147 5.3), epoch 0. */
-  out[0] = SSL3_RT_ALERT;
-  Sdtls_put_be(&out[1], 0xfefd, 2);
-  Sdtls_put_be(&out[3], 0, 2);
-  Sdtls_put_be(&out[5], record_seq & SDTLS_MAX_RECORD_SEQ, 6);
-  Sdtls_put_be(&out[11], 2, 2);
-  out[13] = SSL3_AL_FATAL;
-  out[14] = description;
-  return SDTLS_ALERT_LEN;
+  size_t n = put_record_header(out, SSL3_RT_ALERT, 0xfefd, record_seq, 2);
+  out[n++] = SSL3_AL_FATAL;
+  out[n++] = description;
+  return n;
 }
 
 /* ---- DTLS 1.3: the HelloRetryRequest ---- */
@@ -350,12 +365,10 @@ int Sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
   reader ext = {ch->extensions, ch->extensions_len};
   while (ext.left > 0) {
     uint64_t type;
-    const uint8_t *body;
-    size_t body_len;
-    if (!rd_uint(&ext, 2, &type) || !rd_vec(&ext, 2, &body, &body_len)) {
+    reader r;
+    if (!rd_ext(&ext, &type, &r)) {
       return 0;
     }
-    reader r = {body, body_len};
     switch (type) {
       case EXT_SUPPORTED_GROUPS:
         if (!rd_vec(&r, 2, &out->groups, &out->groups_len) || r.left != 0 ||
@@ -383,19 +396,8 @@ int Sdtls_client_hello_13(const sdtls_client_hello *ch, sdtls_ch13 *out) {
 }
 
 int Sdtls_ch13_has_share(const sdtls_ch13 *x, uint16_t group) {
-  reader r = {x->shares, x->shares_len};
-  while (r.left > 0) {
-    uint64_t g;
-    const uint8_t *key;
-    size_t key_len;
-    if (!rd_uint(&r, 2, &g) || !rd_vec(&r, 2, &key, &key_len)) {
-      return 0;
-    }
-    if (g == group) {
-      return 1;
-    }
-  }
-  return 0;
+  reader key;
+  return find_ext(x->shares, x->shares_len, group, &key) == 1;
 }
 
 size_t Sdtls_client_hello_hash(const uint8_t *whole, size_t whole_len, int sha384,
@@ -445,32 +447,21 @@ size_t Sdtls_hello_retry_request(const sdtls_client_hello *ch, const sdtls_hrr_s
   out[n++] = (uint8_t)ch->session_id_len;
   memcpy(&out[n], ch->session_id, ch->session_id_len);
   n += ch->session_id_len;
-  Sdtls_put_be(&out[n], st->cipher, 2);
-  n += 2;
+  n = put_be(out, n, st->cipher, 2);
   out[n++] = 0; /* compression */
-  Sdtls_put_be(&out[n], ext_len, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], EXT_SUPPORTED_VERSIONS, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], 2, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], SDTLS_DTLS1_3, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], EXT_COOKIE, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], 2 + cookie_len, 2);
-  n += 2;
-  Sdtls_put_be(&out[n], cookie_len, 2);
-  n += 2;
+  n = put_be(out, n, ext_len, 2);
+  n = put_be(out, n, EXT_SUPPORTED_VERSIONS, 2);
+  n = put_be(out, n, 2, 2);
+  n = put_be(out, n, SDTLS_DTLS1_3, 2);
+  n = put_be(out, n, EXT_COOKIE, 2);
+  n = put_be(out, n, 2 + cookie_len, 2);
+  n = put_be(out, n, cookie_len, 2);
   memcpy(&out[n], cookie, cookie_len);
   n += cookie_len;
   if (st->ask_share) {
-    Sdtls_put_be(&out[n], EXT_KEY_SHARE, 2);
-    n += 2;
-    Sdtls_put_be(&out[n], 2, 2);
-    n += 2;
-    Sdtls_put_be(&out[n], st->group, 2);
-    n += 2;
+    n = put_be(out, n, EXT_KEY_SHARE, 2);
+    n = put_be(out, n, 2, 2);
+    n = put_be(out, n, st->group, 2);
   }
   return n;
 }
@@ -490,8 +481,7 @@ size_t Sdtls_hrr_transcript(const sdtls_hrr_state *st, const uint8_t *hrr, size_
    * bytes where DTLS's message_seq and fragment fields would be, which the
    * engine's buffer holds and skips, then the hash. */
   out[n++] = MT_MESSAGE_HASH;
-  Sdtls_put_be(&out[n], st->hash_len, 3);
-  n += 3;
+  n = put_be(out, n, st->hash_len, 3);
   memset(&out[n], 0, 8);
   n += 8;
   memcpy(&out[n], st->hash, st->hash_len);

@@ -79,6 +79,23 @@ static bool der_expect(const uint8_t **in, size_t *len, uint8_t tag, der *out) {
   return der_next(in, len, out) && out->tag == tag;
 }
 
+/* Reads a SEQUENCE that starts with an OBJECT IDENTIFIER and one more
+ * element (an AttributeTypeAndValue, an Extension): *oid and *value, and
+ * in *rest what follows them inside the SEQUENCE. */
+static bool der_oid_value(const uint8_t **in, size_t *len, der *oid, der *value, der *rest) {
+  der seq;
+  if (!der_expect(in, len, TAG_SEQUENCE, &seq)) {
+    return false;
+  }
+  const uint8_t *p = seq.data;
+  size_t left = seq.len;
+  if (!der_expect(&p, &left, TAG_OID, oid) || !der_next(&p, &left, value)) {
+    return false;
+  }
+  *rest = (der){.data = p, .len = left};
+  return true;
+}
+
 /* An output line being built: text that does not fit is cut, never
  * written past the end. */
 typedef struct text {
@@ -232,13 +249,8 @@ static bool add_name(text *t, const der *name) {
     const uint8_t *q = rdn.data;
     size_t qleft = rdn.len;
     while (qleft > 0) {
-      der atv, type, value;
-      if (!der_expect(&q, &qleft, TAG_SEQUENCE, &atv)) {
-        return false;
-      }
-      const uint8_t *a = atv.data;
-      size_t aleft = atv.len;
-      if (!der_expect(&a, &aleft, TAG_OID, &type) || !der_next(&a, &aleft, &value)) {
+      der type, value, rest;
+      if (!der_oid_value(&q, &qleft, &type, &value, &rest)) {
         return false;
       }
       char dotted[128];
@@ -415,15 +427,12 @@ static bool find_alt_names(const der *explicit_exts, der *alt, bool *found) {
   p = exts.data;
   left = exts.len;
   while (left > 0) {
-    der ext, oid, value;
-    if (!der_expect(&p, &left, TAG_SEQUENCE, &ext)) {
+    der oid, value, rest;
+    if (!der_oid_value(&p, &left, &oid, &value, &rest)) {
       return false;
     }
-    const uint8_t *e = ext.data;
-    size_t eleft = ext.len;
-    if (!der_expect(&e, &eleft, TAG_OID, &oid) || !der_next(&e, &eleft, &value)) {
-      return false;
-    }
+    const uint8_t *e = rest.data;
+    size_t eleft = rest.len;
     if (value.tag == 0x01 && !der_next(&e, &eleft, &value)) { /* critical BOOLEAN */
       return false;
     }
@@ -437,9 +446,12 @@ static bool find_alt_names(const der *explicit_exts, der *alt, bool *found) {
   return true;
 }
 
-/* Writes the line in `t` as "<prefix><label>: <text>". */
-static void emit(FILE *out, const char *prefix, const char *label, const text *t) {
+/* Writes the line in `t` as "<prefix><label>: <text>", and empties `t` for
+ * the next. */
+static void emit(FILE *out, const char *prefix, const char *label, text *t) {
   fprintf(out, "%s%s: %s\n", prefix, label, t->buf);
+  t->len = 0;
+  t->buf[0] = '\0';
 }
 
 void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_t cert_len) {
@@ -478,8 +490,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
     goto bad;
   }
   emit(out, prefix, "subject", &t);
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!add_name(&t, &issuer)) {
     goto bad;
   }
@@ -496,8 +506,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
       !parse_time(&not_before, &from) || !parse_time(&not_after, &until)) {
     goto bad;
   }
-  t.len = 0;
-  t.buf[0] = '\0';
   add_time(&t, from);
   text_str(&t, " to ");
   add_time(&t, until);
@@ -516,8 +524,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
       goto bad;
     }
   }
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!has_alt) {
     text_str(&t, "none");
   } else if (!add_alt_names(&t, &alt)) {
@@ -525,8 +531,6 @@ void print_certificate(FILE *out, const char *prefix, const uint8_t *cert, size_
   }
   emit(out, prefix, "subject alt names", &t);
 
-  t.len = 0;
-  t.buf[0] = '\0';
   if (!add_key(&t, &spki)) {
     goto bad;
   }

@@ -260,13 +260,10 @@ static int client_parse(int argc, char **argv, client_opts *o) {
   memset(o, 0, sizeof(*o));
   o->reply_timeout = 2000000000u;
   config_opts *copts = &o->copts;
-  argv[0] = prog;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
+  int opt, status;
+  while ((opt = command_option(argc, argv, prog, options, client_usage, copts, &o->verbose,
+                               &status)) != 0) {
     switch (opt) {
-    case 'v':
-      o->verbose += o->verbose < 2 ? 1 : 0;
-      break;
     case OPT_REQUIRE_SRTP:
       o->require_srtp = true;
       break;
@@ -289,13 +286,10 @@ static int client_parse(int argc, char **argv, client_opts *o) {
     case OPT_SESSION:
       o->session_file = optarg;
       break;
-    default: {
-      int status = config_opts_take(copts, prog, client_usage, opt, optarg);
-      if (status >= 0) {
-        return status;
-      }
     }
-    }
+  }
+  if (status >= 0) {
+    return status;
   }
   if (argc - optind != 1) {
     return usage_error(prog, client_usage, "expected exactly one HOST:PORT");

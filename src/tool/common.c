@@ -4,6 +4,7 @@
  * a line reader. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -317,6 +318,26 @@ int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
   default:
     return usage_exit(usage, opt);
   }
+}
+
+int command_option(int argc, char **argv, char *prog, const struct option *options,
+                   usage_fn usage, config_opts *copts, int *verbose, int *status) {
+  argv[0] = prog;
+  *status = -1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
+    if (opt == 'v') {
+      *verbose += *verbose < 2 ? 1 : 0;
+    } else if (opt >= OPT_COMMAND) {
+      return opt;
+    } else {
+      *status = config_opts_take(copts, prog, usage, opt, optarg);
+      if (*status >= 0) {
+        return 0;
+      }
+    }
+  }
+  return 0;
 }
 
 static int hex_value(char c) {

@@ -53,6 +53,15 @@ static bool make_blocking(int fd) {
   return fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0;
 }
 
+/* After a failed call that set errno: closes `fd` and says "<path>: cannot
+ * <verb> the <what>: <errno's text>". Returns -1. */
+static int fail_closing(int fd, const char *path, const char *verb, const char *what) {
+  int err = errno;
+  close(fd);
+  errorf("%s: cannot %s the %s: %s", path, verb, what, strerror(err));
+  return -1;
+}
+
 int read_small_file(const char *path, const char *what, size_t max, unsigned flags,
                     uint8_t **out, size_t *len) {
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -65,10 +74,7 @@ int read_small_file(const char *path, const char *what, size_t max, unsigned fla
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    errorf("%s: cannot read the %s: %s", path, what, strerror(err));
-    return -1;
+    return fail_closing(fd, path, "read", what);
   }
   bool is_pipe = S_ISFIFO(st.st_mode);
   if (!S_ISREG(st.st_mode) && !(is_pipe && (flags & READ_PIPE_OK))) {
@@ -80,10 +86,7 @@ int read_small_file(const char *path, const char *what, size_t max, unsigned fla
   /* A pipe's writer may still be producing: wait for it (a FIFO without a
    * writer reads as empty at once). */
   if (is_pipe && !make_blocking(fd)) {
-    int err = errno;
-    close(fd);
-    errorf("%s: cannot read the %s: %s", path, what, strerror(err));
-    return -1;
+    return fail_closing(fd, path, "read", what);
   }
   uint8_t *buf = malloc(max + 1);
   if (buf == NULL) {
@@ -145,10 +148,7 @@ int open_output(const char *path, const char *what, unsigned flags) {
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    errorf("%s: cannot write the %s: %s", path, what, strerror(err));
-    return -1;
+    return fail_closing(fd, path, "write", what);
   }
   if (S_ISREG(st.st_mode)) {
     /* Refused, not warned about: a warning would come after the secrets
@@ -164,17 +164,11 @@ int open_output(const char *path, const char *what, unsigned flags) {
       return -1;
     }
     if (!(flags & OUT_APPEND) && ftruncate(fd, 0) != 0) {
-      int err = errno;
-      close(fd);
-      errorf("%s: cannot write the %s: %s", path, what, strerror(err));
-      return -1;
+      return fail_closing(fd, path, "write", what);
     }
   }
   if (!make_blocking(fd)) {
-    int err = errno;
-    close(fd);
-    errorf("%s: cannot write the %s: %s", path, what, strerror(err));
-    return -1;
+    return fail_closing(fd, path, "write", what);
   }
   return fd;
 }

@@ -619,13 +619,10 @@ static int server_parse(int argc, char **argv, server_opts *o) {
   o->rcvbuf = o->sndbuf = DEFAULT_SOCKET_BUFFER;
   config_opts *copts = &o->copts;
   const char *workers_given = NULL;
-  argv[0] = prog;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
+  int opt, status;
+  while ((opt = command_option(argc, argv, prog, options, server_usage, copts, &o->verbose,
+                               &status)) != 0) {
     switch (opt) {
-    case 'v':
-      o->verbose += o->verbose < 2 ? 1 : 0;
-      break;
     case OPT_LISTEN:
       o->listen_spec = optarg;
       break;
@@ -676,13 +673,10 @@ static int server_parse(int argc, char **argv, server_opts *o) {
       }
       break;
     }
-    default: {
-      int status = config_opts_take(copts, prog, server_usage, opt, optarg);
-      if (status >= 0) {
-        return status;
-      }
     }
-    }
+  }
+  if (status >= 0) {
+    return status;
   }
   if (optind < argc) {
     return usage_error(prog, server_usage, "unexpected argument '%s'", argv[optind]);

@@ -160,6 +160,16 @@ typedef struct config_opts {
  * or usage_exit()'s for anything else ('h', an unknown option). */
 int config_opts_take(config_opts *o, const char *prog, usage_fn usage, int opt,
                      const char *arg);
+/* The option loop of client and server: getopt_long() over `options`
+ * (short options -h and -v), with argv[0] set to `prog` for its messages.
+ * Takes -v (counted into *verbose, at most 2) and the shared options
+ * (config_opts_take() into `copts`) itself, and returns the next of the
+ * command's own options (>= OPT_COMMAND); 0 at the end, with *status -1
+ * when all went well, else the exit status (after a message, or the usage
+ * for -h or an unknown option). */
+struct option;
+int command_option(int argc, char **argv, char *prog, const struct option *options,
+                   usage_fn usage, config_opts *copts, int *verbose, int *status);
 /* After parsing: checks what goes together (--psk and --psk-identity,
  * --cert and --key) and the values the library judges (--srtp, --alpn,
  * --fingerprint), and parses --export. Returns -1 if all is well, else

@@ -248,33 +248,31 @@ static void pair_destroy_quietly(bench_pair *p) {
   pair_destroy(p);
 }
 
+/* A pair whose contexts issue and take tickets. */
+static int pair_init_resume(bench_pair *p) {
+  return pair_init_with(p, client_resume_ctx, server_resume_ctx, BENCH_MTU_HANDSHAKE);
+}
+
+static int offer_session(bench_pair *p) {
+  return SSL_set_session(p->client.ssl, saved_session) ? 0 : -1;
+}
+
+static int both_resumed(bench_pair *p) {
+  return SSL_session_reused(p->client.ssl) && SSL_session_reused(p->server.ssl) ? 0 : -1;
+}
+
+static int keep_session(bench_pair *p) {
+  saved_session = SSL_get1_session(p->client.ssl);
+  return saved_session != NULL && SSL_SESSION_is_resumable(saved_session) ? 0 : -1;
+}
+
 static int resumed_handshake(void) {
-  bench_pair p;
-  memset(&p, 0, sizeof(p));
-  int rc = pair_init_with(&p, client_resume_ctx, server_resume_ctx, BENCH_MTU_HANDSHAKE);
-  if (rc == 0) {
-    rc = SSL_set_session(p.client.ssl, saved_session) ? pair_handshake(&p) : -1;
-  }
-  if (rc == 0 && (!SSL_session_reused(p.client.ssl) || !SSL_session_reused(p.server.ssl))) {
-    rc = -1;
-  }
-  pair_destroy_quietly(&p);
-  return rc;
+  return bench_pair_once(pair_init_resume, offer_session, both_resumed, pair_destroy_quietly);
 }
 
 /* A session from one full handshake with tickets on, for resumed_handshake. */
 static int save_session(void) {
-  bench_pair p;
-  memset(&p, 0, sizeof(p));
-  int rc = pair_init_with(&p, client_resume_ctx, server_resume_ctx, BENCH_MTU_HANDSHAKE);
-  if (rc == 0) {
-    rc = pair_handshake(&p);
-  }
-  if (rc == 0) {
-    saved_session = SSL_get1_session(p.client.ssl);
-  }
-  pair_destroy_quietly(&p);
-  return rc == 0 && saved_session != NULL && SSL_SESSION_is_resumable(saved_session) ? 0 : -1;
+  return bench_pair_once(pair_init_resume, NULL, keep_session, pair_destroy_quietly);
 }
 
 static int init(void) {

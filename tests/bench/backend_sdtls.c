@@ -176,36 +176,31 @@ static void pair_destroy(bench_pair *p) {
  * keeps sessions as bytes does. The client config keeps the session it
  * parsed last, so from the second pair on the bytes are compared, not
  * parsed again; the raw backends offer their SSL_SESSION object itself. */
-static int resumed_handshake(void) {
-  bench_pair p;
-  memset(&p, 0, sizeof(p));
-  int rc = pair_init_with(&p, client_resume_cfg, server_resume_cfg);
-  if (rc == 0) {
-    rc = sdtls_conn_set_session(p.client.conn, saved_session, saved_session_len) == 0
-             ? pair_handshake(&p)
+static int pair_init_resume(bench_pair *p) {
+  return pair_init_with(p, client_resume_cfg, server_resume_cfg);
+}
+
+static int offer_session(bench_pair *p) {
+  return sdtls_conn_set_session(p->client.conn, saved_session, saved_session_len) == 0 ? 0 : -1;
+}
+
+static int both_resumed(bench_pair *p) {
+  return sdtls_conn_session_resumed(p->client.conn) && sdtls_conn_session_resumed(p->server.conn)
+             ? 0
              : -1;
-  }
-  if (rc == 0 && (!sdtls_conn_session_resumed(p.client.conn) ||
-                  !sdtls_conn_session_resumed(p.server.conn))) {
-    rc = -1;
-  }
-  pair_destroy(&p);
-  return rc;
+}
+
+static int keep_session(bench_pair *p) {
+  return sdtls_conn_get_session(p->client.conn, &saved_session, &saved_session_len) == 0 ? 0 : -1;
+}
+
+static int resumed_handshake(void) {
+  return bench_pair_once(pair_init_resume, offer_session, both_resumed, pair_destroy);
 }
 
 /* A session from one full handshake with tickets on. */
 static int save_session(void) {
-  bench_pair p;
-  memset(&p, 0, sizeof(p));
-  int rc = pair_init_with(&p, client_resume_cfg, server_resume_cfg);
-  if (rc == 0) {
-    rc = pair_handshake(&p);
-  }
-  if (rc == 0) {
-    rc = sdtls_conn_get_session(p.client.conn, &saved_session, &saved_session_len) == 0 ? 0 : -1;
-  }
-  pair_destroy(&p);
-  return rc;
+  return bench_pair_once(pair_init_resume, NULL, keep_session, pair_destroy);
 }
 
 static void pair_info(bench_pair *p, char *out, size_t out_len) {

@@ -124,4 +124,11 @@ typedef struct bench_backend {
 
 extern const bench_backend bench_impl;
 
+/* The frame of the backends' resumption steps (bench_main.c): in a pair
+ * the driver keeps for it (zeroed first), made by `init`, then `before`
+ * (none when NULL), the pair's handshake, `after`, each only when all
+ * before it returned 0; `destroy` in any case. Returns 0 when all did. */
+int bench_pair_once(int (*init)(bench_pair *p), int (*before)(bench_pair *p),
+                    int (*after)(bench_pair *p), void (*destroy)(bench_pair *p));
+
 #endif

@@ -38,6 +38,8 @@
 #ifndef BENCH_VARIANT
 #error "BENCH_VARIANT must name the variant"
 #endif
+#define BENCH_PROG "bench[" BENCH_VARIANT "]"
+#include "bench_util.h"
 
 /* ---- options ---- */
 
@@ -51,30 +53,12 @@ static char opt_sizes[256] = "16,1200,8000";
 
 /* ---- small helpers ---- */
 
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "bench[%s]: ", BENCH_VARIANT);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(1);
-}
-
-static uint64_t clock_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t clock_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
 /* CPU time of this thread: what the rates are computed from, so that other
  * processes on a shared machine cost the run wall-clock time but change
  * the figures less (caches and frequency are still shared). */
-static uint64_t cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t cpu_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 static uint64_t cached_now;
 
@@ -117,7 +101,7 @@ static void pool_grow(size_t n) {
   for (size_t i = 0; i < n; i++) {
     bench_datagram *d = malloc(sizeof(*d));
     if (d == NULL) {
-      die("out of memory");
+      bench_die("out of memory");
     }
     d->next = pool;
     pool = d;
@@ -126,7 +110,7 @@ static void pool_grow(size_t n) {
 
 void bench_inbox_push(bench_inbox *inbox, const uint8_t *data, size_t len) {
   if (len > BENCH_MAX_DATAGRAM) {
-    die("datagram of %zu bytes is larger than the wire carries", len);
+    bench_die("datagram of %zu bytes is larger than the wire carries", len);
   }
   if (pool == NULL) {
     pool_grow(16); /* not expected once warmed up: flights are a few datagrams */
@@ -169,6 +153,29 @@ void bench_inbox_clear(bench_inbox *inbox) {
   }
 }
 
+/* ---- for the backends ---- */
+
+int bench_pair_once(int (*init)(bench_pair *p), int (*before)(bench_pair *p),
+                    int (*after)(bench_pair *p), void (*destroy)(bench_pair *p)) {
+  static bench_pair *p; /* made once, at the first call (the backend's init) */
+  if (p == NULL && (p = malloc(bench_impl.pair_size)) == NULL) {
+    bench_die("out of memory");
+  }
+  memset(p, 0, bench_impl.pair_size);
+  int rc = init(p);
+  if (rc == 0 && before != NULL) {
+    rc = before(p);
+  }
+  if (rc == 0) {
+    rc = bench_impl.pair_handshake(p);
+  }
+  if (rc == 0) {
+    rc = after(p);
+  }
+  destroy(p);
+  return rc;
+}
+
 /* ---- measuring ---- */
 
 typedef int (*unit_fn)(void *ctx, uint64_t i);
@@ -182,7 +189,7 @@ __attribute__((noinline, noipa)) void bench_measured(unit_fn fn, void *ctx, uint
   for (uint64_t k = 0; k < n; k++) {
     int rc = fn(ctx, first + k);
     if (rc != 0) {
-      die("operation %llu failed (%d)", (unsigned long long)(first + k), rc);
+      bench_die("operation %llu failed (%d)", (unsigned long long)(first + k), rc);
     }
   }
 }
@@ -208,7 +215,7 @@ static result measure(unit_fn fn, void *ctx, uint64_t *next) {
     tick();
     int rc = fn(ctx, *next);
     if (rc != 0) {
-      die("warm-up operation %llu failed (%d)", (unsigned long long)*next, rc);
+      bench_die("warm-up operation %llu failed (%d)", (unsigned long long)*next, rc);
     }
     (*next)++;
     warm++;
@@ -252,7 +259,7 @@ static const bench_backend *be = &bench_impl;
 static bench_pair *pair_alloc(void) {
   bench_pair *p = calloc(1, be->pair_size);
   if (p == NULL) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   return p;
 }
@@ -260,10 +267,10 @@ static bench_pair *pair_alloc(void) {
 static void pair_up(bench_pair *p, int mtu) {
   tick();
   if (be->pair_init(p, mtu) != 0) {
-    die("pair_init failed");
+    bench_die("pair_init failed");
   }
   if (be->pair_handshake(p) != 0) {
-    die("handshake failed");
+    bench_die("handshake failed");
   }
 }
 
@@ -311,17 +318,17 @@ static void case_info(void) {
   bench_pair *p = pair_alloc();
   tick();
   if (be->pair_init(p, BENCH_MTU_HANDSHAKE) != 0) {
-    die("pair_init failed");
+    bench_die("pair_init failed");
   }
   uint64_t d0 = bench_wire_datagrams, b0 = bench_wire_bytes;
   if (be->pair_handshake(p) != 0) {
-    die("handshake failed");
+    bench_die("handshake failed");
   }
   uint64_t hs_datagrams = bench_wire_datagrams - d0, hs_bytes = bench_wire_bytes - b0;
   uint8_t msg[16] = "0123456789abcdef";
   b0 = bench_wire_bytes;
   if (be->pair_send(p, msg, sizeof(msg)) != 0) {
-    die("send failed");
+    bench_die("send failed");
   }
   uint64_t rec_bytes = bench_wire_bytes - b0;
   char info[512];
@@ -365,12 +372,12 @@ static void case_data(void) {
     char *end;
     unsigned long size = strtoul(s, &end, 10);
     if (end == s || size == 0 || size > 16384) {
-      die("bad --sizes");
+      bench_die("bad --sizes");
     }
     s = *end == ',' ? end + 1 : end;
     uint8_t *buf = malloc(size);
     if (buf == NULL) {
-      die("out of memory");
+      bench_die("out of memory");
     }
     for (size_t k = 0; k < size; k++) {
       buf[k] = (uint8_t)(k * 131u + 7u);
@@ -404,7 +411,7 @@ static void case_server(void) {
   }
   tick();
   if (be->server_setup() != 0) {
-    die("server setup failed");
+    bench_die("server setup failed");
   }
   /* Addresses count on across warm-up and measurement: every ClientHello
    * and every connection comes from an address the server has not seen. */
@@ -427,7 +434,7 @@ static size_t rss_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "r");
   unsigned long size = 0, resident = 0;
   if (f == NULL || fscanf(f, "%lu %lu", &size, &resident) != 2) {
-    die("cannot read /proc/self/statm");
+    bench_die("cannot read /proc/self/statm");
   }
   fclose(f);
   return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
@@ -439,7 +446,7 @@ static void case_memory(void) {
    * below are the libraries' alone (the inboxes are empty between calls). */
   uint8_t *pairs = malloc(n * be->pair_size);
   if (pairs == NULL) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   memset(pairs, 0, n * be->pair_size);
   bench_pair *warm = pair_alloc();
@@ -479,17 +486,17 @@ static void case_server_memory(void) {
   be->server_set_max_peers(n + 1);
   tick();
   if (be->server_setup() != 0) {
-    die("server setup failed");
+    bench_die("server setup failed");
   }
   /* One peer first, outside the span: lazily built engine and server state
    * (hash table growth is in the span, as it would be in a real server). */
   if (be->server_peers_up(0, 1) != 0) {
-    die("server peer setup failed");
+    bench_die("server peer setup failed");
   }
   size_t heap0 = heap_in_use();
   uint64_t live0 = bench_alloc_calls - bench_free_calls;
   if (be->server_peers_up(1, n) != 0) {
-    die("server peers setup failed");
+    bench_die("server peers setup failed");
   }
   size_t heap1 = heap_in_use();
   uint64_t live1 = bench_alloc_calls - bench_free_calls;
@@ -555,7 +562,7 @@ int main(int argc, char **argv) {
   pool_grow(64);
   tick();
   if (be->init() != 0) {
-    die("init failed");
+    bench_die("init failed");
   }
   if (has_case("info")) case_info();
   if (has_case("handshake")) case_handshake();

@@ -34,26 +34,13 @@
 #include <unistd.h>
 
 #include "sdtls.h"
+#define BENCH_PROG "bench_load"
+#include "bench_util.h"
 
 #define MAX_CONNS 1024
 #define MTU 1472 /* a 1500-byte link's UDP payload: 1200 B + 37 B of DTLS fits */
 #define MAX_DGRAM 2048
 
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "bench_load: ");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(1);
-}
-
-static uint64_t clock_ns(int clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 typedef struct slot {
   int fd;
@@ -95,7 +82,7 @@ static void slot_open(slot *s, uint64_t now) {
   s->started = now;
   s->fd = socket(target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&target, target_len) != 0) {
-    die("socket: %s", strerror(errno));
+    bench_die("socket: %s", strerror(errno));
   }
   const sdtls_callbacks cbs = {.size = sizeof(cbs),
                                .send = cli_send,
@@ -104,7 +91,7 @@ static void slot_open(slot *s, uint64_t now) {
                                .on_close = cli_close};
   if (sdtls_conn_new(cfg, SDTLS_ROLE_CLIENT, &cbs, s, &s->conn) != SDTLS_OK ||
       sdtls_conn_start(s->conn, now) != SDTLS_OK) {
-    die("cannot start a connection");
+    bench_die("cannot start a connection");
   }
 }
 
@@ -125,7 +112,7 @@ static void pump(slot *slots, int n, int timeout_ms) {
     pfds[i] = (struct pollfd){.fd = slots[i].fd, .events = POLLIN};
   }
   poll(pfds, (nfds_t)n, timeout_ms);
-  uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  uint64_t now = bench_clock_ns(CLOCK_MONOTONIC);
   uint8_t buf[MAX_DGRAM];
   for (int i = 0; i < n; i++) {
     slot *s = &slots[i];
@@ -146,15 +133,15 @@ static void emit(const char *metric, double value, const char *unit) {
 }
 
 static void run_handshakes(slot *slots, int n, double seconds) {
-  uint64_t start = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  uint64_t start = bench_clock_ns(CLOCK_MONOTONIC), cpu0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   uint64_t end = start + (uint64_t)(seconds * 1e9), done = 0, failed = 0;
   for (int i = 0; i < n; i++) {
     slot_open(&slots[i], start);
   }
   uint64_t now;
-  while ((now = clock_ns(CLOCK_MONOTONIC)) < end) {
+  while ((now = bench_clock_ns(CLOCK_MONOTONIC)) < end) {
     pump(slots, n, 10);
-    now = clock_ns(CLOCK_MONOTONIC);
+    now = bench_clock_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < n; i++) {
       slot *s = &slots[i];
       /* A handshake not done in 2 s lost a flight: count it, start over. */
@@ -167,13 +154,13 @@ static void run_handshakes(slot *slots, int n, double seconds) {
       }
     }
   }
-  double span = (double)(clock_ns(CLOCK_MONOTONIC) - start) / 1e9;
-  uint64_t cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+  double span = (double)(bench_clock_ns(CLOCK_MONOTONIC) - start) / 1e9;
+  uint64_t cpu = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
   for (int i = 0; i < n; i++) {
-    slot_close(&slots[i], clock_ns(CLOCK_MONOTONIC), slots[i].done);
+    slot_close(&slots[i], bench_clock_ns(CLOCK_MONOTONIC), slots[i].done);
   }
   if (done == 0) {
-    die("no handshake finished");
+    bench_die("no handshake finished");
   }
   emit("handshakes_per_s", (double)done / span, "1/s");
   emit("handshakes_failed", (double)failed, "handshakes");
@@ -181,7 +168,7 @@ static void run_handshakes(slot *slots, int n, double seconds) {
 }
 
 static void run_echo(slot *slots, int n, double seconds) {
-  uint64_t start = clock_ns(CLOCK_MONOTONIC);
+  uint64_t start = bench_clock_ns(CLOCK_MONOTONIC);
   for (int i = 0; i < n; i++) {
     slot_open(&slots[i], start);
   }
@@ -190,23 +177,23 @@ static void run_echo(slot *slots, int n, double seconds) {
     all = true;
     for (int i = 0; i < n; i++) {
       if (slots[i].failed) {
-        die("a handshake failed");
+        bench_die("a handshake failed");
       }
       all = all && slots[i].done;
     }
-    if (clock_ns(CLOCK_MONOTONIC) - start > 30000000000u) {
-      die("handshakes not done after 30 s");
+    if (bench_clock_ns(CLOCK_MONOTONIC) - start > 30000000000u) {
+      bench_die("handshakes not done after 30 s");
     }
   }
   uint8_t data[MAX_DGRAM];
   memset(data, 'x', sizeof(data));
-  uint64_t t0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  uint64_t t0 = bench_clock_ns(CLOCK_MONOTONIC), cpu0 = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   uint64_t end = t0 + (uint64_t)(seconds * 1e9), sent = 0, e0 = 0;
   for (int i = 0; i < n; i++) {
     e0 += slots[i].echoes;
   }
   uint64_t now, refill = t0;
-  while ((now = clock_ns(CLOCK_MONOTONIC)) < end) {
+  while ((now = bench_clock_ns(CLOCK_MONOTONIC)) < end) {
     /* Lost echoes are not retransmitted: every 100 ms the window is
      * refilled whole. */
     bool reset = now - refill > 100000000u;
@@ -224,15 +211,15 @@ static void run_echo(slot *slots, int n, double seconds) {
     }
     pump(slots, n, 10);
   }
-  double span = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
-  uint64_t cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0, received = 0;
+  double span = (double)(bench_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+  uint64_t cpu = bench_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0, received = 0;
   for (int i = 0; i < n; i++) {
     received += slots[i].echoes;
-    slot_close(&slots[i], clock_ns(CLOCK_MONOTONIC), true);
+    slot_close(&slots[i], bench_clock_ns(CLOCK_MONOTONIC), true);
   }
   received -= e0;
   if (received == 0) {
-    die("no echo");
+    bench_die("no echo");
   }
   char name[64];
   snprintf(name, sizeof(name), "echo%zu_dgrams_per_s", opt_size);
@@ -282,7 +269,7 @@ int main(int argc, char **argv) {
   snprintf(host, sizeof(host), "%.*s", (int)(colon - opt_target), opt_target);
   struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
   if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
-    die("cannot resolve %s", opt_target);
+    bench_die("cannot resolve %s", opt_target);
   }
   memcpy(&target, res->ai_addr, res->ai_addrlen);
   target_len = res->ai_addrlen;
@@ -294,11 +281,11 @@ int main(int argc, char **argv) {
       sdtls_config_set_option(cfg, SDTLS_OPT_VERIFY_PEER, 0) != SDTLS_OK ||
       sdtls_config_set_option(cfg, SDTLS_OPT_MTU, MTU) != SDTLS_OK ||
       sdtls_config_set_option(cfg, SDTLS_OPT_SESSION_TICKETS, 0) != SDTLS_OK) {
-    die("config");
+    bench_die("config");
   }
   slot *slots = calloc((size_t)conns, sizeof(*slots));
   if (slots == NULL) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   if (strcmp(opt_mode, "handshakes") == 0) {
     run_handshakes(slots, conns, seconds);

@@ -113,6 +113,13 @@ def git_commit():
         return "unknown"
 
 
+def summary(v):
+    """Median, min, max and count of the values `v` of one figure; None when there are none."""
+    if not v:
+        return None
+    return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+
+
 class Run:
     def __init__(self, args):
         self.args = args
@@ -213,10 +220,7 @@ class Run:
             os.path.join(outdir, "callgrind.boringssl.16.out"), n16)
 
     def stats(self, variant, metric):
-        v = self.values.get((variant, metric))
-        if not v:
-            return None
-        return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+        return summary(self.values.get((variant, metric)))
 
     def missing(self):
         out = []
@@ -511,10 +515,7 @@ class Udp:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def stats(self, key, metric):
-        v = self.values.get((key, metric))
-        if not v:
-            return None
-        return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+        return summary(self.values.get((key, metric)))
 
     def missing(self):
         out = []

@@ -47,6 +47,8 @@
 #include <unistd.h>
 
 #include "sdtls.h"
+#define BENCH_PROG "bench_udp"
+#include "bench_util.h"
 
 #define CIPHER "ECDHE-ECDSA-AES128-GCM-SHA256"
 #define MTU 1472 /* a 1500-byte link's UDP payload: 1200 B + 37 B of DTLS fits */
@@ -60,27 +62,9 @@ static double opt_seconds = 1.0;
 static int opt_pings = 2000;
 static int opt_window = 32;
 
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "bench_udp: ");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(1);
-}
+static uint64_t clock_ns(void) { return bench_clock_ns(CLOCK_MONOTONIC); }
 
-static uint64_t clock_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t thread_cpu_ns(void) { return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 static const char *label(void) { return opt_label != NULL ? opt_label : opt_server; }
 
@@ -97,11 +81,11 @@ static sdtls_config *config(bool server, const char *cert, const char *key) {
       sdtls_config_set_option(c, SDTLS_OPT_MAX_VERSION, SDTLS_DTLS1_2) != 0 ||
       sdtls_config_set_option(c, SDTLS_OPT_MTU, MTU) != 0 ||
       sdtls_config_set_option(c, SDTLS_OPT_VERIFY_PEER, 0) != 0) {
-    die("config");
+    bench_die("config");
   }
   if (server && sdtls_config_set_certificate_pem(c, (const uint8_t *)cert, strlen(cert),
                                                  (const uint8_t *)key, strlen(key)) != 0) {
-    die("server certificate");
+    bench_die("server certificate");
   }
   return c;
 }
@@ -243,7 +227,7 @@ static void *server_main(void *arg) {
 static int udp_socket(void) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) {
-    die("socket: %s", strerror(errno));
+    bench_die("socket: %s", strerror(errno));
   }
   int buf = 4 << 20; /* capped by net.core.rmem_max/wmem_max */
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -254,14 +238,14 @@ static int udp_socket(void) {
 static void start_server(echo_server *s, pthread_t *thread, struct sockaddr_in *addr) {
   char *cert, *key;
   if (sdtls_certificate_generate("bench.test", 30, &cert, &key) != 0) {
-    die("certificate");
+    bench_die("certificate");
   }
   sdtls_config *c = config(true, cert, key);
   sdtls_free(cert);
   sdtls_free(key);
   sdtls_server_callbacks cb = {sizeof(cb), srv_send, NULL, NULL, srv_data, NULL};
   if (sdtls_server_new(c, &cb, s, &s->srv) != 0) {
-    die("sdtls_server_new");
+    bench_die("sdtls_server_new");
   }
   sdtls_config_free(c);
   s->fd = udp_socket();
@@ -269,13 +253,13 @@ static void start_server(echo_server *s, pthread_t *thread, struct sockaddr_in *
   addr->sin_family = AF_INET;
   addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(s->fd, (struct sockaddr *)addr, sizeof(*addr)) != 0) {
-    die("bind: %s", strerror(errno));
+    bench_die("bind: %s", strerror(errno));
   }
   socklen_t len = sizeof(*addr);
   getsockname(s->fd, (struct sockaddr *)addr, &len);
   atomic_store(&s->stop, false);
   if (pthread_create(thread, NULL, server_main, s) != 0) {
-    die("pthread_create");
+    bench_die("pthread_create");
   }
 }
 
@@ -363,14 +347,14 @@ static void latency(client *c, size_t size) {
   c->expect_len = size;
   uint64_t *rtt = malloc(sizeof(uint64_t) * (size_t)opt_pings);
   if (rtt == NULL) {
-    die("out of memory");
+    bench_die("out of memory");
   }
   int n = 0, lost = 0;
   for (int i = 0; i < opt_pings + opt_pings / 10; i++) { /* the first tenth warms up */
     uint64_t want = c->echoes + 1;
     uint64_t t0 = clock_ns();
     if (sdtls_conn_send(c->conn, buf, size, t0) != 0) {
-      die("send failed");
+      bench_die("send failed");
     }
     while (c->echoes < want && clock_ns() - t0 < 1000000000u) {
       pump(c, 100);
@@ -387,7 +371,7 @@ static void latency(client *c, size_t size) {
     }
   }
   if (n == 0) {
-    die("no ping answered");
+    bench_die("no ping answered");
   }
   qsort(rtt, (size_t)n, sizeof(rtt[0]), cmp_u64);
   char name[64];
@@ -417,7 +401,7 @@ static void throughput(client *c, size_t size) {
       uint64_t received = c->echoes - e0;
       while ((int64_t)(sent - received - lost) < (int64_t)opt_window) {
         if (sdtls_conn_send(c->conn, buf, size, t) != 0) {
-          die("send failed");
+          bench_die("send failed");
         }
         sent++;
       }
@@ -439,7 +423,7 @@ static void throughput(client *c, size_t size) {
     }
     uint64_t received = c->echoes - e0;
     if (received == 0) {
-      die("no echo at %zu bytes", size);
+      bench_die("no echo at %zu bytes", size);
     }
     if (phase == 1) {
       char name[64];
@@ -518,23 +502,23 @@ int main(int argc, char **argv) {
   memset(&c, 0, sizeof(c));
   c.fd = udp_socket();
   if (connect(c.fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
-    die("connect: %s", strerror(errno));
+    bench_die("connect: %s", strerror(errno));
   }
   sdtls_config *cc = config(false, NULL, NULL);
   sdtls_callbacks cb = {sizeof(cb), cli_send, cli_done, cli_data, cli_close};
   if (sdtls_conn_new(cc, SDTLS_ROLE_CLIENT, &cb, &c, &c.conn) != 0) {
-    die("sdtls_conn_new");
+    bench_die("sdtls_conn_new");
   }
   sdtls_config_free(cc);
   uint64_t t0 = clock_ns();
   if (sdtls_conn_start(c.conn, t0) != 0) {
-    die("start");
+    bench_die("start");
   }
   while (sdtls_conn_state(c.conn) == SDTLS_STATE_HANDSHAKING && clock_ns() - t0 < 10000000000u) {
     pump(&c, 100);
   }
   if (sdtls_conn_state(c.conn) != SDTLS_STATE_CONNECTED) {
-    die("handshake with %s failed: %s", opt_server, sdtls_conn_error_detail(c.conn));
+    bench_die("handshake with %s failed: %s", opt_server, sdtls_conn_error_detail(c.conn));
   }
   emit("udp_handshake_ms", (double)(clock_ns() - t0) / 1e6, "ms");
 
@@ -542,7 +526,7 @@ int main(int argc, char **argv) {
     char *end;
     unsigned long size = strtoul(s, &end, 10);
     if (end == s || size < 2 || size > sdtls_conn_max_data_size(c.conn)) {
-      die("bad --sizes (2..%zu)", sdtls_conn_max_data_size(c.conn));
+      bench_die("bad --sizes (2..%zu)", sdtls_conn_max_data_size(c.conn));
     }
     s = *end == ',' ? end + 1 : end;
     latency(&c, size);

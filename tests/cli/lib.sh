@@ -154,6 +154,26 @@ openssl_fp() {
     openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//'
 }
 
+# ms_since START: the milliseconds since START (a `date +%s%N`).
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# expect_handshake_timeout WHAT NAME MIN_MS MAX_MS ARGS...: `sdtls client
+# ARGS` (a line on stdin, output NAME.out / NAME.err) whose handshake gets
+# no answer: it exits 1 with "handshake with ... failed: timed out" after
+# MIN_MS and before MAX_MS. WHAT names the client in the messages.
+expect_handshake_timeout() {
+    local what=$1 name=$2 min=$3 max=$4 start rc elapsed
+    shift 4
+    start=$(date +%s%N)
+    echo "$name" | timeout 20 "$SDTLS" client "$@" >"$name.out" 2>"$name.err"
+    rc=$?
+    elapsed=$(ms_since "$start")
+    [ $rc -eq 1 ] || fail "$what exited $rc, expected 1"
+    grep -q '^sdtls: error: handshake with 127\.0\.0\.1:[0-9]* failed: timed out' "$name.err" ||
+        fail "$what: message: $(cat "$name.err")"
+    [ "$elapsed" -ge "$min" ] && [ "$elapsed" -lt "$max" ] || fail "$what gave up after $elapsed ms"
+}
+
 # start_sdtls_server NAME ARGS...: starts `sdtls server ARGS` (stdin from
 # $NAME.in if it is a fifo, else /dev/null), logs to NAME.out / NAME.err,
 # waits for its "listening" line and sets SERVER_PID and SERVER_PORT.

@@ -207,6 +207,47 @@ static void out_grow(fuzz_out *o, size_t more) {
   o->cap = cap;
 }
 
+sdtls_config *fuzz_script_start(const uint8_t *data, size_t size, sdtls_role role, fuzz_in *in,
+                                int64_t *mtu) {
+  fuzz_setup();
+  fuzz_begin();
+  *in = (fuzz_in){data, size};
+  uint8_t variant = 0;
+  fuzz_u8(in, &variant);
+  sdtls_config *config = fuzz_config(role, variant);
+  sdtls_config_get_option(config, SDTLS_OPT_MTU, mtu);
+  return config;
+}
+
+sdtls_time fuzz_script_time(fuzz_in *in, sdtls_time now) {
+  uint8_t b = 0;
+  fuzz_u8(in, &b);
+  return now + fuzz_time_step(b);
+}
+
+size_t fuzz_script_send(fuzz_in *in, const uint8_t **out) {
+  uint8_t b = 0;
+  fuzz_u8(in, &b);
+  return fuzz_take(in, b, out);
+}
+
+sdtls_time fuzz_script_deadline(sdtls_time now, sdtls_time deadline) {
+  return deadline != SDTLS_TIME_NEVER && deadline > now ? deadline : now;
+}
+
+int fuzz_script_switch(unsigned arg, int *free_in_cb, int *echo) {
+  switch (arg % 8) {
+    case FUZZ_MISC_FREE_IN_CB:
+      *free_in_cb = 1;
+      return 1;
+    case FUZZ_MISC_ECHO:
+      *echo = !*echo;
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 void fuzz_out_u8(fuzz_out *o, uint8_t v) {
   out_grow(o, 1);
   o->buf[o->len++] = v;

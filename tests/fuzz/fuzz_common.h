@@ -44,6 +44,8 @@
 #define FUZZ_MISC_QUERY 2
 #define FUZZ_MISC_DEADLINE 3 /* clock to the next deadline, then the timers */
 #define FUZZ_MISC_COUNT 4
+#define FUZZ_MISC_FREE_IN_CB 4 /* the next callback frees the connection or server */
+#define FUZZ_MISC_ECHO 5       /* on_data sends the data back, or no longer */
 
 /* Configuration variants (the first byte of a datagram target's input). A
  * client of variant v is meant to talk to a server of variant v. */
@@ -94,6 +96,25 @@ int fuzz_u8(fuzz_in *in, uint8_t *out); /* 0 when the input is exhausted */
 uint16_t fuzz_u16_or_rest(fuzz_in *in); /* a length; the rest when short */
 /* Takes up to `want` bytes; returns how many (pointing *out at them). */
 size_t fuzz_take(fuzz_in *in, size_t want, const uint8_t **out);
+
+/* ---- the script of the datagram targets (fuzz_conn.c, server_frontend.c) ---- */
+
+/* Its start: fuzz_setup(), fuzz_begin(), *in over the input, and the frozen
+ * configuration for `role` of the variant its first byte picks (*mtu: that
+ * configuration's MTU). */
+sdtls_config *fuzz_script_start(const uint8_t *data, size_t size, sdtls_role role, fuzz_in *in,
+                                int64_t *mtu);
+/* FUZZ_OP_TIME's clock: its byte read, `now` moved by fuzz_time_step(). */
+sdtls_time fuzz_script_time(fuzz_in *in, sdtls_time now);
+/* FUZZ_OP_SEND's bytes: its length byte read, up to that many taken (*out);
+ * returns how many. */
+size_t fuzz_script_send(fuzz_in *in, const uint8_t **out);
+/* FUZZ_MISC_DEADLINE's clock: `deadline` when it is later than `now` (and
+ * not SDTLS_TIME_NEVER), else `now`. */
+sdtls_time fuzz_script_deadline(sdtls_time now, sdtls_time deadline);
+/* FUZZ_MISC_FREE_IN_CB arms *free_in_cb, FUZZ_MISC_ECHO flips *echo (by
+ * `arg` % 8). Returns 1 when `arg` was one of them. */
+int fuzz_script_switch(unsigned arg, int *free_in_cb, int *echo);
 
 /* Peer addresses the server target can use: index & 3 -> two IPv4, one
  * IPv6 and one IPv4 that differs from the first only in the port. */

@@ -75,6 +75,9 @@ static void cb_close(void *user, int reason) {
 }
 
 static void misc(run *r, unsigned arg) {
+  if (fuzz_script_switch(arg, &r->free_in_cb, &r->echo)) {
+    return;
+  }
   switch (arg % 8) {
     case FUZZ_MISC_CLOSE:
       if (sdtls_conn_close(r->conn, r->now) != 0) FINDING("sdtls_conn_close() failed");
@@ -99,17 +102,9 @@ static void misc(run *r, unsigned arg) {
       (void)sdtls_conn_peer_fingerprint_sha256(r->conn, fp);
       break;
     }
-    case FUZZ_MISC_DEADLINE: {
-      sdtls_time d = sdtls_conn_next_deadline(r->conn);
-      if (d != SDTLS_TIME_NEVER && d > r->now) r->now = d;
+    case FUZZ_MISC_DEADLINE:
+      r->now = fuzz_script_deadline(r->now, sdtls_conn_next_deadline(r->conn));
       sdtls_conn_handle_timeout(r->conn, r->now);
-      break;
-    }
-    case 4:
-      r->free_in_cb = 1;
-      break;
-    case 5:
-      r->echo = !r->echo;
       break;
     default:
       (void)sdtls_conn_next_deadline(r->conn);
@@ -118,16 +113,11 @@ static void misc(run *r, unsigned arg) {
 }
 
 void fuzz_conn_run(sdtls_role role, const uint8_t *data, size_t size) {
-  fuzz_setup();
-  fuzz_begin();
-  fuzz_in in = {data, size};
-  uint8_t variant = 0;
-  fuzz_u8(&in, &variant);
-  sdtls_config *config = fuzz_config(role, variant);
   run r;
   memset(&r, 0, sizeof(r));
   r.now = FUZZ_START_TIME;
-  sdtls_config_get_option(config, SDTLS_OPT_MTU, &r.mtu);
+  fuzz_in in;
+  sdtls_config *config = fuzz_script_start(data, size, role, &in, &r.mtu);
   sdtls_callbacks cb = {sizeof(cb), cb_send, cb_done, cb_data, cb_close};
   if (sdtls_conn_new(config, role, &cb, &r, &r.conn) != 0) abort();
   if (role == SDTLS_ROLE_CLIENT) {
@@ -138,22 +128,17 @@ void fuzz_conn_run(sdtls_role role, const uint8_t *data, size_t size) {
   while (!r.freed && fuzz_u8(&in, &tag)) {
     const uint8_t *bytes;
     size_t n;
-    uint8_t b;
     switch (tag & 3) {
       case FUZZ_OP_DATAGRAM:
         n = fuzz_take(&in, fuzz_u16_or_rest(&in), &bytes);
         sdtls_conn_receive(r.conn, bytes, n, r.now);
         break;
       case FUZZ_OP_TIME:
-        b = 0;
-        fuzz_u8(&in, &b);
-        r.now += fuzz_time_step(b);
+        r.now = fuzz_script_time(&in, r.now);
         sdtls_conn_handle_timeout(r.conn, r.now);
         break;
       case FUZZ_OP_SEND: {
-        b = 0;
-        fuzz_u8(&in, &b);
-        n = fuzz_take(&in, b, &bytes);
+        n = fuzz_script_send(&in, &bytes);
         int connected = sdtls_conn_state(r.conn) == SDTLS_STATE_CONNECTED;
         int rc = sdtls_conn_send(r.conn, n ? bytes : NULL, n, r.now);
         if (connected && n <= sdtls_conn_max_data_size(r.conn) && rc != 0 &&

@@ -204,21 +204,36 @@ static int client_session(world *w, unsigned variant, fuzz_out *rc, fuzz_out *rs
   return ok && w->client_data > 0;
 }
 
-static void direct(unsigned variant, unsigned drop, const char *name) {
-  world w;
-  memset(&w, 0, sizeof(w));
-  w.now = FUZZ_START_TIME;
+/* A world at FUZZ_START_TIME, the engine's random stream at its start. */
+static void world_init(world *w) {
+  memset(w, 0, sizeof(*w));
+  w->now = FUZZ_START_TIME;
   fuzz_begin();
-  sdtls_callbacks scb = {sizeof(scb), server_conn_send, server_conn_done, server_conn_data, NULL};
-  if (sdtls_conn_new(fuzz_config(SDTLS_ROLE_SERVER, variant), SDTLS_ROLE_SERVER, &scb, &w, &w.server_conn) != 0)
-    abort();
-  fuzz_out rc = {0}, rs = {0};
-  fuzz_out_u8(&rc, (uint8_t)variant);
-  fuzz_out_u8(&rs, (uint8_t)variant);
-  if (!client_session(&w, variant, &rc, &rs, 0, drop)) {
+}
+
+/* A seed of a datagram target: its first byte, the variant. */
+static fuzz_out seed_start(unsigned variant) {
+  fuzz_out o = {0};
+  fuzz_out_u8(&o, (uint8_t)variant);
+  return o;
+}
+
+/* A seed's handshake must complete: else a message and exit(1). */
+static void require_handshake(int ok, const char *name) {
+  if (!ok) {
     fprintf(stderr, "make_corpus: the %s handshake did not complete\n", name);
     exit(1);
   }
+}
+
+static void direct(unsigned variant, unsigned drop, const char *name) {
+  world w;
+  world_init(&w);
+  sdtls_callbacks scb = {sizeof(scb), server_conn_send, server_conn_done, server_conn_data, NULL};
+  if (sdtls_conn_new(fuzz_config(SDTLS_ROLE_SERVER, variant), SDTLS_ROLE_SERVER, &scb, &w, &w.server_conn) != 0)
+    abort();
+  fuzz_out rc = seed_start(variant), rs = seed_start(variant);
+  require_handshake(client_session(&w, variant, &rc, &rs, 0, drop), name);
   save("client_datagrams", name, &rc);
   save("server_datagrams", name, &rs);
   sdtls_conn_free(w.server_conn);
@@ -229,24 +244,16 @@ static void direct(unsigned variant, unsigned drop, const char *name) {
 static void front_end(unsigned variant, unsigned drop, int two_clients, const char *name) {
   static const uint8_t kSecret[32] = "sdtls fuzz cookie secret, fixed";
   world w;
-  memset(&w, 0, sizeof(w));
-  w.now = FUZZ_START_TIME;
-  fuzz_begin();
+  world_init(&w);
   sdtls_server_callbacks cb = {sizeof(cb), srv_send, srv_connect, srv_done, srv_data, srv_close};
   if (sdtls_server_new(fuzz_config(SDTLS_ROLE_SERVER, variant), &cb, &w, &w.server) != 0) abort();
   /* As the target does: the fixed secret, twice. */
   sdtls_server_set_cookie_secret(w.server, kSecret, sizeof(kSecret), w.now);
   sdtls_server_set_cookie_secret(w.server, kSecret, sizeof(kSecret), w.now);
-  fuzz_out rc = {0}, rs = {0}, rc2 = {0};
-  fuzz_out_u8(&rc, (uint8_t)variant);
-  fuzz_out_u8(&rs, (uint8_t)variant);
-  fuzz_out_u8(&rc2, (uint8_t)variant);
+  fuzz_out rc = seed_start(variant), rs = seed_start(variant), rc2 = seed_start(variant);
   int ok = client_session(&w, variant, &rc, &rs, 0, drop);
   if (ok && two_clients) ok = client_session(&w, variant, &rc2, &rs, 2, 0);
-  if (!ok) {
-    fprintf(stderr, "make_corpus: the %s handshake did not complete\n", name);
-    exit(1);
-  }
+  require_handshake(ok, name);
   save("client_datagrams", name, &rc);
   save("server_frontend", name, &rs);
   sdtls_server_free(w.server);

@@ -119,6 +119,9 @@ static void check_parser(const uint8_t *d, size_t len) {
 }
 
 static void misc(run *r, unsigned arg, fuzz_in *in) {
+  if (fuzz_script_switch(arg, &r->free_in_cb, &r->echo)) {
+    return;
+  }
   uint8_t pick = 0;
   switch (arg % 8) {
     case 0: /* close a peer, through the server */
@@ -144,17 +147,9 @@ static void misc(run *r, unsigned arg, fuzz_in *in) {
       }
       break;
     }
-    case 3: { /* run to the next deadline */
-      sdtls_time d = sdtls_server_next_deadline(r->server);
-      if (d != SDTLS_TIME_NEVER && d > r->now) r->now = d;
+    case FUZZ_MISC_DEADLINE: /* run to the next deadline */
+      r->now = fuzz_script_deadline(r->now, sdtls_server_next_deadline(r->server));
       sdtls_server_handle_timeout(r->server, r->now);
-      break;
-    }
-    case 4:
-      r->free_in_cb = 1;
-      break;
-    case 5:
-      r->echo = !r->echo;
       break;
     case 6: /* rotate to the same fixed secret: seeds stay valid */
       if (sdtls_server_set_cookie_secret(r->server, kSecret, sizeof(kSecret), r->now) != 0)
@@ -167,16 +162,11 @@ static void misc(run *r, unsigned arg, fuzz_in *in) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzz_setup();
-  fuzz_begin();
-  fuzz_in in = {data, size};
-  uint8_t variant = 0;
-  fuzz_u8(&in, &variant);
-  sdtls_config *config = fuzz_config(SDTLS_ROLE_SERVER, variant);
   run r;
   memset(&r, 0, sizeof(r));
   r.now = FUZZ_START_TIME;
-  sdtls_config_get_option(config, SDTLS_OPT_MTU, &r.mtu);
+  fuzz_in in;
+  sdtls_config *config = fuzz_script_start(data, size, SDTLS_ROLE_SERVER, &in, &r.mtu);
   sdtls_server_callbacks cb = {sizeof(cb), cb_send, cb_connect, cb_done, cb_data, cb_close};
   if (sdtls_server_new(config, &cb, &r, &r.server) != 0) abort();
   sdtls_server_set_cookie_secret(r.server, kSecret, sizeof(kSecret), r.now);
@@ -186,7 +176,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (!r.freed && fuzz_u8(&in, &tag)) {
     const uint8_t *bytes, *addr;
     size_t n, addr_len;
-    uint8_t b;
     switch (tag & 3) {
       case FUZZ_OP_DATAGRAM:
         n = fuzz_take(&in, fuzz_u16_or_rest(&in), &bytes);
@@ -196,15 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sdtls_server_receive(r.server, addr, addr_len, n ? bytes : NULL, n, r.now);
         break;
       case FUZZ_OP_TIME:
-        b = 0;
-        fuzz_u8(&in, &b);
-        r.now += fuzz_time_step(b);
+        r.now = fuzz_script_time(&in, r.now);
         sdtls_server_handle_timeout(r.server, r.now);
         break;
       case FUZZ_OP_SEND:
-        b = 0;
-        fuzz_u8(&in, &b);
-        n = fuzz_take(&in, b, &bytes);
+        n = fuzz_script_send(&in, &bytes);
         if (r.n_live > 0) sdtls_conn_send(r.live[(tag >> 2) % r.n_live], n ? bytes : NULL, n, r.now);
         break;
       default:

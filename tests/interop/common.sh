@@ -112,6 +112,25 @@ start_openssl_server() {
     fail "openssl s_server did not start: $(cat "$name.err")"
 }
 
+# spawn_sdtls_client ARGS...: `sdtls client ARGS` in the background (sets
+# CLIENT_PID), its stdin the fifo client.in held open on fd 9 (write lines
+# to fd 9 to send them, close it to end the client), output client.out /
+# client.err.
+spawn_sdtls_client() {
+    mkfifo client.in
+    exec 9<>client.in
+    spawn CLIENT_PID "$SDTLS" client "$@" <client.in >client.out 2>client.err
+}
+
+# start_server_for_s_client ARGS...: `start_sdtls_server server ARGS`, its
+# stdin the fifo server.in held open on fd 7, and the fifo sc.in held open
+# on fd 9, for openssl s_client's stdin.
+start_server_for_s_client() {
+    mkfifo server.in sc.in
+    exec 7<>server.in 9<>sc.in
+    start_sdtls_server server "$@"
+}
+
 # openssl_keying_material FILE: the last "Keying material: HEX" that
 # s_server or s_client printed, in lower case.
 openssl_keying_material() {

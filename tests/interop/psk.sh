@@ -15,10 +15,7 @@ SUITE=TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
 
 # ---- sdtls client -> openssl s_server -nocert -psk ----
 start_openssl_server ossl -naccept 1 -nocert -psk "$KEY" -psk_identity device-1
-mkfifo client.in
-exec 9<>client.in
-spawn CLIENT_PID "$SDTLS" client "127.0.0.1:$OSSL_PORT" --psk-identity device-1 --psk "$KEY" \
-    --timeout 1 <client.in >client.out 2>client.err
+spawn_sdtls_client "127.0.0.1:$OSSL_PORT" --psk-identity device-1 --psk "$KEY" --timeout 1
 wait_for client.err '^connected ' 15 || fail "sdtls client did not connect: $(cat client.err)"
 grep -Eqx "connected DTLSv1\\.2 $SUITE( (X25519[A-Z0-9]*|P-[0-9]+))? psk device-1" client.err || fail "summary: $(cat client.err)"
 wait_for ossl.out '^CIPHER is ECDHE-PSK-CHACHA20-POLY1305$' 5 || fail "s_server: $(cat ossl.out)"
@@ -30,9 +27,7 @@ exec 9>&-
 expect_exit "sdtls client" "$CLIENT_PID"
 
 # ---- openssl s_client -psk -> sdtls server (no certificate) ----
-mkfifo server.in sc.in
-exec 7<>server.in 9<>sc.in
-start_sdtls_server server --listen 127.0.0.1:0 --psk-identity device-1 --psk "$KEY" \
+start_server_for_s_client --listen 127.0.0.1:0 --psk-identity device-1 --psk "$KEY" \
     --psk-hint "sdtls interop"
 spawn SC_PID openssl s_client -dtls1_2 -connect "127.0.0.1:$SERVER_PORT" \
     -psk "$KEY" -psk_identity device-1 <sc.in >sc.out 2>sc.err
