@@ -27,6 +27,10 @@ import sdtls
 
 try:
     from OpenSSL import SSL
+
+    # The memory-BIO pump the interop tests use too.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests"))
+    import pyopenssl_pump
 except ImportError:  # pragma: no cover
     SSL = None  # type: ignore[assignment]
 
@@ -129,36 +133,14 @@ def ossl_ctx(cert_file: str, key_file: str, server: bool) -> "SSL.Context":
     return ctx
 
 
-def ossl_drain(conn: "SSL.Connection") -> bytes:
-    out = b""
-    while True:
-        try:
-            out += conn.bio_read(65536)
-        except SSL.WantReadError:
-            return out
-
-
 def ossl_handshake(cctx: "SSL.Context", sctx: "SSL.Context") -> tuple["SSL.Connection", "SSL.Connection"]:
     c, s = SSL.Connection(cctx, None), SSL.Connection(sctx, None)
     for x in (c, s):
         x.set_ciphertext_mtu(MTU)
     c.set_connect_state()
     s.set_accept_state()
-    done = [False, False]
-    for _ in range(20):
-        for i, (x, y) in enumerate(((c, s), (s, c))):
-            if not done[i]:
-                try:
-                    x.do_handshake()
-                    done[i] = True
-                except SSL.WantReadError:
-                    pass
-            d = ossl_drain(x)
-            if d:
-                y.bio_write(d)
-        if all(done):
-            return c, s
-    raise RuntimeError("pyOpenSSL handshake did not finish")
+    pyopenssl_pump.handshake(c, s)
+    return c, s
 
 
 def ossl_datagrams(cert_file: str, key_file: str, size: int) -> Callable[[int], int]:

@@ -197,6 +197,7 @@ def test_pyopenssl_and_sdtls_in_one_interpreter(certs: Certs) -> None:
     against sdtls."""
     import ssl
     from OpenSSL import SSL
+    from pyopenssl_pump import drain, handshake
 
     assert ssl.OPENSSL_VERSION.startswith("OpenSSL")
 
@@ -213,30 +214,6 @@ def test_pyopenssl_and_sdtls_in_one_interpreter(certs: Certs) -> None:
         else:
             conn.set_connect_state()
         return conn
-
-    def drain(conn: SSL.Connection) -> bytes:
-        out = b""
-        while True:
-            try:
-                out += conn.bio_read(65536)
-            except SSL.WantReadError:
-                return out
-
-    def handshake(a: SSL.Connection, b: SSL.Connection) -> None:
-        done = [False, False]
-        for _ in range(20):
-            for i, (x, y) in enumerate(((a, b), (b, a))):
-                try:
-                    x.do_handshake()
-                    done[i] = True
-                except SSL.WantReadError:
-                    pass
-                d = drain(x)
-                if d:
-                    y.bio_write(d)
-            if all(done):
-                return
-        raise AssertionError("pyOpenSSL handshake did not finish")
 
     c1, s1 = openssl_conn(False), openssl_conn(True)
     handshake(c1, s1)
