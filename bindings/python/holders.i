@@ -631,17 +631,19 @@ static PyObject *guarded_query(int *busy, unsigned long *owner, void *handle, sw
 
 /* recvmmsg and sendmmsg are Linux's (the package's platform: pyproject's
  * classifiers); elsewhere the same loop runs over recvmsg and sendmsg, one
- * datagram a syscall and one more syscall per batch (its EAGAIN). */
-#if defined(__linux__) && defined(_GNU_SOURCE)
-static int io_recvmmsg(int fd, struct mmsghdr *m, unsigned n) { return recvmmsg(fd, m, n, MSG_DONTWAIT, NULL); }
-static int io_sendmmsg(int fd, struct mmsghdr *m, unsigned n) { return sendmmsg(fd, m, n, MSG_DONTWAIT); }
+ * datagram a syscall and one more syscall per batch (its EAGAIN); the
+ * same with -DSDTLSPY_NO_MMSG on Linux (to test it). */
+#if defined(__linux__) && defined(_GNU_SOURCE) && !defined(SDTLSPY_NO_MMSG)
+typedef struct mmsghdr io_mmsg;
+static int io_recvmmsg(int fd, io_mmsg *m, unsigned n) { return recvmmsg(fd, m, n, MSG_DONTWAIT, NULL); }
+static int io_sendmmsg(int fd, io_mmsg *m, unsigned n) { return sendmmsg(fd, m, n, MSG_DONTWAIT); }
 #else
-struct mmsghdr {
+typedef struct io_mmsg {
   struct msghdr msg_hdr;
   unsigned msg_len;
-};
+} io_mmsg;
 /* As Linux's: how many were moved, or -1 (errno) when the first one failed. */
-static int io_recvmmsg(int fd, struct mmsghdr *m, unsigned n) {
+static int io_recvmmsg(int fd, io_mmsg *m, unsigned n) {
   unsigned i = 0;
   for (; i < n; i++) {
     ssize_t r = recvmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
@@ -650,7 +652,7 @@ static int io_recvmmsg(int fd, struct mmsghdr *m, unsigned n) {
   }
   return i > 0 ? (int)i : -1;
 }
-static int io_sendmmsg(int fd, struct mmsghdr *m, unsigned n) {
+static int io_sendmmsg(int fd, io_mmsg *m, unsigned n) {
   unsigned i = 0;
   for (; i < n; i++) {
     ssize_t r = sendmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
@@ -669,7 +671,7 @@ static int io_sendmmsg(int fd, struct mmsghdr *m, unsigned n) {
 /* The receive side of an attached socket: one batch of datagrams, fed in
  * order; next..count-1 are still to be fed when a call stopped early. */
 typedef struct pyio {
-  struct mmsghdr m[IO_BATCH];
+  io_mmsg m[IO_BATCH];
   struct iovec iov[IO_BATCH];
   struct sockaddr_storage addr[IO_BATCH];
   unsigned next, count;
@@ -703,7 +705,7 @@ static void io_flush(pyserver *s) {
   if (s->fd < 0 || s->out.len == 0) return;
   size_t off = 0, sent = 0;
   while (off < s->out.len) {
-    struct mmsghdr m[IO_BATCH];
+    io_mmsg m[IO_BATCH];
     struct iovec iov[IO_BATCH];
     size_t end[IO_BATCH];
     unsigned n = 0;
