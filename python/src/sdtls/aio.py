@@ -341,8 +341,13 @@ class DTLSServer(asyncio.DatagramProtocol):
     def _attach(self, sock: socket.socket) -> None:
         self._sockname = sock.getsockname()
         _check(c.pyserver_io_attach(self._cap, sock.fileno(), _EPOCH_NS))
-        self._fd = sock.detach()  # the C server's from now on
-        self._loop.add_reader(self._fd, self._on_readable)
+        fd = sock.detach()  # the C server's from now on: it closes it
+        try:
+            self._loop.add_reader(fd, self._on_readable)
+        except BaseException:
+            c.pyserver_io_detach(self._cap)
+            raise
+        self._fd = fd
 
     def _on_readable(self) -> None:
         # The socket is readable: one call into C reads a batch of datagrams
