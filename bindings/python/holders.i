@@ -229,6 +229,16 @@ typedef struct pyserver {
   unsigned long owner;
   int lost;
   slot_table slots;    /* the ids of its connections (bindings/sdtls.i) */
+  /* Its own UDP socket (sdtls.aio's DTLSServer; pyserver_io_attach): the
+   * server reads it and sends to it from C. -1 without one: then `out`
+   * queues every datagram for Python to take. */
+  int fd;
+  int64_t epoch_ns;   /* the clock of its io calls: epoch_ns + CLOCK_MONOTONIC */
+  sdtls_time last_now; /* the latest `now` it was given: io calls never go back */
+  sdtls_time reported; /* the deadline the last io call reported to Python */
+  int told_blocked;    /* whether that call said that `out` waits for the socket */
+  int hook_ran;        /* on_connect ran during this datagram */
+  struct pyio *io;     /* its receive side, while a socket is attached */
 } pyserver;
 
 static sdtls_conn *server_lookup(const pyserver *s, uint64_t id) {
@@ -257,6 +267,7 @@ static PyObject *addr_to_py(const uint8_t *addr, size_t len);
  * and raised when the sdtls call that fed the ClientHello returns. */
 static int ask_on_connect(pyserver *s, sdtls_conn *conn, const uint8_t *addr, size_t addr_len) {
   int keep = 0;
+  s->hook_ran = 1;
   PyGILState_STATE g = PyGILState_Ensure();
   PyObject *fn = s->on_connect;
   Py_INCREF(fn); /* alive for the call, whatever the call does */
@@ -330,9 +341,12 @@ static void server_release(pyserver *s) {
   slot_table_free(&s->slots);
 }
 
+static void io_detach(pyserver *s);
+
 static void pyserver_capsule_free(PyObject *cap) {
   pyserver *s = (pyserver *)PyCapsule_GetPointer(cap, "sdtls.server");
   if (s == NULL) return;
+  io_detach(s);
   server_release(s);
   hooks_unref(s->hooks);
   Py_XDECREF(s->on_connect);
@@ -591,6 +605,328 @@ static PyObject *guarded_query(int *busy, unsigned long *owner, void *handle, sw
   if (r == NULL) return NULL;
   return Py_BuildValue("(iN)", 0, r);
 }
+/* ---- a server's own socket (sdtls.aio's DTLSServer) --------------------- */
+
+/* The asyncio server hands its UDP socket to the holder (pyserver_io_attach),
+ * so that a datagram costs Python one loop wake-up and one call: the holder
+ * reads a batch of datagrams (recvmmsg), feeds each to the server, sends
+ * what the server queued (sendmmsg) and returns the events and the next
+ * deadline; a handler's send encrypts and sends in the same call. Python
+ * never sees a datagram of the protocol, only the application's data. */
+
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Datagrams one recvmmsg or sendmmsg call moves, and the most that one
+ * pyserver_io_read takes from the socket: a bound per wake-up, so that a
+ * busy server leaves the event loop's other work its turn. */
+#define IO_BATCH 16
+#define IO_MAX_READ 64
+/* A receive buffer: the largest datagram the server takes (MAX_DATAGRAM in
+ * src/server.c, 65535 bytes) and one byte more, so that a longer one (cut:
+ * MSG_TRUNC) reaches the server too long and is dropped there as
+ * malformed, counted. */
+#define IO_DGRAM 65536
+
+/* recvmmsg and sendmmsg are Linux's (the package's platform: pyproject's
+ * classifiers); elsewhere the same loop runs over recvmsg and sendmsg, one
+ * datagram a syscall and one more syscall per batch (its EAGAIN); the
+ * same with -DSDTLSPY_NO_MMSG on Linux (to test it). */
+#if defined(__linux__) && defined(_GNU_SOURCE) && !defined(SDTLSPY_NO_MMSG)
+typedef struct mmsghdr io_mmsg;
+static int io_recvmmsg(int fd, io_mmsg *m, unsigned n) { return recvmmsg(fd, m, n, MSG_DONTWAIT, NULL); }
+static int io_sendmmsg(int fd, io_mmsg *m, unsigned n) { return sendmmsg(fd, m, n, MSG_DONTWAIT); }
+#else
+typedef struct io_mmsg {
+  struct msghdr msg_hdr;
+  unsigned msg_len;
+} io_mmsg;
+/* As Linux's: how many were moved, or -1 (errno) when the first one failed. */
+static int io_recvmmsg(int fd, io_mmsg *m, unsigned n) {
+  unsigned i = 0;
+  for (; i < n; i++) {
+    ssize_t r = recvmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
+    if (r < 0) break;
+    m[i].msg_len = (unsigned)r;
+  }
+  return i > 0 ? (int)i : -1;
+}
+static int io_sendmmsg(int fd, io_mmsg *m, unsigned n) {
+  unsigned i = 0;
+  for (; i < n; i++) {
+    ssize_t r = sendmsg(fd, &m[i].msg_hdr, MSG_DONTWAIT);
+    if (r < 0) break;
+    m[i].msg_len = (unsigned)r;
+  }
+  return i > 0 ? (int)i : -1;
+}
+#endif
+
+/* pyserver_io_read's flags. */
+#define IO_MORE 1
+#define IO_HOOK 2
+#define IO_BLOCKED 4
+
+/* The receive side of an attached socket: one batch of datagrams, fed in
+ * order; next..count-1 are still to be fed when a call stopped early. */
+typedef struct pyio {
+  io_mmsg m[IO_BATCH];
+  struct iovec iov[IO_BATCH];
+  struct sockaddr_storage addr[IO_BATCH];
+  unsigned next, count;
+  uint8_t buf[IO_BATCH][IO_DGRAM];
+} pyio;
+
+/* The io calls' clock, on the library's time: epoch_ns + CLOCK_MONOTONIC
+ * (the clock of Python's _sdtls_time, whose _EPOCH_NS the attach passed),
+ * never before a time the server was already given. Unsigned: an epoch
+ * Python passed wraps, it does not overflow. */
+static sdtls_time io_now(pyserver *s) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  sdtls_time t = (uint64_t)s->epoch_ns + (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  if (t < s->last_now) t = s->last_now;
+  s->last_now = t;
+  return t;
+}
+
+static void server_saw(pyserver *s, sdtls_time now) {
+  if (now > s->last_now) s->last_now = now;
+}
+
+/* Sends what `out` queues to the attached socket, in order. What the
+ * socket cannot take now (EAGAIN) stays queued, first in line, until the
+ * next flush (Python waits for the socket to be writable: `blocked`); a
+ * datagram the socket refuses otherwise (an unreachable address, ...) is
+ * dropped, as asyncio's datagram transport drops it. Holder guarded; the
+ * GIL need not be held. */
+static void io_flush(pyserver *s) {
+  if (s->fd < 0 || s->out.len == 0) return;
+  size_t off = 0, sent = 0;
+  while (off < s->out.len) {
+    io_mmsg m[IO_BATCH];
+    struct iovec iov[IO_BATCH];
+    size_t end[IO_BATCH];
+    unsigned n = 0;
+    for (size_t at = off; n < IO_BATCH && at < s->out.len; n++) {
+      qrec r;
+      at += qrec_read(s->out.buf + at, &r);
+      iov[n].iov_base = (void *)(uintptr_t)r.data;
+      iov[n].iov_len = r.data_len;
+      memset(&m[n], 0, sizeof m[n]);
+      m[n].msg_hdr.msg_name = (void *)(uintptr_t)r.addr; /* the kernel copies it: no alignment needed */
+      m[n].msg_hdr.msg_namelen = (socklen_t)r.addr_len;
+      m[n].msg_hdr.msg_iov = &iov[n];
+      m[n].msg_hdr.msg_iovlen = 1;
+      end[n] = at;
+    }
+    int k = io_sendmmsg(s->fd, m, n);
+    if (k > 0) {
+      off = end[k - 1];
+      sent += (size_t)k;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;
+    } else if (errno != EINTR) {
+      off = end[0];
+      sent++;
+    }
+  }
+  if (off == s->out.len) {
+    bq_reset(&s->out);
+  } else if (off > 0) {
+    memmove(s->out.buf, s->out.buf + off, s->out.len - off);
+    s->out.len -= off;
+    s->out.records -= sent;
+  }
+}
+
+/* One engine call of a server, with what it queued sent at once when the
+ * server has a socket of its own: ENGINE_CALL, flushed inside it. */
+#define SERVER_CALL(s, rc, now, call)       \
+  do {                                      \
+    server_saw((s), (now));                 \
+    (s)->busy = 1;                          \
+    (s)->owner = PyThread_get_thread_ident(); \
+    Py_BEGIN_ALLOW_THREADS                  \
+    rc = (call);                            \
+    io_flush(s);                            \
+    Py_END_ALLOW_THREADS                    \
+    (s)->busy = 0;                          \
+  } while (0)
+
+/* What pyserver_io_read stopped on: the datagram after which a callback
+ * raised or the server returned an error (its address and code). */
+typedef struct io_failure {
+  int rc;
+  socklen_t addr_len;
+  struct sockaddr_storage addr;
+} io_failure;
+
+/* Reads datagrams from the attached socket (IO_MAX_READ at most, IO_BATCH
+ * a syscall) and feeds each to the server, sending what each one queued.
+ * Stops after a datagram whose callback raised (the exception is pending)
+ * or whose receive failed (*fail), or that asked on_connect, so that Python
+ * acts on the hook's answer (a close) before the next one; or before one
+ * whose data the event queue has no room for. The rest of the batch waits
+ * in io->buf for the next call (io->next < io->count: Python calls again).
+ * A socket error (ICMP's port unreachable, from a peer gone) is taken and
+ * reading goes on, as asyncio's transport goes on. Without the GIL, the
+ * holder guarded. */
+static void io_feed(pyserver *s, io_failure *fail) {
+  pyio *io = s->io;
+  unsigned taken = 0, errors = 0;
+  for (;;) {
+    if (io->next == io->count) {
+      if (taken >= IO_MAX_READ) break;
+      for (unsigned i = 0; i < IO_BATCH; i++) {
+        io->m[i].msg_hdr.msg_namelen = sizeof io->addr[i];
+        io->m[i].msg_hdr.msg_flags = 0;
+        io->m[i].msg_hdr.msg_controllen = 0;
+      }
+      int n = io_recvmmsg(s->fd, io->m, IO_BATCH);
+      if (n <= 0) {
+        if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || ++errors > IO_BATCH) break;
+        continue; /* EINTR, or an error the socket reported: it is taken */
+      }
+      io->next = 0;
+      io->count = (unsigned)n;
+      taken += (unsigned)n;
+    }
+    unsigned i = io->next;
+    if (s->srv == NULL) { /* the server is closed: read and dropped */
+      io->next++;
+      continue;
+    }
+    size_t len = io->m[i].msg_len;
+    if (io->m[i].msg_hdr.msg_flags & MSG_TRUNC) len = IO_DGRAM;
+    if (!bq_room(&s->ev, len)) break; /* Python takes the events first */
+    io->next++;
+    sdtls_time now = io_now(s);
+    s->now = now;
+    s->hook_ran = 0;
+    socklen_t alen = io->m[i].msg_hdr.msg_namelen;
+    if (alen > sizeof io->addr[i]) alen = sizeof io->addr[i];
+    int rc = sdtls_server_receive(s->srv, (const uint8_t *)&io->addr[i], alen, io->buf[i], len, now);
+    io_flush(s);
+    if (rc != 0 || pending_type != NULL) {
+      fail->rc = rc;
+      fail->addr_len = alen;
+      memcpy(&fail->addr, &io->addr[i], alen);
+      break;
+    }
+    if (s->hook_ran) break;
+  }
+}
+
+/* Closes the attached socket (after one last try at what waits to be
+ * sent) and frees the receive side. */
+static void io_detach(pyserver *s) {
+  if (s->fd >= 0) {
+    io_flush(s);
+    close(s->fd);
+    s->fd = -1;
+    bq_reset(&s->out); /* what the socket could not take is dropped with it */
+  }
+  free(s->io);
+  s->io = NULL;
+  s->told_blocked = 0;
+}
+
+/* The next deadline as seconds of Python's time.monotonic(), or None, as
+ * sdtls._connection._timer() converts it: the first double that converts
+ * back (epoch + round(t * 1e9), Python's round: half to even) to no earlier
+ * than the deadline, so that a timer run at it finds it due. */
+static uint64_t io_round(double x) { /* 0 <= x < 2^63 */
+  uint64_t i = (uint64_t)x;
+  double f = x - (double)i;
+  if (f > 0.5 || (f == 0.5 && (i & 1))) i++;
+  return i;
+}
+
+static PyObject *io_deadline(pyserver *s) {
+  sdtls_time d = s->srv != NULL ? sdtls_server_next_deadline(s->srv) : SDTLS_TIME_NEVER;
+  s->reported = d;
+  if (d == SDTLS_TIME_NEVER) Py_RETURN_NONE;
+  uint64_t epoch = (uint64_t)s->epoch_ns;
+  uint64_t rel = d > epoch ? d - epoch : 0;
+  double t = (double)rel / 1e9;
+  if (rel < ((uint64_t)1 << 62)) { /* (one 146 years away needs no exact nanosecond) */
+    while (io_round(t * 1e9) < rel) {
+      uint64_t bits;
+      memcpy(&bits, &t, sizeof bits);
+      bits++; /* the next double up: t is finite and not negative */
+      memcpy(&t, &bits, sizeof t);
+    }
+  }
+  return PyFloat_FromDouble(t);
+}
+
+/* Whether Python must take something after a send: events, a deadline
+ * earlier than the one its timer waits for, a change of `blocked`, or
+ * (without a socket) the datagrams to send. */
+static int io_attention(const pyserver *s) {
+  if (s->ev.len > 0 || s->lost) return 1;
+  if (s->fd < 0) return s->out.len > 0;
+  if ((s->out.len > 0) != s->told_blocked) return 1;
+  return s->srv != NULL && sdtls_server_next_deadline(s->srv) < s->reported;
+}
+
+/* The exception a callback raised during the call, taken (normalized, its
+ * traceback attached), or None. */
+static PyObject *take_pending(void) {
+  if (pending_type == NULL) Py_RETURN_NONE;
+  PyObject *t = pending_type, *v = pending_value, *tb = pending_tb;
+  pending_type = pending_value = pending_tb = NULL;
+  PyErr_NormalizeException(&t, &v, &tb);
+  if (v != NULL && tb != NULL) PyException_SetTraceback(v, tb);
+  Py_XDECREF(t);
+  Py_XDECREF(tb);
+  if (v == NULL) Py_RETURN_NONE;
+  return v;
+}
+
+/* The events as pyserver_take_events gives them, but an EV_DATA one as
+ * (kind, id, data) only: the asyncio server hands its data to the peer
+ * as it is, and builds no event object for it. */
+static PyObject *server_events(pyserver *s) {
+  if (s->lost) {
+    s->lost = 0;
+    bq_reset(&s->ev);
+    return PyErr_NoMemory();
+  }
+  size_t n = 0, off = 0;
+  int all_data = 1;
+  while (off < s->ev.len) {
+    qrec r;
+    off += qrec_read(s->ev.buf + off, &r);
+    all_data &= r.kind == EV_DATA;
+    n++;
+  }
+  if (!all_data) return take_events(&s->ev, 1);
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  if (list == NULL) return NULL;
+  off = 0;
+  for (size_t i = 0; i < n; i++) {
+    qrec r;
+    off += qrec_read(s->ev.buf + off, &r);
+    PyObject *kind = PyLong_FromLong(EV_DATA);
+    PyObject *id = PyLong_FromUnsignedLongLong((unsigned long long)r.id); /* as take_events */
+    PyObject *data = PyBytes_FromStringAndSize((const char *)r.data, (Py_ssize_t)r.data_len);
+    PyObject *t = kind != NULL && id != NULL && data != NULL ? PyTuple_Pack(3, kind, id, data) : NULL;
+    Py_XDECREF(kind);
+    Py_XDECREF(id);
+    Py_XDECREF(data);
+    if (t == NULL) {
+      Py_DECREF(list);
+      bq_reset(&s->ev);
+      return NULL;
+    }
+    PyList_SetItem(list, (Py_ssize_t)i, t); /* steals */
+  }
+  bq_reset(&s->ev);
+  return list;
+}
 %}
 
 /* The holder API, used by python/src/sdtls/. Every function takes and
@@ -611,6 +947,9 @@ static PyObject *guarded_query(int *busy, unsigned long *owner, void *handle, sw
 %constant int SDTLSPY_E_EVENTS_FULL = SDTLSPY_E_EVENTS_FULL;
 %constant int SDTLSPY_QUEUE_MAX_RECORDS = BQ_MAX_RECORDS;
 %constant int SDTLSPY_QUEUE_MAX_BYTES = (int)BQ_MAX_BYTES;
+%constant int SDTLSPY_IO_MORE = IO_MORE;
+%constant int SDTLSPY_IO_HOOK = IO_HOOK;
+%constant int SDTLSPY_IO_BLOCKED = IO_BLOCKED;
 
 %inline %{
 /* A new config holder (capsule), or an int error. */
@@ -829,6 +1168,8 @@ PyObject *pyserver_new(PyObject *config_cap, PyObject *on_connect) {
   pyserver *s = (pyserver *)calloc(1, sizeof *s);
   if (s == NULL) return PyErr_NoMemory();
   slot_table_init(&s->slots);
+  s->fd = -1;
+  s->reported = SDTLS_TIME_NEVER;
   sdtls_server_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.size = sizeof cb;
@@ -901,8 +1242,8 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
     return PyLong_FromLong(SDTLSPY_E_EVENTS_FULL);
   }
   int rc;
-  ENGINE_CALL(s, rc, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
-                                          (size_t)view.len, now_ns));
+  SERVER_CALL(s, rc, now_ns, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
+                                                  (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
   return rc_result(rc);
 }
@@ -947,7 +1288,7 @@ PyObject *pyserver_handle_timeout(PyObject *cap, uint64_t now_ns) {
   BUSY_CHECK(s);
   if (s->srv == NULL) return PyLong_FromLong(SDTLS_E_CLOSED);
   int rc;
-  ENGINE_CALL(s, rc, sdtls_server_handle_timeout(s->srv, now_ns));
+  SERVER_CALL(s, rc, now_ns, sdtls_server_handle_timeout(s->srv, now_ns));
   return rc_result(rc);
 }
 
@@ -1033,7 +1374,7 @@ PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_
     return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
   }
   int rc;
-  ENGINE_CALL(s, rc, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
+  SERVER_CALL(s, rc, now_ns, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
   PyBuffer_Release(&view);
   return rc_result(rc);
 }
@@ -1045,7 +1386,7 @@ PyObject *pyserver_conn_key_update(PyObject *cap, uint64_t id, uint64_t now_ns) 
   sdtls_conn *conn = server_lookup(s, id);
   if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
   int rc;
-  ENGINE_CALL(s, rc, sdtls_conn_key_update(conn, now_ns));
+  SERVER_CALL(s, rc, now_ns, sdtls_conn_key_update(conn, now_ns));
   return rc_result(rc);
 }
 
@@ -1056,7 +1397,183 @@ PyObject *pyserver_conn_close(PyObject *cap, uint64_t id, uint64_t now_ns) {
   sdtls_conn *conn = server_lookup(s, id);
   if (conn == NULL) return PyLong_FromLong(0); /* already gone: closing twice is harmless */
   int rc;
-  ENGINE_CALL(s, rc, sdtls_server_close_peer(s->srv, conn, now_ns));
+  SERVER_CALL(s, rc, now_ns, sdtls_server_close_peer(s->srv, conn, now_ns));
   return rc_result(rc);
+}
+/* ---- a server's own socket (sdtls.aio's DTLSServer; see io_feed) -------- */
+
+/* Gives the server its own UDP socket `fd` (bound, non-blocking), or none
+ * (-1: the holder closes the one it had). On success the holder owns the
+ * descriptor and closes it at the next attach, at pyserver_io_detach or
+ * when the holder dies; on an error the caller still owns it. `epoch_ns`
+ * sets the io calls' clock: epoch_ns + CLOCK_MONOTONIC nanoseconds (Python
+ * passes sdtls._connection._EPOCH_NS). From then on every call that makes
+ * the server send sends at once (the socket cannot take: it waits in the
+ * queue, see io_flush). Returns an int. */
+PyObject *pyserver_io_attach(PyObject *cap, int fd, long long epoch_ns) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  pyio *io = NULL;
+  if (fd >= 0) {
+    io = (pyio *)calloc(1, sizeof *io);
+    if (io == NULL) return PyErr_NoMemory();
+    for (unsigned i = 0; i < IO_BATCH; i++) {
+      io->iov[i].iov_base = io->buf[i];
+      io->iov[i].iov_len = IO_DGRAM;
+      io->m[i].msg_hdr.msg_name = &io->addr[i];
+      io->m[i].msg_hdr.msg_iov = &io->iov[i];
+      io->m[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  io_detach(s);
+  s->fd = fd >= 0 ? fd : -1;
+  s->io = io;
+  s->epoch_ns = (int64_t)epoch_ns;
+  return PyLong_FromLong(0);
+}
+
+/* Closes the server's own socket, if it has one (what waits to be sent
+ * gets one last try). Returns an int. */
+PyObject *pyserver_io_detach(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  io_detach(s);
+  return PyLong_FromLong(0);
+}
+
+/* What the event loop calls when the socket is readable: reads and feeds
+ * a batch of datagrams (io_feed), and returns (events, deadline, flags,
+ * failure): the events (server_events); the next
+ * deadline in seconds of time.monotonic() when it is earlier than the one
+ * reported last, else None (a timer armed for an earlier one finds out at
+ * pyserver_io_drain, which always reports it); IO_MORE when datagrams
+ * already read wait for another call (make it now: the socket may stay
+ * quiet), IO_HOOK when on_connect ran (act on what it did, a close, before
+ * the next datagram), IO_BLOCKED while datagrams wait for the socket to be
+ * writable (`blocked`, see pyserver_io_drain); and None or (address, exception or None, code) for the datagram
+ * after which a callback raised or the server failed. An int
+ * (SDTLSPY_E_BUSY, or SDTLS_E_STATE without a socket) when nothing was
+ * read. Once the server is closed, reads and drops. */
+PyObject *pyserver_io_read(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->fd < 0 || s->io == NULL) return PyLong_FromLong(SDTLS_E_STATE);
+  io_failure fail;
+  fail.rc = 0;
+  fail.addr_len = 0;
+  s->hook_ran = 0;
+  s->busy = 1;
+  s->owner = PyThread_get_thread_ident();
+  Py_BEGIN_ALLOW_THREADS
+  io_feed(s, &fail);
+  Py_END_ALLOW_THREADS
+  s->busy = 0;
+  PyObject *failure;
+  if (pending_type != NULL || fail.rc != 0) {
+    PyObject *exc = take_pending();
+    PyObject *addr = addr_to_py((const uint8_t *)&fail.addr, fail.addr_len);
+    failure = exc != NULL && addr != NULL ? Py_BuildValue("(NNi)", addr, exc, fail.rc) : NULL;
+    if (failure == NULL) {
+      Py_XDECREF(exc);
+      Py_XDECREF(addr);
+      return NULL;
+    }
+  } else {
+    Py_INCREF(Py_None);
+    failure = Py_None;
+  }
+  PyObject *events = server_events(s);
+  PyObject *deadline = NULL;
+  if (events != NULL) {
+    if (s->srv != NULL && sdtls_server_next_deadline(s->srv) < s->reported) {
+      deadline = io_deadline(s);
+    } else {
+      Py_INCREF(Py_None);
+      deadline = Py_None;
+    }
+  }
+  if (deadline == NULL) {
+    Py_XDECREF(events);
+    Py_DECREF(failure);
+    return NULL;
+  }
+  s->told_blocked = s->out.len > 0;
+  int flags = (s->io->next < s->io->count ? IO_MORE : 0) | (s->hook_ran ? IO_HOOK : 0) |
+              (s->told_blocked ? IO_BLOCKED : 0);
+  PyObject *f = PyLong_FromLong(flags);
+  PyObject *r = f != NULL ? PyTuple_Pack(4, events, deadline, f, failure) : NULL;
+  Py_DECREF(events);
+  Py_DECREF(deadline);
+  Py_XDECREF(f);
+  Py_DECREF(failure);
+  return r;
+}
+
+/* A handler's send to the connection `id`: encrypts `data` and sends it
+ * (with a socket; else queues it), in one call. Returns 0 when there is
+ * nothing more to do, 1 when Python must call pyserver_io_drain (see
+ * io_attention), or a negative code as pyserver_conn_send's. */
+PyObject *pyserver_io_send(PyObject *cap, uint64_t id, PyObject *data) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  sdtls_conn *conn = server_lookup(s, id);
+  if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
+  Py_buffer view;
+  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  if (s->fd < 0 && !bq_room(&s->out, (size_t)view.len)) {
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
+  }
+  sdtls_time now = io_now(s);
+  int rc;
+  SERVER_CALL(s, rc, now, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now));
+  PyBuffer_Release(&view);
+  if (raise_pending()) return NULL;
+  return PyLong_FromLong(rc != 0 ? rc : io_attention(s));
+}
+
+/* After a timer, a close, a send that asked for it, or when the socket
+ * became writable: sends what waits (with a socket) and returns (events,
+ * deadline, blocked, datagrams): the events as server_events gives them,
+ * datagrams being None with a socket and
+ * the (data, address) list to send without one; or an int
+ * (SDTLSPY_E_BUSY) that takes nothing. */
+PyObject *pyserver_io_drain(PyObject *cap) {
+  pyserver *s = get_server(cap);
+  if (s == NULL) return NULL;
+  BUSY_CHECK(s);
+  if (s->fd >= 0 && s->out.len > 0) {
+    s->busy = 1;
+    s->owner = PyThread_get_thread_ident();
+    Py_BEGIN_ALLOW_THREADS
+    io_flush(s);
+    Py_END_ALLOW_THREADS
+    s->busy = 0;
+  }
+  PyObject *events = server_events(s);
+  if (events == NULL) return NULL;
+  PyObject *datagrams;
+  if (s->fd < 0) {
+    datagrams = take_server_datagrams(&s->out);
+    if (datagrams == NULL) {
+      Py_DECREF(events);
+      return NULL;
+    }
+  } else {
+    Py_INCREF(Py_None);
+    datagrams = Py_None;
+  }
+  PyObject *deadline = io_deadline(s);
+  if (deadline == NULL) {
+    Py_DECREF(events);
+    Py_DECREF(datagrams);
+    return NULL;
+  }
+  s->told_blocked = s->fd >= 0 && s->out.len > 0;
+  return Py_BuildValue("(NNiN)", events, deadline, s->told_blocked, datagrams);
 }
 %}

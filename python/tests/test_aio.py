@@ -178,3 +178,101 @@ async def test_retransmission_through_a_lossy_relay(server_config: sdtls.Config,
             c.close()
         finally:
             transport.close()
+
+
+async def test_a_burst_is_answered_in_order(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    """More datagrams at once than the server reads per call into C (a
+    batch of 16) and per wake-up (64): each is answered, in order."""
+    async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+        async with await sdtls.aio.connect("127.0.0.1", server.address[1], client_config,
+                                           server_name="localhost") as c:
+            for i in range(100):
+                c.send(b"%d" % i)
+            got = [await asyncio.wait_for(c.recv(), 5) for _ in range(100)]
+    assert got == [b"echo %d" % i for i in range(100)]
+
+
+async def test_ipv6(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    addresses: list[sdtls.Address] = []
+
+    async def handler(peer: sdtls.aio.DTLSServerConnection) -> None:
+        addresses.append(peer.address)
+        await echo(peer)
+
+    async with await sdtls.aio.serve(handler, "::1", 0, server_config) as server:
+        assert server.address[0] == "::1" and len(server.address) == 4
+        async with await sdtls.aio.connect("::1", server.address[1], client_config, server_name="localhost") as c:
+            c.send(b"six")
+            assert await asyncio.wait_for(c.recv(), 5) == b"echo six"
+            assert addresses[0][:2] == c._transport.get_extra_info("sockname")[:2]  # type: ignore[union-attr]
+            assert len(addresses[0]) == 4
+
+
+async def test_sends_to_a_peer_gone_leave_the_server_serving(server_config: sdtls.Config,
+                                                             client_config: sdtls.Config) -> None:
+    """A peer whose socket closed without close_notify: what the server
+    still sends it comes back as ICMP port unreachable, and the server goes
+    on serving the others."""
+    async def handler(peer: sdtls.aio.DTLSServerConnection) -> None:
+        async for data in peer:
+            if data == b"later":
+                await asyncio.sleep(0.1)
+                for _ in range(5):
+                    peer.send(b"late")
+                    await asyncio.sleep(0.01)
+            else:
+                peer.send(b"echo " + data)
+
+    async with await sdtls.aio.serve(handler, "127.0.0.1", 0, server_config) as server:
+        port = server.address[1]
+        gone = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        stays = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        gone.send(b"later")
+        gone._shut()  # the socket closes; no close_notify
+        await asyncio.sleep(0.3)
+        for i in range(3):
+            stays.send(b"%d" % i)
+            assert await asyncio.wait_for(stays.recv(), 5) == b"echo %d" % i
+        stays.close()
+
+
+async def test_dtls_server_over_a_transport(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    """A DTLSServer made by its constructor is an asyncio DatagramProtocol
+    too: over the transport create_datagram_endpoint() gives it."""
+    loop = asyncio.get_running_loop()
+    transport, server = await loop.create_datagram_endpoint(lambda: sdtls.aio.DTLSServer(echo, server_config),
+                                                            local_addr=("127.0.0.1", 0))
+    async with server:
+        async with await sdtls.aio.connect("127.0.0.1", server.address[1], client_config,
+                                           server_name="localhost") as c:
+            for i in range(3):
+                c.send(b"%d" % i)
+                assert await asyncio.wait_for(c.recv(), 5) == b"echo %d" % i
+    assert transport.is_closing()
+
+
+def test_uvloop(server_config: sdtls.Config, certs: Certs) -> None:
+    """The server's socket is watched with loop.add_reader(), which uvloop
+    has too: handshakes, echoes and the close under uvloop."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> None:
+        cfg = sdtls.Config(cadata=certs.cert)
+        async with await sdtls.aio.serve(echo, "127.0.0.1", 0, server_config) as server:
+            clients = [await sdtls.aio.connect("127.0.0.1", server.address[1], cfg, server_name="localhost")
+                       for _ in range(3)]
+            for n, c in enumerate(clients):
+                c.send(b"%d" % n)
+            assert [await asyncio.wait_for(c.recv(), 5) for c in clients] == [b"echo %d" % n for n in range(3)]
+            clients[0].close()
+        for c in clients[1:]:
+            with pytest.raises(sdtls.ConnectionClosed):
+                await asyncio.wait_for(c.recv(), 5)  # close_notify from the server
+            c.close()
+
+    uvloop.run(main())

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Deque, Iterable, Optional, Union, cast
@@ -39,9 +40,10 @@ from ._connection import (
     OnConnect,
     Server,
     ServerConnection as _View,
+    _EPOCH_NS,
 )
 from ._deprecated import module_getattr as _module_getattr
-from ._errors import ConnectionClosed, Error, PeerTimeout
+from ._errors import ConnectionClosed, Error, PeerTimeout, error_from_code
 from ._low import c
 from ._timer import DeadlineTimer
 
@@ -234,28 +236,42 @@ class DTLSServerConnection:
         self.connection = view
         self.address: Address = view.address
         self._inbox = _Inbox()
+        self._cap = server.server._cap
+        self._id = view._id
+        self._loop = server._loop
 
     def send(self, data: bytes) -> None:
         """Sends ``data`` to this peer as one datagram."""
         if self._inbox.error is not None:
             raise self._inbox.error
-        self.connection.send(data)
-        self._server._process()
+        # Encrypted and sent in one call into C (on the server's socket).
+        rc = _io_send(self._cap, self._id, data)
+        if rc:
+            self._server._sent(rc, self.connection)
 
     async def recv(self) -> bytes:
         """The peer's next datagram; raises :class:`ConnectionClosed` once it has closed."""
         return await self._inbox.get()
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iter()
+    def __aiter__(self) -> "DTLSServerConnection":
+        return self
 
-    async def _iter(self) -> AsyncIterator[bytes]:
-        get = self._inbox.get  # recv() without its frame: a handler's loop runs per datagram
-        while True:
+    async def __anext__(self) -> bytes:
+        # The next datagram, until the peer closes: recv() written out, one
+        # frame for a handler's loop, which runs per datagram.
+        inbox = self._inbox
+        data = inbox._data
+        while not data:
+            if inbox.error is not None:
+                if isinstance(inbox.error, ConnectionClosed):
+                    raise StopAsyncIteration
+                raise inbox.error
+            w = inbox._waiter = _Future(loop=self._loop)
             try:
-                yield await get()
-            except ConnectionClosed:
-                return
+                await w  # cancellation leaves the data where it is
+            finally:
+                inbox._waiter = None
+        return data.popleft()
 
     def close(self) -> None:
         """Sends close_notify to this peer and forgets it. Idempotent."""
@@ -264,6 +280,15 @@ class DTLSServerConnection:
 
 
 Handler = Callable[[DTLSServerConnection], Awaitable[Any]]
+
+_io_read = c.pyserver_io_read
+_io_send = c.pyserver_io_send
+_io_drain = c.pyserver_io_drain
+_EV_DATA = int(c.EV_DATA)
+_Future = asyncio.Future  # (loop.create_future() without its frame)
+_IO_MORE = int(c.SDTLSPY_IO_MORE)
+_IO_HOOK = int(c.SDTLSPY_IO_HOOK)
+_IO_BLOCKED = int(c.SDTLSPY_IO_BLOCKED)
 
 
 class DTLSServer(asyncio.DatagramProtocol):
@@ -277,7 +302,14 @@ class DTLSServer(asyncio.DatagramProtocol):
     connects, as :class:`sdtls.Server`'s does (None accepts, False refuses,
     fingerprints pin that peer's certificate); it is a plain function,
     called on the loop. An exception from it refuses the peer and is logged; the server
-    goes on."""
+    goes on.
+
+    The socket :func:`serve` made is the C server's own: the event loop
+    tells when it is readable, and one call into C reads the datagrams
+    waiting (a batch), runs the protocol and sends its replies, so Python
+    sees only the peers' data. (A server made with this constructor and
+    given to ``loop.create_datagram_endpoint()`` as its protocol works over
+    that transport instead.)"""
 
     def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None,
                  cookie_secret: Optional[bytes] = None) -> None:
@@ -285,17 +317,102 @@ class DTLSServer(asyncio.DatagramProtocol):
         self.server = Server(config, on_connect=on_connect)
         if cookie_secret is not None:
             self.server.set_cookie_secret(cookie_secret)
+        self._cap = self.server._cap
+        _check(c.pyserver_io_attach(self._cap, -1, _EPOCH_NS))  # the clock of the sends in C
         self._loop = asyncio.get_running_loop()
         self._transport: Optional[asyncio.DatagramTransport] = None
+        self._fd = -1  # the socket serve() made, which the C server owns
+        self._sockname: Any = None
+        self._writing = False  # waiting for the socket to take what C queued
         self._timer = DeadlineTimer(self._loop, self._on_timer, time.monotonic)
-        self._peers: dict[_View, DTLSServerConnection] = {}
+        self._peers: dict[int, DTLSServerConnection] = {}  # by connection id
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed: asyncio.Future[None] = self._loop.create_future()
 
     @property
     def address(self) -> Address:
+        if self._sockname is not None:
+            return tuple(self._sockname)
         assert self._transport is not None
         return tuple(self._transport.get_extra_info("sockname"))
+
+    # ---- its own socket (serve) --------------------------------------------
+
+    def _attach(self, sock: socket.socket) -> None:
+        self._sockname = sock.getsockname()
+        _check(c.pyserver_io_attach(self._cap, sock.fileno(), _EPOCH_NS))
+        fd = sock.detach()  # the C server's from now on: it closes it
+        try:
+            self._loop.add_reader(fd, self._on_readable)
+        except BaseException:
+            c.pyserver_io_detach(self._cap)
+            raise
+        self._fd = fd
+
+    def _on_readable(self) -> None:
+        # The socket is readable: one call into C reads a batch of datagrams
+        # and answers what the protocol answers; here only the peers' data
+        # and the other events. The per-datagram path: kept short.
+        srv = self.server
+        peers = self._peers
+        while True:
+            r = _io_read(self._cap)
+            if r.__class__ is int:  # another thread's call runs on the server: read later
+                if self._fd >= 0:
+                    self._loop.call_soon(self._on_readable)
+                return
+            events, deadline, flags, failure = r
+            if srv._events:  # taken from C by a call on the server (connections)
+                self._on_events()
+            for ev in events:
+                if ev[0] == _EV_DATA:
+                    peer = peers.get(ev[1])
+                    if peer is not None:  # peer._inbox.put(data), written out
+                        inbox = peer._inbox
+                        inbox._data.append(ev[2])
+                        w = inbox._waiter
+                        if w is not None and not w.done():
+                            w.set_result(None)
+                else:
+                    srv._queue_events([ev])
+                    self._on_events()
+            if deadline is not None:  # earlier than the one the timer waits for
+                self._timer.set(deadline)
+            if not flags and failure is None:
+                return
+            if failure is not None:
+                address, exc, rc = failure
+                log.error("sdtls: a callback failed on a datagram from %s", address,
+                          exc_info=exc if exc is not None else error_from_code(rc))
+            if flags & _IO_HOOK and srv._close_deferred:  # close() from inside on_connect, now
+                srv._close_deferred = False
+                srv.close()
+            self._set_writing(bool(flags & _IO_BLOCKED))  # (a writer left on finds nothing, and goes)
+            if not flags & _IO_MORE or self._fd < 0:
+                return
+
+    def _set_writing(self, on: bool) -> None:
+        if self._fd < 0 or on == self._writing:
+            return
+        if on:
+            self._loop.add_writer(self._fd, self._process)
+        else:
+            self._loop.remove_writer(self._fd)
+        self._writing = on
+
+    def _detach(self) -> None:
+        if self._fd < 0:
+            return
+        self._loop.remove_reader(self._fd)
+        if self._writing:
+            self._loop.remove_writer(self._fd)
+            self._writing = False
+        self._fd = -1
+        c.pyserver_io_detach(self._cap)  # sends what waits if it can, closes the socket
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    # ---- over a transport (this class as a DatagramProtocol) ----------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
@@ -317,37 +434,70 @@ class DTLSServer(asyncio.DatagramProtocol):
         if not self._closed.done():
             self._closed.set_result(None)
 
+    # ---- both -------------------------------------------------------------------
+
     def _on_timer(self) -> None:
         if not self.server.closed:
             self.server.handle_timer()
             self._process()
 
+    def _sent(self, rc: int, view: _View) -> None:
+        # A send that needs more than its one call: an error, or something to take.
+        if rc < 0:
+            raise error_from_code(rc, view._detail() if rc > -999 else "")
+        self._process()
+
     def _process(self) -> None:
-        # Runs after every datagram in and every send: the events, the
-        # datagrams to send and the next deadline come in one call into C.
+        # After a timer, a close, a send that asked for it, or when the
+        # socket became writable: the events, the next deadline and (over
+        # a transport) the datagrams to send, in one call into C.
+        r = _io_drain(self._cap)
+        if r.__class__ is int:
+            raise error_from_code(r)
+        events, deadline, blocked, datagrams = r
+        if events or self.server._events:
+            self._dispatch(events)
+        if datagrams:
+            t = self._transport
+            if t is not None and not t.is_closing():
+                for data, addr in datagrams:
+                    t.sendto(data, addr)
+        self._timer.set(deadline)
+        self._set_writing(bool(blocked))
+
+    def _dispatch(self, events: list[Any]) -> None:
+        # Events as C queues them: a peer's data goes to its inbox as it
+        # is; the others become the Server's events (its views).
         srv = self.server
-        events, datagrams, timer = srv._drain()
+        if srv._events:  # taken from C by a call on the server (connections, close)
+            self._on_events()
+        peers = self._peers
+        for ev in events:
+            if ev[0] == _EV_DATA:
+                peer = peers.get(ev[1])
+                if peer is not None:
+                    peer._inbox.put(ev[2])
+            else:
+                srv._queue_events([ev])
+                self._on_events()
+
+    def _on_events(self) -> None:
+        srv = self.server
+        events, srv._events = srv._events, deque()
         for ev in events:
             if isinstance(ev, DatagramReceived):
-                peer = self._peers.get(ev.connection)  # type: ignore[arg-type]
+                peer = self._peers.get(ev.connection._id) if ev.connection is not None else None
                 if peer is not None:
                     peer._inbox.put(ev.data)
-                continue
-            view = getattr(ev, "connection", None)
-            if isinstance(ev, HandshakeCompleted) and view is not None:
-                peer = self._peers[view] = DTLSServerConnection(self, view)
+            elif isinstance(ev, HandshakeCompleted) and ev.connection is not None:
+                peer = self._peers[ev.connection._id] = DTLSServerConnection(self, ev.connection)
                 task = self._loop.create_task(self._run(peer))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            elif isinstance(ev, ConnectionTerminated):
-                peer = self._peers.pop(view, None)  # type: ignore[arg-type]
+            elif isinstance(ev, ConnectionTerminated) and ev.connection is not None:
+                peer = self._peers.pop(ev.connection._id, None)
                 if peer is not None:
                     peer._inbox.end(ev.error or _closed("the peer closed the connection"))
-        t = self._transport
-        if t is not None and not t.is_closing():
-            for data, addr in datagrams:
-                t.sendto(data, addr)
-        self._timer.set(timer)
 
     async def _run(self, peer: DTLSServerConnection) -> None:
         try:
@@ -376,21 +526,23 @@ class DTLSServer(asyncio.DatagramProtocol):
         :meth:`sdtls.Server.close` from there), and the server closes as soon
         as the datagram has been handled."""
         if self.server._in_hook:
-            self.server.close()  # deferred by the Server until receive_datagram() returns; refuses the peer
+            self.server.close()  # deferred by the Server until the datagram is done; refuses the peer
             self._loop.call_soon(self.close)
             return
         for task in list(self._tasks):
             task.cancel()
         if not self.server.closed:
-            self.server.close()
+            self.server.close()  # on its own socket, each close_notify goes out as it is made
             t = self._transport
-            for data, addr in self.server.datagrams_to_send():
-                if t is not None and not t.is_closing():
-                    t.sendto(data, addr)
+            if t is not None:
+                for data, addr in self.server.datagrams_to_send():
+                    if not t.is_closing():
+                        t.sendto(data, addr)
         for peer in self._peers.values():
             peer._inbox.end(_closed("the server closed"))
         self._peers.clear()
         self._timer.cancel()
+        self._detach()
         if self._transport is not None:
             self._transport.close()
 
@@ -415,6 +567,46 @@ class DTLSServer(asyncio.DatagramProtocol):
         await self.wait_closed()
 
 
+def _check(rc: int) -> None:
+    if rc:
+        raise error_from_code(rc)
+
+
+async def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    # The socket create_datagram_endpoint(local_addr=(host, port),
+    # reuse_port=...) would make: the first address per family that binds.
+    if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
+        raise ValueError("reuse_port not supported by socket module")
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    if not infos:
+        raise OSError("getaddrinfo() returned empty list")
+    errors: list[OSError] = []
+    tried = set()
+    for family, _, proto, _, address in infos:
+        if (family, proto) in tried:
+            continue
+        tried.add((family, proto))
+        sock = socket.socket(family, socket.SOCK_DGRAM, proto)
+        try:
+            if reuse_port:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                except OSError:
+                    raise ValueError("reuse_port not supported by socket module, "
+                                     "SO_REUSEPORT defined but not implemented.") from None
+            sock.setblocking(False)
+            sock.bind(address)
+        except OSError as e:
+            sock.close()
+            errors.append(e)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    raise errors[0]
+
+
 async def serve(handler: Handler, host: str, port: int, config: Config, *,
                 on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
                 cookie_secret: Optional[bytes] = None) -> DTLSServer:
@@ -431,11 +623,15 @@ async def serve(handler: Handler, host: str, port: int, config: Config, *,
     others and a session made on one resumes on the others (python/README.md,
     "Many processes on one port"). A platform without ``SO_REUSEPORT``
     raises ValueError."""
-    loop = asyncio.get_running_loop()
     # Made before the socket: a refused argument leaves no socket behind.
     server = DTLSServer(handler, config, on_connect=on_connect, cookie_secret=cookie_secret)
     try:
-        await loop.create_datagram_endpoint(lambda: server, local_addr=(host, port), reuse_port=reuse_port or None)
+        sock = await _bind(host, port, reuse_port)
+        try:
+            server._attach(sock)
+        except BaseException:
+            sock.close()
+            raise
     except BaseException:
         server.server.close()
         raise
