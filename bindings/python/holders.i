@@ -1319,26 +1319,6 @@ PyObject *pyserver_take_events(PyObject *cap) {
   return take_events(&s->ev, 1);
 }
 
-/* What a driver takes after each call on the server, in one crossing
- * into C instead of three: (events, datagrams, deadline) as
- * pyserver_take_events, pyserver_take_datagrams and pyserver_deadline
- * give them (the deadline SDTLS_TIME_NEVER once the server is freed), or
- * an int (SDTLSPY_E_BUSY) that takes nothing. */
-PyObject *pyserver_drain(PyObject *cap) {
-  pyserver *s = get_server(cap);
-  if (s == NULL) return NULL;
-  BUSY_CHECK(s);
-  PyObject *events = pyserver_take_events(cap);
-  if (events == NULL) return NULL;
-  PyObject *datagrams = take_server_datagrams(&s->out);
-  if (datagrams == NULL) {
-    Py_DECREF(events);
-    return NULL;
-  }
-  return Py_BuildValue("(NNK)", events, datagrams,
-                       (unsigned long long)(s->srv ? sdtls_server_next_deadline(s->srv) : SDTLS_TIME_NEVER));
-}
-
 /* Whether the server still holds the connection `id`: 1 or 0, or
  * SDTLSPY_E_BUSY (the slots change under another thread's call). */
 PyObject *pyserver_conn_alive(PyObject *cap, uint64_t id) {

@@ -791,6 +791,281 @@ class Server:
                 return None
         return self._events.popleft()
 
+    def _fetch_events(self) -> None:
+        evs = c.pyconn_take_events(self._cap)
+        if evs.__class__ is int:
+            raise error_from_code(evs)
+        append = self._events.append
+        for kind, _id, payload, reason, detail, version, cipher in evs:
+            if kind == _EV_DATA:
+                append(DatagramReceived(payload, None))
+            elif kind == _EV_HANDSHAKE_DONE:
+                append(_handshake_completed(version, cipher, self, None))
+            elif kind == _EV_CLOSE:
+                append(ConnectionTerminated(_termination(reason, detail), None))
+
+    def key_update(self, now: Optional[float] = None) -> None:
+        """DTLS 1.3: renews this side's traffic keys and asks the peer to renew
+        its own (queued; retransmitted until acknowledged, so keep serving
+        ``get_timer()``). Raises :class:`UsageError` on a DTLS 1.2 connection."""
+        rc = c.pyconn_key_update(self._cap, self._now(now))
+        if rc:
+            self._check(rc)
+
+    def close(self, now: Optional[float] = None) -> None:
+        """Sends close_notify (queued) when connected and closes; closing twice is harmless."""
+        self._check_usage(int(c.pyconn_close(self._cap, self._now(now))))
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        try:
+            state = self.state.name
+        except UsageError:  # another thread's call runs on it
+            state = "in use"
+        return f"<sdtls.Connection {self._role.name.lower()} {state}>"
+
+
+# ---- the server -----------------------------------------------------------------
+
+
+class ServerConnection(_Queries):
+    """A borrowed view of one of a :class:`Server`'s peers.
+
+    The server owns the connection: this view goes dead when the peer's
+    connection ends (its :class:`ConnectionTerminated` event) or the server
+    is closed or collected; then queries and ``send()`` raise
+    :class:`ConnectionClosed`. It is never freed from Python.
+    """
+
+    __slots__ = ("_server", "_id", "address", "__weakref__")
+
+    def __init__(self, server: "Server", conn_id: int, address: Address) -> None:
+        self._server = weakref.ref(server)
+        self._id = conn_id
+        #: The peer's address, ``(host, port)`` (IPv6: 4-tuple).
+        self.address: Address = address
+
+    def _srv(self) -> "Server":
+        s = self._server()
+        if s is None:
+            raise error_from_code(GONE, "the server is gone")
+        return s
+
+    def _query(self, fn: Any, *args: Any) -> Any:
+        rc, value = c.pyserver_conn_query(self._srv()._cap, self._id, fn, args)
+        if rc:
+            raise error_from_code(rc)
+        return value
+
+    @property
+    def alive(self) -> bool:
+        """Whether the server still holds this connection. Raises
+        :class:`UsageError` while another thread's call runs on the server."""
+        s = self._server()
+        if s is None:
+            return False
+        r = int(c.pyserver_conn_alive(s._cap, self._id))
+        if r < 0:
+            raise error_from_code(r)
+        return r == 1
+
+    def send(self, data: bytes, now: Optional[float] = None) -> None:
+        """Sends one datagram to this peer (queued in the server's ``datagrams_to_send()``)."""
+        s = self._srv()
+        rc = c.pyserver_conn_send(s._cap, self._id, data, s._now(now))
+        if rc:
+            raise error_from_code(rc, self._detail() if rc > -999 else "")
+
+    def key_update(self, now: Optional[float] = None) -> None:
+        """DTLS 1.3: renews this side's traffic keys (see :meth:`Connection.key_update`)."""
+        s = self._srv()
+        rc = c.pyserver_conn_key_update(s._cap, self._id, s._now(now))
+        if rc:
+            raise error_from_code(rc)
+
+    def close(self, now: Optional[float] = None) -> None:
+        """Sends close_notify and removes the peer (a :class:`ConnectionTerminated`
+        event with :class:`ConnectionClosed` follows). Harmless when gone."""
+        s = self._server()
+        if s is None:
+            return
+        rc = int(c.pyserver_conn_close(s._cap, self._id, s._now(now)))
+        if rc:
+            raise error_from_code(rc)
+
+    def __repr__(self) -> str:
+        try:
+            state = "" if self.alive else " gone"
+        except UsageError:  # another thread's call runs on the server
+            state = " in use"
+        return f"<sdtls.ServerConnection {self.address!r}{state}>"
+
+
+def _counters(h: Any, counters: list[tuple[str, int]]) -> dict[str, int]:
+    # Every counter in one guarded query: a consistent snapshot.
+    return {name: int(c.sdtls_server_counter_get(h, counter)) for name, counter in counters}
+
+
+def _on_connect_trampoline(ref: "weakref.ReferenceType[Server]") -> Callable[[Address, Any], bool]:
+    # What the C holder calls: it holds the Server weakly, so the capsule's
+    # reference to it makes no cycle (a capsule is invisible to the GC).
+    def on_connect(address: Address, conn: Any) -> bool:
+        server = ref()
+        return server is not None and server._run_on_connect(address, conn)
+    return on_connect
+
+
+class Server:
+    """Many DTLS peers behind one UDP socket, sans-I/O (``sdtls_server``).
+
+    Unknown peers get a stateless cookie exchange; a connection is made only
+    for a verified ClientHello (:class:`PeerConnected`). Events carry the
+    peer's :class:`ServerConnection`; replies go out through
+    ``datagrams_to_send()`` as ``(data, address)`` pairs.
+
+    Per-peer pins (WebRTC: each peer's SDP brings its certificate's
+    fingerprint): :meth:`pin_peer` by address, before the peer connects.
+
+    ``on_connect(address)``, when given, decides per peer, as each one
+    passes the cookie exchange and before its handshake goes on (the C
+    server's ``on_connect``). It returns
+
+    - None (or True): accept the peer, verified as the :class:`Config` says;
+    - a fingerprint or an iterable of them (SDP's ``"sha-256 AB:..."`` or
+      :func:`fingerprint`'s bare form): accept it and expect its certificate
+      to match one of these (or one of the Config's ``peer_fingerprints``,
+      or its address's :meth:`pin_peer` pins). The server asks the client
+      for a certificate, and the match replaces the CA check. Deprecated
+      in favour of :meth:`pin_peer`, which needs no Python call during
+      the handshake; it keeps working. An empty iterable is the same as
+      None;
+    - False: refuse it.
+
+    A refused peer gets no connection and no event. Nothing is sent to it,
+    just as for a ClientHello that fails the cookie check, so its client
+    retransmits (the hook is asked again) and then times out. When the
+    hook raises, or returns a fingerprint that does not parse, the peer is
+    refused too and the exception comes out of the ``receive_datagram()``
+    that fed the ClientHello, after that call has done all of its work.
+    The hook runs inside that call, so it must be quick (a dict lookup).
+    From inside it, ``close()`` is deferred until the call returns (the
+    peer is refused); any other call on the server raises
+    :class:`UsageError`.
+    """
+
+    def __init__(self, config: Config, *, on_connect: Optional[OnConnect] = None) -> None:
+        if on_connect is not None and not callable(on_connect):
+            raise TypeError("on_connect must be callable or None")
+        self._on_connect = on_connect
+        self._config = config  # as Connection's
+        self._in_hook = False
+        self._close_deferred = False
+        hook = None if on_connect is None else _on_connect_trampoline(weakref.ref(self))
+        cap = c.pyserver_new(config._cap, hook)
+        if isinstance(cap, int):
+            raise error_from_code(cap, "a server needs a certificate or a PSK"
+                                  if cap == int(c.SDTLS_E_CREDENTIALS) else "")
+        self._cap: object = cap
+        self._events: Deque[Event] = deque()
+        self._views: dict[int, ServerConnection] = {}
+        self._last_ns = 0
+
+    @property
+    def on_connect(self) -> Optional[OnConnect]:
+        """The per-peer hook given to the constructor, or None."""
+        return self._on_connect
+
+    def _run_on_connect(self, address: Address, conn: Any) -> bool:
+        # Called from C, inside receive_datagram(), with the new peer's raw
+        # connection (valid during this call only). True keeps the peer.
+        hook = self._on_connect
+        if self._close_deferred:
+            return False
+        if hook is None:
+            return True
+        self._in_hook = True
+        try:
+            answer = hook(address)
+        finally:
+            self._in_hook = False
+        if self._close_deferred:
+            return False
+        if answer is None or answer is True:
+            return True
+        if answer is False:
+            return False
+        if not isinstance(answer, (str, abc.Iterable)):
+            raise TypeError(f"on_connect must return None, a bool or fingerprints, not {type(answer).__name__}")
+        for fp in _fingerprints(answer):
+            if not isinstance(fp, str):
+                raise TypeError(f"on_connect returned a fingerprint that is not a str: {fp!r}")
+            rc = int(c.sdtls_conn_add_peer_fingerprint(conn, _fingerprint_arg(fp)))
+            if rc:
+                raise error_from_code(rc, f"on_connect's fingerprint {fp!r} for {address!r}")
+        return True
+
+    def _now(self, now: Optional[float]) -> int:
+        ns = _sdtls_time(now)
+        if ns < self._last_ns:
+            ns = self._last_ns
+        self._last_ns = ns
+        return ns
+
+    def receive_datagram(self, data: bytes, addr: Address, now: Optional[float] = None) -> None:
+        """Feeds one datagram from ``addr`` (a numeric ``(host, port)``).
+        Raises what ``on_connect`` (or the Config's ``psk_lookup``) raised
+        while it ran."""
+        if self._in_hook:
+            raise UsageError(int(c.SDTLS_E_IN_CALLBACK), "not from inside on_connect", name="in callback")
+        try:
+            rc = c.pyserver_receive(self._cap, data, addr, self._now(now))
+        finally:
+            if self._close_deferred:
+                self._close_deferred = False
+                self.close(now)
+        if rc:
+            raise error_from_code(rc)
+
+    def datagrams_to_send(self) -> list[tuple[bytes, Address]]:
+        """Every ``(datagram, address)`` queued since the last call, in order."""
+        out = c.pyserver_take_datagrams(self._cap)
+        if out.__class__ is int:
+            raise error_from_code(out)
+        return out  # type: ignore[no-any-return]
+
+    def get_timer(self) -> Optional[float]:
+        """When ``handle_timer()`` must be called next, or None: seconds on
+        the clock of the ``now`` values the server is given (as
+        :meth:`Connection.get_timer`)."""
+        d = c.pyserver_deadline(self._cap)
+        if d < 0:
+            raise error_from_code(d)
+        return _timer(d)
+
+    def get_timeout(self, now: Optional[float] = None) -> Optional[float]:
+        """Seconds from ``now`` until ``handle_timer()`` is due (as
+        :meth:`Connection.get_timeout`)."""
+        return _timeout(self.get_timer(), now)
+
+    def handle_timer(self, now: Optional[float] = None) -> None:
+        """Retransmissions, handshake timeouts and idle evictions due by ``now``."""
+        rc = int(c.pyserver_handle_timeout(self._cap, self._now(now)))
+        if rc:
+            raise error_from_code(rc)
+
+    def next_event(self) -> Optional[Event]:
+        """The next event, or None when there is none."""
+        if not self._events:
+            self._fetch_events()
+            if not self._events:
+                return None
+        return self._events.popleft()
+
     def _drain(self) -> tuple[Deque[Event], list[tuple[bytes, Address]], Optional[float]]:
         """What next_event(), datagrams_to_send() and get_timer() would
         return, all at once: the events queued now, the datagrams to send
