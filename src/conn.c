@@ -21,6 +21,9 @@
 /* Largest plaintext of one DTLS record (RFC 6347 4.1). */
 #define MAX_PLAINTEXT 16384
 #define MAX_ADDR sizeof(struct sockaddr_in6) /* the largest address a server passes */
+/* DTLSPlaintext and DTLS 1.2's DTLSCiphertext (RFC 6347 4.1): type,
+ * version, epoch, 48-bit sequence number, length (bytes 11-12). */
+#define RECORD_HEADER_LEN 13
 
 struct sdtls_conn {
   sdtls_config *config;
@@ -32,6 +35,11 @@ struct sdtls_conn {
 
   sdtls_callbacks cb;
   void *user_data;
+  /* on_data, resolved once at creation (the application's, or the
+   * server's through hooks_on_data()): the record path makes one
+   * indirect call and no choice. NULL: no data callback. */
+  void (*data_fn)(void *arg, const uint8_t *data, size_t len);
+  void *data_arg;
   const sdtls_conn_hooks *hooks; /* server connections: events go here */
   void *owner;
   void *app_data;
@@ -72,6 +80,12 @@ struct sdtls_conn {
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
   size_t max_data; /* sdtls_conn_max_data_size() once connected */
+  /* Once connected with DTLS 1.2 and an AEAD (every suite but a PSK's
+   * CBC ones): the bytes every record adds to its plaintext (header,
+   * explicit nonce, tag), the same for each record; else 0 (padding and
+   * DTLS 1.3's header forms vary it). A datagram of exactly that many
+   * bytes more than the plaintext it gave was one record, wholly read. */
+  size_t record_overhead;
   uint64_t read_seq; /* the engine's anti-replay mark when last looked at */
   SSL_SESSION *offered_session; /* client: from sdtls_conn_set_session() */
   SSL_SESSION *latest_session; /* client: the newest ticket's session, or NULL */
@@ -204,19 +218,19 @@ static void emit_handshake_done(sdtls_conn *conn) {
   conn->depth--;
 }
 
-static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
-  if (conn->pending != 0) {
-    return;
+/* A server's connection: its data goes to the server's hook. */
+static void hooks_on_data(void *arg, const uint8_t *data, size_t len) {
+  sdtls_conn *conn = arg;
+  conn->hooks->on_data(conn->owner, conn, data, len);
+}
+
+/* The caller has checked that no free or close is pending. */
+static inline void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
+  if (conn->data_fn != NULL) {
+    conn->depth++;
+    conn->data_fn(conn->data_arg, data, len);
+    conn->depth--;
   }
-  conn->depth++;
-  if (conn->hooks != NULL) {
-    if (conn->hooks->on_data != NULL) {
-      conn->hooks->on_data(conn->owner, conn, data, len);
-    }
-  } else if (conn->cb.on_data != NULL) {
-    conn->cb.on_data(conn->user_data, data, len);
-  }
-  conn->depth--;
 }
 
 static void emit_close(sdtls_conn *conn, int reason) {
@@ -536,6 +550,8 @@ int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks 
   memcpy(&conn->cb, callbacks, n);
   conn->cb.size = sizeof(conn->cb);
   conn->user_data = user_data;
+  conn->data_fn = conn->cb.on_data;
+  conn->data_arg = user_data;
   *out = conn;
   return SDTLS_OK;
 }
@@ -553,6 +569,8 @@ int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hook
   }
   conn->hooks = hooks;
   conn->owner = owner;
+  conn->data_fn = hooks->on_data != NULL ? hooks_on_data : NULL;
+  conn->data_arg = conn;
   if (addr_len > 0) {
     memcpy(conn->addr, addr, addr_len);
   }
@@ -625,6 +643,9 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
     conn->retransmit_deadline = SDTLS_TIME_NEVER;
   }
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
+  conn->record_overhead =
+      !conn->dtls13 && cipher != NULL && SSL_CIPHER_is_aead(cipher) ? overhead : 0;
   size_t mtu = (size_t)conn->config->mtu;
   size_t room = mtu > overhead ? mtu - overhead : 0;
   conn->max_data = room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
@@ -652,15 +673,13 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
  * otherwise inline memset as a `rep stosq`. */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
 /* The plaintext of a small record (voice frames, game state, telemetry:
- * the common case) is cleared with a few word stores instead of a call;
- * the buffer has room for the up to 7 bytes rounded up past n. */
+ * the common case) is cleared with a few fixed-size vector stores instead
+ * of a call (the buffer is larger than WIPE_SMALL; clearing past n costs
+ * nothing more). */
 #define WIPE_SMALL 64
 static inline void wipe(uint8_t *p, size_t n) {
   if (n <= WIPE_SMALL) {
-    const uint64_t zero = 0;
-    for (size_t off = 0; off < n; off += sizeof(zero)) {
-      memcpy(p + off, &zero, sizeof(zero));
-    }
+    memset(p, 0, WIPE_SMALL);
     __asm__ __volatile__("" : : "r"(p) : "memory");
     return;
   }
@@ -683,7 +702,8 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
   uint8_t plaintext[MAX_PLAINTEXT];
   size_t used = 0;
   int rc = SDTLS_OK;
-  do {
+  const size_t whole = conn->in_len; /* 0 when there is no datagram */
+  for (;;) {
     int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
     if (r <= 0) {
       int err = SSL_get_error(conn->ssl, r);
@@ -696,8 +716,16 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
-  } while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
-           (conn->in != NULL || SSL_has_pending(conn->ssl)));
+    /* The callback may have closed or freed the connection (alive()).
+     * Otherwise done once the datagram is read (the BIO cleared conn->in)
+     * and the engine holds nothing more of it: the record just read was
+     * the whole datagram (see record_overhead), or the engine says so. */
+    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED ||
+        (conn->in == NULL &&
+         (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl)))) {
+      break;
+    }
+  }
   if (used > 0) {
     wipe(plaintext, used);
   }
@@ -893,10 +921,9 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
 #define STUCK_REPEATS 3
 #define NO_KEY 0
 
-/* DTLSPlaintext (RFC 6347 4.1): type, version, epoch, 48-bit sequence
- * number, length; then a handshake message's header: type, length,
- * message_seq, fragment_offset, fragment_length. */
-#define RECORD_HEADER_LEN 13
+/* After a DTLSPlaintext header (RECORD_HEADER_LEN, above), a handshake
+ * message's header: type, length, message_seq, fragment_offset,
+ * fragment_length. */
 #define HANDSHAKE_HEADER_LEN 12
 #define CONTENT_HANDSHAKE 22
 #define HS_CLIENT_HELLO 1
