@@ -40,6 +40,9 @@ struct sdtls_conn {
    * indirect call and no choice. NULL: no data callback. */
   void (*data_fn)(void *arg, const uint8_t *data, size_t len);
   void *data_arg;
+  /* The send callback, resolved the same way (never NULL). */
+  int (*send_fn)(void *arg, const uint8_t *datagram, size_t len);
+  void *send_arg;
   const sdtls_conn_hooks *hooks; /* server connections: events go here */
   void *owner;
   void *app_data;
@@ -148,13 +151,15 @@ static int bio_write(BIO *bio, const char *data, int len) {
     restart_note_sent(conn, (const uint8_t *)data, (size_t)len);
   }
   conn->in_send = true;
-  if (conn->hooks != NULL) {
-    conn->hooks->send(conn->owner, conn, (const uint8_t *)data, (size_t)len);
-  } else {
-    conn->cb.send(conn->user_data, (const uint8_t *)data, (size_t)len);
-  }
+  conn->send_fn(conn->send_arg, (const uint8_t *)data, (size_t)len);
   conn->in_send = false;
   return len;
+}
+
+/* A server's connection: its datagrams go to the server's hook. */
+static int hooks_send(void *arg, const uint8_t *datagram, size_t len) {
+  sdtls_conn *conn = arg;
+  return conn->hooks->send(conn->owner, conn, datagram, len);
 }
 
 static int bio_read(BIO *bio, char *out, int len) {
@@ -552,6 +557,8 @@ int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks 
   conn->user_data = user_data;
   conn->data_fn = conn->cb.on_data;
   conn->data_arg = user_data;
+  conn->send_fn = conn->cb.send;
+  conn->send_arg = user_data;
   *out = conn;
   return SDTLS_OK;
 }
@@ -571,6 +578,8 @@ int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hook
   conn->owner = owner;
   conn->data_fn = hooks->on_data != NULL ? hooks_on_data : NULL;
   conn->data_arg = conn;
+  conn->send_fn = hooks_send;
+  conn->send_arg = conn;
   if (addr_len > 0) {
     memcpy(conn->addr, addr, addr_len);
   }
@@ -597,8 +606,9 @@ void Sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
 
 /* ---- driving the engine ---- */
 
-/* Reads the engine's retransmission timer; the engine's clock is `now`. */
-static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
+/* Reads the engine's retransmission timer; the engine's clock is `now`.
+ * Out of line: the record paths call it only with DTLS 1.3. */
+static __attribute__((noinline)) void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
   struct timeval tv;
   if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
     if (DTLSv1_get_timeout(conn->ssl, &tv)) {
@@ -695,7 +705,10 @@ static inline void wipe(uint8_t *p, size_t n) {
  * an error-queue reset. The caller has checked that the connection is
  * connected, not being freed, and has something to read. The caller's
  * clock is handed to the engine again after each callback (which may drive
- * other connections with another `now`). */
+ * other connections with another `now`). Returns an error, SDTLS_OK, or
+ * READ_CLEAN when it ended as most calls do: still connected, nothing
+ * pending, the datagram read (the BIO cleared conn->in), no error. */
+#define READ_CLEAN 1
 static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, sdtls_time now) {
   /* On the stack, not in the connection: an idle connection costs only
    * what the engine needs. Wiped as far as it was written. */
@@ -716,13 +729,16 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
-    /* The callback may have closed or freed the connection (alive()).
-     * Otherwise done once the datagram is read (the BIO cleared conn->in)
-     * and the engine holds nothing more of it: the record just read was
-     * the whole datagram (see record_overhead), or the engine says so. */
-    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED ||
-        (conn->in == NULL &&
-         (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl)))) {
+    /* The callback may have closed or freed the connection (alive()). */
+    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
+      break;
+    }
+    /* Done once the datagram is read and the engine holds nothing more
+     * of it: the record just read was the whole datagram (see
+     * record_overhead), or the engine says so. */
+    if (conn->in == NULL &&
+        (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl))) {
+      rc = READ_CLEAN;
       break;
     }
   }
@@ -730,6 +746,54 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
     wipe(plaintext, used);
   }
   return rc;
+}
+
+/* Idle time: once connected, a record that authenticated moves the
+ * engine's anti-replay mark (a record that gave data has counted already). */
+static inline void note_read_seq(sdtls_conn *conn, sdtls_time now) {
+  uint64_t seq = SSL_get_read_sequence(conn->ssl);
+  if (seq != conn->read_seq) {
+    conn->read_seq = seq;
+    conn->last_activity = now;
+  }
+}
+
+static void feed_connected_end(sdtls_conn *conn, int rc, sdtls_time now);
+
+/* Sdtls_conn_feed() of a connected connection with nothing pending, in no
+ * callback, and a datagram (len > 0): straight to the records. Idle time:
+ * once connected only a record that authenticates counts; while the
+ * handshake runs any datagram does (Sdtls_conn_feed(): its deadline bounds
+ * a peer that only sends junk). */
+static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint8_t *datagram,
+                                                    size_t len, sdtls_time now) {
+  conn->in = datagram;
+  conn->in_len = len;
+  Sdtls_engine_time_set(now);
+  int rc = read_records(conn, now);
+  if (rc == READ_CLEAN) {
+    if (conn->dtls13) {
+      update_retransmit_deadline(conn, now);
+    }
+    note_read_seq(conn, now);
+    return SDTLS_OK; /* nothing pending: finish() has nothing to do */
+  }
+  feed_connected_end(conn, rc, now);
+  return finish(conn, rc);
+}
+
+/* The rest of feed_connected() after an error or a callback's close or
+ * free. */
+static __attribute__((noinline)) void feed_connected_end(sdtls_conn *conn, int rc,
+                                                         sdtls_time now) {
+  if (conn->state == SDTLS_STATE_CONNECTED) {
+    if (rc == SDTLS_OK && conn->dtls13 && alive(conn)) {
+      update_retransmit_deadline(conn, now);
+    }
+    note_read_seq(conn, now);
+  }
+  conn->in = NULL;
+  conn->in_len = 0;
 }
 
 /* Runs the handshake, then reads what follows it (read_records). The
@@ -771,6 +835,7 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
   if (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
       (conn->in != NULL || SSL_has_pending(conn->ssl))) {
     rc = read_records(conn, now);
+    rc = rc == READ_CLEAN ? SDTLS_OK : rc;
   }
   if (rc == SDTLS_OK && alive(conn) &&
       (conn->state == SDTLS_STATE_HANDSHAKING || conn->dtls13)) {
@@ -1258,37 +1323,25 @@ static void restart_note_timer(sdtls_conn *conn, sdtls_time now) {
   }
 }
 
-int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+/* Not inlined into sdtls_conn_receive(), whose path to feed_connected()
+ * stays a few tests and a jump. */
+__attribute__((noinline)) int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram,
+                                              size_t len, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
   if (len == 0) {
     return SDTLS_OK;
   }
+  if (conn->state == SDTLS_STATE_CONNECTED && conn->pending == 0) {
+    return feed_connected(conn, datagram, len, now);
+  }
   conn->in = datagram;
   conn->in_len = len;
-  int rc;
+  int rc = SDTLS_OK;
   if (conn->state == SDTLS_STATE_CONNECTED) {
-    /* drive() for a connection past its handshake, straight to the
-     * records. Idle time: once connected only a record that authenticates
-     * counts (it moves the engine's anti-replay window); while the
-     * handshake runs any datagram does (below: its deadline bounds a peer
-     * that only sends junk). */
-    rc = SDTLS_OK;
-    if (alive(conn)) {
-      Sdtls_engine_time_set(now);
-      rc = read_records(conn, now);
-    }
-    if (conn->state == SDTLS_STATE_CONNECTED) {
-      if (rc == SDTLS_OK && conn->dtls13 && alive(conn)) {
-        update_retransmit_deadline(conn, now);
-      }
-      uint64_t seq = SSL_get_read_sequence(conn->ssl);
-      if (seq != conn->read_seq) {
-        conn->read_seq = seq;
-        conn->last_activity = now;
-      }
-    }
+    /* A close or free is pending (finish() applies it): no records. */
+    note_read_seq(conn, now);
   } else if (conn->state == SDTLS_STATE_NEW) {
     rc = begin(conn, now);
   } else {
@@ -1307,10 +1360,15 @@ int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sd
   if (in_callback(conn)) {
     return SDTLS_E_IN_CALLBACK;
   }
-  /* A client is started by sdtls_conn_start(); a server's connection is
-   * fed by its server. */
-  if ((conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT) ||
-      conn->hooks != NULL) {
+  /* A server's connection is fed by its server; a client is started by
+   * sdtls_conn_start(). */
+  if (conn->hooks != NULL) {
+    return SDTLS_E_STATE;
+  }
+  if (conn->state == SDTLS_STATE_CONNECTED && len > 0 && conn->pending == 0) {
+    return feed_connected(conn, datagram, len, now); /* most datagrams */
+  }
+  if (conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT) {
     return SDTLS_E_STATE;
   }
   return Sdtls_conn_feed(conn, datagram, len, now);
@@ -1402,6 +1460,21 @@ static __attribute__((noinline)) int send_in_server(sdtls_conn *conn, const uint
   return owner_leave(hooks, owner, rc);
 }
 
+/* The end of sdtls_conn_send()'s common case when the write failed, the
+ * engine's timer may have moved (DTLS 1.3) or the send callback asked for
+ * a close or a free. */
+static __attribute__((noinline)) int send_end(sdtls_conn *conn, int r, size_t len,
+                                              sdtls_time now) {
+  int rc = SDTLS_OK;
+  if (r != (int)len) {
+    rc = fail_from_engine(conn, SSL_get_error(conn->ssl, r));
+  } else if (conn->dtls13) {
+    /* A write may carry a queued KeyUpdate, whose ACK the engine awaits. */
+    update_retransmit_deadline(conn, now);
+  }
+  return finish(conn, rc);
+}
+
 int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
   if (conn == NULL || (data == NULL && len > 0)) {
     return SDTLS_E_INVALID_ARGUMENT;
@@ -1411,6 +1484,15 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
   }
   if (conn->hooks != NULL) {
     return send_in_server(conn, data, len, now);
+  }
+  if (conn->state == SDTLS_STATE_CONNECTED && len - 1 < conn->max_data) {
+    /* conn_send()'s common case, written out: one record. */
+    Sdtls_engine_time_set(now);
+    int r = SSL_write(conn->ssl, data, (int)len);
+    if (r == (int)len && !conn->dtls13 && conn->pending == 0) {
+      return SDTLS_OK;
+    }
+    return send_end(conn, r, len, now);
   }
   return finish(conn, conn_send(conn, data, len, now));
 }
