@@ -35,12 +35,13 @@ struct sdtls_conn {
 
   sdtls_callbacks cb;
   void *user_data;
-  /* on_data, resolved once at creation (the application's, or the
-   * server's through hooks_on_data()): the record path makes one
-   * indirect call and no choice. NULL: no data callback. */
+  /* on_data, resolved once at creation (the application's, the
+   * server's through hooks_on_data(), or no_data()): the record path
+   * makes one indirect call and no choice. */
   void (*data_fn)(void *arg, const uint8_t *data, size_t len);
   void *data_arg;
-  /* The send callback, resolved the same way (never NULL). */
+  /* The send callback, resolved the same way (never NULL; a client's
+   * goes through client_send() until connected). */
   int (*send_fn)(void *arg, const uint8_t *datagram, size_t len);
   void *send_arg;
   const sdtls_conn_hooks *hooks; /* server connections: events go here */
@@ -51,6 +52,7 @@ struct sdtls_conn {
 
   const uint8_t *in; /* datagram being fed to the engine, or NULL */
   size_t in_len;
+  bool bio_retry; /* bio_read() set the BIO's retry flags */
 
   /* Which callback runs. Every call asks "any of them?" first, so the
    * three share one word that answers in one load (in_callback()). */
@@ -147,13 +149,20 @@ static int bio_write(BIO *bio, const char *data, int len) {
   if (conn->free_pending) {
     return len;
   }
-  if (conn->role == SDTLS_ROLE_CLIENT && conn->state == SDTLS_STATE_HANDSHAKING) {
-    restart_note_sent(conn, (const uint8_t *)data, (size_t)len);
-  }
   conn->in_send = true;
   conn->send_fn(conn->send_arg, (const uint8_t *)data, (size_t)len);
   conn->in_send = false;
   return len;
+}
+
+/* A client's send callback until it is connected: its handshake's
+ * datagrams are noted for restarts first. */
+static int client_send(void *arg, const uint8_t *datagram, size_t len) {
+  sdtls_conn *conn = arg;
+  if (conn->state == SDTLS_STATE_HANDSHAKING) {
+    restart_note_sent(conn, datagram, len);
+  }
+  return conn->cb.send(conn->user_data, datagram, len);
 }
 
 /* A server's connection: its datagrams go to the server's hook. */
@@ -164,9 +173,14 @@ static int hooks_send(void *arg, const uint8_t *datagram, size_t len) {
 
 static int bio_read(BIO *bio, char *out, int len) {
   sdtls_conn *conn = BIO_get_data(bio);
-  BIO_clear_retry_flags(bio);
+  /* Only this function sets the BIO's retry flags: cleared when it did. */
+  if (conn->bio_retry) {
+    BIO_clear_retry_flags(bio);
+    conn->bio_retry = false;
+  }
   if (conn->in == NULL) {
     BIO_set_retry_read(bio);
+    conn->bio_retry = true;
     return -1;
   }
   /* A datagram larger than the engine's buffer is truncated, as a socket
@@ -229,13 +243,18 @@ static void hooks_on_data(void *arg, const uint8_t *data, size_t len) {
   conn->hooks->on_data(conn->owner, conn, data, len);
 }
 
+/* No on_data: the record is dropped. */
+static void no_data(void *arg, const uint8_t *data, size_t len) {
+  (void)arg;
+  (void)data;
+  (void)len;
+}
+
 /* The caller has checked that no free or close is pending. */
 static inline void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
-  if (conn->data_fn != NULL) {
-    conn->depth++;
-    conn->data_fn(conn->data_arg, data, len);
-    conn->depth--;
-  }
+  conn->depth++;
+  conn->data_fn(conn->data_arg, data, len);
+  conn->depth--;
 }
 
 static void emit_close(sdtls_conn *conn, int reason) {
@@ -555,10 +574,11 @@ int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks 
   memcpy(&conn->cb, callbacks, n);
   conn->cb.size = sizeof(conn->cb);
   conn->user_data = user_data;
-  conn->data_fn = conn->cb.on_data;
+  conn->data_fn = conn->cb.on_data != NULL ? conn->cb.on_data : no_data;
   conn->data_arg = user_data;
-  conn->send_fn = conn->cb.send;
-  conn->send_arg = user_data;
+  /* A client's goes through client_send() until it is connected. */
+  conn->send_fn = role == SDTLS_ROLE_CLIENT ? client_send : conn->cb.send;
+  conn->send_arg = role == SDTLS_ROLE_CLIENT ? (void *)conn : user_data;
   *out = conn;
   return SDTLS_OK;
 }
@@ -576,7 +596,7 @@ int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hook
   }
   conn->hooks = hooks;
   conn->owner = owner;
-  conn->data_fn = hooks->on_data != NULL ? hooks_on_data : NULL;
+  conn->data_fn = hooks->on_data != NULL ? hooks_on_data : no_data;
   conn->data_arg = conn;
   conn->send_fn = hooks_send;
   conn->send_arg = conn;
@@ -633,6 +653,10 @@ static bool alive(const sdtls_conn *conn) {
 /* The handshake just finished: what stays fixed from now on is read once. */
 static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
+  if (conn->hooks == NULL) {
+    conn->send_fn = conn->cb.send; /* no more restarts: client_send() is done */
+    conn->send_arg = conn->user_data;
+  }
   conn->dtls13 = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
   /* DTLS 1.3: a side is done before the peer has what it sent last (the
    * client's Finished, the server's tickets); the engine retransmits until
@@ -683,11 +707,16 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
  * otherwise inline memset as a `rep stosq`. */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
 /* The plaintext of a small record (voice frames, game state, telemetry:
- * the common case) is cleared with a few fixed-size vector stores instead
- * of a call (the buffer is larger than WIPE_SMALL; clearing past n costs
- * nothing more). */
+ * the common case) is cleared with one or four fixed-size vector stores
+ * instead of a call (the buffer is larger than WIPE_SMALL; clearing past n
+ * costs nothing more). */
 #define WIPE_SMALL 64
 static inline void wipe(uint8_t *p, size_t n) {
+  if (n <= 16) {
+    memset(p, 0, 16);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+    return;
+  }
   if (n <= WIPE_SMALL) {
     memset(p, 0, WIPE_SMALL);
     __asm__ __volatile__("" : : "r"(p) : "memory");
@@ -705,10 +734,8 @@ static inline void wipe(uint8_t *p, size_t n) {
  * an error-queue reset. The caller has checked that the connection is
  * connected, not being freed, and has something to read. The caller's
  * clock is handed to the engine again after each callback (which may drive
- * other connections with another `now`). Returns an error, SDTLS_OK, or
- * READ_CLEAN when it ended as most calls do: still connected, nothing
- * pending, the datagram read (the BIO cleared conn->in), no error. */
-#define READ_CLEAN 1
+ * other connections with another `now`). feed_connected() is the same
+ * loop for a connected connection's datagram. */
 static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, sdtls_time now) {
   /* On the stack, not in the connection: an idle connection costs only
    * what the engine needs. Wiped as far as it was written. */
@@ -738,7 +765,6 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
      * record_overhead), or the engine says so. */
     if (conn->in == NULL &&
         (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl))) {
-      rc = READ_CLEAN;
       break;
     }
   }
@@ -767,16 +793,60 @@ static void feed_connected_end(sdtls_conn *conn, int rc, sdtls_time now);
  * a peer that only sends junk). */
 static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint8_t *datagram,
                                                     size_t len, sdtls_time now) {
+  /* read_records() written out, so that the common ends return at once. */
+  uint8_t plaintext[MAX_PLAINTEXT];
+  size_t used = 0;
+  int rc = SDTLS_OK;
   conn->in = datagram;
   conn->in_len = len;
   Sdtls_engine_time_set(now);
-  int rc = read_records(conn, now);
-  if (rc == READ_CLEAN) {
-    if (conn->dtls13) {
-      update_retransmit_deadline(conn, now);
+  for (;;) {
+    int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
+    if (r <= 0) {
+      int err = SSL_get_error(conn->ssl, r);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        rc = fail_from_engine(conn, err);
+      }
+      break;
     }
-    note_read_seq(conn, now);
-    return SDTLS_OK; /* nothing pending: finish() has nothing to do */
+    used = (size_t)r > used ? (size_t)r : used;
+    conn->last_activity = now;
+    emit_data(conn, plaintext, (size_t)r);
+    Sdtls_engine_time_set(now);
+    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
+      break; /* the callback closed or freed the connection */
+    }
+    if (conn->in != NULL) {
+      continue; /* the engine still held a record from before */
+    }
+    if (len == (size_t)r + conn->record_overhead) {
+      /* The datagram was this one DTLS 1.2 record (record_overhead), and
+       * it authenticated: the engine's anti-replay mark (note_read_seq())
+       * is now the higher of what it was and the record's own number,
+       * epoch and sequence number as its header carries them (RFC 6347
+       * 4.1; the engine takes records of its current epoch only). Its
+       * data has counted for idle time. */
+      wipe(plaintext, used);
+      const uint8_t *n = datagram + 3;
+      const uint64_t seq = (uint64_t)n[0] << 56 | (uint64_t)n[1] << 48 |
+                           (uint64_t)n[2] << 40 | (uint64_t)n[3] << 32 |
+                           (uint64_t)n[4] << 24 | (uint64_t)n[5] << 16 | (uint64_t)n[6] << 8 | n[7];
+      if (seq > conn->read_seq) {
+        conn->read_seq = seq;
+      }
+      return SDTLS_OK; /* nothing pending: finish() has nothing to do */
+    }
+    if (!SSL_has_pending(conn->ssl)) {
+      wipe(plaintext, used);
+      if (conn->dtls13) {
+        update_retransmit_deadline(conn, now);
+      }
+      note_read_seq(conn, now);
+      return SDTLS_OK;
+    }
+  }
+  if (used > 0) {
+    wipe(plaintext, used);
   }
   feed_connected_end(conn, rc, now);
   return finish(conn, rc);
@@ -835,7 +905,6 @@ static int drive(sdtls_conn *conn, sdtls_time now) {
   if (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
       (conn->in != NULL || SSL_has_pending(conn->ssl))) {
     rc = read_records(conn, now);
-    rc = rc == READ_CLEAN ? SDTLS_OK : rc;
   }
   if (rc == SDTLS_OK && alive(conn) &&
       (conn->state == SDTLS_STATE_HANDSHAKING || conn->dtls13)) {
@@ -1460,19 +1529,21 @@ static __attribute__((noinline)) int send_in_server(sdtls_conn *conn, const uint
   return owner_leave(hooks, owner, rc);
 }
 
-/* The end of sdtls_conn_send()'s common case when the write failed, the
- * engine's timer may have moved (DTLS 1.3) or the send callback asked for
- * a close or a free. */
-static __attribute__((noinline)) int send_end(sdtls_conn *conn, int r, size_t len,
-                                              sdtls_time now) {
+/* The end of sdtls_conn_send()'s common case when the write failed or
+ * the send callback asked for a close or a free. */
+static __attribute__((noinline)) int send_end(sdtls_conn *conn, int r, size_t len) {
   int rc = SDTLS_OK;
   if (r != (int)len) {
     rc = fail_from_engine(conn, SSL_get_error(conn->ssl, r));
-  } else if (conn->dtls13) {
-    /* A write may carry a queued KeyUpdate, whose ACK the engine awaits. */
-    update_retransmit_deadline(conn, now);
   }
   return finish(conn, rc);
+}
+
+/* sdtls_conn_send() of a plain connection otherwise: refused, nothing to
+ * send, or DTLS 1.3. Apart, so that the common case needs no frame. */
+static __attribute__((noinline)) int send_other(sdtls_conn *conn, const uint8_t *data, size_t len,
+                                                sdtls_time now) {
+  return finish(conn, conn_send(conn, data, len, now));
 }
 
 int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
@@ -1485,16 +1556,17 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
   if (conn->hooks != NULL) {
     return send_in_server(conn, data, len, now);
   }
-  if (conn->state == SDTLS_STATE_CONNECTED && len - 1 < conn->max_data) {
-    /* conn_send()'s common case, written out: one record. */
+  if (conn->state == SDTLS_STATE_CONNECTED && len - 1 < conn->max_data && !conn->dtls13) {
+    /* conn_send()'s common case, written out: one DTLS 1.2 record (no
+     * timer to read after it, so `now` is not needed afterwards). */
     Sdtls_engine_time_set(now);
     int r = SSL_write(conn->ssl, data, (int)len);
-    if (r == (int)len && !conn->dtls13 && conn->pending == 0) {
+    if (r == (int)len && conn->pending == 0) {
       return SDTLS_OK;
     }
-    return send_end(conn, r, len, now);
+    return send_end(conn, r, len);
   }
-  return finish(conn, conn_send(conn, data, len, now));
+  return send_other(conn, data, len, now);
 }
 
 sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {
