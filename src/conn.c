@@ -51,7 +51,7 @@ struct sdtls_conn {
   size_t addr_len;
 
   const uint8_t *in; /* datagram being fed to the engine, or NULL */
-  size_t in_len;
+  size_t in_len;     /* its length; meaningless when `in` is NULL */
   bool bio_retry; /* bio_read() set the BIO's retry flags */
 
   /* Which callback runs. Every call asks "any of them?" first, so the
@@ -187,8 +187,7 @@ static int bio_read(BIO *bio, char *out, int len) {
    * would; the record layer then drops it. */
   size_t n = conn->in_len < (size_t)len ? conn->in_len : (size_t)len;
   memcpy(out, conn->in, n);
-  conn->in = NULL;
-  conn->in_len = 0;
+  conn->in = NULL; /* in_len means nothing without it */
   return (int)n;
 }
 
@@ -696,13 +695,14 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
 }
 
 /* OPENSSL_cleanse without the call: memset, kept by the barrier. In
- * pieces of 1 KB, below the size from which glibc's x86-64 memset switches
- * to `rep stosb` (2 KB by default): the vector loop it uses below that
- * costs about the same per byte, and valgrind/callgrind, which the
- * benchmark counts instructions with, counts every byte a `rep stosb`
- * stores as one instruction (8,000 for an 8000-byte record, where the
- * vector loop is some 300). */
-#define WIPE_PIECE 1024
+ * pieces of 2 KB, the largest size glibc's x86-64 memset still clears with
+ * its vector loop (above `__x86_rep_stosb_threshold`, 2 KB by default, it
+ * uses `rep stosb`): that loop costs about the same per byte, and
+ * valgrind/callgrind, which the benchmark counts instructions with,
+ * counts every byte a `rep stosb` stores as one instruction (8,000 for an
+ * 8000-byte record, where four calls of the vector loop are some 500;
+ * pieces of 1 KB cost 100 more in call overhead). */
+#define WIPE_PIECE 2048
 /* Called through a volatile pointer: with the size bounded, GCC would
  * otherwise inline memset as a `rep stosq`. */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
@@ -738,11 +738,11 @@ static inline void wipe(uint8_t *p, size_t n) {
  * loop for a connected connection's datagram. */
 static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, sdtls_time now) {
   /* On the stack, not in the connection: an idle connection costs only
-   * what the engine needs. Wiped as far as it was written. */
+   * what the engine needs. Each record's plaintext is wiped once on_data
+   * has returned. */
   uint8_t plaintext[MAX_PLAINTEXT];
-  size_t used = 0;
   int rc = SDTLS_OK;
-  const size_t whole = conn->in_len; /* 0 when there is no datagram */
+  const size_t whole = conn->in != NULL ? conn->in_len : 0;
   for (;;) {
     int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
     if (r <= 0) {
@@ -752,9 +752,9 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
       }
       break;
     }
-    used = (size_t)r > used ? (size_t)r : used;
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
+    wipe(plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
     /* The callback may have closed or freed the connection (alive()). */
     if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
@@ -767,9 +767,6 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
         (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl))) {
       break;
     }
-  }
-  if (used > 0) {
-    wipe(plaintext, used);
   }
   return rc;
 }
@@ -794,8 +791,10 @@ static void feed_connected_end(sdtls_conn *conn, int rc, sdtls_time now);
 static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint8_t *datagram,
                                                     size_t len, sdtls_time now) {
   /* read_records() written out, so that the common ends return at once. */
+  /* The plaintext of a record that is the whole datagram (no record has
+   * len bytes of plaintext: with record_overhead 0, never). */
+  const size_t one_record = len - conn->record_overhead;
   uint8_t plaintext[MAX_PLAINTEXT];
-  size_t used = 0;
   int rc = SDTLS_OK;
   conn->in = datagram;
   conn->in_len = len;
@@ -809,9 +808,9 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
       }
       break;
     }
-    used = (size_t)r > used ? (size_t)r : used;
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
+    wipe(plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
     if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
       break; /* the callback closed or freed the connection */
@@ -819,14 +818,13 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
     if (conn->in != NULL) {
       continue; /* the engine still held a record from before */
     }
-    if (len == (size_t)r + conn->record_overhead) {
+    if ((size_t)r == one_record) {
       /* The datagram was this one DTLS 1.2 record (record_overhead), and
        * it authenticated: the engine's anti-replay mark (note_read_seq())
        * is now the higher of what it was and the record's own number,
        * epoch and sequence number as its header carries them (RFC 6347
        * 4.1; the engine takes records of its current epoch only). Its
        * data has counted for idle time. */
-      wipe(plaintext, used);
       const uint8_t *n = datagram + 3;
       const uint64_t seq = (uint64_t)n[0] << 56 | (uint64_t)n[1] << 48 |
                            (uint64_t)n[2] << 40 | (uint64_t)n[3] << 32 |
@@ -837,16 +835,12 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
       return SDTLS_OK; /* nothing pending: finish() has nothing to do */
     }
     if (!SSL_has_pending(conn->ssl)) {
-      wipe(plaintext, used);
       if (conn->dtls13) {
         update_retransmit_deadline(conn, now);
       }
       note_read_seq(conn, now);
       return SDTLS_OK;
     }
-  }
-  if (used > 0) {
-    wipe(plaintext, used);
   }
   feed_connected_end(conn, rc, now);
   return finish(conn, rc);
@@ -1422,7 +1416,9 @@ __attribute__((noinline)) int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *d
   return finish(conn, rc);
 }
 
-int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+/* sdtls_conn_receive() apart from its common case. */
+static __attribute__((noinline)) int receive_other(sdtls_conn *conn, const uint8_t *datagram,
+                                                   size_t len, sdtls_time now) {
   if (conn == NULL || (datagram == NULL && len > 0)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
@@ -1431,16 +1427,22 @@ int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sd
   }
   /* A server's connection is fed by its server; a client is started by
    * sdtls_conn_start(). */
-  if (conn->hooks != NULL) {
-    return SDTLS_E_STATE;
-  }
-  if (conn->state == SDTLS_STATE_CONNECTED && len > 0 && conn->pending == 0) {
-    return feed_connected(conn, datagram, len, now); /* most datagrams */
-  }
-  if (conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT) {
+  if (conn->hooks != NULL ||
+      (conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT)) {
     return SDTLS_E_STATE;
   }
   return Sdtls_conn_feed(conn, datagram, len, now);
+}
+
+int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+  /* Most datagrams: a plain connection, connected, in no callback, with
+   * nothing pending, and a datagram. Everything else, refusals included,
+   * in receive_other(). */
+  if (conn != NULL && datagram != NULL && len > 0 && !in_callback(conn) && conn->hooks == NULL &&
+      conn->state == SDTLS_STATE_CONNECTED && conn->pending == 0) {
+    return feed_connected(conn, datagram, len, now);
+  }
+  return receive_other(conn, datagram, len, now);
 }
 
 size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
