@@ -798,8 +798,10 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
   int rc = SDTLS_OK;
   conn->in = datagram;
   conn->in_len = len;
-  Sdtls_engine_time_set(now);
   for (;;) {
+    /* Again after each callback, which may drive other connections with
+     * another clock. */
+    Sdtls_engine_time_set(now);
     int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
     if (r <= 0) {
       int err = SSL_get_error(conn->ssl, r);
@@ -811,7 +813,6 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
     wipe(plaintext, (size_t)r);
-    Sdtls_engine_time_set(now);
     if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
       break; /* the callback closed or freed the connection */
     }
@@ -836,6 +837,7 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
     }
     if (!SSL_has_pending(conn->ssl)) {
       if (conn->dtls13) {
+        Sdtls_engine_time_set(now);
         update_retransmit_deadline(conn, now);
       }
       note_read_seq(conn, now);
