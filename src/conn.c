@@ -625,9 +625,8 @@ void Sdtls_conn_destroy(sdtls_conn *conn) { destroy(conn); }
 
 /* ---- driving the engine ---- */
 
-/* Reads the engine's retransmission timer; the engine's clock is `now`.
- * Out of line: the record paths call it only with DTLS 1.3. */
-static __attribute__((noinline)) void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
+/* Reads the engine's retransmission timer; the engine's clock is `now`. */
+static void update_retransmit_deadline(sdtls_conn *conn, sdtls_time now) {
   struct timeval tv;
   if (conn->state == SDTLS_STATE_HANDSHAKING || conn->state == SDTLS_STATE_CONNECTED) {
     if (DTLSv1_get_timeout(conn->ssl, &tv)) {
@@ -1388,10 +1387,7 @@ static void restart_note_timer(sdtls_conn *conn, sdtls_time now) {
   }
 }
 
-/* Not inlined into sdtls_conn_receive(), whose path to feed_connected()
- * stays a few tests and a jump. */
-__attribute__((noinline)) int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram,
-                                              size_t len, sdtls_time now) {
+int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
   if (conn->state == SDTLS_STATE_CLOSED || conn->state == SDTLS_STATE_FAILED) {
     return conn->error;
   }
