@@ -21,6 +21,9 @@
 /* Largest plaintext of one DTLS record (RFC 6347 4.1). */
 #define MAX_PLAINTEXT 16384
 #define MAX_ADDR sizeof(struct sockaddr_in6) /* the largest address a server passes */
+/* DTLSPlaintext and DTLS 1.2's DTLSCiphertext (RFC 6347 4.1): type,
+ * version, epoch, 48-bit sequence number, length (bytes 11-12). */
+#define RECORD_HEADER_LEN 13
 
 struct sdtls_conn {
   sdtls_config *config;
@@ -32,6 +35,15 @@ struct sdtls_conn {
 
   sdtls_callbacks cb;
   void *user_data;
+  /* on_data, resolved once at creation (the application's, the
+   * server's through hooks_on_data(), or no_data()): the record path
+   * makes one indirect call and no choice. */
+  void (*data_fn)(void *arg, const uint8_t *data, size_t len);
+  void *data_arg;
+  /* The send callback, resolved the same way (never NULL; a client's
+   * goes through client_send() until connected). */
+  int (*send_fn)(void *arg, const uint8_t *datagram, size_t len);
+  void *send_arg;
   const sdtls_conn_hooks *hooks; /* server connections: events go here */
   void *owner;
   void *app_data;
@@ -39,7 +51,8 @@ struct sdtls_conn {
   size_t addr_len;
 
   const uint8_t *in; /* datagram being fed to the engine, or NULL */
-  size_t in_len;
+  size_t in_len;     /* its length; meaningless when `in` is NULL */
+  bool bio_retry; /* bio_read() set the BIO's retry flags */
 
   /* Which callback runs. Every call asks "any of them?" first, so the
    * three share one word that answers in one load (in_callback()). */
@@ -72,6 +85,12 @@ struct sdtls_conn {
   sdtls_fingerprint *fingerprints; /* expected peer digests (allocated) */
   size_t n_fingerprints;
   size_t max_data; /* sdtls_conn_max_data_size() once connected */
+  /* Once connected with DTLS 1.2 and an AEAD (every suite but a PSK's
+   * CBC ones): the bytes every record adds to its plaintext (header,
+   * explicit nonce, tag), the same for each record; else 0 (padding and
+   * DTLS 1.3's header forms vary it). A datagram of exactly that many
+   * bytes more than the plaintext it gave was one record, wholly read. */
+  size_t record_overhead;
   uint64_t read_seq; /* the engine's anti-replay mark when last looked at */
   SSL_SESSION *offered_session; /* client: from sdtls_conn_set_session() */
   SSL_SESSION *latest_session; /* client: the newest ticket's session, or NULL */
@@ -130,32 +149,45 @@ static int bio_write(BIO *bio, const char *data, int len) {
   if (conn->free_pending) {
     return len;
   }
-  if (conn->role == SDTLS_ROLE_CLIENT && conn->state == SDTLS_STATE_HANDSHAKING) {
-    restart_note_sent(conn, (const uint8_t *)data, (size_t)len);
-  }
   conn->in_send = true;
-  if (conn->hooks != NULL) {
-    conn->hooks->send(conn->owner, conn, (const uint8_t *)data, (size_t)len);
-  } else {
-    conn->cb.send(conn->user_data, (const uint8_t *)data, (size_t)len);
-  }
+  conn->send_fn(conn->send_arg, (const uint8_t *)data, (size_t)len);
   conn->in_send = false;
   return len;
 }
 
+/* A client's send callback until it is connected: its handshake's
+ * datagrams are noted for restarts first. */
+static int client_send(void *arg, const uint8_t *datagram, size_t len) {
+  sdtls_conn *conn = arg;
+  if (conn->state == SDTLS_STATE_HANDSHAKING) {
+    restart_note_sent(conn, datagram, len);
+  }
+  return conn->cb.send(conn->user_data, datagram, len);
+}
+
+/* A server's connection: its datagrams go to the server's hook. */
+static int hooks_send(void *arg, const uint8_t *datagram, size_t len) {
+  sdtls_conn *conn = arg;
+  return conn->hooks->send(conn->owner, conn, datagram, len);
+}
+
 static int bio_read(BIO *bio, char *out, int len) {
   sdtls_conn *conn = BIO_get_data(bio);
-  BIO_clear_retry_flags(bio);
+  /* Only this function sets the BIO's retry flags: cleared when it did. */
+  if (conn->bio_retry) {
+    BIO_clear_retry_flags(bio);
+    conn->bio_retry = false;
+  }
   if (conn->in == NULL) {
     BIO_set_retry_read(bio);
+    conn->bio_retry = true;
     return -1;
   }
   /* A datagram larger than the engine's buffer is truncated, as a socket
    * would; the record layer then drops it. */
   size_t n = conn->in_len < (size_t)len ? conn->in_len : (size_t)len;
   memcpy(out, conn->in, n);
-  conn->in = NULL;
-  conn->in_len = 0;
+  conn->in = NULL; /* in_len means nothing without it */
   return (int)n;
 }
 
@@ -204,18 +236,23 @@ static void emit_handshake_done(sdtls_conn *conn) {
   conn->depth--;
 }
 
-static void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
-  if (conn->pending != 0) {
-    return;
-  }
+/* A server's connection: its data goes to the server's hook. */
+static void hooks_on_data(void *arg, const uint8_t *data, size_t len) {
+  sdtls_conn *conn = arg;
+  conn->hooks->on_data(conn->owner, conn, data, len);
+}
+
+/* No on_data: the record is dropped. */
+static void no_data(void *arg, const uint8_t *data, size_t len) {
+  (void)arg;
+  (void)data;
+  (void)len;
+}
+
+/* The caller has checked that no free or close is pending. */
+static inline void emit_data(sdtls_conn *conn, const uint8_t *data, size_t len) {
   conn->depth++;
-  if (conn->hooks != NULL) {
-    if (conn->hooks->on_data != NULL) {
-      conn->hooks->on_data(conn->owner, conn, data, len);
-    }
-  } else if (conn->cb.on_data != NULL) {
-    conn->cb.on_data(conn->user_data, data, len);
-  }
+  conn->data_fn(conn->data_arg, data, len);
   conn->depth--;
 }
 
@@ -536,6 +573,11 @@ int sdtls_conn_new(sdtls_config *config, sdtls_role role, const sdtls_callbacks 
   memcpy(&conn->cb, callbacks, n);
   conn->cb.size = sizeof(conn->cb);
   conn->user_data = user_data;
+  conn->data_fn = conn->cb.on_data != NULL ? conn->cb.on_data : no_data;
+  conn->data_arg = user_data;
+  /* A client's goes through client_send() until it is connected. */
+  conn->send_fn = role == SDTLS_ROLE_CLIENT ? client_send : conn->cb.send;
+  conn->send_arg = role == SDTLS_ROLE_CLIENT ? (void *)conn : user_data;
   *out = conn;
   return SDTLS_OK;
 }
@@ -553,6 +595,10 @@ int Sdtls_conn_new_for_server(sdtls_config *config, const sdtls_conn_hooks *hook
   }
   conn->hooks = hooks;
   conn->owner = owner;
+  conn->data_fn = hooks->on_data != NULL ? hooks_on_data : no_data;
+  conn->data_arg = conn;
+  conn->send_fn = hooks_send;
+  conn->send_arg = conn;
   if (addr_len > 0) {
     memcpy(conn->addr, addr, addr_len);
   }
@@ -605,6 +651,10 @@ static bool alive(const sdtls_conn *conn) {
 /* The handshake just finished: what stays fixed from now on is read once. */
 static void connected(sdtls_conn *conn, sdtls_time now) {
   conn->state = SDTLS_STATE_CONNECTED;
+  if (conn->hooks == NULL) {
+    conn->send_fn = conn->cb.send; /* no more restarts: client_send() is done */
+    conn->send_arg = conn->user_data;
+  }
   conn->dtls13 = SSL_version(conn->ssl) == SDTLS_DTLS1_3;
   /* DTLS 1.3: a side is done before the peer has what it sent last (the
    * client's Finished, the server's tickets); the engine retransmits until
@@ -625,6 +675,9 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
     conn->retransmit_deadline = SDTLS_TIME_NEVER;
   }
   size_t overhead = SSL_max_seal_overhead(conn->ssl);
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(conn->ssl);
+  conn->record_overhead =
+      !conn->dtls13 && cipher != NULL && SSL_CIPHER_is_aead(cipher) ? overhead : 0;
   size_t mtu = (size_t)conn->config->mtu;
   size_t room = mtu > overhead ? mtu - overhead : 0;
   conn->max_data = room < MAX_PLAINTEXT ? room : MAX_PLAINTEXT;
@@ -641,26 +694,30 @@ static void connected(sdtls_conn *conn, sdtls_time now) {
 }
 
 /* OPENSSL_cleanse without the call: memset, kept by the barrier. In
- * pieces of 1 KB, below the size from which glibc's x86-64 memset switches
- * to `rep stosb` (2 KB by default): the vector loop it uses below that
- * costs about the same per byte, and valgrind/callgrind, which the
- * benchmark counts instructions with, counts every byte a `rep stosb`
- * stores as one instruction (8,000 for an 8000-byte record, where the
- * vector loop is some 300). */
-#define WIPE_PIECE 1024
+ * pieces of 2 KB, the largest size glibc's x86-64 memset still clears with
+ * its vector loop (above `__x86_rep_stosb_threshold`, 2 KB by default, it
+ * uses `rep stosb`): that loop costs about the same per byte, and
+ * valgrind/callgrind, which the benchmark counts instructions with,
+ * counts every byte a `rep stosb` stores as one instruction (8,000 for an
+ * 8000-byte record, where four calls of the vector loop are some 500;
+ * pieces of 1 KB cost 100 more in call overhead). */
+#define WIPE_PIECE 2048
 /* Called through a volatile pointer: with the size bounded, GCC would
  * otherwise inline memset as a `rep stosq`. */
 static void *(*volatile const wipe_memset)(void *, int, size_t) = memset;
 /* The plaintext of a small record (voice frames, game state, telemetry:
- * the common case) is cleared with a few word stores instead of a call;
- * the buffer has room for the up to 7 bytes rounded up past n. */
+ * the common case) is cleared with one or four fixed-size vector stores
+ * instead of a call (the buffer is larger than WIPE_SMALL; clearing past n
+ * costs nothing more). */
 #define WIPE_SMALL 64
 static inline void wipe(uint8_t *p, size_t n) {
+  if (n <= 16) {
+    memset(p, 0, 16);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+    return;
+  }
   if (n <= WIPE_SMALL) {
-    const uint64_t zero = 0;
-    for (size_t off = 0; off < n; off += sizeof(zero)) {
-      memcpy(p + off, &zero, sizeof(zero));
-    }
+    memset(p, 0, WIPE_SMALL);
     __asm__ __volatile__("" : : "r"(p) : "memory");
     return;
   }
@@ -676,14 +733,16 @@ static inline void wipe(uint8_t *p, size_t n) {
  * an error-queue reset. The caller has checked that the connection is
  * connected, not being freed, and has something to read. The caller's
  * clock is handed to the engine again after each callback (which may drive
- * other connections with another `now`). */
+ * other connections with another `now`). feed_connected() is the same
+ * loop for a connected connection's datagram. */
 static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, sdtls_time now) {
   /* On the stack, not in the connection: an idle connection costs only
-   * what the engine needs. Wiped as far as it was written. */
+   * what the engine needs. Each record's plaintext is wiped once on_data
+   * has returned. */
   uint8_t plaintext[MAX_PLAINTEXT];
-  size_t used = 0;
   int rc = SDTLS_OK;
-  do {
+  const size_t whole = conn->in != NULL ? conn->in_len : 0;
+  for (;;) {
     int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
     if (r <= 0) {
       int err = SSL_get_error(conn->ssl, r);
@@ -692,16 +751,114 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
       }
       break;
     }
-    used = (size_t)r > used ? (size_t)r : used;
     conn->last_activity = now;
     emit_data(conn, plaintext, (size_t)r);
+    wipe(plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
-  } while (alive(conn) && conn->state == SDTLS_STATE_CONNECTED &&
-           (conn->in != NULL || SSL_has_pending(conn->ssl)));
-  if (used > 0) {
-    wipe(plaintext, used);
+    /* The callback may have closed or freed the connection (alive()). */
+    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
+      break;
+    }
+    /* Done once the datagram is read and the engine holds nothing more
+     * of it: the record just read was the whole datagram (see
+     * record_overhead), or the engine says so. */
+    if (conn->in == NULL &&
+        (whole == (size_t)r + conn->record_overhead || !SSL_has_pending(conn->ssl))) {
+      break;
+    }
   }
   return rc;
+}
+
+/* Idle time: once connected, a record that authenticated moves the
+ * engine's anti-replay mark (a record that gave data has counted already). */
+static inline void note_read_seq(sdtls_conn *conn, sdtls_time now) {
+  uint64_t seq = SSL_get_read_sequence(conn->ssl);
+  if (seq != conn->read_seq) {
+    conn->read_seq = seq;
+    conn->last_activity = now;
+  }
+}
+
+static void feed_connected_end(sdtls_conn *conn, int rc, sdtls_time now);
+
+/* Sdtls_conn_feed() of a connected connection with nothing pending, in no
+ * callback, and a datagram (len > 0): straight to the records. Idle time:
+ * once connected only a record that authenticates counts; while the
+ * handshake runs any datagram does (Sdtls_conn_feed(): its deadline bounds
+ * a peer that only sends junk). */
+static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint8_t *datagram,
+                                                    size_t len, sdtls_time now) {
+  /* read_records() written out, so that the common ends return at once. */
+  /* The plaintext of a record that is the whole datagram (no record has
+   * len bytes of plaintext: with record_overhead 0, never). */
+  const size_t one_record = len - conn->record_overhead;
+  uint8_t plaintext[MAX_PLAINTEXT];
+  int rc = SDTLS_OK;
+  conn->in = datagram;
+  conn->in_len = len;
+  for (;;) {
+    /* Again after each callback, which may drive other connections with
+     * another clock. */
+    Sdtls_engine_time_set(now);
+    int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
+    if (r <= 0) {
+      int err = SSL_get_error(conn->ssl, r);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        rc = fail_from_engine(conn, err);
+      }
+      break;
+    }
+    conn->last_activity = now;
+    emit_data(conn, plaintext, (size_t)r);
+    wipe(plaintext, (size_t)r);
+    if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
+      break; /* the callback closed or freed the connection */
+    }
+    if (conn->in != NULL) {
+      continue; /* the engine still held a record from before */
+    }
+    if ((size_t)r == one_record) {
+      /* The datagram was this one DTLS 1.2 record (record_overhead), and
+       * it authenticated: the engine's anti-replay mark (note_read_seq())
+       * is now the higher of what it was and the record's own number,
+       * epoch and sequence number as its header carries them (RFC 6347
+       * 4.1; the engine takes records of its current epoch only). Its
+       * data has counted for idle time. */
+      const uint8_t *n = datagram + 3;
+      const uint64_t seq = (uint64_t)n[0] << 56 | (uint64_t)n[1] << 48 |
+                           (uint64_t)n[2] << 40 | (uint64_t)n[3] << 32 |
+                           (uint64_t)n[4] << 24 | (uint64_t)n[5] << 16 | (uint64_t)n[6] << 8 | n[7];
+      if (seq > conn->read_seq) {
+        conn->read_seq = seq;
+      }
+      return SDTLS_OK; /* nothing pending: finish() has nothing to do */
+    }
+    if (!SSL_has_pending(conn->ssl)) {
+      if (conn->dtls13) {
+        Sdtls_engine_time_set(now);
+        update_retransmit_deadline(conn, now);
+      }
+      note_read_seq(conn, now);
+      return SDTLS_OK;
+    }
+  }
+  feed_connected_end(conn, rc, now);
+  return finish(conn, rc);
+}
+
+/* The rest of feed_connected() after an error or a callback's close or
+ * free. */
+static __attribute__((noinline)) void feed_connected_end(sdtls_conn *conn, int rc,
+                                                         sdtls_time now) {
+  if (conn->state == SDTLS_STATE_CONNECTED) {
+    if (rc == SDTLS_OK && conn->dtls13 && alive(conn)) {
+      update_retransmit_deadline(conn, now);
+    }
+    note_read_seq(conn, now);
+  }
+  conn->in = NULL;
+  conn->in_len = 0;
 }
 
 /* Runs the handshake, then reads what follows it (read_records). The
@@ -893,10 +1050,9 @@ int sdtls_conn_start(sdtls_conn *conn, sdtls_time now) {
 #define STUCK_REPEATS 3
 #define NO_KEY 0
 
-/* DTLSPlaintext (RFC 6347 4.1): type, version, epoch, 48-bit sequence
- * number, length; then a handshake message's header: type, length,
- * message_seq, fragment_offset, fragment_length. */
-#define RECORD_HEADER_LEN 13
+/* After a DTLSPlaintext header (RECORD_HEADER_LEN, above), a handshake
+ * message's header: type, length, message_seq, fragment_offset,
+ * fragment_length. */
 #define HANDSHAKE_HEADER_LEN 12
 #define CONTENT_HANDSHAKE 22
 #define HS_CLIENT_HELLO 1
@@ -1238,30 +1394,15 @@ int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
   if (len == 0) {
     return SDTLS_OK;
   }
+  if (conn->state == SDTLS_STATE_CONNECTED && conn->pending == 0) {
+    return feed_connected(conn, datagram, len, now);
+  }
   conn->in = datagram;
   conn->in_len = len;
-  int rc;
+  int rc = SDTLS_OK;
   if (conn->state == SDTLS_STATE_CONNECTED) {
-    /* drive() for a connection past its handshake, straight to the
-     * records. Idle time: once connected only a record that authenticates
-     * counts (it moves the engine's anti-replay window); while the
-     * handshake runs any datagram does (below: its deadline bounds a peer
-     * that only sends junk). */
-    rc = SDTLS_OK;
-    if (alive(conn)) {
-      Sdtls_engine_time_set(now);
-      rc = read_records(conn, now);
-    }
-    if (conn->state == SDTLS_STATE_CONNECTED) {
-      if (rc == SDTLS_OK && conn->dtls13 && alive(conn)) {
-        update_retransmit_deadline(conn, now);
-      }
-      uint64_t seq = SSL_get_read_sequence(conn->ssl);
-      if (seq != conn->read_seq) {
-        conn->read_seq = seq;
-        conn->last_activity = now;
-      }
-    }
+    /* A close or free is pending (finish() applies it): no records. */
+    note_read_seq(conn, now);
   } else if (conn->state == SDTLS_STATE_NEW) {
     rc = begin(conn, now);
   } else {
@@ -1273,20 +1414,33 @@ int Sdtls_conn_feed(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls
   return finish(conn, rc);
 }
 
-int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+/* sdtls_conn_receive() apart from its common case. */
+static __attribute__((noinline)) int receive_other(sdtls_conn *conn, const uint8_t *datagram,
+                                                   size_t len, sdtls_time now) {
   if (conn == NULL || (datagram == NULL && len > 0)) {
     return SDTLS_E_INVALID_ARGUMENT;
   }
   if (in_callback(conn)) {
     return SDTLS_E_IN_CALLBACK;
   }
-  /* A client is started by sdtls_conn_start(); a server's connection is
-   * fed by its server. */
-  if ((conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT) ||
-      conn->hooks != NULL) {
+  /* A server's connection is fed by its server; a client is started by
+   * sdtls_conn_start(). */
+  if (conn->hooks != NULL ||
+      (conn->state == SDTLS_STATE_NEW && conn->role == SDTLS_ROLE_CLIENT)) {
     return SDTLS_E_STATE;
   }
   return Sdtls_conn_feed(conn, datagram, len, now);
+}
+
+int sdtls_conn_receive(sdtls_conn *conn, const uint8_t *datagram, size_t len, sdtls_time now) {
+  /* Most datagrams: a plain connection, connected, in no callback, with
+   * nothing pending, and a datagram. Everything else, refusals included,
+   * in receive_other(). */
+  if (conn != NULL && datagram != NULL && len > 0 && !in_callback(conn) && conn->hooks == NULL &&
+      conn->state == SDTLS_STATE_CONNECTED && conn->pending == 0) {
+    return feed_connected(conn, datagram, len, now);
+  }
+  return receive_other(conn, datagram, len, now);
 }
 
 size_t sdtls_conn_max_data_size(const sdtls_conn *conn) {
@@ -1375,6 +1529,23 @@ static __attribute__((noinline)) int send_in_server(sdtls_conn *conn, const uint
   return owner_leave(hooks, owner, rc);
 }
 
+/* The end of sdtls_conn_send()'s common case when the write failed or
+ * the send callback asked for a close or a free. */
+static __attribute__((noinline)) int send_end(sdtls_conn *conn, int r, size_t len) {
+  int rc = SDTLS_OK;
+  if (r != (int)len) {
+    rc = fail_from_engine(conn, SSL_get_error(conn->ssl, r));
+  }
+  return finish(conn, rc);
+}
+
+/* sdtls_conn_send() of a plain connection otherwise: refused, nothing to
+ * send, or DTLS 1.3. Apart, so that the common case needs no frame. */
+static __attribute__((noinline)) int send_other(sdtls_conn *conn, const uint8_t *data, size_t len,
+                                                sdtls_time now) {
+  return finish(conn, conn_send(conn, data, len, now));
+}
+
 int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_time now) {
   if (conn == NULL || (data == NULL && len > 0)) {
     return SDTLS_E_INVALID_ARGUMENT;
@@ -1385,7 +1556,17 @@ int sdtls_conn_send(sdtls_conn *conn, const uint8_t *data, size_t len, sdtls_tim
   if (conn->hooks != NULL) {
     return send_in_server(conn, data, len, now);
   }
-  return finish(conn, conn_send(conn, data, len, now));
+  if (conn->state == SDTLS_STATE_CONNECTED && len - 1 < conn->max_data && !conn->dtls13) {
+    /* conn_send()'s common case, written out: one DTLS 1.2 record (no
+     * timer to read after it, so `now` is not needed afterwards). */
+    Sdtls_engine_time_set(now);
+    int r = SSL_write(conn->ssl, data, (int)len);
+    if (r == (int)len && conn->pending == 0) {
+      return SDTLS_OK;
+    }
+    return send_end(conn, r, len);
+  }
+  return send_other(conn, data, len, now);
 }
 
 sdtls_time sdtls_conn_next_deadline(const sdtls_conn *conn) {

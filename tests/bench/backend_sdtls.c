@@ -23,8 +23,7 @@ typedef struct endpoint {
   bench_inbox inbox;             /* datagrams sent to this endpoint */
   struct endpoint *peer;
   bool done;                     /* on_handshake_done seen */
-  uint64_t records, bytes;       /* on_data calls and their bytes */
-  size_t last_len;
+  size_t last_len;               /* length of the last on_data record */
 } endpoint;
 
 struct bench_pair {
@@ -55,8 +54,6 @@ static void cb_done(void *user) {
 static void cb_data(void *user, const uint8_t *data, size_t len) {
   endpoint *e = user;
   (void)data;
-  e->records++;
-  e->bytes += len;
   e->last_len = len;
 }
 
@@ -149,19 +146,22 @@ static int pair_handshake(bench_pair *p) {
              : -1;
 }
 
+/* Each call is given the clock as the application reads it then
+ * (bench_now(): the driver's cached reading). */
 static int pair_send(bench_pair *p, const uint8_t *data, size_t len) {
-  const sdtls_time now = bench_now();
-  if (sdtls_conn_send(p->client.conn, data, len, now) != 0) {
+  if (sdtls_conn_send(p->client.conn, data, len, bench_now()) != 0) {
     return -1;
   }
-  const uint64_t before = p->server.records;
+  /* What the raw variants' SSL_read returns, on_data reports: the record
+   * arrived whole. */
   bench_datagram *d = bench_inbox_pop(&p->server.inbox);
   if (d == NULL) {
     return -1;
   }
-  sdtls_conn_receive(p->server.conn, d->data, d->len, now);
+  p->server.last_len = 0;
+  sdtls_conn_receive(p->server.conn, d->data, d->len, bench_now());
   bench_datagram_release(d);
-  return p->server.records == before + 1 && p->server.last_len == len ? 0 : -1;
+  return p->server.last_len == len ? 0 : -1;
 }
 
 static void pair_destroy(bench_pair *p) {

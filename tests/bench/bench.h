@@ -55,7 +55,8 @@ extern uint64_t bench_wire_datagrams, bench_wire_bytes;
 /* The caller's clock for libraries that take time as an argument (sdtls):
  * CLOCK_MONOTONIC in nanoseconds, read by the driver once per batch of
  * measured operations (and before every setup step), not per call. */
-uint64_t bench_now(void);
+extern uint64_t bench_cached_now;
+static inline uint64_t bench_now(void) { return bench_cached_now; }
 
 /* ---- allocation counting (malloc_count.c) ---- */
 

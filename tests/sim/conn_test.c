@@ -342,6 +342,66 @@ static void test_replay_dropped(void) {
   fixture_teardown(&fx);
 }
 
+/* Records the peer packed into one datagram, or followed by bytes that are
+ * no record, after the handshake: each record's data arrives, in order,
+ * and the rest is dropped (the read loop asks the engine for more unless
+ * the datagram was exactly one record). */
+static void test_records_packed_in_one_datagram(void) {
+  fixture fx;
+  REQUIRE(fixture_plain(&fx, 5));
+  REQUIRE(handshake(&fx, 10 * NETSIM_SEC));
+  const size_t first = netsim_captured_count(fx.sim, NETSIM_A);
+  /* The client's application data is captured, not delivered. */
+  netsim_link lost = {0};
+  lost.drop = 1.0;
+  lost.only_content_type = 23;
+  netsim_set_link(fx.sim, NETSIM_A, &lost);
+  const size_t sizes[4] = {16, 300, 8, 40};
+  for (unsigned i = 0; i < 4; i++) {
+    CHECK_EQ(send_payload(&fx, 0, i, sizes[i]), 0);
+  }
+  netsim_run_for(fx.sim, NETSIM_MS);
+  REQUIRE_EQ(fx.p[1].n_msgs, 0);
+  REQUIRE_EQ(netsim_captured_count(fx.sim, NETSIM_A), first + 4);
+  netsim_link clean = {0};
+  netsim_set_link(fx.sim, NETSIM_A, &clean);
+
+  /* The first three in one datagram. */
+  uint8_t packed[2048];
+  size_t n = 0;
+  for (size_t i = 0; i < 3; i++) {
+    const netsim_datagram d = netsim_captured(fx.sim, NETSIM_A, first + i);
+    REQUIRE(n + d.len <= sizeof(packed));
+    memcpy(packed + n, d.data, d.len);
+    n += d.len;
+  }
+  netsim_inject(fx.sim, NETSIM_B, packed, n, netsim_now(fx.sim));
+  netsim_run_for(fx.sim, NETSIM_MS);
+  REQUIRE_EQ(fx.p[1].n_msgs, 3);
+  for (size_t i = 0; i < 3; i++) {
+    CHECK_EQ(fx.p[1].msg_len[i], sizes[i]);
+    CHECK_EQ(payload_check(fx.p[1].msgs[i], fx.p[1].msg_len[i], 0), (int)i);
+  }
+
+  /* The fourth followed by five bytes that are no record. */
+  const netsim_datagram d3 = netsim_captured(fx.sim, NETSIM_A, first + 3);
+  memcpy(packed, d3.data, d3.len);
+  memset(packed + d3.len, 0xee, 5);
+  netsim_inject(fx.sim, NETSIM_B, packed, d3.len + 5, netsim_now(fx.sim));
+  netsim_run_for(fx.sim, NETSIM_MS);
+  REQUIRE_EQ(fx.p[1].n_msgs, 4);
+  CHECK_EQ(payload_check(fx.p[1].msgs[3], fx.p[1].msg_len[3], 0), 3);
+  CHECK_EQ(sdtls_conn_state(SERVER(&fx)), SDTLS_STATE_CONNECTED);
+
+  /* Still usable both ways. */
+  CHECK_EQ(send_payload(&fx, 0, 4, 50), 0);
+  CHECK_EQ(send_payload(&fx, 1, 0, 50), 0);
+  netsim_run_for(fx.sim, NETSIM_MS);
+  CHECK_EQ(fx.p[1].n_msgs, 5);
+  CHECK_EQ(fx.p[0].n_msgs, 1);
+  fixture_teardown(&fx);
+}
+
 /* Groups the datagrams `side` sent at or after `from` into flights (same
  * send time) and writes the flight times. Returns the number of flights. */
 static size_t flight_times(const netsim *sim, int side, sdtls_time from, sdtls_time *out,
@@ -913,6 +973,7 @@ int main(int argc, char **argv) {
       {"lossy_links", test_lossy_links},
       {"corrupted_records_dropped", test_corrupted_records_dropped},
       {"replay_dropped", test_replay_dropped},
+      {"records_packed_in_one_datagram", test_records_packed_in_one_datagram},
       {"peer_vanishes", test_peer_vanishes},
       {"clock_near_end", test_clock_near_end},
       {"small_mtu", test_small_mtu},
