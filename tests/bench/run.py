@@ -578,7 +578,7 @@ def log(msg):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "rel", "tests", "bench"),
+    p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "release", "tests", "bench"),
                    help="directory of the bench_* executables (default: build/release/tests/bench)")
     p.add_argument("--json", help="write the results as JSON to this file")
     p.add_argument("--quick", action="store_true",
