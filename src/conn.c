@@ -727,6 +727,26 @@ static inline void wipe(uint8_t *p, size_t n) {
   __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+/* One SSL_read of read_records() and feed_connected(): the record's
+ * plaintext given to on_data, then wiped; its length, or 0 when the engine
+ * has no record (*rc: SDTLS_OK, or the error that failed the connection). */
+static inline __attribute__((always_inline)) int read_record(sdtls_conn *conn,
+                                                             uint8_t plaintext[MAX_PLAINTEXT],
+                                                             sdtls_time now, int *rc) {
+  int r = SSL_read(conn->ssl, plaintext, MAX_PLAINTEXT);
+  if (r <= 0) {
+    int err = SSL_get_error(conn->ssl, r);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      *rc = fail_from_engine(conn, err);
+    }
+    return 0;
+  }
+  conn->last_activity = now;
+  emit_data(conn, plaintext, (size_t)r);
+  wipe(plaintext, (size_t)r);
+  return r;
+}
+
 /* Reads the records of the datagram being fed (and whatever the engine
  * still holds of one): one SSL_read per record, none after the last, since
  * an SSL_read that finds nothing costs the engine a buffer allocation and
@@ -743,17 +763,10 @@ static inline __attribute__((always_inline)) int read_records(sdtls_conn *conn, 
   int rc = SDTLS_OK;
   const size_t whole = conn->in != NULL ? conn->in_len : 0;
   for (;;) {
-    int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
-    if (r <= 0) {
-      int err = SSL_get_error(conn->ssl, r);
-      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-        rc = fail_from_engine(conn, err);
-      }
+    int r = read_record(conn, plaintext, now, &rc);
+    if (r == 0) {
       break;
     }
-    conn->last_activity = now;
-    emit_data(conn, plaintext, (size_t)r);
-    wipe(plaintext, (size_t)r);
     Sdtls_engine_time_set(now);
     /* The callback may have closed or freed the connection (alive()). */
     if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
@@ -801,17 +814,10 @@ static __attribute__((noinline)) int feed_connected(sdtls_conn *conn, const uint
     /* Again after each callback, which may drive other connections with
      * another clock. */
     Sdtls_engine_time_set(now);
-    int r = SSL_read(conn->ssl, plaintext, sizeof(plaintext));
-    if (r <= 0) {
-      int err = SSL_get_error(conn->ssl, r);
-      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-        rc = fail_from_engine(conn, err);
-      }
+    int r = read_record(conn, plaintext, now, &rc);
+    if (r == 0) {
       break;
     }
-    conn->last_activity = now;
-    emit_data(conn, plaintext, (size_t)r);
-    wipe(plaintext, (size_t)r);
     if (conn->pending != 0 || conn->state != SDTLS_STATE_CONNECTED) {
       break; /* the callback closed or freed the connection */
     }
