@@ -220,6 +220,25 @@ def _export_refused(version: Optional[str], cipher: Optional[str], label_len: in
     return f"a DTLS 1.2 exporter context is at most 65535 bytes, not {n}"
 
 
+class _EventQueue:
+    """The events taken from C and not yet returned: next_event() of a
+    Connection and of a Server."""
+
+    __slots__ = ()
+    _events: Deque[Event]
+
+    def _fetch_events(self) -> None:
+        raise NotImplementedError
+
+    def next_event(self) -> Optional[Event]:
+        """The next event, or None when there is none."""
+        if not self._events:
+            self._fetch_events()
+            if not self._events:
+                return None
+        return self._events.popleft()
+
+
 class _Queries:
     """Queries on a live C connection, shared by both kinds of connection.
 
@@ -361,7 +380,7 @@ class _Queries:
 # ---- a connection ---------------------------------------------------------------
 
 
-class Connection(_Queries):
+class Connection(_Queries, _EventQueue):
     """One DTLS association with one peer, sans-I/O (``sdtls_conn``).
 
     ::
@@ -508,14 +527,6 @@ class Connection(_Queries):
         """Acts on expired timers: retransmits, or ends a handshake that took too long."""
         self._check_usage(int(c.pyconn_handle_timeout(self._cap, self._now(now))))
 
-    def next_event(self) -> Optional[Event]:
-        """The next event, or None when there is none."""
-        if not self._events:
-            self._fetch_events()
-            if not self._events:
-                return None
-        return self._events.popleft()
-
     def _fetch_events(self) -> None:
         evs = c.pyconn_take_events(self._cap)
         if evs.__class__ is int:
@@ -645,7 +656,7 @@ def _on_connect_trampoline(ref: "weakref.ReferenceType[Server]") -> Callable[[Ad
     return on_connect
 
 
-class Server:
+class Server(_EventQueue):
     """Many DTLS peers behind one UDP socket, sans-I/O (``sdtls_server``).
 
     Unknown peers get a stateless cookie exchange; a connection is made only
@@ -782,14 +793,6 @@ class Server:
         rc = int(c.pyserver_handle_timeout(self._cap, self._now(now)))
         if rc:
             raise error_from_code(rc)
-
-    def next_event(self) -> Optional[Event]:
-        """The next event, or None when there is none."""
-        if not self._events:
-            self._fetch_events()
-            if not self._events:
-                return None
-        return self._events.popleft()
 
     def _fetch_events(self) -> None:
         evs = c.pyserver_take_events(self._cap)
