@@ -10,6 +10,7 @@ import dev.sdtls.Fingerprint;
 import dev.sdtls.Time;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -47,8 +48,15 @@ public final class Echo {
       if (!m.find()) {
         throw new IllegalStateException("the tool's server did not start: " + line);
       }
-      // The rest of the server's messages, so that it never blocks on a full pipe.
-      Thread drain = new Thread(() -> stderr.lines().forEach(l -> { }));
+      // The rest of the server's messages, so that it never blocks on a full pipe. The
+      // finally block's destroy() closes the pipe under this thread: that ends it.
+      Thread drain = new Thread(() -> {
+        try {
+          stderr.lines().forEach(l -> { });
+        } catch (UncheckedIOException closed) {
+          // the server was destroyed
+        }
+      });
       drain.setDaemon(true);
       drain.start();
       System.out.println(echo(Integer.parseInt(m.group(1)), cert));
