@@ -102,10 +102,14 @@ rm -f "$out/sdtls-$version.tar.gz"
 # containers: zig (ziglang from PyPI, pinned) compiles, archives and links
 # for glibc 2.17 of the target, as `maturin --zig` does; `auditwheel
 # repair` then gives the wheel its manylinux_2_17 tag once it has checked
-# the symbols (nothing to graft: the module needs only glibc). One abi3
-# wheel per architecture
-# (python/pyproject.toml's wheel.py-api: the limited API has the buffer
-# protocol from CPython 3.11).
+# the symbols (nothing to graft: the module needs only glibc). Two abi3
+# wheels per architecture, as cryptography ships: cp311-abi3
+# (python/pyproject.toml's wheel.py-api), which borrows bytes-like
+# arguments through the buffer protocol the limited API has from CPython
+# 3.11, and cp39-abi3 for 3.9 and 3.10, which copies those that are not
+# bytes (bindings/python/typemaps.i); pip takes the newest tag an
+# interpreter accepts. Both from one build directory: only the module is
+# compiled twice.
 wheel_for() { # ARCH: x86_64 or aarch64
     dir=$wheel_build/$1
     z=$dir/zig # a fixed compiler path, which CMake's cache keeps
@@ -148,22 +152,27 @@ wheel_for() { # ARCH: x86_64 or aarch64
     if command -v ccache >/dev/null 2>&1; then
         launcher="-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
     fi
-    CC=$z/cc CXX=$z/c++ CMAKE_ARGS="-DCMAKE_AR=$z/ar -DCMAKE_RANLIB=$z/ranlib $cross $launcher" \
-        PIP_NO_CACHE_DIR=1 "$tools/bin/python" -m pip wheel -q --disable-pip-version-check \
-        --no-deps --config-settings=build-dir="$dir/build" -w "$work/wheels-$1" "$dir/src" >&2
-    # scikit-build-core tags the wheel for this machine (linux_x86_64);
-    # auditwheel finds the module by the tag's architecture.
-    if [ -n "$cross" ]; then
-        "$tools/bin/python" -m wheel tags --remove --platform-tag "linux_$1" \
-            "$work/wheels-$1"/sdtls-*.whl >&2
-    fi
     # auditwheel offers this machine's architecture's platforms only; for
     # another, `auto` gives the oldest its symbols allow (for aarch64 that
     # is manylinux_2_17 itself: tests/release/wheel_test.sh checks the tag).
     plat=manylinux_2_17_$1
     [ -z "$cross" ] || plat=auto
-    PATH=$tools/bin:$PATH "$tools/bin/python" -m auditwheel repair --plat "$plat" \
-        --only-plat -w "$out" "$work/wheels-$1"/sdtls-*.whl >&2
+    # cp311 last: the build directory is left as the jar's JNI library and
+    # the next run's cp311 wheel expect it.
+    for api in cp39 cp311; do
+        wheels=$work/wheels-$1-$api
+        CC=$z/cc CXX=$z/c++ CMAKE_ARGS="-DCMAKE_AR=$z/ar -DCMAKE_RANLIB=$z/ranlib $cross $launcher" \
+            PIP_NO_CACHE_DIR=1 "$tools/bin/python" -m pip wheel -q --disable-pip-version-check \
+            --no-deps --config-settings=build-dir="$dir/build" --config-settings=wheel.py-api="$api" \
+            -w "$wheels" "$dir/src" >&2
+        # scikit-build-core tags the wheel for this machine (linux_x86_64);
+        # auditwheel finds the module by the tag's architecture.
+        if [ -n "$cross" ]; then
+            "$tools/bin/python" -m wheel tags --remove --platform-tag "linux_$1" "$wheels"/sdtls-*.whl >&2
+        fi
+        PATH=$tools/bin:$PATH "$tools/bin/python" -m auditwheel repair --plat "$plat" \
+            --only-plat -w "$out" "$wheels"/sdtls-*.whl >&2
+    done
 }
 
 # ---- the jar's JNI libraries ---------------------------------------------------
@@ -218,7 +227,11 @@ jni_for() { # ARCH, after wheel_for ARCH
 rm -f "$out"/sdtls-"$version"-*.whl
 for arch in ${SDTLS_RELEASE_ARCHES-x86_64 aarch64}; do
     wheel_for "$arch"
-    "$tools/bin/python" -m auditwheel show "$out"/sdtls-"$version"-*"_$arch.whl" >&2
+    for w in "$out"/sdtls-"$version"-*"_$arch.whl"; do
+        "$tools/bin/python" -m auditwheel show "$w" >&2
+        # No function of the stable ABI newer than the wheel's tag (cp39 or cp311).
+        "$tools/bin/abi3audit" --strict "$w" >&2
+    done
     "$tools/bin/python" -m twine check --strict "$out"/sdtls-"$version"-*"_$arch.whl" >&2
     [ -z "$jar" ] || jni_for "$arch"
 done

@@ -111,8 +111,8 @@ static size_t psk_lookup_trampoline(void *user_data, const char *identity, uint8
     if (r == NULL) {
       keep_pending();
     } else if (r != Py_None) {
-      Py_buffer view;
-      if (sdtlspy_get_buffer(r, &view) != 0) {
+      sdtlspy_bytes view;
+      if (sdtlspy_borrow(r, &view) != 0) {
         keep_pending();
       } else {
         if (view.len < 1 || (size_t)view.len > key_max) {
@@ -123,7 +123,7 @@ static size_t psk_lookup_trampoline(void *user_data, const char *identity, uint8
           memcpy(key, view.buf, (size_t)view.len);
           n = (size_t)view.len;
         }
-        PyBuffer_Release(&view);
+        sdtlspy_release(&view);
       }
     }
     Py_XDECREF(r);
@@ -1072,15 +1072,15 @@ PyObject *pyconn_receive(PyObject *cap, PyObject *data, uint64_t now_ns) {
   pyconn *c = get_conn(cap);
   if (c == NULL) return NULL;
   BUSY_CHECK(c);
-  Py_buffer view;
-  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  sdtlspy_bytes view;
+  if (sdtlspy_borrow(data, &view) != 0) return NULL;
   if (!bq_room(&c->ev, (size_t)view.len)) {
-    PyBuffer_Release(&view);
+    sdtlspy_release(&view);
     return PyLong_FromLong(SDTLSPY_E_EVENTS_FULL);
   }
   int rc;
   ENGINE_CALL(c, rc, sdtls_conn_receive(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
-  PyBuffer_Release(&view);
+  sdtlspy_release(&view);
   return rc_result(rc);
 }
 
@@ -1088,15 +1088,15 @@ PyObject *pyconn_send(PyObject *cap, PyObject *data, uint64_t now_ns) {
   pyconn *c = get_conn(cap);
   if (c == NULL) return NULL;
   BUSY_CHECK(c);
-  Py_buffer view;
-  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  sdtlspy_bytes view;
+  if (sdtlspy_borrow(data, &view) != 0) return NULL;
   if (!bq_room(&c->out, (size_t)view.len)) {
-    PyBuffer_Release(&view);
+    sdtlspy_release(&view);
     return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
   }
   int rc;
   ENGINE_CALL(c, rc, sdtls_conn_send(c->conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
-  PyBuffer_Release(&view);
+  sdtlspy_release(&view);
   return rc_result(rc);
 }
 
@@ -1234,17 +1234,17 @@ PyObject *pyserver_receive(PyObject *cap, PyObject *data, PyObject *addr, uint64
   struct sockaddr_storage ss;
   size_t ss_len;
   if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
-  Py_buffer view;
-  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  sdtlspy_bytes view;
+  if (sdtlspy_borrow(data, &view) != 0) return NULL;
   s->now = now_ns;
   if (!bq_room(&s->ev, (size_t)view.len)) {
-    PyBuffer_Release(&view);
+    sdtlspy_release(&view);
     return PyLong_FromLong(SDTLSPY_E_EVENTS_FULL);
   }
   int rc;
   SERVER_CALL(s, rc, now_ns, sdtls_server_receive(s->srv, (const uint8_t *)&ss, ss_len, (const uint8_t *)view.buf,
                                                   (size_t)view.len, now_ns));
-  PyBuffer_Release(&view);
+  sdtlspy_release(&view);
   return rc_result(rc);
 }
 
@@ -1259,14 +1259,20 @@ PyObject *pyserver_pin(PyObject *cap, PyObject *addr, PyObject *fingerprint) {
   struct sockaddr_storage ss;
   size_t ss_len;
   if (addr_from_py(addr, &ss, &ss_len) != 0) return NULL;
+  /* UTF-8 through a bytes object: PyUnicode_AsUTF8AndSize is in the limited
+   * API from 3.10 only (the cp39-abi3 wheels). */
+  PyObject *utf8 = PyUnicode_Check(fingerprint) ? PyUnicode_AsUTF8String(fingerprint) : NULL;
+  char *text;
   Py_ssize_t n;
-  const char *text = PyUnicode_Check(fingerprint) ? PyUnicode_AsUTF8AndSize(fingerprint, &n) : NULL;
-  if (text == NULL) {
+  if (utf8 == NULL || PyBytes_AsStringAndSize(utf8, &text, &n) != 0) {
+    Py_XDECREF(utf8);
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a fingerprint is a str");
     return NULL;
   }
-  if ((size_t)n != strlen(text)) return PyLong_FromLong(SDTLS_E_INVALID_ARGUMENT);
-  return PyLong_FromLong(sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, ss_len, text));
+  int rc = (size_t)n != strlen(text) ? SDTLS_E_INVALID_ARGUMENT
+                                     : sdtls_server_pin_peer(s->srv, (const uint8_t *)&ss, ss_len, text);
+  Py_DECREF(utf8);
+  return PyLong_FromLong(rc);
 }
 
 /* sdtls_server_unpin_peer() for `addr`: how many pins it had, or an error
@@ -1347,15 +1353,15 @@ PyObject *pyserver_conn_send(PyObject *cap, uint64_t id, PyObject *data, uint64_
   BUSY_CHECK(s);
   sdtls_conn *conn = server_lookup(s, id);
   if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
-  Py_buffer view;
-  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  sdtlspy_bytes view;
+  if (sdtlspy_borrow(data, &view) != 0) return NULL;
   if (!bq_room(&s->out, (size_t)view.len)) {
-    PyBuffer_Release(&view);
+    sdtlspy_release(&view);
     return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
   }
   int rc;
   SERVER_CALL(s, rc, now_ns, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now_ns));
-  PyBuffer_Release(&view);
+  sdtlspy_release(&view);
   return rc_result(rc);
 }
 
@@ -1502,16 +1508,16 @@ PyObject *pyserver_io_send(PyObject *cap, uint64_t id, PyObject *data) {
   BUSY_CHECK(s);
   sdtls_conn *conn = server_lookup(s, id);
   if (conn == NULL) return PyLong_FromLong(SDTLSPY_E_GONE);
-  Py_buffer view;
-  if (sdtlspy_get_buffer(data, &view) != 0) return NULL;
+  sdtlspy_bytes view;
+  if (sdtlspy_borrow(data, &view) != 0) return NULL;
   if (s->fd < 0 && !bq_room(&s->out, (size_t)view.len)) {
-    PyBuffer_Release(&view);
+    sdtlspy_release(&view);
     return PyLong_FromLong(SDTLSPY_E_OUT_FULL);
   }
   sdtls_time now = io_now(s);
   int rc;
   SERVER_CALL(s, rc, now, sdtls_conn_send(conn, (const uint8_t *)view.buf, (size_t)view.len, now));
-  PyBuffer_Release(&view);
+  sdtlspy_release(&view);
   if (raise_pending()) return NULL;
   return PyLong_FromLong(rc != 0 ? rc : io_attention(s));
 }

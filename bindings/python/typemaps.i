@@ -11,50 +11,105 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#if defined(Py_LIMITED_API) && Py_LIMITED_API + 0 < 0x030B0000
-#error "sdtls needs the buffer protocol: build for the limited API of Python 3.11 or later, or without it"
+/* The limited API has the buffer protocol from CPython 3.11: the cp39-abi3
+ * wheels (python/pyproject.toml) are built without it. */
+#if !defined(Py_LIMITED_API) || Py_LIMITED_API + 0 >= 0x030B0000
+#define SDTLSPY_HAS_BUFFER 1
+#else
+#define SDTLSPY_HAS_BUFFER 0
 #endif
 %}
 
 %fragment("sdtlspy_buffer", "header") %{
+/* The bytes of a bytes-like argument, for the length of one call. */
+typedef struct {
+  const uint8_t *buf;
+  Py_ssize_t len;
+#if SDTLSPY_HAS_BUFFER
+  Py_buffer view;
+#else
+  PyObject *owner; /* a bytes object */
+#endif
+} sdtlspy_bytes;
+
 /* Borrow the bytes of any C-contiguous buffer (bytes, bytearray,
- * memoryview, ...) without copying. */
-static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
+ * memoryview, ...): without copying where the API has the buffer protocol;
+ * else bytes as they are and any other bytes-like object copied into new
+ * bytes (borrowing a bytearray's storage without the protocol's export
+ * lock would let a callback resize it under the call). A str, or an object
+ * without the buffer protocol, is a TypeError. 0, or -1 with the
+ * exception set; sdtlspy_release() after 0. */
+static int sdtlspy_borrow(PyObject *obj, sdtlspy_bytes *b) {
   if (PyUnicode_Check(obj)) {
     PyErr_SetString(PyExc_TypeError, "a bytes-like object is required, not 'str'");
     return -1;
   }
-  return PyObject_GetBuffer(obj, view, PyBUF_SIMPLE);
+#if SDTLSPY_HAS_BUFFER
+  if (PyObject_GetBuffer(obj, &b->view, PyBUF_SIMPLE) != 0) return -1;
+  b->buf = (const uint8_t *)b->view.buf;
+  b->len = b->view.len;
+#else
+  if (PyBytes_Check(obj)) {
+    Py_INCREF(obj);
+    b->owner = obj;
+  } else {
+    PyObject *view = PyMemoryView_FromObject(obj); /* TypeError unless a buffer */
+    b->owner = view != NULL ? PyObject_Bytes(view) : NULL;
+    Py_XDECREF(view);
+    if (b->owner == NULL) return -1;
+  }
+  char *p;
+  if (PyBytes_AsStringAndSize(b->owner, &p, &b->len) != 0) {
+    Py_CLEAR(b->owner);
+    return -1;
+  }
+  b->buf = (const uint8_t *)p;
+#endif
+  return 0;
+}
+
+static void sdtlspy_release(sdtlspy_bytes *b) {
+#if SDTLSPY_HAS_BUFFER
+  PyBuffer_Release(&b->view);
+#else
+  Py_CLEAR(b->owner);
+#endif
 }
 %}
 
 /* (pointer, length) pairs in: a bytes-like object, not copied. */
-%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (Py_buffer view, int got = 0) {
-  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (sdtlspy_bytes view, int got = 0) {
+  if (sdtlspy_borrow($input, &view) != 0) SWIG_fail;
   got = 1;
   $1 = ($1_ltype)view.buf;
   $2 = (size_t)view.len;
 }
-%typemap(freearg) (const uint8_t *BYTES, size_t BYTES_LEN) { if (got$argnum) PyBuffer_Release(&view$argnum); }
-%typemap(typecheck) (const uint8_t *BYTES, size_t BYTES_LEN) { $1 = PyObject_CheckBuffer($input); }
+%typemap(freearg) (const uint8_t *BYTES, size_t BYTES_LEN) { if (got$argnum) sdtlspy_release(&view$argnum); }
+%typemap(typecheck) (const uint8_t *BYTES, size_t BYTES_LEN) {
+#if SDTLSPY_HAS_BUFFER
+  $1 = PyObject_CheckBuffer($input);
+#else
+  $1 = PyBytes_Check($input) || PyByteArray_Check($input) || PyMemoryView_Check($input);
+#endif
+}
 
 /* An optional (pointer, length) pair: None passes NULL (export context). */
-%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *context, size_t context_len) (Py_buffer view, int got = 0) {
+%typemap(in, fragment="sdtlspy_buffer") (const uint8_t *context, size_t context_len) (sdtlspy_bytes view, int got = 0) {
   if ($input == Py_None) {
     $1 = NULL;
     $2 = 0;
   } else {
-    if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+    if (sdtlspy_borrow($input, &view) != 0) SWIG_fail;
     got = 1;
     $1 = ($1_ltype)view.buf;
     $2 = (size_t)view.len;
   }
 }
-%typemap(freearg) (const uint8_t *context, size_t context_len) { if (got$argnum) PyBuffer_Release(&view$argnum); }
+%typemap(freearg) (const uint8_t *context, size_t context_len) { if (got$argnum) sdtlspy_release(&view$argnum); }
 
 /* A fixed 32-byte digest in. */
-%typemap(in, fragment="sdtlspy_buffer") const uint8_t digest[32] (Py_buffer view, int got = 0) {
-  if (sdtlspy_get_buffer($input, &view) != 0) SWIG_fail;
+%typemap(in, fragment="sdtlspy_buffer") const uint8_t digest[32] (sdtlspy_bytes view, int got = 0) {
+  if (sdtlspy_borrow($input, &view) != 0) SWIG_fail;
   got = 1;
   if (view.len != 32) {
     PyErr_SetString(PyExc_ValueError, "a SHA-256 digest is 32 bytes");
@@ -62,7 +117,7 @@ static int sdtlspy_get_buffer(PyObject *obj, Py_buffer *view) {
   }
   $1 = ($1_ltype)view.buf;
 }
-%typemap(freearg) const uint8_t digest[32] { if (got$argnum) PyBuffer_Release(&view$argnum); }
+%typemap(freearg) const uint8_t digest[32] { if (got$argnum) sdtlspy_release(&view$argnum); }
 
 /* A fixed 32-byte digest out: returned as bytes after the status. */
 %typemap(in, numinputs=0) uint8_t out[32] (uint8_t temp[32]) { memset(temp, 0, sizeof temp); $1 = temp; }
