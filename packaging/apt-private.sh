@@ -1,26 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
-# apt in a PRIVATE state directory, for the fetch-boringssl scripts (sourced,
-# not run): deb-src entries for Debian's main component are derived from the
-# machine's own apt sources (so no host name is written here), and apt's
-# lists, cache and sources live under the directory. /etc/apt and the
-# system's lists stay as they are, so no root is needed.
+# apt in a PRIVATE state directory, for the fetch-boringssl scripts and
+# tests/release/python39.sh (sourced, not run): deb-src (or deb) entries for
+# Debian's main component are derived from the machine's own apt sources (so
+# no host name is written here), and apt's lists, cache and sources live
+# under the directory. /etc/apt and the system's lists stay as they are, so
+# no root is needed.
 #
-#   apt_private_init DIR [SUITE]   writes DIR/sources.list: the machine's
+#   apt_private_init DIR [SUITE [TYPE]]
+#                                  writes DIR/sources.list: the machine's
 #                                  suites, or release SUITE (and its
-#                                  -security) instead; fails if there is none
+#                                  -security) instead; TYPE deb-src (the
+#                                  default) or deb; fails if there is none
 #   apt_private TOOL ARGS...       apt-get or apt-cache with every piece of
 #                                  state in DIR (run apt_private_init first)
 
 apt_private_dir=
 
-# deb-src lines from the machine's Debian entries (deb822 or one-line);
-# keyrings named by the entries are kept. With a suite, each entry's suite is
-# replaced by it (-security by its -security; -updates, -backports and
-# -proposed-updates are left out); without, kept.
-apt_private_derive() {
+# TYPE (deb-src or deb) lines from the machine's Debian entries (deb822 or
+# one-line); keyrings named by the entries are kept. With a suite, each
+# entry's suite is replaced by it (-security by its -security; -updates,
+# -backports and -proposed-updates are left out); without, kept.
+apt_private_derive() { # SUITE TYPE
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk -v suite="$1" '
+        awk -v suite="$1" -v type="$2" '
             function flush() {
                 if (types ~ /deb/ && uri != "" && suites != "") {
                     n = split(suites, s, " ")
@@ -32,7 +35,7 @@ apt_private_derive() {
                         if (out == "" || seen[uri " " out]++) continue
                         opt = signed != "" ? "[signed-by=" signed "] " : ""
                         if (comps ~ /(^| )main( |$)/ && uri ~ /debian/)
-                            print "deb-src " opt uri " " out " main"
+                            print type " " opt uri " " out " main"
                     }
                 }
                 types = uri = suites = comps = signed = ""
@@ -48,7 +51,7 @@ apt_private_derive() {
     done
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        grep -E '^deb(-src)?[[:space:]]' "$f" | awk -v suite="$1" '{
+        grep -E '^deb(-src)?[[:space:]]' "$f" | awk -v suite="$1" -v type="$2" '{
             i = 2; opt = ""
             if ($2 ~ /^\[/) { while ($i !~ /\]$/) { opt = opt $i " "; i++ } opt = opt $i " "; i++ }
             uri = $i; s = $(i + 1)
@@ -58,7 +61,7 @@ apt_private_derive() {
             else if (s ~ /-(updates|backports|proposed-updates)$/) next
             else out = suite
             main = 0; for (j = i + 2; j <= NF; j++) if ($j == "main") main = 1
-            if (main && !seen[uri " " out]++) print "deb-src " opt uri " " out " main"
+            if (main && !seen[uri " " out]++) print type " " opt uri " " out " main"
         }'
     done
 }
@@ -66,7 +69,7 @@ apt_private_derive() {
 apt_private_init() {
     apt_private_dir=$1
     mkdir -p "$1/lists/partial" "$1/archives/partial" "$1/parts"
-    apt_private_derive "${2:-}" | sort -u >"$1/sources.list.new"
+    apt_private_derive "${2:-}" "${3:-deb-src}" | sort -u >"$1/sources.list.new"
     if [ ! -s "$1/sources.list.new" ]; then
         rm -f "$1/sources.list.new"
         return 1

@@ -9,8 +9,8 @@
 #     `pip install sdtls-VERSION.tar.gz` needs a C/C++ compiler and PyPI
 #     (scikit-build-core, SWIG, and CMake when the machine has none) and
 #     nothing else: no apt, no clone;
-#   - sdtls-VERSION-cp311-abi3-manylinux_2_17_{x86_64,aarch64}.whl, built
-#     from the sdist with zig for glibc 2.17 (below);
+#   - sdtls-VERSION-{cp311,cp39}-abi3-manylinux_2_17_{x86_64,aarch64}.whl,
+#     built from the sdist with zig for glibc 2.17 (below);
 #   - sdtls-sys-VERSION.crate (with the C library and the trimmed engine
 #     for its `vendored` feature) and sdtls-VERSION.crate;
 #   - sdtls-VERSION.jar (the Java binding, Maven's dev.sdtls:sdtls, with

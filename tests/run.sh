@@ -157,7 +157,8 @@ fi
 # `vendored` build from the engine it carries); the Go module from a module
 # cache copy; the sdist and crates built once more in other directories,
 # compared byte for byte.
-# The manylinux_2_17 wheels (x86_64, and aarch64 tested under qemu-aarch64)
+# The manylinux_2_17 wheels (cp311-abi3 and cp39-abi3, the latter also run
+# by Debian 11's CPython 3.9; x86_64, and aarch64 tested under qemu-aarch64)
 # and the jar (its JNI libraries linked with those wheels' libsdtls.a, for
 # the same architectures; tests/release/jar_test.sh: a Maven project that
 # depends on it, offline, its program also run under qemu-aarch64) are
@@ -189,13 +190,36 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
     built=$(date +%s)
     tool=$build/current/src/tool/sdtls
     sh "$root/tests/release/sdist_test.sh" "$build"/dist/sdtls-*.tar.gz "$tool"
+    # The cp39-abi3 wheels also under Debian 11's CPython 3.9 (no root).
+    py39_amd64= py39_arm64=
+    if [ -n "$arches" ]; then
+        if py39_amd64=$(sh "$root/tests/release/python39.sh" "$build/python39" amd64); then
+            case $arches in *aarch64*)
+                py39_arm64=$(sh "$root/tests/release/python39.sh" "$build/python39" arm64) || [ $? -eq 77 ] ;;
+            esac
+        else
+            [ $? -eq 77 ] || exit 1
+        fi
+    fi
     for wheel in "$build"/dist/sdtls-*.whl; do
         [ -e "$wheel" ] || continue
-        sh "$root/tests/release/wheel_test.sh" "$wheel" "$tool" "$build/release-tools/bin/python"
+        sh "$root/tests/release/wheel_test.sh" "$wheel" "$tool" "$build/release-tools/bin/python" ${py39_amd64:+"$py39_amd64"}
+        case $wheel in *_aarch64.whl)
+            sh "$root/tests/release/wheel_qemu_test.sh" "$wheel" "$tool" "$arm64_python" ${py39_arm64:+"$py39_arm64"} ;;
+        esac
     done
-    case $arches in *aarch64*)
-        sh "$root/tests/release/wheel_qemu_test.sh" "$build"/dist/sdtls-*_aarch64.whl "$tool" "$arm64_python" ;;
-    esac
+    # The Python suite (but its checks of the Python stage's own wheel) on
+    # the cp39-abi3 wheel, under the Python stage's venv: every call with
+    # bytes-like arguments through the limited API's path without the
+    # buffer protocol. About 20 s.
+    for wheel in "$build"/dist/sdtls-*-cp39-abi3-*_"$(uname -m)".whl; do
+        [ -e "$wheel" ] || continue
+        rm -rf "$build/cp39-site"
+        python3 -m zipfile -e "$wheel" "$build/cp39-site"
+        (cd "$root/python" && SDTLS_TOOL="$tool" SDTLS_TEST_STRICT=1 PYTHONPATH="$build/cp39-site" \
+            "$build/python-venv/bin/python" -m pytest -q -p no:cacheprovider --ignore tests/test_wheel.py tests)
+        echo "release: the Python suite on $(basename "$wheel")"
+    done
     # The jar (with aarch64, also run under qemu-aarch64 by the sysroot's arm64 JVM).
     arm64_sysroot=
     case $arches in *aarch64*) arm64_sysroot=$build/arm64-sysroot ;; esac

@@ -41,6 +41,18 @@ def main() -> None:
                                server_name="localhost", timeout=20) as c:
                 c.send(b"release artefact")
                 got = c.recv(timeout=10)
+                # Every bytes-like object, not only bytes (the cp39-abi3
+                # wheels borrow them without the buffer protocol), and
+                # nothing else.
+                for other in (bytearray(b"bytearray"), memoryview(b"[memoryview]")[1:-1]):
+                    c.send(other)
+                    if c.recv(timeout=10) != bytes(other):
+                        sys.exit(f"echo of {type(other).__name__}: wrong bytes")
+                try:
+                    c.send([1, 2, 3])  # type: ignore[arg-type]
+                    sys.exit("a list was sent as bytes")
+                except TypeError:
+                    pass
                 version, group = c.connection.version, c.connection.group
                 summary = f"{sdtls.__engine__}: {version} {c.connection.cipher} {group}"
             if got != b"release artefact":

@@ -11,12 +11,14 @@
 # python/requirements-test.txt pins, their aarch64 wheels from PyPI. One
 # test is left out: it starts `python -m sdtls` as a child, which needs the
 # arm64 interpreter run by binfmt (not used here); the
-# Python stage of tests/run.sh runs it on x86_64.
+# Python stage of tests/run.sh runs it on x86_64. A cp39-abi3 wheel's
+# exchange also runs under Debian 11's arm64 CPython 3.9
+# (tests/release/python39.sh) when PYTHON39 is given.
 #
-#   sh tests/release/wheel_qemu_test.sh WHEEL TOOL SYSROOT_PYTHON
+#   sh tests/release/wheel_qemu_test.sh WHEEL TOOL SYSROOT_PYTHON [PYTHON39]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-wheel=$1 python=$3
+wheel=$1 python=$3 python39=${4:-}
 tool=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 sysroot=${python%/usr/bin/*}
 fail() { printf 'wheel_qemu_test: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -28,6 +30,12 @@ summary=$(cd "$work" && PYTHONPATH="$work/site" PYTHONDONTWRITEBYTECODE=1 \
     qemu-aarch64-static -L "$sysroot" "$python" "$here/exchange.py" "$tool" chromium) ||
     fail "the exchange under qemu"
 echo "wheel_qemu_test: $(basename "$wheel") under qemu-aarch64: $summary"
+case $(basename "$wheel") in *-cp39-abi3-*) [ -z "$python39" ] || {
+    summary=$(cd "$work" && PYTHONPATH="$work/site" PYTHONDONTWRITEBYTECODE=1 \
+        qemu-aarch64-static -L "$sysroot" "$python39" "$here/exchange.py" "$tool" chromium) ||
+        fail "the exchange under qemu and CPython 3.9"
+    echo "wheel_qemu_test: $(basename "$wheel") under qemu-aarch64 and CPython 3.9: $summary"
+} ;; esac
 
 pins=$(grep -E '^(pytest|pytest-asyncio|pytest-timeout|pyOpenSSL|cryptography)==' "$here/../../python/requirements-test.txt")
 # shellcheck disable=SC2086 # one argument per pin

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import os
-import ssl
 import weakref
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
@@ -380,6 +379,10 @@ class Config:
 
     def load_default_certs(self) -> None:
         """Trusts the system's CA certificates (where Python's ssl finds them)."""
+        # Imported here: it loads the interpreter's OpenSSL, which nothing
+        # else in sdtls needs (nor a Python built without it).
+        import ssl
+
         paths = ssl.get_default_verify_paths()
         cafile = paths.cafile if paths.cafile and os.path.isfile(paths.cafile) else None
         capath = paths.capath if paths.capath and os.path.isdir(paths.capath) else None
