@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Callable
 
 import pytest
 
@@ -276,3 +277,122 @@ def test_uvloop(server_config: sdtls.Config, certs: Certs) -> None:
             c.close()
 
     uvloop.run(main())
+
+
+class Recorder(sdtls.aio.PeerProtocol):
+    """A PeerProtocol that echoes, and records its calls in ``log``."""
+
+    log: list[tuple[str, object]] = []
+    refuse = False  # connection_made raises
+
+    def connection_made(self, peer: sdtls.aio.DTLSServerConnection) -> None:
+        self.peer = peer
+        self.log.append(("made", peer.address))
+        if self.refuse:
+            raise RuntimeError("connection_made failed on purpose")
+
+    def datagram_received(self, data: bytes) -> None:
+        self.log.append(("data", data))
+        if data == b"raise":
+            raise RuntimeError("datagram_received failed on purpose")
+        if data == b"close":
+            self.peer.close()
+            self.log.append(("closed", None))  # connection_lost comes after, not inside
+            return
+        self.peer.send(b"echo " + data)
+
+    def connection_lost(self, error: object) -> None:
+        self.log.append(("lost", type(error).__name__ if error is not None else None))
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not within 5 s")
+
+
+async def test_create_server_calls_the_protocol(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    """create_server(): each peer's protocol sees connection_made, its
+    datagrams in order, then connection_lost once; a callback that raises
+    closes its peer only."""
+    log: list[tuple[str, object]] = []
+
+    class factory(Recorder):
+        pass
+
+    factory.log = log
+    async with await sdtls.aio.create_server(factory, "127.0.0.1", 0, server_config) as server:
+        port = server.address[1]
+        async with await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost") as c:
+            for i in range(5):
+                c.send(b"%d" % i)
+            assert [await asyncio.wait_for(c.recv(), 5) for _ in range(5)] == [b"echo %d" % i for i in range(5)]
+        await until(lambda: log[-1][0] == "lost")
+        assert [e[0] for e in log] == ["made"] + ["data"] * 5 + ["lost"]
+        assert [e[1] for e in log[1:6]] == [b"%d" % i for i in range(5)]
+        assert log[-1] == ("lost", None)  # the client's close_notify
+
+        # A peer whose datagram_received raises is closed; another goes on.
+        log.clear()
+        bad = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        good = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        bad.send(b"raise")
+        with pytest.raises(sdtls.ConnectionClosed):
+            await asyncio.wait_for(bad.recv(), 5)
+        good.send(b"x")
+        assert await asyncio.wait_for(good.recv(), 5) == b"echo x"
+        await until(lambda: ("lost", "ConnectionClosed") in log)
+
+        # close() from inside datagram_received: connection_lost after it returned.
+        log.clear()
+        good.send(b"close")
+        with pytest.raises(sdtls.ConnectionClosed):
+            await asyncio.wait_for(good.recv(), 5)
+        await until(lambda: log[-1][0] == "lost")
+        assert log == [("data", b"close"), ("closed", None), ("lost", "ConnectionClosed")]
+
+        # connection_made raising: the peer is closed, no connection_lost.
+        log.clear()
+        factory.refuse = True
+        refused = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        with pytest.raises(sdtls.ConnectionClosed):
+            await asyncio.wait_for(refused.recv(), 5)
+        await asyncio.sleep(0.05)
+        assert [e[0] for e in log] == ["made"]
+        factory.refuse = False
+
+        # The server's close: connection_lost(ConnectionClosed) for those left.
+        log.clear()
+        last = await sdtls.aio.connect("127.0.0.1", port, client_config, server_name="localhost")
+        await until(lambda: log == [("made", log[0][1])] if log else False)
+        server.close()
+        await until(lambda: len(log) == 2)
+        assert log[1] == ("lost", "ConnectionClosed")
+        with pytest.raises(sdtls.ConnectionClosed):
+            await asyncio.wait_for(last.recv(), 5)
+        for client in (bad, good, refused, last):
+            client.close()
+
+
+async def test_create_server_over_a_transport(server_config: sdtls.Config, client_config: sdtls.Config) -> None:
+    """A DTLSServer with a protocol_factory works over a transport too; it
+    takes a handler or a protocol_factory, not both or neither."""
+    with pytest.raises(TypeError):
+        sdtls.aio.DTLSServer(None, server_config)
+    with pytest.raises(TypeError):
+        sdtls.aio.DTLSServer(echo, server_config, protocol_factory=Recorder)
+    loop = asyncio.get_running_loop()
+    class factory(Recorder):
+        pass
+
+    factory.log = []
+    _, server = await loop.create_datagram_endpoint(
+        lambda: sdtls.aio.DTLSServer(None, server_config, protocol_factory=factory), local_addr=("127.0.0.1", 0))
+    async with server:
+        async with await sdtls.aio.connect("127.0.0.1", server.address[1], client_config,
+                                           server_name="localhost") as c:
+            for i in range(3):
+                c.send(b"%d" % i)
+                assert await asyncio.wait_for(c.recv(), 5) == b"echo %d" % i

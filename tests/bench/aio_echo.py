@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Echo round trips/s over loopback UDP: the asyncio server (sdtls.aio.serve)
-against the C tool's server (`sdtls server --echo`), with the same client.
+"""Echo round trips/s over loopback UDP: the asyncio server (sdtls.aio.serve,
+a handler task per peer; and sdtls.aio.create_server, a PeerProtocol per
+peer: the "protocol" rows) against the C tool's server (`sdtls server
+--echo`), with the same client.
 
 Not a test: nothing fails because something is slow.
 
@@ -10,8 +12,8 @@ Not a test: nothing fails because something is slow.
 
 Needs `sdtls` importable (PYTHONPATH=build/release/python, or the wheel).
 Each round starts the servers afresh, each in a process of its own (the C
-tool; this script with --serve for asyncio, and --serve --uvloop when uvloop
-is importable), and runs the client against each in turn, interleaved, so
+tool; this script with --serve [--protocol] for asyncio, and the same with
+--uvloop when uvloop is importable), and runs the client against each in turn, interleaved, so
 that a machine whose load changes affects every server alike. The client is
 this script with --client, in another process: N sans-I/O sdtls client
 connections on N connected UDP sockets, each with one 16-byte record in
@@ -37,17 +39,28 @@ import sdtls
 import sdtls.aio
 
 
-def serve(cert: str, key: str, use_uvloop: bool) -> None:
-    """The asyncio echo server, as a user writes it; prints its address."""
+def serve(cert: str, key: str, use_uvloop: bool, protocol: bool) -> None:
+    """The asyncio echo server, as a user writes it (a handler task per
+    peer, or with protocol a PeerProtocol per peer); prints its address."""
     import asyncio
 
     async def handler(peer: sdtls.aio.DTLSServerConnection) -> None:
         async for data in peer:
             peer.send(data)
 
+    class Echo(sdtls.aio.PeerProtocol):
+        def connection_made(self, peer: sdtls.aio.DTLSServerConnection) -> None:
+            self.send = peer.send
+
+        def datagram_received(self, data: bytes) -> None:
+            self.send(data)
+
     async def main() -> None:
         config = sdtls.Config(certificate=cert, private_key=key)
-        server = await sdtls.aio.serve(handler, "127.0.0.1", 0, config)
+        if protocol:
+            server = await sdtls.aio.create_server(Echo, "127.0.0.1", 0, config)
+        else:
+            server = await sdtls.aio.serve(handler, "127.0.0.1", 0, config)
         print("listening %s:%d" % server.address[:2], file=sys.stderr, flush=True)
         await server.serve_forever()
 
@@ -239,6 +252,7 @@ def main() -> None:
     ap.add_argument("--client", help=argparse.SUPPRESS)
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--uvloop", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--protocol", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cert", help=argparse.SUPPRESS)
     ap.add_argument("--key", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -246,7 +260,7 @@ def main() -> None:
         serve_plain()
         return
     if a.serve:
-        serve(a.cert, a.key, a.uvloop)
+        serve(a.cert, a.key, a.uvloop, a.protocol)
         return
     if a.client:
         host, _, port = a.client.rpartition(":")
@@ -269,11 +283,13 @@ def main() -> None:
                                    "--echo"], None))
     me = [sys.executable, __file__, "--serve", "--cert", cert, "--key", key]
     servers.append(("asyncio", me, None))
+    servers.append(("protocol", me + ["--protocol"], None))
     try:
         import uvloop  # noqa: F401
         servers.append(("asyncio+uvloop", me + ["--uvloop"], None))
+        servers.append(("protocol+uvloop", me + ["--uvloop", "--protocol"], None))
     except ImportError:
-        print("uvloop not importable: its row is left out", file=sys.stderr)
+        print("uvloop not importable: its rows are left out", file=sys.stderr)
     if a.baseline:
         servers.append(("baseline", me, a.baseline))
     if a.floor:

@@ -13,11 +13,22 @@
             peer.send(data)
     server = await sdtls.aio.serve(handler, "127.0.0.1", 4433, config)
 
+    class Echo(sdtls.aio.PeerProtocol):  # callbacks instead of a task per peer
+        def connection_made(self, peer: sdtls.aio.DTLSServerConnection) -> None:
+            self.peer = peer
+        def datagram_received(self, data: bytes) -> None:
+            self.peer.send(data)
+    server = await sdtls.aio.create_server(Echo, "127.0.0.1", 4433, config)
+
 The names are those of the blocking layer (:class:`sdtls.DTLSClient`,
 :class:`sdtls.DTLSServer`): classes named DTLS* own a socket, the others
 are sans-I/O. Timers run on the event loop (one loop timer each); nothing
 polls. Cancelling ``recv()`` loses no datagram; cancelling ``connect()``
-closes its socket.
+closes its socket. :func:`serve` and :func:`create_server` are to each
+other what ``asyncio.start_server()`` and ``loop.create_server()`` are: a
+coroutine per peer, or a :class:`PeerProtocol` whose callbacks run on the
+loop as each datagram is read (one loop iteration per datagram instead of
+two: the faster path, tests/bench/aio_echo.py).
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ from ._errors import ConnectionClosed, Error, PeerTimeout, error_from_code
 from ._low import c
 from ._timer import DeadlineTimer
 
-__all__ = ["connect", "serve", "DTLSClient", "DTLSServerConnection", "DTLSServer"]
+__all__ = ["connect", "serve", "create_server", "DTLSClient", "DTLSServerConnection", "DTLSServer", "PeerProtocol"]
 
 log = logging.getLogger("sdtls")
 _E_CLOSED = int(c.SDTLS_E_CLOSED)
@@ -236,6 +247,7 @@ class DTLSServerConnection:
         self.connection = view
         self.address: Address = view.address
         self._inbox = _Inbox()
+        self._protocol: Optional[PeerProtocol] = None  # create_server(): where its datagrams go
         self._cap = server.server._cap
         self._id = view._id
         self._loop = server._loop
@@ -250,7 +262,9 @@ class DTLSServerConnection:
             self._server._sent(rc, self.connection)
 
     async def recv(self) -> bytes:
-        """The peer's next datagram; raises :class:`ConnectionClosed` once it has closed."""
+        """The peer's next datagram; raises :class:`ConnectionClosed` once it
+        has closed. (A peer served by a :class:`PeerProtocol` has its
+        datagrams handed to the protocol instead.)"""
         return await self._inbox.get()
 
     def __aiter__(self) -> "DTLSServerConnection":
@@ -281,6 +295,31 @@ class DTLSServerConnection:
 
 Handler = Callable[[DTLSServerConnection], Awaitable[Any]]
 
+
+class PeerProtocol:
+    """Callbacks for one peer of a server made by :func:`create_server`
+    (one instance per peer, from its ``protocol_factory``), called on the
+    event loop: ``connection_made(peer)`` once its handshake is done, then
+    ``datagram_received(data)`` for each of its datagrams as the server
+    reads it, then ``connection_lost(error)`` once, soon after it has gone:
+    ``error`` is None after the peer's close_notify, else what ended it (as
+    :class:`sdtls.ConnectionTerminated`'s: :class:`ConnectionClosed` when it
+    was closed here or the server closed, :class:`PeerTimeout`...).
+
+    The peer (:class:`DTLSServerConnection`) sends with ``peer.send()`` and
+    closes with ``peer.close()``. A callback must not block; one that
+    raises has the error logged and its peer closed, and the server goes
+    on. The methods here do nothing."""
+
+    def connection_made(self, peer: DTLSServerConnection) -> None:
+        """The peer's handshake is done."""
+
+    def datagram_received(self, data: bytes) -> None:
+        """One datagram from the peer."""
+
+    def connection_lost(self, error: Optional[Exception]) -> None:
+        """The peer has gone (not called when ``connection_made`` raised)."""
+
 _io_read = c.pyserver_io_read
 _io_send = c.pyserver_io_send
 _io_drain = c.pyserver_io_drain
@@ -295,7 +334,9 @@ class DTLSServer(asyncio.DatagramProtocol):
     """Many DTLS peers on one UDP socket (made by :func:`serve`): one
     ``handler(peer)`` task per peer, started once its handshake is done. When
     the handler returns, the peer is closed; when it raises, the error is
-    logged and the peer closed.
+    logged and the peer closed. Made by :func:`create_server` (a
+    ``protocol_factory`` instead of the handler): a :class:`PeerProtocol`
+    per peer instead of the task.
 
     :meth:`pin_peer` pins a peer's certificate by address before it
     connects (WebRTC). ``on_connect(address)`` decides per peer as it
@@ -311,9 +352,13 @@ class DTLSServer(asyncio.DatagramProtocol):
     given to ``loop.create_datagram_endpoint()`` as its protocol works over
     that transport instead.)"""
 
-    def __init__(self, handler: Handler, config: Config, *, on_connect: Optional[OnConnect] = None,
-                 cookie_secret: Optional[bytes] = None) -> None:
+    def __init__(self, handler: Optional[Handler], config: Config, *, on_connect: Optional[OnConnect] = None,
+                 cookie_secret: Optional[bytes] = None,
+                 protocol_factory: Optional[Callable[[], PeerProtocol]] = None) -> None:
+        if (handler is None) == (protocol_factory is None):
+            raise TypeError("DTLSServer takes a handler or a protocol_factory (one of them)")
         self._handler = handler
+        self._protocol_factory = protocol_factory
         self.server = Server(config, on_connect=on_connect)
         if cookie_secret is not None:
             self.server.set_cookie_secret(cookie_secret)
@@ -367,7 +412,15 @@ class DTLSServer(asyncio.DatagramProtocol):
             for ev in events:
                 if ev[0] == _EV_DATA:
                     peer = peers.get(ev[1])
-                    if peer is not None:  # peer._inbox.put(data), written out
+                    if peer is None:
+                        continue
+                    proto = peer._protocol
+                    if proto is not None:
+                        try:
+                            proto.datagram_received(ev[2])
+                        except Exception:
+                            self._protocol_failed(peer)
+                    else:  # peer._inbox.put(data), written out
                         inbox = peer._inbox
                         inbox._data.append(ev[2])
                         w = inbox._waiter
@@ -476,7 +529,7 @@ class DTLSServer(asyncio.DatagramProtocol):
             if ev[0] == _EV_DATA:
                 peer = peers.get(ev[1])
                 if peer is not None:
-                    peer._inbox.put(ev[2])
+                    self._deliver(peer, ev[2])
             else:
                 srv._queue_events([ev])
                 self._on_events()
@@ -488,20 +541,63 @@ class DTLSServer(asyncio.DatagramProtocol):
             if isinstance(ev, DatagramReceived):
                 peer = self._peers.get(ev.connection._id) if ev.connection is not None else None
                 if peer is not None:
-                    peer._inbox.put(ev.data)
+                    self._deliver(peer, ev.data)
             elif isinstance(ev, HandshakeCompleted) and ev.connection is not None:
                 peer = self._peers[ev.connection._id] = DTLSServerConnection(self, ev.connection)
-                task = self._loop.create_task(self._run(peer))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                if self._protocol_factory is not None:
+                    self._start_protocol(peer, self._protocol_factory)
+                else:
+                    assert self._handler is not None
+                    task = self._loop.create_task(self._run(peer, self._handler))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
             elif isinstance(ev, ConnectionTerminated) and ev.connection is not None:
                 peer = self._peers.pop(ev.connection._id, None)
                 if peer is not None:
-                    peer._inbox.end(ev.error or _closed("the peer closed the connection"))
+                    self._end(peer, ev.error)
 
-    async def _run(self, peer: DTLSServerConnection) -> None:
+    def _deliver(self, peer: DTLSServerConnection, data: bytes) -> None:
+        proto = peer._protocol
+        if proto is None:
+            peer._inbox.put(data)
+            return
         try:
-            await self._handler(peer)
+            proto.datagram_received(data)
+        except Exception:
+            self._protocol_failed(peer)
+
+    def _end(self, peer: DTLSServerConnection, error: Optional[Error]) -> None:
+        # The peer has gone: its handler's recv() ends; its protocol hears
+        # connection_lost soon (not from inside the callback that closed it).
+        peer._inbox.end(error or _closed("the peer closed the connection"))
+        proto, peer._protocol = peer._protocol, None
+        if proto is not None:
+            self._loop.call_soon(self._lost, peer, proto, error)
+
+    def _lost(self, peer: DTLSServerConnection, proto: PeerProtocol, error: Optional[Error]) -> None:
+        try:
+            proto.connection_lost(error)
+        except Exception:
+            log.exception("sdtls: connection_lost failed for %s", peer.address)
+
+    def _start_protocol(self, peer: DTLSServerConnection, factory: Callable[[], PeerProtocol]) -> None:
+        try:
+            proto = peer._protocol = factory()
+            proto.connection_made(peer)
+        except Exception:
+            peer._protocol = None  # connection_lost is for a protocol that started
+            log.exception("sdtls: the protocol failed to start for %s; closing it", peer.address)
+            if not self.server.closed and peer.connection.alive:
+                peer.close()
+
+    def _protocol_failed(self, peer: DTLSServerConnection) -> None:
+        log.exception("sdtls: the protocol failed for %s; closing it", peer.address)
+        if not self.server.closed and peer.connection.alive:
+            peer.close()
+
+    async def _run(self, peer: DTLSServerConnection, handler: Handler) -> None:
+        try:
+            await handler(peer)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -539,7 +635,7 @@ class DTLSServer(asyncio.DatagramProtocol):
                     if not t.is_closing():
                         t.sendto(data, addr)
         for peer in self._peers.values():
-            peer._inbox.end(_closed("the server closed"))
+            self._end(peer, _closed("the server closed"))
         self._peers.clear()
         self._timer.cancel()
         self._detach()
@@ -625,6 +721,23 @@ async def serve(handler: Handler, host: str, port: int, config: Config, *,
     raises ValueError."""
     # Made before the socket: a refused argument leaves no socket behind.
     server = DTLSServer(handler, config, on_connect=on_connect, cookie_secret=cookie_secret)
+    return await _listen(server, host, port, reuse_port)
+
+
+async def create_server(protocol_factory: Callable[[], PeerProtocol], host: str, port: int, config: Config, *,
+                        on_connect: Optional[OnConnect] = None, reuse_port: bool = False,
+                        cookie_secret: Optional[bytes] = None) -> DTLSServer:
+    """As :func:`serve`, with callbacks instead of a task per peer: each
+    peer whose handshake completes gets ``protocol_factory()``, a
+    :class:`PeerProtocol` whose ``datagram_received(data)`` is called as
+    the server reads each of its datagrams. Returns the server, already
+    serving; the other arguments are :func:`serve`'s."""
+    server = DTLSServer(None, config, on_connect=on_connect, cookie_secret=cookie_secret,
+                        protocol_factory=protocol_factory)
+    return await _listen(server, host, port, reuse_port)
+
+
+async def _listen(server: DTLSServer, host: str, port: int, reuse_port: bool) -> DTLSServer:
     try:
         sock = await _bind(host, port, reuse_port)
         try:
