@@ -216,7 +216,10 @@ if [ "${SDTLS_SKIP_RELEASE:-0}" != 1 ] && [ "${SDTLS_CURRENT_ENGINE:-1}" != 0 ];
         [ -e "$wheel" ] || continue
         rm -rf "$build/cp39-site"
         python3 -m zipfile -e "$wheel" "$build/cp39-site"
-        (cd "$root/python" && SDTLS_TOOL="$tool" SDTLS_TEST_STRICT=1 PYTHONPATH="$build/cp39-site" \
+        (cd "$root/python" && export PYTHONPATH="$build/cp39-site" &&
+            # (the wheel's module, not the one the Python stage installed in the venv)
+            "$build/python-venv/bin/python" -c 'import sys, sdtls._sdtls_ext as m; sys.exit(None if "/cp39-site/" in m.__file__ else m.__file__)' &&
+            SDTLS_TOOL="$tool" SDTLS_TEST_STRICT=1 \
             "$build/python-venv/bin/python" -m pytest -q -p no:cacheprovider --ignore tests/test_wheel.py tests)
         echo "release: the Python suite on $(basename "$wheel")"
     done

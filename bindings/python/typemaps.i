@@ -77,7 +77,7 @@ static void sdtlspy_release(sdtlspy_bytes *b) {
 }
 %}
 
-/* (pointer, length) pairs in: a bytes-like object, not copied. */
+/* (pointer, length) pairs in: a bytes-like object (sdtlspy_borrow). */
 %typemap(in, fragment="sdtlspy_buffer") (const uint8_t *BYTES, size_t BYTES_LEN) (sdtlspy_bytes view, int got = 0) {
   if (sdtlspy_borrow($input, &view) != 0) SWIG_fail;
   got = 1;

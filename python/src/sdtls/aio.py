@@ -320,6 +320,7 @@ class PeerProtocol:
     def connection_lost(self, error: Optional[Exception]) -> None:
         """The peer has gone (not called when ``connection_made`` raised)."""
 
+
 _io_read = c.pyserver_io_read
 _io_send = c.pyserver_io_send
 _io_drain = c.pyserver_io_drain
@@ -414,12 +415,8 @@ class DTLSServer(asyncio.DatagramProtocol):
                     peer = peers.get(ev[1])
                     if peer is None:
                         continue
-                    proto = peer._protocol
-                    if proto is not None:
-                        try:
-                            proto.datagram_received(ev[2])
-                        except Exception:
-                            self._protocol_failed(peer)
+                    if peer._protocol is not None:
+                        self._deliver(peer, ev[2])
                     else:  # peer._inbox.put(data), written out
                         inbox = peer._inbox
                         inbox._data.append(ev[2])
@@ -564,7 +561,8 @@ class DTLSServer(asyncio.DatagramProtocol):
         try:
             proto.datagram_received(data)
         except Exception:
-            self._protocol_failed(peer)
+            log.exception("sdtls: the protocol failed for %s; closing it", peer.address)
+            self._close_peer(peer)
 
     def _end(self, peer: DTLSServerConnection, error: Optional[Error]) -> None:
         # The peer has gone: its handler's recv() ends; its protocol hears
@@ -587,11 +585,10 @@ class DTLSServer(asyncio.DatagramProtocol):
         except Exception:
             peer._protocol = None  # connection_lost is for a protocol that started
             log.exception("sdtls: the protocol failed to start for %s; closing it", peer.address)
-            if not self.server.closed and peer.connection.alive:
-                peer.close()
+            self._close_peer(peer)
 
-    def _protocol_failed(self, peer: DTLSServerConnection) -> None:
-        log.exception("sdtls: the protocol failed for %s; closing it", peer.address)
+    def _close_peer(self, peer: DTLSServerConnection) -> None:
+        # After its handler or protocol: unless the peer or the server has gone.
         if not self.server.closed and peer.connection.alive:
             peer.close()
 
@@ -603,8 +600,7 @@ class DTLSServer(asyncio.DatagramProtocol):
         except Exception:
             log.exception("sdtls: handler failed for %s; closing it", peer.address)
         finally:
-            if not self.server.closed and peer.connection.alive:
-                peer.close()
+            self._close_peer(peer)
 
     def pin_peer(self, address: Address, fingerprint: FingerprintLike) -> None:
         """Pins a peer's certificate by address before it connects
